@@ -1,0 +1,23 @@
+//! vrrpd: a keepalived-compatible VRRP daemon.
+//!
+//! # Layout and the purity contract
+//!
+//! The crate is split like quinn-proto / quinn, as module boundaries instead of crates:
+//!
+//! * [`config`] reads keepalived.conf syntax into a typed model with source spans and
+//!   diagnostics. Its only I/O is reading the configuration files themselves, behind the
+//!   [`config::source::Loader`] trait so tests and fuzzers run from memory.
+//! * [`wire`] encodes and decodes VRRPv2/v3 adverts, IPv4 headers and gratuitous ARP /
+//!   unsolicited NA frames. std only, no allocation on the parse path.
+//! * [`proto`] is the per-instance VRRP state machine. It is fully deterministic: time is an
+//!   argument (`handle(now, input)`, `handle_timeout(now)`), outputs are drained with
+//!   `poll_action()`, and the next deadline is `poll_timeout()`.
+//!
+//! None of these three modules may use tokio, socket2, rtnetlink, pnet, nix, sockets or read
+//! the clock; `tests/purity.rs` enforces it. Everything that touches the operating system
+//! lives in the daemon shell (`main.rs` and the modules it owns).
+
+pub mod cli;
+pub mod config;
+pub mod proto;
+pub mod wire;

@@ -1,0 +1,1 @@
+//! The VRRP protocol core: a deterministic, sans-IO state machine.

@@ -1,0 +1,9 @@
+//! VRRP wire formats: VRRPv2 (RFC 3768) and VRRPv3 (RFC 5798) adverts for IPv4 and IPv6, a
+//! small IPv4 header view, and gratuitous ARP / unsolicited NA frame builders.
+//!
+//! Contract (smoltcp style): after a length check no accessor panics; `parse` never panics on
+//! any input; `emit` never panics on a buffer of exactly `buffer_len()` bytes. std only.
+//!
+//! API shared with `proto` (keep these names stable):
+//! * [`Advert`] the typed advert, [`Version`], [`Auth`], [`Addrs`].
+//! * [`Error`] one variant per RFC 6527 / keepalived counter, carrying the VRID when readable.
