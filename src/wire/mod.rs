@@ -7,3 +7,7 @@
 //! API shared with `proto` (keep these names stable):
 //! * [`Advert`] the typed advert, [`Version`], [`Auth`], [`Addrs`].
 //! * [`Error`] one variant per RFC 6527 / keepalived counter, carrying the VRID when readable.
+
+mod types;
+
+pub use types::{Addrs, Advert, Auth, Checksum, Error, Family, Version};
