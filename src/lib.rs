@@ -17,7 +17,9 @@
 //! the clock; `tests/purity.rs` enforces it. Everything that touches the operating system
 //! lives in the daemon shell (`main.rs` and the modules it owns).
 
+pub mod check_config;
 pub mod cli;
 pub mod config;
+pub mod host;
 pub mod proto;
 pub mod wire;

@@ -1,0 +1,147 @@
+//! Benchmark: `vrrpd --check-config` against `keepalived -t` on the same generated
+//! 10,000-instance configuration (about 250,000 lines), in the same run.
+//!
+//! Prints wall time (median of several runs) and peak resident memory of each; asserts nothing.
+//! Needs root and keepalived (`sudo ./tests/setup-deps.sh`). Run: `sudo cargo bench --bench check_config`.
+
+#[path = "../tests/common/netns.rs"]
+mod netns;
+
+use std::fmt::Write as _;
+use std::path::Path;
+use std::time::Instant;
+
+const INSTANCES: usize = 10_000;
+/// VRIDs are unique per interface and family, so spread the instances over interfaces.
+const INTERFACES: usize = 40;
+const RUNS: usize = 3;
+
+/// One realistic load-balancer instance: about 25 lines.
+fn instance(out: &mut String, i: usize) {
+    let ifn = i % INTERFACES;
+    let vrid = i / INTERFACES + 1;
+    let (a, b) = (i / 250, i % 250);
+    let _ = write!(
+        out,
+        "vrrp_instance VI_{i} {{
+    state BACKUP
+    interface eth{ifn}
+    virtual_router_id {vrid}
+    priority {prio}
+    advert_int 1
+    nopreempt
+    garp_master_delay 5
+    garp_master_repeat 3
+    authentication {{
+        auth_type PASS
+        auth_pass s{pass}
+    }}
+    virtual_ipaddress {{
+        10.{a}.{b}.1/24 dev eth{ifn} label eth{ifn}:{vrid}
+        10.{a}.{b}.2/24 dev eth{ifn}
+    }}
+    virtual_ipaddress_excluded {{
+        172.16.{a}.{b}/32
+    }}
+    track_interface {{
+        eth{track}
+    }}
+    mcast_src_ip 192.168.{a}.{b2}
+    ! comment line for realism
+}}
+",
+        prio = 50 + i % 150,
+        pass = i % 100_000,
+        b2 = b + 1,
+        track = (ifn + 1) % INTERFACES,
+    );
+}
+
+fn generate() -> String {
+    let mut s = String::from("global_defs {\n    router_id bench\n    vrrp_garp_master_delay 5\n}\n");
+    for i in 0..INSTANCES {
+        instance(&mut s, i);
+    }
+    s
+}
+
+/// Runs a command under `/usr/bin/time` and returns (wall seconds, peak RSS in KiB, exit code).
+fn measure(ns: &netns::Netns, args: &[&str]) -> (f64, u64, i32) {
+    let tmp = std::env::temp_dir().join(format!("vrrpd-bench-time-{}", std::process::id()));
+    let tmp_s = tmp.display().to_string();
+    let mut full = vec!["/usr/bin/time", "-f", "%M", "-o", tmp_s.as_str()];
+    full.extend_from_slice(args);
+    let start = Instant::now();
+    let out = ns.command(&full).output().expect("run benchmark command");
+    let wall = start.elapsed().as_secs_f64();
+    let rss = std::fs::read_to_string(&tmp)
+        .ok()
+        .and_then(|s| s.lines().last().and_then(|l| l.trim().parse().ok()))
+        .unwrap_or(0);
+    let _ = std::fs::remove_file(&tmp);
+    (wall, rss, out.status.code().unwrap_or(-1))
+}
+
+fn median(mut v: Vec<f64>) -> f64 {
+    v.sort_by(|a, b| a.total_cmp(b));
+    v[v.len() / 2]
+}
+
+fn main() {
+    netns::require_root();
+    netns::require_tool("keepalived");
+    netns::require_tool("/usr/bin/time");
+    let vrrpd = env!("CARGO_BIN_EXE_vrrpd");
+
+    let text = generate();
+    let dir = std::env::temp_dir().join(format!("vrrpd-bench-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    let conf = dir.join("keepalived.conf");
+    std::fs::write(&conf, &text).expect("write config");
+    let conf_s = conf.display().to_string();
+    println!(
+        "config: {} instances, {} lines, {} bytes",
+        INSTANCES,
+        text.lines().count(),
+        text.len()
+    );
+
+    // keepalived -t checks interfaces of the namespace it runs in: give it all of them.
+    let ns = netns::Netns::new("bcc");
+    for k in 0..INTERFACES {
+        ns.add_veth(&format!("eth{k}"), &format!("peer{k}"));
+    }
+
+    let mut results = Vec::new();
+    for (name, args) in [
+        ("keepalived -t", vec!["keepalived", "-t", "-f", conf_s.as_str()]),
+        (
+            "vrrpd --check-config",
+            vec![vrrpd, "--check-config", "-f", conf_s.as_str()],
+        ),
+    ] {
+        let mut walls = Vec::new();
+        let mut rss = 0;
+        let mut code = 0;
+        for _ in 0..RUNS {
+            let (w, r, c) = measure(&ns, &args);
+            walls.push(w);
+            rss = rss.max(r);
+            code = c;
+        }
+        let wall = median(walls);
+        println!(
+            "{name:<22} median {:>8.3} s   peak RSS {:>8.1} MB   exit {code}",
+            wall,
+            rss as f64 / 1024.0
+        );
+        results.push((wall, rss));
+    }
+    let (k, v) = (results[0], results[1]);
+    println!(
+        "speed-up: {:.1}x faster than keepalived -t (target >= 10x); vrrpd peak memory {:.1} MB (target < 100 MB)",
+        k.0 / v.0,
+        v.1 as f64 / 1024.0
+    );
+    let _ = std::fs::remove_dir_all(Path::new(&dir));
+}

@@ -1,0 +1,175 @@
+//! The `vrrpd` command line: exit codes, formats and keepalived's flags.
+
+use std::path::PathBuf;
+use std::process::{Command, Output};
+
+fn vrrpd(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_vrrpd"))
+        .args(args)
+        .output()
+        .expect("run vrrpd")
+}
+
+fn tempdir(tag: &str) -> PathBuf {
+    let d = std::env::temp_dir().join(format!("vrrpd-cli-{}-{tag}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&d);
+    std::fs::create_dir_all(&d).expect("temp dir");
+    d
+}
+
+fn write(dir: &std::path::Path, name: &str, text: &str) -> String {
+    let p = dir.join(name);
+    std::fs::write(&p, text).expect("write");
+    p.display().to_string()
+}
+
+const GOOD: &str = "vrrp_instance VI_1 {
+    state BACKUP
+    interface eth0
+    virtual_router_id 51
+    priority 100
+    advert_int 1
+    virtual_ipaddress {
+        192.168.200.16
+    }
+}
+";
+
+const BAD: &str = "vrrp_instance VI_1 {
+    state BACKUP
+    interface eth0
+    virtual_router_id 51
+    priority 300
+    advert_int 1
+    virtual_ipaddress {
+        192.168.200.16
+    }
+}
+";
+
+#[test]
+fn good_config_exits_0() {
+    let d = tempdir("good");
+    let f = write(&d, "k.conf", GOOD);
+    let out = vrrpd(&["--check-config", "-f", &f]);
+    assert_eq!(out.status.code(), Some(0), "{out:?}");
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("0 errors, 0 warnings"), "{err}");
+}
+
+#[test]
+fn errors_exit_1_with_location_and_caret() {
+    let d = tempdir("bad");
+    let f = write(&d, "k.conf", BAD);
+    for flag in ["--check-config", "-t", "--config-test"] {
+        let out = vrrpd(&[flag, "-f", &f]);
+        assert_eq!(out.status.code(), Some(1), "{flag}: {out:?}");
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(err.contains(&format!("{f}:5:14: error:")), "{flag}: {err}");
+        assert!(err.contains("^^^"), "{err}");
+        assert!(err.contains("1 error"), "{err}");
+    }
+}
+
+#[test]
+fn missing_main_file_exits_2() {
+    let d = tempdir("missing");
+    let f = d.join("nope.conf").display().to_string();
+    let out = vrrpd(&["--check-config", "-f", &f]);
+    assert_eq!(out.status.code(), Some(2), "{out:?}");
+    let out = vrrpd(&["--check-config", "-f", &d.display().to_string()]);
+    assert_eq!(out.status.code(), Some(2), "a directory is not a config: {out:?}");
+}
+
+#[test]
+fn strict_fails_on_warnings() {
+    let d = tempdir("strict");
+    // An ignored LVS block is a warning.
+    let text = format!("{GOOD}virtual_server 10.0.0.1 80 {{\n    delay_loop 6\n}}\n");
+    let f = write(&d, "k.conf", &text);
+    let out = vrrpd(&["--check-config", "-f", &f]);
+    assert_eq!(out.status.code(), Some(0), "{out:?}");
+    assert!(String::from_utf8_lossy(&out.stderr).contains("ignored: vrrpd manages VRRP only"));
+    let out = vrrpd(&["--check-config", "--strict", "-f", &f]);
+    assert_eq!(out.status.code(), Some(1), "{out:?}");
+}
+
+#[test]
+fn json_format_lists_diagnostics() {
+    let d = tempdir("json");
+    let f = write(&d, "k.conf", BAD);
+    let out = vrrpd(&["--check-config", "--format", "json", "-f", &f]);
+    assert_eq!(out.status.code(), Some(1));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json on stdout");
+    assert_eq!(v["errors"], 1);
+    let d0 = &v["diagnostics"][0];
+    assert_eq!(d0["severity"], "error");
+    assert_eq!(d0["line"], 5);
+    assert_eq!(d0["column"], 14);
+    assert_eq!(d0["file"], f.as_str());
+}
+
+#[test]
+fn config_test_logfile_receives_report() {
+    let d = tempdir("logfile");
+    let f = write(&d, "k.conf", BAD);
+    let log = d.join("report.log").display().to_string();
+    let out = vrrpd(&[&format!("--config-test={log}"), "-f", &f]);
+    assert_eq!(out.status.code(), Some(1));
+    let text = std::fs::read_to_string(&log).expect("log written");
+    assert!(text.contains(":5:14: error:"), "{text}");
+}
+
+#[test]
+fn dump_conf_prints_derived_values() {
+    let d = tempdir("dump");
+    let f = write(
+        &d,
+        "k.conf",
+        "vrrp_instance VI_1 {\n    state MASTER\n    interface eth0\n    virtual_router_id 51\n    virtual_ipaddress {\n        10.0.0.1\n    }\n}\n",
+    );
+    let out = vrrpd(&["-d", "-f", &f]);
+    assert_eq!(out.status.code(), Some(0), "{out:?}");
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("VI_1"), "{text}");
+    assert!(text.contains("255"), "implied owner priority: {text}");
+}
+
+#[test]
+fn signum_matches_keepalived() {
+    for (name, n) in [("STOP", "15"), ("RELOAD", "1"), ("DATA", "10"), ("STATS", "12"), ("STATS_CLEAR", "63"), ("JSON", "36")] {
+        let out = vrrpd(&["--signum", name]);
+        assert_eq!(out.status.code(), Some(0));
+        assert_eq!(String::from_utf8_lossy(&out.stdout).trim(), n);
+    }
+    assert_eq!(vrrpd(&["--signum", "NOPE"]).status.code(), Some(1));
+}
+
+#[test]
+fn version_and_bad_option() {
+    let out = vrrpd(&["-v"]);
+    assert_eq!(out.status.code(), Some(0));
+    assert!(String::from_utf8_lossy(&out.stderr).starts_with("vrrpd v"));
+    assert_eq!(vrrpd(&["-Z"]).status.code(), Some(1), "unknown option exits 1 like keepalived");
+}
+
+#[test]
+fn lvs_options_are_accepted_and_reported() {
+    let d = tempdir("lvs");
+    let f = write(&d, "k.conf", GOOD);
+    let out = vrrpd(&["-t", "-C", "-B", "-I", "-f", &f]);
+    assert_eq!(out.status.code(), Some(0), "{out:?}");
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("-C/--check ignored"), "{err}");
+}
+
+#[test]
+fn config_id_selects_conditional_lines() {
+    let d = tempdir("cid");
+    let text = "vrrp_instance VI_1 {\n    interface eth0\n    virtual_router_id 51\n    @high priority 200\n    @low priority 100\n    @low prioritty 100\n    virtual_ipaddress {\n        10.0.0.1\n    }\n}\n";
+    let f = write(&d, "k.conf", text);
+    let out = vrrpd(&["--check-config", "-i", "high", "-f", &f]);
+    assert_eq!(out.status.code(), Some(0), "{out:?}");
+    let out = vrrpd(&["--check-config", "-i", "low", "-f", &f]);
+    assert_eq!(out.status.code(), Some(1), "the typo is only seen with -i low: {out:?}");
+}

@@ -1,0 +1,19 @@
+#!/usr/bin/env bash
+# The whole test suite: formatting, lints, unit/integration/replay/simulation tests, the
+# namespace tests against real keepalived, and short fuzz runs. Run as root from the repo root:
+#     sudo ./tests/run.sh
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+./tests/setup-deps.sh
+
+echo "== cargo fmt --check"
+cargo fmt --all -- --check
+echo "== cargo clippy"
+cargo clippy --all-targets -- -D warnings
+echo "== cargo test"
+cargo test --all-targets
+if [ -x tests/fuzz-smoke.sh ]; then
+    echo "== fuzz smoke runs"
+    ./tests/fuzz-smoke.sh
+fi

@@ -1,0 +1,29 @@
+#!/usr/bin/env bash
+# Installs what vrrpd's tests, benchmarks and demo need on a fresh Debian machine.
+# Idempotent: only missing packages are installed. Must run as root.
+set -euo pipefail
+
+if [ "$(id -u)" -ne 0 ]; then
+    echo "error: $0 must run as root (it installs packages and the tests create network namespaces)" >&2
+    exit 1
+fi
+
+packages=(keepalived tshark tcpdump iproute2 nftables nginx-light curl psmisc procps time)
+missing=()
+for p in "${packages[@]}"; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ "${#missing[@]}" -gt 0 ]; then
+    echo "== installing: ${missing[*]}"
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get update -qq
+    apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+# Debian starts services on install where it can; the tests run their own daemons only.
+pkill -x keepalived 2>/dev/null || true
+pkill -x nginx 2>/dev/null || true
+
+if ! command -v cargo >/dev/null 2>&1; then
+    echo "error: cargo (Rust toolchain) not found" >&2
+    exit 1
+fi
