@@ -8,6 +8,9 @@
 //! * [`Advert`] the typed advert, [`Version`], [`Auth`], [`Addrs`].
 //! * [`Error`] one variant per RFC 6527 / keepalived counter, carrying the VRID when readable.
 
+pub mod checksum;
 mod types;
+pub mod vrrp;
 
 pub use types::{Addrs, Advert, Auth, Checksum, Error, Family, Version};
+pub use vrrp::{EmitError, VrrpPacket};

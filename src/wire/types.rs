@@ -159,6 +159,10 @@ pub enum Error {
         received: u8,
         expected: u8,
     },
+    /// An IPsec AH header arrived for an instance configured with `auth_type AH`: the ICV
+    /// cannot be checked because AH is recognised but not implemented (counted like
+    /// keepalived's `auth_failure`).
+    AhUnsupported { vrid: u8 },
     /// PASS password mismatch (`auth_failure`).
     AuthFailure { vrid: u8 },
     /// v2 advert interval differs from ours (dropped, no counter in keepalived 2.2.7).
@@ -197,6 +201,7 @@ impl Error {
             | Error::AuthType { vrid, .. }
             | Error::AuthTypeMismatch { vrid, .. }
             | Error::AuthFailure { vrid }
+            | Error::AhUnsupported { vrid }
             | Error::Interval { vrid, .. }
             | Error::AddrCount { vrid, .. }
             | Error::AddrMissing { vrid, .. }
