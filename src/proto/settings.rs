@@ -60,13 +60,7 @@ impl AuthSettings {
     pub fn to_wire(&self) -> crate::wire::Auth {
         match self {
             AuthSettings::None => crate::wire::Auth::None,
-            AuthSettings::Pass(p) => {
-                let mut data = [0u8; 8];
-                for (slot, b) in data.iter_mut().zip(p.as_bytes()) {
-                    *slot = *b;
-                }
-                crate::wire::Auth::Pass(data)
-            }
+            AuthSettings::Pass(p) => crate::wire::Auth::pass_from_str(p),
         }
     }
 }
