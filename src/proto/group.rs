@@ -71,9 +71,7 @@ impl Router {
                 if !ready {
                     // §5: only become MASTER when every member wants it; wait again.
                     if let Some(inst) = self.instances.get(idx) {
-                        let at = now
-                            .checked_add(inst.master_down_interval())
-                            .unwrap_or(now);
+                        let at = now.checked_add(inst.master_down_interval()).unwrap_or(now);
                         ctx.timers.set(idx, Timer::MasterDown, at);
                     }
                     return;
@@ -118,7 +116,11 @@ impl Router {
             })
             .collect();
         if !others.is_empty() {
-            let name = self.groups.get(g).map(|g| g.name.clone()).unwrap_or_default();
+            let name = self
+                .groups
+                .get(g)
+                .map(|g| g.name.clone())
+                .unwrap_or_default();
             self.actions.push_back(Action::Log {
                 level: LogLevel::Info,
                 message: format!(

@@ -81,7 +81,10 @@ pub mod hex_bytes {
         }
         (0..text.len())
             .step_by(2)
-            .map(|i| text.get(i..i + 2).and_then(|p| u8::from_str_radix(p, 16).ok()))
+            .map(|i| {
+                text.get(i..i + 2)
+                    .and_then(|p| u8::from_str_radix(p, 16).ok())
+            })
             .collect()
     }
 

@@ -163,7 +163,10 @@ impl Instance {
         match (self.cfg.version, self.cfg.src, dst) {
             (Version::V2, _, _) => Checksum::V2,
             (Version::V3, IpAddr::V4(src), IpAddr::V4(dst)) => {
-                let dst = match (self.old_checksum && self.cfg.is_unicast(), self.cfg.mcast_group) {
+                let dst = match (
+                    self.old_checksum && self.cfg.is_unicast(),
+                    self.cfg.mcast_group,
+                ) {
                     (true, IpAddr::V4(group)) => group,
                     _ => dst,
                 };
@@ -344,7 +347,11 @@ impl Instance {
         self.garp_burst(ctx, garp.master_repeat);
         ctx.arm(self.idx, Timer::Advert, self.cfg.advert_int.to_duration());
         if garp.master_refresh.0 > 0 {
-            ctx.arm(self.idx, Timer::GarpRefresh, garp.master_refresh.to_duration());
+            ctx.arm(
+                self.idx,
+                Timer::GarpRefresh,
+                garp.master_refresh.to_duration(),
+            );
         }
         if garp.master_delay.0 > 0 && garp.master_repeat > 0 {
             ctx.arm(
@@ -457,7 +464,11 @@ impl Instance {
         let (p, e) = (adv.priority, self.effective);
         if p == 0 {
             // RFC 5798 §6.4.2: priority 0 ⇒ Master_Down_Timer = Skew_Time.
-            self.log(ctx, LogLevel::Detail, "Backup received priority 0 advertisement");
+            self.log(
+                ctx,
+                LogLevel::Detail,
+                "Backup received priority 0 advertisement",
+            );
             ctx.arm(self.idx, Timer::MasterDown, self.skew());
             return;
         }

@@ -89,7 +89,11 @@ mod tests {
         ];
         for (cs, prio, sk, md) in table {
             let int = Centisecs(cs);
-            assert_eq!(us(skew(Version::V3, prio, int)), sk, "skew {cs}cs prio {prio}");
+            assert_eq!(
+                us(skew(Version::V3, prio, int)),
+                sk,
+                "skew {cs}cs prio {prio}"
+            );
             assert_eq!(
                 us(master_down(Version::V3, prio, int, 3)),
                 md,

@@ -80,7 +80,11 @@ impl Instance {
             let auth_type = packet.auth_type();
             if auth_type > 2 {
                 self.counters.invalid_authtype += 1;
-                self.log(ctx, LogLevel::Info, &format!("Invalid auth type: {auth_type}"));
+                self.log(
+                    ctx,
+                    LogLevel::Info,
+                    &format!("Invalid auth type: {auth_type}"),
+                );
                 return None;
             }
             let expected_type = self.auth.type_number();
@@ -205,8 +209,10 @@ impl Instance {
         let csum = match (self.cfg.version, rx.src, rx.dst) {
             (Version::V2, _, _) => Checksum::V2,
             (Version::V3, IpAddr::V4(src), IpAddr::V4(dst)) => {
-                let dst = match (self.old_checksum && !rx.dst.is_multicast(), self.cfg.mcast_group)
-                {
+                let dst = match (
+                    self.old_checksum && !rx.dst.is_multicast(),
+                    self.cfg.mcast_group,
+                ) {
                     (true, IpAddr::V4(group)) => group,
                     _ => dst,
                 };
