@@ -191,8 +191,8 @@ fn run_case(dir: &Path) -> Result<(Vec<String>, String), String> {
         if text.trim().is_empty() || text.trim_start().starts_with("//") {
             continue;
         }
-        let line: Line = serde_json::from_str(text)
-            .map_err(|e| format!("input.jsonl line {}: {e}", n + 1))?;
+        let line: Line =
+            serde_json::from_str(text).map_err(|e| format!("input.jsonl line {}: {e}", n + 1))?;
         let at = t0 + Duration::from_nanos((line.t * 1e6).round() as u64);
         if at < now {
             return Err(format!("input.jsonl line {}: time goes backwards", n + 1));
