@@ -98,7 +98,11 @@ fn core_modules_are_pure() {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
     assert!(root.join("src/proto").is_dir(), "src/proto missing");
     let found = violations(root);
-    assert!(found.is_empty(), "impure code in the core:\n{}", found.join("\n"));
+    assert!(
+        found.is_empty(),
+        "impure code in the core:\n{}",
+        found.join("\n")
+    );
 }
 
 #[test]
