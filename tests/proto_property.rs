@@ -13,15 +13,6 @@ fn xorshift(state: &mut u64) -> u64 {
 
 #[test]
 fn router_property_holds_on_pseudo_random_sequences() {
-    struct D;
-    impl Drop for D {
-        fn drop(&mut self) {
-            for (k, v) in property::STATS.lock().unwrap().iter() {
-                eprintln!("{v:>8} {k}");
-            }
-        }
-    }
-    let _d = D;
     for seed in 1..=600u64 {
         let mut s = seed.wrapping_mul(0x9e37_79b9_7f4a_7c15) | 1;
         let len = 64 + (xorshift(&mut s) % 1500) as usize;
