@@ -416,6 +416,20 @@ pub fn verifies_as_old_unicast(message: &[u8], src: Ipv4Addr, group: Ipv4Addr) -
     verify_checksum(message, Checksum::V3Ipv4 { src, dst: group })
 }
 
+// ===== impl Checksum =====
+
+impl Checksum {
+    /// The checksum keepalived uses for an advert over IPv4 between `src` and `dst`
+    /// (keepalived-behaviour.md §6.2): none for v2, the IPv4 pseudo-header for v3. For a
+    /// unicast instance in old-checksum mode pass the multicast group as `dst`.
+    pub fn ipv4(version: Version, src: Ipv4Addr, dst: Ipv4Addr) -> Checksum {
+        match version {
+            Version::V2 => Checksum::V2,
+            Version::V3 => Checksum::V3Ipv4 { src, dst },
+        }
+    }
+}
+
 // ===== impl Auth =====
 
 impl Auth {
@@ -476,6 +490,8 @@ pub enum EmitError {
     Interval { version: Version, interval: u16 },
     /// VRRPv2 is IPv4 only (RFC 3768); keepalived uses v3 for IPv6.
     V2OverIpv6,
+    /// The IPv4 total length would exceed 65535.
+    TooLong { len: usize },
 }
 
 impl fmt::Display for EmitError {
@@ -491,6 +507,7 @@ impl fmt::Display for EmitError {
                 write!(f, "interval {interval} does not fit a {version:?} advert")
             }
             EmitError::V2OverIpv6 => write!(f, "VRRPv2 cannot carry IPv6 addresses"),
+            EmitError::TooLong { len } => write!(f, "IPv4 packet of {len} bytes is too long"),
         }
     }
 }
