@@ -358,3 +358,429 @@ pub fn check_ttl_range(vrid: u8, ttl: u8, min: u8, max: u8) -> Result<(), Error>
         })
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::wire::ip::Ipv4Repr;
+    use crate::wire::send::{emit_ipv4_advert, ipv4_advert_len};
+    use crate::wire::types::Addrs;
+
+    const SRC: Ipv4Addr = Ipv4Addr::new(10, 99, 0, 1);
+    const PEER: Ipv4Addr = Ipv4Addr::new(10, 99, 0, 2);
+
+    fn advert(version: Version, auth: Auth) -> Advert {
+        Advert {
+            version,
+            vrid: 51,
+            priority: 100,
+            interval: if version == Version::V2 { 1 } else { 100 },
+            auth,
+            addrs: Addrs::V4(vec![Ipv4Addr::new(10, 99, 0, 51)]),
+        }
+    }
+
+    fn packet(a: &Advert, dst: Ipv4Addr, ttl: u8) -> Vec<u8> {
+        let mut buf = vec![0; ipv4_advert_len(a)];
+        let ip = Ipv4Repr::vrrp(SRC, dst, ttl, 1, 0);
+        emit_ipv4_advert(a, &ip, Checksum::ipv4(a.version, SRC, dst), &mut buf).unwrap();
+        buf
+    }
+
+    fn expect(a: &Advert) -> Expect {
+        Expect {
+            version: a.version,
+            auth: a.auth,
+            interval: a.interval,
+            vip_count: Some(1),
+            multicast: true,
+            group_v4: DEFAULT_GROUP_V4,
+            unicast_checksum: UnicastChecksum::Detect,
+        }
+    }
+
+    fn v2() -> (Vec<u8>, Expect) {
+        let a = advert(Version::V2, Auth::pass_from_str("secret"));
+        (packet(&a, DEFAULT_GROUP_V4, 255), expect(&a))
+    }
+
+    #[test]
+    fn good_v2_and_v3_pass() {
+        let (p, e) = v2();
+        let rx = check_ipv4(&p, &e).unwrap();
+        assert_eq!(
+            rx.advert,
+            advert(Version::V2, Auth::pass_from_str("secret"))
+        );
+        let a = advert(Version::V3, Auth::None);
+        let rx = check_ipv4(&packet(&a, DEFAULT_GROUP_V4, 255), &expect(&a)).unwrap();
+        assert_eq!(rx.advert, a);
+        let mut e = expect(&a);
+        e.multicast = false;
+        let rx = check_ipv4(&packet(&a, PEER, 64), &e).unwrap();
+        assert_eq!((rx.ttl, rx.dst), (64, IpAddr::V4(PEER)));
+    }
+
+    #[test]
+    fn too_short() {
+        let (p, e) = v2();
+        assert_eq!(check_ipv4(&p[..27], &e), Err(Error::TooShort { len: 27 }));
+        let mut p = p;
+        p[0] = 0x46; // IHL 6: 24-byte header, so only 4 VRRP bytes in 28
+        assert_eq!(check_ipv4(&p[..28], &e), Err(Error::TooShort { len: 28 }));
+    }
+
+    #[test]
+    fn bad_ip_header() {
+        let (p, e) = v2();
+        for (i, v) in [(0, 0x44), (0, 0x65), (9, 17)] {
+            let mut q = p.clone();
+            q[i] = v;
+            assert_eq!(
+                check_ipv4(&q, &e),
+                Err(Error::BadIpHeader),
+                "byte {i} = {v:#x}"
+            );
+        }
+    }
+
+    #[test]
+    fn ah_presence_mismatch() {
+        let (p, e) = v2();
+        let mut q = p.clone();
+        q[9] = 51;
+        assert_eq!(
+            check_ipv4(&q, &e),
+            Err(Error::AuthTypeMismatch {
+                vrid: 0,
+                received: 2,
+                expected: 1
+            }),
+            "AH header but auth type not AH (VRID read after the AH header)"
+        );
+        let mut e = e;
+        e.auth = Auth::Ah;
+        assert_eq!(
+            check_ipv4(&p, &e),
+            Err(Error::AuthTypeMismatch {
+                vrid: 51,
+                received: 1,
+                expected: 2
+            }),
+            "no AH header but auth type is AH"
+        );
+    }
+
+    #[test]
+    fn ah_unsupported() {
+        let a = advert(Version::V2, Auth::Ah);
+        let p = packet(&a, DEFAULT_GROUP_V4, 255);
+        // Insert a 24-byte AH header between IP and VRRP.
+        let mut q = p[..20].to_vec();
+        q[9] = PROTO_AH;
+        q.extend_from_slice(&[112, 4, 0, 0]);
+        q.extend_from_slice(&[0; 20]);
+        q.extend_from_slice(&p[20..]);
+        let total = u16::try_from(q.len()).unwrap().to_be_bytes();
+        q[2..4].copy_from_slice(&total);
+        assert_eq!(
+            check_ipv4(&q, &expect(&a)),
+            Err(Error::AhUnsupported { vrid: 51 })
+        );
+    }
+
+    #[test]
+    fn length() {
+        let (mut p, e) = v2();
+        p.push(0);
+        assert_eq!(
+            check_ipv4(&p, &e),
+            Err(Error::Length {
+                vrid: 51,
+                len: 41,
+                expected: 40
+            })
+        );
+        // A v3 packet (no auth data) is too short for a v2 instance: keepalived sizes the
+        // auth data by the instance's version, so this is a length error, not a version one.
+        let a = advert(Version::V3, Auth::None);
+        assert_eq!(
+            check_ipv4(&packet(&a, DEFAULT_GROUP_V4, 255), &e),
+            Err(Error::Length {
+                vrid: 51,
+                len: 32,
+                expected: 40
+            })
+        );
+    }
+
+    #[test]
+    fn ttl() {
+        let a = advert(Version::V2, Auth::None);
+        let p = packet(&a, DEFAULT_GROUP_V4, 254);
+        assert_eq!(
+            check_ipv4(&p, &expect(&a)),
+            Err(Error::Ttl { vrid: 51, ttl: 254 })
+        );
+    }
+
+    #[test]
+    fn version() {
+        let (mut p, e) = v2();
+        p[20] = 0x31;
+        assert_eq!(
+            check_ipv4(&p, &e),
+            Err(Error::Version {
+                vrid: 51,
+                version: 3
+            })
+        );
+        p[20] = 0x41;
+        assert_eq!(
+            check_ipv4(&p, &e),
+            Err(Error::Version {
+                vrid: 51,
+                version: 4
+            })
+        );
+    }
+
+    #[test]
+    fn auth_type() {
+        let (mut p, e) = v2();
+        p[24] = 3;
+        assert_eq!(
+            check_ipv4(&p, &e),
+            Err(Error::AuthType {
+                vrid: 51,
+                auth_type: 3
+            })
+        );
+    }
+
+    #[test]
+    fn auth_type_mismatch() {
+        let (p, mut e) = v2();
+        e.auth = Auth::None;
+        assert_eq!(
+            check_ipv4(&p, &e),
+            Err(Error::AuthTypeMismatch {
+                vrid: 51,
+                received: 1,
+                expected: 0
+            })
+        );
+    }
+
+    #[test]
+    fn auth_failure() {
+        let (p, mut e) = v2();
+        e.auth = Auth::pass_from_str("secret1");
+        assert_eq!(check_ipv4(&p, &e), Err(Error::AuthFailure { vrid: 51 }));
+        // Only the first 8 characters count (keepalived truncates auth_pass).
+        let a = advert(Version::V2, Auth::pass_from_str("longpassword"));
+        let mut e = expect(&a);
+        e.auth = Auth::pass_from_str("longpassXYZ");
+        assert!(check_ipv4(&packet(&a, DEFAULT_GROUP_V4, 255), &e).is_ok());
+    }
+
+    #[test]
+    fn interval() {
+        let (p, mut e) = v2();
+        e.interval = 2;
+        assert_eq!(
+            check_ipv4(&p, &e),
+            Err(Error::Interval {
+                vrid: 51,
+                received: 1,
+                expected: 2
+            })
+        );
+        // v3 does not compare intervals.
+        let a = advert(Version::V3, Auth::None);
+        let mut e = expect(&a);
+        e.interval = 50;
+        assert!(check_ipv4(&packet(&a, DEFAULT_GROUP_V4, 255), &e).is_ok());
+    }
+
+    #[test]
+    fn kind() {
+        let (mut p, e) = v2();
+        p[20] = 0x22;
+        assert_eq!(check_ipv4(&p, &e), Err(Error::Type { vrid: 51, kind: 2 }));
+    }
+
+    #[test]
+    fn addr_count() {
+        let (p, mut e) = v2();
+        e.vip_count = Some(2);
+        assert_eq!(
+            check_ipv4(&p, &e),
+            Err(Error::AddrCount {
+                vrid: 51,
+                received: 1,
+                expected: 2
+            })
+        );
+        e.vip_count = None;
+        assert!(
+            check_ipv4(&p, &e).is_ok(),
+            "not checked when VIP checking does not apply"
+        );
+    }
+
+    #[test]
+    fn ip_total_length() {
+        let (mut p, e) = v2();
+        p[2..4].copy_from_slice(&48u16.to_be_bytes());
+        assert_eq!(
+            check_ipv4(&p, &e),
+            Err(Error::IpTotalLength {
+                vrid: 51,
+                total: 48,
+                received: 40
+            })
+        );
+    }
+
+    #[test]
+    fn checksum() {
+        let (mut p, e) = v2();
+        p[27] ^= 1;
+        assert_eq!(
+            check_ipv4(&p, &e),
+            Err(Error::Checksum {
+                vrid: 51,
+                version: Version::V2
+            })
+        );
+        // v3 multicast: the pseudo-header uses the real destination.
+        let a = advert(Version::V3, Auth::None);
+        let mut p = packet(&a, DEFAULT_GROUP_V4, 255);
+        p[16..20].copy_from_slice(&[224, 0, 0, 19]);
+        assert_eq!(
+            check_ipv4(&p, &expect(&a)),
+            Err(Error::Checksum {
+                vrid: 51,
+                version: Version::V3
+            })
+        );
+    }
+
+    #[test]
+    fn destination_kind() {
+        let a = advert(Version::V2, Auth::None);
+        let e = expect(&a);
+        assert_eq!(
+            check_ipv4(&packet(&a, PEER, 255), &e),
+            Err(Error::DestinationKind {
+                vrid: 51,
+                expected_multicast: true
+            })
+        );
+        let mut e = e;
+        e.multicast = false;
+        assert_eq!(
+            check_ipv4(&packet(&a, DEFAULT_GROUP_V4, 255), &e),
+            Err(Error::DestinationKind {
+                vrid: 51,
+                expected_multicast: false
+            })
+        );
+    }
+
+    #[test]
+    fn addr_missing() {
+        let a = advert(Version::V2, Auth::None);
+        let ok: IpAddr = "10.99.0.51".parse().unwrap();
+        let missing: IpAddr = "10.99.0.52".parse().unwrap();
+        assert_eq!(check_vips(&a, &[ok]), Ok(()));
+        assert_eq!(
+            check_vips(&a, &[ok, missing]),
+            Err(Error::AddrMissing {
+                vrid: 51,
+                addr: missing
+            })
+        );
+    }
+
+    #[test]
+    fn not_a_peer_and_ttl_range() {
+        let peer = IpAddr::V4(PEER);
+        let other = IpAddr::V4(Ipv4Addr::new(10, 99, 0, 3));
+        assert_eq!(check_unicast_peer(51, peer, &[peer]), Ok(()));
+        assert_eq!(
+            check_unicast_peer(51, other, &[peer]),
+            Err(Error::NotAPeer {
+                vrid: 51,
+                src: other
+            })
+        );
+        assert_eq!(check_ttl_range(51, 64, 1, 255), Ok(()));
+        assert_eq!(
+            check_ttl_range(51, 64, 100, 255),
+            Err(Error::TtlRange {
+                vrid: 51,
+                ttl: 64,
+                min: 100,
+                max: 255
+            })
+        );
+    }
+
+    #[test]
+    fn ipv6_checks() {
+        let src: Ipv6Addr = "fe80::1".parse().unwrap();
+        let group: Ipv6Addr = "ff02::12".parse().unwrap();
+        let a = Advert {
+            version: Version::V3,
+            vrid: 61,
+            priority: 100,
+            interval: 100,
+            auth: Auth::None,
+            addrs: Addrs::V6(vec!["fe80::61".parse().unwrap()]),
+        };
+        let msg = a.to_vec(Checksum::Offload).unwrap();
+        let mut e = expect(&a);
+        assert_eq!(
+            check_ipv6(&msg, src, group, 255, &e).map(|r| r.advert),
+            Ok(a.clone())
+        );
+        assert_eq!(
+            check_ipv6(&msg[..7], src, group, 255, &e),
+            Err(Error::TooShort { len: 7 })
+        );
+        assert_eq!(
+            check_ipv6(&msg[..20], src, group, 255, &e),
+            Err(Error::Length {
+                vrid: 61,
+                len: 20,
+                expected: 24
+            })
+        );
+        assert_eq!(
+            check_ipv6(&msg, src, src, 255, &e),
+            Err(Error::DestinationKind {
+                vrid: 61,
+                expected_multicast: true
+            })
+        );
+        e.vip_count = Some(3);
+        assert_eq!(
+            check_ipv6(&msg, src, group, 255, &e),
+            Err(Error::AddrCount {
+                vrid: 61,
+                received: 1,
+                expected: 3
+            })
+        );
+        e.version = Version::V2;
+        assert_eq!(
+            check_ipv6(&msg, src, group, 255, &e),
+            Err(Error::Version {
+                vrid: 61,
+                version: 3
+            })
+        );
+    }
+}
