@@ -326,3 +326,111 @@ impl Ipv4Repr {
         Ok(HEADER_LEN)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// keepalived 2.2.7 capture: the header of a v3 advert, 10.99.0.1 > 224.0.0.18, ID 1.
+    static HEADER: [u8; 20] = [
+        0x45, 0xc0, 0x00, 0x24, 0x00, 0x01, 0x00, 0x00, 0xff, 0x70, 0xd0, 0x32, 10, 99, 0, 1, 224,
+        0, 0, 18,
+    ];
+
+    fn repr() -> Ipv4Repr {
+        Ipv4Repr::vrrp(
+            Ipv4Addr::new(10, 99, 0, 1),
+            Ipv4Addr::new(224, 0, 0, 18),
+            255,
+            1,
+            16,
+        )
+    }
+
+    fn packet() -> Vec<u8> {
+        let mut p = HEADER.to_vec();
+        p.extend_from_slice(&[0; 16]);
+        p
+    }
+
+    #[test]
+    fn deconstruct() {
+        let b = packet();
+        let p = Ipv4Packet::new_checked(&b[..]).unwrap();
+        assert_eq!(
+            (p.version(), p.header_len(), p.tos(), p.total_len()),
+            (4, 20, 0xc0, 36)
+        );
+        assert_eq!(
+            (p.ident(), p.flags_frag(), p.ttl(), p.protocol()),
+            (1, 0, 255, 112)
+        );
+        assert_eq!(p.checksum(), 0xd032);
+        assert_eq!(p.src(), Ipv4Addr::new(10, 99, 0, 1));
+        assert_eq!(p.dst(), Ipv4Addr::new(224, 0, 0, 18));
+        assert!(p.verify_checksum());
+        assert_eq!(p.payload().len(), 16);
+    }
+
+    #[test]
+    fn construct() {
+        let mut buf = [0xa5u8; 20];
+        let mut p = Ipv4Packet::new_unchecked(&mut buf[..]);
+        p.set_version_header_len(20);
+        p.set_tos(0xc0);
+        p.set_total_len(36);
+        p.set_ident(1);
+        p.set_flags_frag(0);
+        p.set_ttl(255);
+        p.set_protocol(112);
+        p.set_src(Ipv4Addr::new(10, 99, 0, 1));
+        p.set_dst(Ipv4Addr::new(224, 0, 0, 18));
+        p.fill_checksum();
+        assert_eq!(buf, HEADER);
+    }
+
+    #[test]
+    fn parse_and_emit() {
+        let b = packet();
+        assert_eq!(
+            Ipv4Repr::parse(&Ipv4Packet::new_unchecked(&b[..])),
+            Ok(repr())
+        );
+        let mut buf = [0xa5u8; 21];
+        assert_eq!(repr().emit(&mut buf), Ok(20));
+        assert_eq!(&buf[..20], &HEADER);
+        assert_eq!(buf[20], 0xa5);
+        assert_eq!(
+            repr().emit(&mut buf[..19]),
+            Err(EmitError::BufferTooSmall { need: 20, got: 19 })
+        );
+        let mut big = repr();
+        big.payload_len = 65516;
+        assert_eq!(big.emit(&mut buf), Err(EmitError::TooLong { len: 65536 }));
+    }
+
+    #[test]
+    fn check_len_checks_every_relation() {
+        let b = packet();
+        let check = |b: &[u8]| Ipv4Packet::new_checked(b).map(|_| ());
+        assert_eq!(check(&b[..19]), Err(Error::TooShort { len: 19 }));
+        let mut q = b.clone();
+        q[0] = 0x44; // IHL 4 < 5
+        assert_eq!(check(&q), Err(Error::BadIpHeader));
+        let mut q = b.clone();
+        q[0] = 0x65; // version 6
+        assert_eq!(check(&q), Err(Error::BadIpHeader));
+        let mut q = b.clone();
+        q[0] = 0x4f; // 60-byte header in a 36-byte buffer
+        assert_eq!(check(&q), Err(Error::BadIpHeader));
+        let mut q = b.clone();
+        q[3] = 19; // total length < header length
+        assert_eq!(check(&q), Err(Error::BadIpHeader));
+        assert_eq!(
+            check(&b[..35]),
+            Err(Error::TooShort { len: 35 }),
+            "buffer < total"
+        );
+        assert_eq!(check(&b), Ok(()));
+    }
+}
