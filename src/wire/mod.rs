@@ -9,8 +9,19 @@
 //! * [`Error`] one variant per RFC 6527 / keepalived counter, carrying the VRID when readable.
 
 pub mod checksum;
+pub mod garp;
+pub mod ip;
+pub mod send;
 mod types;
+pub mod validate;
 pub mod vrrp;
 
+pub use garp::{garp_frame, unsolicited_na_frame, Mac};
+pub use ip::{Ipv4Packet, Ipv4Repr};
+pub use send::{emit_ipv4_advert, ipv4_advert_len};
 pub use types::{Addrs, Advert, Auth, Checksum, Error, Family, Version};
+pub use validate::{
+    check_ipv4, check_ipv6, check_ttl_range, check_unicast_peer, check_vips, Expect, Received,
+    UnicastChecksum,
+};
 pub use vrrp::{EmitError, VrrpPacket};

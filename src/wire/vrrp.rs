@@ -416,6 +416,20 @@ pub fn verifies_as_old_unicast(message: &[u8], src: Ipv4Addr, group: Ipv4Addr) -
     verify_checksum(message, Checksum::V3Ipv4 { src, dst: group })
 }
 
+// ===== impl Checksum =====
+
+impl Checksum {
+    /// The checksum keepalived uses for an advert over IPv4 between `src` and `dst`
+    /// (keepalived-behaviour.md §6.2): none for v2, the IPv4 pseudo-header for v3. For a
+    /// unicast instance in old-checksum mode pass the multicast group as `dst`.
+    pub fn ipv4(version: Version, src: Ipv4Addr, dst: Ipv4Addr) -> Checksum {
+        match version {
+            Version::V2 => Checksum::V2,
+            Version::V3 => Checksum::V3Ipv4 { src, dst },
+        }
+    }
+}
+
 // ===== impl Auth =====
 
 impl Auth {
@@ -476,6 +490,8 @@ pub enum EmitError {
     Interval { version: Version, interval: u16 },
     /// VRRPv2 is IPv4 only (RFC 3768); keepalived uses v3 for IPv6.
     V2OverIpv6,
+    /// The IPv4 total length would exceed 65535.
+    TooLong { len: usize },
 }
 
 impl fmt::Display for EmitError {
@@ -491,6 +507,7 @@ impl fmt::Display for EmitError {
                 write!(f, "interval {interval} does not fit a {version:?} advert")
             }
             EmitError::V2OverIpv6 => write!(f, "VRRPv2 cannot carry IPv6 addresses"),
+            EmitError::TooLong { len } => write!(f, "IPv4 packet of {len} bytes is too long"),
         }
     }
 }
@@ -722,6 +739,320 @@ mod tests {
         let mut buf = [0xa5u8; 24];
         assert_eq!(a.emit(&mut buf, Checksum::V2), Ok(24));
         assert_eq!(buf, V2_PASS);
+    }
+
+    /// keepalived 2.2.7 capture: v3, VRID 60, 0.5 s, two VIPs, 10.99.0.1 > 224.0.0.18.
+    static V3_V4: [u8; 16] = [
+        0x31, 0x3c, 0x64, 0x02, 0x00, 0x32, 0x69, 0xf6, 10, 99, 0, 60, 10, 99, 0, 160,
+    ];
+    const SRC: Ipv4Addr = Ipv4Addr::new(10, 99, 0, 1);
+    const GROUP: Ipv4Addr = Ipv4Addr::new(224, 0, 0, 18);
+    const V3_CSUM: Checksum = Checksum::V3Ipv4 {
+        src: SRC,
+        dst: GROUP,
+    };
+
+    fn v3_repr() -> Advert {
+        Advert {
+            version: Version::V3,
+            vrid: 60,
+            priority: 100,
+            interval: 50,
+            auth: Auth::None,
+            addrs: Addrs::V4(vec![
+                Ipv4Addr::new(10, 99, 0, 60),
+                Ipv4Addr::new(10, 99, 0, 160),
+            ]),
+        }
+    }
+
+    fn v6_repr() -> Advert {
+        Advert {
+            version: Version::V3,
+            vrid: 61,
+            priority: 254,
+            interval: 4095,
+            auth: Auth::None,
+            addrs: Addrs::V6(vec![
+                "fe80::61".parse().unwrap(),
+                "2001:db8::61".parse().unwrap(),
+            ]),
+        }
+    }
+
+    #[test]
+    fn v3_deconstruct() {
+        let p = VrrpPacket::new_checked(&V3_V4[..], Family::V4).unwrap();
+        assert_eq!(
+            (p.version(), p.kind(), p.vrid(), p.priority()),
+            (3, 1, 60, 100)
+        );
+        assert_eq!(p.addr_count(), 2);
+        assert_eq!(p.max_adver_int(), 50);
+        assert_eq!(p.checksum(), 0x69f6);
+        assert_eq!(p.addr_v4(0), Some(Ipv4Addr::new(10, 99, 0, 60)));
+        assert_eq!(p.addr_v6(0), None, "family mismatch");
+        assert_eq!(p.auth_data(), None, "no auth data in v3");
+        assert!(p.verify_checksum(V3_CSUM));
+        assert!(!p.verify_checksum(Checksum::V2));
+    }
+
+    #[test]
+    fn v3_construct() {
+        let mut buf = [0xa5u8; 16];
+        let mut p = VrrpPacket::new_unchecked(&mut buf[..], Family::V4);
+        p.set_version_kind(3, 1);
+        p.set_vrid(60);
+        p.set_priority(100);
+        p.set_addr_count(2);
+        p.set_max_adver_int(50);
+        p.set_addr_v4(0, Ipv4Addr::new(10, 99, 0, 60));
+        p.set_addr_v4(1, Ipv4Addr::new(10, 99, 0, 160));
+        p.fill_checksum(V3_CSUM);
+        assert_eq!(buf, V3_V4);
+    }
+
+    #[test]
+    fn v2_construct() {
+        let mut buf = [0xa5u8; 24];
+        let mut p = VrrpPacket::new_unchecked(&mut buf[..], Family::V4);
+        p.set_version_kind(2, 1);
+        p.set_vrid(51);
+        p.set_priority(160);
+        p.set_addr_count(2);
+        p.set_auth_type(1);
+        p.set_adver_int(1);
+        p.set_addr_v4(0, Ipv4Addr::new(10, 99, 0, 100));
+        p.set_addr_v4(1, Ipv4Addr::new(10, 99, 0, 101));
+        p.set_auth_data(b"secret12");
+        p.fill_checksum(Checksum::V2);
+        assert_eq!(buf, V2_PASS);
+    }
+
+    #[test]
+    fn v3_parse_and_emit() {
+        assert_eq!(Advert::parse(&V3_V4, Family::V4, V3_CSUM), Ok(v3_repr()));
+        let mut buf = [0xa5u8; 20];
+        assert_eq!(v3_repr().emit(&mut buf, V3_CSUM), Ok(16));
+        assert_eq!(&buf[..16], &V3_V4);
+        assert_eq!(&buf[16..], &[0xa5; 4], "bytes after buffer_len() untouched");
+    }
+
+    #[test]
+    fn v3_reserved_bits_ignored_on_receipt() {
+        let mut b = V3_V4;
+        b[4] |= 0xf0;
+        let a = Advert::parse(&b, Family::V4, Checksum::Offload).unwrap();
+        assert_eq!(a.interval, 50);
+    }
+
+    #[test]
+    fn v6_round_trip_with_pseudo_header() {
+        let csum = Checksum::V3Ipv6 {
+            src: "fe80::1".parse().unwrap(),
+            dst: "ff02::12".parse().unwrap(),
+        };
+        let a = v6_repr();
+        assert_eq!(a.buffer_len(), 8 + 32);
+        let bytes = a.to_vec(csum).unwrap();
+        assert_eq!(Advert::parse(&bytes, Family::V6, csum), Ok(a.clone()));
+        assert_eq!(
+            Advert::parse(&bytes, Family::V6, Checksum::V2),
+            Err(Error::Checksum {
+                vrid: 61,
+                version: Version::V3
+            })
+        );
+        let off = a.to_vec(Checksum::Offload).unwrap();
+        assert_eq!(
+            &off[6..8],
+            &[0, 0],
+            "offload leaves the checksum to the kernel"
+        );
+    }
+
+    #[test]
+    fn parse_errors() {
+        let c = Checksum::Offload;
+        assert_eq!(
+            Advert::parse(&V3_V4[..7], Family::V4, c),
+            Err(Error::TooShort { len: 7 })
+        );
+        let mut b = V3_V4;
+        b[0] = 0x41;
+        assert_eq!(
+            Advert::parse(&b, Family::V4, c),
+            Err(Error::Version {
+                vrid: 60,
+                version: 4
+            })
+        );
+        assert_eq!(
+            Advert::parse(&V2_PASS, Family::V6, c),
+            Err(Error::Version {
+                vrid: 51,
+                version: 2
+            }),
+            "VRRPv2 is IPv4 only"
+        );
+        assert_eq!(
+            Advert::parse(&V3_V4[..15], Family::V4, c),
+            Err(Error::Length {
+                vrid: 60,
+                len: 15,
+                expected: 16
+            })
+        );
+        assert_eq!(
+            Advert::parse(&V3_V4, Family::V6, c),
+            Err(Error::Length {
+                vrid: 60,
+                len: 16,
+                expected: 40
+            })
+        );
+        let mut b = V3_V4;
+        b[0] = 0x32;
+        assert_eq!(
+            Advert::parse(&b, Family::V4, c),
+            Err(Error::Type { vrid: 60, kind: 2 })
+        );
+        let mut b = V3_V4;
+        b[2] = 99;
+        assert_eq!(
+            Advert::parse(&b, Family::V4, V3_CSUM),
+            Err(Error::Checksum {
+                vrid: 60,
+                version: Version::V3
+            })
+        );
+    }
+
+    #[test]
+    fn check_len_errors() {
+        assert_eq!(
+            VrrpPacket::new_checked(&V2_PASS[..5], Family::V4).err(),
+            Some(Error::TooShort { len: 5 })
+        );
+        assert_eq!(
+            VrrpPacket::new_checked(&V2_PASS[..23], Family::V4).err(),
+            Some(Error::Length {
+                vrid: 51,
+                len: 23,
+                expected: 24
+            })
+        );
+    }
+
+    #[test]
+    fn emit_errors_write_nothing() {
+        let mut buf = [0xa5u8; 15];
+        assert_eq!(
+            v3_repr().emit(&mut buf, V3_CSUM),
+            Err(EmitError::BufferTooSmall { need: 16, got: 15 })
+        );
+        assert_eq!(buf, [0xa5; 15]);
+        let mut a = v3_repr();
+        a.interval = 4096;
+        assert!(matches!(a.to_vec(V3_CSUM), Err(EmitError::Interval { .. })));
+        let mut a = v2_pass_repr();
+        a.interval = 256;
+        assert!(matches!(
+            a.to_vec(Checksum::V2),
+            Err(EmitError::Interval { .. })
+        ));
+        let mut a = v6_repr();
+        a.version = Version::V2;
+        a.interval = 1;
+        assert_eq!(a.to_vec(Checksum::V2), Err(EmitError::V2OverIpv6));
+        let mut a = v3_repr();
+        a.addrs = Addrs::V4(vec![Ipv4Addr::LOCALHOST; 256]);
+        assert_eq!(
+            a.to_vec(V3_CSUM),
+            Err(EmitError::TooManyAddrs { count: 256 })
+        );
+    }
+
+    #[test]
+    fn v2_no_auth_sends_eight_zero_bytes() {
+        let mut a = v2_pass_repr();
+        a.auth = Auth::None;
+        let b = a.to_vec(Checksum::V2).unwrap();
+        assert_eq!(b.len(), 24);
+        assert_eq!(&b[16..], &[0; 8]);
+        assert_eq!(b[4], 0);
+        a.auth = Auth::Ah;
+        let b = a.to_vec(Checksum::V2).unwrap();
+        assert_eq!((b[4], &b[16..]), (2, &[0u8; 8][..]));
+        assert_eq!(
+            Advert::parse(&b, Family::V4, Checksum::V2).unwrap().auth,
+            Auth::Ah
+        );
+        a.auth = Auth::Unknown(7, *b"abcdefgh");
+        let b = a.to_vec(Checksum::V2).unwrap();
+        assert_eq!(
+            Advert::parse(&b, Family::V4, Checksum::V2).unwrap().auth,
+            a.auth
+        );
+    }
+
+    #[test]
+    fn pass_from_str_truncates_and_pads() {
+        assert_eq!(Auth::pass_from_str("1234"), Auth::Pass(*b"1234\0\0\0\0"));
+        assert_eq!(Auth::pass_from_str("secret12345"), Auth::Pass(*b"secret12"));
+        assert_eq!(Auth::pass_from_str(""), Auth::Pass([0; 8]));
+        let p = Auth::pass_from_str("secret12");
+        assert!(p.pass_matches(b"secret12"));
+        assert!(!p.pass_matches(b"secret13"));
+        assert!(!p.pass_matches(b"Secret12"));
+        assert!(!Auth::None.pass_matches(&[0; 8]));
+    }
+
+    #[test]
+    fn old_unicast_checksum_helpers() {
+        let peer = Ipv4Addr::new(10, 99, 0, 2);
+        let mut b = v3_repr().to_vec(V3_CSUM).unwrap();
+        assert!(verifies_as_old_unicast(&b, SRC, GROUP));
+        // Per-peer rewrite of one emitted packet.
+        fill_checksum(
+            &mut b,
+            Checksum::V3Ipv4 {
+                src: SRC,
+                dst: peer,
+            },
+        );
+        assert!(!verifies_as_old_unicast(&b, SRC, GROUP));
+        assert!(verify_checksum(
+            &b,
+            Checksum::V3Ipv4 {
+                src: SRC,
+                dst: peer
+            }
+        ));
+        assert_eq!(
+            b,
+            v3_repr()
+                .to_vec(Checksum::V3Ipv4 {
+                    src: SRC,
+                    dst: peer
+                })
+                .unwrap()
+        );
+        let mut short = [1u8, 2, 3];
+        fill_checksum(&mut short, Checksum::V2);
+        assert_eq!(short, [1, 2, 3]);
+    }
+
+    #[test]
+    fn display_v3_and_ipv6() {
+        assert_eq!(
+            v3_repr().to_string(),
+            "VRRPv3 vrid 60 prio 100 intvl 0.5s addrs: 10.99.0.60,10.99.0.160"
+        );
+        assert_eq!(
+            v6_repr().to_string(),
+            "VRRPv3 vrid 61 prio 254 intvl 40.95s addrs: fe80::61,2001:db8::61"
+        );
     }
 
     #[test]
