@@ -1073,3 +1073,45 @@ fn inputs_and_actions_round_trip_through_json() {
     let snap = serde_json::to_string(&rig.router.snapshot()).unwrap();
     assert!(snap.contains("\"advert_sent\""));
 }
+
+#[test]
+fn interface_down_at_start_means_fault_init_until_link_up() {
+    let mut settings = RouterSettings::new(vec![vi_1()]);
+    settings.down_interfaces = vec!["eth0".into()];
+    let mut rig = Rig::new(settings);
+    assert_eq!(
+        rig.logs(),
+        vec![
+            "(VI_1): entering FAULT state (interface eth0 down)",
+            "(VI_1) Entering FAULT STATE (init)"
+        ]
+    );
+    assert_eq!(rig.router.poll_timeout(), None);
+    rig.input_at(
+        ms(1000),
+        Input::Link {
+            ifname: "eth0".into(),
+            up: true,
+        },
+    );
+    assert_eq!(rig.state("VI_1"), State::Backup);
+    rig.advance_to(ms(4610));
+    assert_eq!(rig.state("VI_1"), State::Master);
+}
+
+#[test]
+fn absurd_settings_are_clamped_instead_of_looping() {
+    let mut inst = vi_1().v3().advert_cs(0);
+    inst.garp.master_repeat = u32::MAX;
+    inst.garp.master_refresh = vrrpd::proto::Centisecs(u32::MAX);
+    inst.down_timer_adverts = 0;
+    let mut rig = Rig::one(inst);
+    rig.advance_to(ms(100));
+    assert_eq!(rig.state("VI_1"), State::Master);
+    assert_eq!(rig.count(is_garp), 255);
+    let mut big = vi_1().v3().advert_cs(u32::MAX);
+    big.preempt_delay = vrrpd::proto::Centisecs(u32::MAX);
+    let mut rig = Rig::one(big);
+    rig.advance_to(Duration::from_secs(60));
+    assert_eq!(rig.state("VI_1"), State::Backup);
+}

@@ -7,7 +7,7 @@ use super::action::{Action, LogLevel, NotifyEvent, NotifyTarget};
 use super::instance::Transition;
 use super::router::{ctx, Router};
 use super::state::State;
-use super::timer::Timer;
+use super::timer::{deadline, Timer};
 
 impl Router {
     /// Start-up (§6.5): owners wanting MASTER go MASTER at once; everyone else enters
@@ -20,16 +20,29 @@ impl Router {
                     .get(i)
                     .is_some_and(|o| o.is_starting_master())
             };
+            let faulty = |i: usize| self.instances.get(i).is_some_and(|o| o.has_fault());
             let group = self.instances.get(idx).and_then(|i| i.group);
-            let master = match group.and_then(|g| self.groups.get(g)) {
-                Some(g) => g.members.iter().all(|m| starting(*m)),
-                None => starting(idx),
+            let (master, fault) = match group.and_then(|g| self.groups.get(g)) {
+                Some(g) => (
+                    g.members.iter().all(|m| starting(*m)),
+                    g.members.iter().any(|m| faulty(*m)),
+                ),
+                None => (starting(idx), faulty(idx)),
             };
             let mut ctx = ctx!(self, now);
             let Some(inst) = self.instances.get_mut(idx) else {
                 continue;
             };
-            if master {
+            if fault {
+                if !inst.link_up && !inst.cfg.dont_track_primary {
+                    let text = format!("entering FAULT state (interface {} down)", inst.cfg.ifname);
+                    ctx.out.push_back(Action::Log {
+                        level: LogLevel::Info,
+                        message: format!("({}): {text}", inst.cfg.name),
+                    });
+                }
+                inst.enter_fault(&mut ctx, true);
+            } else if master {
                 inst.enter_master(&mut ctx);
             } else {
                 inst.enter_backup(&mut ctx, true);
@@ -71,7 +84,7 @@ impl Router {
                 if !ready {
                     // §5: only become MASTER when every member wants it; wait again.
                     if let Some(inst) = self.instances.get(idx) {
-                        let at = now.checked_add(inst.master_down_interval()).unwrap_or(now);
+                        let at = deadline(now, inst.master_down_interval());
                         ctx.timers.set(idx, Timer::MasterDown, at);
                     }
                     return;

@@ -16,7 +16,7 @@ use super::interval;
 use super::settings::{Centisecs, InstanceSettings, OldUnicastChecksum, VipSpec};
 use super::state::State;
 use super::stats::Counters;
-use super::timer::{Timer, TimerTable};
+use super::timer::{deadline, Timer, TimerTable};
 use crate::wire::{Addrs, Advert, Auth, Checksum, Version};
 
 /// What the core hands an instance for one step: the time, the timers and the output queue.
@@ -32,10 +32,9 @@ impl Ctx<'_> {
         self.out.push_back(Action::Log { level, message });
     }
 
-    /// Arms a timer `after` from now (never in the past: `now + d >= now`).
+    /// Arms a timer `after` from now (never in the past).
     fn arm(&mut self, instance: usize, timer: Timer, after: Duration) {
-        let at = self.now.checked_add(after).unwrap_or(self.now);
-        self.timers.set(instance, timer, at);
+        self.timers.set(instance, timer, deadline(self.now, after));
     }
 }
 
@@ -499,7 +498,7 @@ impl Instance {
             self.log(ctx, LogLevel::Info, &text);
             if ctx.fast_preempt && !has_delay {
                 // vrrpd improvement: take over after Skew_Time, not the full interval.
-                let at = ctx.now.checked_add(self.skew()).unwrap_or(ctx.now);
+                let at = deadline(ctx.now, self.skew());
                 let current = ctx.timers.get(self.idx, Timer::MasterDown);
                 if current.map_or(true, |c| at < c) {
                     ctx.timers.set(self.idx, Timer::MasterDown, at);

@@ -23,7 +23,12 @@ pub fn skew(version: Version, priority: u8, master_adver_int: Centisecs) -> Dura
     let weight = 256 - u64::from(priority);
     let nanos = match version {
         Version::V2 => weight * NANOS_PER_SEC / 256,
-        Version::V3 => weight * u64::from(master_adver_int.0) * NANOS_PER_CS / 256,
+        Version::V3 => {
+            weight
+                .saturating_mul(u64::from(master_adver_int.0))
+                .saturating_mul(NANOS_PER_CS)
+                / 256
+        }
     };
     Duration::from_nanos(nanos)
 }
@@ -35,8 +40,10 @@ pub fn master_down(
     master_adver_int: Centisecs,
     down_timer_adverts: u32,
 ) -> Duration {
-    let adverts = u64::from(down_timer_adverts) * u64::from(master_adver_int.0) * NANOS_PER_CS;
-    Duration::from_nanos(adverts) + skew(version, priority, master_adver_int)
+    let adverts = u64::from(down_timer_adverts)
+        .saturating_mul(u64::from(master_adver_int.0))
+        .saturating_mul(NANOS_PER_CS);
+    Duration::from_nanos(adverts).saturating_add(skew(version, priority, master_adver_int))
 }
 
 #[cfg(test)]
@@ -111,6 +118,8 @@ mod tests {
     #[test]
     fn extreme_values_do_not_overflow() {
         let md = master_down(Version::V3, 0, Centisecs(u32::MAX), 100);
+        assert!(md > Duration::from_secs(1));
+        let md = master_down(Version::V3, 0, Centisecs(u32::MAX), u32::MAX);
         assert!(md > Duration::from_secs(1));
     }
 }

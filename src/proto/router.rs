@@ -13,7 +13,7 @@ use super::settings::{Centisecs, RouterSettings};
 use super::snapshot::{GroupSnapshot, InstanceSnapshot, Snapshot};
 use super::state::State;
 use super::stats::GlobalCounters;
-use super::timer::{Timer, TimerTable};
+use super::timer::{deadline, Timer, TimerTable};
 use crate::wire::{Family, Version};
 
 /// A sync group at run time.
@@ -122,6 +122,11 @@ impl Router {
                 members,
                 state: State::Init,
             });
+        }
+        for inst in &mut instances {
+            if settings.down_interfaces.contains(&inst.cfg.ifname) {
+                inst.link_up = false;
+            }
         }
         let n = instances.len();
         let mut router = Router {
@@ -293,9 +298,7 @@ impl Router {
         // §6.6: after processing any received packet while MASTER, the advert timer restarts
         // a full interval from now (skipped with lower_prio_no_advert).
         if inst.state == State::Master && !inst.cfg.lower_prio_no_advert {
-            let at = now
-                .checked_add(inst.cfg.advert_int.to_duration())
-                .unwrap_or(now);
+            let at = deadline(now, inst.cfg.advert_int.to_duration());
             ctx.timers.set(idx, Timer::Advert, at);
         }
         if let Some(t) = transition {
@@ -400,14 +403,22 @@ impl Router {
     }
 }
 
-/// Guards against settings that would make a timer fire at `now` forever.
+/// Keeps settings inside what the wire can carry and what keepalived accepts (§3.1), and
+/// away from values that would make a timer fire at `now` forever.
 fn sanitise(cfg: &mut super::settings::InstanceSettings) {
-    let min = match cfg.version {
-        Version::V2 => 100,
-        Version::V3 => 1,
+    let (min, max) = match cfg.version {
+        Version::V2 => (100, 255 * 100),
+        Version::V3 => (1, 4095),
     };
-    if cfg.advert_int.0 < min {
-        cfg.advert_int = Centisecs(min);
+    cfg.advert_int = Centisecs(cfg.advert_int.0.clamp(min, max));
+    cfg.preempt_delay = Centisecs(cfg.preempt_delay.0.min(1000 * 100));
+    let g = &mut cfg.garp;
+    for repeat in [
+        &mut g.master_repeat,
+        &mut g.refresh_repeat,
+        &mut g.lower_prio_repeat,
+    ] {
+        *repeat = (*repeat).min(255);
     }
     cfg.down_timer_adverts = cfg.down_timer_adverts.clamp(1, 100);
     cfg.priority = cfg.priority.max(1);

@@ -416,6 +416,11 @@ pub struct RouterSettings {
     /// LOWER priority than its own takes over after its Skew_Time instead of a full
     /// Master_Down_Interval. Default on; off = keepalived 2.2.7 timing.
     pub fast_preempt: bool,
+    /// Interfaces known to be down when the router starts: their instances start in FAULT
+    /// (`Entering FAULT STATE (init)`, keepalived-behaviour.md §6.5) unless
+    /// `dont_track_primary`. Later changes arrive as [`super::Input::Link`].
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub down_interfaces: Vec<String>,
 }
 
 impl Default for RouterSettings {
@@ -424,6 +429,7 @@ impl Default for RouterSettings {
             instances: Vec::new(),
             groups: Vec::new(),
             fast_preempt: true,
+            down_interfaces: Vec::new(),
         }
     }
 }

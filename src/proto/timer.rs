@@ -40,6 +40,15 @@ impl Timer {
     }
 }
 
+/// The longest delay ever armed (far beyond any VRRP interval): keeps `now + d` from
+/// overflowing, which would otherwise fall back to `now` and fire in a loop.
+pub const MAX_DELAY: std::time::Duration = std::time::Duration::from_secs(100 * 86_400);
+
+/// `now + d` with `d` capped at [`MAX_DELAY`]; never earlier than `now`.
+pub fn deadline(now: Instant, d: std::time::Duration) -> Instant {
+    now.checked_add(d.min(MAX_DELAY)).unwrap_or(now)
+}
+
 /// All timers of all instances.
 #[derive(Debug, Default)]
 pub struct TimerTable {
