@@ -14,6 +14,33 @@
 //!
 //! The builder methods that take text (`vip`, `src`, `peer`, …) parse literals written by a
 //! programmer and panic on a malformed one; the integrator fills the fields directly.
+//!
+//! # Mapping from keepalived.conf (for the integrator)
+//!
+//! | keyword / derivation (keepalived-behaviour.md) | field |
+//! |---|---|
+//! | instance name, `virtual_router_id` | `name`, `vrid` |
+//! | `version` / global `vrrp_version`; IPv6 ⇒ 3 (§3.3 step 2) | `version` |
+//! | `interface` (resolved to its index) | `ifname`, `ifindex` |
+//! | `priority` (255 when `state MASTER` and no priority, §3.1) | `priority` |
+//! | `state MASTER` | `wants_master` (only matters for owners and sync-group start-up) |
+//! | `advert_int` after rounding (v2 whole seconds → ×100) | `advert_int` (centiseconds) |
+//! | `nopreempt` (cleared for owners / `state MASTER`) | `preempt = false` |
+//! | `preempt_delay` (cleared with MASTER/nopreempt/strict) | `preempt_delay` |
+//! | `authentication { auth_type PASS; auth_pass X }` (v2 only) | `auth` |
+//! | `virtual_ipaddress` (family of the instance), `virtual_ipaddress_excluded` | `vips`, `excluded_vips`, with `dev` resolved into `ifname` |
+//! | `unicast_src_ip` / `mcast_src_ip` / interface primary address (never a VIP, §7.2) | `src` (its family is the instance family) |
+//! | `mcast_dst_ip` / global group, default 224.0.0.18 or ff02::12 | `mcast_group` |
+//! | `unicast_peer { A [min_ttl N max_ttl M] }` | `unicast_peers` (`ttl_range`) |
+//! | `unicast_ttl` | `unicast_ttl` |
+//! | `garp_*` (instance, else global) | `garp` |
+//! | `down_timer_adverts`, `lower_prio_no_advert`, `higher_prio_send_advert`, `skip_check_adv_addr`, `check_unicast_src`, `dont_track_primary`, `old_unicast_checksum`, `accept` | same names |
+//! | `strict_mode` (its consequences of §3.4 already applied to the other fields) | `strict` |
+//! | `vrrp_sync_group` membership | `sync_group` + [`SyncGroupSettings`] |
+//! | `track_script` / `track_interface` / `track_file` / `track_process` | not settings: the shell feeds each tracker's effect as `Input::Tracker` (Weight(w·m) / Down / Up, §4.3) |
+//!
+//! Values are clamped by `Router::new` to what the wire can carry (v2 1..=255 s, v3
+//! 1..=4095 cs, preempt_delay ≤ 1000 s, GARP repeats ≤ 255, down_timer_adverts 1..=100).
 
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 use std::time::Duration;
