@@ -49,12 +49,17 @@ fn packet(n: usize, k: usize) -> Input {
 }
 
 fn bench(n: usize, rounds: usize) -> Duration {
+    bench_spread(n, n.min(1000), rounds)
+}
+
+/// `targets` distinct instances receive the adverts in turn.
+fn bench_spread(n: usize, targets: usize, rounds: usize) -> Duration {
     let t0 = Instant::now();
     let mut router = Router::new(settings(n), t0);
     while router.poll_action().is_some() {}
     // Pre-built inputs for a spread of instances (cloned per call, as the shell would own a
     // fresh buffer per datagram).
-    let inputs: Vec<Input> = (0..n.min(1000)).map(|k| packet(n, k * 7919)).collect();
+    let inputs: Vec<Input> = (0..targets).map(|k| packet(n, k * 7919)).collect();
     let mut now = t0;
     let start = Instant::now();
     for r in 0..rounds {
@@ -78,4 +83,6 @@ fn main() {
             "proto: one received advert, {n:>5} instance(s): {per:?} per advert ({rounds} adverts)"
         );
     }
+    let per = bench_spread(1000, 1, rounds);
+    println!("proto: one received advert,  1000 instance(s), all for one instance: {per:?}");
 }
