@@ -10,7 +10,9 @@
 //!   highest priority of that component;
 //! * failover after a silent death within latency + Master_Down_Interval of the best backup;
 //!   after a link-down (priority 0) within latency + Skew_Time;
-//! * after a partition heals: exactly one MASTER within one advert interval (+ 2 × latency).
+//! * after a partition heals: exactly one MASTER within one advert interval (+ 2 × latency);
+//! * in a third of the seeds every router runs two instances in one sync group: the members
+//!   of a router are always found in the same state after settling.
 
 mod common;
 
@@ -47,8 +49,12 @@ struct Node {
     router: Router,
     alive: bool,
     link_up: bool,
-    held: BTreeSet<IpAddr>,
+    /// Addresses held per instance name, from the emitted AddVip/DelVip.
+    held: BTreeMap<String, BTreeSet<IpAddr>>,
+    /// State of the first instance (the one elections are checked on).
     state: State,
+    /// State of every instance (sync-group members must agree).
+    states: Vec<State>,
     priority: u8,
 }
 
@@ -77,8 +83,9 @@ impl Lan {
                 settings: s,
                 alive: true,
                 link_up: true,
-                held: BTreeSet::new(),
+                held: BTreeMap::new(),
                 state: State::Init,
+                states: Vec::new(),
             })
             .collect::<Vec<_>>();
         let n = nodes.len();
@@ -132,17 +139,25 @@ impl Lan {
                             .insert((self.now + self.latency, self.seq), (j, input));
                     }
                 }
-                Action::AddVip { vip, .. } => {
+                Action::AddVip { vip, instance } => {
                     assert!(
-                        self.nodes[i].held.insert(vip.addr),
+                        self.nodes[i]
+                            .held
+                            .entry(instance)
+                            .or_default()
+                            .insert(vip.addr),
                         "seed {}: node {i} added {} twice",
                         self.seed,
                         vip.addr
                     );
                 }
-                Action::DelVip { vip, .. } => {
+                Action::DelVip { vip, instance } => {
                     assert!(
-                        self.nodes[i].held.remove(&vip.addr),
+                        self.nodes[i]
+                            .held
+                            .entry(instance)
+                            .or_default()
+                            .remove(&vip.addr),
                         "seed {}: node {i} removed {} it did not hold",
                         self.seed,
                         vip.addr
@@ -152,27 +167,31 @@ impl Lan {
             }
         }
         let snap = self.nodes[i].router.snapshot();
-        let inst = &snap.instances[0];
-        if inst.state != self.nodes[i].state {
-            self.nodes[i].state = inst.state;
-            self.history.push((self.now, i, inst.state));
+        let first = &snap.instances[0];
+        if first.state != self.nodes[i].state {
+            self.nodes[i].state = first.state;
+            self.history.push((self.now, i, first.state));
         }
-        self.nodes[i].priority = inst.effective_priority;
-        let master = inst.state == State::Master;
-        assert_eq!(
-            master,
-            !self.nodes[i].held.is_empty(),
-            "seed {}: node {i} state {:?} but holds {:?}",
-            self.seed,
-            inst.state,
-            self.nodes[i].held
-        );
-        assert_eq!(
-            master,
-            !inst.vips.is_empty(),
-            "seed {}: snapshot VIPs",
-            self.seed
-        );
+        self.nodes[i].priority = first.effective_priority;
+        self.nodes[i].states = snap.instances.iter().map(|x| x.state).collect();
+        for inst in &snap.instances {
+            let master = inst.state == State::Master;
+            let held = self.nodes[i].held.get(&inst.name);
+            assert_eq!(
+                master,
+                held.is_some_and(|h| !h.is_empty()),
+                "seed {}: node {i} {} state {:?} but holds {held:?}",
+                self.seed,
+                inst.name,
+                inst.state,
+            );
+            assert_eq!(
+                master,
+                !inst.vips.is_empty(),
+                "seed {}: snapshot VIPs",
+                self.seed
+            );
+        }
     }
 
     fn run_until(&mut self, t: Instant) {
@@ -253,6 +272,7 @@ impl Lan {
         node.alive = true;
         node.held.clear();
         node.state = State::Init;
+        node.states.clear();
         node.router = Router::new(node.settings.clone(), self.now);
         self.drain(i);
     }
@@ -270,8 +290,17 @@ impl Lan {
             .collect()
     }
 
-    /// Exactly one MASTER per connected component, with the component's top priority.
+    /// Exactly one MASTER per connected component, with the component's top priority; the
+    /// members of a router's sync group all in the same state.
     fn check_converged(&self, what: &str) {
+        for i in self.active() {
+            let states = &self.nodes[i].states;
+            assert!(
+                states.iter().all(|s| *s == states[0]),
+                "seed {} {what}: node {i} group members disagree: {states:?}",
+                self.seed
+            );
+        }
         let comps: BTreeSet<usize> = self.active().iter().map(|i| self.component[*i]).collect();
         for c in comps {
             let members: Vec<usize> = self
@@ -319,6 +348,8 @@ struct Scenario {
     priorities: Vec<u8>,
     latency: Duration,
     fast_preempt: bool,
+    /// Two instances per router in one sync group.
+    group: bool,
 }
 
 impl Scenario {
@@ -339,6 +370,7 @@ impl Scenario {
             priorities,
             latency: Duration::from_millis(rng.below(31)),
             fast_preempt: rng.chance(700),
+            group: rng.chance(333),
         }
     }
 
@@ -347,13 +379,24 @@ impl Scenario {
             .iter()
             .enumerate()
             .map(|(i, p)| {
-                let mut inst = InstanceSettings::backup("VI_1", 51)
-                    .priority(*p)
-                    .src(&format!("10.0.0.{}", i + 1))
-                    .vip("10.0.0.100/24")
-                    .advert_cs(self.interval_cs);
-                inst.version = self.version;
-                let mut s = RouterSettings::new(vec![inst]);
+                let inst = |name: &str, vrid: u8, vip: &str| {
+                    let mut inst = InstanceSettings::backup(name, vrid)
+                        .priority(*p)
+                        .src(&format!("10.0.0.{}", i + 1))
+                        .vip(vip)
+                        .advert_cs(self.interval_cs);
+                    inst.version = self.version;
+                    inst
+                };
+                let mut s = if self.group {
+                    RouterSettings::new(vec![
+                        inst("VI_A", 51, "10.0.0.100/24").sync_group("G"),
+                        inst("VI_B", 52, "10.0.0.101/24").sync_group("G"),
+                    ])
+                    .group("G", &["VI_A", "VI_B"])
+                } else {
+                    RouterSettings::new(vec![inst("VI_1", 51, "10.0.0.100/24")])
+                };
                 s.fast_preempt = self.fast_preempt;
                 s
             })
