@@ -97,3 +97,17 @@ pub mod hex_bytes {
         decode(&text).ok_or_else(|| serde::de::Error::custom("invalid hex string"))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::hex_bytes::{decode, encode};
+
+    #[test]
+    fn hex_round_trips_and_rejects_garbage() {
+        assert_eq!(encode(&[0x21, 0x33, 0x00, 0xff]), "213300ff");
+        assert_eq!(decode("21 33 00 FF"), Some(vec![0x21, 0x33, 0x00, 0xff]));
+        assert_eq!(decode("123"), None);
+        assert_eq!(decode("zz"), None);
+        assert_eq!(decode("é1"), None);
+    }
+}

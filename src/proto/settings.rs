@@ -483,3 +483,52 @@ impl RouterSettings {
         self
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn vip_literals_default_to_host_prefixes() {
+        let v = VipSpec::parse("10.0.0.100", "eth0");
+        assert_eq!((v.prefix_len, v.ifname.as_str()), (32, "eth0"));
+        assert_eq!(VipSpec::parse("fe80::61", "eth1").prefix_len, 128);
+        assert_eq!(VipSpec::parse("10.0.0.100/24", "eth0").prefix_len, 24);
+    }
+
+    #[test]
+    fn builder_reads_like_keepalived_conf() {
+        let vi = InstanceSettings::master("VI_1", 51)
+            .interface("bond0", 7)
+            .priority(150)
+            .auth_pass("secret12345")
+            .vip("10.0.0.100/24")
+            .peer("10.0.0.2");
+        assert!(vi.wants_master && vi.is_unicast() && !vi.is_owner());
+        assert_eq!((vi.ifname.as_str(), vi.ifindex), ("bond0", 7));
+        assert_eq!(vi.vips[0].ifname, "bond0");
+        // auth_pass is truncated to 8 bytes (keepalived-behaviour.md §3.1).
+        assert_eq!(vi.auth.to_wire(), crate::wire::Auth::Pass(*b"secret12"));
+        let v6 = InstanceSettings::backup("VI_6", 61).src("fe80::1");
+        assert_eq!((v6.version, v6.family()), (Version::V3, Family::V6));
+        assert_eq!(v6.mcast_group, IpAddr::V6(MCAST_GROUP_V6));
+    }
+
+    #[test]
+    fn settings_json_only_needs_what_differs_from_the_defaults() {
+        let text = r#"{"instances":[{"name":"VI_1","vrid":51,"priority":150}]}"#;
+        let s: RouterSettings = serde_json::from_str(text).unwrap();
+        assert!(s.fast_preempt);
+        assert_eq!(s.instances[0].advert_int, Centisecs(100));
+        assert_eq!(s.instances[0].garp.master_repeat, 5);
+        let back: RouterSettings =
+            serde_json::from_str(&serde_json::to_string(&s).unwrap()).unwrap();
+        assert_eq!(back, s);
+    }
+
+    #[test]
+    fn centisecs_convert_exactly() {
+        assert_eq!(Centisecs(150).to_duration(), Duration::from_millis(1500));
+        assert_eq!(Centisecs::from_secs(3).whole_secs(), 3);
+    }
+}
