@@ -5,6 +5,7 @@
 //! fuzz/seeds/wire_vrrp (fuzz/make-seeds.sh). On a stable toolchain, from the repository root:
 //!
 //! ```text
+//! mkdir -p fuzz/corpus/wire_vrrp
 //! cargo fuzz run -s none wire_vrrp fuzz/corpus/wire_vrrp fuzz/seeds/wire_vrrp -- -max_total_time=60
 //! ```
 #![no_main]
