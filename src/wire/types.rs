@@ -109,7 +109,8 @@ impl Advert {
 /// How the checksum of an advert is computed (keepalived-behaviour.md §6.2).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Checksum {
-    /// VRRPv2: Internet checksum over the VRRP message only.
+    /// VRRPv2: Internet checksum over the VRRP message only. On a v3 message this is the
+    /// "no pseudo-header" variant some vendors use (newer keepalived's `v3_checksum_as_v2`).
     V2,
     /// VRRPv3 over IPv4: with the IPv4 pseudo-header (src, dst, 0, 112, length).
     /// keepalived <= 1.3.6 used the multicast group as `dst` even for unicast: pass the
