@@ -784,3 +784,97 @@ mod tests {
         );
     }
 }
+
+#[cfg(test)]
+mod more_tests {
+    use super::*;
+    use crate::wire::types::Addrs;
+
+    #[test]
+    fn ip_options_are_skipped_by_ihl() {
+        let a = Advert {
+            version: Version::V3,
+            vrid: 9,
+            priority: 100,
+            interval: 100,
+            auth: Auth::None,
+            addrs: Addrs::V4(vec![Ipv4Addr::new(10, 0, 0, 9)]),
+        };
+        let src = Ipv4Addr::new(10, 0, 0, 1);
+        let msg = a
+            .to_vec(Checksum::ipv4(Version::V3, src, DEFAULT_GROUP_V4))
+            .unwrap();
+        let mut p = vec![0x46, 0xc0, 0, 0, 0, 1, 0, 0, 255, 112, 0, 0];
+        p.extend_from_slice(&src.octets());
+        p.extend_from_slice(&DEFAULT_GROUP_V4.octets());
+        p.extend_from_slice(&[1, 1, 1, 0]); // NOP NOP NOP EOL
+        p.extend_from_slice(&msg);
+        let total = u16::try_from(p.len()).unwrap().to_be_bytes();
+        p[2..4].copy_from_slice(&total);
+        let expect = Expect {
+            version: Version::V3,
+            auth: Auth::None,
+            interval: 100,
+            vip_count: Some(1),
+            multicast: true,
+            group_v4: DEFAULT_GROUP_V4,
+            unicast_checksum: UnicastChecksum::Detect,
+        };
+        assert_eq!(check_ipv4(&p, &expect).map(|r| r.advert), Ok(a));
+    }
+
+    #[test]
+    fn errors_read_like_keepalived_logs() {
+        let cases = [
+            (
+                Error::Length {
+                    vrid: 1,
+                    len: 44,
+                    expected: 40,
+                },
+                "vrrp packet too long, length 44 and expect 40",
+            ),
+            (
+                Error::AddrCount {
+                    vrid: 1,
+                    received: 2,
+                    expected: 3,
+                },
+                "received an unexpected ip number count 2, expected 3!",
+            ),
+            (
+                Error::Interval {
+                    vrid: 1,
+                    received: 2,
+                    expected: 1,
+                },
+                "advertisement interval mismatch mine=1 sec rcv'd=2 sec",
+            ),
+            (
+                Error::AddrMissing {
+                    vrid: 74,
+                    addr: "10.99.0.177".parse().unwrap(),
+                },
+                "ip address associated with VRID 74 not present in MASTER advert: 10.99.0.177",
+            ),
+            (
+                Error::Checksum {
+                    vrid: 1,
+                    version: Version::V3,
+                },
+                "Invalid VRRPv3 checksum",
+            ),
+            (
+                Error::AuthTypeMismatch {
+                    vrid: 1,
+                    received: 1,
+                    expected: 0,
+                },
+                "received a 1 auth, expecting 0!",
+            ),
+        ];
+        for (e, text) in cases {
+            assert_eq!(e.to_string(), text);
+        }
+    }
+}
