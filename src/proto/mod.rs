@@ -1,1 +1,54 @@
-//! The VRRP protocol core: a deterministic, sans-IO state machine.
+//! The VRRP protocol core: a deterministic, sans-IO state machine (quinn-proto style).
+//!
+//! [`Router`] holds every instance and sync group. Time is an argument, inputs are
+//! [`Input`]s, effects come out as [`Action`]s; see the doc on [`Router`] for the call
+//! order. Behaviour follows keepalived 2.2.7 (keepalived-behaviour.md §6) except where a
+//! doc comment says "vrrpd:".
+//!
+//! # Deliberate differences from keepalived 2.2.7
+//!
+//! * `RouterSettings::fast_preempt` (default on): a backup that may preempt (no
+//!   `nopreempt`, no `preempt_delay`) and hears a valid advert of lower priority than its own
+//!   takes over after its Skew_Time instead of waiting out the Master_Down_Interval.
+//! * A MASTER whose effective priority changes sends an advert with the new priority at once.
+//! * A VIP deleted externally while MASTER is put back at once (with a GARP/NA burst) and
+//!   logged; the instance stays MASTER (keepalived drops to BACKUP, sends priority 0 and
+//!   reclaims after Skew_Time, §7.3).
+//! * Entering FAULT from MASTER sends one priority-0 advert (keepalived 2.2.7 sends two).
+//!
+//! # Not handled here (the shell's job)
+//!
+//! Receive checks 1, 2 and 10 of §6.4 (IP header, AH, IPv4 total length), the IPv4 header of
+//! sent adverts (ID counter, TOS [`ADVERT_TOS`]), GARP/NA frames (`wire::garp`), start-up
+//! removal of leftover VIPs (§7.2), tracker scripts/files/processes (fed as
+//! [`Input::Tracker`]), and reload (`Router::reconfigure`, a later issue).
+//!
+//! Files: `settings` (resolved runtime configuration), `input`/`action` (the serde enums
+//! crossing the boundary), `router` (API, dispatch), `group` (state changes with sync
+//! groups), `instance` (per-instance FSM), `rx` (receive validation in keepalived order),
+//! `interval` (skew and master-down math), `timer` (timers as data), `stats`, `snapshot`.
+
+mod action;
+mod group;
+mod input;
+mod instance;
+pub mod interval;
+mod router;
+mod rx;
+mod settings;
+mod snapshot;
+mod state;
+mod stats;
+mod timer;
+
+pub use action::{Action, LogLevel, NotifyEvent, NotifyTarget, ADVERT_TOS, IPPROTO_VRRP};
+pub use input::{hex_bytes, Input, TrackTarget, TrackerState};
+pub use router::Router;
+pub use settings::{
+    AuthSettings, Centisecs, GarpSettings, InstanceSettings, OldUnicastChecksum, PeerSettings,
+    RouterSettings, SyncGroupSettings, VipSpec, MCAST_GROUP_V4, MCAST_GROUP_V6,
+};
+pub use snapshot::{GroupSnapshot, InstanceSnapshot, Snapshot};
+pub use state::State;
+pub use stats::{Counters, GlobalCounters};
+pub use timer::Timer;

@@ -109,7 +109,8 @@ impl Advert {
 /// How the checksum of an advert is computed (keepalived-behaviour.md §6.2).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Checksum {
-    /// VRRPv2: Internet checksum over the VRRP message only.
+    /// VRRPv2: Internet checksum over the VRRP message only. On a v3 message this is the
+    /// "no pseudo-header" variant some vendors use (newer keepalived's `v3_checksum_as_v2`).
     V2,
     /// VRRPv3 over IPv4: with the IPv4 pseudo-header (src, dst, 0, 112, length).
     /// keepalived <= 1.3.6 used the multicast group as `dst` even for unicast: pass the
@@ -159,6 +160,10 @@ pub enum Error {
         received: u8,
         expected: u8,
     },
+    /// An IPsec AH header arrived for an instance configured with `auth_type AH`: the ICV
+    /// cannot be checked because AH is recognised but not implemented (counted like
+    /// keepalived's `auth_failure`).
+    AhUnsupported { vrid: u8 },
     /// PASS password mismatch (`auth_failure`).
     AuthFailure { vrid: u8 },
     /// v2 advert interval differs from ours (dropped, no counter in keepalived 2.2.7).
@@ -197,6 +202,7 @@ impl Error {
             | Error::AuthType { vrid, .. }
             | Error::AuthTypeMismatch { vrid, .. }
             | Error::AuthFailure { vrid }
+            | Error::AhUnsupported { vrid }
             | Error::Interval { vrid, .. }
             | Error::AddrCount { vrid, .. }
             | Error::AddrMissing { vrid, .. }
@@ -206,3 +212,84 @@ impl Error {
         }
     }
 }
+
+/// keepalived's log wording for each check (keepalived-behaviour.md §6.4), without the
+/// `(VI) ` prefix, which the caller adds with the instance name.
+impl std::fmt::Display for Error {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Error::TooShort { len } => write!(f, "VRRP packet too short - {len} bytes"),
+            Error::BadIpHeader => write!(f, "malformed IPv4 header"),
+            Error::Length { len, expected, .. } => {
+                let how = if len > expected { "long" } else { "short" };
+                write!(
+                    f,
+                    "vrrp packet too {how}, length {len} and expect {expected}"
+                )
+            }
+            Error::IpTotalLength {
+                total, received, ..
+            } => write!(
+                f,
+                "ip_tot_len mismatch against received length. {total} and received {received}"
+            ),
+            Error::Ttl { ttl, .. } => {
+                write!(f, "invalid TTL/HL. Received {ttl} and expect 255")
+            }
+            Error::Version { version, .. } => write!(f, "wrong version. Received {version}"),
+            Error::Type { kind, .. } => {
+                write!(f, "Invalid packet type. {kind} and expect 1")
+            }
+            Error::Checksum { version, .. } => {
+                let v = match version {
+                    Version::V2 => 2,
+                    Version::V3 => 3,
+                };
+                write!(f, "Invalid VRRPv{v} checksum")
+            }
+            Error::AuthType { auth_type, .. } => write!(f, "Invalid auth type: {auth_type}"),
+            Error::AuthTypeMismatch {
+                received, expected, ..
+            } => write!(f, "received a {received} auth, expecting {expected}!"),
+            Error::AhUnsupported { .. } => {
+                write!(
+                    f,
+                    "received an AH authenticated advert, AH is not supported"
+                )
+            }
+            Error::AuthFailure { .. } => write!(f, "received an invalid passwd!"),
+            Error::Interval {
+                received, expected, ..
+            } => write!(
+                f,
+                "advertisement interval mismatch mine={expected} sec rcv'd={received} sec"
+            ),
+            Error::AddrCount {
+                received, expected, ..
+            } => write!(
+                f,
+                "received an unexpected ip number count {received}, expected {expected}!"
+            ),
+            Error::AddrMissing { vrid, addr } => write!(
+                f,
+                "ip address associated with VRID {vrid} not present in MASTER advert: {addr}"
+            ),
+            Error::DestinationKind {
+                expected_multicast: true,
+                ..
+            } => write!(f, "Expected multicast packet but received unicast packet"),
+            Error::DestinationKind {
+                expected_multicast: false,
+                ..
+            } => write!(f, "Expected unicast packet but received multicast packet"),
+            Error::NotAPeer { src, .. } => {
+                write!(f, "unicast source address {src} not a unicast peer")
+            }
+            Error::TtlRange { ttl, min, max, .. } => {
+                write!(f, "TTL/HL {ttl} not in range {min} - {max}")
+            }
+        }
+    }
+}
+
+impl std::error::Error for Error {}

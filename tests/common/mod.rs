@@ -1,4 +1,14 @@
 //! Helpers shared by integration tests.
-#![allow(dead_code)]
+//!
+//! * [`rig`]: the protocol-core rig (fixed `t0`, routers driven on explicit times, adverts
+//!   built with the real codec).
+//! * [`sysns`]: namespaces entered with `setns` on a thread, for OS-layer tests.
+//! * [`netns`]: namespaces driven with `ip netns exec`, for tests that run whole programs.
+#![allow(dead_code, unused_imports)]
 
 pub mod netns;
+pub mod rig;
+pub mod sysns;
+
+pub use rig::*;
+pub use sysns::*;

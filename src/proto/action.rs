@@ -1,0 +1,112 @@
+//! Everything the core asks the shell to do, drained with [`super::Router::poll_action`].
+
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
+
+use serde::{Deserialize, Serialize};
+
+use super::input::hex_bytes;
+use super::settings::VipSpec;
+use super::state::State;
+
+/// IP TOS / IPv6 traffic class of every advert (keepalived-behaviour.md §6.1).
+pub const ADVERT_TOS: u8 = 0xc0;
+/// IP protocol number of VRRP.
+pub const IPPROTO_VRRP: u8 = 112;
+
+/// One effect for the shell to perform, in order.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Action {
+    /// Send one advert. `bytes` is the VRRP message with its checksum already computed for
+    /// this `src`/`dst`; the shell adds the IP header (protocol 112, TOS 0xC0 —
+    /// [`ADVERT_TOS`] —, TTL `ttl`, DF clear, ID per-instance counter from 1) and sends it on
+    /// `ifindex` (multicast with MSG_DONTROUTE). One action per unicast peer.
+    SendAdvert {
+        instance: String,
+        ifindex: u32,
+        ifname: String,
+        src: IpAddr,
+        dst: IpAddr,
+        ttl: u8,
+        #[serde(with = "hex_bytes")]
+        bytes: Vec<u8>,
+    },
+    /// Add an address (RTM_NEWADDR, keepalived-behaviour.md §7.1). VIPs first, then excluded.
+    AddVip { instance: String, vip: VipSpec },
+    /// Remove an address (errors for absent addresses are to be ignored, §7.4).
+    DelVip { instance: String, vip: VipSpec },
+    /// One gratuitous ARP for `ip` on `ifname` (frame from `wire::garp`).
+    SendGarp {
+        instance: String,
+        ifname: String,
+        ip: Ipv4Addr,
+    },
+    /// One unsolicited neighbour advertisement for `ip` on `ifname`.
+    SendNa {
+        instance: String,
+        ifname: String,
+        ip: Ipv6Addr,
+    },
+    /// Run notify scripts / write the FIFO line (keepalived-behaviour.md §3.6).
+    Notify {
+        target: NotifyTarget,
+        event: NotifyEvent,
+        /// The instance's effective priority (always 0 for groups).
+        priority: u8,
+    },
+    /// A log line in keepalived's wording (keepalived-behaviour.md §9).
+    Log { level: LogLevel, message: String },
+    // Room for later issues: AddRoute/DelRoute/AddRule/DelRule (virtual_routes,
+    // virtual_rules) and firewall accept-mode rules, emitted beside AddVip/DelVip.
+}
+
+/// Who a notification is about.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum NotifyTarget {
+    /// `INSTANCE "NAME" ...`
+    Instance(String),
+    /// `GROUP "NAME" ...`
+    Group(String),
+}
+
+/// The notified event: a state, or one of the FIFO-only events.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum NotifyEvent {
+    Master,
+    Backup,
+    Fault,
+    Stop,
+    /// `notify_master_rx_lower_pri` / FIFO `MASTER_RX_LOWER_PRI`.
+    MasterRxLowerPri,
+}
+
+impl NotifyEvent {
+    pub fn of_state(state: State) -> Option<NotifyEvent> {
+        match state {
+            State::Master => Some(NotifyEvent::Master),
+            State::Backup => Some(NotifyEvent::Backup),
+            State::Fault => Some(NotifyEvent::Fault),
+            State::Stopped => Some(NotifyEvent::Stop),
+            State::Init => None,
+        }
+    }
+
+    /// The word used by keepalived's notify arguments and FIFO lines.
+    pub fn word(self) -> &'static str {
+        match self {
+            NotifyEvent::Master => "MASTER",
+            NotifyEvent::Backup => "BACKUP",
+            NotifyEvent::Fault => "FAULT",
+            NotifyEvent::Stop => "STOP",
+            NotifyEvent::MasterRxLowerPri => "MASTER_RX_LOWER_PRI",
+        }
+    }
+}
+
+/// keepalived logs everything at syslog INFO; `Detail` lines appear only with `-D`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+pub enum LogLevel {
+    Detail,
+    Info,
+    Warning,
+    Error,
+}

@@ -1,0 +1,113 @@
+//! Everything that enters the core. A serde enum, so a daemon can record its inputs as JSONL
+//! and the same file replays as a test (house-style.md §7.7).
+
+use std::net::IpAddr;
+
+use serde::{Deserialize, Serialize};
+
+/// One event for [`super::Router::handle`].
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Input {
+    /// A received VRRP message (the IP payload) with the IP-header fields the core checks:
+    /// TTL / hop limit and the destination (multicast vs unicast). The core decodes and
+    /// validates it, so every error is counted in one place (keepalived-behaviour.md §6.4).
+    /// The shell has already checked the IPv4 total length (check 10) and stripped AH.
+    Packet {
+        ifindex: u32,
+        src: IpAddr,
+        dst: IpAddr,
+        ttl: u8,
+        #[serde(with = "hex_bytes")]
+        bytes: Vec<u8>,
+    },
+    /// Link state of an interface (IFF_UP and IFF_RUNNING).
+    Link { ifname: String, up: bool },
+    /// An address appeared on or disappeared from an interface (netlink RTM_NEWADDR/DELADDR).
+    Addr {
+        ifname: String,
+        addr: IpAddr,
+        prefix: u8,
+        added: bool,
+    },
+    /// A tracker's current contribution (script, tracked interface, file, process), already
+    /// reduced by the shell to its effect (keepalived-behaviour.md §4.3).
+    Tracker {
+        target: TrackTarget,
+        /// Tracker identity, e.g. `script:chk_nginx` or `interface:eth1`.
+        id: String,
+        state: TrackerState,
+    },
+    /// Graceful shutdown (SIGTERM): priority 0 from masters, VIPs removed, STOP notifies.
+    Stop,
+}
+
+/// Whom a tracker applies to.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum TrackTarget {
+    Instance(String),
+    /// A sync-group tracker applies to every member.
+    Group(String),
+}
+
+/// The effect of one tracker on its target.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum TrackerState {
+    /// Unweighted and healthy (or weighted with no current contribution).
+    Up,
+    /// Unweighted and failing: the target goes FAULT.
+    Down,
+    /// Weighted: this much is added to the base priority (negative = subtracted).
+    Weight(i32),
+}
+
+/// Serialises byte vectors as one lowercase hex string (readable JSONL).
+pub mod hex_bytes {
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    pub fn encode(bytes: &[u8]) -> String {
+        const DIGITS: &[u8; 16] = b"0123456789abcdef";
+        let mut s = String::with_capacity(bytes.len() * 2);
+        for b in bytes {
+            s.push(char::from(DIGITS[usize::from(b >> 4)]));
+            s.push(char::from(DIGITS[usize::from(b & 0x0f)]));
+        }
+        s
+    }
+
+    pub fn decode(text: &str) -> Option<Vec<u8>> {
+        let text: String = text.chars().filter(|c| !c.is_whitespace()).collect();
+        if text.len() % 2 != 0 {
+            return None;
+        }
+        (0..text.len())
+            .step_by(2)
+            .map(|i| {
+                text.get(i..i + 2)
+                    .and_then(|p| u8::from_str_radix(p, 16).ok())
+            })
+            .collect()
+    }
+
+    pub fn serialize<S: Serializer>(bytes: &[u8], s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&encode(bytes))
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<u8>, D::Error> {
+        let text = String::deserialize(d)?;
+        decode(&text).ok_or_else(|| serde::de::Error::custom("invalid hex string"))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::hex_bytes::{decode, encode};
+
+    #[test]
+    fn hex_round_trips_and_rejects_garbage() {
+        assert_eq!(encode(&[0x21, 0x33, 0x00, 0xff]), "213300ff");
+        assert_eq!(decode("21 33 00 FF"), Some(vec![0x21, 0x33, 0x00, 0xff]));
+        assert_eq!(decode("123"), None);
+        assert_eq!(decode("zz"), None);
+        assert_eq!(decode("é1"), None);
+    }
+}

@@ -1,0 +1,425 @@
+//! The [`Router`]: every instance and sync group of one daemon, behind a quinn-proto style
+//! sans-IO API.
+
+use std::collections::{HashMap, VecDeque};
+use std::net::IpAddr;
+use std::time::Instant;
+
+use super::action::{Action, LogLevel};
+use super::input::{Input, TrackTarget, TrackerState};
+use super::instance::Instance;
+use super::rx::Received;
+use super::settings::{Centisecs, RouterSettings};
+use super::snapshot::{GroupSnapshot, InstanceSnapshot, Snapshot};
+use super::state::State;
+use super::stats::GlobalCounters;
+use super::timer::{deadline, Timer, TimerTable};
+use crate::wire::{Family, Version};
+
+/// A sync group at run time.
+pub(crate) struct Group {
+    pub name: String,
+    pub members: Vec<usize>,
+    pub state: State,
+}
+
+/// All VRRP instances and sync groups of one daemon: a deterministic state machine.
+///
+/// The router never reads the clock and performs no I/O (quinn-proto's contract,
+/// house-style.md §3). Time is an argument, effects are queued as [`Action`]s.
+///
+/// # API
+///
+/// * Construction: [`Router::new`] starts every instance at `now` (keepalived-behaviour.md
+///   §6.5): owners wanting MASTER become MASTER at once, the others log
+///   `Entering BACKUP STATE (init)` and arm their master-down timer.
+/// * Inputs: [`Router::handle`] for network, netlink, tracker and stop events;
+///   [`Router::handle_timeout`] when the deadline from `poll_timeout` is reached. Calling
+///   `handle_timeout` early or repeatedly is harmless.
+/// * Outputs: [`Router::poll_action`] drains the queued actions, in order;
+///   [`Router::poll_timeout`] is the next deadline (never earlier than the last `now` once
+///   `handle_timeout(now)` has run).
+/// * Getters: [`Router::snapshot`] (state, priorities, counters; serde-serialisable).
+/// * Reload (`reconfigure(now, RouterSettings)`) is a later issue: it will diff the
+///   settings, keep the state of instances matched by (VRID, interface, family) and queue
+///   the side effects like `handle` does. It does not exist yet.
+///
+/// # Call order (the shell's loop)
+///
+/// 1. `Router::new(settings, now)`, then drain `poll_action()` until `None`.
+/// 2. Sleep until `poll_timeout()` or until an input arrives.
+/// 3. On an input: `handle(now, input)`; on the deadline: `handle_timeout(now)`.
+/// 4. Drain `poll_action()` completely, performing each action in order, then go to 2.
+///
+/// `now` must never go backwards between calls.
+pub struct Router {
+    pub(crate) instances: Vec<Instance>,
+    pub(crate) groups: Vec<Group>,
+    /// Demultiplexing of received adverts by (ifindex, VRID, family): O(1) per packet
+    /// whatever the number of instances. Several entries only for unicast instances that
+    /// share a VRID on one interface with distinct peers (§6.7).
+    demux: HashMap<(u32, u8, Family), Vec<usize>>,
+    by_name: HashMap<String, usize>,
+    group_by_name: HashMap<String, usize>,
+    pub(crate) timers: TimerTable,
+    pub(crate) actions: VecDeque<Action>,
+    pub(crate) fast_preempt: bool,
+    stopped: bool,
+    global: GlobalCounters,
+}
+
+/// Splits the router into the instance list and a [`Ctx`] borrowing the other fields.
+macro_rules! ctx {
+    ($self:ident, $now:expr) => {
+        $crate::proto::instance::Ctx {
+            now: $now,
+            timers: &mut $self.timers,
+            out: &mut $self.actions,
+            fast_preempt: $self.fast_preempt,
+        }
+    };
+}
+pub(crate) use ctx;
+
+impl Router {
+    /// Builds the router and starts every instance at `now` (§6.5).
+    pub fn new(settings: RouterSettings, now: Instant) -> Router {
+        let mut instances: Vec<Instance> = Vec::with_capacity(settings.instances.len());
+        for (idx, mut cfg) in settings.instances.into_iter().enumerate() {
+            sanitise(&mut cfg);
+            instances.push(Instance::new(cfg, idx));
+        }
+        let mut by_name = HashMap::new();
+        let mut demux: HashMap<(u32, u8, Family), Vec<usize>> = HashMap::new();
+        for inst in &instances {
+            by_name.insert(inst.cfg.name.clone(), inst.idx);
+            demux
+                .entry((inst.cfg.ifindex, inst.cfg.vrid, inst.cfg.family()))
+                .or_default()
+                .push(inst.idx);
+        }
+        let mut groups = Vec::new();
+        let mut group_by_name = HashMap::new();
+        for g in settings.groups {
+            let gi = groups.len();
+            let mut members = Vec::new();
+            for m in &g.members {
+                if let Some(&i) = by_name.get(m) {
+                    if let Some(inst) = instances.get_mut(i) {
+                        if inst.group.is_none() {
+                            inst.group = Some(gi);
+                            members.push(i);
+                        }
+                    }
+                }
+            }
+            if members.is_empty() {
+                continue;
+            }
+            group_by_name.insert(g.name.clone(), gi);
+            groups.push(Group {
+                name: g.name,
+                members,
+                state: State::Init,
+            });
+        }
+        for inst in &mut instances {
+            if settings.down_interfaces.contains(&inst.cfg.ifname) {
+                inst.link_up = false;
+            }
+        }
+        let n = instances.len();
+        let mut router = Router {
+            instances,
+            groups,
+            demux,
+            by_name,
+            group_by_name,
+            timers: TimerTable::new(n),
+            actions: VecDeque::new(),
+            fast_preempt: settings.fast_preempt,
+            stopped: false,
+            global: GlobalCounters::default(),
+        };
+        router.start(now);
+        router
+    }
+
+    /// Processes one input at `now`.
+    pub fn handle(&mut self, now: Instant, input: Input) {
+        if self.stopped {
+            return;
+        }
+        match input {
+            Input::Packet {
+                ifindex,
+                src,
+                dst,
+                ttl,
+                bytes,
+            } => self.on_packet(
+                now,
+                ifindex,
+                &Received {
+                    src,
+                    dst,
+                    ttl,
+                    bytes: &bytes,
+                },
+            ),
+            Input::Link { ifname, up } => self.on_link(now, &ifname, up),
+            Input::Addr {
+                ifname,
+                addr,
+                added,
+                ..
+            } => self.on_addr(now, &ifname, addr, added),
+            Input::Tracker { target, id, state } => self.on_tracker(now, target, id, state),
+            Input::Stop => self.stop(now),
+        }
+    }
+
+    /// Runs every timer due at or before `now`.
+    pub fn handle_timeout(&mut self, now: Instant) {
+        if self.stopped {
+            return;
+        }
+        while let Some((idx, timer)) = self.timers.pop_expired(now) {
+            let mut ctx = ctx!(self, now);
+            let Some(inst) = self.instances.get_mut(idx) else {
+                continue;
+            };
+            if let Some(t) = inst.on_timer(&mut ctx, timer) {
+                self.apply(now, idx, t);
+            }
+        }
+    }
+
+    /// The next queued action.
+    pub fn poll_action(&mut self) -> Option<Action> {
+        self.actions.pop_front()
+    }
+
+    /// The next deadline at which [`Router::handle_timeout`] must be called.
+    pub fn poll_timeout(&self) -> Option<Instant> {
+        self.timers.next()
+    }
+
+    /// A serialisable picture of every instance and group.
+    pub fn snapshot(&self) -> Snapshot {
+        Snapshot {
+            instances: self
+                .instances
+                .iter()
+                .map(|i| InstanceSnapshot {
+                    name: i.cfg.name.clone(),
+                    vrid: i.cfg.vrid,
+                    state: i.state,
+                    base_priority: i.cfg.priority,
+                    effective_priority: i.effective,
+                    master_addr: i.master_addr,
+                    master_priority: i.master_priority,
+                    master_adver_int: i.master_adver_int,
+                    vips: if i.vips_held {
+                        i.cfg
+                            .vips
+                            .iter()
+                            .chain(i.cfg.excluded_vips.iter())
+                            .map(|v| v.addr)
+                            .collect()
+                    } else {
+                        Vec::new()
+                    },
+                    counters: i.counters.clone(),
+                })
+                .collect(),
+            groups: self
+                .groups
+                .iter()
+                .map(|g| GroupSnapshot {
+                    name: g.name.clone(),
+                    state: g.state,
+                })
+                .collect(),
+            global: self.global.clone(),
+        }
+    }
+
+    /// The instance index of a name.
+    pub(crate) fn instance_index(&self, name: &str) -> Option<usize> {
+        self.by_name.get(name).copied()
+    }
+
+    // ===== inputs =====
+
+    fn on_packet(&mut self, now: Instant, ifindex: u32, rx: &Received) {
+        // §6.4 check 1 (the dispatcher).
+        let Some(&vrid) = rx.bytes.get(1).filter(|_| rx.bytes.len() >= 8) else {
+            self.global.packet_too_short += 1;
+            let fam = if rx.dst.is_ipv4() { "IPv4" } else { "IPv6" };
+            self.actions.push_back(Action::Log {
+                level: LogLevel::Info,
+                message: format!("{fam} VRRP packet too short - {} bytes", rx.bytes.len()),
+            });
+            return;
+        };
+        let family = match rx.dst {
+            IpAddr::V4(_) => Family::V4,
+            IpAddr::V6(_) => Family::V6,
+        };
+        let Some(candidates) = self.demux.get(&(ifindex, vrid, family)) else {
+            self.global.unknown_vrid += 1;
+            return;
+        };
+        let idx = match candidates.as_slice() {
+            [one] => *one,
+            many => many
+                .iter()
+                .copied()
+                .find(|i| {
+                    self.instances
+                        .get(*i)
+                        .is_some_and(|inst| inst.cfg.unicast_peers.iter().any(|p| p.addr == rx.src))
+                })
+                .or_else(|| many.first().copied())
+                .unwrap_or(0),
+        };
+        let mut ctx = ctx!(self, now);
+        let Some(inst) = self.instances.get_mut(idx) else {
+            return;
+        };
+        // §6.3: packets arriving in FAULT or INIT are ignored silently.
+        if !matches!(inst.state, State::Backup | State::Master) {
+            return;
+        }
+        let transition = inst
+            .validate(&mut ctx, rx)
+            .and_then(|adv| inst.on_advert(&mut ctx, rx.src, &adv));
+        // §6.6: after processing any received packet while MASTER, the advert timer restarts
+        // a full interval from now (skipped with lower_prio_no_advert).
+        if inst.state == State::Master && !inst.cfg.lower_prio_no_advert {
+            let at = deadline(now, inst.cfg.advert_int.to_duration());
+            ctx.timers.set(idx, Timer::Advert, at);
+        }
+        if let Some(t) = transition {
+            self.apply(now, idx, t);
+        }
+    }
+
+    fn on_link(&mut self, now: Instant, ifname: &str, up: bool) {
+        let users: Vec<usize> = self
+            .instances
+            .iter()
+            .filter(|i| i.cfg.ifname == ifname && i.link_up != up)
+            .map(|i| i.idx)
+            .collect();
+        if users.is_empty() {
+            return;
+        }
+        let word = if up { "up" } else { "down" };
+        self.actions.push_back(Action::Log {
+            level: LogLevel::Info,
+            message: format!("Netlink reports {ifname} {word}"),
+        });
+        for idx in users {
+            if let Some(inst) = self.instances.get_mut(idx) {
+                inst.link_up = up;
+            }
+            self.update_fault(now, idx);
+        }
+    }
+
+    fn on_addr(&mut self, now: Instant, ifname: &str, addr: IpAddr, added: bool) {
+        let sources: Vec<usize> = self
+            .instances
+            .iter()
+            .filter(|i| i.cfg.ifname == ifname && i.cfg.src == addr)
+            .map(|i| i.idx)
+            .collect();
+        for idx in sources {
+            let mut ctx = ctx!(self, now);
+            if let Some(inst) = self.instances.get_mut(idx) {
+                if inst.src_present == added {
+                    continue;
+                }
+                inst.src_present = added;
+                if !added && !matches!(inst.state, State::Fault | State::Stopped) {
+                    let fam = if addr.is_ipv4() { "IPv4" } else { "IPv6" };
+                    let text = format!("entering FAULT state (no {fam} address for interface)");
+                    inst.log(&mut ctx, LogLevel::Info, &text);
+                }
+            }
+            self.update_fault(now, idx);
+        }
+        if !added {
+            let mut ctx = ctx!(self, now);
+            for inst in &mut self.instances {
+                inst.restore_vip(&mut ctx, ifname, addr);
+            }
+        }
+    }
+
+    fn on_tracker(&mut self, now: Instant, target: TrackTarget, id: String, state: TrackerState) {
+        let (members, key) = match target {
+            TrackTarget::Instance(name) => match self.instance_index(&name) {
+                Some(i) => (vec![i], id),
+                None => return,
+            },
+            TrackTarget::Group(name) => match self.group_by_name.get(&name) {
+                Some(&g) => (
+                    self.groups
+                        .get(g)
+                        .map(|g| g.members.clone())
+                        .unwrap_or_default(),
+                    format!("group:{id}"),
+                ),
+                None => return,
+            },
+        };
+        for idx in members {
+            let mut ctx = ctx!(self, now);
+            if let Some(inst) = self.instances.get_mut(idx) {
+                inst.trackers.insert(key.clone(), state);
+                if inst.state != State::Stopped {
+                    inst.recompute_priority(&mut ctx);
+                }
+            }
+            self.update_fault(now, idx);
+        }
+    }
+
+    /// Graceful shutdown (§7.5): masters send priority 0 and remove their VIPs; STOP
+    /// notifications for every instance and group. Later inputs are ignored.
+    fn stop(&mut self, now: Instant) {
+        let mut ctx = ctx!(self, now);
+        for inst in &mut self.instances {
+            inst.stop(&mut ctx);
+        }
+        for g in 0..self.groups.len() {
+            self.set_group_state(g, State::Stopped);
+        }
+        self.timers.clear();
+        self.stopped = true;
+    }
+}
+
+/// Keeps settings inside what the wire can carry and what keepalived accepts (§3.1), and
+/// away from values that would make a timer fire at `now` forever.
+fn sanitise(cfg: &mut super::settings::InstanceSettings) {
+    let (min, max) = match cfg.version {
+        Version::V2 => (100, 255 * 100),
+        Version::V3 => (1, 4095),
+    };
+    cfg.advert_int = Centisecs(cfg.advert_int.0.clamp(min, max));
+    cfg.preempt_delay = Centisecs(cfg.preempt_delay.0.min(1000 * 100));
+    let g = &mut cfg.garp;
+    for repeat in [
+        &mut g.master_repeat,
+        &mut g.refresh_repeat,
+        &mut g.lower_prio_repeat,
+    ] {
+        *repeat = (*repeat).min(255);
+    }
+    cfg.down_timer_adverts = cfg.down_timer_adverts.clamp(1, 100);
+    cfg.priority = cfg.priority.max(1);
+}

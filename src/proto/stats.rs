@@ -1,0 +1,40 @@
+//! Per-instance counters, named as in RFC 6527 / keepalived's `keepalived.json` stats
+//! (keepalived-behaviour.md §8.5), plus the two SNMP-only error counters.
+
+use serde::{Deserialize, Serialize};
+
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Counters {
+    /// Adverts that passed the format checks (check 13 of §6.4).
+    pub advert_rcvd: u64,
+    /// Adverts sent, priority 0 included (one per advert, not per unicast peer copy).
+    pub advert_sent: u64,
+    pub become_master: u64,
+    pub release_master: u64,
+    pub packet_len_err: u64,
+    /// Always 0 in keepalived 2.2.7 (the v2 interval mismatch is dropped uncounted).
+    pub advert_interval_err: u64,
+    pub ip_ttl_err: u64,
+    pub invalid_type_rcvd: u64,
+    pub addr_list_err: u64,
+    pub invalid_authtype: u64,
+    pub authtype_mismatch: u64,
+    pub auth_failure: u64,
+    pub pri_zero_rcvd: u64,
+    pub pri_zero_sent: u64,
+    /// SNMP `chk_err`: bad checksum.
+    pub chk_err: u64,
+    /// SNMP `vers_err`: version differs from the instance's.
+    pub vers_err: u64,
+}
+
+/// Errors that could not be charged to an instance.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct GlobalCounters {
+    /// Shorter than the 8-byte VRRP header.
+    pub packet_too_short: u64,
+    /// VRID not configured on that interface/family (`log_unknown_vrids`).
+    pub unknown_vrid: u64,
+    /// Received on an interface no instance uses.
+    pub unknown_interface: u64,
+}

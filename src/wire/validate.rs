@@ -1,0 +1,880 @@
+//! Receive-side checks of keepalived's `vrrp_check_packet`, in keepalived's order
+//! (keepalived-behaviour.md §6.4), on what a raw socket delivers: the whole IPv4 packet, or
+//! for IPv6 the VRRP message plus the addresses and hop limit from ancillary data.
+//!
+//! [`check_ipv4`] / [`check_ipv6`] run steps 1–12; the caller then counts `advert_rcvd`
+//! (step 13) and runs the later checks, which are separate functions because they happen
+//! after that counter: [`check_vips`] (14), [`check_unicast_peer`] and [`check_ttl_range`]
+//! (15). Each failure is the [`Error`] variant of the counter keepalived increments.
+
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
+
+use super::checksum::PROTO_VRRP;
+use super::ip::{Ipv4Packet, HEADER_LEN as IPV4_HEADER_LEN, PROTO_AH};
+use super::types::{Advert, Auth, Checksum, Error, Family, Version};
+use super::vrrp::{message_len, verifies_as_old_unicast, VrrpPacket, TYPE_ADVERTISEMENT};
+
+/// Length of the IPsec AH header keepalived puts between IP and VRRP (§6.1).
+pub const AH_LEN: usize = 24;
+/// The TTL / hop limit every multicast advert must carry (RFC 3768 §7.1, RFC 5798 §7.1).
+pub const MULTICAST_TTL: u8 = 255;
+/// keepalived's default IPv4 VRRP group (`vrrp_mcast_group4`).
+pub const DEFAULT_GROUP_V4: Ipv4Addr = Ipv4Addr::new(224, 0, 0, 18);
+
+/// How a unicast VRRPv3/IPv4 instance computes its checksum (keepalived-behaviour.md §6.2).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub enum UnicastChecksum {
+    /// Pseudo-header with the real destination; switch to `Old` if a peer is seen using it
+    /// (keepalived 2.2.7's default).
+    #[default]
+    Detect,
+    /// keepalived ≤ 1.3.6: the multicast group as pseudo-header destination
+    /// (`old_unicast_checksum`).
+    Old,
+    /// Pseudo-header with the real destination, no detection (`old_unicast_checksum never`).
+    Never,
+}
+
+/// What an instance expects of a received advert.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Expect {
+    pub version: Version,
+    /// Our v2 authentication (`Auth::None` for v3).
+    pub auth: Auth,
+    /// Our advert interval as on the wire: v2 seconds (checked), v3 centiseconds (not
+    /// checked, RFC 5798 lets the backup learn it).
+    pub interval: u16,
+    /// `Some(number of VIPs)` when VIP checking applies (always for a master; for a backup
+    /// unless `skip_check_adv_addr` and the sender is the last master): step 9.
+    pub vip_count: Option<usize>,
+    /// Multicast instance (no `unicast_peer`): TTL 255 required and the destination must be
+    /// multicast; unicast instance: the destination must be unicast.
+    pub multicast: bool,
+    /// `vrrp_mcast_group4`, used for the old unicast checksum.
+    pub group_v4: Ipv4Addr,
+    pub unicast_checksum: UnicastChecksum,
+}
+
+/// A received advert that passed steps 1–12, with the IP fields the later steps and the
+/// state machine need.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Received {
+    pub advert: Advert,
+    pub src: IpAddr,
+    pub dst: IpAddr,
+    /// TTL (IPv4) or hop limit (IPv6).
+    pub ttl: u8,
+    /// The advert only verified with keepalived ≤ 1.3.6's unicast checksum: the instance
+    /// should log `(VI) Setting unicast VRRPv3 checksum to old version` and switch to
+    /// [`UnicastChecksum::Old`] for sending and receiving (§6.2).
+    pub old_unicast_checksum: bool,
+}
+
+fn byte(buf: &[u8], i: usize) -> u8 {
+    buf.get(i).copied().unwrap_or(0)
+}
+
+/// Steps 1–12 of keepalived-behaviour.md §6.4 on a whole received IPv4 packet.
+pub fn check_ipv4(packet: &[u8], expect: &Expect) -> Result<Received, Error> {
+    let len = packet.len();
+    // 1. Too short for an IP header plus the VRRP header.
+    if len < IPV4_HEADER_LEN + 8 {
+        return Err(Error::TooShort { len });
+    }
+    let ip = Ipv4Packet::new_unchecked(packet);
+    let hlen = ip.header_len();
+    if ip.version() != 4 || hlen < IPV4_HEADER_LEN {
+        return Err(Error::BadIpHeader);
+    }
+    if len < hlen + 8 {
+        return Err(Error::TooShort { len });
+    }
+    let has_ah = match ip.protocol() {
+        PROTO_VRRP => false,
+        PROTO_AH => true,
+        _ => return Err(Error::BadIpHeader),
+    };
+    let vrrp_off = hlen + if has_ah { AH_LEN } else { 0 };
+    let vrrp_bytes = packet.get(vrrp_off..).unwrap_or(&[]);
+    let vrid = byte(vrrp_bytes, 1);
+
+    // 2. AH presence must match auth_type AH ("Received AH header but auth type not AH" /
+    //    "No AH header but auth type is AH"), authtype_mismatch.
+    let want_ah = expect.auth == Auth::Ah;
+    if has_ah != want_ah {
+        return Err(Error::AuthTypeMismatch {
+            vrid,
+            received: if has_ah { 2 } else { byte(vrrp_bytes, 4) },
+            expected: expect.auth.type_number(),
+        });
+    }
+
+    // 3. Exact length: IP header + (AH) + 8 + naddr × 4 (+ 8 auth for v2), packet_len_err.
+    //    keepalived sizes the auth data by the instance's version, not the packet's.
+    let vrrp = VrrpPacket::new_unchecked(vrrp_bytes, Family::V4);
+    let expected =
+        vrrp_off + message_len(expect.version, Family::V4, usize::from(vrrp.addr_count()));
+    if len != expected {
+        return Err(Error::Length {
+            vrid,
+            len,
+            expected,
+        });
+    }
+
+    // 4. Multicast only: TTL must be 255, ip_ttl_err.
+    if expect.multicast && ip.ttl() != MULTICAST_TTL {
+        return Err(Error::Ttl {
+            vrid,
+            ttl: ip.ttl(),
+        });
+    }
+
+    // 5. Version must equal the instance's ("wrong version").
+    let version = match (vrrp.version(), expect.version) {
+        (2, Version::V2) => Version::V2,
+        (3, Version::V3) => Version::V3,
+        (version, _) => return Err(Error::Version { vrid, version }),
+    };
+
+    // 6. v2 authentication: type 0..=2 (invalid_authtype), equal to ours
+    //    (authtype_mismatch), PASS compared in constant time (auth_failure).
+    if version == Version::V2 {
+        let auth_type = vrrp.auth_type();
+        if auth_type > 2 {
+            return Err(Error::AuthType { vrid, auth_type });
+        }
+        if auth_type != expect.auth.type_number() {
+            return Err(Error::AuthTypeMismatch {
+                vrid,
+                received: auth_type,
+                expected: expect.auth.type_number(),
+            });
+        }
+        match expect.auth {
+            Auth::Pass(_) => {
+                let data = vrrp.auth_data().unwrap_or([0; 8]);
+                if !expect.auth.pass_matches(&data) {
+                    return Err(Error::AuthFailure { vrid });
+                }
+            }
+            // keepalived checks the AH ICV here; vrrpd recognises AH but cannot verify it.
+            Auth::Ah => return Err(Error::AhUnsupported { vrid }),
+            Auth::None | Auth::Unknown(..) => {}
+        }
+
+        // 7. v2 only: the interval must equal ours (dropped, no counter).
+        if u16::from(vrrp.adver_int()) != expect.interval {
+            return Err(Error::Interval {
+                vrid,
+                received: u16::from(vrrp.adver_int()),
+                expected: expect.interval,
+            });
+        }
+    }
+
+    // 8. Type 1, invalid_type_rcvd.
+    if vrrp.kind() != TYPE_ADVERTISEMENT {
+        return Err(Error::Type {
+            vrid,
+            kind: vrrp.kind(),
+        });
+    }
+
+    // 9. Address count when VIP checking applies, addr_list_err.
+    check_addr_count(vrid, usize::from(vrrp.addr_count()), expect)?;
+
+    // 10. IP total length must equal the received length, packet_len_err.
+    let total = usize::from(ip.total_len());
+    if total != len {
+        return Err(Error::IpTotalLength {
+            vrid,
+            total,
+            received: len,
+        });
+    }
+
+    // 11. Checksum (§6.2): v2 over the message only, v3 with the IPv4 pseudo-header.
+    let (src, dst) = (ip.src(), ip.dst());
+    let mut old_unicast_checksum = false;
+    let ok = match version {
+        Version::V2 => vrrp.verify_checksum(Checksum::V2),
+        Version::V3 if !expect.multicast && expect.unicast_checksum == UnicastChecksum::Old => {
+            verifies_as_old_unicast(vrrp_bytes, src, expect.group_v4)
+        }
+        Version::V3 => {
+            let ok = vrrp.verify_checksum(Checksum::V3Ipv4 { src, dst });
+            if !ok
+                && !expect.multicast
+                && expect.unicast_checksum == UnicastChecksum::Detect
+                && verifies_as_old_unicast(vrrp_bytes, src, expect.group_v4)
+            {
+                old_unicast_checksum = true;
+                true
+            } else {
+                ok
+            }
+        }
+    };
+    if !ok {
+        return Err(Error::Checksum { vrid, version });
+    }
+
+    // 12. Destination kind must match the mode, addr_list_err.
+    check_destination(vrid, IpAddr::V4(dst), expect)?;
+
+    Ok(Received {
+        advert: Advert::from_packet(&vrrp, version),
+        src: IpAddr::V4(src),
+        dst: IpAddr::V4(dst),
+        ttl: ip.ttl(),
+        old_unicast_checksum,
+    })
+}
+
+/// Steps 1–12 for IPv6, where the socket delivers only the VRRP message: `hop_limit`, `src`
+/// and `dst` come from ancillary data. The kernel verifies the checksum (`IPV6_CHECKSUM`
+/// offset 6), so step 11 is skipped; use [`Advert::parse`] with `Checksum::V3Ipv6` to check
+/// it yourself.
+pub fn check_ipv6(
+    message: &[u8],
+    src: Ipv6Addr,
+    dst: Ipv6Addr,
+    hop_limit: u8,
+    expect: &Expect,
+) -> Result<Received, Error> {
+    let len = message.len();
+    // 1. Too short for the VRRP header.
+    if len < 8 {
+        return Err(Error::TooShort { len });
+    }
+    let vrrp = VrrpPacket::new_unchecked(message, Family::V6);
+    let vrid = vrrp.vrid();
+    // 2. There is no AH over IPv6; an instance configured with it cannot match.
+    if expect.auth == Auth::Ah {
+        return Err(Error::AuthTypeMismatch {
+            vrid,
+            received: 0,
+            expected: expect.auth.type_number(),
+        });
+    }
+    // 3. Exact length: 8 + naddr × 16.
+    let expected = message_len(Version::V3, Family::V6, usize::from(vrrp.addr_count()));
+    if len != expected {
+        return Err(Error::Length {
+            vrid,
+            len,
+            expected,
+        });
+    }
+    // 4. Multicast only: hop limit 255.
+    if expect.multicast && hop_limit != MULTICAST_TTL {
+        return Err(Error::Ttl {
+            vrid,
+            ttl: hop_limit,
+        });
+    }
+    // 5. Version: VRRP over IPv6 is v3 (RFC 5798).
+    if vrrp.version() != 3 || expect.version != Version::V3 {
+        return Err(Error::Version {
+            vrid,
+            version: vrrp.version(),
+        });
+    }
+    // 8. Type.
+    if vrrp.kind() != TYPE_ADVERTISEMENT {
+        return Err(Error::Type {
+            vrid,
+            kind: vrrp.kind(),
+        });
+    }
+    // 9. Address count.
+    check_addr_count(vrid, usize::from(vrrp.addr_count()), expect)?;
+    // 12. Destination kind.
+    check_destination(vrid, IpAddr::V6(dst), expect)?;
+    Ok(Received {
+        advert: Advert::from_packet(&vrrp, Version::V3),
+        src: IpAddr::V6(src),
+        dst: IpAddr::V6(dst),
+        ttl: hop_limit,
+        old_unicast_checksum: false,
+    })
+}
+
+fn check_addr_count(vrid: u8, received: usize, expect: &Expect) -> Result<(), Error> {
+    match expect.vip_count {
+        Some(expected) if expected != received => Err(Error::AddrCount {
+            vrid,
+            received,
+            expected,
+        }),
+        _ => Ok(()),
+    }
+}
+
+fn check_destination(vrid: u8, dst: IpAddr, expect: &Expect) -> Result<(), Error> {
+    if dst.is_multicast() != expect.multicast {
+        return Err(Error::DestinationKind {
+            vrid,
+            expected_multicast: expect.multicast,
+        });
+    }
+    Ok(())
+}
+
+/// Step 14: every configured VIP must be in the advert ("ip address associated with VRID N
+/// not present in MASTER advert: X"), addr_list_err. Reports the first missing one.
+pub fn check_vips(advert: &Advert, vips: &[IpAddr]) -> Result<(), Error> {
+    match vips.iter().find(|v| !advert.addrs.iter().any(|a| a == **v)) {
+        Some(addr) => Err(Error::AddrMissing {
+            vrid: advert.vrid,
+            addr: *addr,
+        }),
+        None => Ok(()),
+    }
+}
+
+/// Step 15a: a unicast advert's source must be a configured peer (`check_unicast_src`):
+/// "unicast source address X not a unicast peer".
+pub fn check_unicast_peer(vrid: u8, src: IpAddr, peers: &[IpAddr]) -> Result<(), Error> {
+    if peers.contains(&src) {
+        Ok(())
+    } else {
+        Err(Error::NotAPeer { vrid, src })
+    }
+}
+
+/// Step 15b: a unicast advert's TTL must lie in the peer's `min_ttl..=max_ttl`
+/// ("TTL/HL N not in range A - B"), ip_ttl_err.
+pub fn check_ttl_range(vrid: u8, ttl: u8, min: u8, max: u8) -> Result<(), Error> {
+    if (min..=max).contains(&ttl) {
+        Ok(())
+    } else {
+        Err(Error::TtlRange {
+            vrid,
+            ttl,
+            min,
+            max,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::wire::ip::Ipv4Repr;
+    use crate::wire::send::{emit_ipv4_advert, ipv4_advert_len};
+    use crate::wire::types::Addrs;
+
+    const SRC: Ipv4Addr = Ipv4Addr::new(10, 99, 0, 1);
+    const PEER: Ipv4Addr = Ipv4Addr::new(10, 99, 0, 2);
+
+    fn advert(version: Version, auth: Auth) -> Advert {
+        Advert {
+            version,
+            vrid: 51,
+            priority: 100,
+            interval: if version == Version::V2 { 1 } else { 100 },
+            auth,
+            addrs: Addrs::V4(vec![Ipv4Addr::new(10, 99, 0, 51)]),
+        }
+    }
+
+    fn packet(a: &Advert, dst: Ipv4Addr, ttl: u8) -> Vec<u8> {
+        let mut buf = vec![0; ipv4_advert_len(a)];
+        let ip = Ipv4Repr::vrrp(SRC, dst, ttl, 1, 0);
+        emit_ipv4_advert(a, &ip, Checksum::ipv4(a.version, SRC, dst), &mut buf).unwrap();
+        buf
+    }
+
+    fn expect(a: &Advert) -> Expect {
+        Expect {
+            version: a.version,
+            auth: a.auth,
+            interval: a.interval,
+            vip_count: Some(1),
+            multicast: true,
+            group_v4: DEFAULT_GROUP_V4,
+            unicast_checksum: UnicastChecksum::Detect,
+        }
+    }
+
+    fn v2() -> (Vec<u8>, Expect) {
+        let a = advert(Version::V2, Auth::pass_from_str("secret"));
+        (packet(&a, DEFAULT_GROUP_V4, 255), expect(&a))
+    }
+
+    #[test]
+    fn good_v2_and_v3_pass() {
+        let (p, e) = v2();
+        let rx = check_ipv4(&p, &e).unwrap();
+        assert_eq!(
+            rx.advert,
+            advert(Version::V2, Auth::pass_from_str("secret"))
+        );
+        let a = advert(Version::V3, Auth::None);
+        let rx = check_ipv4(&packet(&a, DEFAULT_GROUP_V4, 255), &expect(&a)).unwrap();
+        assert_eq!(rx.advert, a);
+        let mut e = expect(&a);
+        e.multicast = false;
+        let rx = check_ipv4(&packet(&a, PEER, 64), &e).unwrap();
+        assert_eq!((rx.ttl, rx.dst), (64, IpAddr::V4(PEER)));
+    }
+
+    #[test]
+    fn too_short() {
+        let (p, e) = v2();
+        assert_eq!(check_ipv4(&p[..27], &e), Err(Error::TooShort { len: 27 }));
+        let mut p = p;
+        p[0] = 0x46; // IHL 6: 24-byte header, so only 4 VRRP bytes in 28
+        assert_eq!(check_ipv4(&p[..28], &e), Err(Error::TooShort { len: 28 }));
+    }
+
+    #[test]
+    fn bad_ip_header() {
+        let (p, e) = v2();
+        for (i, v) in [(0, 0x44), (0, 0x65), (9, 17)] {
+            let mut q = p.clone();
+            q[i] = v;
+            assert_eq!(
+                check_ipv4(&q, &e),
+                Err(Error::BadIpHeader),
+                "byte {i} = {v:#x}"
+            );
+        }
+    }
+
+    #[test]
+    fn ah_presence_mismatch() {
+        let (p, e) = v2();
+        let mut q = p.clone();
+        q[9] = 51;
+        assert_eq!(
+            check_ipv4(&q, &e),
+            Err(Error::AuthTypeMismatch {
+                vrid: 0,
+                received: 2,
+                expected: 1
+            }),
+            "AH header but auth type not AH (VRID read after the AH header)"
+        );
+        let mut e = e;
+        e.auth = Auth::Ah;
+        assert_eq!(
+            check_ipv4(&p, &e),
+            Err(Error::AuthTypeMismatch {
+                vrid: 51,
+                received: 1,
+                expected: 2
+            }),
+            "no AH header but auth type is AH"
+        );
+    }
+
+    #[test]
+    fn ah_unsupported() {
+        let a = advert(Version::V2, Auth::Ah);
+        let p = packet(&a, DEFAULT_GROUP_V4, 255);
+        // Insert a 24-byte AH header between IP and VRRP.
+        let mut q = p[..20].to_vec();
+        q[9] = PROTO_AH;
+        q.extend_from_slice(&[112, 4, 0, 0]);
+        q.extend_from_slice(&[0; 20]);
+        q.extend_from_slice(&p[20..]);
+        let total = u16::try_from(q.len()).unwrap().to_be_bytes();
+        q[2..4].copy_from_slice(&total);
+        assert_eq!(
+            check_ipv4(&q, &expect(&a)),
+            Err(Error::AhUnsupported { vrid: 51 })
+        );
+    }
+
+    #[test]
+    fn length() {
+        let (mut p, e) = v2();
+        p.push(0);
+        assert_eq!(
+            check_ipv4(&p, &e),
+            Err(Error::Length {
+                vrid: 51,
+                len: 41,
+                expected: 40
+            })
+        );
+        // A v3 packet (no auth data) is too short for a v2 instance: keepalived sizes the
+        // auth data by the instance's version, so this is a length error, not a version one.
+        let a = advert(Version::V3, Auth::None);
+        assert_eq!(
+            check_ipv4(&packet(&a, DEFAULT_GROUP_V4, 255), &e),
+            Err(Error::Length {
+                vrid: 51,
+                len: 32,
+                expected: 40
+            })
+        );
+    }
+
+    #[test]
+    fn ttl() {
+        let a = advert(Version::V2, Auth::None);
+        let p = packet(&a, DEFAULT_GROUP_V4, 254);
+        assert_eq!(
+            check_ipv4(&p, &expect(&a)),
+            Err(Error::Ttl { vrid: 51, ttl: 254 })
+        );
+    }
+
+    #[test]
+    fn version() {
+        let (mut p, e) = v2();
+        p[20] = 0x31;
+        assert_eq!(
+            check_ipv4(&p, &e),
+            Err(Error::Version {
+                vrid: 51,
+                version: 3
+            })
+        );
+        p[20] = 0x41;
+        assert_eq!(
+            check_ipv4(&p, &e),
+            Err(Error::Version {
+                vrid: 51,
+                version: 4
+            })
+        );
+    }
+
+    #[test]
+    fn auth_type() {
+        let (mut p, e) = v2();
+        p[24] = 3;
+        assert_eq!(
+            check_ipv4(&p, &e),
+            Err(Error::AuthType {
+                vrid: 51,
+                auth_type: 3
+            })
+        );
+    }
+
+    #[test]
+    fn auth_type_mismatch() {
+        let (p, mut e) = v2();
+        e.auth = Auth::None;
+        assert_eq!(
+            check_ipv4(&p, &e),
+            Err(Error::AuthTypeMismatch {
+                vrid: 51,
+                received: 1,
+                expected: 0
+            })
+        );
+    }
+
+    #[test]
+    fn auth_failure() {
+        let (p, mut e) = v2();
+        e.auth = Auth::pass_from_str("secret1");
+        assert_eq!(check_ipv4(&p, &e), Err(Error::AuthFailure { vrid: 51 }));
+        // Only the first 8 characters count (keepalived truncates auth_pass).
+        let a = advert(Version::V2, Auth::pass_from_str("longpassword"));
+        let mut e = expect(&a);
+        e.auth = Auth::pass_from_str("longpassXYZ");
+        assert!(check_ipv4(&packet(&a, DEFAULT_GROUP_V4, 255), &e).is_ok());
+    }
+
+    #[test]
+    fn interval() {
+        let (p, mut e) = v2();
+        e.interval = 2;
+        assert_eq!(
+            check_ipv4(&p, &e),
+            Err(Error::Interval {
+                vrid: 51,
+                received: 1,
+                expected: 2
+            })
+        );
+        // v3 does not compare intervals.
+        let a = advert(Version::V3, Auth::None);
+        let mut e = expect(&a);
+        e.interval = 50;
+        assert!(check_ipv4(&packet(&a, DEFAULT_GROUP_V4, 255), &e).is_ok());
+    }
+
+    #[test]
+    fn kind() {
+        let (mut p, e) = v2();
+        p[20] = 0x22;
+        assert_eq!(check_ipv4(&p, &e), Err(Error::Type { vrid: 51, kind: 2 }));
+    }
+
+    #[test]
+    fn addr_count() {
+        let (p, mut e) = v2();
+        e.vip_count = Some(2);
+        assert_eq!(
+            check_ipv4(&p, &e),
+            Err(Error::AddrCount {
+                vrid: 51,
+                received: 1,
+                expected: 2
+            })
+        );
+        e.vip_count = None;
+        assert!(
+            check_ipv4(&p, &e).is_ok(),
+            "not checked when VIP checking does not apply"
+        );
+    }
+
+    #[test]
+    fn ip_total_length() {
+        let (mut p, e) = v2();
+        p[2..4].copy_from_slice(&48u16.to_be_bytes());
+        assert_eq!(
+            check_ipv4(&p, &e),
+            Err(Error::IpTotalLength {
+                vrid: 51,
+                total: 48,
+                received: 40
+            })
+        );
+    }
+
+    #[test]
+    fn checksum() {
+        let (mut p, e) = v2();
+        p[27] ^= 1;
+        assert_eq!(
+            check_ipv4(&p, &e),
+            Err(Error::Checksum {
+                vrid: 51,
+                version: Version::V2
+            })
+        );
+        // v3 multicast: the pseudo-header uses the real destination.
+        let a = advert(Version::V3, Auth::None);
+        let mut p = packet(&a, DEFAULT_GROUP_V4, 255);
+        p[16..20].copy_from_slice(&[224, 0, 0, 19]);
+        assert_eq!(
+            check_ipv4(&p, &expect(&a)),
+            Err(Error::Checksum {
+                vrid: 51,
+                version: Version::V3
+            })
+        );
+    }
+
+    #[test]
+    fn destination_kind() {
+        let a = advert(Version::V2, Auth::None);
+        let e = expect(&a);
+        assert_eq!(
+            check_ipv4(&packet(&a, PEER, 255), &e),
+            Err(Error::DestinationKind {
+                vrid: 51,
+                expected_multicast: true
+            })
+        );
+        let mut e = e;
+        e.multicast = false;
+        assert_eq!(
+            check_ipv4(&packet(&a, DEFAULT_GROUP_V4, 255), &e),
+            Err(Error::DestinationKind {
+                vrid: 51,
+                expected_multicast: false
+            })
+        );
+    }
+
+    #[test]
+    fn addr_missing() {
+        let a = advert(Version::V2, Auth::None);
+        let ok: IpAddr = "10.99.0.51".parse().unwrap();
+        let missing: IpAddr = "10.99.0.52".parse().unwrap();
+        assert_eq!(check_vips(&a, &[ok]), Ok(()));
+        assert_eq!(
+            check_vips(&a, &[ok, missing]),
+            Err(Error::AddrMissing {
+                vrid: 51,
+                addr: missing
+            })
+        );
+    }
+
+    #[test]
+    fn not_a_peer_and_ttl_range() {
+        let peer = IpAddr::V4(PEER);
+        let other = IpAddr::V4(Ipv4Addr::new(10, 99, 0, 3));
+        assert_eq!(check_unicast_peer(51, peer, &[peer]), Ok(()));
+        assert_eq!(
+            check_unicast_peer(51, other, &[peer]),
+            Err(Error::NotAPeer {
+                vrid: 51,
+                src: other
+            })
+        );
+        assert_eq!(check_ttl_range(51, 64, 1, 255), Ok(()));
+        assert_eq!(
+            check_ttl_range(51, 64, 100, 255),
+            Err(Error::TtlRange {
+                vrid: 51,
+                ttl: 64,
+                min: 100,
+                max: 255
+            })
+        );
+    }
+
+    #[test]
+    fn ipv6_checks() {
+        let src: Ipv6Addr = "fe80::1".parse().unwrap();
+        let group: Ipv6Addr = "ff02::12".parse().unwrap();
+        let a = Advert {
+            version: Version::V3,
+            vrid: 61,
+            priority: 100,
+            interval: 100,
+            auth: Auth::None,
+            addrs: Addrs::V6(vec!["fe80::61".parse().unwrap()]),
+        };
+        let msg = a.to_vec(Checksum::Offload).unwrap();
+        let mut e = expect(&a);
+        assert_eq!(
+            check_ipv6(&msg, src, group, 255, &e).map(|r| r.advert),
+            Ok(a.clone())
+        );
+        assert_eq!(
+            check_ipv6(&msg[..7], src, group, 255, &e),
+            Err(Error::TooShort { len: 7 })
+        );
+        assert_eq!(
+            check_ipv6(&msg[..20], src, group, 255, &e),
+            Err(Error::Length {
+                vrid: 61,
+                len: 20,
+                expected: 24
+            })
+        );
+        assert_eq!(
+            check_ipv6(&msg, src, src, 255, &e),
+            Err(Error::DestinationKind {
+                vrid: 61,
+                expected_multicast: true
+            })
+        );
+        e.vip_count = Some(3);
+        assert_eq!(
+            check_ipv6(&msg, src, group, 255, &e),
+            Err(Error::AddrCount {
+                vrid: 61,
+                received: 1,
+                expected: 3
+            })
+        );
+        e.version = Version::V2;
+        assert_eq!(
+            check_ipv6(&msg, src, group, 255, &e),
+            Err(Error::Version {
+                vrid: 61,
+                version: 3
+            })
+        );
+    }
+}
+
+#[cfg(test)]
+mod more_tests {
+    use super::*;
+    use crate::wire::types::Addrs;
+
+    #[test]
+    fn ip_options_are_skipped_by_ihl() {
+        let a = Advert {
+            version: Version::V3,
+            vrid: 9,
+            priority: 100,
+            interval: 100,
+            auth: Auth::None,
+            addrs: Addrs::V4(vec![Ipv4Addr::new(10, 0, 0, 9)]),
+        };
+        let src = Ipv4Addr::new(10, 0, 0, 1);
+        let msg = a
+            .to_vec(Checksum::ipv4(Version::V3, src, DEFAULT_GROUP_V4))
+            .unwrap();
+        let mut p = vec![0x46, 0xc0, 0, 0, 0, 1, 0, 0, 255, 112, 0, 0];
+        p.extend_from_slice(&src.octets());
+        p.extend_from_slice(&DEFAULT_GROUP_V4.octets());
+        p.extend_from_slice(&[1, 1, 1, 0]); // NOP NOP NOP EOL
+        p.extend_from_slice(&msg);
+        let total = u16::try_from(p.len()).unwrap().to_be_bytes();
+        p[2..4].copy_from_slice(&total);
+        let expect = Expect {
+            version: Version::V3,
+            auth: Auth::None,
+            interval: 100,
+            vip_count: Some(1),
+            multicast: true,
+            group_v4: DEFAULT_GROUP_V4,
+            unicast_checksum: UnicastChecksum::Detect,
+        };
+        assert_eq!(check_ipv4(&p, &expect).map(|r| r.advert), Ok(a));
+    }
+
+    #[test]
+    fn errors_read_like_keepalived_logs() {
+        let cases = [
+            (
+                Error::Length {
+                    vrid: 1,
+                    len: 44,
+                    expected: 40,
+                },
+                "vrrp packet too long, length 44 and expect 40",
+            ),
+            (
+                Error::AddrCount {
+                    vrid: 1,
+                    received: 2,
+                    expected: 3,
+                },
+                "received an unexpected ip number count 2, expected 3!",
+            ),
+            (
+                Error::Interval {
+                    vrid: 1,
+                    received: 2,
+                    expected: 1,
+                },
+                "advertisement interval mismatch mine=1 sec rcv'd=2 sec",
+            ),
+            (
+                Error::AddrMissing {
+                    vrid: 74,
+                    addr: "10.99.0.177".parse().unwrap(),
+                },
+                "ip address associated with VRID 74 not present in MASTER advert: 10.99.0.177",
+            ),
+            (
+                Error::Checksum {
+                    vrid: 1,
+                    version: Version::V3,
+                },
+                "Invalid VRRPv3 checksum",
+            ),
+            (
+                Error::AuthTypeMismatch {
+                    vrid: 1,
+                    received: 1,
+                    expected: 0,
+                },
+                "received a 1 auth, expecting 0!",
+            ),
+        ];
+        for (e, text) in cases {
+            assert_eq!(e.to_string(), text);
+        }
+    }
+}

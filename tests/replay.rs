@@ -1,0 +1,281 @@
+//! Replay cases (house-style.md §8 "Replay"): every directory under `tests/replay/` holds
+//!
+//! * `settings.json` — a [`RouterSettings`] (serde defaults fill what is not written);
+//! * `input.jsonl` — one event per line with its time offset `t` in ms:
+//!   `{"t":1000,"rx":{"src":"10.0.0.2","vrid":51,"prio":150,"vips":["10.0.0.100"]}}` (a decoded
+//!   advert, encoded here with the wire codec so the decoder runs), `{"t":5,"rx_raw":{"src":..,
+//!   "hex":"2133..."}}` for malformed packets, `{"t":9,"input":{"Link":{...}}}` for any other
+//!   [`Input`] (link, addr, tracker, `"Stop"`), and `{"t":20000,"until":true}` to let time run;
+//! * `output.jsonl` — the expected actions, `{"t":ms,"action":{...}}` per line;
+//! * `state.json` — the expected final [`Router::snapshot`].
+//!
+//! One driver test walks all cases and reports every mismatch before failing.
+//! `VRRPD_BLESS=1 cargo test --test replay` rewrites the expected files.
+
+mod common;
+
+use std::fmt::Write as _;
+use std::net::IpAddr;
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use serde::Deserialize;
+use vrrpd::proto::{hex_bytes, Input, Router, RouterSettings};
+use vrrpd::wire::{Addrs, Advert, Auth, Version};
+
+#[derive(Deserialize)]
+struct Line {
+    t: f64,
+    #[serde(default)]
+    rx: Option<RxAdvert>,
+    #[serde(default)]
+    rx_raw: Option<RxRaw>,
+    #[serde(default)]
+    input: Option<Input>,
+    #[serde(default)]
+    #[allow(dead_code)]
+    until: bool,
+}
+
+/// A decoded advert as a peer would send it.
+#[derive(Deserialize)]
+struct RxAdvert {
+    src: IpAddr,
+    #[serde(default)]
+    dst: Option<IpAddr>,
+    #[serde(default = "ttl_255")]
+    ttl: u8,
+    #[serde(default = "ifindex_2")]
+    ifindex: u32,
+    #[serde(default = "version_2")]
+    version: u8,
+    vrid: u8,
+    prio: u8,
+    /// Seconds for v2, centiseconds for v3 (as on the wire); default 1 s.
+    #[serde(default)]
+    interval: Option<u16>,
+    #[serde(default)]
+    vips: Vec<IpAddr>,
+    #[serde(default)]
+    pass: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct RxRaw {
+    src: IpAddr,
+    #[serde(default)]
+    dst: Option<IpAddr>,
+    #[serde(default = "ttl_255")]
+    ttl: u8,
+    #[serde(default = "ifindex_2")]
+    ifindex: u32,
+    hex: String,
+}
+
+fn ttl_255() -> u8 {
+    255
+}
+fn ifindex_2() -> u32 {
+    2
+}
+fn version_2() -> u8 {
+    2
+}
+
+fn group_of(src: IpAddr) -> IpAddr {
+    if src.is_ipv4() {
+        "224.0.0.18".parse().unwrap()
+    } else {
+        "ff02::12".parse().unwrap()
+    }
+}
+
+impl RxAdvert {
+    fn to_input(&self) -> Input {
+        let version = if self.version == 3 {
+            Version::V3
+        } else {
+            Version::V2
+        };
+        let addrs = if self.src.is_ipv4() {
+            Addrs::V4(
+                self.vips
+                    .iter()
+                    .filter_map(|a| match a {
+                        IpAddr::V4(a) => Some(*a),
+                        _ => None,
+                    })
+                    .collect(),
+            )
+        } else {
+            Addrs::V6(
+                self.vips
+                    .iter()
+                    .filter_map(|a| match a {
+                        IpAddr::V6(a) => Some(*a),
+                        _ => None,
+                    })
+                    .collect(),
+            )
+        };
+        let advert = Advert {
+            version,
+            vrid: self.vrid,
+            priority: self.prio,
+            interval: self.interval.unwrap_or(match version {
+                Version::V2 => 1,
+                Version::V3 => 100,
+            }),
+            auth: match &self.pass {
+                Some(p) => Auth::pass_from_str(p),
+                None => Auth::None,
+            },
+            addrs,
+        };
+        let dst = self.dst.unwrap_or_else(|| group_of(self.src));
+        Input::Packet {
+            ifindex: self.ifindex,
+            src: self.src,
+            dst,
+            ttl: self.ttl,
+            bytes: common::encode(&advert, self.src, dst),
+        }
+    }
+}
+
+fn to_input(line: &Line) -> Option<Input> {
+    if let Some(rx) = &line.rx {
+        return Some(rx.to_input());
+    }
+    if let Some(raw) = &line.rx_raw {
+        return Some(Input::Packet {
+            ifindex: raw.ifindex,
+            src: raw.src,
+            dst: raw.dst.unwrap_or_else(|| group_of(raw.src)),
+            ttl: raw.ttl,
+            bytes: hex_bytes::decode(&raw.hex).expect("rx_raw hex"),
+        });
+    }
+    line.input.clone()
+}
+
+fn fmt_ms(d: Duration) -> serde_json::Value {
+    let ns = d.as_nanos();
+    if ns % 1_000_000 == 0 {
+        serde_json::Value::from((ns / 1_000_000) as u64)
+    } else {
+        serde_json::Value::from(ns as f64 / 1e6)
+    }
+}
+
+/// Runs one case; returns (output lines, state JSON).
+fn run_case(dir: &Path) -> Result<(Vec<String>, String), String> {
+    let settings_text = std::fs::read_to_string(dir.join("settings.json"))
+        .map_err(|e| format!("settings.json: {e}"))?;
+    let settings: RouterSettings =
+        serde_json::from_str(&settings_text).map_err(|e| format!("settings.json: {e}"))?;
+    let input_text = std::fs::read_to_string(dir.join("input.jsonl"))
+        .map_err(|e| format!("input.jsonl: {e}"))?;
+    let t0: Instant = common::t0();
+    let mut router = Router::new(settings, t0);
+    let mut out = Vec::new();
+    let mut now = t0;
+    let drain = |router: &mut Router, now: Instant, out: &mut Vec<String>| {
+        while let Some(action) = router.poll_action() {
+            let line = serde_json::json!({ "t": fmt_ms(now - t0), "action": action });
+            out.push(line.to_string());
+        }
+    };
+    drain(&mut router, now, &mut out);
+    for (n, text) in input_text.lines().enumerate() {
+        if text.trim().is_empty() || text.trim_start().starts_with("//") {
+            continue;
+        }
+        let line: Line =
+            serde_json::from_str(text).map_err(|e| format!("input.jsonl line {}: {e}", n + 1))?;
+        let at = t0 + Duration::from_nanos((line.t * 1e6).round() as u64);
+        if at < now {
+            return Err(format!("input.jsonl line {}: time goes backwards", n + 1));
+        }
+        while let Some(d) = router.poll_timeout() {
+            if d > at {
+                break;
+            }
+            now = d;
+            router.handle_timeout(d);
+            drain(&mut router, now, &mut out);
+        }
+        now = at;
+        if let Some(input) = to_input(&line) {
+            router.handle(now, input);
+            drain(&mut router, now, &mut out);
+        }
+    }
+    let state = serde_json::to_string_pretty(&router.snapshot()).map_err(|e| e.to_string())?;
+    Ok((out, state + "\n"))
+}
+
+fn cases() -> Vec<PathBuf> {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/replay");
+    let mut dirs: Vec<PathBuf> = std::fs::read_dir(&root)
+        .expect("tests/replay exists")
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.join("settings.json").exists())
+        .collect();
+    dirs.sort();
+    dirs
+}
+
+#[test]
+fn replay_cases() {
+    let bless = std::env::var_os("VRRPD_BLESS").is_some();
+    let dirs = cases();
+    assert!(dirs.len() >= 12, "expected at least 12 replay cases");
+    let mut failures = String::new();
+    for dir in &dirs {
+        let name = dir.file_name().unwrap().to_string_lossy().to_string();
+        let (out, state) = match run_case(dir) {
+            Ok(r) => r,
+            Err(e) => {
+                let _ = writeln!(failures, "[{name}] {e}");
+                continue;
+            }
+        };
+        let out_text = out.join("\n") + "\n";
+        if bless {
+            std::fs::write(dir.join("output.jsonl"), &out_text).unwrap();
+            std::fs::write(dir.join("state.json"), &state).unwrap();
+            continue;
+        }
+        let expected_out = std::fs::read_to_string(dir.join("output.jsonl")).unwrap_or_default();
+        let expected: Vec<&str> = expected_out.lines().collect();
+        for i in 0..expected.len().max(out.len()) {
+            let (e, a) = (expected.get(i).copied(), out.get(i).map(String::as_str));
+            let same = match (e, a) {
+                (Some(e), Some(a)) => {
+                    serde_json::from_str::<serde_json::Value>(e).ok()
+                        == serde_json::from_str::<serde_json::Value>(a).ok()
+                }
+                _ => false,
+            };
+            if !same {
+                let _ = writeln!(
+                    failures,
+                    "[{name}] output.jsonl line {}:\n  expected: {}\n  actual:   {}",
+                    i + 1,
+                    e.unwrap_or("<none>"),
+                    a.unwrap_or("<none>")
+                );
+            }
+        }
+        let expected_state = std::fs::read_to_string(dir.join("state.json")).unwrap_or_default();
+        let parse = |s: &str| serde_json::from_str::<serde_json::Value>(s).ok();
+        if parse(&expected_state).is_none() || parse(&expected_state) != parse(&state) {
+            let _ = writeln!(failures, "[{name}] state.json differs:\n{state}");
+        }
+    }
+    assert!(
+        failures.is_empty(),
+        "replay mismatches (VRRPD_BLESS=1 to accept):\n{failures}"
+    );
+}

@@ -1,0 +1,484 @@
+//! Interop: keepalived 2.2.7 must accept the adverts our encoder builds.
+//!
+//! keepalived runs as BACKUP (priority 100) in one network namespace; from a second one we
+//! inject Ethernet frames built by vrrpd's wire code (priority 200) through a packet socket.
+//! An advert keepalived rejects (checksum, auth, length, address list, ...) does not reset
+//! its master-down timer, so the instance would become MASTER after ~3.6 s. Every instance
+//! we feed must therefore stay BACKUP, and one instance we do not feed must become MASTER
+//! (the control that proves the test waited long enough), as must one we feed adverts whose
+//! v3 checksum skips the pseudo-header (the control that proves keepalived checks ours).
+//!
+//! Needs root, keepalived, python3 (the frame sender) and iproute2; fails loudly without
+//! them. Namespaces are named `vwrx-*-<pid>` and removed at the end.
+
+use std::net::{Ipv4Addr, Ipv6Addr};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+use vrrpd::wire::{
+    emit_ipv4_advert, ipv4_advert_len, Addrs, Advert, Auth, Checksum, Ipv4Repr, Version,
+};
+
+const KA_MAC: [u8; 6] = [0x02, 0x00, 0x5e, 0x10, 0x00, 0x01];
+const OUR_MAC: [u8; 6] = [0x02, 0x00, 0x5e, 0x10, 0x00, 0x02];
+const KA_IP: Ipv4Addr = Ipv4Addr::new(10, 99, 0, 1);
+const OUR_IP: Ipv4Addr = Ipv4Addr::new(10, 99, 0, 2);
+const GROUP: Ipv4Addr = Ipv4Addr::new(224, 0, 0, 18);
+
+fn need(tool: &str) {
+    let ok = Command::new("sh")
+        .args(["-c", &format!("command -v {tool}")])
+        .stdout(Stdio::null())
+        .status()
+        .map(|s| s.success())
+        .unwrap_or(false);
+    assert!(
+        ok,
+        "{tool} is not installed: this test needs it and does not skip"
+    );
+}
+
+fn run(args: &[&str]) {
+    let out = Command::new(args[0])
+        .args(&args[1..])
+        .output()
+        .expect("spawn");
+    assert!(
+        out.status.success(),
+        "{args:?} failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+/// Removes the namespaces (and so the veth pair) and stops our children on drop.
+struct Lab {
+    ns_ka: String,
+    ns_us: String,
+    dir: PathBuf,
+    children: Vec<Child>,
+    /// keepalived gets SIGTERM (so its VRRP child exits too), then a wait.
+    keepalived: Option<Child>,
+}
+
+impl Lab {
+    /// Stops keepalived with SIGTERM (it forwards it to its VRRP child) and waits up to 5 s.
+    fn stop_keepalived(&mut self) {
+        if let Some(mut ka) = self.keepalived.take() {
+            let _ = Command::new("kill")
+                .args(["-TERM", &ka.id().to_string()])
+                .status();
+            for _ in 0..50 {
+                if let Ok(Some(_)) = ka.try_wait() {
+                    break;
+                }
+                std::thread::sleep(Duration::from_millis(100));
+            }
+            let _ = ka.kill();
+            let _ = ka.wait();
+        }
+    }
+}
+
+impl Drop for Lab {
+    fn drop(&mut self) {
+        self.stop_keepalived();
+        for c in &mut self.children {
+            let _ = c.kill();
+            let _ = c.wait();
+        }
+        for ns in [&self.ns_ka, &self.ns_us] {
+            let _ = Command::new("ip").args(["netns", "del", ns]).status();
+        }
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+fn ethernet(dst: [u8; 6], ethertype: u16, payload: &[u8]) -> Vec<u8> {
+    let mut f = Vec::new();
+    f.extend_from_slice(&dst);
+    f.extend_from_slice(&OUR_MAC);
+    f.extend_from_slice(&ethertype.to_be_bytes());
+    f.extend_from_slice(payload);
+    f
+}
+
+fn ipv4_frame(a: &Advert, dst: Ipv4Addr) -> Vec<u8> {
+    let mut buf = vec![0u8; ipv4_advert_len(a)];
+    let ip = Ipv4Repr::vrrp(OUR_IP, dst, 255, 1, 0);
+    emit_ipv4_advert(a, &ip, Checksum::ipv4(a.version, OUR_IP, dst), &mut buf).unwrap();
+    let mac = if dst.is_multicast() {
+        let o = dst.octets();
+        [0x01, 0x00, 0x5e, o[1] & 0x7f, o[2], o[3]]
+    } else {
+        KA_MAC
+    };
+    ethernet(mac, 0x0800, &buf)
+}
+
+fn ipv6_frame(a: &Advert, src: Ipv6Addr, dst: Ipv6Addr) -> Vec<u8> {
+    let msg = a.to_vec(Checksum::V3Ipv6 { src, dst }).unwrap();
+    let mut ip = Vec::new();
+    ip.extend_from_slice(&0x6c00_0000u32.to_be_bytes());
+    ip.extend_from_slice(&u16::try_from(msg.len()).unwrap().to_be_bytes());
+    ip.push(112);
+    ip.push(255);
+    ip.extend_from_slice(&src.octets());
+    ip.extend_from_slice(&dst.octets());
+    ip.extend_from_slice(&msg);
+    let o = dst.octets();
+    ethernet([0x33, 0x33, o[12], o[13], o[14], o[15]], 0x86dd, &ip)
+}
+
+fn v4(list: &[&str]) -> Addrs {
+    Addrs::V4(list.iter().map(|a| a.parse().unwrap()).collect())
+}
+
+const CONFIG: &str = r#"
+global_defs {
+    router_id vwrx
+}
+vrrp_instance V2_PASS {
+    state BACKUP
+    interface vwa0
+    virtual_router_id 52
+    priority 100
+    advert_int 1
+    authentication {
+        auth_type PASS
+        auth_pass secret12
+    }
+    virtual_ipaddress {
+        10.99.0.52
+        10.99.0.152
+        10.99.0.252
+    }
+}
+vrrp_instance V2_NOAUTH {
+    state BACKUP
+    interface vwa0
+    virtual_router_id 51
+    priority 100
+    advert_int 1
+    virtual_ipaddress {
+        10.99.0.51
+    }
+}
+vrrp_instance V3_V4 {
+    version 3
+    state BACKUP
+    interface vwa0
+    virtual_router_id 60
+    priority 100
+    advert_int 0.5
+    virtual_ipaddress {
+        10.99.0.60
+        10.99.0.160
+    }
+}
+vrrp_instance V3_V6 {
+    version 3
+    state BACKUP
+    interface vwa0
+    virtual_router_id 61
+    priority 100
+    advert_int 1
+    virtual_ipaddress {
+        fe80::61/64
+        2001:db8::61/64
+    }
+}
+vrrp_instance V2_UNICAST {
+    state BACKUP
+    interface vwa0
+    virtual_router_id 70
+    priority 100
+    advert_int 1
+    unicast_src_ip 10.99.0.1
+    unicast_peer {
+        10.99.0.2
+    }
+    virtual_ipaddress {
+        10.99.0.70
+    }
+}
+vrrp_instance V3_UNICAST {
+    version 3
+    state BACKUP
+    interface vwa0
+    virtual_router_id 71
+    priority 100
+    advert_int 1
+    unicast_src_ip 10.99.0.1
+    unicast_peer {
+        10.99.0.2
+    }
+    virtual_ipaddress {
+        10.99.0.71
+    }
+}
+vrrp_instance V3_BAD {
+    version 3
+    state BACKUP
+    interface vwa0
+    virtual_router_id 62
+    priority 100
+    advert_int 1
+    virtual_ipaddress {
+        10.99.0.62
+    }
+}
+vrrp_instance CONTROL {
+    state BACKUP
+    interface vwa0
+    virtual_router_id 99
+    priority 100
+    advert_int 1
+    virtual_ipaddress {
+        10.99.0.99
+    }
+}
+"#;
+
+/// Sends every frame (hex, one per line) on the interface every 200 ms until killed.
+const SENDER: &str = r#"
+import socket, sys, time
+frames = [bytes.fromhex(l.strip()) for l in open(sys.argv[2]) if l.strip()]
+s = socket.socket(socket.AF_PACKET, socket.SOCK_RAW)
+s.bind((sys.argv[1], 0))
+while True:
+    for f in frames:
+        s.send(f)
+    time.sleep(0.2)
+"#;
+
+fn fed_instances() -> Vec<(&'static str, Vec<u8>)> {
+    let adv = |version, vrid, interval, auth, addrs| Advert {
+        version,
+        vrid,
+        priority: 200,
+        interval,
+        auth,
+        addrs,
+    };
+    let ll: Ipv6Addr = "fe80::5eff:fe10:2".parse().unwrap();
+    let v6 = Addrs::V6(vec![
+        "fe80::61".parse().unwrap(),
+        "2001:db8::61".parse().unwrap(),
+    ]);
+    vec![
+        (
+            "V2_PASS",
+            ipv4_frame(
+                &adv(
+                    Version::V2,
+                    52,
+                    1,
+                    Auth::pass_from_str("secret12"),
+                    v4(&["10.99.0.52", "10.99.0.152", "10.99.0.252"]),
+                ),
+                GROUP,
+            ),
+        ),
+        (
+            "V2_NOAUTH",
+            ipv4_frame(
+                &adv(Version::V2, 51, 1, Auth::None, v4(&["10.99.0.51"])),
+                GROUP,
+            ),
+        ),
+        (
+            "V3_V4",
+            ipv4_frame(
+                &adv(
+                    Version::V3,
+                    60,
+                    50,
+                    Auth::None,
+                    v4(&["10.99.0.60", "10.99.0.160"]),
+                ),
+                GROUP,
+            ),
+        ),
+        (
+            "V3_V6",
+            ipv6_frame(
+                &adv(Version::V3, 61, 100, Auth::None, v6),
+                ll,
+                "ff02::12".parse().unwrap(),
+            ),
+        ),
+        (
+            "V2_UNICAST",
+            ipv4_frame(
+                &adv(Version::V2, 70, 1, Auth::None, v4(&["10.99.0.70"])),
+                KA_IP,
+            ),
+        ),
+        (
+            "V3_UNICAST",
+            ipv4_frame(
+                &adv(Version::V3, 71, 100, Auth::None, v4(&["10.99.0.71"])),
+                KA_IP,
+            ),
+        ),
+    ]
+}
+
+/// A v3 advert for VRID 62 with the checksum computed without the IPv4 pseudo-header.
+fn bad_checksum_frame() -> Vec<u8> {
+    let a = Advert {
+        version: Version::V3,
+        vrid: 62,
+        priority: 200,
+        interval: 100,
+        auth: Auth::None,
+        addrs: v4(&["10.99.0.62"]),
+    };
+    let mut f = ipv4_frame(&a, GROUP);
+    let msg = a.to_vec(Checksum::V2).unwrap();
+    f[34..].copy_from_slice(&msg);
+    f
+}
+
+fn hex(b: &[u8]) -> String {
+    b.iter().map(|x| format!("{x:02x}")).collect()
+}
+
+#[test]
+fn keepalived_accepts_our_adverts() {
+    for tool in ["ip", "keepalived", "python3"] {
+        need(tool);
+    }
+    // Without root, `ip netns add` below fails loudly.
+    let pid = std::process::id();
+    let dir = std::env::temp_dir().join(format!("vwrx-{pid}"));
+    std::fs::create_dir_all(&dir).unwrap();
+    let mut lab = Lab {
+        ns_ka: format!("vwrx-a-{pid}"),
+        ns_us: format!("vwrx-b-{pid}"),
+        dir: dir.clone(),
+        children: Vec::new(),
+        keepalived: None,
+    };
+    let (a, b) = (lab.ns_ka.clone(), lab.ns_us.clone());
+    run(&["ip", "netns", "add", &a]);
+    run(&["ip", "netns", "add", &b]);
+    run(&[
+        "ip",
+        "link",
+        "add",
+        "vwa0",
+        "netns",
+        &a,
+        "address",
+        "02:00:5e:10:00:01",
+        "type",
+        "veth",
+        "peer",
+        "name",
+        "vwb0",
+        "netns",
+        &b,
+        "address",
+        "02:00:5e:10:00:02",
+    ]);
+    for ns in [&a, &b] {
+        run(&[
+            "ip",
+            "netns",
+            "exec",
+            ns,
+            "sysctl",
+            "-qw",
+            "net.ipv6.conf.all.accept_dad=0",
+            "net.ipv6.conf.default.accept_dad=0",
+        ]);
+    }
+    run(&["ip", "-n", &a, "addr", "add", "10.99.0.1/24", "dev", "vwa0"]);
+    run(&["ip", "-n", &b, "addr", "add", "10.99.0.2/24", "dev", "vwb0"]);
+    run(&["ip", "-n", &a, "link", "set", "vwa0", "up"]);
+    run(&["ip", "-n", &b, "link", "set", "vwb0", "up"]);
+
+    let fed = fed_instances();
+    let mut frames: String = fed.iter().map(|(_, f)| hex(f) + "\n").collect();
+    frames.push_str(&(hex(&bad_checksum_frame()) + "\n"));
+    std::fs::write(dir.join("frames.hex"), frames).unwrap();
+    std::fs::write(dir.join("sender.py"), SENDER).unwrap();
+    std::fs::write(dir.join("keepalived.conf"), CONFIG).unwrap();
+
+    let sender = Command::new("ip")
+        .args(["netns", "exec", &b, "python3"])
+        .arg(dir.join("sender.py"))
+        .arg("vwb0")
+        .arg(dir.join("frames.hex"))
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("start the frame sender");
+    lab.children.push(sender);
+    std::thread::sleep(Duration::from_millis(500));
+
+    let log = dir.join("keepalived.log");
+    let ka = Command::new("ip")
+        .args(["netns", "exec", &a, "keepalived", "-n", "-l", "-D", "-f"])
+        .arg(dir.join("keepalived.conf"))
+        .arg("-p")
+        .arg(dir.join("keepalived.pid"))
+        .arg("-r")
+        .arg(dir.join("vrrp.pid"))
+        .stdout(std::fs::File::create(&log).unwrap())
+        .stderr(std::fs::File::create(dir.join("keepalived.err")).unwrap())
+        .spawn()
+        .expect("start keepalived");
+    lab.keepalived = Some(ka);
+    // Master-down interval is ~3.6 s (advert_int 1, priority 100); wait two of them.
+    std::thread::sleep(Duration::from_secs(8));
+    // keepalived's console log is block-buffered into the file: read it after it exits.
+    lab.stop_keepalived();
+    let text = read_log(&log) + &read_log(&dir.join("keepalived.err"));
+
+    let mut failures = Vec::new();
+    for (name, _) in &fed {
+        if text.contains(&format!("({name}) Entering MASTER STATE")) {
+            failures.push(format!(
+                "{name}: keepalived became MASTER, so it rejected our adverts"
+            ));
+        }
+        if !text.contains(&format!("({name}) Entering BACKUP STATE")) {
+            failures.push(format!("{name}: no BACKUP state logged"));
+        }
+    }
+    if !text.contains("(V3_BAD) Invalid VRRPv3 checksum")
+        || !text.contains("(V3_BAD) Entering MASTER STATE")
+    {
+        failures.push("V3_BAD: keepalived did not reject a checksum without pseudo-header".into());
+    }
+    if !text.contains("(CONTROL) Entering MASTER STATE") {
+        failures.push("CONTROL never became MASTER: the test did not wait long enough".into());
+    }
+    for bad in [
+        "checksum",
+        "Invalid",
+        "invalid",
+        "wrong",
+        "mismatch",
+        "unexpected",
+        "not present",
+    ] {
+        for line in text
+            .lines()
+            .filter(|l| l.contains(bad) && !l.contains("(V3_BAD)"))
+        {
+            failures.push(format!("keepalived complained: {line}"));
+        }
+    }
+    assert!(
+        failures.is_empty(),
+        "{}\n--- keepalived log ---\n{text}",
+        failures.join("\n")
+    );
+}
+
+fn read_log(path: &Path) -> String {
+    std::fs::read_to_string(path).unwrap_or_default()
+}
