@@ -20,4 +20,5 @@
 pub mod cli;
 pub mod config;
 pub mod proto;
+pub mod sys;
 pub mod wire;
