@@ -141,31 +141,44 @@ fn vip_with_broadcast_and_host_vip_equal_ip_addr_add() {
 }
 
 #[test]
-fn ipv6_vip_skips_dad() {
+fn ipv6_vips_skip_dad_and_host_vips_are_deprecated() {
     let ns = single_ns("six");
     let idx = ns.ifindex("eth0");
-    let addr = IpAddr::V6(Ipv6Addr::new(0xfd00, 0x99, 0, 0, 0, 0, 0, 0x61));
-    let vip = Vip::new(idx, addr, 64);
+    let net = IpAddr::V6(Ipv6Addr::new(0xfd00, 0x99, 0, 0, 0, 0, 0, 0x61));
+    let host = IpAddr::V6(Ipv6Addr::new(0xfd00, 0x99, 0, 0, 0, 0, 0, 0x62));
     ns.run(move || async move {
         let nl = Netlink::open().unwrap();
-        assert_eq!(nl.add_vip(&vip).await.unwrap(), Added::Added);
+        assert_eq!(
+            nl.add_vip(&Vip::new(idx, net, 64)).await.unwrap(),
+            Added::Added
+        );
+        assert_eq!(
+            nl.add_vip(&Vip::new(idx, host, 128)).await.unwrap(),
+            Added::Added
+        );
     });
     let v = ns.ip_json(&["addr", "show", "dev", "eth0"]);
-    let info = v[0]["addr_info"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|a| a["local"] == "fd00:99::61")
-        .cloned()
-        .unwrap_or_else(|| panic!("VIP missing: {v}"));
-    assert_eq!(info["prefixlen"], 64);
+    let find = |local: &str| {
+        v[0]["addr_info"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|a| a["local"] == local)
+            .cloned()
+            .unwrap_or_else(|| panic!("{local} missing: {v}"))
+    };
+    let net = find("fd00:99::61");
+    assert_eq!(net["prefixlen"], 64);
     assert!(
-        info.get("tentative").is_none(),
-        "NODAD: usable at once: {info}"
+        net.get("tentative").is_none(),
+        "NODAD: usable at once: {net}"
     );
+    assert_eq!(net["preferred_life_time"], 4294967295u64, "{net}");
+    let host = find("fd00:99::62");
+    assert!(host.get("tentative").is_none(), "{host}");
     assert_eq!(
-        info["preferred_life_time"], 0,
-        "deprecated, never a source: {info}"
+        host["preferred_life_time"], 0,
+        "/128: deprecated, never a source: {host}"
     );
 }
 

@@ -83,16 +83,18 @@ pub struct Vip {
     pub peer: Option<IpAddr>,
     /// IPv6: IFA_F_NODAD (keepalived always sets it unless `-nodad`).
     pub nodad: bool,
-    /// IPv6: `preferred_lft` in seconds; keepalived uses 0 (deprecated, so never chosen as a
-    /// source address) when not configured. `None` leaves the kernel default.
+    /// IPv6: IFA_CACHEINFO preferred lifetime in seconds (valid = infinite). keepalived sends
+    /// 0 for /128 VIPs (RFC 3484 "deprecated", so a VIP is never picked as a source address)
+    /// and nothing otherwise. `None` leaves the kernel default (forever).
     pub preferred_lft: Option<u32>,
 }
 
 impl Vip {
-    /// A VIP with keepalived's defaults: global scope, no brd/label/peer, NODAD and a
-    /// preferred lifetime of 0 for IPv6 (§7.1).
+    /// A VIP with keepalived's defaults: global scope, no brd/label/peer; for IPv6 NODAD, and
+    /// a preferred lifetime of 0 when the prefix is /128 (§7.1).
     pub fn new(ifindex: u32, addr: IpAddr, prefix: u8) -> Vip {
         let v6 = addr.is_ipv6();
+        let host_route = v6 && prefix == 128;
         Vip {
             ifindex,
             addr,
@@ -102,7 +104,7 @@ impl Vip {
             label: None,
             peer: None,
             nodad: v6,
-            preferred_lft: v6.then_some(0),
+            preferred_lft: host_route.then_some(0),
         }
     }
 
@@ -391,7 +393,7 @@ impl Monitor {
         })
     }
 
-    /// The next event; `None` when the netlink connection has closed.
+    /// The next event; `None` when the netlink connection has closed. Cancel safe.
     pub async fn next(&mut self) -> Option<Event> {
         loop {
             let (msg, _) = self.messages.next().await?;
@@ -480,12 +482,17 @@ mod tests {
     }
 
     #[test]
-    fn v6_vip_is_nodad_and_deprecated() {
-        let vip = Vip::new(
-            3,
-            IpAddr::V6(Ipv6Addr::new(0xfd00, 0, 0, 0, 0, 0, 0, 0x61)),
-            128,
-        );
+    fn v6_vip_is_nodad_and_deprecated_only_as_a_host_address() {
+        let addr = IpAddr::V6(Ipv6Addr::new(0xfd00, 0, 0, 0, 0, 0, 0, 0x61));
+        let m = Vip::new(3, addr, 64).message(true);
+        assert!(m
+            .attributes
+            .contains(&AddressAttribute::Flags(AddressFlags::Nodad)));
+        assert!(!m
+            .attributes
+            .iter()
+            .any(|a| matches!(a, AddressAttribute::CacheInfo(_))));
+        let vip = Vip::new(3, addr, 128);
         let m = vip.message(true);
         assert_eq!(m.header.family, AddressFamily::Inet6);
         assert!(m

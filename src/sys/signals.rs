@@ -82,7 +82,7 @@ impl Signals {
         Ok(Signals { streams })
     }
 
-    /// The next signal received. Never returns `None` while the runtime runs.
+    /// The next signal received. Never returns `None` while the runtime runs. Cancel safe.
     pub async fn recv(&mut self) -> Option<Signal> {
         std::future::poll_fn(|cx| {
             for (meaning, stream) in &mut self.streams {

@@ -122,6 +122,9 @@ impl RecvSocket {
 
     /// Waits for the next well-formed datagram. Datagrams whose IP header does not parse are
     /// skipped (the kernel never delivers such, so there is nothing to count).
+    ///
+    /// Cancel safe: a datagram is only read once it is returned, so this can sit in the
+    /// shell's `select!`.
     pub async fn recv(&self) -> Result<Received, SysError> {
         loop {
             let mut guard = self.io.readable().await.map_err(|e| self.err(e))?;
