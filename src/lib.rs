@@ -22,4 +22,5 @@ pub mod cli;
 pub mod config;
 pub mod host;
 pub mod proto;
+pub mod sys;
 pub mod wire;

@@ -1,0 +1,109 @@
+//! Raw Ethernet frames through AF_PACKET: gratuitous ARP and unsolicited neighbour adverts
+//! (keepalived-behaviour.md §6.8, "Sent via a packet socket").
+//!
+//! The frames themselves are built by the pure codec (`wire::garp`); this file only puts bytes
+//! on a wire. One pnet datalink channel is opened per interface on first use and cached, as
+//! keepalived registers one "gratuitous ARP shared channel".
+//!
+//! The packet socket handed to pnet only transmits: it gets a drop-all BPF filter and a
+//! minimal receive buffer before pnet binds it (pnet binds with ETH_P_ALL, which would
+//! otherwise queue a copy of every frame on the interface for a reader that never comes).
+//! Sends are blocking with a one-second write timeout; a burst of GARPs is a handful of
+//! frames, so the shell may call this from its task directly.
+
+use std::collections::hash_map::Entry;
+use std::collections::HashMap;
+use std::io;
+use std::os::fd::IntoRawFd;
+use std::time::Duration;
+
+use pnet_datalink::{Channel, Config, DataLinkSender, NetworkInterface};
+use socket2::{Domain, Protocol, SockFilter, Socket, Type};
+
+use super::{Privilege, SysError};
+
+/// BPF `ret #0`: drop every packet.
+const BPF_RET_K: u16 = 0x06;
+const WRITE_TIMEOUT: Duration = Duration::from_secs(1);
+
+/// Per-interface cache of transmit channels.
+#[derive(Default)]
+pub struct FrameSender {
+    channels: HashMap<u32, (String, Box<dyn DataLinkSender>)>,
+}
+
+impl std::fmt::Debug for FrameSender {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let mut ifs: Vec<_> = self.channels.keys().collect();
+        ifs.sort();
+        f.debug_struct("FrameSender")
+            .field("ifindexes", &ifs)
+            .finish()
+    }
+}
+
+impl FrameSender {
+    pub fn new() -> FrameSender {
+        FrameSender::default()
+    }
+
+    /// Sends one complete Ethernet frame (destination MAC first) on interface `ifindex`.
+    pub fn send(&mut self, ifindex: u32, frame: &[u8]) -> Result<(), SysError> {
+        let (name, tx) = match self.channels.entry(ifindex) {
+            Entry::Occupied(e) => e.into_mut(),
+            Entry::Vacant(e) => e.insert(open_channel(ifindex)?),
+        };
+        let what = || format!("send a frame on {name}");
+        let result = match tx.send_to(frame, None) {
+            Some(r) => r,
+            None => Err(io::Error::other("the datalink channel refused the frame")),
+        };
+        if let Err(e) = result {
+            let err = SysError::os(what(), Privilege::NetRaw, e);
+            // The interface may have been deleted and re-created: reopen next time.
+            self.channels.remove(&ifindex);
+            return Err(err);
+        }
+        Ok(())
+    }
+
+    /// Drops the cached channel of `ifindex` (interface deleted, or no VIPs on it any more).
+    pub fn forget(&mut self, ifindex: u32) {
+        self.channels.remove(&ifindex);
+    }
+}
+
+fn open_channel(ifindex: u32) -> Result<(String, Box<dyn DataLinkSender>), SysError> {
+    let iface: NetworkInterface = pnet_datalink::interfaces()
+        .into_iter()
+        .find(|i| i.index == ifindex)
+        .ok_or_else(|| SysError::NoSuchInterface {
+            name: format!("index {ifindex}"),
+        })?;
+    let what = |op: &str| format!("{op} on {}", iface.name);
+    let fail = |op: &str| {
+        let what = what(op);
+        move |e| SysError::os(what, Privilege::NetRaw, e)
+    };
+    // Protocol 0: the socket receives nothing until pnet binds it.
+    let sock = Socket::new(Domain::PACKET, Type::RAW, Some(Protocol::from(0)))
+        .map_err(fail("open a packet socket"))?;
+    sock.attach_filter(&[SockFilter::new(BPF_RET_K, 0, 0, 0)])
+        .map_err(fail("attach the drop-all filter to the packet socket"))?;
+    sock.set_recv_buffer_size(0)
+        .map_err(fail("shrink the packet socket's receive buffer"))?;
+    let config = Config {
+        write_timeout: Some(WRITE_TIMEOUT),
+        promiscuous: false,
+        socket_fd: Some(sock.into_raw_fd()),
+        ..Config::default()
+    };
+    match pnet_datalink::channel(&iface, config) {
+        Ok(Channel::Ethernet(tx, _rx)) => Ok((iface.name.clone(), tx)),
+        Ok(_) => Err(SysError::Os {
+            what: what("open a datalink channel"),
+            source: io::Error::other("not an Ethernet channel"),
+        }),
+        Err(e) => Err(fail("open a datalink channel")(e)),
+    }
+}

@@ -1,0 +1,27 @@
+//! The operating-system layer the daemon shell drives.
+//!
+//! Each file wraps exactly one OS facility and knows nothing about the VRRP state machine
+//! (house-style.md §6: `sys::*` may depend only on `wire` and `proto::{Action, Input}`):
+//!
+//! * [`vrrp_socket`]: raw IP protocol 112 sockets (receive per interface, send with our own
+//!   IPv4 header), async through tokio's `AsyncFd`.
+//! * [`netlink`]: link/address lookup, VIP add/delete and the link/address monitor (rtnetlink).
+//! * [`frames`]: raw Ethernet frames (gratuitous ARP / unsolicited NA) through AF_PACKET.
+//! * [`systemd`]: the sd_notify protocol (`READY=1`, `RELOADING=1`, `STOPPING=1`, ...).
+//! * [`signals`]: keepalived's signal set mapped to [`signals::Signal`].
+//! * [`pidfile`]: `/run/keepalived.pid`-style pid files and the "already running" check.
+//! * [`daemonize`]: forking to the background; must run before the tokio runtime starts.
+//!
+//! Errors from all of them are [`SysError`], whose `Display` is one sentence naming the
+//! operation and the interface.
+
+pub mod daemonize;
+mod error;
+pub mod frames;
+pub mod netlink;
+pub mod pidfile;
+pub mod signals;
+pub mod systemd;
+pub mod vrrp_socket;
+
+pub use error::{Privilege, SysError};

@@ -1,0 +1,523 @@
+//! rtnetlink: interface lookup, VIP add/delete, and the link/address monitor
+//! (keepalived-behaviour.md §7.1–§7.4, §9 "Netlink reports eth0 down").
+//!
+//! [`Netlink`] is the request side (one connection, cloneable handle). [`Monitor`] is a
+//! separate multicast connection subscribed to the link and IPv4/IPv6 address groups, the
+//! equivalent of keepalived's "kernel netlink reflector"; it turns kernel notifications into
+//! the typed [`Event`]s the shell feeds to the core as `Input::Link` / `Input::Addr`.
+//!
+//! VIPs are added with a hand-built `RTM_NEWADDR` instead of rtnetlink's `address().add()`,
+//! because that helper always adds `IFA_BROADCAST`, while keepalived adds a broadcast address
+//! only when the configuration says `brd` (§7.1): the resulting address must be exactly what
+//! `ip addr add 10.99.0.100/24 dev eth0 label eth0:1` gives.
+//!
+//! Both constructors spawn their connection task with `tokio::spawn`, so they must be called
+//! inside a tokio runtime.
+
+use std::collections::HashMap;
+use std::net::{IpAddr, Ipv4Addr};
+
+use futures::channel::mpsc::UnboundedReceiver;
+use futures::{Stream, StreamExt, TryStreamExt};
+use rtnetlink::packet_core::{NetlinkMessage, NetlinkPayload, NLM_F_ACK, NLM_F_REQUEST};
+use rtnetlink::packet_route::address::{
+    AddressAttribute, AddressFlags, AddressHeaderFlags, AddressMessage, AddressScope, CacheInfo,
+};
+use rtnetlink::packet_route::link::{LinkAttribute, LinkFlags, LinkMessage};
+use rtnetlink::packet_route::{AddressFamily, RouteNetlinkMessage};
+use rtnetlink::sys::SocketAddr;
+use rtnetlink::{Handle, MulticastGroup};
+
+use super::{Privilege, SysError};
+
+/// What the kernel knows about one interface.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Link {
+    pub index: u32,
+    pub name: String,
+    /// IFF_UP: administratively up.
+    pub admin_up: bool,
+    /// IFF_RUNNING: operationally up (carrier).
+    pub running: bool,
+    /// IFF_NOARP: keepalived sends no gratuitous ARP on such interfaces (§6.8).
+    pub noarp: bool,
+    /// The hardware address when it is an Ethernet MAC.
+    pub mac: Option<[u8; 6]>,
+}
+
+impl Link {
+    /// keepalived's notion of "up": IFF_UP and IFF_RUNNING both set.
+    pub fn is_up(&self) -> bool {
+        self.admin_up && self.running
+    }
+}
+
+/// One address configured on an interface.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct IfAddr {
+    pub ifindex: u32,
+    /// The local address (IFA_LOCAL, or IFA_ADDRESS when there is no IFA_LOCAL).
+    pub addr: IpAddr,
+    pub prefix: u8,
+    /// The peer address of a point-to-point address.
+    pub peer: Option<IpAddr>,
+    pub label: Option<String>,
+    /// IFA_F_SECONDARY: not the primary address of its subnet.
+    pub secondary: bool,
+}
+
+/// A virtual address as keepalived configures it (§3.2 `virtual_ipaddress` entry, §7.1).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Vip {
+    pub ifindex: u32,
+    pub addr: IpAddr,
+    /// Default 32 / 128.
+    pub prefix: u8,
+    /// `scope`; 0 = global (RT_SCOPE_UNIVERSE) by default.
+    pub scope: u8,
+    /// `brd`: added as IFA_BROADCAST only when given.
+    pub broadcast: Option<Ipv4Addr>,
+    /// `label`: IFA_LABEL, IPv4 only.
+    pub label: Option<String>,
+    /// `peer`: IFA_ADDRESS set to the peer instead of the local address.
+    pub peer: Option<IpAddr>,
+    /// IPv6: IFA_F_NODAD (keepalived always sets it unless `-nodad`).
+    pub nodad: bool,
+    /// IPv6: IFA_CACHEINFO preferred lifetime in seconds (valid = infinite). keepalived sends
+    /// 0 for /128 VIPs (RFC 3484 "deprecated", so a VIP is never picked as a source address)
+    /// and nothing otherwise. `None` leaves the kernel default (forever).
+    pub preferred_lft: Option<u32>,
+}
+
+impl Vip {
+    /// A VIP with keepalived's defaults: global scope, no brd/label/peer; for IPv6 NODAD, and
+    /// a preferred lifetime of 0 when the prefix is /128 (§7.1).
+    pub fn new(ifindex: u32, addr: IpAddr, prefix: u8) -> Vip {
+        let v6 = addr.is_ipv6();
+        let host_route = v6 && prefix == 128;
+        Vip {
+            ifindex,
+            addr,
+            prefix,
+            scope: 0,
+            broadcast: None,
+            label: None,
+            peer: None,
+            nodad: v6,
+            preferred_lft: host_route.then_some(0),
+        }
+    }
+
+    /// The `RTM_NEWADDR` / `RTM_DELADDR` body (§7.1: prefix length, scope, index; IFA_LOCAL;
+    /// IFA_ADDRESS = peer or the address; IFA_BROADCAST and IFA_LABEL only when given).
+    fn message(&self, for_add: bool) -> AddressMessage {
+        let mut m = AddressMessage::default();
+        m.header.family = match self.addr {
+            IpAddr::V4(_) => AddressFamily::Inet,
+            IpAddr::V6(_) => AddressFamily::Inet6,
+        };
+        m.header.prefix_len = self.prefix;
+        m.header.scope = AddressScope::from(self.scope);
+        m.header.index = self.ifindex;
+        let attrs = &mut m.attributes;
+        attrs.push(AddressAttribute::Local(self.addr));
+        attrs.push(AddressAttribute::Address(self.peer.unwrap_or(self.addr)));
+        if !for_add {
+            return m;
+        }
+        if let (Some(brd), IpAddr::V4(_)) = (self.broadcast, self.addr) {
+            attrs.push(AddressAttribute::Broadcast(brd));
+        }
+        if let (Some(label), IpAddr::V4(_)) = (&self.label, self.addr) {
+            attrs.push(AddressAttribute::Label(label.clone()));
+        }
+        if self.addr.is_ipv6() {
+            if self.nodad {
+                m.header.flags = AddressHeaderFlags::Nodad;
+                attrs.push(AddressAttribute::Flags(AddressFlags::Nodad));
+            }
+            if let Some(preferred) = self.preferred_lft {
+                let mut info = CacheInfo::default();
+                info.ifa_preferred = preferred;
+                info.ifa_valid = u32::MAX;
+                attrs.push(AddressAttribute::CacheInfo(info));
+            }
+        }
+        m
+    }
+}
+
+/// Result of [`Netlink::add_vip`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Added {
+    Added,
+    /// The kernel already had it (EEXIST); keepalived treats that as set.
+    AlreadyPresent,
+}
+
+/// Result of [`Netlink::del_vip`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Removed {
+    Removed,
+    /// It was not there (or its interface is gone): not an error (§7.2, §7.4).
+    NotPresent,
+}
+
+/// The request side of rtnetlink.
+#[derive(Clone, Debug)]
+pub struct Netlink {
+    handle: Handle,
+}
+
+impl Netlink {
+    /// Opens the connection and spawns its driver task on the current tokio runtime.
+    pub fn open() -> Result<Netlink, SysError> {
+        let (conn, handle, _messages) = rtnetlink::new_connection()
+            .map_err(|e| SysError::os("open a netlink socket", Privilege::NetAdmin, e))?;
+        tokio::spawn(conn);
+        Ok(Netlink { handle })
+    }
+
+    /// The interface called `name`, or `None` when it does not exist.
+    pub async fn link_by_name(&self, name: &str) -> Result<Option<Link>, SysError> {
+        let req = self.handle.link().get().match_name(name.to_owned());
+        first_link(req.execute(), &format!("look up interface {name}")).await
+    }
+
+    /// The interface with index `index`, or `None` when it does not exist.
+    pub async fn link_by_index(&self, index: u32) -> Result<Option<Link>, SysError> {
+        let req = self.handle.link().get().match_index(index);
+        first_link(req.execute(), &format!("look up interface index {index}")).await
+    }
+
+    /// Every interface of this network namespace.
+    pub async fn links(&self) -> Result<Vec<Link>, SysError> {
+        self.handle
+            .link()
+            .get()
+            .execute()
+            .map_err(|e| nl_error("list interfaces", e))
+            .try_filter_map(|m| futures::future::ready(Ok(link_from(&m))))
+            .try_collect()
+            .await
+    }
+
+    /// The IPv4 and IPv6 addresses of interface `ifindex`.
+    pub async fn addresses(&self, ifindex: u32) -> Result<Vec<IfAddr>, SysError> {
+        self.handle
+            .address()
+            .get()
+            .set_link_index_filter(ifindex)
+            .execute()
+            .map_err(|e| nl_error(&format!("list addresses of interface index {ifindex}"), e))
+            .try_filter_map(|m| futures::future::ready(Ok(addr_from(&m))))
+            .try_collect()
+            .await
+    }
+
+    /// Adds a VIP exactly as keepalived does (§7.1): `RTM_NEWADDR` with only NLM_F_REQUEST
+    /// (plus ACK, to learn the outcome), no CREATE/EXCL/REPLACE.
+    pub async fn add_vip(&self, vip: &Vip) -> Result<Added, SysError> {
+        let what = format!(
+            "add address {}/{} to interface index {}",
+            vip.addr, vip.prefix, vip.ifindex
+        );
+        let msg = RouteNetlinkMessage::NewAddress(vip.message(true));
+        match self.request(msg, &what).await {
+            Ok(()) => Ok(Added::Added),
+            Err(e) if e.errno() == Some(libc::EEXIST) => Ok(Added::AlreadyPresent),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// Deletes a VIP (§7.4: IFA_LOCAL/IFA_ADDRESS and prefix length). An address that is not
+    /// there, or whose interface has gone, is [`Removed::NotPresent`], not an error.
+    pub async fn del_vip(&self, vip: &Vip) -> Result<Removed, SysError> {
+        let what = format!(
+            "delete address {}/{} from interface index {}",
+            vip.addr, vip.prefix, vip.ifindex
+        );
+        let msg = RouteNetlinkMessage::DelAddress(vip.message(false));
+        match self.request(msg, &what).await {
+            Ok(()) => Ok(Removed::Removed),
+            Err(e)
+                if matches!(
+                    e.errno(),
+                    Some(libc::EADDRNOTAVAIL | libc::ENODEV | libc::ESRCH)
+                ) =>
+            {
+                Ok(Removed::NotPresent)
+            }
+            Err(e) => Err(e),
+        }
+    }
+
+    /// Sends one request with NLM_F_REQUEST | NLM_F_ACK and waits for the acknowledgement.
+    async fn request(&self, msg: RouteNetlinkMessage, what: &str) -> Result<(), SysError> {
+        let mut req = NetlinkMessage::from(msg);
+        req.header.flags = NLM_F_REQUEST | NLM_F_ACK;
+        let mut handle = self.handle.clone();
+        let mut responses = handle.request(req).map_err(|e| nl_error(what, e))?;
+        while let Some(reply) = responses.next().await {
+            if let NetlinkPayload::Error(err) = reply.payload {
+                if err.code.is_some() {
+                    return Err(SysError::os(what, Privilege::NetAdmin, err.to_io()));
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+async fn first_link(
+    stream: impl Stream<Item = Result<LinkMessage, rtnetlink::Error>>,
+    what: &str,
+) -> Result<Option<Link>, SysError> {
+    let mut stream = std::pin::pin!(stream);
+    match stream.next().await {
+        None => Ok(None),
+        Some(Ok(m)) => Ok(link_from(&m)),
+        Some(Err(e)) => match nl_error(what, e) {
+            e if e.errno() == Some(libc::ENODEV) => Ok(None),
+            e => Err(e),
+        },
+    }
+}
+
+fn nl_error(what: &str, e: rtnetlink::Error) -> SysError {
+    match e {
+        rtnetlink::Error::NetlinkError(m) => SysError::os(what, Privilege::NetAdmin, m.to_io()),
+        other => SysError::Os {
+            what: what.to_owned(),
+            source: std::io::Error::other(other.to_string()),
+        },
+    }
+}
+
+fn link_from(m: &LinkMessage) -> Option<Link> {
+    let mut name = None;
+    let mut mac = None;
+    for a in &m.attributes {
+        match a {
+            LinkAttribute::IfName(n) => name = Some(n.clone()),
+            LinkAttribute::Address(hw) => mac = <[u8; 6]>::try_from(hw.as_slice()).ok(),
+            _ => {}
+        }
+    }
+    let flags = m.header.flags;
+    Some(Link {
+        index: m.header.index,
+        name: name?,
+        admin_up: flags.contains(LinkFlags::Up),
+        running: flags.contains(LinkFlags::Running),
+        noarp: flags.contains(LinkFlags::Noarp),
+        mac,
+    })
+}
+
+fn addr_from(m: &AddressMessage) -> Option<IfAddr> {
+    let mut local = None;
+    let mut address = None;
+    let mut label = None;
+    for a in &m.attributes {
+        match a {
+            AddressAttribute::Local(ip) => local = Some(*ip),
+            AddressAttribute::Address(ip) => address = Some(*ip),
+            AddressAttribute::Label(l) => label = Some(l.clone()),
+            _ => {}
+        }
+    }
+    let addr = local.or(address)?;
+    Some(IfAddr {
+        ifindex: m.header.index,
+        addr,
+        prefix: m.header.prefix_len,
+        peer: address.filter(|a| local.is_some() && *a != addr),
+        label,
+        secondary: m.header.flags.contains(AddressHeaderFlags::Secondary),
+    })
+}
+
+/// A change reported by the kernel.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Event {
+    /// A link appeared or its up state, name or MAC changed ("Netlink reports eth0 down").
+    /// `up` is keepalived's IFF_UP && IFF_RUNNING.
+    LinkChange {
+        ifindex: u32,
+        name: String,
+        up: bool,
+        mac: Option<[u8; 6]>,
+    },
+    /// A link was deleted; keepalived treats this as down.
+    LinkRemoved { ifindex: u32, name: String },
+    /// An address was added or removed (§7.3 "Netlink reflector reports IP ... removed").
+    AddrChange {
+        ifindex: u32,
+        addr: IpAddr,
+        prefix: u8,
+        added: bool,
+    },
+}
+
+/// The kernel's link and address notifications (`ip monitor link address`).
+///
+/// The kernel sends RTM_NEWLINK for many reasons (statistics, carrier counters); the monitor
+/// remembers the last (name, up, MAC) per interface and reports only real changes.
+pub struct Monitor {
+    messages: UnboundedReceiver<(NetlinkMessage<RouteNetlinkMessage>, SocketAddr)>,
+    links: HashMap<u32, (String, bool, Option<[u8; 6]>)>,
+}
+
+impl Monitor {
+    /// Subscribes to RTNLGRP_LINK, RTNLGRP_IPV4_IFADDR and RTNLGRP_IPV6_IFADDR and spawns the
+    /// connection task on the current tokio runtime.
+    pub fn open() -> Result<Monitor, SysError> {
+        let groups = [
+            MulticastGroup::Link,
+            MulticastGroup::Ipv4Ifaddr,
+            MulticastGroup::Ipv6Ifaddr,
+        ];
+        let (conn, _handle, messages) =
+            rtnetlink::new_multicast_connection(&groups).map_err(|e| {
+                SysError::os(
+                    "subscribe to netlink link and address events",
+                    Privilege::NetAdmin,
+                    e,
+                )
+            })?;
+        tokio::spawn(conn);
+        Ok(Monitor {
+            messages,
+            links: HashMap::new(),
+        })
+    }
+
+    /// The next event; `None` when the netlink connection has closed. Cancel safe.
+    pub async fn next(&mut self) -> Option<Event> {
+        loop {
+            let (msg, _) = self.messages.next().await?;
+            if let Some(ev) = self.translate(msg) {
+                return Some(ev);
+            }
+        }
+    }
+
+    fn translate(&mut self, msg: NetlinkMessage<RouteNetlinkMessage>) -> Option<Event> {
+        let NetlinkPayload::InnerMessage(inner) = msg.payload else {
+            return None;
+        };
+        match inner {
+            RouteNetlinkMessage::NewLink(m) => {
+                let link = link_from(&m)?;
+                let state = (link.name.clone(), link.is_up(), link.mac);
+                if self.links.get(&link.index) == Some(&state) {
+                    return None;
+                }
+                self.links.insert(link.index, state);
+                Some(Event::LinkChange {
+                    ifindex: link.index,
+                    up: link.is_up(),
+                    name: link.name,
+                    mac: link.mac,
+                })
+            }
+            RouteNetlinkMessage::DelLink(m) => {
+                self.links.remove(&m.header.index);
+                let link = link_from(&m)?;
+                Some(Event::LinkRemoved {
+                    ifindex: link.index,
+                    name: link.name,
+                })
+            }
+            RouteNetlinkMessage::NewAddress(m) => addr_event(&m, true),
+            RouteNetlinkMessage::DelAddress(m) => addr_event(&m, false),
+            _ => None,
+        }
+    }
+}
+
+fn addr_event(m: &AddressMessage, added: bool) -> Option<Event> {
+    let a = addr_from(m)?;
+    Some(Event::AddrChange {
+        ifindex: a.ifindex,
+        addr: a.addr,
+        prefix: a.prefix,
+        added,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::net::Ipv6Addr;
+
+    #[test]
+    fn v4_vip_has_no_broadcast_unless_given() {
+        let mut vip = Vip::new(7, IpAddr::V4(Ipv4Addr::new(10, 99, 0, 100)), 24);
+        let m = vip.message(true);
+        assert_eq!((m.header.prefix_len, m.header.index), (24, 7));
+        assert!(!m
+            .attributes
+            .iter()
+            .any(|a| matches!(a, AddressAttribute::Broadcast(_))));
+        assert!(!m
+            .attributes
+            .iter()
+            .any(|a| matches!(a, AddressAttribute::Label(_))));
+        vip.broadcast = Some(Ipv4Addr::new(10, 99, 0, 255));
+        vip.label = Some("eth0:1".into());
+        let m = vip.message(true);
+        assert!(m
+            .attributes
+            .contains(&AddressAttribute::Broadcast(Ipv4Addr::new(10, 99, 0, 255))));
+        assert!(m
+            .attributes
+            .contains(&AddressAttribute::Label("eth0:1".into())));
+        let del = vip.message(false);
+        assert!(!del
+            .attributes
+            .iter()
+            .any(|a| matches!(a, AddressAttribute::Label(_))));
+    }
+
+    #[test]
+    fn v6_vip_is_nodad_and_deprecated_only_as_a_host_address() {
+        let addr = IpAddr::V6(Ipv6Addr::new(0xfd00, 0, 0, 0, 0, 0, 0, 0x61));
+        let m = Vip::new(3, addr, 64).message(true);
+        assert!(m
+            .attributes
+            .contains(&AddressAttribute::Flags(AddressFlags::Nodad)));
+        assert!(!m
+            .attributes
+            .iter()
+            .any(|a| matches!(a, AddressAttribute::CacheInfo(_))));
+        let vip = Vip::new(3, addr, 128);
+        let m = vip.message(true);
+        assert_eq!(m.header.family, AddressFamily::Inet6);
+        assert!(m
+            .attributes
+            .contains(&AddressAttribute::Flags(AddressFlags::Nodad)));
+        assert!(m
+            .attributes
+            .iter()
+            .any(|a| matches!(a, AddressAttribute::CacheInfo(c) if c.ifa_preferred == 0)));
+    }
+
+    #[test]
+    fn peer_goes_in_ifa_address() {
+        let mut vip = Vip::new(1, IpAddr::V4(Ipv4Addr::new(10, 0, 0, 1)), 32);
+        vip.peer = Some(IpAddr::V4(Ipv4Addr::new(10, 0, 0, 2)));
+        let m = vip.message(true);
+        assert!(m
+            .attributes
+            .contains(&AddressAttribute::Local(IpAddr::V4(Ipv4Addr::new(
+                10, 0, 0, 1
+            )))));
+        assert!(m
+            .attributes
+            .contains(&AddressAttribute::Address(IpAddr::V4(Ipv4Addr::new(
+                10, 0, 0, 2
+            )))));
+    }
+}

@@ -1,0 +1,52 @@
+//! AF_PACKET frame sending between two namespaces (root required).
+//!
+//! keepalived-behaviour.md §6.8: gratuitous ARPs go out through a packet socket; the peer must
+//! see exactly the bytes the codec built.
+
+mod common;
+
+use std::sync::mpsc;
+use std::time::Duration;
+
+use common::{capture, garp_frame, join, next_frame, veth_pair};
+use vrrpd::sys::frames::FrameSender;
+use vrrpd::sys::SysError;
+
+const ETH_P_ARP: u16 = 0x0806;
+const VIP: [u8; 4] = [10, 99, 0, 100];
+
+#[test]
+fn garp_sent_in_a_is_captured_in_b_byte_for_byte() {
+    let (a, b) = veth_pair("ga", "10.99.0.1/24", "10.99.0.2/24");
+    let a_idx = a.ifindex("eth0");
+    let frame = garp_frame(a.mac("eth0"), VIP);
+    let (ready_tx, ready_rx) = mpsc::channel();
+
+    let catcher = b.spawn(move || async move {
+        let sock = capture(ETH_P_ARP, Duration::from_secs(3));
+        ready_tx.send(()).unwrap();
+        // Two frames: the second goes through the cached channel.
+        let is_garp = |f: &[u8]| f.get(28..32) == Some(&VIP[..]);
+        [next_frame(&sock, is_garp), next_frame(&sock, is_garp)]
+    });
+
+    let sent = frame.clone();
+    a.run(move || async move {
+        ready_rx.recv().unwrap();
+        let mut tx = FrameSender::new();
+        tx.send(a_idx, &sent).unwrap();
+        tx.send(a_idx, &sent).unwrap();
+    });
+
+    let got = join(catcher);
+    assert_eq!(got[0], frame, "first GARP differs");
+    assert_eq!(got[1], frame, "second GARP (cached channel) differs");
+}
+
+#[test]
+fn sending_on_a_missing_interface_names_it() {
+    let (a, _b) = veth_pair("gm", "10.99.0.1/24", "10.99.0.2/24");
+    let err = a.run(|| async { FrameSender::new().send(4242, &[0u8; 42]).unwrap_err() });
+    assert!(matches!(err, SysError::NoSuchInterface { .. }), "{err:?}");
+    assert_eq!(err.to_string(), "interface index 4242 does not exist");
+}

@@ -1,0 +1,194 @@
+//! The raw VRRP sockets against a real keepalived 2.2.7 (root and keepalived required).
+//!
+//! keepalived runs as the address owner in namespace A; in namespace B our receive socket
+//! must get its adverts with keepalived's header (§6.1), and an advert from our send socket
+//! must pass keepalived's receive checks (§6.4), which it proves by logging the election line
+//! of §9 #7 for it.
+
+mod common;
+
+use std::io::{BufRead, BufReader};
+use std::net::{IpAddr, Ipv4Addr};
+use std::process::{Child, Command, Stdio};
+use std::sync::mpsc;
+use std::time::Duration;
+
+use common::{capture, join, next_frame, veth_pair, within};
+use vrrpd::sys::vrrp_socket::{
+    IpId, Ipv4Header, Listen, RecvSocket, SendSocket, IPPROTO_VRRP, VRRP_GROUP_V4, VRRP_TTL,
+};
+
+const CONFIG: &str = "\
+vrrp_instance VI_1 {
+    state MASTER
+    interface eth0
+    virtual_router_id 51
+    priority 255
+    advert_int 1
+    authentication {
+        auth_type PASS
+        auth_pass secret12
+    }
+    virtual_ipaddress {
+        10.99.0.100/24
+    }
+}
+";
+
+/// keepalived in the foreground, stopped when dropped.
+struct Keepalived {
+    child: Child,
+    dir: std::path::PathBuf,
+}
+
+impl Drop for Keepalived {
+    fn drop(&mut self) {
+        let _ = nix::sys::signal::kill(
+            nix::unistd::Pid::from_raw(self.child.id() as i32),
+            nix::sys::signal::Signal::SIGTERM,
+        );
+        let _ = self.child.wait();
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+fn start_keepalived(ns: &str) -> (Keepalived, mpsc::Receiver<String>) {
+    let dir = std::env::temp_dir().join(format!("{ns}-keepalived"));
+    std::fs::create_dir_all(&dir).unwrap();
+    let conf = dir.join("keepalived.conf");
+    std::fs::write(&conf, CONFIG).unwrap();
+    let path = |f: &str| dir.join(f).to_string_lossy().into_owned();
+    let mut child = Command::new("ip")
+        .args([
+            "netns",
+            "exec",
+            ns,
+            "keepalived",
+            "-n",
+            "-l",
+            "-D",
+            "-G",
+            "-P",
+        ])
+        .args(["-f", &path("keepalived.conf")])
+        .args(["-p", &path("keepalived.pid"), "-r", &path("vrrp.pid")])
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("keepalived 2.2.7 is required by the interop tests");
+    let stderr = child.stderr.take().unwrap();
+    let (tx, rx) = mpsc::channel();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+            if tx.send(line).is_err() {
+                break;
+            }
+        }
+    });
+    (Keepalived { child, dir }, rx)
+}
+
+/// Waits for a log line containing `needle`; panics with everything seen on timeout.
+fn wait_log(rx: &mpsc::Receiver<String>, needle: &str, secs: u64) -> String {
+    let deadline = std::time::Instant::now() + Duration::from_secs(secs);
+    let mut seen = Vec::new();
+    while let Some(left) = deadline.checked_duration_since(std::time::Instant::now()) {
+        match rx.recv_timeout(left) {
+            Ok(line) if line.contains(needle) => return line,
+            Ok(line) => seen.push(line),
+            Err(_) => break,
+        }
+    }
+    panic!(
+        "keepalived never logged {needle:?}; it logged:\n{}",
+        seen.join("\n")
+    );
+}
+
+fn checksum(bytes: &[u8]) -> u16 {
+    let mut sum: u32 = bytes
+        .chunks(2)
+        .map(|c| u32::from(u16::from_be_bytes([c[0], *c.get(1).unwrap_or(&0)])))
+        .sum();
+    while sum > 0xffff {
+        sum = (sum & 0xffff) + (sum >> 16);
+    }
+    !(sum as u16)
+}
+
+#[test]
+fn adverts_interoperate_with_keepalived_in_both_directions() {
+    let (a, b) = veth_pair("ka", "10.99.0.1/24", "10.99.0.2/24");
+    let b_idx = b.ifindex("eth0");
+    let (ready_tx, ready_rx) = mpsc::channel();
+
+    // B listens before keepalived starts, so its very first advert is seen.
+    let listener = b.spawn(move || async move {
+        let sock = RecvSocket::open_v4("eth0", b_idx, Listen::Multicast(VRRP_GROUP_V4)).unwrap();
+        let wire = capture(0x0800, Duration::from_secs(5));
+        ready_tx.send(()).unwrap();
+        let got = within(5, "keepalived's advert", sock.recv()).await.unwrap();
+        let frame = next_frame(&wire, |f| f.get(23) == Some(&112));
+        (got, frame)
+    });
+    ready_rx.recv().unwrap();
+    let (_keepalived, log) = start_keepalived(&a.name);
+    wait_log(&log, "(VI_1) Entering MASTER STATE", 5);
+
+    let (got, frame) = join(listener);
+    assert_eq!(got.src, IpAddr::V4(Ipv4Addr::new(10, 99, 0, 1)));
+    assert_eq!(got.dst, IpAddr::V4(VRRP_GROUP_V4));
+    assert_eq!((got.ttl, got.protocol, got.ifindex), (255, 112, b_idx));
+    assert_eq!(
+        &got.payload[..6],
+        &[0x21, 51, 255, 1, 1, 1],
+        "v2, vrid 51, prio 255, 1 VIP, PASS, 1 s"
+    );
+    assert_eq!(&got.payload[8..12], &[10, 99, 0, 100]);
+    assert_eq!(&got.payload[12..20], b"secret12");
+
+    // keepalived's header on the wire is the one our send socket builds (ID and checksum
+    // aside): 0x45, TOS 0xC0, flags/fragment 0, TTL 255, protocol 112.
+    let ip = &frame[14..];
+    assert_eq!(&ip[..2], &[0x45, 0xc0]);
+    assert_eq!(&ip[6..10], &[0, 0, 255, 112]);
+    let ours = vrrpd::sys::vrrp_socket::ipv4_packet(
+        &Ipv4Header {
+            src: Ipv4Addr::new(10, 99, 0, 1),
+            dst: VRRP_GROUP_V4,
+            ttl: 255,
+            id: u16::from_be_bytes([ip[4], ip[5]]),
+            protocol: 112,
+        },
+        &got.payload,
+    )
+    .unwrap();
+    assert_eq!(&ip[..ours.len()], &ours[..], "byte-identical datagram");
+
+    // Now our advert, priority 254, from B: keepalived (255) must accept it and answer with
+    // the election line, which it only logs for adverts that passed every check.
+    let mut advert = [
+        0x21, 51, 254, 1, 1, 1, 0, 0, 10, 99, 0, 100, b's', b'e', b'c', b'r', b'e', b't', b'1',
+        b'2',
+    ];
+    let sum = checksum(&advert).to_be_bytes();
+    advert[6..8].copy_from_slice(&sum);
+    b.run(move || async move {
+        let tx = SendSocket::open_v4("eth0", b_idx).unwrap();
+        let mut ids = IpId::new();
+        let h = Ipv4Header {
+            src: Ipv4Addr::new(10, 99, 0, 2),
+            dst: VRRP_GROUP_V4,
+            ttl: VRRP_TTL,
+            id: ids.next_id(),
+            protocol: IPPROTO_VRRP,
+        };
+        tx.send_v4(&h, &advert).await.unwrap();
+    });
+    wait_log(
+        &log,
+        "(VI_1) Received advert from 10.99.0.2 with lower priority 254, ours 255, forcing new election",
+        5,
+    );
+}
