@@ -1,9 +1,91 @@
 //! keepalived.conf front end: files -> statement tree -> typed model, with diagnostics.
 //!
 //! Pure apart from reading the configuration files, which goes through [`source::Loader`].
+//!
+//! Pipeline: [`parse`] (text -> [`syntax::Stmt`] tree) -> `lower` (tree -> [`model::Config`]
+//! as written, value checks) -> [`check`] (derived settings and cross-checks of
+//! keepalived-behaviour §3.3, §3.4, §4.4, §5). [`dump`] prints the effective configuration.
 
+pub mod check;
 pub mod diag;
+pub mod dump;
+mod lower;
+pub mod model;
 pub mod parse;
 pub mod source;
 pub mod span;
 pub mod syntax;
+pub mod testgen;
+
+use std::path::Path;
+
+pub use check::{check_host, HostAddr, HostInfo, HostInterface};
+pub use model::Config;
+
+use diag::Diagnostic;
+use source::{Loader, SourceMap};
+
+/// The result of loading a configuration.
+#[derive(Debug)]
+pub struct Loaded {
+    pub sources: SourceMap,
+    /// `Some` iff there is no Error-severity diagnostic.
+    pub config: Option<Config>,
+    /// Parser, lowering and check diagnostics, in that order (each stage in file order).
+    pub diagnostics: Vec<Diagnostic>,
+}
+
+impl Loaded {
+    pub fn has_errors(&self) -> bool {
+        self.diagnostics.iter().any(Diagnostic::is_error)
+    }
+
+    /// Every diagnostic rendered, followed by the summary line.
+    pub fn render(&self) -> String {
+        let mut out = String::new();
+        for d in &self.diagnostics {
+            out.push_str(&d.render(&self.sources));
+        }
+        out.push_str(&diag::summary(&self.diagnostics));
+        out.push('\n');
+        out
+    }
+}
+
+/// Reads, parses, lowers and checks the main file `path` and its includes.
+/// `Err` only when the main file cannot be read at all.
+pub fn load(
+    loader: &dyn Loader,
+    path: &Path,
+    opts: &parse::ParseOptions,
+) -> Result<Loaded, parse::ReadError> {
+    Ok(lower(parse::parse_file(loader, path, opts)?))
+}
+
+/// Loads an in-memory text (file name `keepalived.conf`, no includes), for tests.
+pub fn load_str(text: &str) -> Loaded {
+    lower(parse::parse_str(text))
+}
+
+/// Lowers and checks a parsed statement tree.
+pub fn lower(parsed: parse::Parsed) -> Loaded {
+    let parse::Parsed {
+        sources,
+        stmts,
+        mut diagnostics,
+    } = parsed;
+    let (mut config, lower_diags) = lower::lower_root(&stmts);
+    diagnostics.extend(lower_diags);
+    diagnostics.extend(check::check(&mut config));
+    let has_errors = diagnostics.iter().any(Diagnostic::is_error);
+    Loaded {
+        sources,
+        config: if has_errors { None } else { Some(config) },
+        diagnostics,
+    }
+}
+
+/// `--dump-conf`: the effective configuration with the origin of every derived value.
+pub fn dump(config: &Config) -> String {
+    dump::dump(config)
+}

@@ -1,0 +1,110 @@
+//! Tracker references inside instances and sync groups: `track_interface`, `track_script`,
+//! `track_file`, `track_process`, `track_bfd` blocks, one `NAME [weight N [reverse|noreverse]]`
+//! entry per line (keepalived-behaviour §3.1, §4.3).
+
+use super::values::narrow;
+use super::Lower;
+use crate::config::diag::Diagnostic;
+use crate::config::model::{TrackRef, Tracking};
+use crate::config::span::Spanned;
+use crate::config::syntax::Stmt;
+
+/// Weight range accepted for each tracker kind. keepalived accepts ±254 for scripts and
+/// interfaces but clamps to ±253 with an error (§3.1); vrrpd clamps with a warning.
+fn weight_range(keyword: &str) -> (i64, i64, i64) {
+    // (min accepted, max accepted, clamp magnitude)
+    match keyword {
+        "track_file" | "track_process" => (-254, 254, 254),
+        _ => (-254, 254, 253),
+    }
+}
+
+/// Lowers one `track_*` block into `tracking`. Returns false if `s` is not a track block.
+pub(crate) fn lower_track_block(l: &mut Lower, s: &Stmt, tracking: &mut Tracking) -> bool {
+    let list = match s.keyword.text.as_str() {
+        "track_interface" => &mut tracking.interfaces,
+        "track_script" => &mut tracking.scripts,
+        "track_file" => &mut tracking.files,
+        "track_process" => &mut tracking.processes,
+        "track_bfd" => &mut tracking.bfd,
+        _ => return false,
+    };
+    l.no_args(s);
+    if let Some(b) = l.block(s) {
+        for e in &b.stmts {
+            if let Some(r) = lower_ref(l, e, &s.keyword.text) {
+                list.push(r);
+            }
+        }
+    }
+    true
+}
+
+/// `NAME [weight N [reverse|noreverse]]`.
+pub(crate) fn lower_ref(l: &mut Lower, e: &Stmt, keyword: &str) -> Option<TrackRef> {
+    l.no_block(e);
+    let name = Spanned::new(e.keyword.text.clone(), e.keyword.span);
+    let mut r = TrackRef {
+        name,
+        weight: None,
+        reverse: None,
+    };
+    let Some(first) = e.args.first() else {
+        return Some(r);
+    };
+    if first.text != "weight" {
+        // keepalived ignores words it does not expect (seed 001 writes a Chinese comment
+        // after the script name).
+        l.extra_words(&format!("{keyword} entry `{}`", e.keyword.text), &e.args);
+        return Some(r);
+    }
+    let Some(w) = e.args.get(1) else {
+        l.push(
+            Diagnostic::error(
+                first.span,
+                format!(
+                    "`weight` in {keyword} entry `{}` is missing its value",
+                    e.keyword.text
+                ),
+            )
+            .with_help("write `NAME weight N`"),
+        );
+        return Some(r);
+    };
+    let (min, max, clamp) = weight_range(keyword);
+    if let Some(v) = l.int_word(w, &format!("{keyword} weight"), min, max) {
+        let mut value = v.value;
+        if value.abs() > clamp {
+            value = value.signum() * clamp;
+            l.push(
+                Diagnostic::warning(
+                    w.span,
+                    format!("{keyword} weight {} clamped to {value}", v.value),
+                )
+                .with_help(format!(
+                    "{keyword} weights must be between -{clamp} and {clamp}"
+                )),
+            );
+        }
+        r.weight = narrow(Spanned::new(value, v.span));
+    }
+    match e.args.get(2) {
+        Some(x) if x.text == "reverse" => r.reverse = Some(Spanned::new(true, x.span)),
+        Some(x) if x.text == "noreverse" => r.reverse = Some(Spanned::new(false, x.span)),
+        Some(_) => {
+            l.extra_words(
+                &format!("{keyword} entry `{}`", e.keyword.text),
+                e.args.get(2..).unwrap_or(&[]),
+            );
+            return Some(r);
+        }
+        None => {}
+    }
+    if e.args.len() > 3 {
+        l.extra_words(
+            &format!("{keyword} entry `{}`", e.keyword.text),
+            e.args.get(3..).unwrap_or(&[]),
+        );
+    }
+    Some(r)
+}
