@@ -54,10 +54,12 @@ fn sync_groups(config: &Config, d: &mut Vec<Diagnostic>) -> HashMap<usize, usize
                     ),
                 )
                 .with_label("no vrrp_instance has this name");
-                if let Some(best) = super::lower::keywords::suggest(
-                    &m.value,
-                    config.instances.iter().map(|i| i.name.value.as_str()),
-                ) {
+                let candidates = config
+                    .instances
+                    .iter()
+                    .map(|i| i.name.value.as_str())
+                    .filter(|n| !g.members.iter().any(|x| x.value == *n));
+                if let Some(best) = super::lower::keywords::suggest(&m.value, candidates) {
                     diag = diag.with_help(format!("did you mean `{best}`?"));
                 }
                 d.push(diag);
@@ -119,7 +121,7 @@ fn derive_instance(config: &mut Config, idx: usize, group: Option<usize>, d: &mu
     let mut e = inst.effective.clone();
 
     // Mandatory keywords.
-    if inst.vrid.is_none() {
+    if inst.vrid.is_none() && !inst.rejected.contains(&"virtual_router_id") {
         d.push(
             Diagnostic::error(
                 inst.name.span,
@@ -356,7 +358,7 @@ fn derive_instance(config: &mut Config, idx: usize, group: Option<usize>, d: &mu
                     );
                 }
             }
-        } else {
+        } else if !a.rejected {
             ignored(
                 format!("({name}) authentication block has no auth_type. Ignoring."),
                 "add `auth_type PASS`",
@@ -367,7 +369,7 @@ fn derive_instance(config: &mut Config, idx: usize, group: Option<usize>, d: &mu
 
     // Unicast (§3.3 item 5, §6.7).
     let unicast = inst.is_unicast();
-    if inst.interface.is_none() {
+    if inst.interface.is_none() && !inst.rejected.contains(&"interface") {
         if unicast && inst.unicast_src_ip.is_none() {
             d.push(
                 Diagnostic::error(
@@ -412,7 +414,10 @@ fn derive_instance(config: &mut Config, idx: usize, group: Option<usize>, d: &mu
 
     // VIP list (§3.1, §3.4).
     let vip_anchor = inst.vips_span.unwrap_or(inst.name.span);
-    if inst.vips.is_empty() {
+    if inst.vips.is_empty()
+        && inst.vip_entries == 0
+        && !inst.rejected.contains(&"virtual_ipaddress")
+    {
         let why = if strict {
             Some("strict mode")
         } else if family == Family::Ipv6 {

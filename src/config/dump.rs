@@ -153,7 +153,7 @@ pub fn dump(config: &Config) -> String {
             let args: Vec<String> = p.args.iter().map(|a| q(&a.value)).collect();
             o.line(
                 1,
-                &format!("process {} {}", q(&proc_.value), args.join(" ")).trim_end(),
+                format!("process {} {}", q(&proc_.value), args.join(" ")).trim_end(),
                 None,
             );
         }
@@ -432,7 +432,7 @@ fn global(o: &mut Out, c: &Config) {
     if let Some(r) = &g.reload_check_config {
         o.line(
             1,
-            &format!("reload_check_config {}", r.value.as_deref().unwrap_or("")).trim_end(),
+            format!("reload_check_config {}", r.value.as_deref().unwrap_or("")).trim_end(),
             None,
         );
     }
@@ -441,7 +441,7 @@ fn global(o: &mut Out, c: &Config) {
     if let Some(n) = &g.nftables {
         o.line(
             1,
-            &format!("nftables {}", n.value.as_deref().unwrap_or("")).trim_end(),
+            format!("nftables {}", n.value.as_deref().unwrap_or("")).trim_end(),
             None,
         );
     }

@@ -69,6 +69,18 @@ pub fn load_str(text: &str) -> Loaded {
 
 /// Lowers and checks a parsed statement tree.
 pub fn lower(parsed: parse::Parsed) -> Loaded {
+    let (sources, config, diagnostics) = lower_lenient(parsed);
+    let has_errors = diagnostics.iter().any(Diagnostic::is_error);
+    Loaded {
+        sources,
+        config: if has_errors { None } else { Some(config) },
+        diagnostics,
+    }
+}
+
+/// Like [`lower`], but always returns the model, even when there are errors: values that
+/// failed to lower are absent. For tests and for explaining a broken file.
+pub fn lower_lenient(parsed: parse::Parsed) -> (SourceMap, Config, Vec<Diagnostic>) {
     let parse::Parsed {
         sources,
         stmts,
@@ -77,12 +89,12 @@ pub fn lower(parsed: parse::Parsed) -> Loaded {
     let (mut config, lower_diags) = lower::lower_root(&stmts);
     diagnostics.extend(lower_diags);
     diagnostics.extend(check::check(&mut config));
-    let has_errors = diagnostics.iter().any(Diagnostic::is_error);
-    Loaded {
-        sources,
-        config: if has_errors { None } else { Some(config) },
-        diagnostics,
-    }
+    // Present problems in file order; diagnostics without a place go last.
+    diagnostics.sort_by_key(|d| match d.span {
+        Some(s) => (0, s.file, s.start),
+        None => (1, span::FileId(0), 0),
+    });
+    (sources, config, diagnostics)
 }
 
 /// `--dump-conf`: the effective configuration with the origin of every derived value.

@@ -266,6 +266,8 @@ pub struct Authentication {
     pub auth_type: Option<Sp<AuthType>>,
     /// At most 8 bytes (longer passwords are truncated with a warning, as keepalived does).
     pub auth_pass: Option<Sp<Vec<u8>>>,
+    /// A value in the block was rejected (already diagnosed), so "missing" checks are skipped.
+    pub rejected: bool,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -474,6 +476,9 @@ pub struct Instance {
     pub vips: Vec<IpAddress>,
     /// Span of the `virtual_ipaddress` keyword, when written.
     pub vips_span: Option<Span>,
+    /// Number of `virtual_ipaddress` entries written, valid or not (an empty list caused by
+    /// rejected entries is not reported twice).
+    pub vip_entries: usize,
     pub excluded_vips: Vec<IpAddress>,
     pub routes: Vec<Route>,
     pub rules: Vec<Rule>,
@@ -511,6 +516,9 @@ pub struct Instance {
     pub old_unicast_checksum: Option<Sp<Option<String>>>,
     pub linkbeat_use_polling: Option<Span>,
     pub vrf: Option<Sp<String>>,
+    /// Keywords whose value was rejected in lowering (already diagnosed), so the checks do not
+    /// also report them as missing.
+    pub rejected: Vec<&'static str>,
     /// Other accepted keywords (`use_ipvlan`, `lvs_sync_daemon_interface`, ...), verbatim.
     pub accepted: Vec<RawSetting>,
     /// What the daemon runs with; filled by `config::check`.
@@ -533,6 +541,7 @@ impl Instance {
             authentication: None,
             vips: Vec::new(),
             vips_span: None,
+            vip_entries: 0,
             excluded_vips: Vec::new(),
             routes: Vec::new(),
             rules: Vec::new(),
@@ -568,6 +577,7 @@ impl Instance {
             old_unicast_checksum: None,
             linkbeat_use_polling: None,
             vrf: None,
+            rejected: Vec::new(),
             accepted: Vec::new(),
             effective: Effective::default(),
         }

@@ -10,12 +10,12 @@ use crate::config::syntax::Stmt;
 pub(crate) const AUTH_PASS_LEN: usize = 8;
 
 pub(crate) fn lower(l: &mut Lower, s: &Stmt) -> Option<Authentication> {
-    l.no_args(s);
-    let b = l.block(s)?;
+    let b = l.block_no_args(s)?;
     let mut a = Authentication {
         span: s.keyword.span,
         auth_type: None,
         auth_pass: None,
+        rejected: false,
     };
     l.section(&b.stmts, &AUTH, &mut a);
     Some(a)
@@ -44,6 +44,7 @@ static AUTH: Section<Authentication> = Section {
                         d.with_help("auth_type must be PASS or AH")
                     };
                     l.push(d);
+                    a.rejected = true;
                     return;
                 }
             };

@@ -12,17 +12,15 @@ use crate::config::syntax::Stmt;
 pub(crate) const MAX_DELAY_SECS: u32 = 2147;
 
 pub(crate) fn lower(l: &mut Lower, s: &Stmt, g: &mut Global) {
-    l.no_args(s);
     g.span = Some(s.keyword.span);
-    let Some(b) = l.block(s) else { return };
+    let Some(b) = l.block_no_args(s) else { return };
     for st in &b.stmts {
         let kw = st.keyword.text.as_str();
         if ACCEPTED_GLOBAL.contains(&kw) {
             let raw = l.raw(st);
             g.accepted.push(raw);
         } else if kw == "notification_email" {
-            l.no_args(st);
-            if let Some(b) = l.block(st) {
+            if let Some(b) = l.block_no_args(st) {
                 for e in &b.stmts {
                     l.no_block(e);
                     for w in std::iter::once(&e.keyword).chain(e.args.iter()) {

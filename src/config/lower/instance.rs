@@ -82,11 +82,13 @@ fn state(l: &mut Lower, s: &Stmt, i: &mut Instance) {
 
 fn vrid(l: &mut Lower, s: &Stmt, i: &mut Instance) {
     l.no_block(s);
+    i.rejected.push("virtual_router_id");
     let Some(w) = l.arg(s, 0) else { return };
     l.extra(s, 1);
     match super::values::parse_int(&w.text) {
         Some(v) if (1..=255).contains(&v) => {
             i.vrid = narrow(Spanned::new(v, w.span));
+            i.rejected.retain(|k| *k != "virtual_router_id");
         }
         _ => l.push(
             Diagnostic::error(
@@ -100,9 +102,8 @@ fn vrid(l: &mut Lower, s: &Stmt, i: &mut Instance) {
 }
 
 fn unicast_peers(l: &mut Lower, s: &Stmt, i: &mut Instance) {
-    l.no_args(s);
     i.unicast_peer_span = Some(s.keyword.span);
-    let Some(b) = l.block(s) else { return };
+    let Some(b) = l.block_no_args(s) else { return };
     for e in &b.stmts {
         l.no_block(e);
         let Some(addr) = l.ip_word(&e.keyword, "unicast_peer") else {
@@ -224,7 +225,12 @@ static INSTANCE: Section<Instance> = Section {
     ignored: &["lvs_sync_daemon_interface"],
     keywords: &[
         ("state", state),
-        ("interface", |l, s, i| i.interface = interface_name(l, s)),
+        ("interface", |l, s, i| {
+            i.interface = interface_name(l, s);
+            if i.interface.is_none() {
+                i.rejected.push("interface");
+            }
+        }),
         ("virtual_router_id", vrid),
         ("priority", |l, s, i| {
             i.priority = l.int(s, 1, 255).and_then(narrow)
@@ -241,30 +247,30 @@ static INSTANCE: Section<Instance> = Section {
             i.authentication = auth::lower(l, s)
         }),
         ("virtual_ipaddress", |l, s, i| {
-            l.no_args(s);
             i.vips_span = Some(s.keyword.span);
-            if let Some(b) = l.block(s) {
-                let v = vip::lower_list(l, &b.stmts, false);
-                i.vips.extend(v);
+            match l.block_no_args(s) {
+                Some(b) => {
+                    i.vip_entries += b.stmts.len();
+                    let v = vip::lower_list(l, &b.stmts, false);
+                    i.vips.extend(v);
+                }
+                None => i.rejected.push("virtual_ipaddress"),
             }
         }),
         ("virtual_ipaddress_excluded", |l, s, i| {
-            l.no_args(s);
-            if let Some(b) = l.block(s) {
+            if let Some(b) = l.block_no_args(s) {
                 let v = vip::lower_list(l, &b.stmts, false);
                 i.excluded_vips.extend(v);
             }
         }),
         ("virtual_routes", |l, s, i| {
-            l.no_args(s);
-            if let Some(b) = l.block(s) {
+            if let Some(b) = l.block_no_args(s) {
                 let v = routes::lower_routes(l, &b.stmts);
                 i.routes.extend(v);
             }
         }),
         ("virtual_rules", |l, s, i| {
-            l.no_args(s);
-            if let Some(b) = l.block(s) {
+            if let Some(b) = l.block_no_args(s) {
                 let v = routes::lower_rules(l, &b.stmts);
                 i.rules.extend(v);
             }

@@ -82,16 +82,33 @@ impl Lower {
         known: impl IntoIterator<Item = &'k str>,
     ) {
         let kw = &s.keyword.text;
+        // Invisible characters are shown escaped (`\u{a0}`).
+        let shown: String = kw
+            .chars()
+            .map(|c| {
+                if c.is_whitespace() || c == '\u{feff}' {
+                    format!("\\u{{{:x}}}", u32::from(c))
+                } else {
+                    c.to_string()
+                }
+            })
+            .collect();
         let mut d = Diagnostic::error(
             s.keyword.span,
-            format!("unknown keyword '{kw}' in {section}"),
+            format!("unknown keyword '{shown}' in {section}"),
         );
         if s.block.is_some() {
             d = d.with_label("unknown keyword; its whole block is skipped");
         } else {
             d = d.with_label("unknown keyword");
         }
-        if let Some(best) = keywords::suggest(kw, known) {
+        if kw.chars().any(|c| c.is_whitespace()) || kw.contains('\u{feff}') {
+            // keepalived only strips ASCII blanks: a non-breaking space pasted from a web page
+            // becomes part of the keyword.
+            d = d.with_help(
+                "the line starts with a non-ASCII space (e.g. U+00A0, often pasted from a web page); replace it with ordinary spaces",
+            );
+        } else if let Some(best) = keywords::suggest(kw, known) {
             d = d.with_help(format!("did you mean `{best}`?"));
         }
         self.push(d);
@@ -124,7 +141,10 @@ impl Lower {
     pub(crate) fn block_name(&mut self, s: &Stmt) -> Option<Spanned<String>> {
         let w = self.arg(s, 0)?;
         if s.args.len() > 1 {
-            self.extra_words(&s.keyword.text, s.args.get(1..).unwrap_or(&[]));
+            self.extra_words(
+                &format!("the name of `{}`", s.keyword.text),
+                s.args.get(1..).unwrap_or(&[]),
+            );
         }
         Some(Spanned::new(w.text.clone(), w.span))
     }
@@ -162,24 +182,21 @@ pub(crate) fn lower_root(stmts: &[Stmt]) -> (Config, Vec<Diagnostic>) {
             }
             "vrrp_sync_group" => sync_group::lower(&mut l, s, &mut config),
             "static_ipaddress" => {
-                l.no_args(s);
-                if let Some(b) = l.block(s) {
+                if let Some(b) = l.block_no_args(s) {
                     config
                         .static_addresses
                         .extend(vip::lower_list(&mut l, &b.stmts, true));
                 }
             }
             "static_routes" => {
-                l.no_args(s);
-                if let Some(b) = l.block(s) {
+                if let Some(b) = l.block_no_args(s) {
                     config
                         .static_routes
                         .extend(routes::lower_routes(&mut l, &b.stmts));
                 }
             }
             "static_rules" => {
-                l.no_args(s);
-                if let Some(b) = l.block(s) {
+                if let Some(b) = l.block_no_args(s) {
                     config
                         .static_rules
                         .extend(routes::lower_rules(&mut l, &b.stmts));
@@ -207,5 +224,13 @@ impl Lower {
     /// Block keywords that take no arguments (`virtual_ipaddress {`).
     pub(crate) fn no_args(&mut self, s: &Stmt) {
         self.extra(s, 0);
+    }
+
+    /// The block of a block keyword without arguments. When the block is missing, the words
+    /// after the keyword are the reason and are not reported again as extra words.
+    pub(crate) fn block_no_args<'s>(&mut self, s: &'s Stmt) -> Option<&'s super::syntax::Block> {
+        let b = self.block(s)?;
+        self.no_args(s);
+        Some(b)
     }
 }

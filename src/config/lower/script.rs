@@ -275,7 +275,7 @@ static FILE: Section<TrackFile> = Section {
                         if o.text == "overwrite" {
                             init.overwrite = true;
                         } else {
-                            l.extra_words("init_file", std::slice::from_ref(o));
+                            l.extra_words("the value of `init_file`", std::slice::from_ref(o));
                         }
                     }
                 }

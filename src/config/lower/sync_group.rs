@@ -66,9 +66,8 @@ static GROUP: Section<SyncGroup> = Section {
     ignored: &[],
     keywords: &[
         ("group", |l, s, g| {
-            l.no_args(s);
             g.group_span = Some(s.keyword.span);
-            if let Some(b) = l.block(s) {
+            if let Some(b) = l.block_no_args(s) {
                 for e in &b.stmts {
                     l.no_block(e);
                     for w in std::iter::once(&e.keyword).chain(e.args.iter()) {

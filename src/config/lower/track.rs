@@ -29,8 +29,7 @@ pub(crate) fn lower_track_block(l: &mut Lower, s: &Stmt, tracking: &mut Tracking
         "track_bfd" => &mut tracking.bfd,
         _ => return false,
     };
-    l.no_args(s);
-    if let Some(b) = l.block(s) {
+    if let Some(b) = l.block_no_args(s) {
         for e in &b.stmts {
             if let Some(r) = lower_ref(l, e, &s.keyword.text) {
                 list.push(r);

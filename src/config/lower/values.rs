@@ -42,7 +42,12 @@ impl Lower {
     /// Warns about words after the `used` arguments a keyword takes. keepalived ignores them
     /// silently (§1.1); they are usually a comment written without `#`.
     pub(crate) fn extra(&mut self, s: &Stmt, used: usize) {
-        self.extra_words(&s.keyword.text, s.args.get(used..).unwrap_or(&[]));
+        let what = if used == 0 {
+            format!("`{}`", s.keyword.text)
+        } else {
+            format!("the value of `{}`", s.keyword.text)
+        };
+        self.extra_words(&what, s.args.get(used..).unwrap_or(&[]));
     }
 
     /// Warns about surplus words (`words` is the surplus).
@@ -50,12 +55,9 @@ impl Lower {
         if let (Some(first), Some(last)) = (words.first(), words.last()) {
             let span = first.span.to(last.span);
             self.push(
-                Diagnostic::warning(
-                    span,
-                    format!("extra words after the value of `{what}` are ignored"),
-                )
-                .with_label("ignored")
-                .with_help("start a comment with `#` or `!`, or remove these words"),
+                Diagnostic::warning(span, format!("extra words after {what} are ignored"))
+                    .with_label("ignored")
+                    .with_help("start a comment with `#` or `!`, or remove these words"),
             );
         }
     }
