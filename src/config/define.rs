@@ -240,7 +240,9 @@ impl Defs {
                     pos = at + 1;
                     continue;
                 }
-                Some(DefValue::Text { multiline: true, .. }) if !at_end => {
+                Some(DefValue::Text {
+                    multiline: true, ..
+                }) if !at_end => {
                     pos = at + 1;
                     continue;
                 }
@@ -299,7 +301,10 @@ mod tests {
             instance: "lb1",
         };
         let (_, more) = defs.substitute(&mut l, &cx, &mut Rng::new(1), &Limits::default())?;
-        Ok((l.text.into_owned(), more.into_iter().map(|(t, _)| t).collect()))
+        Ok((
+            l.text.into_owned(),
+            more.into_iter().map(|(t, _)| t).collect(),
+        ))
     }
 
     fn one(v: &str) -> Vec<String> {
@@ -358,7 +363,9 @@ mod tests {
     fn predefined_names() {
         let d = Defs::new();
         assert_eq!(
-            subst(&d, "${_PWD} ${_INSTANCE} ${_HASH}${_BANG}").unwrap().0,
+            subst(&d, "${_PWD} ${_INSTANCE} ${_HASH}${_BANG}")
+                .unwrap()
+                .0,
             "/etc/keepalived lb1 #!"
         );
         assert_eq!(subst(&d, "${_RANDOM 5 5}").unwrap().0, "5");
@@ -379,7 +386,10 @@ mod tests {
         d.set("M", vec!["m1 a".into(), "m2 b".into(), "m3 c".into()], true);
         assert_eq!(
             subst(&d, "x$M").unwrap(),
-            ("xm1 a".to_string(), vec!["m2 b".to_string(), "m3 c".to_string()])
+            (
+                "xm1 a".to_string(),
+                vec!["m2 b".to_string(), "m3 c".to_string()]
+            )
         );
         assert_eq!(subst(&d, "$M y").unwrap(), ("$M y".to_string(), vec![]));
     }

@@ -144,11 +144,7 @@ fn expand_into(
     Ok(())
 }
 
-fn push_limited(
-    out: &mut Vec<String>,
-    s: String,
-    limit: usize,
-) -> Result<(), TooManyAlternatives> {
+fn push_limited(out: &mut Vec<String>, s: String, limit: usize) -> Result<(), TooManyAlternatives> {
     if out.len() >= limit {
         return Err(TooManyAlternatives);
     }
@@ -235,7 +231,10 @@ mod tests {
     fn braces() {
         let e = |p: &str| brace_expand(p, 100).unwrap();
         assert_eq!(e("a{b,c}d"), ["abd", "acd"]);
-        assert_eq!(e("{foo/{,cat,dog},bar}"), ["foo/", "foo/cat", "foo/dog", "bar"]);
+        assert_eq!(
+            e("{foo/{,cat,dog},bar}"),
+            ["foo/", "foo/cat", "foo/dog", "bar"]
+        );
         assert_eq!(e("x{a,b}{1,2}"), ["xa1", "xa2", "xb1", "xb2"]);
         assert_eq!(e("plain"), ["plain"]);
         assert_eq!(e("a{b}c"), ["a{b}c"]);
@@ -267,7 +266,10 @@ mod tests {
 
     #[test]
     fn paths() {
-        assert_eq!(resolve(Some(Path::new("/etc/k")), "a/*.conf"), "/etc/k/a/*.conf");
+        assert_eq!(
+            resolve(Some(Path::new("/etc/k")), "a/*.conf"),
+            "/etc/k/a/*.conf"
+        );
         assert_eq!(resolve(Some(Path::new("/etc/k")), "/abs"), "/abs");
         assert_eq!(resolve(Some(Path::new("")), "rel"), "rel");
         assert_eq!(resolve(Some(Path::new("/d[1]")), "x"), "/d[[]1[]]/x");

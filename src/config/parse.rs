@@ -344,20 +344,14 @@ impl<'a> Expander<'a> {
     }
 
     /// Runs `$NAME` substitution on `line`; on a limit, reports and returns `None`.
-    fn substitute(
-        &mut self,
-        line: &mut Line<'_>,
-    ) -> Option<(bool, Vec<(String, Span)>)> {
+    fn substitute(&mut self, line: &mut Line<'_>) -> Option<(bool, Vec<(String, Span)>)> {
         let before = line.text.to_string();
         let whole = line.span_of(0..line.len());
         let cx = Context {
             pwd: self.stack.last().map_or(".", |f| f.pwd.as_str()),
             instance: self.opts.config_id.as_deref().unwrap_or(""),
         };
-        match self
-            .defs
-            .substitute(line, &cx, &mut self.rng, &self.limits)
-        {
+        match self.defs.substitute(line, &cx, &mut self.rng, &self.limits) {
             Ok(r) => Some(r),
             Err(SubstError::TooMany) => {
                 self.diags.push(
@@ -609,8 +603,11 @@ impl<'a> Expander<'a> {
         };
         let (Some(first), Some(last)) = (args.first(), args.last()) else {
             self.diags.push(
-                Diagnostic::error(kw.span, format!("'{}' is missing its file pattern", kw.text))
-                    .with_help("write the file or glob pattern after the keyword"),
+                Diagnostic::error(
+                    kw.span,
+                    format!("'{}' is missing its file pattern", kw.text),
+                )
+                .with_help("write the file or glob pattern after the keyword"),
             );
             return;
         };
@@ -765,7 +762,10 @@ impl<'a> Expander<'a> {
             let what = if depth_after > depth_before {
                 format!("leaves {} block(s) open", depth_after - depth_before)
             } else {
-                format!("closes {} block(s) opened before it", depth_before - depth_after)
+                format!(
+                    "closes {} block(s) opened before it",
+                    depth_before - depth_after
+                )
             };
             self.diags.push(
                 Diagnostic::warning(

@@ -169,11 +169,18 @@ pub fn parse_seq(args: &str, hex: bool) -> Result<Loop, SeqError> {
         Ok(("", _)) => {}
         _ => return Err(bad),
     }
-    let nums: Vec<i64> = nums.iter().map(|s| c_long(s).ok_or(bad)).collect::<Result<_, _>>()?;
+    let nums: Vec<i64> = nums
+        .iter()
+        .map(|s| c_long(s).ok_or(bad))
+        .collect::<Result<_, _>>()?;
     let (start, step, end) = match nums.as_slice() {
         [end] => {
             let end = *end;
-            (if end < 0 { -1 } else { 1 }, if end < 1 { -1 } else { 1 }, end)
+            (
+                if end < 0 { -1 } else { 1 },
+                if end < 1 { -1 } else { 1 },
+                end,
+            )
         }
         [start, end] => (*start, if start <= end { 1 } else { -1 }, *end),
         [start, step, end] => {
@@ -221,9 +228,7 @@ fn group(item: &str) -> Option<Vec<String>> {
     match item.strip_prefix('{') {
         Some(inner) => {
             let inner = inner.strip_suffix('}')?;
-            let (_, parts) = separated_list1(char(','), item_parser)
-                .parse(inner)
-                .ok()?;
+            let (_, parts) = separated_list1(char(','), item_parser).parse(inner).ok()?;
             Some(parts.into_iter().map(str::to_string).collect())
         }
         None => Some(vec![item.to_string()]),
@@ -329,7 +334,10 @@ mod tests {
                 rest: 12
             }))
         );
-        assert_eq!(header("~SEQx (h,9,11)x").map(|h| h.map(|h| h.rest)), Some(Ok(14)));
+        assert_eq!(
+            header("~SEQx (h,9,11)x").map(|h| h.map(|h| h.rest)),
+            Some(Ok(14))
+        );
         assert_eq!(header("~SEQ n"), Some(Err(Kind::Seq)));
         assert_eq!(header("~LST(a"), Some(Err(Kind::Lst)));
         assert_eq!(header("~FOO(a)"), None);
@@ -379,10 +387,7 @@ mod tests {
 
     #[test]
     fn lst_forms() {
-        assert_eq!(
-            values(&parse_lst("k, a, b").unwrap()),
-            ["k=a", "k=b"]
-        );
+        assert_eq!(values(&parse_lst("k, a, b").unwrap()), ["k=a", "k=b"]);
         assert_eq!(
             values(&parse_lst("{m,n},{1,2},{3,4}").unwrap()),
             ["m=1,n=2", "m=3,n=4"]

@@ -220,7 +220,11 @@ mod tests {
         assert_eq!(d[0].span, Some(s(2)));
         assert_eq!(d[1].span, Some(s(6)));
         assert_eq!(d[0].message, "The block of 'a' is never closed");
-        assert!(d[0].help.as_deref().unwrap().starts_with("There are 2 missing '}'s"));
+        assert!(d[0]
+            .help
+            .as_deref()
+            .unwrap()
+            .starts_with("There are 2 missing '}'s"));
         assert!(top[0].block.as_ref().unwrap().close.is_none());
     }
 
@@ -237,6 +241,8 @@ mod tests {
         }
         let _ = t.finish(&mut d);
         assert_eq!(d.len(), 1);
-        assert!(d[0].message.starts_with("Blocks are nested more than 2 levels deep"));
+        assert!(d[0]
+            .message
+            .starts_with("Blocks are nested more than 2 levels deep"));
     }
 }
