@@ -824,7 +824,7 @@ fn random_stmts(rng: &mut Rng, depth: usize, pos: &mut usize) -> Vec<Stmt> {
 #[test]
 fn lowering_random_trees_never_panics() {
     let mut rng = Rng(0x9E37_79B9_7F4A_7C15);
-    for _ in 0..3000 {
+    for _ in 0..1000 {
         let mut pos = 0;
         let stmts = random_stmts(&mut rng, 0, &mut pos);
         let mut sources = SourceMap::new();
@@ -844,7 +844,7 @@ fn lowering_random_trees_never_panics() {
 #[test]
 fn lowering_random_text_never_panics() {
     let mut rng = Rng(0x1234_5678_9ABC_DEF1);
-    for _ in 0..2000 {
+    for _ in 0..1000 {
         let mut text = String::new();
         for _ in 0..rng.below(40) {
             let w = rng.pick(VOCAB);

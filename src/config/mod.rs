@@ -7,15 +7,22 @@
 //! keepalived-behaviour §3.3, §3.4, §4.4, §5). [`dump`] prints the effective configuration.
 
 pub mod check;
+pub mod define;
 pub mod diag;
 pub mod dump;
+pub mod include;
+pub mod lexer;
+pub mod limits;
+pub mod line;
 mod lower;
 pub mod model;
 pub mod parse;
+pub mod seq;
 pub mod source;
 pub mod span;
 pub mod syntax;
 pub mod testgen;
+pub mod tree;
 
 use std::path::Path;
 
