@@ -12,8 +12,8 @@ use std::time::Duration;
 use super::diag::Diagnostic;
 use super::lower::values::fmt_us;
 use super::model::{
-    AuthType, Config, Derived, Family, InitialState, Instance, IpNet, Origin, ResolvedTracker, Sp,
-    TrackRef, TrackerKind, Version,
+    AuthType, Config, Derived, Family, InitialState, IpNet, Origin, ResolvedTracker, Sp, TrackRef,
+    TrackerKind, Version,
 };
 use super::span::Span;
 
@@ -28,6 +28,7 @@ pub fn check(config: &mut Config) -> Vec<Diagnostic> {
         let group = membership.get(&idx).cloned();
         derive_instance(config, idx, group, &mut d);
     }
+    group_trackers(config, &mut d);
     vrid_conflicts(config, &mut d);
     script_security(config, &mut d);
     unused_scripts(config, &mut d);
@@ -680,9 +681,15 @@ fn derive_instance(config: &mut Config, idx: usize, group: Option<usize>, d: &mu
     let group_ref = group.and_then(|gi| config.sync_groups.get(gi));
     e.sync_group = group_ref.map(|g| g.name.value.clone());
     let tracking_weight = group_ref.is_some_and(|g| g.tracking_weight.is_some());
+    let who = Owner {
+        name: &inst.name.value,
+        span: inst.span,
+        tracking: &inst.tracking,
+        interface: inst.interface.as_ref().map(|i| i.value.as_str()),
+    };
     e.trackers = resolve_trackers(
         config,
-        inst,
+        &who,
         owner,
         group_ref.map(|g| (g.name.value.as_str(), tracking_weight)),
         d,
@@ -744,14 +751,46 @@ fn derive_garp(config: &Config, idx: usize, e: &mut super::model::Effective, str
     }
 }
 
+/// Who holds a tracker list: an instance or a sync group.
+struct Owner<'a> {
+    name: &'a str,
+    /// The block keyword, for the "defined earlier" rule.
+    span: Span,
+    tracking: &'a super::model::Tracking,
+    interface: Option<&'a str>,
+}
+
+/// Trackers configured on a sync group apply to every member; a member with priority 255
+/// forces their weights to 0 (keepalived-behaviour §4.4).
+fn group_trackers(config: &mut Config, d: &mut Vec<Diagnostic>) {
+    let mut all = Vec::new();
+    for g in &config.sync_groups {
+        let owner_member = g.members.iter().any(|m| {
+            config
+                .instance(&m.value)
+                .is_some_and(|i| i.effective.priority.value == 255)
+        });
+        let who = Owner {
+            name: &g.name.value,
+            span: g.span,
+            tracking: &g.tracking,
+            interface: None,
+        };
+        all.push(resolve_trackers(config, &who, owner_member, None, d));
+    }
+    for (g, t) in config.sync_groups.iter_mut().zip(all) {
+        g.trackers = t;
+    }
+}
+
 fn resolve_trackers(
     config: &Config,
-    inst: &Instance,
+    inst: &Owner,
     owner: bool,
     group: Option<(&str, bool)>,
     d: &mut Vec<Diagnostic>,
 ) -> Vec<ResolvedTracker> {
-    let name = &inst.name.value;
+    let name = inst.name;
     let mut out = Vec::new();
     let lists: [(TrackerKind, &Vec<TrackRef>); 4] = [
         (TrackerKind::Interface, &inst.tracking.interfaces),
@@ -764,11 +803,7 @@ fn resolve_trackers(
             // The tracked object's own weight and reverse flag.
             let own: Option<(i32, bool, Span)> = match kind {
                 TrackerKind::Interface => {
-                    if inst
-                        .interface
-                        .as_ref()
-                        .is_some_and(|i| i.value == r.name.value)
-                    {
+                    if inst.interface == Some(r.name.value.as_str()) {
                         d.push(
                             Diagnostic::warning(
                                 r.name.span,

@@ -806,4 +806,6 @@ pub struct SyncGroup {
     pub notify_priority_changes: Option<Sp<bool>>,
     /// `sync_group_tracking_weight` (or its deprecated alias `global_tracking`).
     pub tracking_weight: Option<Span>,
+    /// The group's own trackers as applied to every member; filled by `config::check`.
+    pub trackers: Vec<ResolvedTracker>,
 }

@@ -57,6 +57,10 @@ pub(crate) const IGNORED_GLOBAL: &[&str] = &[
     "enable_snmp_checker",
     "snmp_checker",
     "ipvs_process_name",
+    "rs_init_notifies",
+    "nftables_ipvs",
+    "nftables_ipvs_priority",
+    "nftables_ipvs_start_fwmark",
 ];
 
 /// Root-level keywords about the keepalived process (namespaces, pid files, link polling,
@@ -116,6 +120,11 @@ pub(crate) const ACCEPTED_GLOBAL: &[&str] = &[
     "disable_network_timestamp",
     "no_checker_emails",
     "smtp_alert_bfd",
+    "child_wait_time",
+    "config_save_dir",
+    "net_namespace_ipvs",
+    "process_monitor_rcv_bufs",
+    "process_monitor_rcv_bufs_force",
 ];
 
 /// Levenshtein distance (for "did you mean").

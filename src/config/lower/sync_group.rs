@@ -35,6 +35,7 @@ pub(crate) fn lower(l: &mut Lower, s: &Stmt, config: &mut Config) {
         smtp_alert: None,
         notify_priority_changes: None,
         tracking_weight: None,
+        trackers: Vec::new(),
     };
     let known: Vec<&str> = GROUP.keywords.iter().map(|(k, _)| *k).collect();
     for st in &b.stmts {
@@ -81,6 +82,15 @@ static GROUP: Section<SyncGroup> = Section {
         ("notify_fault", |l, s, g| g.notify.fault = l.command(s)),
         ("notify_stop", |l, s, g| g.notify.stop = l.command(s)),
         ("notify", |l, s, g| g.notify.any = l.command(s)),
+        ("notify_deleted", |l, s, g| {
+            let cmd = if s.args.is_empty() {
+                l.no_block(s);
+                None
+            } else {
+                l.command(s)
+            };
+            g.notify.deleted = Some(Spanned::new(cmd, s.keyword.span));
+        }),
         ("smtp_alert", |l, s, g| g.smtp_alert = l.opt_bool(s)),
         ("notify_priority_changes", |l, s, g| {
             g.notify_priority_changes = l.opt_bool(s)
