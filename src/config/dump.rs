@@ -642,19 +642,12 @@ fn instance(o: &mut Out, i: &Instance) {
         o.derived(1, "preempt_delay", &e.preempt_delay, secs);
     }
     o.derived(1, "strict_mode", &e.strict, b);
-    o.derived(
-        1,
-        if e.accept.value {
-            "accept"
-        } else {
-            "no_accept"
-        },
-        &Derived {
-            value: (),
-            origin: e.accept.origin.clone(),
-        },
-        |_| String::new(),
-    );
+    let accept = if e.accept.value {
+        "accept"
+    } else {
+        "no_accept"
+    };
+    o.line(1, accept, Some(&e.accept.origin));
     match &e.auth.value {
         Some((t, pass)) => {
             o.line(1, "authentication {", None);
