@@ -906,6 +906,19 @@ fn resolve_trackers(
                 None => Derived::default_value(own_weight),
             };
             let reverse = r.reverse.as_ref().map(|x| x.value).unwrap_or(own_reverse);
+            // A track_file's default weight (1) silently becomes 0 in a sync group (§4.4).
+            let file_default = kind == TrackerKind::File
+                && r.weight.is_none()
+                && !config
+                    .track_files
+                    .iter()
+                    .any(|f| f.name.value == r.name.value && f.weight.is_some());
+            if file_default && matches!(group, Some((_, false))) {
+                weight = Derived::because(
+                    0,
+                    "track_file default weight in a sync group (keepalived-behaviour §4.4)",
+                );
+            }
             if weight.value != 0 {
                 let what = kind_object(kind);
                 if owner {

@@ -38,7 +38,8 @@ pub struct Loaded {
     pub sources: SourceMap,
     /// `Some` iff there is no Error-severity diagnostic.
     pub config: Option<Config>,
-    /// Parser, lowering and check diagnostics, in that order (each stage in file order).
+    /// Parser, lowering and check diagnostics, sorted by position (file, offset); diagnostics
+    /// without a position come last.
     pub diagnostics: Vec<Diagnostic>,
 }
 
