@@ -159,8 +159,10 @@ pub(crate) fn suggest<'k>(
     let lower = word.to_ascii_lowercase();
     let mut best: Option<(usize, &str)> = None;
     for c in candidates {
-        // Case-only differences (keywords are case-sensitive) rank first.
-        let d = if c == lower {
+        // Case-only differences (keywords are case-sensitive) and truncated keywords
+        // (`virtual_router` for `virtual_router_id`) rank first.
+        let truncated = word.len() >= 4 && c.starts_with(word);
+        let d = if c == lower || truncated {
             0
         } else {
             edit_distance(word, c)
@@ -190,5 +192,7 @@ mod tests {
         assert_eq!(suggest("advert_intt", kws), Some("advert_int"));
         assert_eq!(suggest("zzz", kws), None);
         assert_eq!(suggest("STATE", kws), Some("state"));
+        let kws = ["virtual_routes", "virtual_router_id"];
+        assert_eq!(suggest("virtual_router", kws), Some("virtual_router_id"));
     }
 }
