@@ -325,6 +325,50 @@ fn sample_localcheck_scripts() {
     assert_eq!(msgs.len(), 1, "{}", l.render());
     assert!(msgs[0].2.starts_with("SECURITY VIOLATION"));
     assert!(c.scripts.iter().all(|s| s.script.is_some()));
+    let sshd = c.script("chk_sshd").expect("chk_sshd");
+    assert_eq!(
+        sshd.script.as_ref().map(|s| s.value.as_str()),
+        Some("killall -0 sshd")
+    );
+    assert_eq!(
+        (
+            sshd.interval_secs(),
+            sshd.weight_value(),
+            sshd.fall_count(),
+            sshd.rise_count()
+        ),
+        (2, -4, 2, 2)
+    );
+    assert_eq!(sshd.timeout_secs(), 2);
+    let i = c.instance("VI_1").expect("VI_1");
+    let ifs: Vec<(&str, Option<i32>)> = i
+        .tracking
+        .interfaces
+        .iter()
+        .map(|t| (t.name.value.as_str(), t.weight.as_ref().map(|w| w.value)))
+        .collect();
+    assert_eq!(
+        ifs,
+        vec![("eth1", Some(2)), ("eth2", Some(-2)), ("eth3", None)]
+    );
+    let eff: Vec<(&str, i32)> = i
+        .effective
+        .trackers
+        .iter()
+        .filter(|t| t.kind == vrrpd::config::model::TrackerKind::Script)
+        .map(|t| (t.name.as_str(), t.weight.value))
+        .collect();
+    assert_eq!(
+        eff,
+        vec![
+            ("chk_sshd", -4),
+            ("chk_haproxy", 2),
+            ("chk_http_port", -2),
+            ("chk_https_port", -2),
+            ("chk_smtp_port", -2)
+        ]
+    );
+    assert_eq!(i.vips[0].net.value.prefix, 25);
     assert!(c
         .instances
         .iter()
@@ -433,6 +477,24 @@ fn sample_scripts_and_sync() {
         assert_eq!(msgs.len(), 1, "{}", l.render());
         assert!(msgs[0].2.starts_with("SECURITY VIOLATION"));
     }
+    let (c, _) = ok(&format!("{S}vrrp.scripts"));
+    let g = c.sync_group("G1").expect("G1");
+    let members: Vec<&str> = g.members.iter().map(|m| m.value.as_str()).collect();
+    assert_eq!(members, vec!["VI_2", "VI_3"]);
+    assert_eq!(
+        g.notify.backup.as_ref().map(|n| n.cmd.value.as_str()),
+        Some("/usr/local/bin/vrrp.back arg1 arg2")
+    );
+    let i = c.instance("VI_1").expect("VI_1");
+    assert_eq!(
+        i.notify.master.as_ref().map(|n| n.cmd.value.as_str()),
+        Some("/usr/local/bin/vrrp.sh  MASTER  VI_1")
+    );
+    assert_eq!(i.smtp_alert.as_ref().map(|s| s.value), Some(true));
+    assert_eq!(i.effective.sync_group, None);
+    let vi2 = c.instance("VI_2").expect("VI_2");
+    assert_eq!(vi2.effective.priority.value, 150);
+    assert_eq!(vi2.vips[0].net.value.prefix, 27);
 }
 
 #[test]
