@@ -197,7 +197,7 @@ fn seed001_legacy_forms() {
         &l,
         Severity::Warning,
         69,
-        "extra words after track_script entry `check_http`"
+        "unknown track_script option '(调用nginx进程检测脚本)' after `check_http`"
     ));
     assert!(has(
         &l,

@@ -52,9 +52,30 @@ pub(crate) fn lower_ref(l: &mut Lower, e: &Stmt, keyword: &str) -> Option<TrackR
         return Some(r);
     };
     if first.text != "weight" {
-        // keepalived ignores words it does not expect (seed 001 writes a Chinese comment
-        // after the script name).
-        l.extra_words(&format!("{keyword} entry `{}`", e.keyword.text), &e.args);
+        // Seed 001 writes a Chinese comment after the script name. keepalived 1.x ignored
+        // it; 2.2.7 logs `unknown track script option ... - ignoring` and drops the whole
+        // track_script entry (observed: "script X is not used"), while other track_* entries
+        // keep the tracker. vrrpd keeps the tracker as written and warns.
+        let span = first
+            .span
+            .to(e.args.last().map(|w| w.span).unwrap_or(first.span));
+        let mut d = Diagnostic::warning(
+            span,
+            format!(
+                "unknown {keyword} option '{}' after `{}` - ignoring",
+                first.text, e.keyword.text
+            ),
+        )
+        .with_label("ignored");
+        d = if keyword == "track_script" {
+            d.with_help(format!(
+                "keepalived 2.2.7 drops this whole entry and does not track `{}` at all (1.x ignored the words); vrrpd tracks it as written. Start comments with `#`",
+                e.keyword.text
+            ))
+        } else {
+            d.with_help("options are `weight N [reverse|noreverse]`; start comments with `#`")
+        };
+        l.push(d);
         return Some(r);
     }
     let Some(w) = e.args.get(1) else {
