@@ -406,3 +406,40 @@ fn dump_reparses_without_errors() {
         }
     }
 }
+
+/// keepalived resolves track_script names against scripts read earlier, across includes too.
+#[test]
+fn track_script_order_follows_includes() {
+    use std::path::Path;
+    use vrrpd::config::parse::ParseOptions;
+    use vrrpd::config::source::MemLoader;
+    let inst = instance(
+        "    virtual_ipaddress {\n        10.0.0.1\n    }\n    track_script {\n        chk\n    }",
+    );
+    let script = "global_defs {\n    enable_script_security\n}\nvrrp_script chk {\n    script /bin/true\n}\n";
+    for (order, ok) in [
+        ("script.conf inst.conf", true),
+        ("inst.conf script.conf", false),
+    ] {
+        let main: String = order
+            .split(' ')
+            .map(|f| format!("include /etc/k/{f}\n"))
+            .collect();
+        let loader = MemLoader::new()
+            .with("/etc/k/main.conf", main)
+            .with("/etc/k/inst.conf", inst.clone())
+            .with("/etc/k/script.conf", script);
+        let l = config::load(
+            &loader,
+            Path::new("/etc/k/main.conf"),
+            &ParseOptions::default(),
+        )
+        .expect("load");
+        assert_eq!(!l.has_errors(), ok, "{order}:\n{}", l.render());
+        if !ok {
+            assert!(messages(&l)
+                .iter()
+                .any(|(_, m)| m.contains("track script chk not found")));
+        }
+    }
+}

@@ -683,7 +683,7 @@ fn derive_instance(config: &mut Config, idx: usize, group: Option<usize>, d: &mu
     let tracking_weight = group_ref.is_some_and(|g| g.tracking_weight.is_some());
     let who = Owner {
         name: &inst.name.value,
-        span: inst.span,
+        seq: inst.seq,
         tracking: &inst.tracking,
         interface: inst.interface.as_ref().map(|i| i.value.as_str()),
     };
@@ -754,8 +754,8 @@ fn derive_garp(config: &Config, idx: usize, e: &mut super::model::Effective, str
 /// Who holds a tracker list: an instance or a sync group.
 struct Owner<'a> {
     name: &'a str,
-    /// The block keyword, for the "defined earlier" rule.
-    span: Span,
+    /// Reading-order position, for the "defined earlier" rule.
+    seq: usize,
     tracking: &'a super::model::Tracking,
     interface: Option<&'a str>,
 }
@@ -772,7 +772,7 @@ fn group_trackers(config: &mut Config, d: &mut Vec<Diagnostic>) {
         });
         let who = Owner {
             name: &g.name.value,
-            span: g.span,
+            seq: g.seq,
             tracking: &g.tracking,
             interface: None,
         };
@@ -822,9 +822,7 @@ fn resolve_trackers(
                 }
                 TrackerKind::Script => {
                     match config.scripts.iter().find(|s| s.name.value == r.name.value) {
-                        Some(s)
-                            if s.span.file == inst.span.file && s.span.start > inst.span.start =>
-                        {
+                        Some(s) if s.seq > inst.seq => {
                             d.push(
                             Diagnostic::error(r.name.span, format!("({name}) track script {} not found, ignoring...", r.name.value))
                                 .with_label("defined later in the file")

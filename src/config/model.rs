@@ -462,6 +462,9 @@ pub struct Instance {
     pub name: Sp<String>,
     /// The `vrrp_instance` keyword.
     pub span: Span,
+    /// Position among the root statements in reading order (includes expanded): keepalived
+    /// resolves `track_script` names against scripts defined *earlier* (§1.2).
+    pub seq: usize,
     pub state: Option<Sp<InitialState>>,
     pub interface: Option<Sp<String>>,
     pub vrid: Option<Sp<u8>>,
@@ -530,6 +533,7 @@ impl Instance {
         Instance {
             name,
             span,
+            seq: 0,
             state: None,
             interface: None,
             vrid: None,
@@ -723,6 +727,9 @@ pub struct Effective {
 pub struct VrrpScript {
     pub name: Sp<String>,
     pub span: Span,
+    /// Position among the root statements in reading order (includes expanded): keepalived
+    /// resolves `track_script` names against scripts defined *earlier* (§1.2).
+    pub seq: usize,
     pub script: Option<Sp<String>>,
     pub interval: Option<Sp<u32>>,
     pub timeout: Option<Sp<u32>>,
@@ -797,6 +804,9 @@ pub struct InitFile {
 pub struct SyncGroup {
     pub name: Sp<String>,
     pub span: Span,
+    /// Position among the root statements in reading order (includes expanded): keepalived
+    /// resolves `track_script` names against scripts defined *earlier* (§1.2).
+    pub seq: usize,
     pub members: Vec<Sp<String>>,
     /// Span of the `group` keyword, when written.
     pub group_span: Option<Span>,

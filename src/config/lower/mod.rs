@@ -167,8 +167,13 @@ pub(crate) fn lower_root(stmts: &[Stmt]) -> (Config, Vec<Diagnostic>) {
         "static_routes",
         "static_rules",
     ];
-    for s in stmts {
+    for (seq, s) in stmts.iter().enumerate() {
         let kw = s.keyword.text.as_str();
+        let counts = (
+            config.instances.len(),
+            config.scripts.len(),
+            config.sync_groups.len(),
+        );
         match kw {
             "global_defs" => global::lower(&mut l, s, &mut config.global),
             "vrrp_instance" => instance::lower(&mut l, s, &mut config),
@@ -214,6 +219,22 @@ pub(crate) fn lower_root(stmts: &[Stmt]) -> (Config, Vec<Diagnostic>) {
                     .copied()
                     .chain(keywords::PROCESS_ROOT.iter().copied()),
             ),
+        }
+        // Record where the new block stands in reading order.
+        if config.instances.len() > counts.0 {
+            if let Some(x) = config.instances.last_mut() {
+                x.seq = seq;
+            }
+        }
+        if config.scripts.len() > counts.1 {
+            if let Some(x) = config.scripts.last_mut() {
+                x.seq = seq;
+            }
+        }
+        if config.sync_groups.len() > counts.2 {
+            if let Some(x) = config.sync_groups.last_mut() {
+                x.seq = seq;
+            }
         }
     }
     config.ignored = std::mem::take(&mut l.ignored);

@@ -74,6 +74,7 @@ pub(crate) fn lower_script(l: &mut Lower, s: &Stmt, config: &mut Config) {
     let mut vs = VrrpScript {
         name,
         span: s.keyword.span,
+        seq: 0,
         script: None,
         interval: None,
         timeout: None,

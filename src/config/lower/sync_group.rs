@@ -28,6 +28,7 @@ pub(crate) fn lower(l: &mut Lower, s: &Stmt, config: &mut Config) {
     let mut g = SyncGroup {
         name,
         span: s.keyword.span,
+        seq: 0,
         members: Vec::new(),
         group_span: None,
         tracking: Tracking::default(),
