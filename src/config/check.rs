@@ -256,8 +256,9 @@ fn derive_instance(config: &mut Config, idx: usize, group: Option<usize>, d: &mu
         if let Some(v) = &inst.version {
             if v.value == Version::V2 {
                 d.push(
-                    Diagnostic::error(v.span, format!("({name}) VRRPv2 does not support IPv6: `version 2` conflicts with the IPv6 addresses"))
-                        .with_help("IPv6 instances always use VRRPv3; remove `version 2`"),
+                    Diagnostic::error(v.span, format!("({name}) VRRPv2 over IPv6 is not supported: `version 2` conflicts with the IPv6 addresses"))
+                        .with_label("IPv6 instances use VRRPv3 (RFC 5798)")
+                        .with_help("remove `version 2` here and on the peers; keepalived 2.2.7 accepts `version 2` written before the addresses and sends non-standard VRRPv2-over-IPv6 adverts, with which vrrpd cannot interoperate"),
                 );
             }
         }
