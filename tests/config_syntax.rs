@@ -992,6 +992,7 @@ fn large_config_parses_quickly() {
     } else {
         Duration::from_millis(500)
     };
+    eprintln!("parsing 250k lines took {took:?}");
     assert!(took < budget, "parsing 250k lines took {took:?}");
 }
 
@@ -1148,4 +1149,70 @@ fn severities_are_errors_for_meaning_changes() {
     assert!(p.diagnostics.iter().all(Diagnostic::is_error));
     let p = parse_str("include missing.conf\n");
     assert_eq!(p.diagnostics[0].severity, Severity::Warning);
+}
+
+// ---------------------------------------------------------------------------------------
+// Corpus: tests/config/syntax/*.conf, read from the real file system, with the expected
+// rendered diagnostics (`.stderr`) and statement tree (`.tree`) next to each file.
+// `VRRPD_BLESS=1 cargo test --test config_syntax corpus` rewrites the expectations.
+
+fn tree_dump(p: &Parsed, stmts: &[Stmt], indent: usize, out: &mut String) {
+    for s in stmts {
+        let (_, line, col) = p.sources.locate(s.keyword.span).expect("located");
+        let words: Vec<String> = std::iter::once(&s.keyword)
+            .chain(&s.args)
+            .map(|w| {
+                if w.quoted {
+                    format!("{:?}", w.text)
+                } else {
+                    w.text.clone()
+                }
+            })
+            .collect();
+        out.push_str(&format!(
+            "{}{}  @{line}:{col}\n",
+            "  ".repeat(indent),
+            words.join(" ")
+        ));
+        if let Some(b) = &s.block {
+            tree_dump(p, &b.stmts, indent + 1, out);
+        }
+    }
+}
+
+#[test]
+fn corpus() {
+    let dir = Path::new("tests/config/syntax");
+    let mut confs: Vec<PathBuf> = std::fs::read_dir(dir)
+        .expect("corpus directory")
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.extension().is_some_and(|x| x == "conf"))
+        .collect();
+    confs.sort();
+    assert!(confs.len() >= 8, "corpus is missing");
+    let bless = std::env::var_os("VRRPD_BLESS").is_some();
+    let opts = ParseOptions {
+        config_id: Some("lb1".into()),
+        random_seed: Some(1),
+        ..ParseOptions::default()
+    };
+    let mut failures = Vec::new();
+    for conf in confs {
+        let p = parse_file(&vrrpd::config::source::FsLoader, &conf, &opts).expect("readable");
+        let stderr: String = p.diagnostics.iter().map(|d| d.render(&p.sources)).collect();
+        let mut tree = String::new();
+        tree_dump(&p, &p.stmts, 0, &mut tree);
+        for (ext, got) in [("stderr", stderr), ("tree", tree)] {
+            let want_path = conf.with_extension(ext);
+            if bless {
+                std::fs::write(&want_path, &got).expect("write expectation");
+                continue;
+            }
+            let want = std::fs::read_to_string(&want_path).unwrap_or_default();
+            if want != got {
+                failures.push(format!("--- {} differs; got:\n{got}", want_path.display()));
+            }
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
 }

@@ -131,6 +131,16 @@ impl<'a> Line<'a> {
             Cow::Borrowed(s) => Cow::Borrowed(s.get(start..end).unwrap_or("")),
             Cow::Owned(s) => Cow::Owned(s.get(start..end).unwrap_or("").to_string()),
         };
+        if let Pieces::One(p) = &self.pieces {
+            // The common case: no allocation for the origin map.
+            return Line {
+                text,
+                pieces: Pieces::One(Piece {
+                    at: 0,
+                    src: shift(p.src, start.saturating_sub(p.at)),
+                }),
+            };
+        }
         let pieces = self.pieces();
         let first = Self::index_at(pieces, start);
         let mut out: Vec<Piece> = Vec::new();

@@ -547,10 +547,24 @@ impl<'a> Expander<'a> {
     /// global_defs take effect here, for the lines that follow.
     fn statement(&mut self, line: &Line<'_>) {
         let mut ws: Vec<Word> = Vec::new();
-        if let Some(q) = lexer::words(line, &mut ws) {
+        let issues = lexer::words(line, &mut ws);
+        if let Some(q) = issues.unterminated {
             self.diags.push(
                 Diagnostic::error(q, format!("Unterminated quote '{}'", line.text))
                     .with_label("this quote is never closed"),
+            );
+        }
+        if let Some((span, c)) = issues.odd_space {
+            self.diags.push(
+                Diagnostic::error(
+                    span,
+                    format!(
+                        "Unicode space U+{:04X} outside quotes; keepalived does not treat it as a separator",
+                        c as u32
+                    ),
+                )
+                .with_label("not an ordinary space")
+                .with_help("replace it with an ordinary space (text copied from web pages often contains no-break spaces)"),
             );
         }
         let Some(first) = ws.first() else {
