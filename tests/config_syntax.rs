@@ -298,6 +298,32 @@ fn nesting_depth_is_limited() {
     );
 }
 
+#[test]
+fn text_after_a_brace_is_a_new_line_for_every_step() {
+    // Observed with keepalived 2.2.7 (t6.conf): the text after `{` goes through `@`,
+    // definitions and ~SEQ like a line of its own; a definition there swallows the `}`,
+    // and the ~SEQ tail `r_$i }` closes the block at its first repetition.
+    let text = concat!(
+        "vrrp_instance A { @lb1 state MASTER } k_after\n",
+        "global_defs { ~SEQ(i,1,2) r_$i }\n",
+        "global_defs { $X=1 }\n",
+        "t1 $X\n",
+    );
+    let p = parse_str_with(text, &MemLoader::new(), &with_id("lb1"));
+    assert_eq!(
+        flat(&p.stmts),
+        [
+            "vrrp_instance A {state MASTER}",
+            "k_after",
+            "global_defs {r_1}",
+            "r_2",
+            // `$X` is `1 }`: substituted, then split at the brace, which closes the block.
+            "global_defs {t1 1}",
+        ]
+    );
+    assert_eq!(diags(&p), ["error keepalived.conf:2:32 Extra '}' found"]);
+}
+
 // ---------------------------------------------------------------------------------------
 // §1.3 include
 
@@ -475,7 +501,7 @@ fn include_check_sets_the_default_for_later_includes() {
             // Changed inside sub.conf: applies there only, restored when it is closed.
             "warning /k/sub.conf:4:9 Config files missing 'gone3.conf'.",
             "error /k/main.conf:7:9 Config files missing 'gone4.conf'.",
-            "error /k/main.conf:9:23 Unknown include_check option 'bogus'",
+            "error /k/main.conf:9:23 Unknown include_check type 'bogus' - ignoring",
             "warning /k/main.conf:11:9 Config files missing 'gone5.conf'.",
         ]
     );
@@ -573,6 +599,23 @@ fn include_pattern_may_use_a_definition() {
     );
     assert!(p.diagnostics.is_empty(), "{:?}", diags(&p));
     assert_eq!(flat(&p.stmts), ["part", "other"]);
+}
+
+#[test]
+fn a_brace_after_an_include_pattern_is_part_of_it() {
+    // Observed with keepalived 2.2.7: `Config files missing 'inc/nothere.conf }'.`
+    let p = parse_tree(
+        &[("/k/main.conf", "global_defs { include nothere.conf }\n")],
+        &ParseOptions::default(),
+    );
+    assert_eq!(
+        diags(&p),
+        [
+            "error /k/main.conf:1:36 The '}' after 'include' is read as part of the file pattern",
+            "warning /k/main.conf:1:23 Config files missing 'nothere.conf }'.",
+            "error /k/main.conf:1:13 The block of 'global_defs' is never closed",
+        ]
+    );
 }
 
 #[test]
@@ -994,6 +1037,56 @@ fn large_config_parses_quickly() {
     };
     eprintln!("parsing 250k lines took {took:?}");
     assert!(took < budget, "parsing 250k lines took {took:?}");
+}
+
+#[test]
+fn large_generated_config_parses_quickly() {
+    // 10,000 instances from one multi-line definition and a ~SEQ: 250,000 generated lines.
+    let text = concat!(
+        "$INST=\\\n",
+        "vrrp_instance VI_${i} {\\\n",
+        "    state BACKUP\\\n",
+        "    interface $IF\\\n",
+        "    virtual_router_id ${i}\\\n",
+        "    priority 100\\\n",
+        "    advert_int 1\\\n",
+        "    authentication {\\\n",
+        "        auth_type PASS\\\n",
+        "        auth_pass secret${i}\\\n",
+        "    }\\\n",
+        "    unicast_peer {\\\n",
+        "        10.0.0.2\\\n",
+        "        10.0.0.3\\\n",
+        "    }\\\n",
+        "    virtual_ipaddress {\\\n",
+        "        10.1.0.${i}/24 dev $IF label $IF:${i}\\\n",
+        "    }\\\n",
+        "    track_script {\\\n",
+        "        chk_haproxy\\\n",
+        "    }\\\n",
+        "    notify_master \"/etc/keepalived/notify.sh master\"\\\n",
+        "    notify_backup /etc/keepalived/notify.sh\\\n",
+        "    nopreempt\\\n",
+        "}\n",
+        "$IF=eth0\n",
+        "~SEQ(i,1,10000) $INST\n",
+    );
+    let start = Instant::now();
+    let p = parse_str(text);
+    let took = start.elapsed();
+    eprintln!("generating and parsing 250k lines took {took:?}");
+    assert!(p.diagnostics.is_empty(), "{:?}", diags(&p));
+    assert_eq!(p.stmts.len(), 10_000);
+    assert_eq!(p.stmts[9_999].args[0].text, "VI_10000");
+    let budget = if cfg!(debug_assertions) {
+        Duration::from_secs(30)
+    } else {
+        Duration::from_millis(800)
+    };
+    assert!(
+        took < budget,
+        "generating and parsing 250k lines took {took:?}"
+    );
 }
 
 // ---------------------------------------------------------------------------------------

@@ -101,7 +101,7 @@ pub fn decomment<'a>(line: &Line<'a>) -> Decommented<'a> {
     let mut out = if continued {
         // Keep the content and a backslash: the final one of the line when it directly
         // follows the content, otherwise that same `\` spliced in (attributed to itself).
-        let last = bytes.len() - 1;
+        let last = bytes.len().saturating_sub(1);
         let mut l = line.slice(start..content_end);
         let slash = line.span_of(last..last + 1);
         let at = l.len();

@@ -292,10 +292,9 @@ fn pack(mut out: Vec<Piece>, fallback: &[Piece]) -> Pieces {
     if let Some(first) = out.first_mut() {
         first.at = 0;
     }
-    if out.len() == 1 {
-        Pieces::One(out[0])
-    } else {
-        Pieces::Many(out)
+    match out.as_slice() {
+        [one] => Pieces::One(*one),
+        _ => Pieces::Many(out),
     }
 }
 

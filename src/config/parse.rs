@@ -583,7 +583,7 @@ impl<'a> Expander<'a> {
                     for u in unknown {
                         if let Some(w) = ws.iter().skip(1).find(|w| w.text == u) {
                             self.diags.push(
-                                Diagnostic::error(w.span, format!("Unknown include_check option '{u}'"))
+                                Diagnostic::error(w.span, format!("Unknown include_check type '{u}' - ignoring"))
                                     .with_help("use readable, match, wildcard_match or brace_match, optionally prefixed by '+' or '-'"),
                             );
                         }
@@ -631,6 +631,24 @@ impl<'a> Expander<'a> {
             .collect::<Vec<_>>()
             .join(" ");
         let pspan = first.span.to(last.span);
+        // keepalived recognises `include` before splitting at braces, so in
+        // `global_defs { include x.conf }` the `}` is part of the pattern.
+        if let Some(b) = args
+            .iter()
+            .find(|w| !w.quoted && (w.text == "}" || w.text == "{"))
+        {
+            self.diags.push(
+                Diagnostic::error(
+                    b.span,
+                    format!(
+                        "The '{}' after '{}' is read as part of the file pattern",
+                        b.text, kw.text
+                    ),
+                )
+                .with_label("part of the pattern")
+                .with_help("put the include on a line of its own"),
+            );
+        }
         let checks = self.checks.union(added);
         if self.stack.len() > self.limits.max_include_depth {
             self.diags.push(
