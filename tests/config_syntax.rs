@@ -179,6 +179,29 @@ fn non_ascii_text_keeps_char_boundaries() {
     assert_eq!(loc(&p, p.stmts[0].args[1].span), "keepalived.conf:2:31");
 }
 
+#[test]
+fn byte_order_mark_is_reported_and_skipped() {
+    let p = parse_str("\u{feff}global_defs {\n router_id a\n}\n");
+    assert_eq!(flat(&p.stmts), ["global_defs {router_id a}"]);
+    assert_eq!(
+        diags(&p),
+        ["error keepalived.conf:1:1 The file starts with a UTF-8 byte order mark; keepalived reads it as part of the first word"]
+    );
+    assert_eq!(loc(&p, p.stmts[0].keyword.span), "keepalived.conf:1:2");
+}
+
+#[test]
+fn no_break_spaces_are_reported_and_separate_words() {
+    // Observed with keepalived 2.2.7 on a tutorial config pasted from a web page:
+    // `(Line 3) Unknown keyword ' '`. vrrpd reports the space itself.
+    let p = parse_str("global_defs {\n\u{a0}\u{a0}router_id\u{a0}lb1\n \"a\u{a0}b\"\n}\n");
+    assert_eq!(flat(&p.stmts), ["global_defs {router_id lb1; a\u{a0}b}"]);
+    assert_eq!(
+        diags(&p),
+        ["error keepalived.conf:2:1 Unicode space U+00A0 outside quotes; keepalived does not treat it as a separator"]
+    );
+}
+
 // ---------------------------------------------------------------------------------------
 // §1.2 Braces
 

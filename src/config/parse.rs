@@ -255,7 +255,23 @@ impl<'a> Expander<'a> {
         };
         let saved_multiline = self.multiline.take();
         let mut next = 0usize;
-        for raw in text.split('\n') {
+        // A UTF-8 byte order mark (Windows editors): keepalived reads it as part of the
+        // first word. Report it and read the file without it.
+        let body = match text.strip_prefix('\u{feff}') {
+            Some(rest) => {
+                self.diags.push(
+                    Diagnostic::error(
+                        Span::new(file, 0, 3),
+                        "The file starts with a UTF-8 byte order mark; keepalived reads it as part of the first word",
+                    )
+                    .with_help("save the file as UTF-8 without BOM"),
+                );
+                next = 3;
+                rest
+            }
+            None => &text[..],
+        };
+        for raw in body.split('\n') {
             let base = next;
             next += raw.len() + 1;
             let raw = raw.trim_end_matches('\r');
