@@ -409,11 +409,15 @@ impl<'a> Expander<'a> {
                 line = line.trim_start();
             }
             let mut rounds = 0;
+            // One `@ID` prefix per pass: `@a @^b x` keeps `@^b x` (observed with
+            // keepalived 2.2.7); a substitution starts a new pass.
+            let mut at_checked = false;
             loop {
                 if line.is_empty() {
                     break 'segments;
                 }
-                if line.text.starts_with('@') {
+                if !at_checked && line.text.starts_with('@') {
+                    at_checked = true;
                     match conditional(&line.text, self.opts.config_id.as_deref()) {
                         None => break 'segments,
                         Some(rest) => {
@@ -451,6 +455,7 @@ impl<'a> Expander<'a> {
                             // Re-decomment: a value may bring a comment (`${_HASH}`).
                             line = decomment(&line).line;
                             rounds += 1;
+                            at_checked = false;
                             continue;
                         }
                     }
