@@ -101,3 +101,63 @@ fn keywords_match_keepalived() {
     let _ = std::fs::remove_dir_all(&dir);
     assert!(failures.is_empty(), "{}", failures.join("\n"));
 }
+
+/// The parent's first pass over several files: `(Line N)` for the main file and
+/// `(relative/path: Line N)` for included ones; the next pass starts with the main file's
+/// absolute path.
+fn first_pass_keywords(stderr: &str) -> Vec<(usize, String)> {
+    let mut out = Vec::new();
+    for l in stderr.lines() {
+        let Some(rest) = l.strip_prefix('(') else {
+            continue;
+        };
+        let Some((place, rest)) = rest.split_once(") Unknown keyword '") else {
+            continue;
+        };
+        let (file, line) = match place.rsplit_once(": Line ") {
+            Some((f, n)) => (Some(f), n),
+            None => (None, place.strip_prefix("Line ").unwrap_or("")),
+        };
+        if file.is_some_and(|f| f.starts_with('/')) {
+            break;
+        }
+        let kw = rest.strip_suffix('\'').unwrap_or(rest);
+        if kw != "}" {
+            out.push((line.parse().unwrap_or(0), kw.to_string()));
+        }
+    }
+    out
+}
+
+#[test]
+fn include_order_matches_keepalived() {
+    let dir = std::env::temp_dir().join(format!("vrrpd-syntax-inc-{}", std::process::id()));
+    let files: &[(&str, &str)] = &[
+        ("main.conf", "in_main1\ninclude sub/{b,a}.conf\ninclude sub/*.conf\nk { include sub/c.conf\n}\nin_main2\n"),
+        ("sub/a.conf", "in_a\ninclude ../c.conf\n"),
+        ("sub/b.conf", "\nin_b\n"),
+        ("sub/c.conf", "in_c_sub\n"),
+        ("c.conf", "in_c_parent\n"),
+    ];
+    for (name, text) in files {
+        let path = dir.join(name);
+        std::fs::create_dir_all(path.parent().expect("parent")).expect("dir");
+        std::fs::write(&path, text).expect("write");
+    }
+    let main = dir.join("main.conf");
+    let out = Command::new("keepalived")
+        .args(["-t", "-i", "lb1", "-f"])
+        .arg(&main)
+        .output()
+        .expect("this test needs keepalived 2.2.7 installed (apt install keepalived)");
+    let want = first_pass_keywords(&String::from_utf8_lossy(&out.stderr));
+    let p = parse_file(&FsLoader, &main, &ParseOptions::default()).expect("readable");
+    let mut got = Vec::new();
+    preorder(&p, &p.stmts, &mut got);
+    let _ = std::fs::remove_dir_all(&dir);
+    assert!(
+        want.len() >= 8,
+        "keepalived output not understood: {want:?}"
+    );
+    assert_eq!(got, want);
+}
