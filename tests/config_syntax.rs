@@ -179,6 +179,29 @@ fn non_ascii_text_keeps_char_boundaries() {
     assert_eq!(loc(&p, p.stmts[0].args[1].span), "keepalived.conf:2:31");
 }
 
+#[test]
+fn byte_order_mark_is_reported_and_skipped() {
+    let p = parse_str("\u{feff}global_defs {\n router_id a\n}\n");
+    assert_eq!(flat(&p.stmts), ["global_defs {router_id a}"]);
+    assert_eq!(
+        diags(&p),
+        ["error keepalived.conf:1:1 The file starts with a UTF-8 byte order mark; keepalived reads it as part of the first word"]
+    );
+    assert_eq!(loc(&p, p.stmts[0].keyword.span), "keepalived.conf:1:2");
+}
+
+#[test]
+fn no_break_spaces_are_reported_and_separate_words() {
+    // Observed with keepalived 2.2.7 on a tutorial config pasted from a web page:
+    // `(Line 3) Unknown keyword ' '`. vrrpd reports the space itself.
+    let p = parse_str("global_defs {\n\u{a0}\u{a0}router_id\u{a0}lb1\n \"a\u{a0}b\"\n}\n");
+    assert_eq!(flat(&p.stmts), ["global_defs {router_id lb1; a\u{a0}b}"]);
+    assert_eq!(
+        diags(&p),
+        ["error keepalived.conf:2:1 Unicode space U+00A0 outside quotes; keepalived does not treat it as a separator"]
+    );
+}
+
 // ---------------------------------------------------------------------------------------
 // §1.2 Braces
 
@@ -296,6 +319,32 @@ fn nesting_depth_is_limited() {
         diags(&p),
         ["error keepalived.conf:65:3 Blocks are nested more than 64 levels deep; the contents of this block are read at the level above"]
     );
+}
+
+#[test]
+fn text_after_a_brace_is_a_new_line_for_every_step() {
+    // Observed with keepalived 2.2.7 (t6.conf): the text after `{` goes through `@`,
+    // definitions and ~SEQ like a line of its own; a definition there swallows the `}`,
+    // and the ~SEQ tail `r_$i }` closes the block at its first repetition.
+    let text = concat!(
+        "vrrp_instance A { @lb1 state MASTER } k_after\n",
+        "global_defs { ~SEQ(i,1,2) r_$i }\n",
+        "global_defs { $X=1 }\n",
+        "t1 $X\n",
+    );
+    let p = parse_str_with(text, &MemLoader::new(), &with_id("lb1"));
+    assert_eq!(
+        flat(&p.stmts),
+        [
+            "vrrp_instance A {state MASTER}",
+            "k_after",
+            "global_defs {r_1}",
+            "r_2",
+            // `$X` is `1 }`: substituted, then split at the brace, which closes the block.
+            "global_defs {t1 1}",
+        ]
+    );
+    assert_eq!(diags(&p), ["error keepalived.conf:2:32 Extra '}' found"]);
 }
 
 // ---------------------------------------------------------------------------------------
@@ -475,7 +524,7 @@ fn include_check_sets_the_default_for_later_includes() {
             // Changed inside sub.conf: applies there only, restored when it is closed.
             "warning /k/sub.conf:4:9 Config files missing 'gone3.conf'.",
             "error /k/main.conf:7:9 Config files missing 'gone4.conf'.",
-            "error /k/main.conf:9:23 Unknown include_check option 'bogus'",
+            "error /k/main.conf:9:23 Unknown include_check type 'bogus' - ignoring",
             "warning /k/main.conf:11:9 Config files missing 'gone5.conf'.",
         ]
     );
@@ -573,6 +622,23 @@ fn include_pattern_may_use_a_definition() {
     );
     assert!(p.diagnostics.is_empty(), "{:?}", diags(&p));
     assert_eq!(flat(&p.stmts), ["part", "other"]);
+}
+
+#[test]
+fn a_brace_after_an_include_pattern_is_part_of_it() {
+    // Observed with keepalived 2.2.7: `Config files missing 'inc/nothere.conf }'.`
+    let p = parse_tree(
+        &[("/k/main.conf", "global_defs { include nothere.conf }\n")],
+        &ParseOptions::default(),
+    );
+    assert_eq!(
+        diags(&p),
+        [
+            "error /k/main.conf:1:36 The '}' after 'include' is read as part of the file pattern",
+            "warning /k/main.conf:1:23 Config files missing 'nothere.conf }'.",
+            "error /k/main.conf:1:13 The block of 'global_defs' is never closed",
+        ]
+    );
 }
 
 #[test]
@@ -779,7 +845,11 @@ fn conditional_lines() {
     let text = "@lb1 a 1\n@lb2 b 2\n@^lb1 c 3\n@^lb2 d 4\n@lb1\n@lb1 vrrp_instance X {\n@lb1 @^lb2 nested\n}\n";
     let p = parse_str_with(text, &MemLoader::new(), &with_id("lb1"));
     assert!(p.diagnostics.is_empty(), "{:?}", diags(&p));
-    assert_eq!(flat(&p.stmts), ["a 1", "d 4", "vrrp_instance X {nested}"]);
+    // Only one prefix is checked per line (observed with keepalived 2.2.7).
+    assert_eq!(
+        flat(&p.stmts),
+        ["a 1", "d 4", "vrrp_instance X {@^lb2 nested}"]
+    );
     assert_eq!(loc(&p, p.stmts[0].keyword.span), "keepalived.conf:1:6");
     // No config id: `@ID` never matches, `@^ID` always does.
     let p = parse_str(text);
@@ -992,7 +1062,58 @@ fn large_config_parses_quickly() {
     } else {
         Duration::from_millis(500)
     };
+    eprintln!("parsing 250k lines took {took:?}");
     assert!(took < budget, "parsing 250k lines took {took:?}");
+}
+
+#[test]
+fn large_generated_config_parses_quickly() {
+    // 10,000 instances from one multi-line definition and a ~SEQ: 250,000 generated lines.
+    let text = concat!(
+        "$INST=\\\n",
+        "vrrp_instance VI_${i} {\\\n",
+        "    state BACKUP\\\n",
+        "    interface $IF\\\n",
+        "    virtual_router_id ${i}\\\n",
+        "    priority 100\\\n",
+        "    advert_int 1\\\n",
+        "    authentication {\\\n",
+        "        auth_type PASS\\\n",
+        "        auth_pass secret${i}\\\n",
+        "    }\\\n",
+        "    unicast_peer {\\\n",
+        "        10.0.0.2\\\n",
+        "        10.0.0.3\\\n",
+        "    }\\\n",
+        "    virtual_ipaddress {\\\n",
+        "        10.1.0.${i}/24 dev $IF label $IF:${i}\\\n",
+        "    }\\\n",
+        "    track_script {\\\n",
+        "        chk_haproxy\\\n",
+        "    }\\\n",
+        "    notify_master \"/etc/keepalived/notify.sh master\"\\\n",
+        "    notify_backup /etc/keepalived/notify.sh\\\n",
+        "    nopreempt\\\n",
+        "}\n",
+        "$IF=eth0\n",
+        "~SEQ(i,1,10000) $INST\n",
+    );
+    let start = Instant::now();
+    let p = parse_str(text);
+    let took = start.elapsed();
+    eprintln!("generating and parsing 250k lines took {took:?}");
+    assert!(p.diagnostics.is_empty(), "{:?}", diags(&p));
+    assert_eq!(p.stmts.len(), 10_000);
+    assert_eq!(p.stmts[9_999].args[0].text, "VI_10000");
+    let budget = if cfg!(debug_assertions) {
+        Duration::from_secs(30)
+    } else {
+        Duration::from_millis(800)
+    };
+    assert!(
+        took < budget,
+        "generating and parsing 250k lines took {took:?}"
+    );
 }
 
 // ---------------------------------------------------------------------------------------
@@ -1148,4 +1269,70 @@ fn severities_are_errors_for_meaning_changes() {
     assert!(p.diagnostics.iter().all(Diagnostic::is_error));
     let p = parse_str("include missing.conf\n");
     assert_eq!(p.diagnostics[0].severity, Severity::Warning);
+}
+
+// ---------------------------------------------------------------------------------------
+// Corpus: tests/config/syntax/*.conf, read from the real file system, with the expected
+// rendered diagnostics (`.stderr`) and statement tree (`.tree`) next to each file.
+// `VRRPD_BLESS=1 cargo test --test config_syntax corpus` rewrites the expectations.
+
+fn tree_dump(p: &Parsed, stmts: &[Stmt], indent: usize, out: &mut String) {
+    for s in stmts {
+        let (_, line, col) = p.sources.locate(s.keyword.span).expect("located");
+        let words: Vec<String> = std::iter::once(&s.keyword)
+            .chain(&s.args)
+            .map(|w| {
+                if w.quoted {
+                    format!("{:?}", w.text)
+                } else {
+                    w.text.clone()
+                }
+            })
+            .collect();
+        out.push_str(&format!(
+            "{}{}  @{line}:{col}\n",
+            "  ".repeat(indent),
+            words.join(" ")
+        ));
+        if let Some(b) = &s.block {
+            tree_dump(p, &b.stmts, indent + 1, out);
+        }
+    }
+}
+
+#[test]
+fn corpus() {
+    let dir = Path::new("tests/config/syntax");
+    let mut confs: Vec<PathBuf> = std::fs::read_dir(dir)
+        .expect("corpus directory")
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.extension().is_some_and(|x| x == "conf"))
+        .collect();
+    confs.sort();
+    assert!(confs.len() >= 8, "corpus is missing");
+    let bless = std::env::var_os("VRRPD_BLESS").is_some();
+    let opts = ParseOptions {
+        config_id: Some("lb1".into()),
+        random_seed: Some(1),
+        ..ParseOptions::default()
+    };
+    let mut failures = Vec::new();
+    for conf in confs {
+        let p = parse_file(&vrrpd::config::source::FsLoader, &conf, &opts).expect("readable");
+        let stderr: String = p.diagnostics.iter().map(|d| d.render(&p.sources)).collect();
+        let mut tree = String::new();
+        tree_dump(&p, &p.stmts, 0, &mut tree);
+        for (ext, got) in [("stderr", stderr), ("tree", tree)] {
+            let want_path = conf.with_extension(ext);
+            if bless {
+                std::fs::write(&want_path, &got).expect("write expectation");
+                continue;
+            }
+            let want = std::fs::read_to_string(&want_path).unwrap_or_default();
+            if want != got {
+                failures.push(format!("--- {} differs; got:\n{got}", want_path.display()));
+            }
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
 }

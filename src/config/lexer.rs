@@ -74,6 +74,19 @@ pub fn decomment<'a>(line: &Line<'a>) -> Decommented<'a> {
             },
             b'#' | b'!' if !quote => {
                 end = i;
+                // keepalived keeps scanning the comment for a final lone `\`, so
+                // `state MASTER # note \` still continues a multi-line definition.
+                let mut j = i + 1;
+                while let Some(&c) = bytes.get(j) {
+                    if c == b'\\' {
+                        if j + 1 == bytes.len() {
+                            continued = true;
+                        }
+                        j += 2;
+                    } else {
+                        j += 1;
+                    }
+                }
                 break;
             }
             _ => {}
@@ -86,10 +99,13 @@ pub fn decomment<'a>(line: &Line<'a>) -> Decommented<'a> {
         content_end -= 1;
     }
     let mut out = if continued {
-        let mut l = line.slice(start..end + 1);
-        if content_end < end {
-            l.splice(content_end - start..end - start, "", None);
-        }
+        // Keep the content and a backslash: the final one of the line when it directly
+        // follows the content, otherwise that same `\` spliced in (attributed to itself).
+        let last = bytes.len().saturating_sub(1);
+        let mut l = line.slice(start..content_end);
+        let slash = line.span_of(last..last + 1);
+        let at = l.len();
+        l.splice(at..at, "\\", Some(slash));
         l
     } else {
         line.slice(start..content_end)
@@ -128,22 +144,44 @@ pub fn is_space(b: u8) -> bool {
     matches!(b, b' ' | b'\t' | 0x0b | 0x0c | b'\r' | b'\n')
 }
 
+/// Problems [`words`] found in a segment.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Issues {
+    /// The opening quote of a quote that is never closed; the word runs to the end.
+    pub unterminated: Option<Span>,
+    /// The first non-ASCII white space outside quotes (typically U+00A0 from text copied
+    /// off a web page) and the character.
+    pub odd_space: Option<(Span, char)>,
+}
+
 /// Splits a segment into words. A word starting with `"` runs to the next `"` and loses its
 /// quotes; any other word ends at a separator or at a `"`. Single quotes are ordinary
 /// characters, `;` too (§1.1).
 ///
-/// Returns the span of the opening quote when a quote is not terminated; the unterminated
-/// word then runs to the end of the segment.
-pub fn words(line: &Line<'_>, out: &mut Vec<Word>) -> Option<Span> {
+/// keepalived (C locale) treats a no-break space or other Unicode space as part of a word,
+/// so a line indented with them has a keyword made of spaces. vrrpd reports it (see
+/// [`Issues::odd_space`]) and, to recover, separates words there as the user meant.
+pub fn words(line: &Line<'_>, out: &mut Vec<Word>) -> Issues {
     let text: &str = &line.text;
     let bytes = text.as_bytes();
+    let mut issues = Issues::default();
     let mut i = 0;
-    let mut unterminated = None;
     while i < bytes.len() {
         let Some(&b) = bytes.get(i) else { break };
         if is_space(b) {
             i += 1;
             continue;
+        }
+        if b >= 0x80 {
+            if let Some(c) = text.get(i..).and_then(|t| t.chars().next()) {
+                if c.is_whitespace() {
+                    if issues.odd_space.is_none() {
+                        issues.odd_space = Some((line.span_of(i..i + c.len_utf8()), c));
+                    }
+                    i += c.len_utf8();
+                    continue;
+                }
+            }
         }
         if b == b'"' {
             let close = bytes
@@ -154,7 +192,7 @@ pub fn words(line: &Line<'_>, out: &mut Vec<Word>) -> Option<Span> {
             let (inner_end, next) = match close {
                 Some(c) => (c, c + 1),
                 None => {
-                    unterminated = Some(line.span_of(i..i + 1));
+                    issues.unterminated = Some(line.span_of(i..i + 1));
                     (bytes.len(), bytes.len())
                 }
             };
@@ -166,11 +204,22 @@ pub fn words(line: &Line<'_>, out: &mut Vec<Word>) -> Option<Span> {
             i = next;
             continue;
         }
-        let len = bytes
-            .iter()
-            .skip(i)
-            .position(|&c| is_space(c) || c == b'"')
-            .unwrap_or(bytes.len() - i);
+        // ASCII fast path; decode only at non-ASCII bytes.
+        let mut len = 0;
+        while let Some(&c) = bytes.get(i + len) {
+            if c < 0x80 {
+                if is_space(c) || c == b'"' {
+                    break;
+                }
+                len += 1;
+                continue;
+            }
+            match text.get(i + len..).and_then(|t| t.chars().next()) {
+                Some(ch) if ch.is_whitespace() => break,
+                Some(ch) => len += ch.len_utf8(),
+                None => len += 1,
+            }
+        }
         out.push(Word {
             text: text.get(i..i + len).unwrap_or("").to_string(),
             span: line.span_of(i..i + len),
@@ -178,7 +227,7 @@ pub fn words(line: &Line<'_>, out: &mut Vec<Word>) -> Option<Span> {
         });
         i += len;
     }
-    unterminated
+    issues
 }
 
 #[cfg(test)]
@@ -223,6 +272,8 @@ mod tests {
         assert_eq!(dec("trail \\"), ("trail\\".to_string(), true));
         assert_eq!(dec("kw part1 \\  "), ("kw part1 \\".to_string(), false));
         assert_eq!(dec("a\\b"), ("a\\b".to_string(), false));
+        assert_eq!(dec("kw x # note \\"), ("kw x\\".to_string(), true));
+        assert_eq!(dec("kw x # note \\\\"), ("kw x".to_string(), false));
     }
 
     #[test]
@@ -267,10 +318,28 @@ mod tests {
         let mut out = Vec::new();
         let l = Line::from_source(FileId(0), 0, "kw \"abc def");
         let bad = words(&l, &mut out);
-        assert_eq!(bad, Some(Span::new(FileId(0), 3, 4)));
+        assert_eq!(bad.unterminated, Some(Span::new(FileId(0), 3, 4)));
         assert_eq!(out.len(), 2);
         assert_eq!(out[1].text, "abc def");
         assert!(out[1].quoted);
+    }
+
+    #[test]
+    fn unicode_spaces_are_reported_and_separate_words() {
+        let mut out = Vec::new();
+        let l = Line::from_source(
+            FileId(0),
+            0,
+            "\u{a0} \u{a0}state\u{3000}MASTER \"a\u{a0}b\"",
+        );
+        let issues = words(&l, &mut out);
+        assert_eq!(
+            issues.odd_space,
+            Some((Span::new(FileId(0), 0, 2), '\u{a0}'))
+        );
+        let texts: Vec<&str> = out.iter().map(|w| w.text.as_str()).collect();
+        assert_eq!(texts, ["state", "MASTER", "a\u{a0}b"]);
+        assert_eq!(out[1].span, Span::new(FileId(0), 13, 19));
     }
 
     #[test]

@@ -131,6 +131,16 @@ impl<'a> Line<'a> {
             Cow::Borrowed(s) => Cow::Borrowed(s.get(start..end).unwrap_or("")),
             Cow::Owned(s) => Cow::Owned(s.get(start..end).unwrap_or("").to_string()),
         };
+        if let Pieces::One(p) = &self.pieces {
+            // The common case: no allocation for the origin map.
+            return Line {
+                text,
+                pieces: Pieces::One(Piece {
+                    at: 0,
+                    src: shift(p.src, start.saturating_sub(p.at)),
+                }),
+            };
+        }
         let pieces = self.pieces();
         let first = Self::index_at(pieces, start);
         let mut out: Vec<Piece> = Vec::new();
@@ -282,10 +292,9 @@ fn pack(mut out: Vec<Piece>, fallback: &[Piece]) -> Pieces {
     if let Some(first) = out.first_mut() {
         first.at = 0;
     }
-    if out.len() == 1 {
-        Pieces::One(out[0])
-    } else {
-        Pieces::Many(out)
+    match out.as_slice() {
+        [one] => Pieces::One(*one),
+        _ => Pieces::Many(out),
     }
 }
 

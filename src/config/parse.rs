@@ -255,7 +255,23 @@ impl<'a> Expander<'a> {
         };
         let saved_multiline = self.multiline.take();
         let mut next = 0usize;
-        for raw in text.split('\n') {
+        // A UTF-8 byte order mark (Windows editors): keepalived reads it as part of the
+        // first word. Report it and read the file without it.
+        let body = match text.strip_prefix('\u{feff}') {
+            Some(rest) => {
+                self.diags.push(
+                    Diagnostic::error(
+                        Span::new(file, 0, 3),
+                        "The file starts with a UTF-8 byte order mark; keepalived reads it as part of the first word",
+                    )
+                    .with_help("save the file as UTF-8 without BOM"),
+                );
+                next = 3;
+                rest
+            }
+            None => &text[..],
+        };
+        for raw in body.split('\n') {
             let base = next;
             next += raw.len() + 1;
             let raw = raw.trim_end_matches('\r');
@@ -393,11 +409,15 @@ impl<'a> Expander<'a> {
                 line = line.trim_start();
             }
             let mut rounds = 0;
+            // One `@ID` prefix per pass: `@a @^b x` keeps `@^b x` (observed with
+            // keepalived 2.2.7); a substitution starts a new pass.
+            let mut at_checked = false;
             loop {
                 if line.is_empty() {
                     break 'segments;
                 }
-                if line.text.starts_with('@') {
+                if !at_checked && line.text.starts_with('@') {
+                    at_checked = true;
                     match conditional(&line.text, self.opts.config_id.as_deref()) {
                         None => break 'segments,
                         Some(rest) => {
@@ -435,6 +455,7 @@ impl<'a> Expander<'a> {
                             // Re-decomment: a value may bring a comment (`${_HASH}`).
                             line = decomment(&line).line;
                             rounds += 1;
+                            at_checked = false;
                             continue;
                         }
                     }
@@ -547,10 +568,24 @@ impl<'a> Expander<'a> {
     /// global_defs take effect here, for the lines that follow.
     fn statement(&mut self, line: &Line<'_>) {
         let mut ws: Vec<Word> = Vec::new();
-        if let Some(q) = lexer::words(line, &mut ws) {
+        let issues = lexer::words(line, &mut ws);
+        if let Some(q) = issues.unterminated {
             self.diags.push(
                 Diagnostic::error(q, format!("Unterminated quote '{}'", line.text))
                     .with_label("this quote is never closed"),
+            );
+        }
+        if let Some((span, c)) = issues.odd_space {
+            self.diags.push(
+                Diagnostic::error(
+                    span,
+                    format!(
+                        "Unicode space U+{:04X} outside quotes; keepalived does not treat it as a separator",
+                        c as u32
+                    ),
+                )
+                .with_label("not an ordinary space")
+                .with_help("replace it with an ordinary space (text copied from web pages often contains no-break spaces)"),
             );
         }
         let Some(first) = ws.first() else {
@@ -569,7 +604,7 @@ impl<'a> Expander<'a> {
                     for u in unknown {
                         if let Some(w) = ws.iter().skip(1).find(|w| w.text == u) {
                             self.diags.push(
-                                Diagnostic::error(w.span, format!("Unknown include_check option '{u}'"))
+                                Diagnostic::error(w.span, format!("Unknown include_check type '{u}' - ignoring"))
                                     .with_help("use readable, match, wildcard_match or brace_match, optionally prefixed by '+' or '-'"),
                             );
                         }
@@ -617,6 +652,24 @@ impl<'a> Expander<'a> {
             .collect::<Vec<_>>()
             .join(" ");
         let pspan = first.span.to(last.span);
+        // keepalived recognises `include` before splitting at braces, so in
+        // `global_defs { include x.conf }` the `}` is part of the pattern.
+        if let Some(b) = args
+            .iter()
+            .find(|w| !w.quoted && (w.text == "}" || w.text == "{"))
+        {
+            self.diags.push(
+                Diagnostic::error(
+                    b.span,
+                    format!(
+                        "The '{}' after '{}' is read as part of the file pattern",
+                        b.text, kw.text
+                    ),
+                )
+                .with_label("part of the pattern")
+                .with_help("put the include on a line of its own"),
+            );
+        }
         let checks = self.checks.union(added);
         if self.stack.len() > self.limits.max_include_depth {
             self.diags.push(
