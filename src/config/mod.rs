@@ -4,7 +4,7 @@
 //!
 //! Pipeline: [`parse`] (text -> [`syntax::Stmt`] tree) -> `lower` (tree -> [`model::Config`]
 //! as written, value checks) -> [`check`] (derived settings and cross-checks of
-//! keepalived-behaviour §3.3, §3.4, §4.4, §5). [`dump`] prints the effective configuration.
+//! keepalived-behaviour §3.3, §3.4, §4.4, §5). [`dump()`] prints the effective configuration.
 
 pub mod check;
 pub mod define;
