@@ -239,6 +239,23 @@ pub fn dump(config: &Config) -> String {
         o.text.push('\n');
         instance(&mut o, i);
     }
+    if !config.ignored.is_empty() || !config.process.is_empty() {
+        o.text.push('\n');
+    }
+    for p in &config.process {
+        o.line(
+            0,
+            &format!("# accepted, no effect in vrrpd: {}", p.keyword.value),
+            None,
+        );
+    }
+    for x in &config.ignored {
+        o.line(
+            0,
+            &format!("# ignored (vrrpd manages VRRP only): {}", x.value),
+            None,
+        );
+    }
     o.text
 }
 

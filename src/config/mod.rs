@@ -5,6 +5,23 @@
 //! Pipeline: [`parse`] (text -> [`syntax::Stmt`] tree) -> `lower` (tree -> [`model::Config`]
 //! as written, value checks) -> [`check`] (derived settings and cross-checks of
 //! keepalived-behaviour §3.3, §3.4, §4.4, §5). [`dump()`] prints the effective configuration.
+//!
+//! # Severity policy (`vrrpd --check-config` exits 1 on errors, 0 with only warnings)
+//!
+//! * **Error**: the configuration does not mean what was written, or cannot run: a malformed
+//!   or out-of-range value (the help line gives the range), a missing mandatory keyword or a
+//!   keyword missing its value (keepalived exits 2 there; vrrpd reports it and goes on), an
+//!   unknown keyword (with "did you mean"), brace problems, duplicate VRIDs or names, dangling
+//!   references (including a `track_script` naming a script defined later, which keepalived
+//!   silently ignores), address family mismatches.
+//! * **Warning**: runs as written but deserves attention: blocks and keys of keepalived's
+//!   other subsystems (one "ignored: vrrpd manages VRRP only" each, contents skipped), values
+//!   keepalived adjusts (auth_pass truncation, advert_int rounding, nopreempt cleared by
+//!   `state MASTER`, trackers dropped for owners and sync groups), deprecated keywords, words
+//!   after a value, scripts without `enable_script_security` (keepalived's SECURITY VIOLATION).
+//! * **Note**: legacy forms accepted as they are (`debug` without a level).
+//!
+//! Messages keep keepalived's wording where it has one, so they stay greppable.
 
 pub mod check;
 pub mod define;
