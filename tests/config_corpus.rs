@@ -379,8 +379,8 @@ fn sample_localcheck_scripts() {
 fn sample_lvs_syncd_old_style_group() {
     let l = load(&format!("{S}vrrp.lvs_syncd"));
     assert!(l.config.is_none());
-    assert!(has(&l, Severity::Error, 4, "unknown keyword 'VI_2'"));
-    assert!(has(&l, Severity::Error, 5, "unknown keyword 'VI_3'"));
+    assert!(has(&l, Severity::Error, 4, "Unknown keyword 'VI_2'"));
+    assert!(has(&l, Severity::Error, 5, "Unknown keyword 'VI_3'"));
     assert!(has(
         &l,
         Severity::Warning,

@@ -4,7 +4,7 @@
 //! * a keyword the section knows is handed to its handler, which checks its values;
 //! * a keyword or block of keepalived's other subsystems (LVS, checkers, BFD) is skipped whole
 //!   with one warning "ignored: vrrpd manages VRRP only";
-//! * any other keyword is an error "unknown keyword 'X'" with the nearest known keyword as a
+//! * any other keyword is an error "Unknown keyword 'X'" with the nearest known keyword as a
 //!   suggestion. Deliberate improvement over keepalived: an unknown keyword with a block skips
 //!   the whole block (keepalived parses its contents at the enclosing level and lets its `}`
 //!   close the enclosing block, §1.2).
@@ -95,7 +95,7 @@ impl Lower {
             .collect();
         let mut d = Diagnostic::error(
             s.keyword.span,
-            format!("unknown keyword '{shown}' in {section}"),
+            format!("Unknown keyword '{shown}' in {section}"),
         );
         if s.block.is_some() {
             d = d.with_label("unknown keyword; its whole block is skipped");

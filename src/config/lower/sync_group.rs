@@ -50,7 +50,7 @@ pub(crate) fn lower(l: &mut Lower, s: &Stmt, config: &mut Config) {
                 || (st.args.is_empty() && suggest(kw, known.iter().copied()).is_none()));
         if old_style_member {
             l.push(
-                Diagnostic::error(st.keyword.span, format!("unknown keyword '{kw}' in vrrp_sync_group"))
+                Diagnostic::error(st.keyword.span, format!("Unknown keyword '{kw}' in vrrp_sync_group"))
                     .with_label("instance names must be listed inside `group { }`")
                     .with_help(format!(
                         "write `group {{ {kw} ... }}`; the old form is not understood by keepalived 2.x either"

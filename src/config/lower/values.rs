@@ -28,7 +28,7 @@ impl Lower {
                     Diagnostic::error(
                         s.span(),
                         format!(
-                            "configuration line starting `{kw}` is missing a parameter after keyword `{kw}`"
+                            "Configuration line starting `{kw}` is missing a parameter after keyword `{kw}`"
                         ),
                     )
                     .with_label("a value is expected after this")
@@ -86,7 +86,7 @@ impl Lower {
                     Diagnostic::error(
                         s.keyword.span,
                         format!(
-                            "missing '{{' at beginning of configuration block `{}`",
+                            "Missing '{{' at beginning of configuration block `{}`",
                             s.keyword.text
                         ),
                     )

@@ -183,7 +183,7 @@ fn lower_entry(l: &mut Lower, e: &Stmt) -> Option<IpAddress> {
             (other, _) => {
                 let mut d = Diagnostic::error(
                     opt.span,
-                    format!("unknown configuration entry '{other}' for ip address"),
+                    format!("Unknown configuration entry '{other}' for ip address - ignoring"),
                 )
                 .with_label("keepalived ignores this word");
                 if other.parse::<IpAddr>().is_ok() || other.contains('/') {
