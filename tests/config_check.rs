@@ -87,6 +87,9 @@ fn ipv6_implies_v3_and_10ms_rounding() {
     assert_eq!(e.version.value, Some(Version::V3));
     assert!(matches!(&e.version.origin, Origin::Derived(w) if w.contains("IPv6 implies VRRPv3")));
     assert_eq!(e.advert_int_cs.value, 33);
+    assert_eq!(e.advert_interval(), std::time::Duration::from_millis(330));
+    assert_eq!((e.family(), e.version()), (Family::Ipv6, Version::V3));
+    assert_eq!(e.initial_state(), InitialState::Backup);
     assert_eq!(
         e.mcast_group.value,
         Some("ff02::12".parse::<IpAddr>().expect("ip"))

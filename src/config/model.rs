@@ -722,6 +722,26 @@ pub struct Effective {
     pub sync_group: Option<String>,
 }
 
+impl Effective {
+    /// The advert interval as a duration (centiseconds are the wire unit of VRRPv3).
+    pub fn advert_interval(&self) -> Duration {
+        Duration::from_millis(u64::from(self.advert_int_cs.value) * 10)
+    }
+
+    pub fn family(&self) -> Family {
+        self.family.value.unwrap_or(Family::Ipv4)
+    }
+
+    pub fn version(&self) -> Version {
+        self.version.value.unwrap_or(Version::V2)
+    }
+
+    /// The state the instance wishes to start in (a non-owner MASTER still waits; §6.5).
+    pub fn initial_state(&self) -> InitialState {
+        self.state.value.unwrap_or(InitialState::Backup)
+    }
+}
+
 /// `vrrp_script NAME { ... }` (keepalived-behaviour §4.1).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct VrrpScript {
