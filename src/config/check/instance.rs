@@ -502,6 +502,38 @@ pub(super) fn derive_instance(
         ),
         None => Derived::default_value(true),
     };
+    if strict && version == Version::V2 && !owner {
+        if let Some(a) = inst.accept.as_ref().filter(|a| a.value) {
+            d.push(
+                Diagnostic::warning(a.span, format!("({name}) accept is not allowed with VRRPv2 in strict mode - resetting"))
+                    .with_help("strict VRRPv2 (RFC 3768) never accepts packets for the virtual addresses; remove `accept` or use VRRPv3"),
+            );
+            e.accept =
+                Derived::because(false, "strict mode with VRRPv2 (keepalived-behaviour §3.4)");
+        }
+    }
+    if strict {
+        if let Some(m) = inst.use_vmac.as_ref().and_then(|v| v.value.mac.as_ref()) {
+            d.push(
+                Diagnostic::warning(
+                    m.span,
+                    format!("({name}) a custom VMAC address is not allowed in strict mode"),
+                )
+                .with_help("strict mode uses the RFC MAC 00:00:5e:00:01:VRID; remove the address"),
+            );
+        }
+        if let Some(x) = inst.vmac_xmit_base.as_ref().filter(|x| x.value) {
+            d.push(
+                Diagnostic::warning(
+                    x.span,
+                    format!("({name}) vmac_xmit_base is not allowed in strict mode"),
+                )
+                .with_help(
+                    "strict mode sends adverts from the VMAC interface; remove vmac_xmit_base",
+                ),
+            );
+        }
+    }
 
     // multicast group.
     e.mcast_group = match (&inst.mcast_dst_ip, family) {
