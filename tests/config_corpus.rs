@@ -922,6 +922,16 @@ fn lowering_random_text_never_panics() {
             let _ = config::dump(c);
         }
         let _ = loaded.render();
+        // Every diagnostic points inside the source.
+        for d in &loaded.diagnostics {
+            if let Some(s) = d.span {
+                let file = loaded.sources.get(s.file).expect("span file exists");
+                assert!(
+                    s.start <= s.end && s.end as usize <= file.text.len(),
+                    "{d:?} in {text:?}"
+                );
+            }
+        }
     }
 }
 
