@@ -4,6 +4,7 @@
 
 pub mod define;
 pub mod diag;
+mod expand;
 pub mod include;
 pub mod lexer;
 pub mod limits;
