@@ -54,6 +54,14 @@ pub(super) struct Expander<'a> {
     pub(super) depth_reported: bool,
 }
 
+/// The line as quoted in a message: at most 200 characters.
+fn excerpt(text: &str) -> String {
+    match text.char_indices().nth(200) {
+        Some((cut, _)) => format!("{}...", text.get(..cut).unwrap_or("")),
+        None => text.to_string(),
+    }
+}
+
 /// Result of the `@ID` prefix check.
 fn conditional(text: &str, config_id: Option<&str>) -> Option<usize> {
     let (negate, ofs) = if text.starts_with("@^") {
@@ -252,7 +260,7 @@ impl<'a> Expander<'a> {
 
     /// Runs `$NAME` substitution on `line`; on a limit, reports and returns `None`.
     fn substitute(&mut self, line: &mut Line<'_>) -> Option<(bool, Vec<(String, Span)>)> {
-        let before = line.text.to_string();
+        let before = excerpt(&line.text);
         let whole = line.span_of(0..line.len());
         let cx = Context {
             pwd: self.stack.last().map_or(".", |f| f.pwd.as_str()),
@@ -277,7 +285,7 @@ impl<'a> Expander<'a> {
                 self.diags.push(Diagnostic::error(
                     whole,
                     format!(
-                        "Parameter substitution on line '{before}' would exceed maximum line length ({} bytes)",
+                        "Parameter substitution on line '{before}' would exceed maximum line length (a line may grow by {} bytes)",
                         self.limits.max_line_bytes
                     ),
                 ));
@@ -388,7 +396,7 @@ impl<'a> Expander<'a> {
 
     /// A `~SEQ`/`~LST` line: validates the header and feeds the tail once per value.
     fn generate(&mut self, line: &Line<'_>, h: Result<seq::Header, Kind>, depth: usize) {
-        let whole = line.text.to_string();
+        let whole = excerpt(&line.text);
         let h = match h {
             Ok(h) => h,
             Err(kind) => {
@@ -462,7 +470,7 @@ impl<'a> Expander<'a> {
         let issues = lexer::words(line, &mut ws);
         if let Some(q) = issues.unterminated {
             self.diags.push(
-                Diagnostic::error(q, format!("Unterminated quote '{}'", line.text))
+                Diagnostic::error(q, format!("Unterminated quote '{}'", excerpt(&line.text)))
                     .with_label("this quote is never closed"),
             );
         }
@@ -527,6 +535,13 @@ impl<'a> Expander<'a> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn long_lines_are_cut_in_messages() {
+        assert_eq!(excerpt("abc"), "abc");
+        let long = "é".repeat(300);
+        assert_eq!(excerpt(&long), format!("{}...", "é".repeat(200)));
+    }
 
     #[test]
     fn conditional_prefix() {
