@@ -557,6 +557,44 @@ fn directories_and_executables_are_skipped() {
 }
 
 #[test]
+fn real_file_system_includes() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = std::env::temp_dir().join(format!("vrrpd-syntax-fs-{}", std::process::id()));
+    let d = |p: &str| dir.join(p);
+    std::fs::create_dir_all(d("conf.d/subdir")).unwrap();
+    std::fs::write(d("keepalived.conf"), "include conf.d/*\n").unwrap();
+    std::fs::write(d("conf.d/b.conf"), "b\n").unwrap();
+    std::fs::write(d("conf.d/a.conf"), "a\n").unwrap();
+    std::fs::write(d("conf.d/.hidden.conf"), "hidden\n").unwrap();
+    std::fs::write(d("conf.d/run.sh"), "script\n").unwrap();
+    std::fs::set_permissions(d("conf.d/run.sh"), std::fs::Permissions::from_mode(0o755)).unwrap();
+    let main = d("keepalived.conf");
+    let p = parse_file(
+        &vrrpd::config::source::FsLoader,
+        &main,
+        &ParseOptions::default(),
+    )
+    .unwrap();
+    let shown = dir.display().to_string();
+    let msgs: Vec<String> = diags(&p).iter().map(|m| m.replace(&shown, "DIR")).collect();
+    let dir_err = parse_file(
+        &vrrpd::config::source::FsLoader,
+        &dir,
+        &ParseOptions::default(),
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+    assert_eq!(flat(&p.stmts), ["a", "b"]);
+    assert_eq!(
+        msgs,
+        [
+            "warning DIR/keepalived.conf:1:1 Configuration file 'DIR/conf.d/run.sh' is not a regular non-executable file - skipping",
+            "warning DIR/keepalived.conf:1:1 Configuration file 'DIR/conf.d/subdir' is not a regular non-executable file - skipping",
+        ]
+    );
+    assert!(dir_err.is_err());
+}
+
+#[test]
 fn include_cycles_are_errors_not_hangs() {
     let p = parse_tree(
         &[
@@ -604,6 +642,30 @@ fn include_depth_is_limited() {
     assert_eq!(
         diags(&p),
         ["error /k/f32.conf:2:1 Includes are nested more than 32 levels deep; 'f33.conf' is not read"]
+    );
+}
+
+#[test]
+fn includes_inside_generators_share_the_expansion_depth() {
+    // Every file includes the next through a ~SEQ of ~SEQs: expansion and include depth
+    // together stay bounded (and the stack with them).
+    let mut files: Vec<(String, String)> = Vec::new();
+    let prefix = "~SEQ(a,1,1) ".repeat(10);
+    for i in 0..40 {
+        files.push((
+            format!("/k/f{i}.conf"),
+            format!("l{i}\n{prefix}include f{}.conf\n", i + 1),
+        ));
+    }
+    let refs: Vec<(&str, &str)> = files
+        .iter()
+        .map(|(a, b)| (a.as_str(), b.as_str()))
+        .collect();
+    let p = parse_tree(&refs, &ParseOptions::default());
+    assert_eq!(flat(&p.stmts), ["l0", "l1", "l2", "l3"]);
+    assert_eq!(
+        diags(&p),
+        ["error /k/f3.conf:2:37 Definitions and ~SEQ/~LST expansions are nested more than 32 levels deep; expansion stopped"]
     );
 }
 
@@ -818,7 +880,7 @@ fn self_referencing_definitions_are_stopped() {
         diags(&p),
         [
             "error keepalived.conf:2:1 Parameter substitution on line 'x $A' does not end (more than 10000 replacements)",
-            "error keepalived.conf:4:1 Parameter substitution on line 'y $B' would exceed maximum line length (65536 bytes)",
+            "error keepalived.conf:4:1 Parameter substitution on line 'y $B' would exceed maximum line length (a line may grow by 65536 bytes)",
         ]
     );
     assert_eq!(flat(&p.stmts), ["z ok"]);

@@ -82,7 +82,7 @@ pub struct Context<'a> {
 pub enum SubstError {
     /// More than `max_substitutions` replacements: a definition that uses itself.
     TooMany,
-    /// The line grew past `max_line_bytes`.
+    /// The line grew by more than `max_line_bytes`.
     TooLong,
 }
 
@@ -227,6 +227,8 @@ impl Defs {
     ) -> Result<(bool, Vec<(String, Span)>), SubstError> {
         let mut more: Vec<(String, Span)> = Vec::new();
         let mut count = 0usize;
+        // A line may already be long; it may grow by at most `max_line_bytes`.
+        let cap = line.len().saturating_add(limits.max_line_bytes);
         let mut pos = 0usize;
         while let Some(off) = line.text.get(pos..).and_then(|t| t.find('$')) {
             let at = pos + off;
@@ -272,7 +274,7 @@ impl Defs {
             if count > limits.max_substitutions {
                 return Err(SubstError::TooMany);
             }
-            if line.len() - u.len + value.len() > limits.max_line_bytes {
+            if line.len() - u.len + value.len() > cap {
                 return Err(SubstError::TooLong);
             }
             let span = line.span_of(at..at + u.len);

@@ -8,7 +8,7 @@
 /// The limits in force for one parse. `Default` gives the production values.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Limits {
-    /// Longest logical line after `$NAME` substitution, in bytes.
+    /// How much `$NAME` substitution may lengthen one line, in bytes.
     pub max_line_bytes: usize,
     /// Most `$NAME` replacements on one line (a definition that uses itself never ends).
     pub max_substitutions: usize,

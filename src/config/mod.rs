@@ -27,6 +27,7 @@ pub mod check;
 pub mod define;
 pub mod diag;
 pub mod dump;
+mod expand;
 pub mod include;
 pub mod lexer;
 pub mod limits;
