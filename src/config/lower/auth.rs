@@ -24,6 +24,7 @@ pub(crate) fn lower(l: &mut Lower, s: &Stmt) -> Option<Authentication> {
 static AUTH: Section<Authentication> = Section {
     name: "authentication",
     ignored: &[],
+    also_known: &[],
     keywords: &[
         ("auth_type", |l, s, a| {
             l.no_block(s);

@@ -180,6 +180,7 @@ fn mcast6(l: &mut Lower, s: &Stmt, g: &mut Global) {
 static GLOBAL: Section<Global> = Section {
     name: "global_defs",
     ignored: IGNORED_GLOBAL,
+    also_known: ACCEPTED_GLOBAL,
     keywords: &[
         ("router_id", |l, s, g| g.router_id = l.string(s)),
         ("vrrp_version", |l, s, g| g.vrrp_version = l.version(s)),

@@ -223,6 +223,7 @@ fn mcast_dst(l: &mut Lower, s: &Stmt, i: &mut Instance) {
 static INSTANCE: Section<Instance> = Section {
     name: "vrrp_instance",
     ignored: &["lvs_sync_daemon_interface"],
+    also_known: &[],
     keywords: &[
         ("state", state),
         ("interface", |l, s, i| {

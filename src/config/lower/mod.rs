@@ -42,6 +42,8 @@ pub(crate) struct Section<T: 'static> {
     pub keywords: &'static [(&'static str, Handler<T>)],
     /// Keywords of keepalived's other subsystems: skipped with one warning.
     pub ignored: &'static [&'static str],
+    /// Keywords handled elsewhere (accepted verbatim), offered as suggestions too.
+    pub also_known: &'static [&'static str],
 }
 
 impl Lower {
@@ -58,7 +60,9 @@ impl Lower {
             } else if section.ignored.contains(&kw) {
                 self.ignore(s);
             } else {
-                self.unknown(s, section.name, section.keywords.iter().map(|(k, _)| *k));
+                let known = section.keywords.iter().map(|(k, _)| *k);
+                let others = section.ignored.iter().chain(section.also_known).copied();
+                self.unknown(s, section.name, known.chain(others));
             }
         }
     }

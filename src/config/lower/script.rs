@@ -103,6 +103,7 @@ pub(crate) fn lower_script(l: &mut Lower, s: &Stmt, config: &mut Config) {
 static SCRIPT: Section<VrrpScript> = Section {
     name: "vrrp_script",
     ignored: &[],
+    also_known: &[],
     keywords: &[
         ("script", |l, s, v| {
             l.no_block(s);
@@ -168,6 +169,7 @@ pub(crate) fn lower_track_process(l: &mut Lower, s: &Stmt, config: &mut Config) 
 static PROCESS: Section<TrackProcess> = Section {
     name: "vrrp_track_process",
     ignored: &[],
+    also_known: &[],
     keywords: &[
         ("process", |l, s, p| {
             l.no_block(s);
@@ -250,6 +252,7 @@ pub(crate) fn lower_track_file(l: &mut Lower, s: &Stmt, config: &mut Config) {
 static FILE: Section<TrackFile> = Section {
     name: "track_file",
     ignored: &[],
+    also_known: &[],
     keywords: &[
         ("file", |l, s, f| f.file = l.string(s)),
         ("weight", |l, s, f| {

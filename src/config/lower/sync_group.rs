@@ -66,6 +66,7 @@ pub(crate) fn lower(l: &mut Lower, s: &Stmt, config: &mut Config) {
 static GROUP: Section<SyncGroup> = Section {
     name: "vrrp_sync_group",
     ignored: &[],
+    also_known: &[],
     keywords: &[
         ("group", |l, s, g| {
             g.group_span = Some(s.keyword.span);
