@@ -1,9 +1,129 @@
 //! keepalived.conf front end: files -> statement tree -> typed model, with diagnostics.
 //!
 //! Pure apart from reading the configuration files, which goes through [`source::Loader`].
+//!
+//! Pipeline: [`parse`] (text -> [`syntax::Stmt`] tree) -> `lower` (tree -> [`model::Config`]
+//! as written, value checks) -> [`check`] (derived settings and cross-checks of
+//! keepalived-behaviour §3.3, §3.4, §4.4, §5). [`dump()`] prints the effective configuration.
+//!
+//! # Severity policy (`vrrpd --check-config` exits 1 on errors, 0 with only warnings)
+//!
+//! * **Error**: the configuration does not mean what was written, or cannot run: a malformed
+//!   or out-of-range value (the help line gives the range), a missing mandatory keyword or a
+//!   keyword missing its value (keepalived exits 2 there; vrrpd reports it and goes on), an
+//!   unknown keyword (with "did you mean"), brace problems, duplicate VRIDs or names, dangling
+//!   references (including a `track_script` naming a script defined later, which keepalived
+//!   silently ignores), address family mismatches.
+//! * **Warning**: runs as written but deserves attention: blocks and keys of keepalived's
+//!   other subsystems (one "ignored: vrrpd manages VRRP only" each, contents skipped), values
+//!   keepalived adjusts (auth_pass truncation, advert_int rounding, nopreempt cleared by
+//!   `state MASTER`, trackers dropped for owners and sync groups), deprecated keywords, words
+//!   after a value, scripts without `enable_script_security` (keepalived's SECURITY VIOLATION).
+//! * **Note**: legacy forms accepted as they are (`debug` without a level).
+//!
+//! Messages keep keepalived's wording where it has one, so they stay greppable.
 
+pub mod check;
+pub mod define;
 pub mod diag;
+pub mod dump;
+mod expand;
+pub mod include;
+pub mod lexer;
+pub mod limits;
+pub mod line;
+mod lower;
+pub mod model;
 pub mod parse;
+pub mod seq;
 pub mod source;
 pub mod span;
 pub mod syntax;
+pub mod testgen;
+pub mod tree;
+
+use std::path::Path;
+
+pub use check::{check_host, HostAddr, HostInfo, HostInterface};
+pub use model::Config;
+
+use diag::Diagnostic;
+use source::{Loader, SourceMap};
+
+/// The result of loading a configuration.
+#[derive(Debug)]
+pub struct Loaded {
+    pub sources: SourceMap,
+    /// `Some` iff there is no Error-severity diagnostic.
+    pub config: Option<Config>,
+    /// Parser, lowering and check diagnostics, sorted by position (file, offset); diagnostics
+    /// without a position come last.
+    pub diagnostics: Vec<Diagnostic>,
+}
+
+impl Loaded {
+    pub fn has_errors(&self) -> bool {
+        self.diagnostics.iter().any(Diagnostic::is_error)
+    }
+
+    /// Every diagnostic rendered, followed by the summary line.
+    pub fn render(&self) -> String {
+        let mut out = String::new();
+        for d in &self.diagnostics {
+            out.push_str(&d.render(&self.sources));
+        }
+        out.push_str(&diag::summary(&self.diagnostics));
+        out.push('\n');
+        out
+    }
+}
+
+/// Reads, parses, lowers and checks the main file `path` and its includes.
+/// `Err` only when the main file cannot be read at all.
+pub fn load(
+    loader: &dyn Loader,
+    path: &Path,
+    opts: &parse::ParseOptions,
+) -> Result<Loaded, parse::ReadError> {
+    Ok(lower(parse::parse_file(loader, path, opts)?))
+}
+
+/// Loads an in-memory text (file name `keepalived.conf`, no includes), for tests.
+pub fn load_str(text: &str) -> Loaded {
+    lower(parse::parse_str(text))
+}
+
+/// Lowers and checks a parsed statement tree.
+pub fn lower(parsed: parse::Parsed) -> Loaded {
+    let (sources, config, diagnostics) = lower_lenient(parsed);
+    let has_errors = diagnostics.iter().any(Diagnostic::is_error);
+    Loaded {
+        sources,
+        config: if has_errors { None } else { Some(config) },
+        diagnostics,
+    }
+}
+
+/// Like [`lower`], but always returns the model, even when there are errors: values that
+/// failed to lower are absent. For tests and for explaining a broken file.
+pub fn lower_lenient(parsed: parse::Parsed) -> (SourceMap, Config, Vec<Diagnostic>) {
+    let parse::Parsed {
+        sources,
+        stmts,
+        mut diagnostics,
+    } = parsed;
+    let (mut config, lower_diags) = lower::lower_root(&stmts);
+    diagnostics.extend(lower_diags);
+    diagnostics.extend(check::check(&mut config));
+    // Present problems in file order; diagnostics without a place go last.
+    diagnostics.sort_by_key(|d| match d.span {
+        Some(s) => (0, s.file, s.start),
+        None => (1, span::FileId(0), 0),
+    });
+    (sources, config, diagnostics)
+}
+
+/// `--dump-conf`: the effective configuration with the origin of every derived value.
+pub fn dump(config: &Config) -> String {
+    dump::dump(config)
+}

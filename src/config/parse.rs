@@ -1,22 +1,52 @@
-//! Statement-tree parser (minimal bootstrap version: comments, double quotes and braces).
+//! keepalived.conf front end: files -> statement tree + diagnostics.
 //!
-//! To be replaced by the full front end: includes, `$NAME` definitions, `@id` lines,
-//! `~SEQ`/`~LST`, limits. The public entry points keep their signatures.
+//! keepalived reads its configuration as one stream of lines (lib/parser.c `read_line`);
+//! each line goes through, in this order (keepalived-behaviour.md §1.1–§1.7):
+//!
+//! 1. CR/LF stripped, comment cut, blanks trimmed ([`super::lexer::decomment`]); a multi-line
+//!    `$NAME=... \` definition swallows the following physical lines;
+//! 2. `@ID` / `@^ID` conditional prefix (§1.5);
+//! 3. `$NAME=VALUE` definition (§1.4);
+//! 4. `~SEQ(...)` / `~LST(...)` generator (§1.6): the tail is fed once per value;
+//! 5. `$NAME` substitution, then decomment again and back to step 2;
+//! 6. `include PATTERN` (any level, §1.3): the files' lines are spliced into the stream;
+//! 7. split at the first unquoted `{`/`}` (§1.2); the text after the brace is fed as a
+//!    new line (back to step 2), the text before it is one statement.
+//!
+//! The result is a tree of [`Stmt`]s whose [`super::syntax::Word`]s carry the span of what the user
+//! wrote; a word produced by substitution or `~SEQ` points at the `$NAME` use.
+//!
+//! Deliberate choices, documented for users in the README's differences section:
+//! * Braces need not balance per file: an included file continues the block open at the
+//!   `include` (keepalived reads one stream). vrrpd warns when an included file leaves a
+//!   different number of blocks open than it found.
+//! * With no config id ([`ParseOptions::config_id`] = `None`), `@ID` lines are dropped and
+//!   `@^ID` lines kept; `${_INSTANCE}` is empty. The CLI passes the host name.
+//! * `${_PWD}` is the directory of the file being read as the path was given (`.` for a
+//!   bare file name): the module does not read the working directory.
+//! * Include cycles and runaway expansions are errors (keepalived would loop or truncate).
 
 use std::path::{Path, PathBuf};
 
-use super::diag::Diagnostic;
-use super::source::{Loader, SourceMap};
-use super::span::{FileId, Span};
-use super::syntax::{Block, Stmt, Word};
+use super::diag::{Diagnostic, Severity};
+use super::expand::Expander;
+use super::limits::Limits;
+use super::source::{FileKind, Loader, MemLoader, SourceMap};
+use super::syntax::Stmt;
 
-/// Options that change how the text is read.
+/// Options that change how the text is read. The module is pure: the caller supplies the
+/// config id and the random seed.
 #[derive(Clone, Debug, Default)]
 pub struct ParseOptions {
-    /// The config id for `@ID` lines (`-i/--config-id`); default: nodename up to the first dot.
+    /// The config id for `@ID` lines (`-i/--config-id`); the CLI passes the nodename up to
+    /// the first dot. `None`: no `@ID` line matches.
     pub config_id: Option<String>,
-    /// `-e/--all-config`: every include must match.
+    /// `-e/--all-config`: every include check is on, so a missing include is an error.
     pub all_config: bool,
+    /// Seed for `${_RANDOM}` (a `random_seed` line in global_defs reseeds). `None` = 0.
+    pub random_seed: Option<u64>,
+    /// Expansion, include and nesting limits.
+    pub limits: Limits,
 }
 
 /// The main configuration file could not be read at all.
@@ -40,181 +70,94 @@ pub struct Parsed {
     pub diagnostics: Vec<Diagnostic>,
 }
 
+impl Parsed {
+    /// Whether any diagnostic is an error.
+    pub fn has_errors(&self) -> bool {
+        self.diagnostics.iter().any(Diagnostic::is_error)
+    }
+}
+
 /// Reads and parses the main file `main` and everything it includes.
+///
+/// `Err` only when `main` itself cannot be read (missing, unreadable, a directory).
 pub fn parse_file(
     loader: &dyn Loader,
     main: &Path,
-    _opts: &ParseOptions,
+    opts: &ParseOptions,
 ) -> Result<Parsed, ReadError> {
-    let text = loader.read(main).map_err(|e| ReadError {
+    let fail = |message: String| ReadError {
         path: main.to_path_buf(),
-        message: e.to_string(),
-    })?;
-    let mut sources = SourceMap::new();
-    let file = sources.add(main.to_path_buf(), text.clone());
-    let mut diagnostics = Vec::new();
-    let stmts = parse_text(file, &text, &mut diagnostics);
-    Ok(Parsed {
-        sources,
-        stmts,
-        diagnostics,
-    })
+        message,
+    };
+    let kind = loader.kind(main);
+    if kind == FileKind::Directory {
+        return Err(fail("is a directory".to_string()));
+    }
+    let text = loader.read(main).map_err(|e| fail(e.to_string()))?;
+    let mut ex = Expander::new(loader, opts);
+    if kind == FileKind::Executable {
+        ex.diags.push(Diagnostic::new(
+            Severity::Warning,
+            None,
+            format!(
+                "Configuration file '{}' is executable; keepalived would skip it as not a regular non-executable file",
+                main.display()
+            ),
+        ));
+    }
+    ex.run(main, text);
+    Ok(ex.finish())
 }
 
-/// Parses one in-memory text as a whole configuration (no includes), for tests.
+/// Parses one in-memory text as a whole configuration named `keepalived.conf`, with no
+/// files to include (tests).
 pub fn parse_str(text: &str) -> Parsed {
-    let mut sources = SourceMap::new();
-    let file = sources.add(PathBuf::from("keepalived.conf"), text.to_string());
-    let mut diagnostics = Vec::new();
-    let stmts = parse_text(file, text, &mut diagnostics);
-    Parsed {
-        sources,
-        stmts,
-        diagnostics,
-    }
+    parse_str_with(text, &MemLoader::new(), &ParseOptions::default())
 }
 
-enum Tok {
-    Word(Word),
-    Open(Span),
-    Close(Span),
-    EndOfLine,
+/// Parses an in-memory main file named `keepalived.conf` (relative, so relative includes
+/// are looked up as written), reading includes through `loader`.
+pub fn parse_str_with(text: &str, loader: &dyn Loader, opts: &ParseOptions) -> Parsed {
+    let mut ex = Expander::new(loader, opts);
+    ex.run(Path::new("keepalived.conf"), text.to_string());
+    ex.finish()
 }
 
-fn lex(file: FileId, text: &str) -> Vec<Tok> {
-    let mut toks = Vec::new();
-    let bytes = text.as_bytes();
-    let mut i = 0;
-    while i < bytes.len() {
-        let c = bytes[i];
-        match c {
-            b'\n' => {
-                toks.push(Tok::EndOfLine);
-                i += 1;
-            }
-            b' ' | b'\t' | b'\r' | 0x0b | 0x0c => i += 1,
-            b'#' | b'!' => {
-                while i < bytes.len() && bytes[i] != b'\n' {
-                    i += 1;
-                }
-            }
-            b'{' => {
-                toks.push(Tok::EndOfLine);
-                toks.push(Tok::Open(Span::new(file, i, i + 1)));
-                toks.push(Tok::EndOfLine);
-                i += 1;
-            }
-            b'}' => {
-                toks.push(Tok::EndOfLine);
-                toks.push(Tok::Close(Span::new(file, i, i + 1)));
-                toks.push(Tok::EndOfLine);
-                i += 1;
-            }
-            b'"' => {
-                let start = i;
-                i += 1;
-                while i < bytes.len() && bytes[i] != b'"' && bytes[i] != b'\n' {
-                    i += 1;
-                }
-                let inner = text.get(start + 1..i).unwrap_or("").to_string();
-                if i < bytes.len() && bytes[i] == b'"' {
-                    i += 1;
-                }
-                toks.push(Tok::Word(Word {
-                    text: inner,
-                    span: Span::new(file, start, i),
-                    quoted: true,
-                }));
-            }
-            _ => {
-                let start = i;
-                while i < bytes.len()
-                    && !matches!(
-                        bytes[i],
-                        b' ' | b'\t' | b'\r' | b'\n' | 0x0b | 0x0c | b'{' | b'}' | b'#' | b'!'
-                    )
-                {
-                    i += 1;
-                }
-                toks.push(Tok::Word(Word {
-                    text: text.get(start..i).unwrap_or("").to_string(),
-                    span: Span::new(file, start, i),
-                    quoted: false,
-                }));
-            }
-        }
-    }
-    toks.push(Tok::EndOfLine);
-    toks
-}
+#[cfg(test)]
+mod tests {
+    use super::*;
 
-fn parse_text(file: FileId, text: &str, diags: &mut Vec<Diagnostic>) -> Vec<Stmt> {
-    let toks = lex(file, text);
-    // Stack of open blocks: (statement owning the block, its body so far).
-    let mut stack: Vec<(Stmt, Span, Vec<Stmt>)> = Vec::new();
-    let mut top: Vec<Stmt> = Vec::new();
-    let mut line: Vec<Word> = Vec::new();
-    for tok in toks {
-        match tok {
-            Tok::Word(w) => line.push(w),
-            Tok::EndOfLine => {
-                let mut words = std::mem::take(&mut line).into_iter();
-                if let Some(keyword) = words.next() {
-                    let stmt = Stmt {
-                        keyword,
-                        args: words.collect(),
-                        block: None,
-                    };
-                    match stack.last_mut() {
-                        Some((_, _, body)) => body.push(stmt),
-                        None => top.push(stmt),
-                    }
+    fn texts(stmts: &[Stmt]) -> Vec<String> {
+        stmts
+            .iter()
+            .map(|s| {
+                let mut v = vec![s.keyword.text.clone()];
+                v.extend(s.args.iter().map(|w| w.text.clone()));
+                let mut line = v.join(" ");
+                if let Some(b) = &s.block {
+                    line.push_str(&format!(" {{{}}}", texts(&b.stmts).join("; ")));
                 }
-            }
-            Tok::Open(span) => {
-                let body = match stack.last_mut() {
-                    Some((_, _, body)) => body,
-                    None => &mut top,
-                };
-                match body.pop() {
-                    Some(owner) if owner.block.is_none() => stack.push((owner, span, Vec::new())),
-                    other => {
-                        if let Some(o) = other {
-                            body.push(o);
-                        }
-                        diags.push(Diagnostic::error(span, "unexpected '{'"));
-                    }
-                }
-            }
-            Tok::Close(span) => match stack.pop() {
-                Some((mut owner, open, stmts)) => {
-                    owner.block = Some(Block {
-                        open,
-                        close: Some(span),
-                        stmts,
-                    });
-                    match stack.last_mut() {
-                        Some((_, _, body)) => body.push(owner),
-                        None => top.push(owner),
-                    }
-                }
-                None => diags.push(Diagnostic::error(span, "extra '}' found")),
-            },
-        }
+                line
+            })
+            .collect()
     }
-    while let Some((mut owner, open, stmts)) = stack.pop() {
-        diags.push(
-            Diagnostic::error(open, "block is never closed").with_label("this '{' has no '}'"),
-        );
-        owner.block = Some(Block {
-            open,
-            close: None,
-            stmts,
-        });
-        match stack.last_mut() {
-            Some((_, _, body)) => body.push(owner),
-            None => top.push(owner),
-        }
+
+    #[test]
+    fn one_line_blocks_and_residue() {
+        let p = parse_str("global_defs { router_id X } extra1 y\n");
+        assert!(p.diagnostics.is_empty(), "{:?}", p.diagnostics);
+        assert_eq!(texts(&p.stmts), ["global_defs {router_id X}", "extra1 y"]);
     }
-    top
+
+    #[test]
+    fn definitions_seq_and_conditionals() {
+        let opts = ParseOptions {
+            config_id: Some("lb1".into()),
+            ..ParseOptions::default()
+        };
+        let text = "$IF=eth0\n@lb1 a $IF\n@lb2 b\n~SEQ(i,1,2) s_${i} $IF\n";
+        let p = parse_str_with(text, &MemLoader::new(), &opts);
+        assert!(p.diagnostics.is_empty(), "{:?}", p.diagnostics);
+        assert_eq!(texts(&p.stmts), ["a eth0", "s_1 eth0", "s_2 eth0"]);
+    }
 }

@@ -159,7 +159,13 @@ impl Loader for FsLoader {
     }
 
     fn glob(&self, pattern: &str) -> Vec<PathBuf> {
-        let mut out: Vec<PathBuf> = match glob::glob(pattern) {
+        // As glob(3) without flags: `*` does not match a leading dot or a `/`.
+        let opts = glob::MatchOptions {
+            case_sensitive: true,
+            require_literal_separator: true,
+            require_literal_leading_dot: true,
+        };
+        let mut out: Vec<PathBuf> = match glob::glob_with(pattern, opts) {
             Ok(paths) => paths.filter_map(Result::ok).collect(),
             Err(_) => Vec::new(),
         };

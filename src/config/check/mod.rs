@@ -1,0 +1,259 @@
+//! Derived settings and cross-checks performed after lowering, as keepalived's
+//! `vrrp_complete_init` does (keepalived-behaviour §3.3, §3.4, §4.4, §5), plus
+//! [`check_host`] for `--check-interfaces` against facts the CLI gathered.
+//!
+//! Fills [`Instance::effective`](crate::config::model::Instance::effective) for every instance:
+//! each value with its [`Origin`](crate::config::model::Origin), so `--dump-conf` can explain it.
+//!
+//! * `instance.rs`: per-instance derivations (family, version, priority/state, auth, preempt,
+//!   advert interval, strict mode, global inheritance);
+//! * `trackers.rs`: tracker resolution and weight rules;
+//! * `host.rs`: checks against the host's interfaces;
+//! * here: sync-group membership, VRID conflicts, script security, unused scripts.
+
+mod host;
+mod instance;
+mod trackers;
+
+pub use host::{check_host, HostAddr, HostInfo, HostInterface};
+
+use std::collections::HashMap;
+
+use crate::config::diag::Diagnostic;
+use crate::config::model::{Config, Family};
+use crate::config::span::Span;
+
+/// Runs every derivation and cross-check; returns the diagnostics.
+pub fn check(config: &mut Config) -> Vec<Diagnostic> {
+    let mut d = Vec::new();
+    let membership = sync_groups(config, &mut d);
+    for idx in 0..config.instances.len() {
+        let group = membership.get(&idx).cloned();
+        instance::derive_instance(config, idx, group, &mut d);
+    }
+    trackers::group_trackers(config, &mut d);
+    vrid_conflicts(config, &mut d);
+    script_security(config, &mut d);
+    unused_scripts(config, &mut d);
+    d
+}
+
+/// Sync groups: resolve members (any order), one group per instance, empty and one-member
+/// groups (§5). Returns instance index -> group index.
+fn sync_groups(config: &Config, d: &mut Vec<Diagnostic>) -> HashMap<usize, usize> {
+    let mut member_of: HashMap<usize, usize> = HashMap::new();
+    for (gi, g) in config.sync_groups.iter().enumerate() {
+        let mut resolved = 0;
+        for m in &g.members {
+            let Some(ii) = config
+                .instances
+                .iter()
+                .position(|i| i.name.value == m.value)
+            else {
+                let mut diag = Diagnostic::error(
+                    m.span,
+                    format!(
+                        "Virtual router {} specified in sync group {} doesn't exist",
+                        m.value, g.name.value
+                    ),
+                )
+                .with_label("no vrrp_instance has this name");
+                let candidates = config
+                    .instances
+                    .iter()
+                    .map(|i| i.name.value.as_str())
+                    .filter(|n| !g.members.iter().any(|x| x.value == *n));
+                if let Some(best) = crate::config::lower::keywords::suggest(&m.value, candidates) {
+                    diag = diag.with_help(format!("did you mean `{best}`?"));
+                }
+                d.push(diag);
+                continue;
+            };
+            if let Some(&other) = member_of.get(&ii) {
+                if other != gi {
+                    let other_name = config
+                        .sync_groups
+                        .get(other)
+                        .map(|x| x.name.value.as_str())
+                        .unwrap_or("?");
+                    d.push(
+                        Diagnostic::error(
+                            m.span,
+                            format!(
+                                "vrrp instance {} is already in sync group {other_name}",
+                                m.value
+                            ),
+                        )
+                        .with_help("an instance may be in only one sync group"),
+                    );
+                }
+                continue;
+            }
+            member_of.insert(ii, gi);
+            resolved += 1;
+        }
+        if g.members.is_empty() {
+            d.push(
+                Diagnostic::warning(
+                    g.name.span,
+                    format!(
+                        "Sync group {} has no virtual router(s). removing",
+                        g.name.value
+                    ),
+                )
+                .with_help("list the member instances in `group { VI_1 VI_2 }`"),
+            );
+        } else if resolved == 1 && g.members.len() == 1 {
+            d.push(
+                Diagnostic::warning(
+                    g.name.span,
+                    format!("Sync group {} has only 1 virtual router", g.name.value),
+                )
+                .with_help("a sync group is meant to keep several instances together"),
+            );
+        }
+    }
+    member_of
+}
+
+/// §3.3 item 10: same family + VRID + interface + multicast group, or for unicast the same
+/// local address and overlapping peers.
+fn vrid_conflicts(config: &Config, d: &mut Vec<Diagnostic>) {
+    let insts = &config.instances;
+    for (j, b) in insts.iter().enumerate() {
+        let Some(vb) = &b.vrid else { continue };
+        for a in insts.iter().take(j) {
+            let Some(va) = &a.vrid else { continue };
+            if va.value != vb.value || a.effective.family.value != b.effective.family.value {
+                continue;
+            }
+            let same_if = match (&a.interface, &b.interface) {
+                (Some(x), Some(y)) => x.value == y.value,
+                (None, None) => true,
+                _ => false,
+            };
+            let conflict = match (a.is_unicast(), b.is_unicast()) {
+                (false, false) => {
+                    same_if && a.effective.mcast_group.value == b.effective.mcast_group.value
+                }
+                (true, true) => {
+                    let same_src = match (&a.unicast_src_ip, &b.unicast_src_ip) {
+                        (Some(x), Some(y)) => x.value == y.value,
+                        (None, None) => same_if,
+                        _ => false,
+                    };
+                    same_src
+                        && a.unicast_peers
+                            .iter()
+                            .any(|p| b.unicast_peers.iter().any(|q| q.addr.value == p.addr.value))
+                }
+                _ => false,
+            };
+            if conflict {
+                let family = b
+                    .effective
+                    .family
+                    .value
+                    .map(Family::as_str)
+                    .unwrap_or("IPv4");
+                let ifname = b
+                    .interface
+                    .as_ref()
+                    .map(|i| i.value.as_str())
+                    .unwrap_or("(none)");
+                d.push(
+                    Diagnostic::error(
+                        vb.span,
+                        format!("{} and {} both use VRID {} with {family} on interface {ifname}", a.name.value, b.name.value, vb.value),
+                    )
+                    .with_label("duplicate VRID")
+                    .with_help("each instance on one interface (and multicast group or unicast peer set) needs its own virtual_router_id"),
+                );
+            }
+        }
+    }
+}
+
+/// keepalived logs `SECURITY VIOLATION - scripts are being executed but script_security not
+/// enabled.` (exit 6 under -t) when any script is configured and `enable_script_security` is
+/// off. Scripts still run; vrrpd warns once, at the first script.
+fn script_security(config: &Config, d: &mut Vec<Diagnostic>) {
+    if config
+        .global
+        .enable_script_security
+        .as_ref()
+        .is_some_and(|s| s.value)
+    {
+        return;
+    }
+    let g = &config.global;
+    let tracked = |name: &str| {
+        config
+            .instances
+            .iter()
+            .any(|i| i.tracking.scripts.iter().any(|r| r.name.value == name))
+            || config
+                .sync_groups
+                .iter()
+                .any(|s| s.tracking.scripts.iter().any(|r| r.name.value == name))
+    };
+    let mut spans: Vec<Span> = Vec::new();
+    spans.extend(
+        config
+            .scripts
+            .iter()
+            .filter(|s| tracked(&s.name.value))
+            .filter_map(|s| s.script.as_ref().map(|c| c.span)),
+    );
+    for i in &config.instances {
+        spans.extend(i.notify.commands().map(|c| c.cmd.span));
+    }
+    for s in &config.sync_groups {
+        spans.extend(s.notify.commands().map(|c| c.cmd.span));
+    }
+    for c in [
+        &g.vrrp_notify_fifo_script,
+        &g.notify_fifo_script,
+        &g.startup_script,
+        &g.shutdown_script,
+    ]
+    .into_iter()
+    .flatten()
+    {
+        spans.push(c.cmd.span);
+    }
+    let first = spans.into_iter().min_by_key(|s| (s.file, s.start));
+    if let Some(span) = first {
+        d.push(
+            Diagnostic::warning(span, "SECURITY VIOLATION - scripts are being executed but script_security not enabled.")
+                .with_label("first script")
+                .with_help("add `enable_script_security` (and optionally `script_user USER`) to global_defs; scripts run as root otherwise"),
+        );
+    }
+}
+
+/// §3.3 item 11: a vrrp_script nobody tracks is dropped.
+fn unused_scripts(config: &Config, d: &mut Vec<Diagnostic>) {
+    for s in &config.scripts {
+        let used = config.instances.iter().any(|i| {
+            i.tracking
+                .scripts
+                .iter()
+                .any(|r| r.name.value == s.name.value)
+        }) || config.sync_groups.iter().any(|g| {
+            g.tracking
+                .scripts
+                .iter()
+                .any(|r| r.name.value == s.name.value)
+        });
+        if !used {
+            d.push(
+                Diagnostic::warning(
+                    s.name.span,
+                    format!("Warning - script {} is not used", s.name.value),
+                )
+                .with_help("reference it in a `track_script { }` block, or remove it"),
+            );
+        }
+    }
+}

@@ -1,0 +1,411 @@
+//! `vrrp_instance NAME { ... }` (keepalived-behaviour §3.1). Only the values as written are
+//! checked here; derived settings and cross-checks are `config::check`.
+
+use std::net::IpAddr;
+
+use super::global::MAX_DELAY_SECS;
+use super::script::duplicate;
+use super::track::lower_track_block;
+use super::values::narrow;
+use super::vip::IFNAME_MAX;
+use super::{auth, routes, vip, Lower, Section};
+use crate::config::diag::Diagnostic;
+use crate::config::model::{Config, InitialState, Instance, Sp, UnicastPeer, UseVmac};
+use crate::config::span::Spanned;
+use crate::config::syntax::Stmt;
+
+pub(crate) fn lower(l: &mut Lower, s: &Stmt, config: &mut Config) {
+    let Some(name) = l.block_name(s) else { return };
+    let Some(b) = l.block(s) else { return };
+    if let Some(first) = config.instances.iter().find(|x| x.name.value == name.value) {
+        let span = first.name.span;
+        duplicate(l, "vrrp instance", &name, span);
+        return;
+    }
+    let mut inst = Instance::new(name, s.keyword.span);
+    for st in &b.stmts {
+        if !lower_track_block(l, st, &mut inst.tracking) {
+            l.section(std::slice::from_ref(st), &INSTANCE, &mut inst);
+        }
+    }
+    config.instances.push(inst);
+}
+
+fn interface_name(l: &mut Lower, s: &Stmt) -> Option<Sp<String>> {
+    let v = l.string(s)?;
+    if v.value.len() > IFNAME_MAX || v.value.is_empty() {
+        l.push(
+            Diagnostic::error(v.span, format!("interface name '{}' is too long", v.value))
+                .with_help("interface names have 1 to 15 characters"),
+        );
+        return None;
+    }
+    Some(v)
+}
+
+fn state(l: &mut Lower, s: &Stmt, i: &mut Instance) {
+    l.no_block(s);
+    let Some(w) = l.arg(s, 0) else { return };
+    l.extra(s, 1);
+    let st = match w.text.as_str() {
+        "MASTER" => InitialState::Master,
+        "BACKUP" => {
+            // keepalived: `BACKUP` after `MASTER` is ignored (§3.1).
+            if let Some(prev) = &i.state {
+                if prev.value == InitialState::Master {
+                    l.push(
+                        Diagnostic::warning(w.span, "state BACKUP after state MASTER is ignored")
+                            .with_help("keepalived keeps the first `state MASTER`; remove one of the two lines"),
+                    );
+                    return;
+                }
+            }
+            InitialState::Backup
+        }
+        other => {
+            let mut d = Diagnostic::error(w.span, format!("unknown state '{other}'"))
+                .with_label("keepalived defaults to BACKUP");
+            d = if other.eq_ignore_ascii_case("master") || other.eq_ignore_ascii_case("backup") {
+                d.with_help(format!(
+                    "state is case-sensitive: write `state {}`",
+                    other.to_ascii_uppercase()
+                ))
+            } else {
+                d.with_help("state must be MASTER or BACKUP")
+            };
+            l.push(d);
+            return;
+        }
+    };
+    i.state = Some(Spanned::new(st, w.span));
+}
+
+fn vrid(l: &mut Lower, s: &Stmt, i: &mut Instance) {
+    l.no_block(s);
+    i.rejected.push("virtual_router_id");
+    let Some(w) = l.arg(s, 0) else { return };
+    l.extra(s, 1);
+    match super::values::parse_int(&w.text) {
+        Some(v) if (1..=255).contains(&v) => {
+            i.vrid = narrow(Spanned::new(v, w.span));
+            i.rejected.retain(|k| *k != "virtual_router_id");
+        }
+        _ => l.push(
+            Diagnostic::error(
+                w.span,
+                format!("({}): VRID '{}' not valid - must be between 1 & 255", i.name.value, w.text),
+            )
+            .with_label("invalid VRID")
+            .with_help("virtual_router_id must be between 1 and 255, the same on every node of the instance"),
+        ),
+    }
+}
+
+fn unicast_peers(l: &mut Lower, s: &Stmt, i: &mut Instance) {
+    i.unicast_peer_span = Some(s.keyword.span);
+    let Some(b) = l.block_no_args(s) else { return };
+    for e in &b.stmts {
+        l.no_block(e);
+        let Some(addr) = l.ip_word(&e.keyword, "unicast_peer") else {
+            continue;
+        };
+        let mut p = UnicastPeer {
+            addr,
+            min_ttl: None,
+            max_ttl: None,
+        };
+        let mut it = e.args.iter();
+        while let Some(w) = it.next() {
+            let slot = match w.text.as_str() {
+                "min_ttl" => &mut p.min_ttl,
+                "max_ttl" => &mut p.max_ttl,
+                _ => {
+                    let mut d = Diagnostic::error(
+                        w.span,
+                        format!("unknown unicast_peer option '{}'", w.text),
+                    );
+                    d = if w.text.parse::<IpAddr>().is_ok() {
+                        d.with_help("write one peer address per line")
+                    } else {
+                        d.with_help("options are min_ttl N and max_ttl N")
+                    };
+                    l.push(d);
+                    break;
+                }
+            };
+            match it.next() {
+                Some(v) => *slot = l.int_word(v, &w.text, 0, 255).and_then(narrow),
+                None => {
+                    l.push(Diagnostic::error(
+                        w.span,
+                        format!("`{}` is missing its value", w.text),
+                    ));
+                }
+            }
+        }
+        i.unicast_peers.push(p);
+    }
+}
+
+fn use_vmac(l: &mut Lower, s: &Stmt, i: &mut Instance) {
+    l.no_block(s);
+    let mut v = UseVmac {
+        ifname: None,
+        mac: None,
+    };
+    let mut rest = s.args.iter();
+    if let Some(w) = rest.next() {
+        if let Some(mac) = parse_mac(&w.text) {
+            v.mac = Some(Spanned::new(mac, w.span));
+        } else {
+            v.ifname = Some(Spanned::new(w.text.clone(), w.span));
+            if let Some(m) = rest.next() {
+                match parse_mac(&m.text) {
+                    Some(mac) => v.mac = Some(Spanned::new(mac, m.span)),
+                    None => l.push(
+                        Diagnostic::error(
+                            m.span,
+                            format!("invalid MAC address '{}' for use_vmac", m.text),
+                        )
+                        .with_help("write six hex bytes separated by colons"),
+                    ),
+                }
+            }
+        }
+    }
+    l.extra(s, 2);
+    i.use_vmac = Some(Spanned::new(v, s.keyword.span));
+}
+
+fn parse_mac(t: &str) -> Option<[u8; 6]> {
+    let mut out = [0u8; 6];
+    let mut parts = t.split(':');
+    for slot in out.iter_mut() {
+        *slot = u8::from_str_radix(parts.next()?, 16).ok()?;
+    }
+    if parts.next().is_some() {
+        return None;
+    }
+    Some(out)
+}
+
+fn debug(l: &mut Lower, s: &Stmt, i: &mut Instance) {
+    if s.args.is_empty() {
+        l.no_block(s);
+        l.push(
+            Diagnostic::note(
+                s.keyword.span,
+                "`debug` without a level is a keepalived 1.x form; accepted",
+            )
+            .with_help("it has no effect; write `debug 0`..`debug 4` or remove it"),
+        );
+        i.debug = Some(Spanned::new(0, s.keyword.span));
+    } else {
+        i.debug = l.int(s, 0, 4).and_then(narrow);
+    }
+}
+
+fn mcast_dst(l: &mut Lower, s: &Stmt, i: &mut Instance) {
+    let Some(a) = l.ip(s) else { return };
+    if !a.value.is_multicast() {
+        l.push(
+            Diagnostic::error(
+                a.span,
+                format!("mcast_dst_ip {} is not a multicast address", a.value),
+            )
+            .with_help("use an IPv4 (224.0.0.0/4) or IPv6 (ff02::/16) multicast group"),
+        );
+        return;
+    }
+    i.mcast_dst_ip = Some(a);
+}
+
+static INSTANCE: Section<Instance> = Section {
+    name: "vrrp_instance",
+    ignored: &["lvs_sync_daemon_interface"],
+    also_known: &[],
+    keywords: &[
+        ("state", state),
+        ("interface", |l, s, i| {
+            i.interface = interface_name(l, s);
+            if i.interface.is_none() {
+                i.rejected.push("interface");
+            }
+        }),
+        ("virtual_router_id", vrid),
+        ("priority", |l, s, i| {
+            i.priority = l.int(s, 1, 255).and_then(narrow)
+        }),
+        ("advert_int", |l, s, i| {
+            i.advert_int = l.seconds(s, 10_000, 255_000_000)
+        }),
+        ("nopreempt", |l, s, i| i.nopreempt = Some(l.flag(s))),
+        ("preempt", |l, s, i| i.preempt = Some(l.flag(s))),
+        ("preempt_delay", |l, s, i| {
+            i.preempt_delay = l.seconds(s, 0, 1_000_000_000)
+        }),
+        ("authentication", |l, s, i| {
+            i.authentication = auth::lower(l, s)
+        }),
+        ("virtual_ipaddress", |l, s, i| {
+            i.vips_span = Some(s.keyword.span);
+            match l.block_no_args(s) {
+                Some(b) => {
+                    i.vip_entries += b.stmts.len();
+                    let v = vip::lower_list(l, &b.stmts, false);
+                    i.vips.extend(v);
+                }
+                None => i.rejected.push("virtual_ipaddress"),
+            }
+        }),
+        ("virtual_ipaddress_excluded", |l, s, i| {
+            if let Some(b) = l.block_no_args(s) {
+                let v = vip::lower_list(l, &b.stmts, false);
+                i.excluded_vips.extend(v);
+            }
+        }),
+        ("virtual_routes", |l, s, i| {
+            if let Some(b) = l.block_no_args(s) {
+                let v = routes::lower_routes(l, &b.stmts);
+                i.routes.extend(v);
+            }
+        }),
+        ("virtual_rules", |l, s, i| {
+            if let Some(b) = l.block_no_args(s) {
+                let v = routes::lower_rules(l, &b.stmts);
+                i.rules.extend(v);
+            }
+        }),
+        ("unicast_src_ip", |l, s, i| i.unicast_src_ip = l.ip(s)),
+        ("unicast_peer", unicast_peers),
+        ("unicast_fault_no_peer", |l, s, i| {
+            i.unicast_fault_no_peer = l.opt_bool(s)
+        }),
+        ("unicast_ttl", |l, s, i| {
+            i.unicast_ttl = l.int(s, 0, 255).and_then(narrow)
+        }),
+        ("check_unicast_src", |l, s, i| {
+            i.check_unicast_src = l.opt_bool(s)
+        }),
+        ("mcast_src_ip", |l, s, i| i.mcast_src_ip = l.ip(s)),
+        ("mcast_dst_ip", mcast_dst),
+        ("track_src_ip", |l, s, i| i.track_src_ip = l.opt_bool(s)),
+        ("version", |l, s, i| i.version = l.version(s)),
+        ("native_ipv6", |l, s, i| {
+            l.deprecated(
+                s,
+                "the family is taken from the addresses; remove `native_ipv6`",
+            );
+            i.native_ipv6 = Some(l.flag(s))
+        }),
+        ("dont_track_primary", |l, s, i| {
+            i.dont_track_primary = l.opt_bool(s)
+        }),
+        ("notify_master", |l, s, i| i.notify.master = l.command(s)),
+        ("notify_backup", |l, s, i| i.notify.backup = l.command(s)),
+        ("notify_fault", |l, s, i| i.notify.fault = l.command(s)),
+        ("notify_stop", |l, s, i| i.notify.stop = l.command(s)),
+        ("notify", |l, s, i| i.notify.any = l.command(s)),
+        ("notify_deleted", |l, s, i| {
+            let cmd = if s.args.is_empty() {
+                l.no_block(s);
+                None
+            } else {
+                l.command(s)
+            };
+            i.notify.deleted = Some(Spanned::new(cmd, s.keyword.span));
+        }),
+        ("notify_master_rx_lower_pri", |l, s, i| {
+            i.notify.master_rx_lower_pri = l.command(s)
+        }),
+        ("notify_priority_changes", |l, s, i| {
+            i.notify_priority_changes = l.opt_bool(s)
+        }),
+        ("smtp_alert", |l, s, i| i.smtp_alert = l.opt_bool(s)),
+        ("garp_master_delay", |l, s, i| {
+            i.garp.master_delay = l.uint(s, 0, MAX_DELAY_SECS)
+        }),
+        ("garp_master_repeat", |l, s, i| {
+            i.garp.master_repeat = l.uint(s, 1, 255)
+        }),
+        ("garp_master_refresh", |l, s, i| {
+            i.garp.master_refresh = l.uint(s, 0, MAX_DELAY_SECS)
+        }),
+        ("garp_master_refresh_repeat", |l, s, i| {
+            i.garp.master_refresh_repeat = l.uint(s, 1, 255)
+        }),
+        ("garp_lower_prio_delay", |l, s, i| {
+            i.garp.lower_prio_delay = l.uint(s, 0, MAX_DELAY_SECS)
+        }),
+        ("garp_lower_prio_repeat", |l, s, i| {
+            i.garp.lower_prio_repeat = l.uint(s, 0, 255)
+        }),
+        ("garp_extra_if", |l, s, i| {
+            i.garp.extra_if = l.garp_extra_if(s)
+        }),
+        ("down_timer_adverts", |l, s, i| {
+            i.down_timer_adverts = l.uint(s, 1, 100)
+        }),
+        ("lower_prio_no_advert", |l, s, i| {
+            i.lower_prio_no_advert = l.opt_bool(s)
+        }),
+        ("higher_prio_send_advert", |l, s, i| {
+            i.higher_prio_send_advert = l.opt_bool(s)
+        }),
+        ("skip_check_adv_addr", |l, s, i| {
+            i.skip_check_adv_addr = l.opt_bool(s)
+        }),
+        ("strict_mode", |l, s, i| i.strict_mode = l.opt_bool(s)),
+        ("accept", |l, s, i| {
+            i.accept = Some(Spanned::new(true, l.flag(s)))
+        }),
+        ("no_accept", |l, s, i| {
+            i.accept = Some(Spanned::new(false, l.flag(s)))
+        }),
+        ("use_vmac", use_vmac),
+        ("vmac_xmit_base", |l, s, i| i.vmac_xmit_base = l.opt_bool(s)),
+        ("use_vmac_addr", |l, s, i| i.use_vmac_addr = l.opt_bool(s)),
+        ("use_ipvlan", |l, s, i| {
+            l.no_block(s);
+            let raw = l.raw(s);
+            i.accepted.push(raw);
+        }),
+        ("promote_secondaries", |l, s, i| {
+            i.promote_secondaries = l.opt_bool(s)
+        }),
+        ("kernel_rx_buf_size", |l, s, i| {
+            i.kernel_rx_buf_size = l.uint(s, 0, u32::MAX)
+        }),
+        ("debug", debug),
+        ("old_unicast_checksum", |l, s, i| {
+            l.no_block(s);
+            l.extra(s, 1);
+            match s.args.first() {
+                Some(w) if w.text != "never" => l.push(
+                    Diagnostic::error(
+                        w.span,
+                        format!("invalid old_unicast_checksum option '{}'", w.text),
+                    )
+                    .with_help("old_unicast_checksum takes no value or `never`"),
+                ),
+                _ => {
+                    i.old_unicast_checksum = Some(Spanned::new(
+                        s.args.first().map(|w| w.text.clone()),
+                        s.keyword.span,
+                    ))
+                }
+            }
+        }),
+        ("linkbeat_use_polling", |l, s, i| {
+            l.deprecated(s, "use the root-level `linkbeat_interfaces` instead");
+            i.linkbeat_use_polling = Some(l.flag(s))
+        }),
+        ("vrf", |l, s, i| i.vrf = interface_name(l, s)),
+        // Handled by lower_track_block; listed for suggestions.
+        ("track_interface", |_, _, _| {}),
+        ("track_script", |_, _, _| {}),
+        ("track_file", |_, _, _| {}),
+        ("track_process", |_, _, _| {}),
+        ("track_bfd", |_, _, _| {}),
+    ],
+};

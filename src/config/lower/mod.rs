@@ -1,0 +1,261 @@
+//! Lowering: statement tree -> typed model, one file per section, driven by keyword tables.
+//!
+//! Rules common to every section (keepalived-behaviour §1.1, §1.2, §1.9):
+//! * a keyword the section knows is handed to its handler, which checks its values;
+//! * a keyword or block of keepalived's other subsystems (LVS, checkers, BFD) is skipped whole
+//!   with one warning "ignored: vrrpd manages VRRP only";
+//! * any other keyword is an error "Unknown keyword 'X'" with the nearest known keyword as a
+//!   suggestion. Deliberate improvement over keepalived: an unknown keyword with a block skips
+//!   the whole block (keepalived parses its contents at the enclosing level and lets its `}`
+//!   close the enclosing block, §1.2).
+
+mod auth;
+mod global;
+mod instance;
+pub(crate) mod keywords;
+mod routes;
+mod script;
+mod sync_group;
+mod track;
+pub(crate) mod values;
+mod vip;
+
+use super::diag::Diagnostic;
+use super::model::{Config, RawSetting};
+use super::span::Spanned;
+use super::syntax::Stmt;
+
+/// Lowering state: the diagnostics found so far and the skipped foreign keywords.
+#[derive(Default)]
+pub(crate) struct Lower {
+    pub diags: Vec<Diagnostic>,
+    pub ignored: Vec<Spanned<String>>,
+}
+
+/// A keyword handler of a section whose target is `T`.
+pub(crate) type Handler<T> = fn(&mut Lower, &Stmt, &mut T);
+
+/// A section's keyword table.
+pub(crate) struct Section<T: 'static> {
+    /// Name used in messages (`vrrp_instance`, `global_defs`, ...).
+    pub name: &'static str,
+    pub keywords: &'static [(&'static str, Handler<T>)],
+    /// Keywords of keepalived's other subsystems: skipped with one warning.
+    pub ignored: &'static [&'static str],
+    /// Keywords handled elsewhere (accepted verbatim), offered as suggestions too.
+    pub also_known: &'static [&'static str],
+}
+
+impl Lower {
+    pub(crate) fn push(&mut self, d: Diagnostic) {
+        self.diags.push(d);
+    }
+
+    /// Runs `section`'s table over `stmts`.
+    pub(crate) fn section<T>(&mut self, stmts: &[Stmt], section: &Section<T>, target: &mut T) {
+        for s in stmts {
+            let kw = s.keyword.text.as_str();
+            if let Some((_, handler)) = section.keywords.iter().find(|(k, _)| *k == kw) {
+                handler(self, s, target);
+            } else if section.ignored.contains(&kw) {
+                self.ignore(s);
+            } else {
+                let known = section.keywords.iter().map(|(k, _)| *k);
+                let others = section.ignored.iter().chain(section.also_known).copied();
+                self.unknown(s, section.name, known.chain(others));
+            }
+        }
+    }
+
+    /// A keyword/block of another keepalived subsystem: one warning, contents skipped.
+    pub(crate) fn ignore(&mut self, s: &Stmt) {
+        let mut d = Diagnostic::warning(s.keyword.span, "ignored: vrrpd manages VRRP only");
+        if s.block.is_some() {
+            d = d.with_label("this block is skipped");
+        }
+        self.push(d);
+        self.ignored
+            .push(Spanned::new(s.keyword.text.clone(), s.keyword.span));
+    }
+
+    /// keepalived's `Unknown keyword 'X'`, with a suggestion.
+    pub(crate) fn unknown<'k>(
+        &mut self,
+        s: &Stmt,
+        section: &str,
+        known: impl IntoIterator<Item = &'k str>,
+    ) {
+        let kw = &s.keyword.text;
+        // Invisible characters are shown escaped (`\u{a0}`).
+        let shown: String = kw
+            .chars()
+            .map(|c| {
+                if c.is_whitespace() || c == '\u{feff}' {
+                    format!("\\u{{{:x}}}", u32::from(c))
+                } else {
+                    c.to_string()
+                }
+            })
+            .collect();
+        let mut d = Diagnostic::error(
+            s.keyword.span,
+            format!("Unknown keyword '{shown}' in {section}"),
+        );
+        if s.block.is_some() {
+            d = d.with_label("unknown keyword; its whole block is skipped");
+        } else {
+            d = d.with_label("unknown keyword");
+        }
+        if kw.chars().any(|c| c.is_whitespace()) || kw.contains('\u{feff}') {
+            // keepalived only strips ASCII blanks: a non-breaking space pasted from a web page
+            // becomes part of the keyword.
+            d = d.with_help(
+                "the line starts with a non-ASCII space (e.g. U+00A0, often pasted from a web page); replace it with ordinary spaces",
+            );
+        } else if let Some(best) = keywords::suggest(kw, known) {
+            d = d.with_help(format!("did you mean `{best}`?"));
+        }
+        self.push(d);
+    }
+
+    /// Keeps a keyword verbatim (accepted without effect).
+    pub(crate) fn raw(&mut self, s: &Stmt) -> RawSetting {
+        RawSetting {
+            keyword: Spanned::new(s.keyword.text.clone(), s.keyword.span),
+            args: s
+                .args
+                .iter()
+                .map(|w| Spanned::new(w.text.clone(), w.span))
+                .collect(),
+        }
+    }
+
+    /// A deprecated keyword: warning with the replacement.
+    pub(crate) fn deprecated(&mut self, s: &Stmt, instead: &str) {
+        self.push(
+            Diagnostic::warning(
+                s.keyword.span,
+                format!("`{}` is deprecated", s.keyword.text),
+            )
+            .with_help(instead.to_string()),
+        );
+    }
+
+    /// The single name argument of a named block (`vrrp_instance NAME {`).
+    pub(crate) fn block_name(&mut self, s: &Stmt) -> Option<Spanned<String>> {
+        let w = self.arg(s, 0)?;
+        if s.args.len() > 1 {
+            self.extra_words(
+                &format!("the name of `{}`", s.keyword.text),
+                s.args.get(1..).unwrap_or(&[]),
+            );
+        }
+        Some(Spanned::new(w.text.clone(), w.span))
+    }
+}
+
+/// Root-level keywords (keepalived-behaviour §1.8).
+pub(crate) fn lower_root(stmts: &[Stmt]) -> (Config, Vec<Diagnostic>) {
+    let mut l = Lower::default();
+    let mut config = Config::default();
+    // Known root keywords, for suggestions.
+    const ROOT: &[&str] = &[
+        "global_defs",
+        "vrrp_instance",
+        "vrrp_script",
+        "vrrp_sync_group",
+        "vrrp_track_process",
+        "track_file",
+        "vrrp_track_file",
+        "static_ipaddress",
+        "static_routes",
+        "static_rules",
+    ];
+    for (seq, s) in stmts.iter().enumerate() {
+        let kw = s.keyword.text.as_str();
+        let counts = (
+            config.instances.len(),
+            config.scripts.len(),
+            config.sync_groups.len(),
+        );
+        match kw {
+            "global_defs" => global::lower(&mut l, s, &mut config.global),
+            "vrrp_instance" => instance::lower(&mut l, s, &mut config),
+            "vrrp_script" => script::lower_script(&mut l, s, &mut config),
+            "vrrp_track_process" => script::lower_track_process(&mut l, s, &mut config),
+            "track_file" | "vrrp_track_file" => {
+                if kw == "vrrp_track_file" {
+                    l.deprecated(s, "use `track_file` instead");
+                }
+                script::lower_track_file(&mut l, s, &mut config)
+            }
+            "vrrp_sync_group" => sync_group::lower(&mut l, s, &mut config),
+            "static_ipaddress" => {
+                if let Some(b) = l.block_no_args(s) {
+                    config
+                        .static_addresses
+                        .extend(vip::lower_list(&mut l, &b.stmts, true));
+                }
+            }
+            "static_routes" => {
+                if let Some(b) = l.block_no_args(s) {
+                    config
+                        .static_routes
+                        .extend(routes::lower_routes(&mut l, &b.stmts));
+                }
+            }
+            "static_rules" => {
+                if let Some(b) = l.block_no_args(s) {
+                    config
+                        .static_rules
+                        .extend(routes::lower_rules(&mut l, &b.stmts));
+                }
+            }
+            _ if keywords::PROCESS_ROOT.contains(&kw) => {
+                let raw = l.raw(s);
+                config.process.push(raw);
+            }
+            _ if keywords::IGNORED_ROOT.contains(&kw) => l.ignore(s),
+            _ => l.unknown(
+                s,
+                "the configuration root",
+                ROOT.iter()
+                    .copied()
+                    .chain(keywords::PROCESS_ROOT.iter().copied()),
+            ),
+        }
+        // Record where the new block stands in reading order.
+        if config.instances.len() > counts.0 {
+            if let Some(x) = config.instances.last_mut() {
+                x.seq = seq;
+            }
+        }
+        if config.scripts.len() > counts.1 {
+            if let Some(x) = config.scripts.last_mut() {
+                x.seq = seq;
+            }
+        }
+        if config.sync_groups.len() > counts.2 {
+            if let Some(x) = config.sync_groups.last_mut() {
+                x.seq = seq;
+            }
+        }
+    }
+    config.ignored = std::mem::take(&mut l.ignored);
+    (config, l.diags)
+}
+
+impl Lower {
+    /// Block keywords that take no arguments (`virtual_ipaddress {`).
+    pub(crate) fn no_args(&mut self, s: &Stmt) {
+        self.extra(s, 0);
+    }
+
+    /// The block of a block keyword without arguments. When the block is missing, the words
+    /// after the keyword are the reason and are not reported again as extra words.
+    pub(crate) fn block_no_args<'s>(&mut self, s: &'s Stmt) -> Option<&'s super::syntax::Block> {
+        let b = self.block(s)?;
+        self.no_args(s);
+        Some(b)
+    }
+}

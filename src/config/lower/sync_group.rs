@@ -1,0 +1,114 @@
+//! `vrrp_sync_group NAME { group { ... } ... }` (keepalived-behaviour §5).
+//!
+//! Members are resolved by `config::check` (any order). The old form listing instance names
+//! directly in the group block is rejected as keepalived 2.x does (`Unknown keyword 'VI_2'`),
+//! with a help line showing the `group { }` form.
+
+use super::keywords::suggest;
+use super::script::duplicate;
+use super::track::lower_track_block;
+use super::{Lower, Section};
+use crate::config::diag::Diagnostic;
+use crate::config::model::{Config, Notify, SyncGroup, Tracking};
+use crate::config::span::Spanned;
+use crate::config::syntax::Stmt;
+
+pub(crate) fn lower(l: &mut Lower, s: &Stmt, config: &mut Config) {
+    let Some(name) = l.block_name(s) else { return };
+    let Some(b) = l.block(s) else { return };
+    if let Some(first) = config
+        .sync_groups
+        .iter()
+        .find(|x| x.name.value == name.value)
+    {
+        let span = first.name.span;
+        duplicate(l, "vrrp sync group", &name, span);
+        return;
+    }
+    let mut g = SyncGroup {
+        name,
+        span: s.keyword.span,
+        seq: 0,
+        members: Vec::new(),
+        group_span: None,
+        tracking: Tracking::default(),
+        notify: Notify::default(),
+        smtp_alert: None,
+        notify_priority_changes: None,
+        tracking_weight: None,
+        trackers: Vec::new(),
+    };
+    let known: Vec<&str> = GROUP.keywords.iter().map(|(k, _)| *k).collect();
+    for st in &b.stmts {
+        let kw = st.keyword.text.as_str();
+        if lower_track_block(l, st, &mut g.tracking) {
+            continue;
+        }
+        let old_style_member = !known.contains(&kw)
+            && st.block.is_none()
+            && (config.instances.iter().any(|i| i.name.value == kw)
+                || (st.args.is_empty() && suggest(kw, known.iter().copied()).is_none()));
+        if old_style_member {
+            l.push(
+                Diagnostic::error(st.keyword.span, format!("Unknown keyword '{kw}' in vrrp_sync_group"))
+                    .with_label("instance names must be listed inside `group { }`")
+                    .with_help(format!(
+                        "write `group {{ {kw} ... }}`; the old form is not understood by keepalived 2.x either"
+                    )),
+            );
+            continue;
+        }
+        l.section(std::slice::from_ref(st), &GROUP, &mut g);
+    }
+    config.sync_groups.push(g);
+}
+
+static GROUP: Section<SyncGroup> = Section {
+    name: "vrrp_sync_group",
+    ignored: &[],
+    also_known: &[],
+    keywords: &[
+        ("group", |l, s, g| {
+            g.group_span = Some(s.keyword.span);
+            if let Some(b) = l.block_no_args(s) {
+                for e in &b.stmts {
+                    l.no_block(e);
+                    for w in std::iter::once(&e.keyword).chain(e.args.iter()) {
+                        g.members.push(Spanned::new(w.text.clone(), w.span));
+                    }
+                }
+            }
+        }),
+        ("notify_master", |l, s, g| g.notify.master = l.command(s)),
+        ("notify_backup", |l, s, g| g.notify.backup = l.command(s)),
+        ("notify_fault", |l, s, g| g.notify.fault = l.command(s)),
+        ("notify_stop", |l, s, g| g.notify.stop = l.command(s)),
+        ("notify", |l, s, g| g.notify.any = l.command(s)),
+        ("notify_deleted", |l, s, g| {
+            let cmd = if s.args.is_empty() {
+                l.no_block(s);
+                None
+            } else {
+                l.command(s)
+            };
+            g.notify.deleted = Some(Spanned::new(cmd, s.keyword.span));
+        }),
+        ("smtp_alert", |l, s, g| g.smtp_alert = l.opt_bool(s)),
+        ("notify_priority_changes", |l, s, g| {
+            g.notify_priority_changes = l.opt_bool(s)
+        }),
+        ("sync_group_tracking_weight", |l, s, g| {
+            g.tracking_weight = Some(l.flag(s))
+        }),
+        ("global_tracking", |l, s, g| {
+            l.deprecated(s, "use `sync_group_tracking_weight` instead");
+            g.tracking_weight = Some(l.flag(s))
+        }),
+        // Handled by lower_track_block; listed for suggestions.
+        ("track_interface", |_, _, _| {}),
+        ("track_script", |_, _, _| {}),
+        ("track_file", |_, _, _| {}),
+        ("track_process", |_, _, _| {}),
+        ("track_bfd", |_, _, _| {}),
+    ],
+};

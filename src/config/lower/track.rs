@@ -1,0 +1,130 @@
+//! Tracker references inside instances and sync groups: `track_interface`, `track_script`,
+//! `track_file`, `track_process`, `track_bfd` blocks, one `NAME [weight N [reverse|noreverse]]`
+//! entry per line (keepalived-behaviour §3.1, §4.3).
+
+use super::values::narrow;
+use super::Lower;
+use crate::config::diag::Diagnostic;
+use crate::config::model::{TrackRef, Tracking};
+use crate::config::span::Spanned;
+use crate::config::syntax::Stmt;
+
+/// Weight range accepted for each tracker kind. keepalived accepts ±254 for scripts and
+/// interfaces but clamps to ±253 with an error (§3.1); vrrpd clamps with a warning.
+fn weight_range(keyword: &str) -> (i64, i64, i64) {
+    // (min accepted, max accepted, clamp magnitude)
+    match keyword {
+        "track_file" | "track_process" => (-254, 254, 254),
+        _ => (-254, 254, 253),
+    }
+}
+
+/// Lowers one `track_*` block into `tracking`. Returns false if `s` is not a track block.
+pub(crate) fn lower_track_block(l: &mut Lower, s: &Stmt, tracking: &mut Tracking) -> bool {
+    let list = match s.keyword.text.as_str() {
+        "track_interface" => &mut tracking.interfaces,
+        "track_script" => &mut tracking.scripts,
+        "track_file" => &mut tracking.files,
+        "track_process" => &mut tracking.processes,
+        "track_bfd" => &mut tracking.bfd,
+        _ => return false,
+    };
+    if let Some(b) = l.block_no_args(s) {
+        for e in &b.stmts {
+            if let Some(r) = lower_ref(l, e, &s.keyword.text) {
+                list.push(r);
+            }
+        }
+    }
+    true
+}
+
+/// `NAME [weight N [reverse|noreverse]]`.
+pub(crate) fn lower_ref(l: &mut Lower, e: &Stmt, keyword: &str) -> Option<TrackRef> {
+    l.no_block(e);
+    let name = Spanned::new(e.keyword.text.clone(), e.keyword.span);
+    let mut r = TrackRef {
+        name,
+        weight: None,
+        reverse: None,
+    };
+    let Some(first) = e.args.first() else {
+        return Some(r);
+    };
+    if first.text != "weight" {
+        // Seed 001 writes a Chinese comment after the script name. keepalived 1.x ignored
+        // it; 2.2.7 logs `unknown track script option ... - ignoring` and drops the whole
+        // track_script entry (observed: "script X is not used"), while other track_* entries
+        // keep the tracker. vrrpd keeps the tracker as written and warns.
+        let span = first
+            .span
+            .to(e.args.last().map(|w| w.span).unwrap_or(first.span));
+        let mut d = Diagnostic::warning(
+            span,
+            format!(
+                "unknown {keyword} option '{}' after `{}` - ignoring",
+                first.text, e.keyword.text
+            ),
+        )
+        .with_label("ignored");
+        d = if keyword == "track_script" {
+            d.with_help(format!(
+                "keepalived 2.2.7 drops this whole entry and does not track `{}` at all (1.x ignored the words); vrrpd tracks it as written. Start comments with `#`",
+                e.keyword.text
+            ))
+        } else {
+            d.with_help("options are `weight N [reverse|noreverse]`; start comments with `#`")
+        };
+        l.push(d);
+        return Some(r);
+    }
+    let Some(w) = e.args.get(1) else {
+        l.push(
+            Diagnostic::error(
+                first.span,
+                format!(
+                    "`weight` in {keyword} entry `{}` is missing its value",
+                    e.keyword.text
+                ),
+            )
+            .with_help("write `NAME weight N`"),
+        );
+        return Some(r);
+    };
+    let (min, max, clamp) = weight_range(keyword);
+    if let Some(v) = l.int_word(w, &format!("{keyword} weight"), min, max) {
+        let mut value = v.value;
+        if value.abs() > clamp {
+            value = value.signum() * clamp;
+            l.push(
+                Diagnostic::warning(
+                    w.span,
+                    format!("{keyword} weight {} clamped to {value}", v.value),
+                )
+                .with_help(format!(
+                    "{keyword} weights must be between -{clamp} and {clamp}"
+                )),
+            );
+        }
+        r.weight = narrow(Spanned::new(value, v.span));
+    }
+    match e.args.get(2) {
+        Some(x) if x.text == "reverse" => r.reverse = Some(Spanned::new(true, x.span)),
+        Some(x) if x.text == "noreverse" => r.reverse = Some(Spanned::new(false, x.span)),
+        Some(_) => {
+            l.extra_words(
+                &format!("{keyword} entry `{}`", e.keyword.text),
+                e.args.get(2..).unwrap_or(&[]),
+            );
+            return Some(r);
+        }
+        None => {}
+    }
+    if e.args.len() > 3 {
+        l.extra_words(
+            &format!("{keyword} entry `{}`", e.keyword.text),
+            e.args.get(3..).unwrap_or(&[]),
+        );
+    }
+    Some(r)
+}

@@ -1,0 +1,201 @@
+//! `virtual_ipaddress`, `virtual_ipaddress_excluded` and `static_ipaddress` entries
+//! (keepalived-behaviour §3.2):
+//!
+//! ```text
+//! ADDR[/PREFIX] [dev IF] [brd ADDR|+|-] [broadcast ...] [scope global|site|link|host|nowhere|NUM]
+//!   [label LABEL] [peer ADDR[/PLEN]] [home] [-nodad] [mngtmpaddr] [noprefixroute] [autojoin]
+//!   [no_track] [preferred_lft N|forever] [use_vmac]
+//! ```
+//!
+//! One entry per line: keepalived reads `10.1.1.1 10.1.1.2` as one address with an unknown
+//! option (`Unknown configuration entry '10.1.1.2' for ip address - ignoring`).
+
+use std::net::IpAddr;
+
+use super::values::parse_int;
+use super::Lower;
+use crate::config::diag::Diagnostic;
+use crate::config::model::{Broadcast, Family, IpAddress, Lifetime, Scope};
+use crate::config::span::Spanned;
+use crate::config::syntax::{Stmt, Word};
+
+/// Maximum interface / label name length (IFNAMSIZ - 1).
+pub(crate) const IFNAME_MAX: usize = 15;
+
+pub(crate) fn lower_list(l: &mut Lower, stmts: &[Stmt], _static: bool) -> Vec<IpAddress> {
+    stmts.iter().filter_map(|e| lower_entry(l, e)).collect()
+}
+
+pub(crate) fn scope_word(l: &mut Lower, w: &Word) -> Option<Scope> {
+    let s = match w.text.as_str() {
+        "global" | "universe" => Scope::Global,
+        "site" => Scope::Site,
+        "link" => Scope::Link,
+        "host" => Scope::Host,
+        "nowhere" => Scope::Nowhere,
+        other => match parse_int(other).and_then(|n| u8::try_from(n).ok()) {
+            Some(n) => Scope::Number(n),
+            None => {
+                l.push(
+                    Diagnostic::error(w.span, format!("invalid scope '{}'", w.text))
+                        .with_help("use global, site, link, host, nowhere or a number 0..255"),
+                );
+                return None;
+            }
+        },
+    };
+    Some(s)
+}
+
+fn lower_entry(l: &mut Lower, e: &Stmt) -> Option<IpAddress> {
+    l.no_block(e);
+    let (net, prefix_written) = l.net_word(&e.keyword, "virtual_ipaddress")?;
+    let family = net.value.family();
+    let mut a = IpAddress {
+        span: e.span(),
+        net,
+        prefix_written,
+        dev: None,
+        broadcast: None,
+        scope: None,
+        label: None,
+        peer: None,
+        home: false,
+        nodad: false,
+        mngtmpaddr: false,
+        noprefixroute: false,
+        autojoin: false,
+        no_track: false,
+        preferred_lft: None,
+        use_vmac: false,
+    };
+    let mut words = e.args.iter();
+    while let Some(opt) = words.next() {
+        let needs_value = matches!(
+            opt.text.as_str(),
+            "dev" | "brd" | "broadcast" | "scope" | "label" | "peer" | "preferred_lft"
+        );
+        let value = if needs_value {
+            match words.next() {
+                Some(v) => Some(v),
+                None => {
+                    l.push(
+                        Diagnostic::error(
+                            opt.span,
+                            format!("`{}` in an ip address entry is missing its value", opt.text),
+                        )
+                        .with_help(format!("write `{} VALUE`", opt.text)),
+                    );
+                    break;
+                }
+            }
+        } else {
+            None
+        };
+        match (opt.text.as_str(), value) {
+            ("dev", Some(v)) => {
+                if v.text.len() > IFNAME_MAX {
+                    l.push(
+                        Diagnostic::error(
+                            v.span,
+                            format!("interface name '{}' is too long", v.text),
+                        )
+                        .with_help("interface names have at most 15 characters"),
+                    );
+                }
+                a.dev = Some(Spanned::new(v.text.clone(), v.span));
+            }
+            ("brd" | "broadcast", Some(v)) => {
+                if family == Family::Ipv6 {
+                    l.push(Diagnostic::error(
+                        opt.span,
+                        "broadcast is not valid for an IPv6 address",
+                    ));
+                    continue;
+                }
+                let b = match v.text.as_str() {
+                    "+" => Some(Broadcast::Plus),
+                    "-" => Some(Broadcast::Minus),
+                    t => match t.parse::<IpAddr>() {
+                        Ok(IpAddr::V4(x)) => Some(Broadcast::Addr(x)),
+                        _ => {
+                            l.push(
+                                Diagnostic::error(v.span, format!("invalid broadcast address '{}'", v.text))
+                                    .with_help("write an IPv4 address, `+` (host bits set) or `-` (host bits cleared)"),
+                            );
+                            None
+                        }
+                    },
+                };
+                a.broadcast = b.map(|b| Spanned::new(b, v.span));
+            }
+            ("scope", Some(v)) => {
+                if family == Family::Ipv6 {
+                    l.push(
+                        Diagnostic::error(opt.span, "scope is not valid for an IPv6 address")
+                            .with_help("keepalived rejects scope for IPv6 addresses"),
+                    );
+                    continue;
+                }
+                a.scope = scope_word(l, v).map(|s| Spanned::new(s, v.span));
+            }
+            ("label", Some(v)) => {
+                if family == Family::Ipv6 {
+                    l.push(
+                        Diagnostic::error(opt.span, "label is not valid for an IPv6 address")
+                            .with_help("keepalived rejects labels for IPv6 addresses"),
+                    );
+                    continue;
+                }
+                if v.text.len() > IFNAME_MAX {
+                    l.push(
+                        Diagnostic::error(v.span, format!("label '{}' is too long", v.text))
+                            .with_help(
+                                "labels have at most 15 characters, conventionally `eth0:1`",
+                            ),
+                    );
+                    continue;
+                }
+                a.label = Some(Spanned::new(v.text.clone(), v.span));
+            }
+            ("peer", Some(v)) => {
+                if let Some((p, _)) = l.net_word(v, "peer") {
+                    a.peer = Some(p);
+                }
+            }
+            ("preferred_lft", Some(v)) => {
+                let lft = if v.text == "forever" {
+                    Some(Lifetime::Forever)
+                } else {
+                    l.int_word(v, "preferred_lft", 0, i64::from(u32::MAX))
+                        .and_then(|n| u32::try_from(n.value).ok())
+                        .map(Lifetime::Secs)
+                };
+                a.preferred_lft = lft.map(|x| Spanned::new(x, v.span));
+            }
+            ("home", None) => a.home = true,
+            ("-nodad", None) => a.nodad = true,
+            ("mngtmpaddr", None) => a.mngtmpaddr = true,
+            ("noprefixroute", None) => a.noprefixroute = true,
+            ("autojoin", None) => a.autojoin = true,
+            ("no_track", None) => a.no_track = true,
+            ("use_vmac", None) => a.use_vmac = true,
+            (other, _) => {
+                let mut d = Diagnostic::error(
+                    opt.span,
+                    format!("Unknown configuration entry '{other}' for ip address - ignoring"),
+                )
+                .with_label("keepalived ignores this word");
+                if other.parse::<IpAddr>().is_ok() || other.contains('/') {
+                    d = d.with_help("write one address per line");
+                } else {
+                    d = d.with_help(
+                        "options are dev, brd, scope, label, peer, home, -nodad, mngtmpaddr, noprefixroute, autojoin, no_track, preferred_lft, use_vmac",
+                    );
+                }
+                l.push(d);
+            }
+        }
+    }
+    Some(a)
+}

@@ -1,0 +1,248 @@
+//! Builds the statement tree from the stream of statements and braces
+//! (keepalived-behaviour.md §1.2).
+//!
+//! The stream is global, not per file: an included file's lines continue the block that was
+//! open at the `include`, exactly as keepalived reads one consolidated stream. A `{` opens
+//! a block for the statement just before it, whether on the same line
+//! (`vrrp_instance V {`) or the next (`vrrp_instance V` / `{`).
+
+use super::diag::Diagnostic;
+use super::span::Span;
+use super::syntax::{Block, Stmt, Word};
+
+struct Frame {
+    owner: Stmt,
+    open: Span,
+    body: Vec<Stmt>,
+}
+
+/// Incremental tree builder.
+pub struct TreeBuilder {
+    top: Vec<Stmt>,
+    stack: Vec<Frame>,
+    /// `{` seen beyond the depth limit and not yet closed.
+    overflow: usize,
+    max_depth: usize,
+}
+
+impl TreeBuilder {
+    pub fn new(max_depth: usize) -> TreeBuilder {
+        TreeBuilder {
+            top: Vec::new(),
+            stack: Vec::new(),
+            overflow: 0,
+            max_depth,
+        }
+    }
+
+    fn body(&mut self) -> &mut Vec<Stmt> {
+        match self.stack.last_mut() {
+            Some(f) => &mut f.body,
+            None => &mut self.top,
+        }
+    }
+
+    /// Number of open blocks.
+    pub fn depth(&self) -> usize {
+        self.stack.len() + self.overflow
+    }
+
+    /// Keyword of the innermost open block (`global_defs`, `vrrp_instance`, ...).
+    pub fn innermost(&self) -> Option<&str> {
+        self.stack.last().map(|f| f.owner.keyword.text.as_str())
+    }
+
+    /// One statement line (at least one word).
+    pub fn stmt(&mut self, mut words: Vec<Word>) {
+        if words.is_empty() {
+            return;
+        }
+        let keyword = words.remove(0);
+        self.body().push(Stmt {
+            keyword,
+            args: words,
+            block: None,
+        });
+    }
+
+    pub fn open(&mut self, span: Span, diags: &mut Vec<Diagnostic>) {
+        if self.overflow > 0 || self.stack.len() >= self.max_depth {
+            if self.overflow == 0 {
+                diags.push(
+                    Diagnostic::error(
+                        span,
+                        format!(
+                            "Blocks are nested more than {} levels deep; the contents of this block are read at the level above",
+                            self.max_depth
+                        ),
+                    )
+                    .with_label("too deep"),
+                );
+            }
+            self.overflow += 1;
+            return;
+        }
+        let body = self.body();
+        match body.pop() {
+            Some(owner) if owner.block.is_none() => self.stack.push(Frame {
+                owner,
+                open: span,
+                body: Vec::new(),
+            }),
+            other => {
+                if let Some(o) = other {
+                    body.push(o);
+                }
+                diags.push(
+                    Diagnostic::error(span, "Unexpected '{' - ignoring")
+                        .with_label("no keyword before this '{'")
+                        .with_help(
+                            "a '{' must follow the keyword it opens, on the same or the next line",
+                        ),
+                );
+            }
+        }
+    }
+
+    pub fn close(&mut self, span: Span, diags: &mut Vec<Diagnostic>) {
+        if self.overflow > 0 {
+            self.overflow -= 1;
+            return;
+        }
+        match self.stack.pop() {
+            Some(Frame {
+                mut owner,
+                open,
+                body,
+            }) => {
+                owner.block = Some(Block {
+                    open,
+                    close: Some(span),
+                    stmts: body,
+                });
+                self.body().push(owner);
+            }
+            None => diags.push(
+                Diagnostic::error(span, "Extra '}' found")
+                    .with_label("this '}' has no matching '{'"),
+            ),
+        }
+    }
+
+    /// Closes what is still open (one error per unclosed block, at its `{`) and returns
+    /// the top-level statements.
+    pub fn finish(mut self, diags: &mut Vec<Diagnostic>) -> Vec<Stmt> {
+        let missing = self.stack.len() + self.overflow;
+        let mut unclosed = Vec::new();
+        while let Some(Frame {
+            mut owner,
+            open,
+            body,
+        }) = self.stack.pop()
+        {
+            unclosed.push(
+                Diagnostic::error(
+                    open,
+                    format!("The block of '{}' is never closed", owner.keyword.text),
+                )
+                .with_label("this '{' is never closed")
+                .with_help(format!(
+                    "There are {missing} missing '}}'s or extra '{{'s; add a '}}' where this block ends"
+                )),
+            );
+            owner.block = Some(Block {
+                open,
+                close: None,
+                stmts: body,
+            });
+            self.body().push(owner);
+        }
+        // Report outermost first, in file order.
+        diags.extend(unclosed.into_iter().rev());
+        self.top
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::span::FileId;
+
+    fn w(t: &str, at: usize) -> Word {
+        Word {
+            text: t.into(),
+            span: Span::new(FileId(0), at, at + t.len()),
+            quoted: false,
+        }
+    }
+
+    fn s(at: usize) -> Span {
+        Span::new(FileId(0), at, at + 1)
+    }
+
+    #[test]
+    fn nested_blocks() {
+        let mut d = Vec::new();
+        let mut t = TreeBuilder::new(8);
+        t.stmt(vec![w("a", 0)]);
+        t.open(s(2), &mut d);
+        t.stmt(vec![w("b", 4), w("1", 6)]);
+        assert_eq!(t.innermost(), Some("a"));
+        t.close(s(8), &mut d);
+        let top = t.finish(&mut d);
+        assert!(d.is_empty());
+        assert_eq!(top.len(), 1);
+        let blk = top[0].block.as_ref().unwrap();
+        assert_eq!(blk.stmts[0].args[0].text, "1");
+        assert_eq!(blk.close, Some(s(8)));
+    }
+
+    #[test]
+    fn stray_and_extra_braces() {
+        let mut d = Vec::new();
+        let mut t = TreeBuilder::new(8);
+        t.open(s(0), &mut d);
+        t.close(s(1), &mut d);
+        let msgs: Vec<_> = d.iter().map(|d| d.message.as_str()).collect();
+        assert_eq!(msgs, ["Unexpected '{' - ignoring", "Extra '}' found"]);
+    }
+
+    #[test]
+    fn unclosed_points_at_opener() {
+        let mut d = Vec::new();
+        let mut t = TreeBuilder::new(8);
+        t.stmt(vec![w("a", 0)]);
+        t.open(s(2), &mut d);
+        t.stmt(vec![w("b", 4)]);
+        t.open(s(6), &mut d);
+        let top = t.finish(&mut d);
+        assert_eq!(d.len(), 2);
+        assert_eq!(d[0].span, Some(s(2)));
+        assert_eq!(d[1].span, Some(s(6)));
+        assert_eq!(d[0].message, "The block of 'a' is never closed");
+        assert!(d[0]
+            .help
+            .as_deref()
+            .unwrap()
+            .starts_with("There are 2 missing '}'s"));
+        assert!(top[0].block.as_ref().unwrap().close.is_none());
+    }
+
+    #[test]
+    fn depth_limit() {
+        let mut d = Vec::new();
+        let mut t = TreeBuilder::new(2);
+        for i in 0..5 {
+            t.stmt(vec![w("k", i * 4)]);
+            t.open(s(i * 4 + 2), &mut d);
+        }
+        for i in 0..5 {
+            t.close(s(100 + i), &mut d);
+        }
+        let _ = t.finish(&mut d);
+        assert_eq!(d.len(), 1);
+        assert!(d[0]
+            .message
+            .starts_with("Blocks are nested more than 2 levels deep"));
+    }
+}
