@@ -58,7 +58,8 @@ fn instance(out: &mut String, i: usize) {
 }
 
 fn generate() -> String {
-    let mut s = String::from("global_defs {\n    router_id bench\n    vrrp_garp_master_delay 5\n}\n");
+    let mut s =
+        String::from("global_defs {\n    router_id bench\n    vrrp_garp_master_delay 5\n}\n");
     for i in 0..INSTANCES {
         instance(&mut s, i);
     }
@@ -114,7 +115,10 @@ fn main() {
 
     let mut results = Vec::new();
     for (name, args) in [
-        ("keepalived -t", vec!["keepalived", "-t", "-f", conf_s.as_str()]),
+        (
+            "keepalived -t",
+            vec!["keepalived", "-t", "-f", conf_s.as_str()],
+        ),
         (
             "vrrpd --check-config",
             vec![vrrpd, "--check-config", "-f", conf_s.as_str()],

@@ -6,3 +6,53 @@ pub fn default_config_id() -> String {
     let name = name.trim();
     name.split('.').next().unwrap_or(name).to_string()
 }
+
+/// The interfaces of this host and their addresses, for `--check-interfaces`.
+pub fn gather() -> crate::config::HostInfo {
+    use std::collections::BTreeMap;
+
+    use nix::net::if_::InterfaceFlags;
+
+    use crate::config::model::IpNet;
+    use crate::config::{HostInfo, HostInterface};
+
+    let mut by_name: BTreeMap<String, HostInterface> = BTreeMap::new();
+    let Ok(addrs) = nix::ifaddrs::getifaddrs() else {
+        return HostInfo {
+            interfaces: Vec::new(),
+        };
+    };
+    for ifa in addrs {
+        let entry = by_name
+            .entry(ifa.interface_name.clone())
+            .or_insert_with(|| HostInterface {
+                index: nix::net::if_::if_nametoindex(ifa.interface_name.as_str()).unwrap_or(0),
+                name: ifa.interface_name.clone(),
+                up: ifa.flags.contains(InterfaceFlags::IFF_UP)
+                    && ifa.flags.contains(InterfaceFlags::IFF_RUNNING),
+                is_loopback: ifa.flags.contains(InterfaceFlags::IFF_LOOPBACK),
+                multicast: ifa.flags.contains(InterfaceFlags::IFF_MULTICAST),
+                addrs: Vec::new(),
+            });
+        let (Some(addr), Some(mask)) = (ifa.address, ifa.netmask) else {
+            continue;
+        };
+        let net = if let (Some(a), Some(m)) = (addr.as_sockaddr_in(), mask.as_sockaddr_in()) {
+            Some(IpNet {
+                addr: std::net::IpAddr::V4(a.ip()),
+                prefix: u32::from(m.ip()).count_ones() as u8,
+            })
+        } else if let (Some(a), Some(m)) = (addr.as_sockaddr_in6(), mask.as_sockaddr_in6()) {
+            Some(IpNet {
+                addr: std::net::IpAddr::V6(a.ip()),
+                prefix: u128::from(m.ip()).count_ones() as u8,
+            })
+        } else {
+            None
+        };
+        entry.addrs.extend(net);
+    }
+    HostInfo {
+        interfaces: by_name.into_values().collect(),
+    }
+}

@@ -78,7 +78,11 @@ fn missing_main_file_exits_2() {
     let out = vrrpd(&["--check-config", "-f", &f]);
     assert_eq!(out.status.code(), Some(2), "{out:?}");
     let out = vrrpd(&["--check-config", "-f", &d.display().to_string()]);
-    assert_eq!(out.status.code(), Some(2), "a directory is not a config: {out:?}");
+    assert_eq!(
+        out.status.code(),
+        Some(2),
+        "a directory is not a config: {out:?}"
+    );
 }
 
 #[test]
@@ -137,7 +141,14 @@ fn dump_conf_prints_derived_values() {
 
 #[test]
 fn signum_matches_keepalived() {
-    for (name, n) in [("STOP", "15"), ("RELOAD", "1"), ("DATA", "10"), ("STATS", "12"), ("STATS_CLEAR", "63"), ("JSON", "36")] {
+    for (name, n) in [
+        ("STOP", "15"),
+        ("RELOAD", "1"),
+        ("DATA", "10"),
+        ("STATS", "12"),
+        ("STATS_CLEAR", "63"),
+        ("JSON", "36"),
+    ] {
         let out = vrrpd(&["--signum", name]);
         assert_eq!(out.status.code(), Some(0));
         assert_eq!(String::from_utf8_lossy(&out.stdout).trim(), n);
@@ -150,7 +161,11 @@ fn version_and_bad_option() {
     let out = vrrpd(&["-v"]);
     assert_eq!(out.status.code(), Some(0));
     assert!(String::from_utf8_lossy(&out.stderr).starts_with("vrrpd v"));
-    assert_eq!(vrrpd(&["-Z"]).status.code(), Some(1), "unknown option exits 1 like keepalived");
+    assert_eq!(
+        vrrpd(&["-Z"]).status.code(),
+        Some(1),
+        "unknown option exits 1 like keepalived"
+    );
 }
 
 #[test]
@@ -171,5 +186,9 @@ fn config_id_selects_conditional_lines() {
     let out = vrrpd(&["--check-config", "-i", "high", "-f", &f]);
     assert_eq!(out.status.code(), Some(0), "{out:?}");
     let out = vrrpd(&["--check-config", "-i", "low", "-f", &f]);
-    assert_eq!(out.status.code(), Some(1), "the typo is only seen with -i low: {out:?}");
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "the typo is only seen with -i low: {out:?}"
+    );
 }

@@ -342,9 +342,10 @@ fn check_host_reports_interface_problems() {
 }
 
 fn corpus() -> Vec<PathBuf> {
-    let mut v: Vec<PathBuf> = std::fs::read_dir("tests/config/ok")
-        .expect("ok dir")
+    let mut v: Vec<PathBuf> = std::fs::read_dir("examples")
+        .expect("examples dir")
         .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.extension().is_some_and(|e| e == "conf"))
         .collect();
     for s in [
         "vrrp",

@@ -1,5 +1,5 @@
 //! Configuration corpus tests (house-style §8 "Config tests"):
-//! * `tests/config/ok/*.conf`: real-world configs from the seed tutorials; they lower with no
+//! * `examples/*.conf`: real-world configs from the seed tutorials; they lower with no
 //!   error and give the expected model;
 //! * `tests/config/samples/*`: keepalived's VRRP sample files with the diagnostics expected from
 //!   keepalived-behaviour §10;
@@ -73,17 +73,18 @@ fn files_in(dir: &str) -> Vec<PathBuf> {
         .unwrap_or_else(|e| panic!("{dir}: {e}"))
         .filter_map(|e| e.ok().map(|e| e.path()))
         .filter(|p| p.is_file())
+        .filter(|p| p.extension().is_none_or(|e| e != "sh"))
         .collect();
     v.sort();
     v
 }
 
 // ---------------------------------------------------------------------------------------------
-// ok/: the seed tutorials
+// examples/: the seed tutorials
 
 #[test]
 fn every_ok_config_has_no_error() {
-    for p in files_in("tests/config/ok") {
+    for p in files_in("examples") {
         let p = p.to_string_lossy().to_string();
         let _ = ok(&p);
     }
@@ -91,7 +92,7 @@ fn every_ok_config_has_no_error() {
 
 #[test]
 fn seed000_nginx_pair() {
-    let (c, l) = ok("tests/config/ok/seed000-nginx01.conf");
+    let (c, l) = ok("examples/seed000-nginx01.conf");
     assert!(l.diagnostics.is_empty(), "{}", l.render());
     assert_eq!(
         c.global.router_id.as_ref().map(|r| r.value.as_str()),
@@ -120,7 +121,7 @@ fn seed000_nginx_pair() {
     assert!(!i.vips[0].prefix_written);
     assert!(!i.is_unicast());
 
-    let (c, _) = ok("tests/config/ok/seed000-nginx02.conf");
+    let (c, _) = ok("examples/seed000-nginx02.conf");
     let i = c.instance("web_server_group").expect("instance");
     assert_eq!(i.effective.state.value, Some(InitialState::Backup));
     assert_eq!(i.effective.priority.value, 80);
@@ -137,7 +138,7 @@ fn seed000_nginx_pair() {
             "192.168.175.101",
         ),
     ] {
-        let (c, l) = ok(&format!("tests/config/ok/{file}"));
+        let (c, l) = ok(&format!("examples/{file}"));
         assert!(l.diagnostics.is_empty(), "{}", l.render());
         let i = c.instance("web_server_group").expect("instance");
         assert!(i.is_unicast());
@@ -149,7 +150,7 @@ fn seed000_nginx_pair() {
 
 #[test]
 fn seed001_legacy_forms() {
-    let (c, l) = ok("tests/config/ok/seed001-master.conf");
+    let (c, l) = ok("examples/seed001-master.conf");
     assert_eq!(
         c.global.router_id.as_ref().map(|r| r.value.as_str()),
         Some("LVS_DEVEL")
@@ -211,7 +212,7 @@ fn seed001_legacy_forms() {
 
 #[test]
 fn seed002_label_and_dual_master() {
-    let (c, l) = ok("tests/config/ok/seed002-lb01-single.conf");
+    let (c, l) = ok("examples/seed002-lb01-single.conf");
     assert!(l.diagnostics.is_empty(), "{}", l.render());
     let i = c.instance("VI_1").expect("instance");
     assert_eq!(i.effective.priority.value, 150);
@@ -233,7 +234,7 @@ fn seed002_label_and_dual_master() {
             (InitialState::Master, 150),
         ),
     ] {
-        let (c, l) = ok(&format!("tests/config/ok/{file}"));
+        let (c, l) = ok(&format!("examples/{file}"));
         assert!(l.diagnostics.is_empty(), "{}", l.render());
         let names: Vec<&str> = c.instances.iter().map(|i| i.name.value.as_str()).collect();
         assert_eq!(names, vec!["VI_1", "VI_2"]);
@@ -252,15 +253,15 @@ fn seed002_label_and_dual_master() {
         }
     }
     // lb01 writes the second VIP without a prefix, lb02 with /24: both valid.
-    let (c, _) = ok("tests/config/ok/seed002-lb01-dual.conf");
+    let (c, _) = ok("examples/seed002-lb01-dual.conf");
     assert_eq!(c.instances[1].vips[0].net.value.prefix, 32);
-    let (c, _) = ok("tests/config/ok/seed002-lb02-dual.conf");
+    let (c, _) = ok("examples/seed002-lb02-dual.conf");
     assert_eq!(c.instances[1].vips[0].net.value.prefix, 24);
 }
 
 #[test]
 fn seed003_mcast_src_ip_and_nopreempt() {
-    let (c, l) = ok("tests/config/ok/seed003-master.conf");
+    let (c, l) = ok("examples/seed003-master.conf");
     let i = c.instance("VI_1").expect("instance");
     assert_eq!(
         i.mcast_src_ip.as_ref().map(|a| a.value),
@@ -277,7 +278,7 @@ fn seed003_mcast_src_ip_and_nopreempt() {
     ));
     assert_eq!(l.diagnostics.len(), 1, "{}", l.render());
 
-    let (c, l) = ok("tests/config/ok/seed003-backup.conf");
+    let (c, l) = ok("examples/seed003-backup.conf");
     assert!(l.diagnostics.is_empty(), "{}", l.render());
     let i = c.instance("VI_1").expect("instance");
     assert_eq!(i.effective.priority.value, 90);
@@ -601,7 +602,7 @@ fn err_corpus_snapshots() {
 const FREE_TEXT_BLOCKS: &[&str] = &["notification_email", "track_interface"];
 
 fn clean_files() -> Vec<PathBuf> {
-    let mut v = files_in("tests/config/ok");
+    let mut v = files_in("examples");
     for s in [
         "vrrp",
         "vrrp.localcheck",

@@ -500,7 +500,7 @@ impl Instance {
                 // vrrpd improvement: take over after Skew_Time, not the full interval.
                 let at = deadline(ctx.now, self.skew());
                 let current = ctx.timers.get(self.idx, Timer::MasterDown);
-                if current.map_or(true, |c| at < c) {
+                if current.is_none_or(|c| at < c) {
                     ctx.timers.set(self.idx, Timer::MasterDown, at);
                 }
             }

@@ -91,6 +91,8 @@ impl Drop for Netns {
                     let _ = Command::new("kill").args(["-9", pid]).output();
                 }
             });
-        let _ = Command::new("ip").args(["netns", "del", &self.name]).output();
+        let _ = Command::new("ip")
+            .args(["netns", "del", &self.name])
+            .output();
     }
 }

@@ -8,7 +8,6 @@
 //!
 //! Tests fail loudly when not run as root or when `ip` is missing: they never skip.
 
-
 use std::fs::File;
 use std::future::Future;
 use std::process::Command;

@@ -167,7 +167,7 @@ pub(crate) fn suggest<'k>(
         } else {
             edit_distance(word, c)
         };
-        if d <= limit && best.map_or(true, |(bd, _)| d < bd) {
+        if d <= limit && best.is_none_or(|(bd, _)| d < bd) {
             best = Some((d, c));
         }
     }
