@@ -74,12 +74,46 @@ pub(crate) struct Instance {
     pub auth: Auth,
     /// The VIPs of the instance family, as carried in adverts.
     pub advert_addrs: Addrs,
+    /// The same addresses as a list, for check 14 of §6.4.
+    pub vip_addrs: Vec<IpAddr>,
+    /// The unicast peers' addresses, for check 15 of §6.4.
+    pub peer_addrs: Vec<IpAddr>,
     pub group: Option<usize>,
 }
 
 impl Instance {
     pub fn new(cfg: InstanceSettings, idx: usize) -> Instance {
-        let advert_addrs = match cfg.src {
+        let mut inst = Instance {
+            idx,
+            state: State::Init,
+            effective: cfg.priority.max(1),
+            owner_conflict: false,
+            trackers: BTreeMap::new(),
+            link_up: true,
+            src_present: true,
+            master_addr: None,
+            master_priority: 0,
+            master_adver_int: cfg.advert_int,
+            vips_held: false,
+            wants_master_now: false,
+            preempt_expired: false,
+            old_checksum: cfg.old_unicast_checksum == OldUnicastChecksum::Always,
+            counters: Counters::default(),
+            auth: Auth::None,
+            advert_addrs: Addrs::V4(Vec::new()),
+            vip_addrs: Vec::new(),
+            peer_addrs: Vec::new(),
+            group: None,
+            cfg,
+        };
+        inst.derive();
+        inst
+    }
+
+    /// Recomputes what is derived from the settings (at creation and after a reload).
+    pub(crate) fn derive(&mut self) {
+        let cfg = &self.cfg;
+        self.advert_addrs = match cfg.src {
             IpAddr::V4(_) => Addrs::V4(
                 cfg.vips
                     .iter()
@@ -99,31 +133,17 @@ impl Instance {
                     .collect(),
             ),
         };
-        let auth = match cfg.version {
+        self.vip_addrs = cfg
+            .vips
+            .iter()
+            .map(|v| v.addr)
+            .filter(|a| a.is_ipv4() == cfg.src.is_ipv4())
+            .collect();
+        self.peer_addrs = cfg.unicast_peers.iter().map(|p| p.addr).collect();
+        self.auth = match cfg.version {
             Version::V2 => cfg.auth.to_wire(),
             Version::V3 => Auth::None,
         };
-        Instance {
-            idx,
-            state: State::Init,
-            effective: cfg.priority.max(1),
-            owner_conflict: false,
-            trackers: BTreeMap::new(),
-            link_up: true,
-            src_present: true,
-            master_addr: None,
-            master_priority: 0,
-            master_adver_int: cfg.advert_int,
-            vips_held: false,
-            wants_master_now: false,
-            preempt_expired: false,
-            old_checksum: cfg.old_unicast_checksum == OldUnicastChecksum::Always,
-            counters: Counters::default(),
-            auth,
-            advert_addrs,
-            group: None,
-            cfg,
-        }
     }
 
     pub(crate) fn log(&self, ctx: &mut Ctx, level: LogLevel, text: &str) {

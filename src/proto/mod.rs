@@ -25,7 +25,7 @@
 //!
 //! Files: `settings` (resolved runtime configuration), `input`/`action` (the serde enums
 //! crossing the boundary), `router` (API, dispatch), `group` (state changes with sync
-//! groups), `instance` (per-instance FSM), `rx` (receive validation in keepalived order),
+//! groups), `instance` (per-instance FSM), `rx` (receive validation: the instance-specific part around `wire::check_message`),
 //! `interval` (skew and master-down math), `timer` (timers as data), `stats`, `snapshot`.
 
 mod action;

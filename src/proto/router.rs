@@ -8,7 +8,7 @@ use std::time::Instant;
 use super::action::{Action, LogLevel};
 use super::input::{Input, TrackTarget, TrackerState};
 use super::instance::Instance;
-use super::rx::Received;
+use super::rx::Packet;
 use super::settings::{Centisecs, RouterSettings};
 use super::snapshot::{GroupSnapshot, InstanceSnapshot, Snapshot};
 use super::state::State;
@@ -160,7 +160,7 @@ impl Router {
             } => self.on_packet(
                 now,
                 ifindex,
-                &Received {
+                &Packet {
                     src,
                     dst,
                     ttl,
@@ -252,7 +252,7 @@ impl Router {
 
     // ===== inputs =====
 
-    fn on_packet(&mut self, now: Instant, ifindex: u32, rx: &Received) {
+    fn on_packet(&mut self, now: Instant, ifindex: u32, rx: &Packet) {
         // §6.4 check 1 (the dispatcher).
         let Some(&vrid) = rx.bytes.get(1).filter(|_| rx.bytes.len() >= 8) else {
             self.global.packet_too_short += 1;
@@ -406,6 +406,10 @@ impl Router {
 /// Keeps settings inside what the wire can carry and what keepalived accepts (§3.1), and
 /// away from values that would make a timer fire at `now` forever.
 fn sanitise(cfg: &mut super::settings::InstanceSettings) {
+    // VRRP over IPv6 is version 3 only (RFC 5798; keepalived-behaviour.md §3.3 step 2).
+    if cfg.src.is_ipv6() {
+        cfg.version = Version::V3;
+    }
     let (min, max) = match cfg.version {
         Version::V2 => (100, 255 * 100),
         Version::V3 => (1, 4095),
