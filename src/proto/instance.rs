@@ -13,6 +13,7 @@ use std::time::{Duration, Instant};
 use super::action::{Action, LogLevel, NotifyEvent, NotifyTarget};
 use super::input::TrackerState;
 use super::interval;
+use super::routes::{RouteSpec, RuleSpec};
 use super::settings::{Centisecs, InstanceSettings, OldUnicastChecksum, VipSpec};
 use super::state::State;
 use super::stats::Counters;
@@ -251,25 +252,53 @@ impl Instance {
         self.cfg.vips.iter().chain(self.cfg.excluded_vips.iter())
     }
 
-    /// VIPs then excluded VIPs, in configuration order (§7.1).
+    /// VIPs then excluded VIPs, in configuration order (§7.1), then `virtual_routes`,
+    /// then `virtual_rules` (§6.6).
     fn add_vips(&mut self, ctx: &mut Ctx) {
         if self.vips_held {
             return;
         }
         self.log(ctx, LogLevel::Detail, "setting VIPs.");
+        let instance = &self.cfg.name;
         for vip in self.all_vips() {
             ctx.out.push_back(Action::AddVip {
-                instance: self.cfg.name.clone(),
+                instance: instance.clone(),
                 vip: vip.clone(),
+            });
+        }
+        for spec in &self.cfg.routes {
+            ctx.out.push_back(Action::AddRoute {
+                instance: instance.clone(),
+                spec: spec.clone(),
+            });
+        }
+        for spec in &self.cfg.rules {
+            ctx.out.push_back(Action::AddRule {
+                instance: instance.clone(),
+                spec: spec.clone(),
             });
         }
         self.vips_held = true;
     }
 
-    /// Removes everything added (§7.4).
-    fn del_vips(&mut self, ctx: &mut Ctx) {
+    /// Removes everything added, in keepalived's order: rules, routes, then addresses
+    /// (§7.4).
+    pub(crate) fn del_vips(&mut self, ctx: &mut Ctx) {
         if !self.vips_held {
             return;
+        }
+        let instance = &self.cfg.name;
+        for spec in &self.cfg.rules {
+            ctx.out.push_back(Action::DelRule {
+                instance: instance.clone(),
+                spec: spec.clone(),
+            });
+        }
+        for spec in &self.cfg.routes {
+            ctx.out.push_back(Action::DelRoute {
+                instance: instance.clone(),
+                spec: spec.clone(),
+            });
         }
         self.log(ctx, LogLevel::Detail, "removing VIPs.");
         for vip in self.all_vips() {
@@ -724,6 +753,61 @@ impl Instance {
         for _ in 0..self.cfg.garp.master_repeat {
             ctx.out.push_back(self.garp_action(&vip.ifname, vip.addr));
         }
+        true
+    }
+
+    /// A `virtual_routes` entry disappeared while MASTER. keepalived treats it like a deleted
+    /// VIP (§7.3: leave MASTER unless `no_track`); vrrpd follows its own VIP policy: put it
+    /// back at once and stay MASTER. Returns true when the route was one of ours.
+    pub fn restore_route(&mut self, ctx: &mut Ctx, spec: &RouteSpec) -> bool {
+        if self.state != State::Master || !self.vips_held {
+            return false;
+        }
+        let Some(ours) = self
+            .cfg
+            .routes
+            .iter()
+            .find(|r| !r.no_track && r.same_route(spec))
+            .cloned()
+        else {
+            return false;
+        };
+        self.log(
+            ctx,
+            LogLevel::Info,
+            &format!("virtual route {ours} deleted externally - restoring it (staying MASTER)"),
+        );
+        ctx.out.push_back(Action::AddRoute {
+            instance: self.cfg.name.clone(),
+            spec: ours,
+        });
+        true
+    }
+
+    /// A `virtual_rules` entry disappeared while MASTER: same policy as
+    /// [`Instance::restore_route`].
+    pub fn restore_rule(&mut self, ctx: &mut Ctx, spec: &RuleSpec) -> bool {
+        if self.state != State::Master || !self.vips_held {
+            return false;
+        }
+        let Some(ours) = self
+            .cfg
+            .rules
+            .iter()
+            .find(|r| !r.no_track && r.same_rule(spec))
+            .cloned()
+        else {
+            return false;
+        };
+        self.log(
+            ctx,
+            LogLevel::Info,
+            &format!("virtual rule {ours} deleted externally - restoring it (staying MASTER)"),
+        );
+        ctx.out.push_back(Action::AddRule {
+            instance: self.cfg.name.clone(),
+            spec: ours,
+        });
         true
     }
 }

@@ -13,7 +13,9 @@
 //! * A MASTER whose effective priority changes sends an advert with the new priority at once.
 //! * A VIP deleted externally while MASTER is put back at once (with a GARP/NA burst) and
 //!   logged; the instance stays MASTER (keepalived drops to BACKUP, sends priority 0 and
-//!   reclaims after Skew_Time, §7.3).
+//!   reclaims after Skew_Time, §7.3). The same holds for a deleted `virtual_routes` /
+//!   `virtual_rules` entry ([`Input::Route`], [`Input::Rule`]): re-added at once, staying
+//!   MASTER; `no_track` entries are left alone until the next transition to MASTER.
 //! * Entering FAULT from MASTER sends one priority-0 advert (keepalived 2.2.7 sends two).
 //!
 //! # Not handled here (the shell's job)
@@ -34,6 +36,7 @@ mod input;
 mod instance;
 pub mod interval;
 mod router;
+mod routes;
 mod rx;
 mod settings;
 mod snapshot;
@@ -44,6 +47,7 @@ mod timer;
 pub use action::{Action, LogLevel, NotifyEvent, NotifyTarget, ADVERT_TOS, IPPROTO_VRRP};
 pub use input::{hex_bytes, Input, TrackTarget, TrackerState};
 pub use router::Router;
+pub use routes::{Prefix, RouteSpec, RuleSpec};
 pub use settings::{
     AuthSettings, Centisecs, GarpSettings, InstanceSettings, OldUnicastChecksum, PeerSettings,
     RouterSettings, SyncGroupSettings, VipSpec, MCAST_GROUP_V4, MCAST_GROUP_V6,

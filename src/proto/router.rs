@@ -174,6 +174,22 @@ impl Router {
                 added,
                 ..
             } => self.on_addr(now, &ifname, addr, added),
+            Input::Route { spec, added } => {
+                if !added {
+                    let mut ctx = ctx!(self, now);
+                    for inst in &mut self.instances {
+                        inst.restore_route(&mut ctx, &spec);
+                    }
+                }
+            }
+            Input::Rule { spec, added } => {
+                if !added {
+                    let mut ctx = ctx!(self, now);
+                    for inst in &mut self.instances {
+                        inst.restore_rule(&mut ctx, &spec);
+                    }
+                }
+            }
             Input::Tracker { target, id, state } => self.on_tracker(now, target, id, state),
             Input::Stop => self.stop(now),
         }
