@@ -29,12 +29,12 @@ pub(crate) struct Ctx<'a> {
 }
 
 impl Ctx<'_> {
-    fn log(&mut self, level: LogLevel, message: String) {
+    pub(crate) fn log(&mut self, level: LogLevel, message: String) {
         self.out.push_back(Action::Log { level, message });
     }
 
     /// Arms a timer `after` from now (never in the past).
-    fn arm(&mut self, instance: usize, timer: Timer, after: Duration) {
+    pub(crate) fn arm(&mut self, instance: usize, timer: Timer, after: Duration) {
         self.timers.set(instance, timer, deadline(self.now, after));
     }
 }
@@ -248,7 +248,7 @@ impl Instance {
         }
     }
 
-    fn all_vips(&self) -> impl Iterator<Item = &VipSpec> {
+    pub(crate) fn all_vips(&self) -> impl Iterator<Item = &VipSpec> {
         self.cfg.vips.iter().chain(self.cfg.excluded_vips.iter())
     }
 
@@ -333,7 +333,7 @@ impl Instance {
         }
     }
 
-    fn garp_action(&self, ifname: &str, ip: IpAddr) -> Action {
+    pub(crate) fn garp_action(&self, ifname: &str, ip: IpAddr) -> Action {
         match ip {
             IpAddr::V4(ip) => Action::SendGarp {
                 instance: self.cfg.name.clone(),
@@ -348,7 +348,7 @@ impl Instance {
         }
     }
 
-    fn notify(&self, ctx: &mut Ctx, event: NotifyEvent) {
+    pub(crate) fn notify(&self, ctx: &mut Ctx, event: NotifyEvent) {
         ctx.out.push_back(Action::Notify {
             target: NotifyTarget::Instance(self.cfg.name.clone()),
             event,
@@ -371,7 +371,7 @@ impl Instance {
         }
     }
 
-    fn cancel_preempt_delay(&mut self, ctx: &mut Ctx) {
+    pub(crate) fn cancel_preempt_delay(&mut self, ctx: &mut Ctx) {
         ctx.timers.stop(self.idx, Timer::PreemptDelay);
         self.preempt_expired = false;
     }

@@ -23,18 +23,22 @@
 //! Receive checks 1, 2 and 10 of §6.4 (IP header, AH, IPv4 total length), the IPv4 header of
 //! sent adverts (ID counter, TOS [`ADVERT_TOS`]), GARP/NA frames (`wire::garp`), start-up
 //! removal of leftover VIPs (§7.2), tracker scripts/files/processes (fed as
-//! [`Input::Tracker`]), and reload (`Router::reconfigure`, a later issue).
+//! [`Input::Tracker`]), and parsing/validating a new configuration before
+//! [`Router::reconfigure`] (reload) applies it.
 //!
-//! Files: `settings` (resolved runtime configuration), `input`/`action` (the serde enums
-//! crossing the boundary), `router` (API, dispatch), `group` (state changes with sync
-//! groups), `instance` (per-instance FSM), `rx` (receive validation: the instance-specific part around `wire::check_message`),
-//! `interval` (skew and master-down math), `timer` (timers as data), `stats`, `snapshot`.
+//! Files: `settings` (resolved runtime configuration), `routes` (virtual routes/rules),
+//! `input`/`action` (the serde enums crossing the boundary), `router` (API, dispatch),
+//! `reload` (reconfigure), `group` (state changes with sync groups), `instance`
+//! (per-instance FSM), `rx` (receive validation: the instance-specific part around
+//! `wire::check_message`), `interval` (skew and master-down math), `timer` (timers as
+//! data), `stats`, `snapshot`.
 
 mod action;
 mod group;
 mod input;
 mod instance;
 pub mod interval;
+mod reload;
 mod router;
 mod routes;
 mod rx;
