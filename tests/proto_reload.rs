@@ -462,3 +462,53 @@ fn thousand_instances_half_removed_still_route_and_time_correctly() {
     // that no longer come, so by 9 s everyone is MASTER again.
     assert_eq!(adverting.len(), 500);
 }
+
+#[test]
+fn master_route_and_rule_changes_are_applied_without_a_garp_burst() {
+    let route_a = RouteSpec::to("192.168.10.0/24").via("10.0.0.254");
+    let route_b = RouteSpec::to("172.16.0.0/12").dev("eth0");
+    let rule = vrrpd::proto::RuleSpec::from_table("10.0.0.100", 100);
+    let mut rig = master_rig(vi_1().route(route_a.clone()).rule(rule.clone()));
+    rig.reconfigure_at(ms(4300), one(vi_1().route(route_b.clone())));
+    let got: Vec<Action> = rig.out.iter().map(|t| t.action.clone()).collect();
+    assert_eq!(
+        got,
+        [
+            Action::DelRule {
+                instance: "VI_1".into(),
+                spec: rule
+            },
+            Action::DelRoute {
+                instance: "VI_1".into(),
+                spec: route_a
+            },
+            Action::AddRoute {
+                instance: "VI_1".into(),
+                spec: route_b
+            },
+        ]
+    );
+}
+
+#[test]
+fn a_reload_can_clear_a_fault_and_is_ignored_after_stop() {
+    let mut rig = Rig::one(vi_1());
+    rig.input_at(
+        ms(100),
+        Input::Link {
+            ifname: "eth0".into(),
+            up: false,
+        },
+    );
+    assert_eq!(rig.state("VI_1"), State::Fault);
+    rig.clear();
+    let mut relaxed = vi_1();
+    relaxed.dont_track_primary = true;
+    rig.reconfigure_at(ms(200), one(relaxed));
+    assert_eq!(rig.logs(), ["(VI_1) Entering BACKUP STATE"]);
+    rig.input_at(ms(300), Input::Stop);
+    rig.clear();
+    rig.reconfigure_at(ms(400), RouterSettings::new(vec![]));
+    assert!(rig.out.is_empty());
+    assert_eq!(rig.state("VI_1"), State::Stopped);
+}

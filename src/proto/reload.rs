@@ -34,6 +34,11 @@
 //!   configuration dropped, which removes its weight/fault.
 //! * A changed advert source address of a multicast instance is assumed present; the shell
 //!   reports otherwise with [`super::Input::Addr`].
+//! * A renamed matched instance keeps everything; later actions carry the new name, so a
+//!   shell that books installed addresses per instance name re-keys them by the same match.
+//! * Known simplification: a new instance joining an existing sync group that is MASTER
+//!   starts in BACKUP like at boot; the group re-converges when its master-down timer
+//!   fires (every other member is MASTER, so it follows at once).
 
 use std::collections::{HashMap, VecDeque};
 use std::net::IpAddr;
