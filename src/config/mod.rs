@@ -89,12 +89,9 @@ pub fn load(
     let mut root = lower::RootLowerer::default();
     let parsed = parse::parse_file_streaming(loader, path, opts, &mut |s| root.feed(&s))?;
     let (config, lower_diags) = root.finish();
-    Ok(finish(
-        parsed.sources,
-        parsed.diagnostics,
-        config,
-        lower_diags,
-    ))
+    let (sources, config, diagnostics) =
+        finish_lenient(parsed.sources, parsed.diagnostics, config, lower_diags);
+    Ok(keep_if_clean(sources, config, diagnostics))
 }
 
 /// Loads an in-memory text (file name `keepalived.conf`, no includes), for tests.
@@ -104,14 +101,8 @@ pub fn load_str(text: &str) -> Loaded {
 
 /// Lowers and checks a parsed statement tree.
 pub fn lower(parsed: parse::Parsed) -> Loaded {
-    let parse::Parsed {
-        sources,
-        stmts,
-        diagnostics,
-    } = parsed;
-    let (config, lower_diags) = lower::lower_root(&stmts);
-    drop(stmts);
-    finish(sources, diagnostics, config, lower_diags)
+    let (sources, config, diagnostics) = lower_lenient(parsed);
+    keep_if_clean(sources, config, diagnostics)
 }
 
 /// Like [`lower`], but always returns the model, even when there are errors: values that
@@ -144,14 +135,8 @@ fn finish_lenient(
     (sources, config, diagnostics)
 }
 
-/// [`finish_lenient`], keeping the model only when there is no error.
-fn finish(
-    sources: SourceMap,
-    diagnostics: Vec<Diagnostic>,
-    config: Config,
-    lower_diags: Vec<Diagnostic>,
-) -> Loaded {
-    let (sources, config, diagnostics) = finish_lenient(sources, diagnostics, config, lower_diags);
+/// The model is only handed out when no diagnostic is an error.
+fn keep_if_clean(sources: SourceMap, config: Config, diagnostics: Vec<Diagnostic>) -> Loaded {
     let has_errors = diagnostics.iter().any(Diagnostic::is_error);
     Loaded {
         sources,
