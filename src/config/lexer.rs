@@ -129,11 +129,26 @@ pub fn find_brace(text: &str) -> Option<usize> {
     while let Some(&b) = bytes.get(i) {
         match b {
             b'{' | b'}' => return Some(i),
-            b'"' => match bytes.iter().skip(i + 1).position(|&c| c == b'"') {
-                Some(n) => i += n + 2,
+            b'"' => match closing_quote(bytes, i) {
+                Some(c) => i = c + 1,
                 None => return None,
             },
             _ => i += 1,
+        }
+    }
+    None
+}
+
+/// Index of the `"` closing the quote opened at `open`. Inside double quotes `\"` is an
+/// escaped quote (keepalived-behaviour §1.1: `notify "/bin/echo 'x y' \"q\" z"` keeps one
+/// string whose script argv is `x y`, `q`, `z`).
+fn closing_quote(bytes: &[u8], open: usize) -> Option<usize> {
+    let mut j = open + 1;
+    while let Some(&c) = bytes.get(j) {
+        match c {
+            b'\\' if bytes.get(j + 1) == Some(&b'"') => j += 2,
+            b'"' => return Some(j),
+            _ => j += 1,
         }
     }
     None
@@ -184,11 +199,7 @@ pub fn words(line: &Line<'_>, out: &mut Vec<Word>) -> Issues {
             }
         }
         if b == b'"' {
-            let close = bytes
-                .iter()
-                .skip(i + 1)
-                .position(|&c| c == b'"')
-                .map(|n| i + 1 + n);
+            let close = closing_quote(bytes, i);
             let (inner_end, next) = match close {
                 Some(c) => (c, c + 1),
                 None => {
@@ -196,8 +207,15 @@ pub fn words(line: &Line<'_>, out: &mut Vec<Word>) -> Issues {
                     (bytes.len(), bytes.len())
                 }
             };
+            let inner = text.get(i + 1..inner_end).unwrap_or("");
+            // `\"` stands for a quote; other backslash pairs stay for the script splitter.
+            let inner = if inner.contains("\\\"") {
+                inner.replace("\\\"", "\"")
+            } else {
+                inner.to_string()
+            };
             out.push(Word {
-                text: text.get(i + 1..inner_end).unwrap_or("").to_string(),
+                text: inner,
                 span: line.span_of(i..next),
                 quoted: true,
             });
@@ -238,6 +256,18 @@ mod tests {
     fn dec(s: &str) -> (String, bool) {
         let d = decomment(&Line::from_source(FileId(0), 0, s));
         (d.line.text.into_owned(), d.continued)
+    }
+
+    #[test]
+    fn escaped_quote_inside_double_quotes() {
+        // keepalived-behaviour §1.1: one word; `\"` becomes `"` for the script splitter.
+        let line = r#"notify "/bin/echo 'x y' \"q\" z" root"#;
+        let w = ws(line);
+        assert_eq!(w.len(), 3, "{w:?}");
+        assert_eq!(w[1].0, r#"/bin/echo 'x y' "q" z"#);
+        assert!(w[1].3);
+        assert_eq!(w[2].0, "root");
+        assert_eq!(find_brace(r#"a "x \" {" {"#), Some(11));
     }
 
     fn ws(s: &str) -> Vec<(String, usize, usize, bool)> {
