@@ -272,7 +272,7 @@ mod tests {
 
     #[test]
     fn quorum_window_and_first_count_decides() {
-        let t0 = Instant::now();
+        let t0 = crate::test_epoch();
         let mut q = ProcessQuorum::new(params(2, 3, 5, 5));
         let mut log = Vec::new();
         assert_eq!(q.health(), None);
@@ -289,7 +289,7 @@ mod tests {
 
     #[test]
     fn delays_debounce_changes() {
-        let t0 = Instant::now();
+        let t0 = crate::test_epoch();
         let s = Duration::from_secs;
         let mut q = ProcessQuorum::new(params(1, u32::MAX, 2, 5));
         let mut log = Vec::new();

@@ -240,7 +240,7 @@ mod tests {
 
     /// Feeds outcomes and returns (health after each, all log lines).
     fn run(p: ScriptParams, outcomes: &[ScriptOutcome]) -> (Vec<Option<bool>>, Vec<String>) {
-        let mut t = ScriptTracker::new(p, Instant::now());
+        let mut t = ScriptTracker::new(p, crate::test_epoch());
         let mut log = Vec::new();
         let mut h = Vec::new();
         for o in outcomes {
@@ -326,7 +326,7 @@ mod tests {
             init_fail: true,
             ..params(2, 1)
         };
-        let t = ScriptTracker::new(p.clone(), Instant::now());
+        let t = ScriptTracker::new(p.clone(), crate::test_epoch());
         assert_eq!(t.health(), Some(false));
         let (h, log) = run(p, &[Exited(1), Exited(0), Exited(0)]);
         // Already KO: the failure is silent.
@@ -354,7 +354,7 @@ mod tests {
 
     #[test]
     fn on_result_reports_only_changes() {
-        let mut t = ScriptTracker::new(params(1, 2), Instant::now());
+        let mut t = ScriptTracker::new(params(1, 2), crate::test_epoch());
         let mut log = Vec::new();
         assert_eq!(t.on_result(&Exited(0), &mut log), Some(true));
         assert_eq!(t.on_result(&Exited(1), &mut log), None);
@@ -366,7 +366,7 @@ mod tests {
 
     #[test]
     fn runs_every_interval_and_never_overlap() {
-        let t0 = Instant::now();
+        let t0 = crate::test_epoch();
         let s = Duration::from_secs;
         let mut t = ScriptTracker::new(ScriptParams::new("chk", s(2)), t0);
         let mut log = Vec::new();

@@ -43,7 +43,7 @@ const VI: &str = "vrrp_instance VI_1 {\n interface lo\n virtual_router_id 51\n p
 
 #[test]
 fn scripts_run_when_tracked_and_report_weighted_effects() {
-    let t0 = Instant::now();
+    let t0 = crate::test_epoch();
     let conf = format!(
         "vrrp_script chk_ok {{\n script /bin/true\n weight 10\n}}\nvrrp_script chk_file {{\n script \"/bin/test -e /x\"\n weight -30\n fall 2\n rise 2\n interval 2\n}}\nvrrp_script unused {{\n script /bin/true\n}}\n{VI} track_script {{\n chk_ok\n chk_file\n }}\n}}\n"
     );
@@ -95,7 +95,7 @@ fn scripts_run_when_tracked_and_report_weighted_effects() {
 
 #[test]
 fn unweighted_script_faults_and_init_fail_reports_at_once() {
-    let t0 = Instant::now();
+    let t0 = crate::test_epoch();
     let conf = format!(
         "vrrp_script chk {{\n script /bin/false\n init_fail\n}}\n{VI} track_script {{\n chk\n }}\n}}\n"
     );
@@ -130,7 +130,7 @@ fn unweighted_script_faults_and_init_fail_reports_at_once() {
 
 #[test]
 fn reference_weight_and_reverse_override_the_script() {
-    let t0 = Instant::now();
+    let t0 = crate::test_epoch();
     let conf = format!(
         "vrrp_script ok {{\n script /bin/true\n weight 10 reverse\n}}\nvrrp_script bad {{\n script /bin/false\n weight -7\n}}\n{VI} track_script {{\n ok\n bad\n }}\n}}\n"
     );
@@ -163,7 +163,7 @@ fn reference_weight_and_reverse_override_the_script() {
 
 #[test]
 fn interfaces_files_and_processes() {
-    let t0 = Instant::now();
+    let t0 = crate::test_epoch();
     let conf = format!(
         "track_file tf {{\n file /tmp/x\n weight 2\n}}\nvrrp_track_process tp {{\n process nginx\n weight 15\n delay 2\n}}\n{VI} track_interface {{\n eth9\n eth8 weight 254\n }}\n track_file {{\n tf\n }}\n track_process {{\n tp\n }}\n}}\n"
     );
@@ -209,7 +209,7 @@ fn interfaces_files_and_processes() {
 
 #[test]
 fn sync_group_rules_come_from_the_config_check() {
-    let t0 = Instant::now();
+    let t0 = crate::test_epoch();
     let conf = "vrrp_script chk {\n script /bin/true\n weight 10\n}\nvrrp_script gchk {\n script /bin/true\n}\nvrrp_instance A {\n interface lo\n virtual_router_id 1\n priority 100\n virtual_ipaddress { 10.0.0.1 }\n track_script {\n chk\n }\n}\nvrrp_instance B {\n interface lo\n virtual_router_id 2\n priority 100\n virtual_ipaddress { 10.0.0.2 }\n}\nvrrp_sync_group G {\n group {\n A\n B\n }\n track_script {\n gchk\n }\n}\n";
     let mut t = trackers(conf, t0);
     t.script_done("chk", &ScriptOutcome::Exited(1));
@@ -252,7 +252,7 @@ fn priority_lines(router: &mut Router, now: Instant, outputs: Vec<Output>) -> Ve
 fn observed_keepalived_priorities_through_the_core() {
     // keepalived-behaviour.md §4.3: priority 150, chk_ok weight 10, chk_file weight -30
     // fall 2 rise 2: 150 → 160 (ok), → 130 after two failures, → 160 after two successes.
-    let t0 = Instant::now();
+    let t0 = crate::test_epoch();
     let conf = format!(
         "vrrp_script chk_ok {{\n script /bin/true\n weight 10\n}}\nvrrp_script chk_file {{\n script /bin/true\n weight -30\n fall 2\n rise 2\n}}\n{VI} track_script {{\n chk_ok\n chk_file\n }}\n}}\n"
     );
