@@ -18,6 +18,7 @@
 pub mod daemonize;
 mod error;
 pub mod frames;
+pub mod hooks;
 pub mod netlink;
 pub mod pidfile;
 pub mod script;
