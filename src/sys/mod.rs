@@ -24,6 +24,7 @@ pub mod pidfile;
 pub mod script;
 pub mod signals;
 pub mod systemd;
+pub mod track_sources;
 pub mod vrrp_socket;
 
 pub use error::{Privilege, SysError};
