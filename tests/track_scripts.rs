@@ -426,3 +426,117 @@ async fn exec_failures_are_reported_and_reaped() {
     );
     std::fs::remove_dir_all(&dir).expect("cleanup");
 }
+
+/// The whole chain the daemon will run: config → Trackers → ScriptSet → Router.
+#[tokio::test]
+async fn trackers_scripts_and_the_core_together() {
+    use vrrpd::proto::{Action, InstanceSettings, Router, RouterSettings};
+    use vrrpd::sys::script::ScriptDefaults;
+    use vrrpd::sys::script_set::ScriptSet;
+    use vrrpd::track::{Output, Trackers};
+
+    let _g = serial();
+    require_root();
+    let conf = "vrrp_script chk_ok {\n script /bin/true\n weight 10\n}\nvrrp_script chk_hang {\n script \"/bin/sh -c 'sleep 100'\"\n interval 1\n weight -30\n}\nvrrp_script chk_gone {\n script /nonexistent/check\n}\nvrrp_instance VI_1 {\n interface lo\n virtual_router_id 51\n priority 150\n virtual_ipaddress { 10.0.0.100 }\n track_script {\n chk_ok\n chk_hang\n chk_gone\n }\n}\n";
+    let l = vrrpd::config::load_str(conf);
+    let Some(config) = l.config.clone() else {
+        panic!("{}", l.render())
+    };
+    let defaults = ScriptDefaults {
+        identity: me(),
+        missing_user: None,
+        security: false,
+    };
+    let t0 = Instant::now();
+    let mut trackers = Trackers::new(&config, t0);
+    let (mut scripts, problems) =
+        ScriptSet::from_config(&config, trackers.script_names(), &defaults);
+    scripts.grace = Duration::from_millis(200);
+    assert_eq!(problems.len(), 1);
+    assert_eq!(problems[0].0, "chk_gone");
+    trackers.disable_script("chk_gone");
+    let mut router = Router::new(
+        RouterSettings::new(vec![InstanceSettings::backup("VI_1", 51)
+            .interface("lo", 1)
+            .priority(150)
+            .vip("10.0.0.100")]),
+        t0,
+    );
+    let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
+    let mut lines = Vec::new();
+    let end = t0 + Duration::from_millis(2600);
+    loop {
+        while let Some(o) = trackers.poll_output() {
+            match o {
+                Output::Input(i) => router.handle(Instant::now(), i),
+                Output::RunScript { name } => scripts.start(&name, tx.clone()),
+                Output::Log { message, .. } => lines.push(message),
+            }
+        }
+        while let Some(a) = router.poll_action() {
+            if let Action::Log { message, .. } = a {
+                lines.push(message);
+            }
+        }
+        let now = Instant::now();
+        if now >= end {
+            break;
+        }
+        let next = trackers.poll_timeout().unwrap_or(end).min(end);
+        tokio::select! {
+            _ = tokio::time::sleep_until(next.into()) => trackers.handle_timeout(Instant::now()),
+            Some((name, outcome)) = rx.recv() => trackers.script_done(&name, &outcome),
+        }
+    }
+    let has = |l: &str| lines.iter().any(|x| x == l);
+    assert!(
+        has("Disabling track script chk_gone since not found/accessible"),
+        "{lines:#?}"
+    );
+    assert!(has("VRRP_Script(chk_ok) succeeded"), "{lines:#?}");
+    assert!(
+        has("(VI_1) Changing effective priority from 150 to 160"),
+        "{lines:#?}"
+    );
+    // chk_hang: timeout = interval = 1 s, killed, a failure: −30.
+    assert!(has("VRRP_Script(chk_hang) timed_out"), "{lines:#?}");
+    assert!(
+        has("(VI_1) Changing effective priority from 160 to 130"),
+        "{lines:#?}"
+    );
+    // The hung run outlived the next tick: that tick was skipped, not overlapped.
+    assert!(
+        has("Track script chk_hang is already running, expect idle - skipping run"),
+        "{lines:#?}"
+    );
+    // Wait for the last runs, then nothing of ours is left.
+    while let Ok(Some(_)) = tokio::time::timeout(Duration::from_secs(3), rx.recv()).await {}
+    assert!(
+        eventually(5, || my_children().is_empty()).await,
+        "children left: {:?}",
+        my_children()
+    );
+}
+
+#[test]
+fn security_without_a_default_user_refuses_scripts_without_their_own() {
+    use vrrpd::sys::script::ScriptDefaults;
+    let d = ScriptDefaults {
+        identity: me(),
+        missing_user: Some("Script user 'keepalived_script' does not exist".into()),
+        security: true,
+    };
+    match d.prepare("/bin/true", None) {
+        Err(e @ PrepareError::NoDefaultUser { .. }) => assert_eq!(
+            e.to_string(),
+            "Unable to set default user keepalived_script for script /bin/true"
+        ),
+        other => panic!("expected a refusal, got {other:?}"),
+    }
+    assert!(d.prepare("/bin/true", Some(("root", None))).is_ok());
+    let off = ScriptDefaults {
+        security: false,
+        ..d
+    };
+    assert!(off.prepare("/bin/true", None).is_ok());
+}

@@ -54,7 +54,7 @@ use std::time::Duration;
 use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
 
-use super::script::{self, Identity, Prepared};
+use super::script::{self, Identity, Prepared, ScriptDefaults};
 use crate::config::model::{Command, Config, Fifo, Notify};
 use crate::proto::{NotifyEvent, NotifyTarget};
 
@@ -142,28 +142,16 @@ impl HookConfig {
     /// Prepares every notify command of `config` (keepalived-behaviour.md §3.5: split,
     /// `PATH`, realpath, run-as identity = the command's `USER [GROUP]` else `default`).
     /// A command that cannot be prepared is dropped; the returned lines say why (log them).
-    pub fn from_config(
-        config: &Config,
-        default: &Identity,
-        security: bool,
-    ) -> (HookConfig, Vec<String>) {
+    pub fn from_config(config: &Config, defaults: &ScriptDefaults) -> (HookConfig, Vec<String>) {
         let mut problems = Vec::new();
         let mut cfg = HookConfig::default();
         let mut prep = |c: Option<&Command>, who: &str, kw: &str| -> Option<Prepared> {
             let c = c?;
-            let id = match &c.user {
-                Some(u) => {
-                    match Identity::lookup(&u.value, c.group.as_ref().map(|g| g.value.as_str())) {
-                        Ok(id) => id,
-                        Err(e) => {
-                            problems.push(format!("{who} {kw}: {e}"));
-                            return None;
-                        }
-                    }
-                }
-                None => default.clone(),
-            };
-            match script::prepare(&c.cmd.value, &id, security) {
+            let user = c
+                .user
+                .as_ref()
+                .map(|u| (u.value.as_str(), c.group.as_ref().map(|g| g.value.as_str())));
+            match defaults.prepare(&c.cmd.value, user) {
                 Ok(p) => Some(p),
                 Err(e) => {
                     problems.push(format!("{who} {kw}: {e}"));
@@ -588,7 +576,12 @@ mod tests {
         let Some(c) = l.config.clone() else {
             panic!("{}", l.render())
         };
-        let (cfg, problems) = HookConfig::from_config(&c, &Identity::current(), false);
+        let defaults = ScriptDefaults {
+            identity: Identity::current(),
+            missing_user: None,
+            security: false,
+        };
+        let (cfg, problems) = HookConfig::from_config(&c, &defaults);
         let vi = &cfg.instances["VI_1"];
         assert_eq!(vi.master.as_ref().unwrap().argv[1..], ["m"]);
         assert!(vi.any.is_some() && vi.backup.is_none());

@@ -22,6 +22,7 @@ pub mod hooks;
 pub mod netlink;
 pub mod pidfile;
 pub mod script;
+pub mod script_set;
 pub mod signals;
 pub mod systemd;
 pub mod track_sources;

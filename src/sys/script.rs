@@ -83,6 +83,9 @@ pub enum PrepareError {
     NoUser { user: String },
     #[error("Script group '{group}' does not exist")]
     NoGroup { group: String },
+    /// `enable_script_security` without a usable default user (§2).
+    #[error("Unable to set default user {DEFAULT_SCRIPT_USER} for script {cmd}")]
+    NoDefaultUser { cmd: String },
     #[error("a command word contains a NUL byte")]
     Nul,
 }
@@ -158,6 +161,55 @@ pub fn default_identity(script_user: Option<(&str, Option<&str>)>) -> (Identity,
             Ok(id) => (id, None),
             Err(e) => (Identity::current(), Some(e.to_string())),
         },
+    }
+}
+
+/// The global script settings (keepalived-behaviour.md §2): `script_user`,
+/// `enable_script_security`, and what became of the default user.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ScriptDefaults {
+    /// Who scripts without their own `user` run as.
+    pub identity: Identity,
+    /// The default user could not be found (`Script user 'keepalived_script' does not
+    /// exist`): log this line once when any script is configured.
+    pub missing_user: Option<String>,
+    /// `enable_script_security`.
+    pub security: bool,
+}
+
+impl ScriptDefaults {
+    pub fn from_config(config: &crate::config::model::Config) -> ScriptDefaults {
+        let g = &config.global;
+        let su = g.script_user.as_ref().map(|r| {
+            (
+                r.user.value.as_str(),
+                r.group.as_ref().map(|g| g.value.as_str()),
+            )
+        });
+        let (identity, missing_user) = default_identity(su);
+        ScriptDefaults {
+            identity,
+            missing_user,
+            security: g.enable_script_security.as_ref().is_some_and(|s| s.value),
+        }
+    }
+
+    /// Prepares `cmd` to run as `user [group]`, else as the default identity. With script
+    /// security on and no default user, a script without its own user is refused
+    /// (keepalived: `Unable to set default user keepalived_script for script`).
+    pub fn prepare(
+        &self,
+        cmd: &str,
+        user: Option<(&str, Option<&str>)>,
+    ) -> Result<Prepared, PrepareError> {
+        let identity = match user {
+            Some((u, g)) => Identity::lookup(u, g)?,
+            None if self.security && self.missing_user.is_some() => {
+                return Err(PrepareError::NoDefaultUser { cmd: cmd.into() })
+            }
+            None => self.identity.clone(),
+        };
+        prepare(cmd, &identity, self.security)
     }
 }
 
