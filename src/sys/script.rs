@@ -5,7 +5,7 @@
 //!
 //! * The command string is split with keepalived's rules ([`crate::track::split_command`]);
 //!   a program without `/` is looked up in `PATH`, then `realpath()`ed, and that path is
-//!   also argv[0] (keepalived shows `/bin/true` as `/usr/bin/true`). It is exec'd directly:
+//!   also `argv[0]` (keepalived shows `/bin/true` as `/usr/bin/true`). It is exec'd directly:
 //!   no shell (`/bin/echo a | /bin/false` passes `|` as an argument).
 //! * The child gets its own process group (`setpgid(0, 0)`), the parent-death signal
 //!   SIGTERM, default signal dispositions and an empty signal mask, stdin/stdout/stderr on
@@ -216,7 +216,7 @@ impl ScriptDefaults {
 /// A command ready to run: split, resolved, checked.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Prepared {
-    /// The resolved program (`realpath`), also argv[0].
+    /// The resolved program (`realpath`), also `argv[0]`.
     pub path: PathBuf,
     pub argv: Vec<String>,
     pub identity: Identity,

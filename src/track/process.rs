@@ -29,7 +29,7 @@ pub struct ProcInfo {
     pub pid: u32,
     /// `/proc/PID/comm` without the newline (at most 15 bytes).
     pub comm: String,
-    /// `/proc/PID/cmdline` split at NUL: argv[0], argv[1], ...
+    /// `/proc/PID/cmdline` split at NUL: `argv[0]`, `argv[1]`, ...
     pub argv: Vec<String>,
 }
 
@@ -37,7 +37,7 @@ pub struct ProcInfo {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ProcessMatcher {
     /// `process NAME`: compared with `comm` (truncated to 15 bytes) or, with `full_command`,
-    /// with argv[0].
+    /// with `argv[0]`.
     pub name: String,
     /// Configured parameters (the words after the name).
     pub params: Vec<String>,
@@ -152,6 +152,12 @@ impl ProcessQuorum {
     /// `Some(true)` = quorum present.
     pub fn health(&self) -> Option<bool> {
         self.have
+    }
+
+    /// Takes over the reported state of the same tracker before a reload.
+    pub fn inherit(&mut self, have: Option<bool>) {
+        self.have = have;
+        self.pending = None;
     }
 
     /// The end of a running delay.

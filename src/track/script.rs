@@ -125,6 +125,18 @@ impl ScriptTracker {
         self.running
     }
 
+    /// Takes over the health of the same script before a reload: OK ⇒ result at the top,
+    /// KO ⇒ result 0; the next results continue from there.
+    pub fn inherit(&mut self, ok: bool) {
+        self.ok = Some(ok);
+        self.init = false;
+        self.result = if ok {
+            self.params.rise + self.params.fall - 1
+        } else {
+            0
+        };
+    }
+
     /// When [`Self::on_tick`] wants to be called next.
     pub fn poll_timeout(&self) -> Instant {
         self.next_run

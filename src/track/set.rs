@@ -157,6 +157,96 @@ impl Trackers {
         t
     }
 
+    /// The trackers of a reloaded `config`, keeping what `old` knew about the objects that
+    /// still exist (same name): script results (an OK script logs `VRRP_Script(NAME)
+    /// considered successful on reload`, keepalived-behaviour.md §9 line 32), file values,
+    /// process quorums and link states. Every known effect is queued again (unchanged ones
+    /// are no-ops in the core) and `TrackerState::Up` is queued for the (target, id) pairs the
+    /// new configuration dropped, as `Router::reconfigure` expects (proto/reload.rs).
+    pub fn reload(old: &Trackers, config: &Config, now: Instant) -> Trackers {
+        let mut t = Trackers::new(config, now);
+        t.out.clear();
+        let mut log = Vec::new();
+        for s in &mut t.scripts {
+            if let Some(h) = old.script(s.name()).and_then(ScriptTracker::health) {
+                s.inherit(h);
+                if h {
+                    log.push((
+                        LogLevel::Info,
+                        format!("VRRP_Script({}) considered successful on reload", s.name()),
+                    ));
+                }
+            }
+        }
+        for f in &mut t.files {
+            if let Some(o) = old
+                .files
+                .iter()
+                .find(|o| o.name == f.name && o.path == f.path)
+            {
+                f.value = o.value;
+            }
+        }
+        for p in &mut t.processes {
+            if let Some(o) = old
+                .processes
+                .iter()
+                .find(|o| o.params().name == p.params().name)
+            {
+                p.inherit(o.health());
+            }
+        }
+        for (ifname, state) in &mut t.interfaces {
+            if let Some(s) = old.interfaces.get(ifname) {
+                *state = *s;
+            }
+        }
+        t.log_all(log);
+        let keys: Vec<(TrackerKind, String)> =
+            t.uses.iter().map(|u| (u.kind, u.name.clone())).collect();
+        for (kind, name) in keys {
+            if let Some(h) = t.current(kind, &name) {
+                t.apply(kind, &name, h);
+            }
+        }
+        let now_ids = t.ids();
+        for (target, id) in old.ids() {
+            if !now_ids.contains(&(target.clone(), id.clone())) {
+                t.out.push_back(Output::Input(Input::Tracker {
+                    target,
+                    id,
+                    state: TrackerState::Up,
+                }));
+            }
+        }
+        t
+    }
+
+    /// What is known now about one tracked object.
+    fn current(&self, kind: TrackerKind, name: &str) -> Option<Health> {
+        match kind {
+            TrackerKind::Script => self.script(name)?.health().map(Health::Bool),
+            TrackerKind::File => self
+                .files
+                .iter()
+                .find(|f| f.name == name)?
+                .value
+                .map(Health::Value),
+            TrackerKind::Process => self
+                .processes
+                .iter()
+                .find(|p| p.params().name == name)?
+                .health()
+                .map(Health::Bool),
+            TrackerKind::Interface => self
+                .interfaces
+                .get(name)
+                .copied()
+                .flatten()
+                .map(Health::Bool),
+        }
+    }
+
     /// Names of the scripts that will run.
     pub fn script_names(&self) -> impl Iterator<Item = &str> {
         self.scripts.iter().map(|s| s.name())

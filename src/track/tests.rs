@@ -305,3 +305,38 @@ fn observed_keepalived_priorities_through_the_core() {
         );
     }
 }
+
+#[test]
+fn reload_keeps_known_states_and_releases_dropped_trackers() {
+    let t0 = crate::test_epoch();
+    let old_conf = format!(
+        "vrrp_script a {{\n script /bin/true\n weight 10\n}}\nvrrp_script b {{\n script /bin/true\n}}\n{VI} track_script {{\n a\n b\n }}\n track_interface {{\n eth9\n }}\n}}\n"
+    );
+    let mut old = trackers(&old_conf, t0);
+    old.script_done("a", &ScriptOutcome::Exited(0));
+    old.script_done("b", &ScriptOutcome::Exited(1));
+    old.link("eth9", false);
+    drain(&mut old);
+    // b is no longer tracked; a keeps its result; eth9 stays down.
+    let new_conf = format!(
+        "vrrp_script a {{\n script /bin/true\n weight 10\n rise 3\n}}\n{VI} track_script {{\n a\n }}\n track_interface {{\n eth9\n }}\n}}\n"
+    );
+    let l = crate::config::load_str(&new_conf);
+    let c = l.config.clone().expect("config");
+    let mut t = Trackers::reload(&old, &c, t0);
+    assert_eq!(
+        drain(&mut t),
+        [
+            log(
+                LogLevel::Info,
+                "VRRP_Script(a) considered successful on reload"
+            ),
+            tracker(inst("VI_1"), "interface:eth9", TrackerState::Down),
+            tracker(inst("VI_1"), "script:a", TrackerState::Weight(10)),
+            tracker(inst("VI_1"), "script:b", TrackerState::Up),
+        ]
+    );
+    // The inherited result counts on: with fall 1, one failure flips it.
+    t.script_done("a", &ScriptOutcome::Exited(1));
+    assert!(drain(&mut t).contains(&tracker(inst("VI_1"), "script:a", TrackerState::Weight(0))));
+}
