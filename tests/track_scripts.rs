@@ -540,3 +540,31 @@ fn security_without_a_default_user_refuses_scripts_without_their_own() {
     };
     assert!(off.prepare("/bin/true", None).is_ok());
 }
+
+#[tokio::test]
+async fn grandchildren_outliving_their_script_are_reparented_to_us_and_reaped() {
+    let _g = serial();
+    require_root();
+    let before = script::orphans_reaped();
+    let r = script::spawn(&prep("/bin/sh -c 'sleep 0.4 & exit 0'")).expect("spawn");
+    let pgid = r.pid();
+    let outcome = r.wait(Duration::from_secs(5), script::KILL_GRACE).await;
+    assert_eq!(outcome, ScriptOutcome::Exited(0));
+    // The background sleep is left alone (as keepalived does) but, with vrrpd as child
+    // subreaper, it is now our child rather than init's...
+    assert!(
+        eventually(2, || group_members(pgid)
+            .iter()
+            .any(|p| p.2 == std::process::id()))
+        .await,
+        "group members: {:?}",
+        group_members(pgid)
+    );
+    // ...so when it ends, we reap it: no zombie anywhere.
+    assert!(
+        eventually(5, || group_members(pgid).is_empty()).await,
+        "left: {:?}",
+        group_members(pgid)
+    );
+    assert!(script::orphans_reaped() > before);
+}
