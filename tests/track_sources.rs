@@ -38,6 +38,22 @@ async fn track_file_changes_are_seen() {
     track_sources::init_file(&file, Some(9), false).expect("kept");
     assert_eq!(track_sources::read_value(&file), 3);
 
+    // init_file from the config: written when missing, or always with `overwrite`.
+    let other = d.join("other");
+    let init_conf = format!(
+        "track_file a {{\n file {}\n init_file 7 overwrite\n}}\ntrack_file b {{\n file {}\n init_file\n}}\n",
+        other.display(),
+        file.display()
+    );
+    let l = vrrpd::config::load_str(&init_conf);
+    let Some(c) = l.config.clone() else {
+        panic!("{}", l.render())
+    };
+    std::fs::write(&other, "1").unwrap();
+    assert!(track_sources::init_files(&c).is_empty());
+    assert_eq!(track_sources::read_value(&other), 7, "overwritten");
+    assert_eq!(track_sources::read_value(&file), 3, "exists: kept");
+
     let conf = format!(
         "track_file tf {{\n file {}\n weight 10\n}}\nvrrp_instance VI_1 {{\n interface lo\n virtual_router_id 5\n priority 100\n virtual_ipaddress {{ 10.0.0.1 }}\n track_file {{\n tf\n }}\n}}\n",
         file.display()

@@ -67,6 +67,28 @@ pub fn init_file(path: &Path, value: Option<i64>, overwrite: bool) -> std::io::R
     Ok(())
 }
 
+/// Applies `init_file` of every `track_file` block that has one (call once at start, before
+/// the first poll). Returns one line per file that could not be written.
+pub fn init_files(config: &crate::config::model::Config) -> Vec<String> {
+    let mut problems = Vec::new();
+    for f in &config.track_files {
+        let (Some(path), Some(init)) = (&f.file, &f.init_file) else {
+            continue;
+        };
+        if let Err(e) = init_file(
+            Path::new(&path.value),
+            init.value.value,
+            init.value.overwrite,
+        ) {
+            problems.push(format!(
+                "track_file {}: cannot initialise {}: {e}",
+                f.name.value, path.value
+            ));
+        }
+    }
+    problems
+}
+
 /// Re-reads a set of track files and reports the ones whose value changed.
 #[derive(Debug)]
 pub struct FilePoller {
