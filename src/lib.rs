@@ -14,7 +14,8 @@
 //!   `poll_action()`, and the next deadline is `poll_timeout()`.
 //!
 //! None of these three modules may use tokio, socket2, rtnetlink, pnet, nix, sockets or read
-//! the clock; `tests/purity.rs` enforces it. Everything that touches the operating system
+//! the clock; `tests/purity.rs` enforces it. [`track`] (tracker logic: script results, weights,
+//! process quorum) follows the same rule. Everything that touches the operating system
 //! lives in the daemon shell (`main.rs` and the modules it owns).
 
 pub mod check_config;
@@ -23,4 +24,12 @@ pub mod config;
 pub mod host;
 pub mod proto;
 pub mod sys;
+pub mod track;
 pub mod wire;
+
+/// A start time for the unit tests of the pure modules, which may not read the clock
+/// themselves (`tests/purity.rs` scans them); any instant will do.
+#[cfg(test)]
+pub(crate) fn test_epoch() -> std::time::Instant {
+    std::time::Instant::now()
+}

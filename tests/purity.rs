@@ -69,7 +69,7 @@ fn contains_word(code: &str, needle: &str) -> bool {
 
 fn violations(root: &Path) -> Vec<String> {
     let mut files = Vec::new();
-    for m in ["wire", "proto", "config"] {
+    for m in ["wire", "proto", "config", "track"] {
         rust_files(&root.join("src").join(m), &mut files);
     }
     files.sort();

@@ -11,6 +11,11 @@
 //! * [`signals`]: keepalived's signal set mapped to [`signals::Signal`].
 //! * [`pidfile`]: `/run/keepalived.pid`-style pid files and the "already running" check.
 //! * [`daemonize`]: forking to the background; must run before the tokio runtime starts.
+//! * [`script`]: the supervised process runner for track and notify scripts (process group,
+//!   timeout kill, run-as user, script security) and the process-wide child reaper.
+//! * [`script_set`]: the `vrrp_script`s of a config, started on request of `track::Trackers`.
+//! * [`hooks`]: notify scripts and the notify FIFO, in transition order per instance/group.
+//! * [`track_sources`]: `track_file` values and `/proc` scans for `vrrp_track_process`.
 //!
 //! Errors from all of them are [`SysError`], whose `Display` is one sentence naming the
 //! operation and the interface.
@@ -18,10 +23,14 @@
 pub mod daemonize;
 mod error;
 pub mod frames;
+pub mod hooks;
 pub mod netlink;
 pub mod pidfile;
+pub mod script;
+pub mod script_set;
 pub mod signals;
 pub mod systemd;
+pub mod track_sources;
 pub mod vrrp_socket;
 
 pub use error::{Privilege, SysError};

@@ -1,0 +1,596 @@
+//! Notify hooks: `notify_master|backup|fault|stop|deleted`, generic `notify`,
+//! `notify_master_rx_lower_pri`, sync-group notifies and the notify FIFO
+//! (keepalived-behaviour.md §3.5, §3.6, §5; field-notes.md item 4).
+//!
+//! # Order and supervision (vrrpd: stricter than keepalived)
+//!
+//! keepalived forks notify scripts and forgets them, so under flapping they run
+//! concurrently and may finish in any order (keepalived #996, #1055). vrrpd keeps one FIFO
+//! queue per instance and per sync group: [`Hooks::notify`] appends the transition, and a
+//! worker task runs that target's hooks strictly one after the other — the next hook starts
+//! when the previous one has ended or has been killed at its timeout. Per transition:
+//!
+//! 1. the state's own script (`notify_master` etc., no arguments);
+//! 2. the generic `notify` with `INSTANCE NAME STATE PRIO` (groups: `GROUP NAME STATE 0`)
+//!    appended — not for `MASTER_RX_LOWER_PRI`, which only has its own script and the FIFO
+//!    line.
+//!
+//! Every run is supervised by `sys::script` (own process group, SIGTERM then SIGKILL to the
+//! group at the timeout, always reaped) and its end is logged with the exit status.
+//! keepalived has no timeout for notify scripts; an ordered queue needs one, so a hung script
+//! cannot hold back every later transition. Default [`DEFAULT_TIMEOUT`] (30 s: long enough
+//! for a cloud API call that moves an address, short enough to recover from a hang).
+//!
+//! **No transition is ever dropped:** the queues are unbounded. When one target's backlog
+//! reaches 64, 128, 256, ... transitions, a warning says so (a script slower than the flap
+//! rate).
+//!
+//! # The FIFO
+//!
+//! `vrrp_notify_fifo PATH` (and `notify_fifo PATH`, if it names another file) receive one
+//! line per event, `INSTANCE "VI_1" MASTER 100` / `GROUP "G1" BACKUP 0`. The line is written
+//! when the transition is queued, in global event order: keepalived writes it right after
+//! forking the scripts without waiting for them, and FIFO readers must not be delayed by a
+//! slow script. The FIFO is created (mode 0600, owner from `USER [GROUP]`) when absent and
+//! opened read-write and non-blocking, so:
+//!
+//! * with no reader, writes neither block the daemon nor fail with ENXIO/SIGPIPE: lines are
+//!   kept in the pipe buffer (64 KiB) for a reader that comes later;
+//! * when the buffer is full (no reader for a long time), further lines are dropped and
+//!   counted, with one warning per burst. Lines are shorter than PIPE_BUF, so a line is
+//!   never torn.
+//!
+//! `vrrp_notify_fifo_script CMD` is started once with the FIFO path appended and runs until
+//! shutdown.
+
+use std::collections::HashMap;
+use std::io::Write;
+use std::os::unix::fs::{FileTypeExt, OpenOptionsExt};
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use tokio::sync::mpsc;
+use tokio::task::JoinHandle;
+
+use super::script::{self, Identity, Prepared, ScriptDefaults};
+use crate::config::model::{Command, Config, Fifo, Notify};
+use crate::proto::{NotifyEvent, NotifyTarget};
+
+/// Default timeout of one notify script (keepalived has none; see the module doc).
+pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// The prepared notify scripts of one instance or group.
+#[derive(Clone, Debug, Default)]
+pub struct NotifyScripts {
+    pub master: Option<Prepared>,
+    pub backup: Option<Prepared>,
+    pub fault: Option<Prepared>,
+    pub stop: Option<Prepared>,
+    pub deleted: Option<Prepared>,
+    /// Generic `notify`: `INSTANCE|GROUP NAME STATE PRIO` appended.
+    pub any: Option<Prepared>,
+    pub master_rx_lower_pri: Option<Prepared>,
+}
+
+impl NotifyScripts {
+    fn for_event(&self, event: NotifyEvent) -> Option<(&'static str, &Prepared)> {
+        let (kw, p) = match event {
+            NotifyEvent::Master => ("notify_master", &self.master),
+            NotifyEvent::Backup => ("notify_backup", &self.backup),
+            NotifyEvent::Fault => ("notify_fault", &self.fault),
+            NotifyEvent::Stop => ("notify_stop", &self.stop),
+            NotifyEvent::Deleted => ("notify_deleted", &self.deleted),
+            NotifyEvent::MasterRxLowerPri => {
+                ("notify_master_rx_lower_pri", &self.master_rx_lower_pri)
+            }
+        };
+        p.as_ref().map(|p| (kw, p))
+    }
+
+    fn is_empty(&self) -> bool {
+        [
+            &self.master,
+            &self.backup,
+            &self.fault,
+            &self.stop,
+            &self.deleted,
+            &self.any,
+            &self.master_rx_lower_pri,
+        ]
+        .iter()
+        .all(|p| p.is_none())
+    }
+}
+
+/// A FIFO to open: path and optional owner.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct FifoSpec {
+    pub path: PathBuf,
+    pub owner: Option<(String, Option<String>)>,
+}
+
+/// Everything [`Hooks`] needs.
+#[derive(Clone, Debug)]
+pub struct HookConfig {
+    pub instances: HashMap<String, NotifyScripts>,
+    pub groups: HashMap<String, NotifyScripts>,
+    pub fifos: Vec<FifoSpec>,
+    /// `vrrp_notify_fifo_script`: started once with the (first) FIFO path appended.
+    pub fifo_script: Option<Prepared>,
+    /// Per notify script.
+    pub timeout: Duration,
+    /// SIGTERM → SIGKILL delay.
+    pub grace: Duration,
+}
+
+impl Default for HookConfig {
+    fn default() -> Self {
+        HookConfig {
+            instances: HashMap::new(),
+            groups: HashMap::new(),
+            fifos: Vec::new(),
+            fifo_script: None,
+            timeout: DEFAULT_TIMEOUT,
+            grace: script::KILL_GRACE,
+        }
+    }
+}
+
+impl HookConfig {
+    /// Prepares every notify command of `config` (keepalived-behaviour.md §3.5: split,
+    /// `PATH`, realpath, run-as identity = the command's `USER [GROUP]` else `default`).
+    /// A command that cannot be prepared is dropped; the returned lines say why (log them).
+    pub fn from_config(config: &Config, defaults: &ScriptDefaults) -> (HookConfig, Vec<String>) {
+        let mut problems = Vec::new();
+        let mut cfg = HookConfig::default();
+        let mut prep = |c: Option<&Command>, who: &str, kw: &str| -> Option<Prepared> {
+            let c = c?;
+            let user = c
+                .user
+                .as_ref()
+                .map(|u| (u.value.as_str(), c.group.as_ref().map(|g| g.value.as_str())));
+            match defaults.prepare(&c.cmd.value, user) {
+                Ok(p) => Some(p),
+                Err(e) => {
+                    problems.push(format!("{who} {kw}: {e}"));
+                    None
+                }
+            }
+        };
+        let mut scripts = |n: &Notify, who: &str| NotifyScripts {
+            master: prep(n.master.as_ref(), who, "notify_master"),
+            backup: prep(n.backup.as_ref(), who, "notify_backup"),
+            fault: prep(n.fault.as_ref(), who, "notify_fault"),
+            stop: prep(n.stop.as_ref(), who, "notify_stop"),
+            deleted: prep(
+                n.deleted.as_ref().and_then(|d| d.value.as_ref()),
+                who,
+                "notify_deleted",
+            ),
+            any: prep(n.any.as_ref(), who, "notify"),
+            master_rx_lower_pri: prep(
+                n.master_rx_lower_pri.as_ref(),
+                who,
+                "notify_master_rx_lower_pri",
+            ),
+        };
+        for i in &config.instances {
+            let s = scripts(&i.notify, &format!("({})", i.name.value));
+            if !s.is_empty() {
+                cfg.instances.insert(i.name.value.clone(), s);
+            }
+        }
+        for g in &config.sync_groups {
+            let s = scripts(&g.notify, &format!("VRRP_Group({})", g.name.value));
+            if !s.is_empty() {
+                cfg.groups.insert(g.name.value.clone(), s);
+            }
+        }
+        let spec = |f: &Fifo| FifoSpec {
+            path: PathBuf::from(&f.path.value),
+            owner: f
+                .user
+                .as_ref()
+                .map(|u| (u.value.clone(), f.group.as_ref().map(|g| g.value.clone()))),
+        };
+        let g = &config.global;
+        cfg.fifos.extend(g.vrrp_notify_fifo.as_ref().map(spec));
+        if let Some(f) = g.notify_fifo.as_ref().map(spec) {
+            // A vrrp FIFO with the same path as the global one is the same file (§2).
+            if !cfg.fifos.iter().any(|x| x.path == f.path) {
+                cfg.fifos.push(f);
+            }
+        }
+        cfg.fifo_script = prep(
+            g.vrrp_notify_fifo_script
+                .as_ref()
+                .or(g.notify_fifo_script.as_ref()),
+            "global_defs",
+            "vrrp_notify_fifo_script",
+        );
+        (cfg, problems)
+    }
+}
+
+/// One queued transition.
+#[derive(Clone, Debug)]
+struct Job {
+    event: NotifyEvent,
+    priority: u8,
+}
+
+struct Worker {
+    tx: mpsc::UnboundedSender<Job>,
+    backlog: Arc<AtomicUsize>,
+    /// The next backlog size that gets a warning.
+    warn_at: usize,
+    handle: JoinHandle<()>,
+}
+
+/// An open notify FIFO.
+struct FifoOut {
+    path: PathBuf,
+    file: std::fs::File,
+    dropping: bool,
+}
+
+/// The running notify machinery. Create inside a tokio runtime.
+pub struct Hooks {
+    cfg: Arc<HookConfig>,
+    workers: HashMap<(bool, String), Worker>,
+    fifos: Vec<FifoOut>,
+    fifo_script: Option<script::Running>,
+    /// Process groups of the notify scripts running now (killed at shutdown if needed).
+    running: Arc<Mutex<Vec<i32>>>,
+    dropped_lines: Arc<AtomicU64>,
+}
+
+const FIRST_BACKLOG_WARNING: usize = 64;
+
+impl Hooks {
+    /// Opens (creating if needed) the FIFOs and starts the FIFO script. Problems are logged;
+    /// the hooks run without the broken part.
+    pub fn start(cfg: HookConfig) -> Hooks {
+        let mut fifos = Vec::new();
+        for f in &cfg.fifos {
+            match open_fifo(f) {
+                Ok(file) => fifos.push(FifoOut {
+                    path: f.path.clone(),
+                    file,
+                    dropping: false,
+                }),
+                Err(e) => tracing::error!("cannot open notify FIFO {}: {e}", f.path.display()),
+            }
+        }
+        let fifo_script = match (&cfg.fifo_script, cfg.fifos.first()) {
+            (Some(p), Some(f)) => {
+                let p = p.with_args([f.path.to_string_lossy().into_owned()]);
+                match script::spawn(&p) {
+                    Ok(r) => Some(r),
+                    Err(e) => {
+                        tracing::error!(
+                            "cannot start notify FIFO script {}: {e}",
+                            p.path.display()
+                        );
+                        None
+                    }
+                }
+            }
+            _ => None,
+        };
+        Hooks {
+            cfg: Arc::new(cfg),
+            workers: HashMap::new(),
+            fifos,
+            fifo_script,
+            running: Arc::new(Mutex::new(Vec::new())),
+            dropped_lines: Arc::new(AtomicU64::new(0)),
+        }
+    }
+
+    /// Queues the hooks of one event (an `Action::Notify` of the core) and writes its FIFO
+    /// line. Never blocks.
+    pub fn notify(&mut self, target: &NotifyTarget, event: NotifyEvent, priority: u8) {
+        let (is_group, name) = match target {
+            NotifyTarget::Instance(n) => (false, n.clone()),
+            NotifyTarget::Group(n) => (true, n.clone()),
+        };
+        // keepalived-behaviour.md §3.6 / §5: the priority field of groups is always 0.
+        let priority = if is_group { 0 } else { priority };
+        self.write_fifo(&fifo_line(target, event, priority));
+        let scripts = if is_group {
+            self.cfg.groups.get(&name)
+        } else {
+            self.cfg.instances.get(&name)
+        };
+        if scripts.is_none() {
+            return;
+        }
+        let key = (is_group, name);
+        let worker = match self.workers.get_mut(&key) {
+            Some(w) => w,
+            None => {
+                let w = self.spawn_worker(key.0, &key.1);
+                self.workers.entry(key.clone()).or_insert(w)
+            }
+        };
+        let n = worker.backlog.fetch_add(1, Ordering::SeqCst) + 1;
+        if n >= worker.warn_at {
+            tracing::warn!(
+                "{} has {n} notify transitions queued: its notify scripts are slower than its state changes",
+                who(key.0, &key.1)
+            );
+            worker.warn_at = worker.warn_at.saturating_mul(2);
+        } else if n < FIRST_BACKLOG_WARNING / 2 {
+            worker.warn_at = FIRST_BACKLOG_WARNING;
+        }
+        if worker.tx.send(Job { event, priority }).is_err() {
+            tracing::error!("{} notify worker is gone", who(key.0, &key.1));
+        }
+    }
+
+    /// Transitions queued and not yet finished, over all targets.
+    pub fn pending(&self) -> usize {
+        self.workers
+            .values()
+            .map(|w| w.backlog.load(Ordering::SeqCst))
+            .sum()
+    }
+
+    /// FIFO lines dropped because the FIFO was full.
+    pub fn dropped_fifo_lines(&self) -> u64 {
+        self.dropped_lines.load(Ordering::Relaxed)
+    }
+
+    /// Shutdown: lets every queued hook run (the STOP notifies included) for at most
+    /// `deadline`, then kills the process groups still running, and stops the FIFO script.
+    /// Returns the number of transitions whose hooks did not complete.
+    pub async fn shutdown(mut self, deadline: Duration) -> usize {
+        let workers: Vec<Worker> = self.workers.drain().map(|(_, w)| w).collect();
+        let backlogs: Vec<Arc<AtomicUsize>> = workers.iter().map(|w| w.backlog.clone()).collect();
+        let mut handles = Vec::new();
+        for w in workers {
+            drop(w.tx);
+            handles.push(w.handle);
+        }
+        let all = futures::future::join_all(handles.iter_mut());
+        if tokio::time::timeout(deadline, all).await.is_err() {
+            if let Ok(groups) = self.running.lock() {
+                for pgid in groups.iter() {
+                    // SAFETY: plain syscall.
+                    unsafe {
+                        libc::kill(-pgid, libc::SIGKILL);
+                    }
+                }
+            }
+            for h in &handles {
+                h.abort();
+            }
+        }
+        if let Some(r) = self.fifo_script.take() {
+            let _ = r.wait(Duration::ZERO, script::KILL_GRACE).await;
+        }
+        backlogs.iter().map(|b| b.load(Ordering::SeqCst)).sum()
+    }
+
+    fn spawn_worker(&self, is_group: bool, name: &str) -> Worker {
+        let (tx, mut rx) = mpsc::unbounded_channel::<Job>();
+        let backlog = Arc::new(AtomicUsize::new(0));
+        let cfg = self.cfg.clone();
+        let running = self.running.clone();
+        let b = backlog.clone();
+        let name = name.to_string();
+        let handle = tokio::spawn(async move {
+            while let Some(job) = rx.recv().await {
+                let scripts = if is_group {
+                    cfg.groups.get(&name)
+                } else {
+                    cfg.instances.get(&name)
+                };
+                if let Some(s) = scripts {
+                    run_job(&cfg, s, is_group, &name, &job, &running).await;
+                }
+                b.fetch_sub(1, Ordering::SeqCst);
+            }
+        });
+        Worker {
+            tx,
+            backlog,
+            warn_at: FIRST_BACKLOG_WARNING,
+            handle,
+        }
+    }
+
+    fn write_fifo(&mut self, line: &str) {
+        for f in &mut self.fifos {
+            match f.file.write(line.as_bytes()) {
+                Ok(n) if n == line.len() => {
+                    if f.dropping {
+                        tracing::info!("notify FIFO {} is being read again", f.path.display());
+                        f.dropping = false;
+                    }
+                }
+                Ok(_) | Err(_) => {
+                    self.dropped_lines.fetch_add(1, Ordering::Relaxed);
+                    if !f.dropping {
+                        tracing::warn!(
+                            "notify FIFO {} is full (no reader?): dropping lines until it drains",
+                            f.path.display()
+                        );
+                        f.dropping = true;
+                    }
+                }
+            }
+        }
+    }
+}
+
+fn who(is_group: bool, name: &str) -> String {
+    if is_group {
+        format!("VRRP_Group({name})")
+    } else {
+        format!("({name})")
+    }
+}
+
+/// keepalived's FIFO line: `INSTANCE "VI_1" MASTER 100\n` / `GROUP "G1" FAULT 0\n` (§3.6).
+pub fn fifo_line(target: &NotifyTarget, event: NotifyEvent, priority: u8) -> String {
+    let (kind, name) = match target {
+        NotifyTarget::Instance(n) => ("INSTANCE", n),
+        NotifyTarget::Group(n) => ("GROUP", n),
+    };
+    format!("{kind} \"{name}\" {} {priority}\n", event.word())
+}
+
+/// The arguments appended to the generic `notify` (§3.6, §5).
+pub fn notify_args(target: &NotifyTarget, event: NotifyEvent, priority: u8) -> [String; 4] {
+    match target {
+        NotifyTarget::Instance(n) => [
+            "INSTANCE".into(),
+            n.clone(),
+            event.word().into(),
+            priority.to_string(),
+        ],
+        NotifyTarget::Group(n) => ["GROUP".into(), n.clone(), event.word().into(), "0".into()],
+    }
+}
+
+/// Runs one transition's hooks in order: state script, then generic `notify`.
+async fn run_job(
+    cfg: &HookConfig,
+    s: &NotifyScripts,
+    is_group: bool,
+    name: &str,
+    job: &Job,
+    running: &Arc<Mutex<Vec<i32>>>,
+) {
+    let target = if is_group {
+        NotifyTarget::Group(name.to_string())
+    } else {
+        NotifyTarget::Instance(name.to_string())
+    };
+    let mut runs: Vec<(&str, Prepared)> = Vec::new();
+    if let Some((kw, p)) = s.for_event(job.event) {
+        runs.push((kw, p.clone()));
+    }
+    if job.event != NotifyEvent::MasterRxLowerPri {
+        if let Some(p) = &s.any {
+            runs.push((
+                "notify",
+                p.with_args(notify_args(&target, job.event, job.priority)),
+            ));
+        }
+    }
+    for (kw, p) in runs {
+        let what = format!(
+            "{} {kw} {} ({})",
+            who(is_group, name),
+            p.path.display(),
+            job.event.word()
+        );
+        let outcome = match script::spawn(&p) {
+            Ok(r) => {
+                let pgid = r.pid();
+                if let Ok(mut g) = running.lock() {
+                    g.push(pgid);
+                }
+                let o = r.wait(cfg.timeout, cfg.grace).await;
+                if let Ok(mut g) = running.lock() {
+                    g.retain(|x| *x != pgid);
+                }
+                o
+            }
+            Err(e) => crate::track::ScriptOutcome::SpawnFailed(e.to_string()),
+        };
+        script::log_outcome(&what, &outcome);
+    }
+}
+
+/// Creates the FIFO if absent (mkfifo 0600, chown to the owner) and opens it read-write,
+/// non-blocking (see the module doc).
+fn open_fifo(f: &FifoSpec) -> std::io::Result<std::fs::File> {
+    let path: &Path = &f.path;
+    match std::fs::symlink_metadata(path) {
+        Ok(m) if m.file_type().is_fifo() => {}
+        Ok(_) => {
+            return Err(std::io::Error::new(
+                std::io::ErrorKind::AlreadyExists,
+                "exists and is not a FIFO",
+            ))
+        }
+        Err(_) => {
+            nix::unistd::mkfifo(path, nix::sys::stat::Mode::from_bits_truncate(0o600))
+                .map_err(|e| std::io::Error::from_raw_os_error(e as i32))?;
+            if let Some((user, group)) = &f.owner {
+                let id = Identity::lookup(user, group.as_deref())
+                    .map_err(|e| std::io::Error::other(e.to_string()))?;
+                nix::unistd::chown(path, Some(id.uid.into()), Some(id.gid.into()))
+                    .map_err(|e| std::io::Error::from_raw_os_error(e as i32))?;
+            }
+        }
+    }
+    std::fs::OpenOptions::new()
+        .read(true)
+        .write(true)
+        .custom_flags(libc::O_NONBLOCK | libc::O_CLOEXEC)
+        .open(path)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn fifo_lines_and_notify_args_use_keepalived_format() {
+        let vi = NotifyTarget::Instance("VI_1".into());
+        let g = NotifyTarget::Group("G1".into());
+        assert_eq!(
+            fifo_line(&vi, NotifyEvent::Master, 100),
+            "INSTANCE \"VI_1\" MASTER 100\n"
+        );
+        assert_eq!(
+            fifo_line(&g, NotifyEvent::Fault, 0),
+            "GROUP \"G1\" FAULT 0\n"
+        );
+        assert_eq!(
+            fifo_line(&vi, NotifyEvent::MasterRxLowerPri, 150),
+            "INSTANCE \"VI_1\" MASTER_RX_LOWER_PRI 150\n"
+        );
+        assert_eq!(
+            notify_args(&vi, NotifyEvent::Backup, 140),
+            ["INSTANCE", "VI_1", "BACKUP", "140"]
+        );
+        assert_eq!(
+            notify_args(&g, NotifyEvent::Stop, 77),
+            ["GROUP", "G1", "STOP", "0"]
+        );
+    }
+
+    #[test]
+    fn from_config_prepares_every_notify_command() {
+        let l = crate::config::load_str(
+            "global_defs {\n vrrp_notify_fifo /run/x.fifo\n notify_fifo /run/x.fifo\n}\nvrrp_instance VI_1 {\n interface lo\n virtual_router_id 5\n priority 100\n virtual_ipaddress { 10.0.0.1 }\n notify_master \"/bin/echo m\"\n notify /bin/true\n notify_backup /no/such/script\n}\nvrrp_instance VI_2 {\n interface lo\n virtual_router_id 6\n priority 100\n virtual_ipaddress { 10.0.0.2 }\n}\nvrrp_sync_group G {\n group {\n VI_1\n VI_2\n }\n notify_fault true\n}\n",
+        );
+        let Some(c) = l.config.clone() else {
+            panic!("{}", l.render())
+        };
+        let defaults = ScriptDefaults {
+            identity: Identity::current(),
+            missing_user: None,
+            security: false,
+        };
+        let (cfg, problems) = HookConfig::from_config(&c, &defaults);
+        let vi = &cfg.instances["VI_1"];
+        assert_eq!(vi.master.as_ref().unwrap().argv[1..], ["m"]);
+        assert!(vi.any.is_some() && vi.backup.is_none());
+        assert!(!cfg.instances.contains_key("VI_2"));
+        assert!(cfg.groups["G"].fault.is_some());
+        assert_eq!(
+            problems,
+            ["(VI_1) notify_backup: script `/no/such/script` not found or not executable"]
+        );
+        assert_eq!(cfg.fifos.len(), 1, "same path once");
+    }
+}

@@ -1,0 +1,99 @@
+//! The `vrrp_script`s of a configuration, prepared and ready to run on request of
+//! `track::Trackers` (`Output::RunScript { name }`).
+//!
+//! The daemon wires it like this (keepalived-behaviour.md §4):
+//!
+//! ```text
+//! let defaults = ScriptDefaults::from_config(&config);
+//! let mut trackers = Trackers::new(&config, now);
+//! let (scripts, problems) = ScriptSet::from_config(&config, trackers.script_names(), &defaults);
+//! for (name, e) in problems { log(e); trackers.disable_script(&name); }
+//! if scripts.any_insecure() && !defaults.security { log(SECURITY_VIOLATION) }
+//! ...
+//! Output::RunScript { name } => scripts.start(&name, done_tx.clone()),
+//! (name, outcome) = done_rx.recv() => trackers.script_done(&name, &outcome),
+//! ```
+
+use std::collections::HashMap;
+use std::time::Duration;
+
+use tokio::sync::mpsc;
+
+use super::script::{self, PrepareError, Prepared, ScriptDefaults};
+use crate::config::model::Config;
+use crate::track::ScriptOutcome;
+
+/// Prepared track scripts with their timeouts.
+#[derive(Clone, Debug, Default)]
+pub struct ScriptSet {
+    scripts: HashMap<String, (Prepared, Duration)>,
+    /// SIGTERM → SIGKILL delay (keepalived: 2 s).
+    pub grace: Duration,
+}
+
+impl ScriptSet {
+    /// Prepares the scripts named in `names` (those some instance or group tracks). A script
+    /// that cannot be prepared is returned with the reason; the caller disables it.
+    pub fn from_config<'a>(
+        config: &Config,
+        names: impl IntoIterator<Item = &'a str>,
+        defaults: &ScriptDefaults,
+    ) -> (ScriptSet, Vec<(String, PrepareError)>) {
+        let mut set = ScriptSet {
+            scripts: HashMap::new(),
+            grace: script::KILL_GRACE,
+        };
+        let mut problems = Vec::new();
+        for name in names {
+            let Some(s) = config.script(name) else {
+                continue;
+            };
+            let Some(cmd) = &s.script else { continue };
+            let user = s.user.as_ref().map(|r| {
+                (
+                    r.user.value.as_str(),
+                    r.group.as_ref().map(|g| g.value.as_str()),
+                )
+            });
+            let timeout = Duration::from_secs(u64::from(s.timeout_secs().max(1)));
+            match defaults.prepare(&cmd.value, user) {
+                Ok(p) => {
+                    set.scripts.insert(name.to_string(), (p, timeout));
+                }
+                Err(e) => problems.push((name.to_string(), e)),
+            }
+        }
+        (set, problems)
+    }
+
+    pub fn get(&self, name: &str) -> Option<&Prepared> {
+        self.scripts.get(name).map(|(p, _)| p)
+    }
+
+    /// True if some script would run although its path is writable by non-root (log
+    /// [`script::SECURITY_VIOLATION`] once when security is off).
+    pub fn any_insecure(&self) -> bool {
+        self.scripts.values().any(|(p, _)| p.insecure)
+    }
+
+    /// Starts one supervised run of `name` on the current tokio runtime; the outcome is sent
+    /// to `done` as `(name, outcome)`. Unknown names report `SpawnFailed`.
+    pub fn start(&self, name: &str, done: mpsc::UnboundedSender<(String, ScriptOutcome)>) {
+        let name = name.to_string();
+        let Some((p, timeout)) = self.scripts.get(&name).cloned() else {
+            let _ = done.send((name, ScriptOutcome::SpawnFailed("no such script".into())));
+            return;
+        };
+        // Fork here, on the caller's (long-lived) thread: the parent-death signal is tied to
+        // the forking thread (sys::script module doc).
+        let started = script::spawn(&p);
+        let grace = self.grace;
+        tokio::spawn(async move {
+            let outcome = match started {
+                Ok(r) => r.wait(timeout, grace).await,
+                Err(e) => ScriptOutcome::SpawnFailed(format!("{}: {e}", p.path.display())),
+            };
+            let _ = done.send((name, outcome));
+        });
+    }
+}

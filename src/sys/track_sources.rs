@@ -1,0 +1,231 @@
+//! Where `track_file` values and `vrrp_track_process` counts come from
+//! (keepalived-behaviour.md §4.3). The pure side is `crate::track`; this file only reads.
+//!
+//! # Polling, not inotify / the proc connector
+//!
+//! keepalived watches track files with inotify and processes with the netlink proc
+//! connector. vrrpd polls both: a file is re-read every [`DEFAULT_FILE_POLL`], `/proc` is
+//! scanned every [`DEFAULT_PROCESS_POLL`]. Polling survives what makes watches fragile —
+//! files replaced by rename (editors, config management), directories created after start,
+//! containers without the proc connector — at the price of a bounded delay. Reading a few
+//! small files and `/proc/*/{comm,cmdline}` once a second costs little.
+//!
+//! # Values
+//!
+//! A track file holds an integer read like keepalived's `strtol`: leading blanks, optional
+//! sign, digits; anything after the digits is ignored. A missing, unreadable, empty or
+//! non-numeric file counts as 0.
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use tokio::sync::mpsc;
+
+use crate::track::{ProcInfo, ProcessMatcher};
+
+/// How often track files are re-read.
+pub const DEFAULT_FILE_POLL: Duration = Duration::from_millis(500);
+/// How often `/proc` is scanned for tracked processes.
+pub const DEFAULT_PROCESS_POLL: Duration = Duration::from_secs(1);
+
+/// Parses a track file's text like `strtol(text, NULL, 10)`; garbage gives 0.
+pub fn parse_value(text: &str) -> i64 {
+    let t = text.trim_start();
+    let (neg, digits) = match t.as_bytes().first() {
+        Some(b'-') => (true, t.get(1..).unwrap_or("")),
+        Some(b'+') => (false, t.get(1..).unwrap_or("")),
+        _ => (false, t),
+    };
+    let end = digits
+        .bytes()
+        .position(|b| !b.is_ascii_digit())
+        .unwrap_or(digits.len());
+    let mut v: i64 = 0;
+    for b in digits.bytes().take(end) {
+        v = v.saturating_mul(10).saturating_add(i64::from(b - b'0'));
+    }
+    if neg {
+        v.saturating_neg()
+    } else {
+        v
+    }
+}
+
+/// The current value of a track file (0 when missing or unreadable).
+pub fn read_value(path: &Path) -> i64 {
+    std::fs::read_to_string(path)
+        .map(|t| parse_value(&t))
+        .unwrap_or(0)
+}
+
+/// `init_file [VALUE] [overwrite]`: writes VALUE (default 0) when the file is missing, or
+/// always with `overwrite`.
+pub fn init_file(path: &Path, value: Option<i64>, overwrite: bool) -> std::io::Result<()> {
+    if overwrite || !path.exists() {
+        std::fs::write(path, format!("{}\n", value.unwrap_or(0)))?;
+    }
+    Ok(())
+}
+
+/// Applies `init_file` of every `track_file` block that has one (call once at start, before
+/// the first poll). Returns one line per file that could not be written.
+pub fn init_files(config: &crate::config::model::Config) -> Vec<String> {
+    let mut problems = Vec::new();
+    for f in &config.track_files {
+        let (Some(path), Some(init)) = (&f.file, &f.init_file) else {
+            continue;
+        };
+        if let Err(e) = init_file(
+            Path::new(&path.value),
+            init.value.value,
+            init.value.overwrite,
+        ) {
+            problems.push(format!(
+                "track_file {}: cannot initialise {}: {e}",
+                f.name.value, path.value
+            ));
+        }
+    }
+    problems
+}
+
+/// Re-reads a set of track files and reports the ones whose value changed.
+#[derive(Debug)]
+pub struct FilePoller {
+    files: Vec<(String, PathBuf, Option<i64>)>,
+}
+
+impl FilePoller {
+    /// `(name, path)` pairs, e.g. from `Trackers::files`.
+    pub fn new<'a>(files: impl IntoIterator<Item = (&'a str, &'a str)>) -> FilePoller {
+        FilePoller {
+            files: files
+                .into_iter()
+                .map(|(n, p)| (n.to_string(), PathBuf::from(p), None))
+                .collect(),
+        }
+    }
+
+    /// `(name, value)` for every file read for the first time or changed since the last
+    /// poll (feed them to `Trackers::file_value`).
+    pub fn poll(&mut self) -> Vec<(String, i64)> {
+        let mut changed = Vec::new();
+        for (name, path, last) in &mut self.files {
+            let v = read_value(path);
+            if *last != Some(v) {
+                *last = Some(v);
+                changed.push((name.clone(), v));
+            }
+        }
+        changed
+    }
+
+    /// Polls every `every` and sends the changes until the receiver is dropped.
+    pub async fn run(mut self, every: Duration, tx: mpsc::UnboundedSender<(String, i64)>) {
+        let mut tick = tokio::time::interval(every);
+        loop {
+            tick.tick().await;
+            for c in self.poll() {
+                if tx.send(c).is_err() {
+                    return;
+                }
+            }
+        }
+    }
+}
+
+/// One process from `/proc/PID/comm` and `/proc/PID/cmdline`; `None` if it vanished.
+pub fn read_proc(pid: u32) -> Option<ProcInfo> {
+    let comm = std::fs::read_to_string(format!("/proc/{pid}/comm")).ok()?;
+    let cmdline = std::fs::read(format!("/proc/{pid}/cmdline")).ok()?;
+    let mut argv: Vec<String> = cmdline
+        .split(|b| *b == 0)
+        .map(|a| String::from_utf8_lossy(a).into_owned())
+        .collect();
+    // cmdline ends with a NUL, which leaves one empty piece at the end.
+    if argv.last().is_some_and(String::is_empty) {
+        argv.pop();
+    }
+    Some(ProcInfo {
+        pid,
+        comm: comm.trim_end_matches('\n').to_string(),
+        argv,
+    })
+}
+
+/// Every process visible in `/proc` (processes that exit during the scan are skipped).
+pub fn scan_processes() -> Vec<ProcInfo> {
+    let Ok(dir) = std::fs::read_dir("/proc") else {
+        return Vec::new();
+    };
+    dir.flatten()
+        .filter_map(|e| e.file_name().to_str()?.parse::<u32>().ok())
+        .filter_map(read_proc)
+        .collect()
+}
+
+/// The number of processes matching each matcher, in order.
+pub fn count_matches<'a>(
+    procs: &[ProcInfo],
+    matchers: impl IntoIterator<Item = (&'a str, &'a ProcessMatcher)>,
+) -> Vec<(String, u32)> {
+    matchers
+        .into_iter()
+        .map(|(name, m)| {
+            let n = procs.iter().filter(|p| m.matches(p)).count();
+            (name.to_string(), u32::try_from(n).unwrap_or(u32::MAX))
+        })
+        .collect()
+}
+
+/// Scans `/proc` every `every` and sends every count (changed or not: the quorum delays
+/// need to see that a state persists) until the receiver is dropped. Feed them to
+/// `Trackers::process_count`.
+pub async fn run_process_poller(
+    matchers: Vec<(String, ProcessMatcher)>,
+    every: Duration,
+    tx: mpsc::UnboundedSender<Vec<(String, u32)>>,
+) {
+    let mut tick = tokio::time::interval(every);
+    loop {
+        tick.tick().await;
+        let counts = tokio::task::spawn_blocking({
+            let matchers = matchers.clone();
+            move || {
+                let procs = scan_processes();
+                count_matches(&procs, matchers.iter().map(|(n, m)| (n.as_str(), m)))
+            }
+        })
+        .await
+        .unwrap_or_default();
+        if tx.send(counts).is_err() {
+            return;
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn values_parse_like_strtol() {
+        assert_eq!(parse_value("42\n"), 42);
+        assert_eq!(parse_value("  -17 trailing"), -17);
+        assert_eq!(parse_value("+5"), 5);
+        assert_eq!(parse_value("12abc"), 12);
+        assert_eq!(parse_value("abc"), 0);
+        assert_eq!(parse_value(""), 0);
+        assert_eq!(parse_value("-"), 0);
+        assert_eq!(parse_value("99999999999999999999999"), i64::MAX);
+        assert_eq!(read_value(Path::new("/nonexistent/vrrpd-track-file")), 0);
+    }
+
+    #[test]
+    fn this_process_is_in_proc() {
+        let me = read_proc(std::process::id()).expect("self");
+        assert!(!me.comm.is_empty());
+        assert!(!me.argv.is_empty());
+        assert!(scan_processes().iter().any(|p| p.pid == std::process::id()));
+    }
+}

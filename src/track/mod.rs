@@ -1,0 +1,33 @@
+//! Tracking: `vrrp_script`, `track_interface`, `track_file`, `vrrp_track_process`
+//! (keepalived-behaviour.md §4), as pure logic.
+//!
+//! Like [`crate::proto`], nothing here does I/O or reads the clock: time is an argument,
+//! the shell runs the scripts (`sys::script`), reads the files and scans `/proc`
+//! (`sys::track_sources`) and feeds the results in. What comes out is what the protocol
+//! core expects: [`crate::proto::Input::Tracker`] values whose
+//! [`crate::proto::TrackerState`] already carries the weight and `reverse` of each
+//! reference (§4.3), plus log lines in keepalived's wording and "run script X now" requests.
+//!
+//! * [`split`]: keepalived's shell-like command splitter (§1.1, §3.5).
+//! * [`script`]: one script's result state machine and schedule (§4.2).
+//! * [`process`]: process matching and quorum with delays (§4.3).
+//! * [`effect`]: health / file value + weight + reverse → `TrackerState` (§4.3 table).
+//! * [`set`]: [`Trackers`], every tracker of a config and whom it applies to.
+//!
+//! The sync-group weight rules of §4.4 are not repeated here: `config::check` already
+//! resolved them into `Effective::trackers` / `SyncGroup::trackers`, which [`Trackers`]
+//! reads.
+
+pub mod effect;
+pub mod process;
+pub mod script;
+pub mod set;
+pub mod split;
+
+pub use process::{ParamMatch, ProcInfo, ProcessMatcher, ProcessParams, ProcessQuorum};
+pub use script::{ScriptOutcome, ScriptParams, ScriptTracker};
+pub use set::{tracker_id, Output, Trackers};
+pub use split::{split_command, SplitError};
+
+#[cfg(test)]
+mod tests;
