@@ -21,6 +21,7 @@ pub mod check_config;
 pub mod cli;
 pub mod config;
 pub mod host;
+pub mod plan;
 pub mod proto;
 pub mod sys;
 pub mod wire;
