@@ -78,7 +78,12 @@ fn instance_settings(
         .interface
         .as_ref()
         .map(|i| i.value.clone())
-        .or_else(|| cfg.global.default_interface.as_ref().map(|i| i.value.clone()))
+        .or_else(|| {
+            cfg.global
+                .default_interface
+                .as_ref()
+                .map(|i| i.value.clone())
+        })
         .ok_or_else(|| err(format!("vrrp_instance {name} has no interface")))?;
     let iface = find(host, &ifname).ok_or_else(|| {
         err(format!(
@@ -239,16 +244,19 @@ fn is_link_local(a: &Ipv6Addr) -> bool {
 /// One `virtual_ipaddress` entry as the core carries it (§3.2, §7.1).
 fn vip_spec(a: &IpAddress, ifname: String) -> VipSpec {
     let net = a.net.value;
-    let broadcast = a.broadcast.as_ref().and_then(|b| match (b.value, net.addr) {
-        (Broadcast::Addr(x), _) => Some(IpAddr::V4(x)),
-        (Broadcast::Plus, IpAddr::V4(v4)) => {
-            Some(IpAddr::V4(Ipv4Addr::from(u32::from(v4) | !mask(net.prefix))))
-        }
-        (Broadcast::Minus, IpAddr::V4(v4)) => {
-            Some(IpAddr::V4(Ipv4Addr::from(u32::from(v4) & mask(net.prefix))))
-        }
-        _ => None,
-    });
+    let broadcast = a
+        .broadcast
+        .as_ref()
+        .and_then(|b| match (b.value, net.addr) {
+            (Broadcast::Addr(x), _) => Some(IpAddr::V4(x)),
+            (Broadcast::Plus, IpAddr::V4(v4)) => Some(IpAddr::V4(Ipv4Addr::from(
+                u32::from(v4) | !mask(net.prefix),
+            ))),
+            (Broadcast::Minus, IpAddr::V4(v4)) => {
+                Some(IpAddr::V4(Ipv4Addr::from(u32::from(v4) & mask(net.prefix))))
+            }
+            _ => None,
+        });
     VipSpec {
         addr: net.addr,
         prefix_len: net.prefix,
@@ -334,7 +342,12 @@ mod tests {
 
     #[test]
     fn basic_instance_maps_every_field() {
-        let h = host(vec![iface("eth0", 7, true, &["10.0.0.1/24", "10.0.0.100/24"])]);
+        let h = host(vec![iface(
+            "eth0",
+            7,
+            true,
+            &["10.0.0.1/24", "10.0.0.100/24"],
+        )]);
         let s = plan(BASIC, &h).unwrap();
         let vi = &s.instances[0];
         assert_eq!((vi.name.as_str(), vi.vrid, vi.priority), ("VI_1", 51, 150));
@@ -355,7 +368,12 @@ mod tests {
     #[test]
     fn a_vip_is_never_the_source_address() {
         // §7.2: the leftover VIP comes first on the interface but is skipped.
-        let h = host(vec![iface("eth0", 7, true, &["10.0.0.100/24", "10.0.0.2/24"])]);
+        let h = host(vec![iface(
+            "eth0",
+            7,
+            true,
+            &["10.0.0.100/24", "10.0.0.2/24"],
+        )]);
         let s = plan(BASIC, &h).unwrap();
         assert_eq!(s.instances[0].src, "10.0.0.2".parse::<IpAddr>().unwrap());
     }
@@ -389,7 +407,10 @@ mod tests {
     fn no_source_address_is_one_clear_line() {
         let h = host(vec![iface("eth0", 7, true, &["fe80::1/64"])]);
         let e = plan(BASIC, &h).unwrap_err();
-        assert!(e.0.starts_with("vrrp_instance VI_1: no IPv4 address on eth0"), "{e}");
+        assert!(
+            e.0.starts_with("vrrp_instance VI_1: no IPv4 address on eth0"),
+            "{e}"
+        );
     }
 
     #[test]
@@ -419,7 +440,12 @@ mod tests {
                 10.0.0.50/24 brd + scope link
             }
         }";
-        let h = host(vec![iface("eth0", 4, true, &["10.0.0.9/24", "10.0.0.1/24"])]);
+        let h = host(vec![iface(
+            "eth0",
+            4,
+            true,
+            &["10.0.0.9/24", "10.0.0.1/24"],
+        )]);
         let s = plan(text, &h).unwrap();
         let vi = &s.instances[0];
         assert_eq!(vi.version, wire::Version::V3);
