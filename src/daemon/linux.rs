@@ -190,7 +190,11 @@ impl Sys for LinuxSys {
     }
 
     fn send_frame(&mut self, ifindex: u32, frame: &[u8]) -> Result<(), SysError> {
-        self.frames.send(ifindex, frame)
+        // A packet socket that saw its link go down reports ENETDOWN once; the sender then
+        // drops it, and the second attempt goes out on a fresh one.
+        self.frames
+            .send(ifindex, frame)
+            .or_else(|_| self.frames.send(ifindex, frame))
     }
 
     fn sync_sockets(&mut self, settings: &RouterSettings) -> Result<(), SysError> {
