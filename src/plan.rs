@@ -206,6 +206,11 @@ fn instance_settings(
         strict: e.strict.value,
         old_unicast_checksum,
         sync_group: e.sync_group.clone(),
+        // virtual_routes / virtual_rules need netlink route and rule requests the OS layer
+        // does not have yet; the daemon warns about them at start-up (README "Status").
+        routes: Vec::new(),
+        rules: Vec::new(),
+        notify_deleted: inst.notify.deleted.is_some(),
     })
 }
 

@@ -273,3 +273,45 @@ async fn link_down_from_the_monitor_puts_the_instance_in_fault() {
     assert_eq!(ads.last().map(|a| a.2), Some(0));
     assert!(sys.recs.contains(&Rec::Del("10.0.0.100".parse().unwrap())));
 }
+
+#[tokio::test(start_paused = true)]
+async fn a_good_reload_keeps_the_master_and_adds_the_new_vip() {
+    let mut sys = RecSys::new();
+    let mut new = settings(120);
+    new.instances[0] = new.instances[0].clone().vip("10.0.0.101/24");
+    sys.next_reload = Some(Reloaded::Ok {
+        settings: new,
+        ifaces: ifaces(),
+        warnings: Vec::new(),
+    });
+    let mut exec = Exec::new(ifaces(), false);
+    let (tx, mut rx) = mpsc::channel(16);
+    script(
+        tx,
+        vec![
+            (4_000, Event::Signal(Signal::Reload)),
+            (6_000, Event::Signal(Signal::Stop)),
+        ],
+    );
+    daemon::run(&mut sys, &mut exec, settings(100), &mut rx)
+        .await
+        .unwrap();
+    let ads = adverts(&sys.recs);
+    // One priority-0 advert (at stop); the new priority is advertised after the reload.
+    assert_eq!(ads.iter().filter(|a| a.2 == 0).count(), 1, "{ads:?}");
+    assert!(ads.iter().any(|a| a.0 >= 4000 && a.2 == 120), "{ads:?}");
+    let reload = sys
+        .recs
+        .iter()
+        .position(|r| *r == Rec::Sd(SdState::Reloading))
+        .unwrap();
+    let after = &sys.recs[reload..];
+    assert!(after.contains(&Rec::Add("10.0.0.101".parse().unwrap(), 24, None)));
+    // The kept VIP is neither deleted nor re-added by the reload.
+    let ready = after
+        .iter()
+        .position(|r| *r == Rec::Sd(SdState::Ready))
+        .unwrap();
+    assert!(!after[..ready].contains(&Rec::Del("10.0.0.100".parse().unwrap())));
+    assert!(!after[..ready].contains(&Rec::Add("10.0.0.100".parse().unwrap(), 24, None)));
+}

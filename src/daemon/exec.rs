@@ -130,6 +130,12 @@ impl Exec {
                     Err(e) => return fatal_or_log(e, &instance),
                 }
             }
+            Action::AddRoute { instance, .. }
+            | Action::DelRoute { instance, .. }
+            | Action::AddRule { instance, .. }
+            | Action::DelRule { instance, .. } => {
+                warn!(target: "vrrpd", "({instance}) virtual routes and rules are not supported by the vrrpd daemon yet");
+            }
             Action::SendGarp { ifname, ip, .. } => {
                 let Some(iface) = self.ifaces.get(&ifname) else {
                     return Ok(());

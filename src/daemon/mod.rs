@@ -253,8 +253,10 @@ async fn reload<S: Sys>(
     Ok(())
 }
 
-/// Replaces the running settings. Until the core can reconfigure in place, the old router is
-/// stopped (priority 0, VIPs released) and a new one starts as at boot.
+/// Replaces the running settings hitlessly (`Router::reconfigure`, keepalived-behaviour.md
+/// §8.3): instances matched by VRID/family/interface/mode keep their state and VIPs. Sockets
+/// for both the old and the new instances are open while the core acts, so a removed MASTER
+/// still sends its priority-0 advert; afterwards only the new set stays open.
 async fn apply_settings<S: Sys>(
     router: &mut Router,
     current: &mut RouterSettings,
@@ -262,10 +264,12 @@ async fn apply_settings<S: Sys>(
     sys: &mut S,
     exec: &mut Exec,
 ) -> Result<(), DaemonError> {
-    router.handle(now(), Input::Stop);
+    let mut both = current.clone();
+    both.instances.extend(settings.instances.iter().cloned());
+    sys.sync_sockets(&both)?;
+    router.reconfigure(now(), settings.clone());
     drain(router, sys, exec).await?;
     sys.sync_sockets(&settings)?;
-    *router = Router::new(settings.clone(), now());
     *current = settings;
     Ok(())
 }
