@@ -97,6 +97,7 @@ fn ifaces() -> HashMap<String, Iface> {
             index: 2,
             mac: Some([2, 0, 0, 0, 0, 1]),
             noarp: false,
+            up: true,
         },
     )])
 }
@@ -282,6 +283,7 @@ async fn a_good_reload_keeps_the_master_and_adds_the_new_vip() {
     sys.next_reload = Some(Reloaded::Ok {
         settings: new,
         ifaces: ifaces(),
+        trackers: Vec::new(),
         warnings: Vec::new(),
     });
     let mut exec = Exec::new(ifaces(), false);
@@ -314,4 +316,54 @@ async fn a_good_reload_keeps_the_master_and_adds_the_new_vip() {
         .unwrap();
     assert!(!after[..ready].contains(&Rec::Del("10.0.0.100".parse().unwrap())));
     assert!(!after[..ready].contains(&Rec::Add("10.0.0.100".parse().unwrap(), 24, None)));
+}
+
+#[tokio::test(start_paused = true)]
+async fn track_interface_weight_follows_link_events() {
+    let mut sys = RecSys::new();
+    let mut ifs = ifaces();
+    ifs.insert(
+        "eth1".into(),
+        Iface {
+            index: 3,
+            mac: None,
+            noarp: false,
+            up: true,
+        },
+    );
+    let mut exec = Exec::new(ifs, false);
+    exec.trackers = vec![vrrpd::plan::InterfaceTracker {
+        target: vrrpd::proto::TrackTarget::Instance("VI_1".into()),
+        id: "interface:eth1".into(),
+        ifname: "eth1".into(),
+        weight: -20,
+        reverse: false,
+    }];
+    let (tx, mut rx) = mpsc::channel(16);
+    let eth1 = |up| {
+        Event::Net(vrrpd::sys::netlink::Event::LinkChange {
+            ifindex: 3,
+            name: "eth1".into(),
+            up,
+            mac: None,
+        })
+    };
+    script(
+        tx,
+        vec![
+            (4_200, eth1(false)),
+            (6_200, eth1(true)),
+            (7_500, Event::Signal(Signal::Stop)),
+        ],
+    );
+    daemon::run(&mut sys, &mut exec, settings(100), &mut rx)
+        .await
+        .unwrap();
+    let ads = adverts(&sys.recs);
+    // §4.3: a negative weight is subtracted while the tracked interface is down.
+    assert!(
+        ads.iter().any(|a| a.0 > 4200 && a.0 < 6200 && a.2 == 80),
+        "{ads:?}"
+    );
+    assert!(ads.iter().any(|a| a.0 > 6200 && a.2 == 100), "{ads:?}");
 }

@@ -9,7 +9,8 @@ use std::net::IpAddr;
 use tracing::{debug, error, info, warn};
 
 use super::Sys;
-use crate::proto::{Action, LogLevel, VipSpec, IPPROTO_VRRP};
+use crate::plan::InterfaceTracker;
+use crate::proto::{Action, Input, LogLevel, NotifyTarget, VipSpec, IPPROTO_VRRP};
 use crate::sys::netlink::{Removed, Vip};
 use crate::sys::vrrp_socket::{IpId, Ipv4Header};
 use crate::sys::{Privilege, SysError};
@@ -22,18 +23,24 @@ pub struct Iface {
     pub mac: Option<Mac>,
     /// IFF_NOARP: no gratuitous ARP (§6.8).
     pub noarp: bool,
+    /// IFF_UP and IFF_RUNNING (keepalived's "up").
+    pub up: bool,
 }
 
 /// The action executor and the interface table.
 #[derive(Debug, Default)]
 pub struct Exec {
     pub ifaces: HashMap<String, Iface>,
+    /// `track_interface` entries, fed to the core on start-up and link changes (§4.3).
+    pub trackers: Vec<InterfaceTracker>,
     /// keepalived's per-instance IPv4 ID counters (§6.1).
     ip_ids: HashMap<String, IpId>,
     /// `-V/--dont-release-vrrp` and the stop sequence has begun: no priority-0 advert and no
     /// VIP removal (§7.4).
     pub keep_vips_on_stop: bool,
     pub stopping: bool,
+    /// `-a/--address-monitoring`: log every address change netlink reports.
+    pub log_addresses: bool,
     /// The last send error per interface, so a dead link logs once, not once per advert.
     send_errors: HashMap<u32, String>,
 }
@@ -50,6 +57,22 @@ impl Exec {
             keep_vips_on_stop,
             ..Exec::default()
         }
+    }
+
+    /// The current effect of every interface tracker (a missing interface is down).
+    pub fn tracker_inputs(&self, only_ifname: Option<&str>) -> Vec<Input> {
+        self.trackers
+            .iter()
+            .filter(|t| only_ifname.is_none_or(|n| n == t.ifname))
+            .map(|t| {
+                let up = self.ifaces.get(&t.ifname).is_some_and(|i| i.up);
+                Input::Tracker {
+                    target: t.target.clone(),
+                    id: t.id.clone(),
+                    state: t.state(up),
+                }
+            })
+            .collect()
     }
 
     pub fn name_of(&self, index: u32) -> Option<&str> {
@@ -70,7 +93,11 @@ impl Exec {
                 priority,
             } => {
                 // Notify scripts and FIFOs are issue 5; the event is logged at detail level.
-                debug!(target: "vrrpd", "notify {target:?} {} {priority} (scripts not run yet)", event.word());
+                let who = match target {
+                    NotifyTarget::Instance(n) => format!("INSTANCE \"{n}\""),
+                    NotifyTarget::Group(n) => format!("GROUP \"{n}\""),
+                };
+                debug!(target: "vrrpd", "notify {who} {} {priority} (notify scripts are not run yet)", event.word());
             }
             Action::SendAdvert {
                 instance,

@@ -34,6 +34,8 @@ pub struct Options {
     pub parse: ParseOptions,
     /// `-V/--dont-release-vrrp`.
     pub dont_release: bool,
+    /// `-a/--address-monitoring`.
+    pub address_monitoring: bool,
 }
 
 /// Key of one receive socket: interface and group (multicast) or local address (unicast).
@@ -73,7 +75,15 @@ pub async fn start(opts: Options, cfg: Config) -> Result<(), DaemonError> {
             }
         }
     });
-    let (settings, ifaces) = resolve(&netlink, &cfg).await?;
+    let Resolved {
+        settings,
+        ifaces,
+        trackers,
+        unsupported,
+    } = resolve(&netlink, &cfg).await?;
+    for line in &unsupported {
+        warn!(target: "vrrpd", "{line}");
+    }
     let notifier = Notifier::from_env().unwrap_or_else(|_| Notifier::disabled());
     let mut sys = LinuxSys {
         netlink,
@@ -85,6 +95,8 @@ pub async fn start(opts: Options, cfg: Config) -> Result<(), DaemonError> {
         opts: opts.clone(),
     };
     let mut exec = Exec::new(ifaces, opts.dont_release);
+    exec.trackers = trackers;
+    exec.log_addresses = opts.address_monitoring;
     let result = super::run(&mut sys, &mut exec, settings, &mut rx).await;
     for (_, h) in sys.receivers.drain() {
         h.abort();
@@ -93,10 +105,7 @@ pub async fn start(opts: Options, cfg: Config) -> Result<(), DaemonError> {
 }
 
 /// Maps a checked configuration onto settings for this host, with the interface table.
-pub async fn resolve(
-    netlink: &Netlink,
-    cfg: &Config,
-) -> Result<(RouterSettings, HashMap<String, Iface>), DaemonError> {
+pub async fn resolve(netlink: &Netlink, cfg: &Config) -> Result<Resolved, DaemonError> {
     let host = crate::host::gather();
     let settings =
         crate::plan::router_settings(cfg, &host).map_err(|e| DaemonError::Other(e.to_string()))?;
@@ -114,10 +123,26 @@ pub async fn resolve(
                 index: l.index,
                 mac: l.mac,
                 noarp: l.noarp,
+                up: l.is_up(),
             },
         );
     }
-    Ok((settings, ifaces))
+    Ok(Resolved {
+        settings,
+        ifaces,
+        trackers: crate::plan::interface_trackers(cfg),
+        unsupported: crate::plan::unsupported(cfg),
+    })
+}
+
+/// A configuration resolved against this host.
+#[derive(Debug)]
+pub struct Resolved {
+    pub settings: RouterSettings,
+    pub ifaces: HashMap<String, Iface>,
+    pub trackers: Vec<crate::plan::InterfaceTracker>,
+    /// Warnings about features not performed yet.
+    pub unsupported: Vec<String>,
 }
 
 /// A diagnostic as one log line (`file:line:col: severity: message`).
@@ -263,11 +288,16 @@ impl Sys for LinuxSys {
             return Reloaded::Failed(lines(Some(Severity::Error)));
         };
         match resolve(&self.netlink, cfg).await {
-            Ok((settings, ifaces)) => Reloaded::Ok {
-                settings,
-                ifaces,
-                warnings: lines(Some(Severity::Warning)),
-            },
+            Ok(r) => {
+                let mut warnings = lines(Some(Severity::Warning));
+                warnings.extend(r.unsupported);
+                Reloaded::Ok {
+                    settings: r.settings,
+                    ifaces: r.ifaces,
+                    trackers: r.trackers,
+                    warnings,
+                }
+            }
             Err(e) => Reloaded::Failed(vec![e.to_string()]),
         }
     }

@@ -79,6 +79,7 @@ pub enum Reloaded {
     Ok {
         settings: RouterSettings,
         ifaces: std::collections::HashMap<String, Iface>,
+        trackers: Vec<crate::plan::InterfaceTracker>,
         /// Warnings to log.
         warnings: Vec<String>,
     },
@@ -114,6 +115,9 @@ pub async fn run<S: Sys>(
     sys.sync_sockets(&settings)?;
     let mut current = settings.clone();
     let mut router = Router::new(settings, now());
+    for input in exec.tracker_inputs(None) {
+        router.handle(now(), input);
+    }
     drain(&mut router, sys, exec).await?;
     if current.instances.is_empty() {
         warn!(target: "vrrpd", "Warning - keepalived has no configuration to run");
@@ -144,7 +148,7 @@ pub async fn run<S: Sys>(
         match event {
             Event::Input(input) => router.handle(now(), input),
             Event::Net(ev) => {
-                if let Some(input) = net_input(exec, ev) {
+                for input in net_inputs(exec, ev) {
                     router.handle(now(), input);
                 }
             }
@@ -237,6 +241,7 @@ async fn reload<S: Sys>(
         Reloaded::Ok {
             settings,
             ifaces,
+            trackers,
             warnings,
         } => {
             for w in &warnings {
@@ -246,6 +251,28 @@ async fn reload<S: Sys>(
             if settings != *current {
                 apply_settings(router, current, settings, sys, exec).await?;
             }
+            // Trackers the new configuration dropped stop counting (reload.rs docs); the
+            // others are fed again (unchanged states are no-ops in the core).
+            for old in &exec.trackers {
+                if !trackers
+                    .iter()
+                    .any(|t| t.target == old.target && t.id == old.id)
+                {
+                    router.handle(
+                        now(),
+                        Input::Tracker {
+                            target: old.target.clone(),
+                            id: old.id.clone(),
+                            state: crate::proto::TrackerState::Up,
+                        },
+                    );
+                }
+            }
+            exec.trackers = trackers;
+            for input in exec.tracker_inputs(None) {
+                router.handle(now(), input);
+            }
+            drain(router, sys, exec).await?;
             info!(target: "vrrpd", "Reload complete");
         }
     }
@@ -274,8 +301,9 @@ async fn apply_settings<S: Sys>(
     Ok(())
 }
 
-/// Turns a kernel change into the core's input, keeping the interface table fresh.
-fn net_input(exec: &mut Exec, ev: netlink::Event) -> Option<Input> {
+/// Turns a kernel change into the core's inputs (the link itself, then the interface
+/// trackers watching it), keeping the interface table fresh.
+fn net_inputs(exec: &mut Exec, ev: netlink::Event) -> Vec<Input> {
     match ev {
         netlink::Event::LinkChange {
             ifindex,
@@ -287,28 +315,48 @@ fn net_input(exec: &mut Exec, ev: netlink::Event) -> Option<Input> {
                 index: ifindex,
                 mac,
                 noarp: false,
+                up,
             });
             entry.index = ifindex;
             entry.mac = mac.or(entry.mac);
-            Some(Input::Link { ifname: name, up })
+            entry.up = up;
+            let mut v = vec![Input::Link {
+                ifname: name.clone(),
+                up,
+            }];
+            v.extend(exec.tracker_inputs(Some(&name)));
+            v
         }
-        netlink::Event::LinkRemoved { name, .. } => Some(Input::Link {
-            ifname: name,
-            up: false,
-        }),
+        netlink::Event::LinkRemoved { name, .. } => {
+            if let Some(i) = exec.ifaces.get_mut(&name) {
+                i.up = false;
+            }
+            let mut v = vec![Input::Link {
+                ifname: name.clone(),
+                up: false,
+            }];
+            v.extend(exec.tracker_inputs(Some(&name)));
+            v
+        }
         netlink::Event::AddrChange {
             ifindex,
             addr,
             prefix,
             added,
         } => {
-            let ifname = exec.name_of(ifindex)?.to_string();
-            Some(Input::Addr {
+            let Some(ifname) = exec.name_of(ifindex).map(str::to_string) else {
+                return Vec::new();
+            };
+            if exec.log_addresses {
+                let what = if added { "added to" } else { "removed from" };
+                info!(target: "vrrpd", "Netlink reflector reports IP {addr} {what} {ifname}");
+            }
+            vec![Input::Addr {
                 ifname,
                 addr,
                 prefix,
                 added,
-            })
+            }]
         }
     }
 }
