@@ -66,23 +66,26 @@ struct Node {
 }
 
 impl Node {
-    fn start(ns: Netns, dir: &Path, priority: u8) -> Node {
+    fn start(ns: Netns, dir: &Path, priority: u8, notify: Option<&Path>) -> Node {
         let conf = dir.join(format!("{}.conf", ns.name));
         std::fs::write(&conf, config(priority)).unwrap();
         let log = dir.join(format!("{}.log", ns.name));
         let pid_file = dir.join(format!("{}.pid", ns.name));
-        let child = ns
-            .command(&[
-                env!("CARGO_BIN_EXE_vrrpd"),
-                "-f",
-                conf.to_str().unwrap(),
-                "-n",
-                "-l",
-                "-D",
-                "-G",
-                "-p",
-                pid_file.to_str().unwrap(),
-            ])
+        let mut cmd = ns.command(&[
+            env!("CARGO_BIN_EXE_vrrpd"),
+            "-f",
+            conf.to_str().unwrap(),
+            "-n",
+            "-l",
+            "-D",
+            "-G",
+            "-p",
+            pid_file.to_str().unwrap(),
+        ]);
+        if let Some(sock) = notify {
+            cmd.env("NOTIFY_SOCKET", sock);
+        }
+        let child = cmd
             .stdout(Stdio::null())
             .stderr(std::fs::File::create(&log).unwrap())
             .spawn()
@@ -134,6 +137,10 @@ fn two_daemons_elect_a_master_and_move_the_vip_on_sigterm() {
     let br = Netns::new("smbr");
     run(&["ip", "-n", &br.name, "link", "add", "br0", "type", "bridge"]);
     run(&["ip", "-n", &br.name, "link", "set", "br0", "up"]);
+    // systemd's notify socket for the first node (Type=notify, keepalived-behaviour.md §8.1).
+    let notify_path = dir.join("notify.sock");
+    let notify = std::os::unix::net::UnixDatagram::bind(&notify_path).unwrap();
+    notify.set_nonblocking(true).unwrap();
     let mut nodes = Vec::new();
     for (tag, addr, prio) in [("sma", "10.88.0.1/24", 150), ("smb", "10.88.0.2/24", 100)] {
         let ns = Netns::new(tag);
@@ -147,7 +154,8 @@ fn two_daemons_elect_a_master_and_move_the_vip_on_sigterm() {
         ]);
         run(&["ip", "-n", &ns.name, "link", "set", "eth0", "up"]);
         ns.add_addr("eth0", addr);
-        nodes.push(Node::start(ns, &dir, prio));
+        let sock = (prio == 150).then_some(notify_path.as_path());
+        nodes.push(Node::start(ns, &dir, prio, sock));
     }
     let (a, b) = (&nodes[0], &nodes[1]);
 
@@ -188,6 +196,16 @@ fn two_daemons_elect_a_master_and_move_the_vip_on_sigterm() {
     );
     assert!(a.log().contains("(VI_1) sent 0 priority"), "{}", a.log());
     assert!(!a.pid_file.exists(), "pid file not removed");
+    let mut sd = Vec::new();
+    let mut buf = [0u8; 512];
+    while let Ok(n) = notify.recv(&mut buf) {
+        sd.push(String::from_utf8_lossy(&buf[..n]).into_owned());
+    }
+    assert!(sd.iter().any(|m| m.contains("READY=1")), "{sd:?}");
+    assert!(
+        sd.last().is_some_and(|m| m.contains("STOPPING=1")),
+        "{sd:?}"
+    );
     wait_for("the backup to take the VIP", Duration::from_secs(3), || {
         holds_vip(&b.ns)
     });
