@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
-use tracing::{info, warn};
+use tracing::{debug, warn};
 
 use super::exec::{Exec, Iface};
 use super::{DaemonError, Event, Reloaded, SdState, Sys};
@@ -64,7 +64,7 @@ pub async fn start(opts: Options, cfg: Config) -> Result<(), DaemonError> {
             }
         }
     });
-    info!(target: "vrrpd", "Registering Kernel netlink reflector");
+    debug!(target: "vrrpd", "Registering Kernel netlink reflector");
     let netlink = Netlink::open()?;
     let mut monitor = Monitor::open()?;
     let mon_tx = tx.clone();
@@ -83,6 +83,14 @@ pub async fn start(opts: Options, cfg: Config) -> Result<(), DaemonError> {
     } = resolve(&netlink, &cfg).await?;
     for line in &unsupported {
         warn!(target: "vrrpd", "{line}");
+    }
+    debug!(target: "vrrpd", "Registering gratuitous ARP shared channel");
+    let mut assigned: Vec<(&str, std::net::IpAddr)> = Vec::new();
+    for i in &settings.instances {
+        if !assigned.contains(&(i.ifname.as_str(), i.src)) {
+            debug!(target: "vrrpd", "Assigned address {} for interface {}", i.src, i.ifname);
+            assigned.push((i.ifname.as_str(), i.src));
+        }
     }
     let notifier = Notifier::from_env().unwrap_or_else(|_| Notifier::disabled());
     let mut sys = LinuxSys {
@@ -260,6 +268,11 @@ impl Sys for LinuxSys {
                 },
                 Listen::Multicast(_) => e,
             })?;
+            let (mode, addr) = match listen {
+                Listen::Unicast(a) => ("unicast", a),
+                Listen::Multicast(g) => ("multicast", g),
+            };
+            debug!(target: "vrrpd", "VRRP sockpool: [ifindex({:3}), family(IPv4), proto(112), {mode}, address({addr})]", key.0);
             let handle = tokio::spawn(rx_task(sock, self.events.clone()));
             self.receivers.insert(key, handle);
         }
