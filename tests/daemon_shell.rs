@@ -63,6 +63,16 @@ impl Sys for RecSys {
         });
         Ok(())
     }
+    async fn send_advert6(
+        &mut self,
+        _ifindex: u32,
+        _src: std::net::Ipv6Addr,
+        _dst: std::net::Ipv6Addr,
+        _hops: u8,
+        _payload: &[u8],
+    ) -> Result<(), SysError> {
+        Ok(())
+    }
     async fn add_vip(&mut self, vip: &Vip) -> Result<Added, SysError> {
         self.recs
             .push(Rec::Add(vip.addr, vip.prefix, vip.label.clone()));

@@ -111,19 +111,24 @@ impl Exec {
                 if self.stopping && self.keep_vips_on_stop {
                     return Ok(());
                 }
-                let (IpAddr::V4(src), IpAddr::V4(dst)) = (src, dst) else {
-                    warn!(target: "vrrpd", "({instance}) IPv6 adverts are not supported yet");
-                    return Ok(());
+                let sent = match (src, dst) {
+                    (IpAddr::V4(src), IpAddr::V4(dst)) => {
+                        let id = self.ip_ids.entry(instance).or_default().next_id();
+                        let header = Ipv4Header {
+                            src,
+                            dst,
+                            ttl,
+                            id,
+                            protocol: IPPROTO_VRRP,
+                        };
+                        sys.send_advert(ifindex, &header, &bytes).await
+                    }
+                    (IpAddr::V6(src), IpAddr::V6(dst)) => {
+                        sys.send_advert6(ifindex, src, dst, ttl, &bytes).await
+                    }
+                    _ => return Ok(()),
                 };
-                let id = self.ip_ids.entry(instance).or_default().next_id();
-                let header = Ipv4Header {
-                    src,
-                    dst,
-                    ttl,
-                    id,
-                    protocol: IPPROTO_VRRP,
-                };
-                match sys.send_advert(ifindex, &header, &bytes).await {
+                match sent {
                     Ok(()) => {
                         self.send_errors.remove(&ifindex);
                     }
@@ -183,7 +188,12 @@ impl Exec {
                     return Ok(());
                 };
                 debug!(target: "vrrpd", "Sending unsolicited Neighbour Advert on {ifname} for {ip}");
-                if let Err(e) = sys.send_frame(iface.index, &unsolicited_na_frame(mac, ip, false)) {
+                // §6.8: the Router flag is set when the interface forwards IPv6.
+                let forwarding =
+                    std::fs::read_to_string(format!("/proc/sys/net/ipv6/conf/{ifname}/forwarding"))
+                        .is_ok_and(|v| v.trim() == "1");
+                let frame = unsolicited_na_frame(mac, ip, forwarding);
+                if let Err(e) = sys.send_frame(iface.index, &frame) {
                     warn!(target: "vrrpd", "{e}");
                 }
             }

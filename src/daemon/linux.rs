@@ -2,7 +2,7 @@
 //! start-up that wires them to the loop.
 
 use std::collections::HashMap;
-use std::net::{IpAddr, Ipv4Addr};
+use std::net::{IpAddr, Ipv6Addr};
 use std::path::PathBuf;
 use std::time::Duration;
 
@@ -24,8 +24,8 @@ use crate::sys::systemd::Notifier;
 use crate::sys::vrrp_socket::{
     Ipv4Header, Listen, Received, RecvSocket, SendSocket, IPPROTO_AH, IPPROTO_VRRP,
 };
+use crate::sys::vrrp_socket6::{Listen6, RecvSocket6, SendSocket6};
 use crate::sys::SysError;
-use crate::wire::Family;
 
 /// What `main` hands the daemon.
 #[derive(Clone, Debug)]
@@ -39,12 +39,20 @@ pub struct Options {
 }
 
 /// Key of one receive socket: interface and group (multicast) or local address (unicast).
-type RecvKey = (u32, bool, Ipv4Addr);
+type RecvKey = (u32, bool, IpAddr);
+
+/// How one receive socket listens.
+#[derive(Clone, Copy, Debug)]
+enum AnyListen {
+    V4(Listen),
+    V6(Listen6),
+}
 
 pub struct LinuxSys {
     netlink: Netlink,
     frames: FrameSender,
     senders: HashMap<u32, SendSocket>,
+    senders6: HashMap<(u32, Ipv6Addr), SendSocket6>,
     receivers: HashMap<RecvKey, JoinHandle<()>>,
     events: mpsc::Sender<Event>,
     notifier: Notifier,
@@ -97,6 +105,7 @@ pub async fn start(opts: Options, cfg: Config) -> Result<(), DaemonError> {
         netlink,
         frames: FrameSender::new(),
         senders: HashMap::new(),
+        senders6: HashMap::new(),
         receivers: HashMap::new(),
         events: tx,
         notifier,
@@ -117,12 +126,6 @@ pub async fn resolve(netlink: &Netlink, cfg: &Config) -> Result<Resolved, Daemon
     let host = crate::host::gather();
     let settings =
         crate::plan::router_settings(cfg, &host).map_err(|e| DaemonError::Other(e.to_string()))?;
-    if let Some(i) = settings.instances.iter().find(|i| i.family() == Family::V6) {
-        return Err(DaemonError::Other(format!(
-            "vrrp_instance {}: IPv6 instances are not supported by the vrrpd daemon yet",
-            i.name
-        )));
-    }
     let mut ifaces = HashMap::new();
     for l in netlink.links().await? {
         ifaces.insert(
@@ -179,7 +182,22 @@ pub fn packet_input(r: Received) -> Option<Input> {
     })
 }
 
-async fn rx_task(sock: RecvSocket, tx: mpsc::Sender<Event>) {
+/// Either receive socket.
+enum AnyRecv {
+    V4(RecvSocket),
+    V6(RecvSocket6),
+}
+
+impl AnyRecv {
+    async fn recv(&self) -> Result<Received, SysError> {
+        match self {
+            AnyRecv::V4(s) => s.recv().await,
+            AnyRecv::V6(s) => s.recv().await,
+        }
+    }
+}
+
+async fn rx_task(sock: AnyRecv, tx: mpsc::Sender<Event>) {
     loop {
         match sock.recv().await {
             Ok(r) => {
@@ -214,6 +232,22 @@ impl Sys for LinuxSys {
         }
     }
 
+    async fn send_advert6(
+        &mut self,
+        ifindex: u32,
+        src: Ipv6Addr,
+        dst: Ipv6Addr,
+        hops: u8,
+        payload: &[u8],
+    ) -> Result<(), SysError> {
+        match self.senders6.get(&(ifindex, src)) {
+            Some(s) => s.send(dst, hops, payload).await,
+            None => Err(SysError::NoSuchInterface {
+                name: format!("index {ifindex}"),
+            }),
+        }
+    }
+
     async fn add_vip(&mut self, vip: &Vip) -> Result<Added, SysError> {
         self.netlink.add_vip(vip).await
     }
@@ -231,23 +265,43 @@ impl Sys for LinuxSys {
     }
 
     fn sync_sockets(&mut self, settings: &RouterSettings) -> Result<(), SysError> {
-        let mut want_rx: HashMap<RecvKey, (String, Listen)> = HashMap::new();
+        let mut want_rx: HashMap<RecvKey, (String, AnyListen)> = HashMap::new();
         let mut want_tx: HashMap<u32, String> = HashMap::new();
+        let mut want_tx6: HashMap<(u32, Ipv6Addr), String> = HashMap::new();
         for i in &settings.instances {
-            let (IpAddr::V4(src), IpAddr::V4(group)) = (i.src, i.mcast_group) else {
-                continue;
-            };
-            let listen = if i.is_unicast() {
-                Listen::Unicast(src)
-            } else {
-                Listen::Multicast(group)
-            };
-            let key = match listen {
-                Listen::Unicast(a) => (i.ifindex, true, a),
-                Listen::Multicast(g) => (i.ifindex, false, g),
+            let unicast = i.is_unicast();
+            let (key, listen) = match (i.src, i.mcast_group) {
+                (IpAddr::V4(src), IpAddr::V4(group)) => {
+                    want_tx.insert(i.ifindex, i.ifname.clone());
+                    if unicast {
+                        (
+                            (i.ifindex, true, i.src),
+                            AnyListen::V4(Listen::Unicast(src)),
+                        )
+                    } else {
+                        (
+                            (i.ifindex, false, i.mcast_group),
+                            AnyListen::V4(Listen::Multicast(group)),
+                        )
+                    }
+                }
+                (IpAddr::V6(src), IpAddr::V6(group)) => {
+                    want_tx6.insert((i.ifindex, src), i.ifname.clone());
+                    if unicast {
+                        (
+                            (i.ifindex, true, i.src),
+                            AnyListen::V6(Listen6::Unicast(src)),
+                        )
+                    } else {
+                        (
+                            (i.ifindex, false, i.mcast_group),
+                            AnyListen::V6(Listen6::Multicast(group)),
+                        )
+                    }
+                }
+                _ => continue,
             };
             want_rx.insert(key, (i.ifname.clone(), listen));
-            want_tx.insert(i.ifindex, i.ifname.clone());
         }
         self.receivers.retain(|k, h| {
             let keep = want_rx.contains_key(k);
@@ -257,28 +311,42 @@ impl Sys for LinuxSys {
             keep
         });
         self.senders.retain(|k, _| want_tx.contains_key(k));
+        self.senders6.retain(|k, _| want_tx6.contains_key(k));
         for (key, (ifname, listen)) in want_rx {
             if self.receivers.contains_key(&key) {
                 continue;
             }
-            let sock = RecvSocket::open_v4(&ifname, key.0, listen).map_err(|e| match listen {
-                Listen::Unicast(a) => SysError::Os {
-                    what: format!("bind unicast_src {a} on {ifname}"),
-                    source: std::io::Error::other(e.to_string()),
-                },
-                Listen::Multicast(_) => e,
-            })?;
-            let (mode, addr) = match listen {
-                Listen::Unicast(a) => ("unicast", a),
-                Listen::Multicast(g) => ("multicast", g),
+            let bind_error = |e: SysError| SysError::Os {
+                what: format!("bind unicast_src {} on {ifname}", key.2),
+                source: std::io::Error::other(e.to_string()),
             };
-            debug!(target: "vrrpd", "VRRP sockpool: [ifindex({:3}), family(IPv4), proto(112), {mode}, address({addr})]", key.0);
+            let (sock, family) = match listen {
+                AnyListen::V4(l) => {
+                    let s = RecvSocket::open_v4(&ifname, key.0, l);
+                    let s = if key.1 { s.map_err(bind_error)? } else { s? };
+                    (AnyRecv::V4(s), "IPv4")
+                }
+                AnyListen::V6(l) => {
+                    let s = RecvSocket6::open(&ifname, key.0, l);
+                    let s = if key.1 { s.map_err(bind_error)? } else { s? };
+                    (AnyRecv::V6(s), "IPv6")
+                }
+            };
+            let mode = if key.1 { "unicast" } else { "multicast" };
+            debug!(target: "vrrpd", "VRRP sockpool: [ifindex({:3}), family({family}), proto(112), {mode}, address({})]", key.0, key.2);
             let handle = tokio::spawn(rx_task(sock, self.events.clone()));
             self.receivers.insert(key, handle);
         }
         for (ifindex, ifname) in want_tx {
             if let std::collections::hash_map::Entry::Vacant(e) = self.senders.entry(ifindex) {
                 e.insert(SendSocket::open_v4(&ifname, ifindex)?);
+            }
+        }
+        for ((ifindex, src), ifname) in want_tx6 {
+            if let std::collections::hash_map::Entry::Vacant(e) =
+                self.senders6.entry((ifindex, src))
+            {
+                e.insert(SendSocket6::open(&ifname, ifindex, src)?);
             }
         }
         Ok(())

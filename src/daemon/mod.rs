@@ -61,6 +61,15 @@ pub trait Sys {
         header: &Ipv4Header,
         payload: &[u8],
     ) -> Result<(), SysError>;
+    /// Sends one IPv6 advert (the kernel builds the header; `hops` is used for unicast).
+    async fn send_advert6(
+        &mut self,
+        ifindex: u32,
+        src: std::net::Ipv6Addr,
+        dst: std::net::Ipv6Addr,
+        hops: u8,
+        payload: &[u8],
+    ) -> Result<(), SysError>;
     async fn add_vip(&mut self, vip: &Vip) -> Result<Added, SysError>;
     async fn del_vip(&mut self, vip: &Vip) -> Result<Removed, SysError>;
     /// Sends one Ethernet frame (GARP / NA).

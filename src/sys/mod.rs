@@ -23,5 +23,6 @@ pub mod pidfile;
 pub mod signals;
 pub mod systemd;
 pub mod vrrp_socket;
+pub mod vrrp_socket6;
 
 pub use error::{Privilege, SysError};
