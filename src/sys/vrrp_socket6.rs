@@ -198,6 +198,10 @@ impl SendSocket6 {
             .map_err(fail("set IPV6_MULTICAST_HOPS"))?;
         sock.set_tclass_v6(u32::from(VRRP_TOS))
             .map_err(fail("set IPV6_TCLASS"))?;
+        // At boot the link-local address may still be tentative (DAD); binding it would fail
+        // and take the daemon down, so bind freely and let the first adverts wait for DAD.
+        sock.set_freebind_v6(true)
+            .map_err(fail("set IPV6_FREEBIND"))?;
         sock.bind(&sockaddr(src, ifindex))
             .map_err(fail(&format!("bind the VRRP send socket to {src}")))?;
         sock.set_recv_buffer_size(0)
