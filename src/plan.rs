@@ -9,14 +9,14 @@
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
 use crate::config::model::{
-    AuthType, Broadcast, Config, Family, InitialState, Instance, IpAddress, ResolvedTracker, Scope,
-    TrackerKind, Version,
+    AuthType, Broadcast, Config, Family, InitialState, Instance, IpAddress, ResolvedTracker, Route,
+    Rule, Scope, TrackerKind, Version,
 };
 use crate::config::{HostInfo, HostInterface};
 use crate::proto::{
     AuthSettings, Centisecs, GarpSettings, InstanceSettings, OldUnicastChecksum, PeerSettings,
-    RouterSettings, SyncGroupSettings, TrackTarget, TrackerState, VipSpec, MCAST_GROUP_V4,
-    MCAST_GROUP_V6,
+    Prefix, RouteSpec, RouterSettings, RuleSpec, SyncGroupSettings, TrackTarget, TrackerState,
+    VipSpec, MCAST_GROUP_V4, MCAST_GROUP_V6,
 };
 use crate::wire;
 
@@ -140,11 +140,6 @@ pub fn unsupported(cfg: &Config) -> Vec<String> {
         }
         if i.notify.commands().next().is_some() {
             out.push(format!("({name}) notify scripts are not run by vrrpd yet"));
-        }
-        if !i.routes.is_empty() || !i.rules.is_empty() {
-            out.push(format!(
-                "({name}) virtual_routes / virtual_rules are not installed by vrrpd yet"
-            ));
         }
         if i.use_vmac.is_some() {
             out.push(format!(
@@ -299,10 +294,16 @@ fn instance_settings(
         strict: e.strict.value,
         old_unicast_checksum,
         sync_group: e.sync_group.clone(),
-        // virtual_routes / virtual_rules need netlink route and rule requests the OS layer
-        // does not have yet; the daemon warns about them at start-up (README "Status").
-        routes: Vec::new(),
-        rules: Vec::new(),
+        routes: inst
+            .routes
+            .iter()
+            .map(|r| route_spec(name, r, host))
+            .collect::<Result<_, _>>()?,
+        rules: inst
+            .rules
+            .iter()
+            .map(|r| rule_spec(name, r))
+            .collect::<Result<_, _>>()?,
         notify_deleted: inst.notify.deleted.is_some(),
     })
 }
@@ -364,6 +365,119 @@ fn vip_spec(a: &IpAddress, ifname: String) -> VipSpec {
         scope: a.scope.as_ref().map_or(0, |s| scope_number(s.value)),
         no_track: a.no_track,
     }
+}
+
+/// A routing table by number or iproute2's built-in names.
+fn table_id(owner: &str, text: &str) -> Result<u32, PlanError> {
+    match text {
+        "main" => Ok(254),
+        "local" => Ok(255),
+        "default" => Ok(253),
+        t => t.parse().map_err(|_| {
+            err(format!(
+                "vrrp_instance {owner}: routing table {t} is not a number (vrrpd does not read /etc/iproute2/rt_tables yet)"
+            ))
+        }),
+    }
+}
+
+/// A number as iproute2 reads it (decimal or 0x hex).
+fn number(text: &str) -> Option<u32> {
+    match text.strip_prefix("0x").or_else(|| text.strip_prefix("0X")) {
+        Some(h) => u32::from_str_radix(h, 16).ok(),
+        None => text.parse().ok(),
+    }
+}
+
+/// One `virtual_routes` entry for the core (§3.1).
+fn route_spec(owner: &str, r: &Route, host: &HostInfo) -> Result<RouteSpec, PlanError> {
+    let dst = r.dest.as_ref().map(|d| d.value).ok_or_else(|| {
+        err(format!(
+            "vrrp_instance {owner}: a virtual route has no destination"
+        ))
+    })?;
+    let dev = r.dev.as_ref().map(|d| d.value.clone());
+    if let Some(d) = &dev {
+        if find(host, d).is_none() {
+            return Err(err(format!(
+                "interface {d} for a virtual route of vrrp_instance {owner} doesn't exist"
+            )));
+        }
+    }
+    let mut spec = RouteSpec {
+        dst: Prefix {
+            addr: dst.addr,
+            len: dst.prefix,
+        },
+        via: r.via.as_ref().map(|v| v.value),
+        src: r.src.as_ref().map(|v| v.value),
+        dev,
+        scope: r.scope.as_ref().map(|s| scope_number(s.value)),
+        table: r
+            .table
+            .as_ref()
+            .map(|t| table_id(owner, &t.value))
+            .transpose()?,
+        metric: r.metric.as_ref().map(|m| m.value),
+        protocol: None,
+        kind: r
+            .kind
+            .as_ref()
+            .map(|k| k.value.clone())
+            .filter(|k| k != "unicast"),
+        onlink: false,
+        no_track: r.no_track,
+    };
+    let mut words = r.options.iter().map(|o| o.value.as_str());
+    while let Some(w) = words.next() {
+        match w {
+            "onlink" => spec.onlink = true,
+            "protocol" | "proto" => {
+                spec.protocol = words
+                    .next()
+                    .and_then(number)
+                    .and_then(|p| u8::try_from(p).ok())
+            }
+            _ => {}
+        }
+    }
+    Ok(spec)
+}
+
+/// One `virtual_rules` entry for the core (§3.1).
+fn rule_spec(owner: &str, r: &Rule) -> Result<RuleSpec, PlanError> {
+    let prefix = |n: &crate::config::model::IpNet| Prefix {
+        addr: n.addr,
+        len: n.prefix,
+    };
+    let mut spec = RuleSpec {
+        from: r.from.as_ref().map(|f| prefix(&f.value)),
+        to: r.to.as_ref().map(|t| prefix(&t.value)),
+        table: r
+            .table
+            .as_ref()
+            .map(|t| table_id(owner, &t.value))
+            .transpose()?,
+        preference: r.preference.as_ref().map(|p| p.value),
+        no_track: r.no_track,
+        ..RuleSpec::default()
+    };
+    let mut words = r.options.iter().map(|o| o.value.as_str());
+    while let Some(w) = words.next() {
+        match w {
+            "iif" => spec.iif = words.next().map(str::to_string),
+            "oif" => spec.oif = words.next().map(str::to_string),
+            "fwmark" => spec.fwmark = words.next().and_then(number),
+            "tos" | "dsfield" => {
+                spec.tos = words
+                    .next()
+                    .and_then(number)
+                    .and_then(|t| u8::try_from(t).ok())
+            }
+            _ => {}
+        }
+    }
+    Ok(spec)
 }
 
 /// The IPv4 netmask of a prefix length (0..=32; longer counts as 32).
@@ -612,6 +726,38 @@ mod tests {
         assert_eq!((t[0].id.as_str(), t[0].weight), ("interface:eth1", -20));
         assert_eq!((t[1].ifname.as_str(), t[1].weight), ("eth2", 0));
         assert!(unsupported(&cfg).is_empty());
+    }
+
+    #[test]
+    fn virtual_routes_and_rules_map() {
+        let text = "vrrp_instance VI_1 {
+            interface eth0
+            virtual_router_id 51
+            priority 100
+            virtual_ipaddress {
+                10.0.0.100/24
+            }
+            virtual_routes {
+                192.168.50.0/24 via 10.0.0.254 dev eth0 table 100 metric 5
+                blackhole 10.9.0.0/16
+            }
+            virtual_rules {
+                from 10.0.0.100/32 table 100 preference 200
+            }
+        }";
+        let h = host(vec![iface("eth0", 7, true, &["10.0.0.1/24"])]);
+        let vi = &plan(text, &h).unwrap().instances[0];
+        assert_eq!(vi.routes.len(), 2, "{:?}", vi.routes);
+        let r = &vi.routes[0];
+        assert_eq!(
+            r.to_string(),
+            "192.168.50.0/24 via 10.0.0.254 dev eth0 table 100 metric 5"
+        );
+        assert_eq!(vi.routes[1].kind.as_deref(), Some("blackhole"));
+        assert_eq!(
+            vi.rules[0].to_string(),
+            "from 10.0.0.100/32 preference 200 table 100"
+        );
     }
 
     /// Every seed configuration in examples/ maps, once its interface exists.

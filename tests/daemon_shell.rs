@@ -26,6 +26,8 @@ enum Rec {
     Add(IpAddr, u8, Option<String>),
     Del(IpAddr),
     Frame(u32, usize),
+    /// A route or rule added (true) or deleted, as iproute2 text.
+    Route(bool, String),
     Sockets(usize),
     Sd(SdState),
 }
@@ -71,6 +73,19 @@ impl Sys for RecSys {
         _hops: u8,
         _payload: &[u8],
     ) -> Result<(), SysError> {
+        Ok(())
+    }
+    async fn route(
+        &mut self,
+        add: bool,
+        spec: &vrrpd::proto::RouteSpec,
+        _oif: Option<u32>,
+    ) -> Result<(), SysError> {
+        self.recs.push(Rec::Route(add, spec.to_string()));
+        Ok(())
+    }
+    async fn rule(&mut self, add: bool, spec: &vrrpd::proto::RuleSpec) -> Result<(), SysError> {
+        self.recs.push(Rec::Route(add, spec.to_string()));
         Ok(())
     }
     async fn add_vip(&mut self, vip: &Vip) -> Result<Added, SysError> {

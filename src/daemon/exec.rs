@@ -162,11 +162,41 @@ impl Exec {
                     Err(e) => return fatal_or_log(e, &instance),
                 }
             }
-            Action::AddRoute { instance, .. }
-            | Action::DelRoute { instance, .. }
-            | Action::AddRule { instance, .. }
-            | Action::DelRule { instance, .. } => {
-                warn!(target: "vrrpd", "({instance}) virtual routes and rules are not supported by the vrrpd daemon yet");
+            Action::AddRoute { instance, spec } => {
+                let oif = spec
+                    .dev
+                    .as_ref()
+                    .and_then(|d| self.ifaces.get(d))
+                    .map(|i| i.index);
+                if let Err(e) = sys.route(true, &spec, oif).await {
+                    return fatal_or_log(e, &instance);
+                }
+            }
+            Action::DelRoute { instance, spec } => {
+                if self.stopping && self.keep_vips_on_stop {
+                    return Ok(());
+                }
+                let oif = spec
+                    .dev
+                    .as_ref()
+                    .and_then(|d| self.ifaces.get(d))
+                    .map(|i| i.index);
+                if let Err(e) = sys.route(false, &spec, oif).await {
+                    return fatal_or_log(e, &instance);
+                }
+            }
+            Action::AddRule { instance, spec } => {
+                if let Err(e) = sys.rule(true, &spec).await {
+                    return fatal_or_log(e, &instance);
+                }
+            }
+            Action::DelRule { instance, spec } => {
+                if self.stopping && self.keep_vips_on_stop {
+                    return Ok(());
+                }
+                if let Err(e) = sys.rule(false, &spec).await {
+                    return fatal_or_log(e, &instance);
+                }
             }
             Action::SendGarp { ifname, ip, .. } => {
                 let Some(iface) = self.ifaces.get(&ifname) else {

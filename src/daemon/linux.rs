@@ -252,6 +252,27 @@ impl Sys for LinuxSys {
         self.netlink.add_vip(vip).await
     }
 
+    async fn route(
+        &mut self,
+        add: bool,
+        spec: &crate::proto::RouteSpec,
+        oif: Option<u32>,
+    ) -> Result<(), SysError> {
+        if add {
+            self.netlink.add_route(spec, oif).await.map(|_| ())
+        } else {
+            self.netlink.del_route(spec, oif).await.map(|_| ())
+        }
+    }
+
+    async fn rule(&mut self, add: bool, spec: &crate::proto::RuleSpec) -> Result<(), SysError> {
+        if add {
+            self.netlink.add_rule(spec).await.map(|_| ())
+        } else {
+            self.netlink.del_rule(spec).await.map(|_| ())
+        }
+    }
+
     async fn del_vip(&mut self, vip: &Vip) -> Result<Removed, SysError> {
         self.netlink.del_vip(vip).await
     }

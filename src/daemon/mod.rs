@@ -72,6 +72,15 @@ pub trait Sys {
     ) -> Result<(), SysError>;
     async fn add_vip(&mut self, vip: &Vip) -> Result<Added, SysError>;
     async fn del_vip(&mut self, vip: &Vip) -> Result<Removed, SysError>;
+    /// `ip route add|del` (`oif` = index of the route's `dev`).
+    async fn route(
+        &mut self,
+        add: bool,
+        spec: &crate::proto::RouteSpec,
+        oif: Option<u32>,
+    ) -> Result<(), SysError>;
+    /// `ip rule add|del`.
+    async fn rule(&mut self, add: bool, spec: &crate::proto::RuleSpec) -> Result<(), SysError>;
     /// Sends one Ethernet frame (GARP / NA).
     fn send_frame(&mut self, ifindex: u32, frame: &[u8]) -> Result<(), SysError>;
     /// Opens and closes sockets so that exactly those `settings` need exist (§6.3).

@@ -20,6 +20,7 @@ mod error;
 pub mod frames;
 pub mod netlink;
 pub mod pidfile;
+pub mod routes;
 pub mod signals;
 pub mod systemd;
 pub mod vrrp_socket;
