@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
-use tracing::{debug, warn};
+use tracing::{debug, info, warn};
 
 use super::exec::{Exec, Iface};
 use super::{DaemonError, Event, Reloaded, SdState, Sys};
@@ -111,6 +111,14 @@ pub async fn start(opts: Options, cfg: Config) -> Result<(), DaemonError> {
         notifier,
         opts: opts.clone(),
     };
+    // `vrrp_startup_delay` (keepalived-behaviour.md §2): wait before the instances start;
+    // signals arriving meanwhile stay queued.
+    if let Some(d) = cfg.global.startup_delay.as_ref().map(|d| d.value) {
+        if !d.is_zero() {
+            info!(target: "vrrpd", "Delaying startup for {} seconds", d.as_secs_f64());
+            tokio::time::sleep(d).await;
+        }
+    }
     let mut exec = Exec::new(ifaces, opts.dont_release);
     exec.trackers = trackers;
     exec.log_addresses = opts.address_monitoring;
