@@ -341,6 +341,8 @@ impl Sys for LinuxSys {
         });
         self.senders.retain(|k, _| want_tx.contains_key(k));
         self.senders6.retain(|k, _| want_tx6.contains_key(k));
+        // Open everything that can be opened; report the first failure.
+        let mut first_error: Option<SysError> = None;
         for (key, (ifname, listen)) in want_rx {
             if self.receivers.contains_key(&key) {
                 continue;
@@ -349,16 +351,20 @@ impl Sys for LinuxSys {
                 what: format!("bind unicast_src {} on {ifname}", key.2),
                 source: std::io::Error::other(e.to_string()),
             };
-            let (sock, family) = match listen {
+            let opened = match listen {
                 AnyListen::V4(l) => {
-                    let s = RecvSocket::open_v4(&ifname, key.0, l);
-                    let s = if key.1 { s.map_err(bind_error)? } else { s? };
-                    (AnyRecv::V4(s), "IPv4")
+                    RecvSocket::open_v4(&ifname, key.0, l).map(|s| (AnyRecv::V4(s), "IPv4"))
                 }
                 AnyListen::V6(l) => {
-                    let s = RecvSocket6::open(&ifname, key.0, l);
-                    let s = if key.1 { s.map_err(bind_error)? } else { s? };
-                    (AnyRecv::V6(s), "IPv6")
+                    RecvSocket6::open(&ifname, key.0, l).map(|s| (AnyRecv::V6(s), "IPv6"))
+                }
+            };
+            let (sock, family) = match opened {
+                Ok(x) => x,
+                Err(e) => {
+                    let e = if key.1 { bind_error(e) } else { e };
+                    first_error.get_or_insert(e);
+                    continue;
                 }
             };
             let mode = if key.1 { "unicast" } else { "multicast" };
@@ -368,17 +374,34 @@ impl Sys for LinuxSys {
         }
         for (ifindex, ifname) in want_tx {
             if let std::collections::hash_map::Entry::Vacant(e) = self.senders.entry(ifindex) {
-                e.insert(SendSocket::open_v4(&ifname, ifindex)?);
+                match SendSocket::open_v4(&ifname, ifindex) {
+                    Ok(s) => {
+                        e.insert(s);
+                    }
+                    Err(err) => {
+                        first_error.get_or_insert(err);
+                    }
+                }
             }
         }
         for ((ifindex, src), ifname) in want_tx6 {
             if let std::collections::hash_map::Entry::Vacant(e) =
                 self.senders6.entry((ifindex, src))
             {
-                e.insert(SendSocket6::open(&ifname, ifindex, src)?);
+                match SendSocket6::open(&ifname, ifindex, src) {
+                    Ok(s) => {
+                        e.insert(s);
+                    }
+                    Err(err) => {
+                        first_error.get_or_insert(err);
+                    }
+                }
             }
         }
-        Ok(())
+        match first_error {
+            Some(e) => Err(e),
+            None => Ok(()),
+        }
     }
 
     async fn reload(&mut self) -> Reloaded {

@@ -309,12 +309,18 @@ async fn apply_settings<S: Sys>(
     sys: &mut S,
     exec: &mut Exec,
 ) -> Result<(), DaemonError> {
+    // A socket that cannot be opened after a reload is logged, not fatal: the instances
+    // that work keep working (the error names the interface).
     let mut both = current.clone();
     both.instances.extend(settings.instances.iter().cloned());
-    sys.sync_sockets(&both)?;
+    if let Err(e) = sys.sync_sockets(&both) {
+        error!(target: "vrrpd", "{e}");
+    }
     router.reconfigure(now(), settings.clone());
     drain(router, sys, exec).await?;
-    sys.sync_sockets(&settings)?;
+    if let Err(e) = sys.sync_sockets(&settings) {
+        error!(target: "vrrpd", "{e}");
+    }
     *current = settings;
     Ok(())
 }
