@@ -11,7 +11,11 @@ use tracing::{debug, error, info, warn};
 use super::Sys;
 use crate::plan::InterfaceTracker;
 use crate::proto::{Action, Input, LogLevel, NotifyTarget, VipSpec, IPPROTO_VRRP};
+use crate::proto::{RouteSpec, RuleSpec};
 use crate::sys::netlink::{Removed, Vip};
+use crate::sys::routes::{
+    route_key, route_message, rule_key, rule_message, Deleted, RouteKey, RuleKey,
+};
 use crate::sys::vrrp_socket::{IpId, Ipv4Header};
 use crate::sys::{Privilege, SysError};
 use crate::wire::garp::{garp_frame, unsolicited_na_frame, Mac};
@@ -41,6 +45,10 @@ pub struct Exec {
     pub stopping: bool,
     /// `-a/--address-monitoring`: log every address change netlink reports.
     pub log_addresses: bool,
+    /// Virtual routes and rules we installed, by the key the kernel reports them with, so a
+    /// deletion by hand can be told to the core (keepalived-behaviour.md §7.3).
+    routes: Vec<(RouteKey, RouteSpec)>,
+    rules: Vec<(RuleKey, RuleSpec)>,
     /// The last send error per interface, so a dead link logs once, not once per advert.
     send_errors: HashMap<u32, String>,
 }
@@ -73,6 +81,22 @@ impl Exec {
                 }
             })
             .collect()
+    }
+
+    /// The core's input for a route or rule the kernel deleted, when it is one of ours.
+    pub fn deleted_input(&mut self, d: Deleted) -> Option<Input> {
+        match d {
+            Deleted::Route(key) => {
+                let i = self.routes.iter().position(|(k, _)| *k == key)?;
+                let (_, spec) = self.routes.swap_remove(i);
+                Some(Input::Route { spec, added: false })
+            }
+            Deleted::Rule(key) => {
+                let i = self.rules.iter().position(|(k, _)| k.matches(&key))?;
+                let (_, spec) = self.rules.swap_remove(i);
+                Some(Input::Rule { spec, added: false })
+            }
+        }
     }
 
     pub fn name_of(&self, index: u32) -> Option<&str> {
@@ -171,6 +195,9 @@ impl Exec {
                 if let Err(e) = sys.route(true, &spec, oif).await {
                     return fatal_or_log(e, &instance);
                 }
+                let key = route_key(&route_message(&spec, oif));
+                self.routes.retain(|(k, _)| *k != key);
+                self.routes.push((key, spec));
             }
             Action::DelRoute { instance, spec } => {
                 if self.stopping && self.keep_vips_on_stop {
@@ -181,6 +208,8 @@ impl Exec {
                     .as_ref()
                     .and_then(|d| self.ifaces.get(d))
                     .map(|i| i.index);
+                let key = route_key(&route_message(&spec, oif));
+                self.routes.retain(|(k, _)| *k != key);
                 if let Err(e) = sys.route(false, &spec, oif).await {
                     return fatal_or_log(e, &instance);
                 }
@@ -189,11 +218,16 @@ impl Exec {
                 if let Err(e) = sys.rule(true, &spec).await {
                     return fatal_or_log(e, &instance);
                 }
+                let key = rule_key(&rule_message(&spec));
+                self.rules.retain(|(k, _)| *k != key);
+                self.rules.push((key, spec));
             }
             Action::DelRule { instance, spec } => {
                 if self.stopping && self.keep_vips_on_stop {
                     return Ok(());
                 }
+                let key = rule_key(&rule_message(&spec));
+                self.rules.retain(|(k, _)| *k != key);
                 if let Err(e) = sys.rule(false, &spec).await {
                     return fatal_or_log(e, &instance);
                 }

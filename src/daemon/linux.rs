@@ -19,6 +19,7 @@ use crate::config::{self, Config};
 use crate::proto::{Input, RouterSettings};
 use crate::sys::frames::FrameSender;
 use crate::sys::netlink::{Added, Monitor, Netlink, Removed, Vip};
+use crate::sys::routes::RouteMonitor;
 use crate::sys::signals::Signals;
 use crate::sys::systemd::Notifier;
 use crate::sys::vrrp_socket::{
@@ -79,6 +80,15 @@ pub async fn start(opts: Options, cfg: Config) -> Result<(), DaemonError> {
     tokio::spawn(async move {
         while let Some(ev) = monitor.next().await {
             if mon_tx.send(Event::Net(ev)).await.is_err() {
+                return;
+            }
+        }
+    });
+    let mut routes = RouteMonitor::open()?;
+    let route_tx = tx.clone();
+    tokio::spawn(async move {
+        while let Some(d) = routes.next().await {
+            if route_tx.send(Event::Deleted(d)).await.is_err() {
                 return;
             }
         }

@@ -36,6 +36,8 @@ pub enum Event {
     Input(Input),
     /// A link or address change from the kernel.
     Net(netlink::Event),
+    /// A route or rule deleted (from the route monitor).
+    Deleted(crate::sys::routes::Deleted),
     /// keepalived's signals (§8.3).
     Signal(Signal),
     /// A child task hit an error worth one log line (for example a socket read failing).
@@ -167,6 +169,11 @@ pub async fn run<S: Sys>(
             Event::Input(input) => router.handle(now(), input),
             Event::Net(ev) => {
                 for input in net_inputs(exec, ev) {
+                    router.handle(now(), input);
+                }
+            }
+            Event::Deleted(d) => {
+                if let Some(input) = exec.deleted_input(d) {
                     router.handle(now(), input);
                 }
             }
