@@ -171,6 +171,20 @@ impl Exec {
                     return Ok(());
                 };
                 if let Err(e) = sys.add_vip(&nl).await {
+                    // A MASTER that cannot hold its address is no master: stop (priority 0,
+                    // everything released) so the peer takes over, and exit non-zero.
+                    if !self.stopping {
+                        return Err(Fatal(SysError::Os {
+                            what: format!(
+                                "add address {}/{} to {} for ({instance})",
+                                vip.addr, vip.prefix_len, vip.ifname
+                            ),
+                            source: std::io::Error::other(match e {
+                                SysError::Os { source, .. } => source.to_string(),
+                                other => other.to_string(),
+                            }),
+                        }));
+                    }
                     return fatal_or_log(e, &instance);
                 }
             }
