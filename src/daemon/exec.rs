@@ -317,3 +317,38 @@ pub fn log(level: LogLevel, message: &str) {
         LogLevel::Error => error!(target: "vrrpd", "{message}"),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn vips_keep_keepalived_label_brd_and_scope() {
+        let ifaces = HashMap::from([(
+            "eth0".to_string(),
+            Iface {
+                index: 7,
+                mac: None,
+                noarp: false,
+                up: true,
+            },
+        )]);
+        let exec = Exec::new(ifaces, false);
+        let mut spec = VipSpec::parse("10.0.0.100/24", "eth0");
+        spec.label = Some("eth0:1".into());
+        spec.broadcast = Some("10.0.0.255".parse().unwrap());
+        spec.scope = 253;
+        let v = exec.vip(&spec).unwrap();
+        assert_eq!((v.ifindex, v.prefix, v.scope), (7, 24, 253));
+        assert_eq!(v.label.as_deref(), Some("eth0:1"));
+        assert_eq!(v.broadcast, Some("10.0.0.255".parse().unwrap()));
+        // §7.1: no brd unless written; a missing interface means "Not adding address".
+        assert_eq!(
+            exec.vip(&VipSpec::parse("10.0.0.101", "eth0"))
+                .unwrap()
+                .broadcast,
+            None
+        );
+        assert!(exec.vip(&VipSpec::parse("10.0.0.101", "eth9")).is_none());
+    }
+}

@@ -188,7 +188,8 @@ pub fn diagnostic_line(d: &Diagnostic, sources: &SourceMap) -> String {
 /// supported, so such adverts are dropped.
 pub fn packet_input(r: Received) -> Option<Input> {
     if r.protocol != IPPROTO_VRRP {
-        debug_assert!(r.protocol == IPPROTO_AH || r.protocol != IPPROTO_VRRP);
+        // IPPROTO_AH (keepalived's `auth_type AH`) is refused at start-up; anything else
+        // cannot arrive on a protocol-112 socket.
         return None;
     }
     Some(Input::Packet {
@@ -454,5 +455,35 @@ impl Sys for LinuxSys {
         if let Err(e) = r {
             warn!(target: "vrrpd", "{e}");
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn received(protocol: u8) -> Received {
+        Received {
+            ifindex: 3,
+            src: "10.0.0.2".parse().unwrap(),
+            dst: "224.0.0.18".parse().unwrap(),
+            ttl: 255,
+            protocol,
+            payload: vec![0x21, 51, 100, 1],
+        }
+    }
+
+    #[test]
+    fn vrrp_payloads_reach_the_core_and_ah_is_dropped() {
+        match packet_input(received(IPPROTO_VRRP)) {
+            Some(Input::Packet {
+                ifindex,
+                ttl,
+                bytes,
+                ..
+            }) => assert_eq!((ifindex, ttl, bytes.len()), (3, 255, 4)),
+            other => panic!("{other:?}"),
+        }
+        assert_eq!(packet_input(received(IPPROTO_AH)), None);
     }
 }
