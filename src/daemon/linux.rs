@@ -22,9 +22,7 @@ use crate::sys::netlink::{Added, Monitor, Netlink, Removed, Vip};
 use crate::sys::routes::RouteMonitor;
 use crate::sys::signals::Signals;
 use crate::sys::systemd::Notifier;
-use crate::sys::vrrp_socket::{
-    Ipv4Header, Listen, Received, RecvSocket, SendSocket, IPPROTO_AH, IPPROTO_VRRP,
-};
+use crate::sys::vrrp_socket::{Ipv4Header, Listen, Received, RecvSocket, SendSocket, IPPROTO_VRRP};
 use crate::sys::vrrp_socket6::{Listen6, RecvSocket6, SendSocket6};
 use crate::sys::SysError;
 
@@ -484,6 +482,9 @@ mod tests {
             }) => assert_eq!((ifindex, ttl, bytes.len()), (3, 255, 4)),
             other => panic!("{other:?}"),
         }
-        assert_eq!(packet_input(received(IPPROTO_AH)), None);
+        assert_eq!(
+            packet_input(received(crate::sys::vrrp_socket::IPPROTO_AH)),
+            None
+        );
     }
 }
