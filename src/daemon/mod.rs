@@ -158,6 +158,7 @@ async fn serve<S: Sys>(
     }
     sys.systemd(SdState::Ready);
     info!(target: "vrrpd", "Startup complete");
+    let mut baseline = dump::Baseline::default();
     loop {
         // quinn's drive_timer: trust the clock, not the sleep.
         let t = now();
@@ -196,7 +197,7 @@ async fn serve<S: Sys>(
             Event::Signal(Signal::Reload) => {
                 reload(router, current, sys, exec).await?;
             }
-            Event::Signal(sig) => dump::on_signal(sig, router, current),
+            Event::Signal(sig) => dump::on_signal(sig, router, current, &mut baseline),
         }
         drain(router, sys, exec).await?;
     }
