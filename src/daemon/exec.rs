@@ -1,7 +1,8 @@
 //! Performs the core's [`Action`]s through a [`Sys`]: the small, testable part of the shell
 //! that turns "send this advert" into an IPv4 header with keepalived's ID counter, "add this
 //! VIP" into a netlink request with keepalived's label/brd/scope, and "send a GARP" into a
-//! frame from `wire::garp` (keepalived-behaviour.md §6.1, §6.8, §7.1, §7.4).
+//! frame from `wire::garp` (keepalived-behaviour.md §6.1, §6.8, §7.1, §7.4). Virtual routes
+//! and rules go through netlink too, and are remembered so a deletion by hand reaches the core.
 
 use std::collections::HashMap;
 use std::net::IpAddr;
@@ -39,9 +40,10 @@ pub struct Exec {
     pub trackers: Vec<InterfaceTracker>,
     /// keepalived's per-instance IPv4 ID counters (§6.1).
     ip_ids: HashMap<String, IpId>,
-    /// `-V/--dont-release-vrrp` and the stop sequence has begun: no priority-0 advert and no
-    /// VIP removal (§7.4).
+    /// `-V/--dont-release-vrrp`: once `stopping`, no priority-0 advert and no VIP, route or
+    /// rule removal (§7.4).
     pub keep_vips_on_stop: bool,
+    /// The stop sequence has begun.
     pub stopping: bool,
     /// `-a/--address-monitoring`: log every address change netlink reports.
     pub log_addresses: bool,
@@ -53,7 +55,8 @@ pub struct Exec {
     send_errors: HashMap<u32, String>,
 }
 
-/// An error that ends the daemon: the privileges to change addresses are missing.
+/// An error that ends the daemon: the privileges to change addresses are missing, or the
+/// kernel refuses a VIP the MASTER must hold.
 #[derive(Debug, thiserror::Error)]
 #[error("{0}")]
 pub struct Fatal(pub SysError);
