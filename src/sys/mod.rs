@@ -16,6 +16,8 @@
 //! * [`script_set`]: the `vrrp_script`s of a config, started on request of `track::Trackers`.
 //! * [`hooks`]: notify scripts and the notify FIFO, in transition order per instance/group.
 //! * [`track_sources`]: `track_file` values and `/proc` scans for `vrrp_track_process`.
+//! * [`routes`]: virtual routes and rules (rtnetlink) and their monitor.
+//! * [`vrrp_socket6`]: the IPv6 counterpart of [`vrrp_socket`].
 //!
 //! Errors from all of them are [`SysError`], whose `Display` is one sentence naming the
 //! operation and the interface.
@@ -26,11 +28,13 @@ pub mod frames;
 pub mod hooks;
 pub mod netlink;
 pub mod pidfile;
+pub mod routes;
 pub mod script;
 pub mod script_set;
 pub mod signals;
 pub mod systemd;
 pub mod track_sources;
 pub mod vrrp_socket;
+pub mod vrrp_socket6;
 
 pub use error::{Privilege, SysError};

@@ -1,0 +1,357 @@
+//! Performs the core's [`Action`]s through a [`Sys`]: the small, testable part of the shell
+//! that turns "send this advert" into an IPv4 header with keepalived's ID counter, "add this
+//! VIP" into a netlink request with keepalived's label/brd/scope, and "send a GARP" into a
+//! frame from `wire::garp` (keepalived-behaviour.md §6.1, §6.8, §7.1, §7.4). Virtual routes
+//! and rules go through netlink too, and are remembered so a deletion by hand reaches the core.
+
+use std::collections::HashMap;
+use std::net::IpAddr;
+
+use tracing::{debug, error, info, warn};
+
+use super::Sys;
+use crate::plan::InterfaceTracker;
+use crate::proto::{Action, Input, LogLevel, NotifyTarget, VipSpec, IPPROTO_VRRP};
+use crate::proto::{RouteSpec, RuleSpec};
+use crate::sys::netlink::{Removed, Vip};
+use crate::sys::routes::{
+    route_key, route_message, rule_key, rule_message, Deleted, RouteKey, RuleKey,
+};
+use crate::sys::vrrp_socket::{IpId, Ipv4Header};
+use crate::sys::{Privilege, SysError};
+use crate::wire::garp::{garp_frame, unsolicited_na_frame, Mac};
+
+/// What the shell knows about one interface (kept fresh from the netlink monitor).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Iface {
+    pub index: u32,
+    pub mac: Option<Mac>,
+    /// IFF_NOARP: no gratuitous ARP (§6.8).
+    pub noarp: bool,
+    /// IFF_UP and IFF_RUNNING (keepalived's "up").
+    pub up: bool,
+}
+
+/// The action executor and the interface table.
+#[derive(Debug, Default)]
+pub struct Exec {
+    pub ifaces: HashMap<String, Iface>,
+    /// `track_interface` entries, fed to the core on start-up and link changes (§4.3).
+    pub trackers: Vec<InterfaceTracker>,
+    /// keepalived's per-instance IPv4 ID counters (§6.1).
+    ip_ids: HashMap<String, IpId>,
+    /// `-V/--dont-release-vrrp`: once `stopping`, no priority-0 advert and no VIP, route or
+    /// rule removal (§7.4).
+    pub keep_vips_on_stop: bool,
+    /// The stop sequence has begun.
+    pub stopping: bool,
+    /// `-a/--address-monitoring`: log every address change netlink reports.
+    pub log_addresses: bool,
+    /// Virtual routes and rules we installed, by the key the kernel reports them with, so a
+    /// deletion by hand can be told to the core (keepalived-behaviour.md §7.3).
+    routes: Vec<(RouteKey, RouteSpec)>,
+    rules: Vec<(RuleKey, RuleSpec)>,
+    /// The last send error per interface, so a dead link logs once, not once per advert.
+    send_errors: HashMap<u32, String>,
+}
+
+/// An error that ends the daemon: the privileges to change addresses are missing, or the
+/// kernel refuses a VIP the MASTER must hold.
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+pub struct Fatal(pub SysError);
+
+impl Exec {
+    pub fn new(ifaces: HashMap<String, Iface>, keep_vips_on_stop: bool) -> Exec {
+        Exec {
+            ifaces,
+            keep_vips_on_stop,
+            ..Exec::default()
+        }
+    }
+
+    /// The current effect of every interface tracker (a missing interface is down).
+    pub fn tracker_inputs(&self, only_ifname: Option<&str>) -> Vec<Input> {
+        self.trackers
+            .iter()
+            .filter(|t| only_ifname.is_none_or(|n| n == t.ifname))
+            .map(|t| {
+                let up = self.ifaces.get(&t.ifname).is_some_and(|i| i.up);
+                Input::Tracker {
+                    target: t.target.clone(),
+                    id: t.id.clone(),
+                    state: t.state(up),
+                }
+            })
+            .collect()
+    }
+
+    /// The core's input for a route or rule the kernel deleted, when it is one of ours.
+    pub fn deleted_input(&mut self, d: Deleted) -> Option<Input> {
+        match d {
+            Deleted::Route(key) => {
+                let i = self.routes.iter().position(|(k, _)| *k == key)?;
+                let (_, spec) = self.routes.swap_remove(i);
+                Some(Input::Route { spec, added: false })
+            }
+            Deleted::Rule(key) => {
+                let i = self.rules.iter().position(|(k, _)| k.matches(&key))?;
+                let (_, spec) = self.rules.swap_remove(i);
+                Some(Input::Rule { spec, added: false })
+            }
+        }
+    }
+
+    pub fn name_of(&self, index: u32) -> Option<&str> {
+        self.ifaces
+            .iter()
+            .find(|(_, i)| i.index == index)
+            .map(|(n, _)| n.as_str())
+    }
+
+    /// Performs one action. Only missing privileges are fatal; everything else is logged and
+    /// the daemon carries on, as keepalived does.
+    pub async fn perform<S: Sys>(&mut self, sys: &mut S, action: Action) -> Result<(), Fatal> {
+        match action {
+            Action::Log { level, message } => log(level, &message),
+            Action::Notify {
+                target,
+                event,
+                priority,
+            } => {
+                // Notify scripts and FIFOs are issue 5; the event is logged at detail level.
+                let who = match target {
+                    NotifyTarget::Instance(n) => format!("INSTANCE \"{n}\""),
+                    NotifyTarget::Group(n) => format!("GROUP \"{n}\""),
+                };
+                debug!(target: "vrrpd", "notify {who} {} {priority} (notify scripts are not run yet)", event.word());
+            }
+            Action::SendAdvert {
+                instance,
+                ifindex,
+                ifname,
+                src,
+                dst,
+                ttl,
+                bytes,
+            } => {
+                if self.stopping && self.keep_vips_on_stop {
+                    return Ok(());
+                }
+                let sent = match (src, dst) {
+                    (IpAddr::V4(src), IpAddr::V4(dst)) => {
+                        let id = self.ip_ids.entry(instance).or_default().next_id();
+                        let header = Ipv4Header {
+                            src,
+                            dst,
+                            ttl,
+                            id,
+                            protocol: IPPROTO_VRRP,
+                        };
+                        sys.send_advert(ifindex, &header, &bytes).await
+                    }
+                    (IpAddr::V6(src), IpAddr::V6(dst)) => {
+                        sys.send_advert6(ifindex, src, dst, ttl, &bytes).await
+                    }
+                    _ => return Ok(()),
+                };
+                match sent {
+                    Ok(()) => {
+                        self.send_errors.remove(&ifindex);
+                    }
+                    Err(e) => {
+                        let text = e.to_string();
+                        if self.send_errors.get(&ifindex) != Some(&text) {
+                            error!(target: "vrrpd", "{text} ({ifname})");
+                            self.send_errors.insert(ifindex, text);
+                        }
+                    }
+                }
+            }
+            Action::AddVip { instance, vip } => {
+                let Some(nl) = self.vip(&vip) else {
+                    info!(target: "vrrpd", "Not adding address {} to {} since interface doesn't exist", vip.addr, vip.ifname);
+                    return Ok(());
+                };
+                if let Err(e) = sys.add_vip(&nl).await {
+                    // A MASTER that cannot hold its address is no master: stop (priority 0,
+                    // everything released) so the peer takes over, and exit non-zero.
+                    if !self.stopping {
+                        return Err(Fatal(SysError::Os {
+                            what: format!(
+                                "add address {}/{} to {} for ({instance})",
+                                vip.addr, vip.prefix_len, vip.ifname
+                            ),
+                            source: std::io::Error::other(match e {
+                                SysError::Os { source, .. } => source.to_string(),
+                                other => other.to_string(),
+                            }),
+                        }));
+                    }
+                    return fatal_or_log(e, &instance);
+                }
+            }
+            Action::DelVip { instance, vip } => {
+                if self.stopping && self.keep_vips_on_stop {
+                    return Ok(());
+                }
+                let Some(nl) = self.vip(&vip) else {
+                    return Ok(());
+                };
+                match sys.del_vip(&nl).await {
+                    Ok(Removed::Removed | Removed::NotPresent) => {}
+                    Err(e) => return fatal_or_log(e, &instance),
+                }
+            }
+            Action::AddRoute { instance, spec } => {
+                let oif = spec
+                    .dev
+                    .as_ref()
+                    .and_then(|d| self.ifaces.get(d))
+                    .map(|i| i.index);
+                if let Err(e) = sys.route(true, &spec, oif).await {
+                    return fatal_or_log(e, &instance);
+                }
+                let key = route_key(&route_message(&spec, oif));
+                self.routes.retain(|(k, _)| *k != key);
+                self.routes.push((key, spec));
+            }
+            Action::DelRoute { instance, spec } => {
+                if self.stopping && self.keep_vips_on_stop {
+                    return Ok(());
+                }
+                let oif = spec
+                    .dev
+                    .as_ref()
+                    .and_then(|d| self.ifaces.get(d))
+                    .map(|i| i.index);
+                let key = route_key(&route_message(&spec, oif));
+                self.routes.retain(|(k, _)| *k != key);
+                if let Err(e) = sys.route(false, &spec, oif).await {
+                    return fatal_or_log(e, &instance);
+                }
+            }
+            Action::AddRule { instance, spec } => {
+                if let Err(e) = sys.rule(true, &spec).await {
+                    return fatal_or_log(e, &instance);
+                }
+                let key = rule_key(&rule_message(&spec));
+                self.rules.retain(|(k, _)| *k != key);
+                self.rules.push((key, spec));
+            }
+            Action::DelRule { instance, spec } => {
+                if self.stopping && self.keep_vips_on_stop {
+                    return Ok(());
+                }
+                let key = rule_key(&rule_message(&spec));
+                self.rules.retain(|(k, _)| *k != key);
+                if let Err(e) = sys.rule(false, &spec).await {
+                    return fatal_or_log(e, &instance);
+                }
+            }
+            Action::SendGarp { ifname, ip, .. } => {
+                let Some(iface) = self.ifaces.get(&ifname) else {
+                    return Ok(());
+                };
+                let (Some(mac), false) = (iface.mac, iface.noarp) else {
+                    return Ok(());
+                };
+                debug!(target: "vrrpd", "Sending gratuitous ARP on {ifname} for {ip}");
+                if let Err(e) = sys.send_frame(iface.index, &garp_frame(mac, ip)) {
+                    warn!(target: "vrrpd", "{e}");
+                }
+            }
+            Action::SendNa { ifname, ip, .. } => {
+                let Some(iface) = self.ifaces.get(&ifname) else {
+                    return Ok(());
+                };
+                let Some(mac) = iface.mac else {
+                    return Ok(());
+                };
+                debug!(target: "vrrpd", "Sending unsolicited Neighbour Advert on {ifname} for {ip}");
+                // §6.8: the Router flag is set when the interface forwards IPv6.
+                let forwarding =
+                    std::fs::read_to_string(format!("/proc/sys/net/ipv6/conf/{ifname}/forwarding"))
+                        .is_ok_and(|v| v.trim() == "1");
+                let frame = unsolicited_na_frame(mac, ip, forwarding);
+                if let Err(e) = sys.send_frame(iface.index, &frame) {
+                    warn!(target: "vrrpd", "{e}");
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// The netlink form of a VIP (§7.1): label, brd and scope exactly as written; `None` when
+    /// its interface does not exist.
+    pub fn vip(&self, spec: &VipSpec) -> Option<Vip> {
+        let iface = self.ifaces.get(&spec.ifname)?;
+        let mut v = Vip::new(iface.index, spec.addr, spec.prefix_len);
+        v.scope = spec.scope;
+        v.label = spec.label.clone();
+        v.broadcast = match spec.broadcast {
+            Some(IpAddr::V4(b)) => Some(b),
+            _ => None,
+        };
+        Some(v)
+    }
+}
+
+fn fatal_or_log(e: SysError, instance: &str) -> Result<(), Fatal> {
+    if matches!(
+        e,
+        SysError::Permission {
+            need: Privilege::NetAdmin,
+            ..
+        }
+    ) {
+        return Err(Fatal(e));
+    }
+    error!(target: "vrrpd", "({instance}) {e}");
+    Ok(())
+}
+
+/// Logs a core line at the matching level; `Detail` lines only show with `-D`.
+pub fn log(level: LogLevel, message: &str) {
+    match level {
+        LogLevel::Detail => debug!(target: "vrrpd", "{message}"),
+        LogLevel::Info => info!(target: "vrrpd", "{message}"),
+        LogLevel::Warning => warn!(target: "vrrpd", "{message}"),
+        LogLevel::Error => error!(target: "vrrpd", "{message}"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn vips_keep_keepalived_label_brd_and_scope() {
+        let ifaces = HashMap::from([(
+            "eth0".to_string(),
+            Iface {
+                index: 7,
+                mac: None,
+                noarp: false,
+                up: true,
+            },
+        )]);
+        let exec = Exec::new(ifaces, false);
+        let mut spec = VipSpec::parse("10.0.0.100/24", "eth0");
+        spec.label = Some("eth0:1".into());
+        spec.broadcast = Some("10.0.0.255".parse().unwrap());
+        spec.scope = 253;
+        let v = exec.vip(&spec).unwrap();
+        assert_eq!((v.ifindex, v.prefix, v.scope), (7, 24, 253));
+        assert_eq!(v.label.as_deref(), Some("eth0:1"));
+        assert_eq!(v.broadcast, Some("10.0.0.255".parse().unwrap()));
+        // §7.1: no brd unless written; a missing interface means "Not adding address".
+        assert_eq!(
+            exec.vip(&VipSpec::parse("10.0.0.101", "eth0"))
+                .unwrap()
+                .broadcast,
+            None
+        );
+        assert!(exec.vip(&VipSpec::parse("10.0.0.101", "eth9")).is_none());
+    }
+}

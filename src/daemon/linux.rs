@@ -1,0 +1,490 @@
+//! The real [`Sys`]: raw VRRP sockets, rtnetlink, AF_PACKET frames, sd_notify, and the
+//! start-up that wires them to the loop.
+
+use std::collections::HashMap;
+use std::net::{IpAddr, Ipv6Addr};
+use std::path::PathBuf;
+use std::time::Duration;
+
+use tokio::sync::mpsc;
+use tokio::task::JoinHandle;
+use tracing::{debug, info, warn};
+
+use super::exec::{Exec, Iface};
+use super::{DaemonError, Event, Reloaded, SdState, Sys};
+use crate::config::diag::{Diagnostic, Severity};
+use crate::config::parse::ParseOptions;
+use crate::config::source::{FsLoader, SourceMap};
+use crate::config::{self, Config};
+use crate::proto::{Input, RouterSettings};
+use crate::sys::frames::FrameSender;
+use crate::sys::netlink::{Added, Monitor, Netlink, Removed, Vip};
+use crate::sys::routes::RouteMonitor;
+use crate::sys::signals::Signals;
+use crate::sys::systemd::Notifier;
+use crate::sys::vrrp_socket::{Ipv4Header, Listen, Received, RecvSocket, SendSocket, IPPROTO_VRRP};
+use crate::sys::vrrp_socket6::{Listen6, RecvSocket6, SendSocket6};
+use crate::sys::SysError;
+
+/// What `main` hands the daemon.
+#[derive(Clone, Debug)]
+pub struct Options {
+    pub config_path: PathBuf,
+    pub parse: ParseOptions,
+    /// `-V/--dont-release-vrrp`.
+    pub dont_release: bool,
+    /// `-a/--address-monitoring`.
+    pub address_monitoring: bool,
+}
+
+/// Key of one receive socket: interface and group (multicast) or local address (unicast).
+type RecvKey = (u32, bool, IpAddr);
+
+/// How one receive socket listens.
+#[derive(Clone, Copy, Debug)]
+enum AnyListen {
+    V4(Listen),
+    V6(Listen6),
+}
+
+pub struct LinuxSys {
+    netlink: Netlink,
+    frames: FrameSender,
+    senders: HashMap<u32, SendSocket>,
+    senders6: HashMap<(u32, Ipv6Addr), SendSocket6>,
+    receivers: HashMap<RecvKey, JoinHandle<()>>,
+    events: mpsc::Sender<Event>,
+    notifier: Notifier,
+    opts: Options,
+}
+
+/// Starts the daemon on the current runtime and runs it until it stops.
+pub async fn start(opts: Options, cfg: Config) -> Result<(), DaemonError> {
+    let (tx, mut rx) = mpsc::channel(1024);
+    // Signals first (house-style §4.4), so a SIGTERM during start-up is not lost.
+    let mut signals = Signals::install()?;
+    let sig_tx = tx.clone();
+    tokio::spawn(async move {
+        while let Some(s) = signals.recv().await {
+            if sig_tx.send(Event::Signal(s)).await.is_err() {
+                return;
+            }
+        }
+    });
+    debug!(target: "vrrpd", "Registering Kernel netlink reflector");
+    let netlink = Netlink::open()?;
+    let mut monitor = Monitor::open()?;
+    let mon_tx = tx.clone();
+    tokio::spawn(async move {
+        while let Some(ev) = monitor.next().await {
+            if mon_tx.send(Event::Net(ev)).await.is_err() {
+                return;
+            }
+        }
+    });
+    let mut routes = RouteMonitor::open()?;
+    let route_tx = tx.clone();
+    tokio::spawn(async move {
+        while let Some(d) = routes.next().await {
+            if route_tx.send(Event::Deleted(d)).await.is_err() {
+                return;
+            }
+        }
+    });
+    let Resolved {
+        settings,
+        ifaces,
+        trackers,
+        unsupported,
+    } = resolve(&netlink, &cfg).await?;
+    for line in &unsupported {
+        warn!(target: "vrrpd", "{line}");
+    }
+    debug!(target: "vrrpd", "Registering gratuitous ARP shared channel");
+    let mut assigned: Vec<(&str, std::net::IpAddr)> = Vec::new();
+    for i in &settings.instances {
+        if !assigned.contains(&(i.ifname.as_str(), i.src)) {
+            debug!(target: "vrrpd", "Assigned address {} for interface {}", i.src, i.ifname);
+            assigned.push((i.ifname.as_str(), i.src));
+        }
+    }
+    let notifier = Notifier::from_env().unwrap_or_else(|_| Notifier::disabled());
+    let mut sys = LinuxSys {
+        netlink,
+        frames: FrameSender::new(),
+        senders: HashMap::new(),
+        senders6: HashMap::new(),
+        receivers: HashMap::new(),
+        events: tx,
+        notifier,
+        opts: opts.clone(),
+    };
+    // `vrrp_startup_delay` (keepalived-behaviour.md §2): wait before the instances start;
+    // signals arriving meanwhile stay queued.
+    if let Some(d) = cfg.global.startup_delay.as_ref().map(|d| d.value) {
+        if !d.is_zero() {
+            info!(target: "vrrpd", "Delaying startup for {} seconds", d.as_secs_f64());
+            tokio::time::sleep(d).await;
+        }
+    }
+    let mut exec = Exec::new(ifaces, opts.dont_release);
+    exec.trackers = trackers;
+    exec.log_addresses = opts.address_monitoring;
+    let result = super::run(&mut sys, &mut exec, settings, &mut rx).await;
+    for (_, h) in sys.receivers.drain() {
+        h.abort();
+    }
+    result
+}
+
+/// Maps a checked configuration onto settings for this host, with the interface table.
+pub async fn resolve(netlink: &Netlink, cfg: &Config) -> Result<Resolved, DaemonError> {
+    let host = crate::host::gather();
+    let settings =
+        crate::plan::router_settings(cfg, &host).map_err(|e| DaemonError::Other(e.to_string()))?;
+    let mut ifaces = HashMap::new();
+    for l in netlink.links().await? {
+        ifaces.insert(
+            l.name.clone(),
+            Iface {
+                index: l.index,
+                mac: l.mac,
+                noarp: l.noarp,
+                up: l.is_up(),
+            },
+        );
+    }
+    Ok(Resolved {
+        settings,
+        ifaces,
+        trackers: crate::plan::interface_trackers(cfg),
+        unsupported: crate::plan::unsupported(cfg),
+    })
+}
+
+/// A configuration resolved against this host.
+#[derive(Debug)]
+pub struct Resolved {
+    pub settings: RouterSettings,
+    pub ifaces: HashMap<String, Iface>,
+    pub trackers: Vec<crate::plan::InterfaceTracker>,
+    /// Warnings about features not performed yet.
+    pub unsupported: Vec<String>,
+}
+
+/// A diagnostic as one log line (`file:line:col: severity: message`).
+pub fn diagnostic_line(d: &Diagnostic, sources: &SourceMap) -> String {
+    d.render(sources)
+        .lines()
+        .next()
+        .unwrap_or_default()
+        .to_string()
+}
+
+/// Receive checks 1, 2 and 10 of §6.4 that belong to the shell: the kernel delivered an IPv4
+/// datagram whose header parsed (1) and was cut to its total length (10); AH (2) is not
+/// supported, so such adverts are dropped.
+pub fn packet_input(r: Received) -> Option<Input> {
+    if r.protocol != IPPROTO_VRRP {
+        // IPPROTO_AH (keepalived's `auth_type AH`) is refused at start-up; anything else
+        // cannot arrive on a protocol-112 socket.
+        return None;
+    }
+    Some(Input::Packet {
+        ifindex: r.ifindex,
+        src: r.src,
+        dst: r.dst,
+        ttl: r.ttl,
+        bytes: r.payload,
+    })
+}
+
+/// Either receive socket.
+enum AnyRecv {
+    V4(RecvSocket),
+    V6(RecvSocket6),
+}
+
+impl AnyRecv {
+    async fn recv(&self) -> Result<Received, SysError> {
+        match self {
+            AnyRecv::V4(s) => s.recv().await,
+            AnyRecv::V6(s) => s.recv().await,
+        }
+    }
+}
+
+async fn rx_task(sock: AnyRecv, tx: mpsc::Sender<Event>) {
+    loop {
+        match sock.recv().await {
+            Ok(r) => {
+                if let Some(input) = packet_input(r) {
+                    if tx.send(Event::Input(input)).await.is_err() {
+                        return;
+                    }
+                }
+            }
+            Err(e) => {
+                if tx.send(Event::Warning(e.to_string())).await.is_err() {
+                    return;
+                }
+                tokio::time::sleep(Duration::from_secs(1)).await;
+            }
+        }
+    }
+}
+
+impl Sys for LinuxSys {
+    async fn send_advert(
+        &mut self,
+        ifindex: u32,
+        header: &Ipv4Header,
+        payload: &[u8],
+    ) -> Result<(), SysError> {
+        match self.senders.get(&ifindex) {
+            Some(s) => s.send_v4(header, payload).await,
+            None => Err(SysError::NoSuchInterface {
+                name: format!("index {ifindex}"),
+            }),
+        }
+    }
+
+    async fn send_advert6(
+        &mut self,
+        ifindex: u32,
+        src: Ipv6Addr,
+        dst: Ipv6Addr,
+        hops: u8,
+        payload: &[u8],
+    ) -> Result<(), SysError> {
+        match self.senders6.get(&(ifindex, src)) {
+            Some(s) => s.send(dst, hops, payload).await,
+            None => Err(SysError::NoSuchInterface {
+                name: format!("index {ifindex}"),
+            }),
+        }
+    }
+
+    async fn add_vip(&mut self, vip: &Vip) -> Result<Added, SysError> {
+        self.netlink.add_vip(vip).await
+    }
+
+    async fn route(
+        &mut self,
+        add: bool,
+        spec: &crate::proto::RouteSpec,
+        oif: Option<u32>,
+    ) -> Result<(), SysError> {
+        if add {
+            self.netlink.add_route(spec, oif).await.map(|_| ())
+        } else {
+            self.netlink.del_route(spec, oif).await.map(|_| ())
+        }
+    }
+
+    async fn rule(&mut self, add: bool, spec: &crate::proto::RuleSpec) -> Result<(), SysError> {
+        if add {
+            self.netlink.add_rule(spec).await.map(|_| ())
+        } else {
+            self.netlink.del_rule(spec).await.map(|_| ())
+        }
+    }
+
+    async fn del_vip(&mut self, vip: &Vip) -> Result<Removed, SysError> {
+        self.netlink.del_vip(vip).await
+    }
+
+    fn send_frame(&mut self, ifindex: u32, frame: &[u8]) -> Result<(), SysError> {
+        // A packet socket that saw its link go down reports ENETDOWN once; the sender then
+        // drops it, and the second attempt goes out on a fresh one.
+        self.frames
+            .send(ifindex, frame)
+            .or_else(|_| self.frames.send(ifindex, frame))
+    }
+
+    fn sync_sockets(&mut self, settings: &RouterSettings) -> Result<(), SysError> {
+        let mut want_rx: HashMap<RecvKey, (String, AnyListen)> = HashMap::new();
+        let mut want_tx: HashMap<u32, String> = HashMap::new();
+        let mut want_tx6: HashMap<(u32, Ipv6Addr), String> = HashMap::new();
+        for i in &settings.instances {
+            let unicast = i.is_unicast();
+            let (key, listen) = match (i.src, i.mcast_group) {
+                (IpAddr::V4(src), IpAddr::V4(group)) => {
+                    want_tx.insert(i.ifindex, i.ifname.clone());
+                    if unicast {
+                        (
+                            (i.ifindex, true, i.src),
+                            AnyListen::V4(Listen::Unicast(src)),
+                        )
+                    } else {
+                        (
+                            (i.ifindex, false, i.mcast_group),
+                            AnyListen::V4(Listen::Multicast(group)),
+                        )
+                    }
+                }
+                (IpAddr::V6(src), IpAddr::V6(group)) => {
+                    want_tx6.insert((i.ifindex, src), i.ifname.clone());
+                    if unicast {
+                        (
+                            (i.ifindex, true, i.src),
+                            AnyListen::V6(Listen6::Unicast(src)),
+                        )
+                    } else {
+                        (
+                            (i.ifindex, false, i.mcast_group),
+                            AnyListen::V6(Listen6::Multicast(group)),
+                        )
+                    }
+                }
+                _ => continue,
+            };
+            want_rx.insert(key, (i.ifname.clone(), listen));
+        }
+        self.receivers.retain(|k, h| {
+            let keep = want_rx.contains_key(k);
+            if !keep {
+                h.abort();
+            }
+            keep
+        });
+        self.senders.retain(|k, _| want_tx.contains_key(k));
+        self.senders6.retain(|k, _| want_tx6.contains_key(k));
+        // Open everything that can be opened; report the first failure.
+        let mut first_error: Option<SysError> = None;
+        for (key, (ifname, listen)) in want_rx {
+            if self.receivers.contains_key(&key) {
+                continue;
+            }
+            let bind_error = |e: SysError| SysError::Os {
+                what: format!("bind unicast_src {} on {ifname}", key.2),
+                source: std::io::Error::other(e.to_string()),
+            };
+            let opened = match listen {
+                AnyListen::V4(l) => {
+                    RecvSocket::open_v4(&ifname, key.0, l).map(|s| (AnyRecv::V4(s), "IPv4"))
+                }
+                AnyListen::V6(l) => {
+                    RecvSocket6::open(&ifname, key.0, l).map(|s| (AnyRecv::V6(s), "IPv6"))
+                }
+            };
+            let (sock, family) = match opened {
+                Ok(x) => x,
+                Err(e) => {
+                    let e = if key.1 { bind_error(e) } else { e };
+                    first_error.get_or_insert(e);
+                    continue;
+                }
+            };
+            let mode = if key.1 { "unicast" } else { "multicast" };
+            debug!(target: "vrrpd", "VRRP sockpool: [ifindex({:3}), family({family}), proto(112), {mode}, address({})]", key.0, key.2);
+            let handle = tokio::spawn(rx_task(sock, self.events.clone()));
+            self.receivers.insert(key, handle);
+        }
+        for (ifindex, ifname) in want_tx {
+            if let std::collections::hash_map::Entry::Vacant(e) = self.senders.entry(ifindex) {
+                match SendSocket::open_v4(&ifname, ifindex) {
+                    Ok(s) => {
+                        e.insert(s);
+                    }
+                    Err(err) => {
+                        first_error.get_or_insert(err);
+                    }
+                }
+            }
+        }
+        for ((ifindex, src), ifname) in want_tx6 {
+            if let std::collections::hash_map::Entry::Vacant(e) =
+                self.senders6.entry((ifindex, src))
+            {
+                match SendSocket6::open(&ifname, ifindex, src) {
+                    Ok(s) => {
+                        e.insert(s);
+                    }
+                    Err(err) => {
+                        first_error.get_or_insert(err);
+                    }
+                }
+            }
+        }
+        match first_error {
+            Some(e) => Err(e),
+            None => Ok(()),
+        }
+    }
+
+    async fn reload(&mut self) -> Reloaded {
+        let loaded = match config::load(&FsLoader, &self.opts.config_path, &self.opts.parse) {
+            Ok(l) => l,
+            Err(e) => return Reloaded::Failed(vec![format!("cannot read configuration file {e}")]),
+        };
+        let lines = |sev: Option<Severity>| -> Vec<String> {
+            loaded
+                .diagnostics
+                .iter()
+                .filter(|d| sev.is_none_or(|s| d.severity == s))
+                .map(|d| diagnostic_line(d, &loaded.sources))
+                .collect()
+        };
+        let Some(cfg) = &loaded.config else {
+            return Reloaded::Failed(lines(Some(Severity::Error)));
+        };
+        match resolve(&self.netlink, cfg).await {
+            Ok(r) => {
+                let mut warnings = lines(Some(Severity::Warning));
+                warnings.extend(r.unsupported);
+                Reloaded::Ok {
+                    settings: r.settings,
+                    ifaces: r.ifaces,
+                    trackers: r.trackers,
+                    warnings,
+                }
+            }
+            Err(e) => Reloaded::Failed(vec![e.to_string()]),
+        }
+    }
+
+    fn systemd(&mut self, state: SdState) {
+        let r = match state {
+            SdState::Ready => self.notifier.ready(),
+            SdState::Reloading => self.notifier.reloading(),
+            SdState::Stopping => self.notifier.stopping(),
+        };
+        if let Err(e) = r {
+            warn!(target: "vrrpd", "{e}");
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn received(protocol: u8) -> Received {
+        Received {
+            ifindex: 3,
+            src: "10.0.0.2".parse().unwrap(),
+            dst: "224.0.0.18".parse().unwrap(),
+            ttl: 255,
+            protocol,
+            payload: vec![0x21, 51, 100, 1],
+        }
+    }
+
+    #[test]
+    fn vrrp_payloads_reach_the_core_and_ah_is_dropped() {
+        match packet_input(received(IPPROTO_VRRP)) {
+            Some(Input::Packet {
+                ifindex,
+                ttl,
+                bytes,
+                ..
+            }) => assert_eq!((ifindex, ttl, bytes.len()), (3, 255, 4)),
+            other => panic!("{other:?}"),
+        }
+        assert_eq!(
+            packet_input(received(crate::sys::vrrp_socket::IPPROTO_AH)),
+            None
+        );
+    }
+}
