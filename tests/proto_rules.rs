@@ -1083,7 +1083,7 @@ fn interface_down_at_start_means_fault_init_until_link_up() {
         rig.logs(),
         vec![
             "(VI_1): entering FAULT state (interface eth0 down)",
-            "(VI_1) Entering FAULT STATE (init)"
+            "(VI_1) entering FAULT state"
         ]
     );
     assert_eq!(rig.router.poll_timeout(), None);

@@ -434,8 +434,11 @@ impl Instance {
 
     /// FAULT: a master sends priority 0 and removes its VIPs; all timers stop.
     pub fn enter_fault(&mut self, ctx: &mut Ctx, init: bool) {
+        // At start-up keepalived 2.2.7 logs the reason line, then `(VI) entering FAULT state`
+        // in lower case and without "(init)" (observed in the namespace lab; the
+        // `Entering FAULT STATE (init)` string of its source is not what it prints).
         let text = if init {
-            "Entering FAULT STATE (init)"
+            "entering FAULT state"
         } else {
             "Entering FAULT STATE"
         };

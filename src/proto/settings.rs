@@ -472,7 +472,7 @@ pub struct RouterSettings {
     /// Master_Down_Interval. Default on; off = keepalived 2.2.7 timing.
     pub fast_preempt: bool,
     /// Interfaces known to be down when the router starts: their instances start in FAULT
-    /// (`Entering FAULT STATE (init)`, keepalived-behaviour.md §6.5) unless
+    /// (`entering FAULT state`, as keepalived 2.2.7 prints it at start-up) unless
     /// `dont_track_primary`. Later changes arrive as [`super::Input::Link`].
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub down_interfaces: Vec<String>,
