@@ -54,6 +54,7 @@ declare -A daemon_pid=()
 
 cleanup() {
     set +e
+    trap '' PIPE INT TERM # finish cleaning up even when the output pipe is gone
     for h in "${hosts[@]}" lan; do
         for pid in $(ip netns pids "$P$h" 2>/dev/null); do kill -9 "$pid" 2>/dev/null; done
         ip netns del "$P$h" 2>/dev/null
