@@ -213,7 +213,7 @@ fn preempt_return(d: Daemon, tag: &str) {
     // Fresh start: the stale VIP is removed, BACKUP, then MASTER after master-down.
     lab.wait_holders(VIP, &[0], inst[0].master_down() + Duration::from_secs(2));
     let log = lab.log(1);
-    let last = log.lines().filter(|l| l.contains("Entering")).last();
+    let last = log.lines().rfind(|l| l.contains("Entering"));
     assert!(
         last.is_some_and(|l| l.contains("Entering BACKUP STATE")),
         "r1's last transition is back to BACKUP\n{log}"
