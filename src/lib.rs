@@ -20,7 +20,10 @@
 pub mod check_config;
 pub mod cli;
 pub mod config;
+pub mod daemon;
 pub mod host;
+pub mod logging;
+pub mod plan;
 pub mod proto;
 pub mod sys;
 pub mod wire;

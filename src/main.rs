@@ -1,13 +1,47 @@
 //! The `vrrpd` binary: parses keepalived's command line and dispatches.
 
+use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::Parser;
+use tracing::{error, info, warn};
 
 use vrrpd::check_config;
 use vrrpd::cli::{self, Cli};
+use vrrpd::config::diag::Severity;
+use vrrpd::daemon::linux::{self as shell, Options};
+use vrrpd::daemon::DaemonError;
+use vrrpd::logging::{self, LogOptions};
+use vrrpd::sys::pidfile::{self, PidFile};
+
+/// Default pid file of the daemon (keepalived's parent uses /run/keepalived.pid; README
+/// "Differences from keepalived").
+const DEFAULT_PID_FILE: &str = "/run/vrrpd.pid";
+
+/// Exit statuses at run time, as keepalived's (keepalived-behaviour.md §1.10 "Runtime").
+const EXIT_OK: u8 = 0;
+/// An OS failure: privileges, sockets, netlink, pid file, a daemon already running.
+const EXIT_FATAL: u8 = 1;
+/// The configuration cannot run (keepalived: `exited with permanent error CONFIG`).
+const EXIT_CONFIG: u8 = 2;
+/// The main configuration file cannot be read (`KEEPALIVED_EXIT_NO_CONFIG`).
+const EXIT_NO_CONFIG: u8 = 6;
 
 fn main() -> ExitCode {
+    // Last resort: one line, never a backtrace (COMMON.md; brief item 8).
+    std::panic::set_hook(Box::new(|info| {
+        let at = info
+            .location()
+            .map(|l| format!(" at {}:{}", l.file(), l.line()))
+            .unwrap_or_default();
+        let what = info
+            .payload()
+            .downcast_ref::<&str>()
+            .map(|s| s.to_string())
+            .or_else(|| info.payload().downcast_ref::<String>().cloned())
+            .unwrap_or_else(|| "panic".into());
+        eprintln!("vrrpd: internal error: {what}{at}");
+    }));
     let cli = match Cli::try_parse() {
         Ok(c) => c,
         Err(e) => {
@@ -48,8 +82,157 @@ fn run(cli: &Cli) -> u8 {
     if cli.dump_conf {
         return check_config::dump(cli);
     }
-    eprintln!(
-        "vrrpd: the daemon is not implemented yet (issue #4); use --check-config or --dump-conf"
-    );
-    1
+    run_daemon(cli)
+}
+
+/// Prints one error line on the terminal (before forking, or when not logging to it).
+fn fail(code: u8, text: &str) -> u8 {
+    eprintln!("vrrpd: {text}");
+    code
+}
+
+/// The daemon: everything that can be checked is checked before forking, so a broken
+/// configuration or a daemon already running is reported on the terminal with a non-zero
+/// exit status.
+fn run_daemon(cli: &Cli) -> u8 {
+    let Cli {
+        use_file,
+        dont_fork,
+        log_console,
+        log_detail,
+        log_facility,
+        no_syslog,
+        pid,
+        vrrp_pid,
+        umask,
+        dont_release_vrrp,
+        address_monitoring: _,
+        release_vips: _,
+        ..
+    } = cli;
+    if let Some(mask) = umask {
+        match parse_umask(mask) {
+            // SAFETY: umask only changes this process's file-creation mask.
+            Some(m) => unsafe {
+                libc::umask(m);
+            },
+            None => return fail(EXIT_FATAL, &format!("invalid umask {mask}")),
+        }
+    }
+    let facility = match log_facility.as_deref() {
+        None => logging::FACILITY_DAEMON,
+        Some(f) => match logging::parse_facility(f) {
+            Some(n) => n,
+            None => return fail(EXIT_FATAL, &format!("Invalid log facility '{f}'")),
+        },
+    };
+    let loaded = match check_config::load(cli) {
+        Ok(l) => l,
+        Err(e) => {
+            return fail(
+                EXIT_NO_CONFIG,
+                &format!("cannot read configuration file {e}"),
+            )
+        }
+    };
+    let Some(cfg) = loaded.config.clone() else {
+        for d in loaded.diagnostics.iter().filter(|d| d.is_error()) {
+            eprint!("{}", d.render(&loaded.sources));
+        }
+        return fail(
+            EXIT_CONFIG,
+            &format!(
+                "configuration {} has errors; not starting",
+                use_file.display()
+            ),
+        );
+    };
+    // Interfaces and addresses: resolved again after start-up, but a typo is best seen here.
+    if let Err(e) = vrrpd::plan::router_settings(&cfg, &vrrpd::host::gather()) {
+        return fail(EXIT_CONFIG, &e.to_string());
+    }
+    let pid_paths: Vec<PathBuf> = std::iter::once(
+        pid.clone()
+            .unwrap_or_else(|| PathBuf::from(DEFAULT_PID_FILE)),
+    )
+    .chain(vrrp_pid.clone())
+    .collect();
+    for p in &pid_paths {
+        if let Some(other) = pidfile::running_pid(p) {
+            return fail(
+                EXIT_FATAL,
+                &format!("daemon is already running (pid {other} in {})", p.display()),
+            );
+        }
+    }
+    if !dont_fork {
+        if let Err(e) = vrrpd::sys::daemonize::daemonize() {
+            return fail(EXIT_FATAL, &e.to_string());
+        }
+    }
+    let mut pid_files = Vec::new();
+    for p in &pid_paths {
+        match PidFile::create(p) {
+            Ok(f) => pid_files.push(f),
+            Err(e) => return fail(EXIT_FATAL, &e.to_string()),
+        }
+    }
+    let log_opts = LogOptions {
+        console: *log_console && *dont_fork,
+        syslog: !no_syslog,
+        facility,
+        detail: *log_detail > 0,
+    };
+    logging::init(&log_opts);
+    info!(target: "vrrpd", "Starting vrrpd v{}", env!("CARGO_PKG_VERSION"));
+    let args: Vec<String> = std::env::args().map(|a| format!("'{a}'")).collect();
+    info!(target: "vrrpd", "Command line: {}", args.join(" "));
+    info!(target: "vrrpd", "Configuration file {}", use_file.display());
+    for d in &loaded.diagnostics {
+        if d.severity == Severity::Warning {
+            warn!(target: "vrrpd", "{}", shell::diagnostic_line(d, &loaded.sources));
+        }
+    }
+    let opts = Options {
+        config_path: use_file.clone(),
+        parse: check_config::parse_options(cli),
+        dont_release: *dont_release_vrrp,
+    };
+    let runtime = match tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(r) => r,
+        Err(e) => return fail(EXIT_FATAL, &format!("cannot start the async runtime: {e}")),
+    };
+    let result = runtime.block_on(shell::start(opts, cfg));
+    drop(runtime);
+    let code = match result {
+        Ok(()) => EXIT_OK,
+        Err(e) => {
+            error!(target: "vrrpd", "{e}");
+            if !log_opts.console {
+                eprintln!("vrrpd: {e}");
+            }
+            match e {
+                DaemonError::Other(_) => EXIT_CONFIG,
+                _ => EXIT_FATAL,
+            }
+        }
+    };
+    drop(pid_files);
+    info!(target: "vrrpd", "Stopped vrrpd v{}", env!("CARGO_PKG_VERSION"));
+    code
+}
+
+/// `-u MASK`: keepalived reads it with strtol base 0 (0177 octal, 0x7f hex, 127 decimal).
+fn parse_umask(text: &str) -> Option<libc::mode_t> {
+    let v = if let Some(h) = text.strip_prefix("0x").or_else(|| text.strip_prefix("0X")) {
+        u32::from_str_radix(h, 16).ok()?
+    } else if text.len() > 1 && text.starts_with('0') {
+        u32::from_str_radix(&text[1..], 8).ok()?
+    } else {
+        text.parse().ok()?
+    };
+    (v <= 0o777).then_some(v as libc::mode_t)
 }

@@ -1,0 +1,221 @@
+//! SIGUSR1 / SIGUSR2 / STATS_CLEAR / JSON: keepalived's dump files (keepalived-behaviour.md
+//! §8.3, §8.5), written to `$TMPDIR` (when absolute) or `/tmp` under a temporary name, mode
+//! 0600, then renamed into place.
+//!
+//! `keepalived.stats` and `keepalived.json` follow keepalived's formats for the fields the core
+//! knows; `keepalived.data` is a short human-readable topology (keepalived's own is not a
+//! stable format either).
+
+use std::fmt::Write as _;
+use std::io::Write as _;
+use std::os::unix::fs::OpenOptionsExt;
+use std::path::PathBuf;
+
+use serde_json::json;
+use tracing::{info, warn};
+
+use crate::proto::{Router, RouterSettings, Snapshot, State};
+use crate::sys::signals::Signal;
+
+/// Writes the file a dump signal asks for.
+pub fn on_signal(sig: Signal, router: &mut Router, settings: &RouterSettings) {
+    let pid = std::process::id();
+    let snap = router.snapshot();
+    let (name, text) = match sig {
+        Signal::Data => {
+            info!(target: "vrrpd", "Printing VRRP data for process({pid}) on signal");
+            ("keepalived.data", data_text(&snap, settings))
+        }
+        Signal::Stats => {
+            info!(target: "vrrpd", "Printing VRRP stats for process({pid}) on signal");
+            ("keepalived.stats", stats_text(&snap))
+        }
+        Signal::StatsClear => {
+            info!(target: "vrrpd", "Printing VRRP stats for process({pid}) on signal");
+            warn!(target: "vrrpd", "clearing the VRRP stats is not supported yet; they are kept");
+            ("keepalived.stats", stats_text(&snap))
+        }
+        Signal::Json => {
+            info!(target: "vrrpd", "Printing VRRP as json for process({pid}) on signal");
+            if snap.instances.is_empty() {
+                return;
+            }
+            ("keepalived.json", json_text(&snap, settings))
+        }
+        Signal::Stop | Signal::Reload => return,
+    };
+    if let Err(e) = write_atomically(name, &text) {
+        warn!(target: "vrrpd", "cannot write {name}: {e}");
+    }
+}
+
+fn tmp_dir() -> PathBuf {
+    match std::env::var_os("TMPDIR").map(PathBuf::from) {
+        Some(p) if p.is_absolute() => p,
+        _ => PathBuf::from("/tmp"),
+    }
+}
+
+fn write_atomically(name: &str, text: &str) -> std::io::Result<()> {
+    let dir = tmp_dir();
+    let tmp = dir.join(format!(".{name}.{}", std::process::id()));
+    let mut f = std::fs::OpenOptions::new()
+        .write(true)
+        .create(true)
+        .truncate(true)
+        .mode(0o600)
+        .open(&tmp)?;
+    f.write_all(text.as_bytes())?;
+    drop(f);
+    std::fs::rename(&tmp, dir.join(name))
+}
+
+/// `keepalived.stats`, exactly keepalived's layout (§8.5).
+pub fn stats_text(snap: &Snapshot) -> String {
+    let mut s = String::new();
+    for i in &snap.instances {
+        let c = &i.counters;
+        let _ = write!(
+            s,
+            "VRRP Instance: {}\n  Advertisements:\n    Received: {}\n    Sent: {}\n  \
+             Became master: {}\n  Released master: {}\n  Packet Errors:\n    Length: {}\n    \
+             TTL: {}\n    Invalid Type: {}\n    Advertisement Interval: {}\n    \
+             Address List: {}\n  Authentication Errors:\n    Invalid Type: {}\n    \
+             Type Mismatch: {}\n    Failure: {}\n  Priority Zero:\n    Received: {}\n    \
+             Sent: {}\n",
+            i.name,
+            c.advert_rcvd,
+            c.advert_sent,
+            c.become_master,
+            c.release_master,
+            c.packet_len_err,
+            c.ip_ttl_err,
+            c.invalid_type_rcvd,
+            c.advert_interval_err,
+            c.addr_list_err,
+            c.invalid_authtype,
+            c.authtype_mismatch,
+            c.auth_failure,
+            c.pri_zero_rcvd,
+            c.pri_zero_sent,
+        );
+    }
+    s
+}
+
+fn state_number(s: State) -> u8 {
+    match s {
+        State::Init | State::Stopped => 0,
+        State::Backup => 1,
+        State::Master => 2,
+        State::Fault => 3,
+    }
+}
+
+/// `keepalived.json`: one `{"data": {...}, "stats": {...}}` per instance (§8.5).
+pub fn json_text(snap: &Snapshot, settings: &RouterSettings) -> String {
+    let list: Vec<_> = snap
+        .instances
+        .iter()
+        .map(|i| {
+            let cfg = settings.instances.iter().find(|c| c.name == i.name);
+            let c = &i.counters;
+            json!({
+                "data": {
+                    "iname": i.name,
+                    "ifp_ifname": cfg.map(|c| c.ifname.clone()),
+                    "vrid": i.vrid,
+                    "base_priority": i.base_priority,
+                    "effective_priority": i.effective_priority,
+                    "master_priority": i.master_priority,
+                    "vipset": !i.vips.is_empty(),
+                    "adver_int": cfg.map(|c| f64::from(c.advert_int.0) / 100.0),
+                    "master_adver_int": f64::from(i.master_adver_int.0) / 100.0,
+                    "accept": cfg.map(|c| u8::from(c.accept)),
+                    "nopreempt": cfg.map(|c| !c.preempt),
+                    "preempt_delay": cfg.map(|c| f64::from(c.preempt_delay.0) / 100.0),
+                    "state": state_number(i.state),
+                    "wantstate": state_number(i.state),
+                    "version": cfg.map(|c| match c.version { crate::wire::Version::V2 => 2, crate::wire::Version::V3 => 3 }),
+                    "vips": cfg.map(|c| c.vips.iter().map(|v| format!("{}/{}", v.addr, v.prefix_len)).collect::<Vec<_>>()),
+                    "evips": cfg.map(|c| c.excluded_vips.iter().map(|v| format!("{}/{}", v.addr, v.prefix_len)).collect::<Vec<_>>()),
+                },
+                "stats": {
+                    "advert_rcvd": c.advert_rcvd,
+                    "advert_sent": c.advert_sent,
+                    "become_master": c.become_master,
+                    "release_master": c.release_master,
+                    "packet_len_err": c.packet_len_err,
+                    "advert_interval_err": c.advert_interval_err,
+                    "ip_ttl_err": c.ip_ttl_err,
+                    "invalid_type_rcvd": c.invalid_type_rcvd,
+                    "addr_list_err": c.addr_list_err,
+                    "invalid_authtype": c.invalid_authtype,
+                    "authtype_mismatch": c.authtype_mismatch,
+                    "auth_failure": c.auth_failure,
+                    "pri_zero_rcvd": c.pri_zero_rcvd,
+                    "pri_zero_sent": c.pri_zero_sent,
+                }
+            })
+        })
+        .collect();
+    format!("{}\n", serde_json::Value::Array(list))
+}
+
+/// `keepalived.data`: the `VRRP Topology` section for the fields the core knows.
+pub fn data_text(snap: &Snapshot, settings: &RouterSettings) -> String {
+    let mut s = String::from("------< VRRP Topology >------\n");
+    for i in &snap.instances {
+        let cfg = settings.instances.iter().find(|c| c.name == i.name);
+        let _ = writeln!(s, " VRRP Instance = {}", i.name);
+        let _ = writeln!(s, "   State = {}", i.state.word());
+        if let Some(c) = cfg {
+            let _ = writeln!(s, "   Interface = {}", c.ifname);
+            let _ = writeln!(s, "   Using src_ip = {}", c.src);
+        }
+        let _ = writeln!(s, "   Virtual Router ID = {}", i.vrid);
+        let _ = writeln!(s, "   Priority = {}", i.base_priority);
+        let _ = writeln!(s, "   Effective priority = {}", i.effective_priority);
+        if let Some(c) = cfg {
+            let _ = writeln!(s, "   Virtual IP ({}):", c.vips.len());
+            let set = if i.vips.is_empty() { "" } else { " set" };
+            for v in &c.vips {
+                let label = v
+                    .label
+                    .as_ref()
+                    .map(|l| format!(" label {l}"))
+                    .unwrap_or_default();
+                let _ = writeln!(
+                    s,
+                    "     {}/{} dev {}{label}{set}",
+                    v.addr, v.prefix_len, v.ifname
+                );
+            }
+        }
+    }
+    s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::proto::{InstanceSettings, Router, RouterSettings};
+    use std::time::Instant;
+
+    #[test]
+    fn stats_have_keepalived_layout() {
+        let settings = RouterSettings::new(vec![InstanceSettings::backup("VI_1", 51)
+            .priority(100)
+            .vip("10.0.0.100/24")]);
+        let router = Router::new(settings.clone(), Instant::now());
+        let text = stats_text(&router.snapshot());
+        assert!(text.starts_with("VRRP Instance: VI_1\n  Advertisements:\n    Received: 0\n"));
+        assert!(text.ends_with("  Priority Zero:\n    Received: 0\n    Sent: 0\n"));
+        let json: serde_json::Value =
+            serde_json::from_str(&json_text(&router.snapshot(), &settings)).unwrap();
+        assert_eq!(json[0]["data"]["iname"], "VI_1");
+        assert_eq!(json[0]["data"]["state"], 1);
+        assert_eq!(json[0]["stats"]["advert_sent"], 0);
+        assert!(data_text(&router.snapshot(), &settings).contains("State = BACKUP"));
+    }
+}

@@ -1,0 +1,310 @@
+//! The daemon shell: the one loop that owns the [`Router`] (house-style.md §6, "The shell loop
+//! in daemon.rs, in words").
+//!
+//! * Child tasks (one receive task per VRRP socket, the netlink monitor, signals) send
+//!   [`Event`]s into one channel.
+//! * The main task `select!`s on that channel and on a single sleep, re-armed to
+//!   `router.poll_timeout()` after every wake-up; before sleeping it compares the deadline
+//!   with the clock (quinn's `drive_timer`), so a late wake-up never loses a timer.
+//! * After every input or timeout it drains `poll_action()` into the OS through [`Sys`]
+//!   ([`exec::Exec`] turns actions into headers, netlink requests and frames).
+//! * `now` is `tokio::time::Instant::now().into_std()`, so tests run on tokio's paused clock.
+//!
+//! [`linux::LinuxSys`] is the real [`Sys`]; tests use a recording one.
+
+pub mod dump;
+pub mod exec;
+pub mod linux;
+
+use std::future::Future;
+use std::time::Instant;
+
+use tokio::sync::mpsc;
+use tracing::{debug, error, info, warn};
+
+use crate::proto::{Input, Router, RouterSettings};
+use crate::sys::netlink::{self, Added, Removed, Vip};
+use crate::sys::signals::Signal;
+use crate::sys::vrrp_socket::Ipv4Header;
+use crate::sys::SysError;
+use exec::{Exec, Fatal, Iface};
+
+/// Everything that wakes the main task.
+#[derive(Debug)]
+pub enum Event {
+    /// A received advert (already through receive checks 1, 2 and 10) for the core.
+    Input(Input),
+    /// A link or address change from the kernel.
+    Net(netlink::Event),
+    /// keepalived's signals (§8.3).
+    Signal(Signal),
+    /// A child task hit an error worth one log line (for example a socket read failing).
+    Warning(String),
+}
+
+/// systemd states the loop reports (§8.1).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SdState {
+    Ready,
+    Reloading,
+    Stopping,
+}
+
+/// The operating system as the loop sees it. [`linux::LinuxSys`] is the real one; a
+/// recording implementation makes the loop testable on a paused clock.
+#[allow(async_fn_in_trait)]
+pub trait Sys {
+    /// Sends one advert (IPv4 header built here, payload = the VRRP message).
+    async fn send_advert(
+        &mut self,
+        ifindex: u32,
+        header: &Ipv4Header,
+        payload: &[u8],
+    ) -> Result<(), SysError>;
+    async fn add_vip(&mut self, vip: &Vip) -> Result<Added, SysError>;
+    async fn del_vip(&mut self, vip: &Vip) -> Result<Removed, SysError>;
+    /// Sends one Ethernet frame (GARP / NA).
+    fn send_frame(&mut self, ifindex: u32, frame: &[u8]) -> Result<(), SysError>;
+    /// Opens and closes sockets so that exactly those `settings` need exist (§6.3).
+    fn sync_sockets(&mut self, settings: &RouterSettings) -> Result<(), SysError>;
+    /// Reads the configuration again (SIGHUP): the new settings and the current interface
+    /// table, or the lines explaining why it cannot be used.
+    fn reload(&mut self) -> impl Future<Output = Reloaded>;
+    fn systemd(&mut self, state: SdState);
+}
+
+/// The outcome of [`Sys::reload`].
+#[derive(Debug)]
+pub enum Reloaded {
+    Ok {
+        settings: RouterSettings,
+        ifaces: std::collections::HashMap<String, Iface>,
+        /// Warnings to log.
+        warnings: Vec<String>,
+    },
+    /// Every diagnostic / the resolution error, one per line.
+    Failed(Vec<String>),
+}
+
+/// Why the daemon stopped other than by a signal.
+#[derive(Debug, thiserror::Error)]
+pub enum DaemonError {
+    #[error(transparent)]
+    Sys(#[from] SysError),
+    #[error(transparent)]
+    Fatal(#[from] Fatal),
+    #[error("{0}")]
+    Other(String),
+}
+
+/// The shell's `now`: tokio's clock, so tests can pause it.
+pub fn now() -> Instant {
+    tokio::time::Instant::now().into_std()
+}
+
+/// Runs the daemon until SIGTERM/SIGINT: start-up cleanup (§7.2), sockets, the router, the
+/// loop, and the stop sequence (§7.5).
+pub async fn run<S: Sys>(
+    sys: &mut S,
+    exec: &mut Exec,
+    settings: RouterSettings,
+    events: &mut mpsc::Receiver<Event>,
+) -> Result<(), DaemonError> {
+    release_leftovers(sys, exec, &settings).await?;
+    sys.sync_sockets(&settings)?;
+    let mut current = settings.clone();
+    let mut router = Router::new(settings, now());
+    drain(&mut router, sys, exec).await?;
+    if current.instances.is_empty() {
+        warn!(target: "vrrpd", "Warning - keepalived has no configuration to run");
+    }
+    sys.systemd(SdState::Ready);
+    info!(target: "vrrpd", "Startup complete");
+    loop {
+        // quinn's drive_timer: trust the clock, not the sleep.
+        let t = now();
+        if router.poll_timeout().is_some_and(|d| d <= t) {
+            router.handle_timeout(t);
+            drain(&mut router, sys, exec).await?;
+            continue;
+        }
+        let deadline = router.poll_timeout();
+        let event = tokio::select! {
+            ev = events.recv() => ev,
+            () = sleep_until(deadline) => {
+                router.handle_timeout(now());
+                drain(&mut router, sys, exec).await?;
+                continue;
+            }
+        };
+        let Some(event) = event else {
+            // Every sender is gone: nothing can wake us any more; stop cleanly.
+            break;
+        };
+        match event {
+            Event::Input(input) => router.handle(now(), input),
+            Event::Net(ev) => {
+                if let Some(input) = net_input(exec, ev) {
+                    router.handle(now(), input);
+                }
+            }
+            Event::Warning(text) => warn!(target: "vrrpd", "{text}"),
+            Event::Signal(Signal::Stop) => break,
+            Event::Signal(Signal::Reload) => {
+                reload(&mut router, &mut current, sys, exec).await?;
+            }
+            Event::Signal(sig) => dump::on_signal(sig, &mut router, &current),
+        }
+        drain(&mut router, sys, exec).await?;
+    }
+    stop(&mut router, sys, exec).await
+}
+
+/// Sleeps until `deadline`, or forever without one.
+async fn sleep_until(deadline: Option<Instant>) {
+    match deadline {
+        Some(d) => tokio::time::sleep_until(tokio::time::Instant::from_std(d)).await,
+        None => std::future::pending().await,
+    }
+}
+
+/// Performs every queued action, in order.
+async fn drain<S: Sys>(router: &mut Router, sys: &mut S, exec: &mut Exec) -> Result<(), Fatal> {
+    while let Some(action) = router.poll_action() {
+        exec.perform(sys, action).await?;
+    }
+    Ok(())
+}
+
+/// The stop sequence (§7.5): priority 0 from masters and VIPs removed (unless `-V`), STOP
+/// notifications, `STOPPING=1`.
+async fn stop<S: Sys>(
+    router: &mut Router,
+    sys: &mut S,
+    exec: &mut Exec,
+) -> Result<(), DaemonError> {
+    info!(target: "vrrpd", "Stopping");
+    sys.systemd(SdState::Stopping);
+    exec.stopping = true;
+    router.handle(now(), Input::Stop);
+    drain(router, sys, exec).await?;
+    info!(target: "vrrpd", "Stopped");
+    Ok(())
+}
+
+/// §7.2: on a fresh start every VIP and excluded VIP of every instance whose interface exists
+/// is deleted ("not present" is fine), so a leftover from a crash or a hand-added copy of a
+/// VIP never lingers on a backup.
+async fn release_leftovers<S: Sys>(
+    sys: &mut S,
+    exec: &Exec,
+    settings: &RouterSettings,
+) -> Result<(), Fatal> {
+    for inst in &settings.instances {
+        if !exec.ifaces.contains_key(&inst.ifname) {
+            continue;
+        }
+        debug!(target: "vrrpd", "({}) removing VIPs.", inst.name);
+        for spec in inst.vips.iter().chain(inst.excluded_vips.iter()) {
+            let Some(vip) = exec.vip(spec) else { continue };
+            match sys.del_vip(&vip).await {
+                Ok(_) => {}
+                Err(e @ SysError::Permission { .. }) => return Err(Fatal(e)),
+                Err(e) => error!(target: "vrrpd", "({}) {e}", inst.name),
+            }
+        }
+    }
+    Ok(())
+}
+
+/// SIGHUP (§8.3, house-style §7.12): parse and validate the new file first; on any error keep
+/// running the old configuration. `RELOADING=1` … `READY=1` around it.
+async fn reload<S: Sys>(
+    router: &mut Router,
+    current: &mut RouterSettings,
+    sys: &mut S,
+    exec: &mut Exec,
+) -> Result<(), DaemonError> {
+    info!(target: "vrrpd", "Reloading");
+    sys.systemd(SdState::Reloading);
+    match sys.reload().await {
+        Reloaded::Failed(lines) => {
+            for l in &lines {
+                error!(target: "vrrpd", "{l}");
+            }
+            error!(target: "vrrpd", "Reload failed; keeping the running configuration");
+        }
+        Reloaded::Ok {
+            settings,
+            ifaces,
+            warnings,
+        } => {
+            for w in &warnings {
+                warn!(target: "vrrpd", "{w}");
+            }
+            exec.ifaces = ifaces;
+            if settings != *current {
+                apply_settings(router, current, settings, sys, exec).await?;
+            }
+            info!(target: "vrrpd", "Reload complete");
+        }
+    }
+    sys.systemd(SdState::Ready);
+    Ok(())
+}
+
+/// Replaces the running settings. Until the core can reconfigure in place, the old router is
+/// stopped (priority 0, VIPs released) and a new one starts as at boot.
+async fn apply_settings<S: Sys>(
+    router: &mut Router,
+    current: &mut RouterSettings,
+    settings: RouterSettings,
+    sys: &mut S,
+    exec: &mut Exec,
+) -> Result<(), DaemonError> {
+    router.handle(now(), Input::Stop);
+    drain(router, sys, exec).await?;
+    sys.sync_sockets(&settings)?;
+    *router = Router::new(settings.clone(), now());
+    *current = settings;
+    Ok(())
+}
+
+/// Turns a kernel change into the core's input, keeping the interface table fresh.
+fn net_input(exec: &mut Exec, ev: netlink::Event) -> Option<Input> {
+    match ev {
+        netlink::Event::LinkChange {
+            ifindex,
+            name,
+            up,
+            mac,
+        } => {
+            let entry = exec.ifaces.entry(name.clone()).or_insert(Iface {
+                index: ifindex,
+                mac,
+                noarp: false,
+            });
+            entry.index = ifindex;
+            entry.mac = mac.or(entry.mac);
+            Some(Input::Link { ifname: name, up })
+        }
+        netlink::Event::LinkRemoved { name, .. } => Some(Input::Link {
+            ifname: name,
+            up: false,
+        }),
+        netlink::Event::AddrChange {
+            ifindex,
+            addr,
+            prefix,
+            added,
+        } => {
+            let ifname = exec.name_of(ifindex)?.to_string();
+            Some(Input::Addr {
+                ifname,
+                addr,
+                prefix,
+                added,
+            })
+        }
+    }
+}

@@ -1,0 +1,180 @@
+//! The daemon's log output, in keepalived's shape (keepalived-behaviour.md §9).
+//!
+//! * syslog (default): one datagram per line to `/dev/log`, facility `daemon` unless `-S`,
+//!   ident `vrrpd` (keepalived's VRRP child says `Keepalived_vrrp`; see README "Differences"),
+//!   severity INFO for everything but warnings and errors, as keepalived does.
+//! * `-l/--log-console`: the same text on stderr behind keepalived's `strftime("%c")`
+//!   timestamp and `: `, e.g. `Sat Nov 21 22:50:19 2026: (VI_1) Entering MASTER STATE`.
+//! * `-G/--no-syslog` turns syslog off; `-D` adds the detail lines (tracing DEBUG).
+//!
+//! Events are `tracing` events with target `vrrpd...`; other crates' events are dropped, so
+//! the log carries keepalived's words only.
+
+use std::io::Write;
+use std::os::unix::net::UnixDatagram;
+use std::sync::Mutex;
+
+use tracing::field::{Field, Visit};
+use tracing::{Event, Level, Subscriber};
+use tracing_subscriber::layer::{Context, SubscriberExt};
+use tracing_subscriber::Layer;
+
+/// Where log lines go.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct LogOptions {
+    /// `-l`: stderr with a `%c: ` prefix.
+    pub console: bool,
+    /// Not `-G`.
+    pub syslog: bool,
+    /// syslog facility number (daemon = 3).
+    pub facility: u8,
+    /// `-D`: detail lines too.
+    pub detail: bool,
+}
+
+/// syslog's LOG_DAEMON.
+pub const FACILITY_DAEMON: u8 = 3;
+
+/// Parses `-S`: `0`..`7` and `local0`..`local7` (LOG_LOCALn), `user`, `daemon`
+/// (keepalived-behaviour.md §8.2). `None` for anything else.
+pub fn parse_facility(text: &str) -> Option<u8> {
+    let t = text.to_ascii_lowercase();
+    let local = t.strip_prefix("local").unwrap_or(&t);
+    if let Ok(n) = local.parse::<u8>() {
+        return (n <= 7).then_some(16 + n);
+    }
+    match t.as_str() {
+        "user" => Some(1),
+        "daemon" => Some(FACILITY_DAEMON),
+        _ => None,
+    }
+}
+
+/// Installs the global subscriber. Call once, after forking.
+pub fn init(opts: &LogOptions) {
+    let layer = LineLayer {
+        opts: opts.clone(),
+        syslog: Mutex::new(None),
+        pid: std::process::id(),
+    };
+    let subscriber = tracing_subscriber::registry().with(layer);
+    let _ = tracing::subscriber::set_global_default(subscriber);
+}
+
+struct LineLayer {
+    opts: LogOptions,
+    syslog: Mutex<Option<UnixDatagram>>,
+    pid: u32,
+}
+
+impl<S: Subscriber> Layer<S> for LineLayer {
+    fn enabled(&self, meta: &tracing::Metadata<'_>, _: Context<'_, S>) -> bool {
+        meta.target().starts_with("vrrpd")
+            && (*meta.level() <= Level::INFO || (self.opts.detail && *meta.level() == Level::DEBUG))
+    }
+
+    fn on_event(&self, event: &Event<'_>, _: Context<'_, S>) {
+        let mut v = MessageVisitor(String::new());
+        event.record(&mut v);
+        let message = v.0;
+        if self.opts.console {
+            let line = format!("{}: {message}\n", strftime_c());
+            let _ = std::io::stderr().lock().write_all(line.as_bytes());
+        }
+        if self.opts.syslog {
+            let severity = match *event.metadata().level() {
+                Level::ERROR => 3,
+                Level::WARN => 4,
+                _ => 6,
+            };
+            let pri = u32::from(self.opts.facility) * 8 + severity;
+            let line = format!(
+                "<{pri}>{} vrrpd[{}]: {message}",
+                strftime("%b %e %T"),
+                self.pid
+            );
+            if let Ok(mut guard) = self.syslog.lock() {
+                send_syslog(&mut guard, line.as_bytes());
+            }
+        }
+    }
+}
+
+/// Sends one datagram to /dev/log, (re)connecting when needed; a missing syslog daemon is not
+/// an error worth dying for.
+fn send_syslog(sock: &mut Option<UnixDatagram>, line: &[u8]) {
+    for _ in 0..2 {
+        if sock.is_none() {
+            *sock = UnixDatagram::unbound()
+                .and_then(|s| s.connect("/dev/log").map(|()| s))
+                .ok();
+        }
+        match sock {
+            Some(s) if s.send(line).is_ok() => return,
+            _ => *sock = None,
+        }
+    }
+}
+
+struct MessageVisitor(String);
+
+impl Visit for MessageVisitor {
+    fn record_str(&mut self, field: &Field, value: &str) {
+        if field.name() == "message" {
+            self.0.push_str(value);
+        }
+    }
+
+    fn record_debug(&mut self, field: &Field, value: &dyn std::fmt::Debug) {
+        if field.name() == "message" {
+            use std::fmt::Write as _;
+            let _ = write!(self.0, "{value:?}");
+        }
+    }
+}
+
+/// keepalived's console timestamp: `strftime("%c")` in the C locale.
+pub fn strftime_c() -> String {
+    strftime("%c")
+}
+
+fn strftime(format: &str) -> String {
+    let Ok(fmt) = std::ffi::CString::new(format) else {
+        return String::new();
+    };
+    let mut buf = [0u8; 64];
+    // SAFETY: localtime_r writes into `tm`, strftime into `buf` within its length; both get
+    // valid pointers that outlive the calls.
+    let n = unsafe {
+        let t = libc::time(std::ptr::null_mut());
+        let mut tm: libc::tm = std::mem::zeroed();
+        if libc::localtime_r(&t, &mut tm).is_null() {
+            return String::new();
+        }
+        libc::strftime(buf.as_mut_ptr().cast(), buf.len(), fmt.as_ptr(), &tm)
+    };
+    String::from_utf8_lossy(buf.get(..n).unwrap_or_default()).into_owned()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn facilities_follow_keepalived() {
+        assert_eq!(parse_facility("daemon"), Some(3));
+        assert_eq!(parse_facility("user"), Some(1));
+        assert_eq!(parse_facility("local0"), Some(16));
+        assert_eq!(parse_facility("LOCAL7"), Some(23));
+        assert_eq!(parse_facility("5"), Some(21));
+        assert_eq!(parse_facility("8"), None);
+        assert_eq!(parse_facility("kern"), None);
+    }
+
+    #[test]
+    fn console_timestamp_looks_like_c_locale_percent_c() {
+        // e.g. "Sat Nov 21 22:50:19 2026"
+        let t = strftime_c();
+        assert_eq!(t.split_whitespace().count(), 5, "{t}");
+    }
+}
