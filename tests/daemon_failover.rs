@@ -27,11 +27,11 @@ macro_rules! both {
             use super::*;
             #[test]
             fn vrrpd() {
-                super::$scenario(Daemon::Vrrpd, concat!(stringify!($scenario), "v"));
+                super::$scenario(Daemon::Vrrpd, &lab::tag(stringify!($scenario), "v"));
             }
             #[test]
             fn keepalived() {
-                super::$scenario(Daemon::Keepalived, concat!(stringify!($scenario), "k"));
+                super::$scenario(Daemon::Keepalived, &lab::tag(stringify!($scenario), "k"));
             }
         }
     )*};
@@ -59,18 +59,13 @@ fn pair() -> [Instance; 2] {
 
 /// Starts both routers and waits until r0 alone holds the VIP.
 fn start_pair(d: Daemon, tag: &str, inst: &[Instance; 2]) -> Lab {
-    let mut lab = Lab::new(&short(tag), 2);
+    let mut lab = Lab::new(tag, 2);
     lab.start(0, d, &config("r0", &[inst[0].clone()]));
     lab.start(1, d, &config("r1", &[inst[1].clone()]));
     lab.wait_ready(0, Duration::from_secs(10));
     lab.wait_ready(1, Duration::from_secs(10));
     lab.wait_holders(VIP, &[0], Duration::from_secs(10));
     lab
-}
-
-/// Namespace tags stay short (interface and namespace names are printed in failures).
-fn short(tag: &str) -> String {
-    tag.replace('_', "").chars().take(12).collect()
 }
 
 fn assert_within(what: &str, took: Duration, min: Duration, max: Duration) {
@@ -252,7 +247,7 @@ fn dual_master(d: Daemon, tag: &str) {
     let (v1, v2) = ("10.0.0.3", "10.0.0.4");
     let vi1 = |p| Instance::v3("VI_1", 51, p, ADVERT).vip("10.0.0.3/24 dev eth0 label eth0:3");
     let vi2 = |p| Instance::v3("VI_2", 52, p, ADVERT).vip("10.0.0.4/24 dev eth0 label eth0:4");
-    let mut lab = Lab::new(&short(tag), 2);
+    let mut lab = Lab::new(tag, 2);
     let r0 = [vi1(150).state("MASTER"), vi2(100)];
     let r1 = [vi1(100), vi2(150).state("MASTER")];
     lab.start(0, d, &config("lb01", &r0));

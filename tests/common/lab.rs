@@ -79,6 +79,16 @@ fn output(args: &[&str]) -> Output {
         .unwrap_or_else(|e| panic!("cannot run {args:?}: {e}"))
 }
 
+/// A short namespace tag from a test's name and a distinguishing suffix (kept whole).
+pub fn tag(name: &str, suffix: &str) -> String {
+    let head: String = name
+        .chars()
+        .filter(|c| c.is_ascii_alphanumeric())
+        .take(11)
+        .collect();
+    format!("{head}{suffix}")
+}
+
 /// Which daemon a router runs.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Daemon {
