@@ -601,8 +601,10 @@ impl Lab {
                 if hit {
                     return got;
                 }
+                // Read everything already queued before looking at the process.
+                continue;
             }
-            self.assert_running(i, &format!("waiting for {want}"));
+            self.assert_running(i, &format!("waiting for {want} (got {got:?})"));
             assert!(
                 Instant::now() < deadline,
                 "router {i}: no {want} on NOTIFY_SOCKET within {timeout:?} (got {got:?})\n{}",
