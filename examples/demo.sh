@@ -17,14 +17,13 @@
 # every ~10 ms saw, then brings nginx01 back (preempt: the VIP returns) and cleans up everything.
 #
 # Run as root from anywhere:
-#   sudo ./examples/demo.sh                       # keepalived for now (see DAEMON below)
-#   sudo DAEMON=vrrpd ./examples/demo.sh          # vrrpd on both load balancers
+#   sudo ./examples/demo.sh                       # vrrpd on both load balancers
+#   sudo DAEMON=keepalived ./examples/demo.sh     # Debian's keepalived 2.2.7, for comparison
 #   sudo CONFIG=unicast ./examples/demo.sh        # the tutorial's unicast variant
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-# The vrrpd daemon is being written (issue #4): until it runs, the demo defaults to keepalived.
-DAEMON=${DAEMON:-keepalived}
+DAEMON=${DAEMON:-vrrpd}
 CONFIG=${CONFIG:-multicast}
 case "$CONFIG" in
     multicast) conf_prefix=examples/seed000- ;;
@@ -224,6 +223,9 @@ echo "(the client's ARP entry for the VIP now has nginx02's MAC: $(nsx nginx02 c
 
 echo
 echo "== nginx01 comes back (nginx, then $DAEMON): priority 100 > 80 preempts, the VIP returns"
+if [ "$DAEMON" = vrrpd ]; then
+    echo "(vrrpd preempts a skew time after the first lower-priority advert; keepalived waits its full master-down interval)"
+fi
 start_nginx nginx01
 probe_start back
 sleep 0.5
