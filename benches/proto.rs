@@ -1,4 +1,5 @@
-//! Cost of one received advert through a Router with 1 and with 1,000 instances.
+//! Cost of one received advert through a Router with 1 and with 1,000 instances, and of an
+//! unchanged reload (`Router::reconfigure`) of 1,000 instances.
 //! Prints figures, asserts nothing. `cargo bench --bench proto`.
 //!
 //! Adverts are demultiplexed by (ifindex, VRID, family) with a hash map and timers live in an
@@ -85,4 +86,20 @@ fn main() {
     }
     let per = bench_spread(1000, 1, rounds);
     println!("proto: one received advert,  1000 instance(s), all for one instance: {per:?}");
+    let per = bench_reload(1000, 50);
+    println!("proto: unchanged reload of 1000 instances: {per:?} per reload");
+}
+
+/// An unchanged reload: matching, timer moves and index rebuild, no action.
+fn bench_reload(n: usize, rounds: u32) -> Duration {
+    let t0 = Instant::now();
+    let settings = settings(n);
+    let mut router = Router::new(settings.clone(), t0);
+    while router.poll_action().is_some() {}
+    let start = Instant::now();
+    for r in 0..rounds {
+        router.reconfigure(t0 + Duration::from_millis(u64::from(r)), settings.clone());
+        assert!(router.poll_action().is_none());
+    }
+    start.elapsed() / rounds
 }

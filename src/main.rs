@@ -106,7 +106,7 @@ fn run_daemon(cli: &Cli) -> u8 {
         vrrp_pid,
         umask,
         dont_release_vrrp,
-        address_monitoring: _,
+        address_monitoring,
         release_vips: _,
         ..
     } = cli;
@@ -194,9 +194,11 @@ fn run_daemon(cli: &Cli) -> u8 {
         }
     }
     let opts = Options {
-        config_path: use_file.clone(),
+        // The daemon changes directory to / when it forks; a reload must still find the file.
+        config_path: std::path::absolute(use_file).unwrap_or_else(|_| use_file.clone()),
         parse: check_config::parse_options(cli),
         dont_release: *dont_release_vrrp,
+        address_monitoring: *address_monitoring,
     };
     let runtime = match tokio::runtime::Builder::new_current_thread()
         .enable_all()

@@ -9,12 +9,14 @@
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
 use crate::config::model::{
-    AuthType, Broadcast, Config, Family, InitialState, Instance, IpAddress, Scope, Version,
+    AuthType, Broadcast, Config, Family, InitialState, Instance, IpAddress, ResolvedTracker, Route,
+    Rule, Scope, TrackerKind, Version,
 };
 use crate::config::{HostInfo, HostInterface};
 use crate::proto::{
     AuthSettings, Centisecs, GarpSettings, InstanceSettings, OldUnicastChecksum, PeerSettings,
-    RouterSettings, SyncGroupSettings, VipSpec, MCAST_GROUP_V4, MCAST_GROUP_V6,
+    Prefix, RouteSpec, RouterSettings, RuleSpec, SyncGroupSettings, TrackTarget, TrackerState,
+    VipSpec, MCAST_GROUP_V4, MCAST_GROUP_V6,
 };
 use crate::wire;
 
@@ -60,6 +62,92 @@ pub fn router_settings(cfg: &Config, host: &HostInfo) -> Result<RouterSettings, 
         down_interfaces: down,
         ..RouterSettings::default()
     })
+}
+
+/// One `track_interface` entry of an instance or a sync group: the shell feeds its effect
+/// as `Input::Tracker` at start-up and on every link change of `ifname` (§4.3).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct InterfaceTracker {
+    pub target: TrackTarget,
+    /// `interface:NAME`, the tracker's identity in the core.
+    pub id: String,
+    pub ifname: String,
+    pub weight: i32,
+    pub reverse: bool,
+}
+
+impl InterfaceTracker {
+    /// keepalived-behaviour.md §4.3: a positive weight is added while up, a negative one
+    /// while down (`reverse` flips the sign); weight 0 means FAULT while down (while up with
+    /// `reverse`).
+    pub fn state(&self, up: bool) -> TrackerState {
+        let m = if self.reverse { -1 } else { 1 };
+        match self.weight {
+            0 if up != self.reverse => TrackerState::Up,
+            0 => TrackerState::Down,
+            w if w > 0 => TrackerState::Weight(if up { w * m } else { 0 }),
+            w => TrackerState::Weight(if up { 0 } else { w * m }),
+        }
+    }
+}
+
+/// Every `track_interface` of every instance and sync group.
+pub fn interface_trackers(cfg: &Config) -> Vec<InterfaceTracker> {
+    let mut out = Vec::new();
+    let mut push = |target: TrackTarget, t: &ResolvedTracker| {
+        if t.kind == TrackerKind::Interface {
+            out.push(InterfaceTracker {
+                target,
+                id: format!("interface:{}", t.name),
+                ifname: t.name.clone(),
+                weight: t.weight.value,
+                reverse: t.reverse,
+            });
+        }
+    };
+    for i in &cfg.instances {
+        for t in &i.effective.trackers {
+            push(TrackTarget::Instance(i.name.value.clone()), t);
+        }
+    }
+    for g in &cfg.sync_groups {
+        for t in &g.trackers {
+            push(TrackTarget::Group(g.name.value.clone()), t);
+        }
+    }
+    out
+}
+
+/// Features the configuration uses that the daemon does not perform yet, one line each, for
+/// the start-up log.
+pub fn unsupported(cfg: &Config) -> Vec<String> {
+    let mut out = Vec::new();
+    for i in &cfg.instances {
+        let name = &i.name.value;
+        for t in &i.effective.trackers {
+            match t.kind {
+                TrackerKind::Script => out.push(format!(
+                    "({name}) VRRP_Script({}) is not run by vrrpd yet: it never changes the priority or state",
+                    t.name
+                )),
+                TrackerKind::File | TrackerKind::Process => out.push(format!(
+                    "({name}) {} {} is not supported by vrrpd yet and is ignored",
+                    t.kind.keyword(),
+                    t.name
+                )),
+                TrackerKind::Interface => {}
+            }
+        }
+        if i.notify.commands().next().is_some() {
+            out.push(format!("({name}) notify scripts are not run by vrrpd yet"));
+        }
+        if i.use_vmac.is_some() {
+            out.push(format!(
+                "({name}) use_vmac is not supported by vrrpd yet; the interface MAC is used"
+            ));
+        }
+    }
+    out
 }
 
 fn find<'h>(host: &'h HostInfo, name: &str) -> Option<&'h HostInterface> {
@@ -206,6 +294,17 @@ fn instance_settings(
         strict: e.strict.value,
         old_unicast_checksum,
         sync_group: e.sync_group.clone(),
+        routes: inst
+            .routes
+            .iter()
+            .map(|r| route_spec(name, r, host))
+            .collect::<Result<_, _>>()?,
+        rules: inst
+            .rules
+            .iter()
+            .map(|r| rule_spec(name, r))
+            .collect::<Result<_, _>>()?,
+        notify_deleted: inst.notify.deleted.is_some(),
     })
 }
 
@@ -266,6 +365,119 @@ fn vip_spec(a: &IpAddress, ifname: String) -> VipSpec {
         scope: a.scope.as_ref().map_or(0, |s| scope_number(s.value)),
         no_track: a.no_track,
     }
+}
+
+/// A routing table by number or iproute2's built-in names.
+fn table_id(owner: &str, text: &str) -> Result<u32, PlanError> {
+    match text {
+        "main" => Ok(254),
+        "local" => Ok(255),
+        "default" => Ok(253),
+        t => t.parse().map_err(|_| {
+            err(format!(
+                "vrrp_instance {owner}: routing table {t} is not a number (vrrpd does not read /etc/iproute2/rt_tables yet)"
+            ))
+        }),
+    }
+}
+
+/// A number as iproute2 reads it (decimal or 0x hex).
+fn number(text: &str) -> Option<u32> {
+    match text.strip_prefix("0x").or_else(|| text.strip_prefix("0X")) {
+        Some(h) => u32::from_str_radix(h, 16).ok(),
+        None => text.parse().ok(),
+    }
+}
+
+/// One `virtual_routes` entry for the core (§3.1).
+fn route_spec(owner: &str, r: &Route, host: &HostInfo) -> Result<RouteSpec, PlanError> {
+    let dst = r.dest.as_ref().map(|d| d.value).ok_or_else(|| {
+        err(format!(
+            "vrrp_instance {owner}: a virtual route has no destination"
+        ))
+    })?;
+    let dev = r.dev.as_ref().map(|d| d.value.clone());
+    if let Some(d) = &dev {
+        if find(host, d).is_none() {
+            return Err(err(format!(
+                "interface {d} for a virtual route of vrrp_instance {owner} doesn't exist"
+            )));
+        }
+    }
+    let mut spec = RouteSpec {
+        dst: Prefix {
+            addr: dst.addr,
+            len: dst.prefix,
+        },
+        via: r.via.as_ref().map(|v| v.value),
+        src: r.src.as_ref().map(|v| v.value),
+        dev,
+        scope: r.scope.as_ref().map(|s| scope_number(s.value)),
+        table: r
+            .table
+            .as_ref()
+            .map(|t| table_id(owner, &t.value))
+            .transpose()?,
+        metric: r.metric.as_ref().map(|m| m.value),
+        protocol: None,
+        kind: r
+            .kind
+            .as_ref()
+            .map(|k| k.value.clone())
+            .filter(|k| k != "unicast"),
+        onlink: false,
+        no_track: r.no_track,
+    };
+    let mut words = r.options.iter().map(|o| o.value.as_str());
+    while let Some(w) = words.next() {
+        match w {
+            "onlink" => spec.onlink = true,
+            "protocol" | "proto" => {
+                spec.protocol = words
+                    .next()
+                    .and_then(number)
+                    .and_then(|p| u8::try_from(p).ok())
+            }
+            _ => {}
+        }
+    }
+    Ok(spec)
+}
+
+/// One `virtual_rules` entry for the core (§3.1).
+fn rule_spec(owner: &str, r: &Rule) -> Result<RuleSpec, PlanError> {
+    let prefix = |n: &crate::config::model::IpNet| Prefix {
+        addr: n.addr,
+        len: n.prefix,
+    };
+    let mut spec = RuleSpec {
+        from: r.from.as_ref().map(|f| prefix(&f.value)),
+        to: r.to.as_ref().map(|t| prefix(&t.value)),
+        table: r
+            .table
+            .as_ref()
+            .map(|t| table_id(owner, &t.value))
+            .transpose()?,
+        preference: r.preference.as_ref().map(|p| p.value),
+        no_track: r.no_track,
+        ..RuleSpec::default()
+    };
+    let mut words = r.options.iter().map(|o| o.value.as_str());
+    while let Some(w) = words.next() {
+        match w {
+            "iif" => spec.iif = words.next().map(str::to_string),
+            "oif" => spec.oif = words.next().map(str::to_string),
+            "fwmark" => spec.fwmark = words.next().and_then(number),
+            "tos" | "dsfield" => {
+                spec.tos = words
+                    .next()
+                    .and_then(number)
+                    .and_then(|t| u8::try_from(t).ok())
+            }
+            _ => {}
+        }
+    }
+    Ok(spec)
 }
 
 /// The IPv4 netmask of a prefix length (0..=32; longer counts as 32).
@@ -457,6 +669,95 @@ mod tests {
         assert_eq!(vi.vips[0].scope, 253);
         assert_eq!(vi.sync_group.as_deref(), Some("G"));
         assert_eq!(s.groups[0].members, vec!["A"]);
+    }
+
+    #[test]
+    fn interface_tracker_effects_follow_the_weight_table() {
+        let t = |weight, reverse| InterfaceTracker {
+            target: TrackTarget::Instance("VI".into()),
+            id: "interface:eth1".into(),
+            ifname: "eth1".into(),
+            weight,
+            reverse,
+        };
+        use TrackerState::*;
+        assert_eq!(
+            (t(0, false).state(true), t(0, false).state(false)),
+            (Up, Down)
+        );
+        assert_eq!(
+            (t(0, true).state(true), t(0, true).state(false)),
+            (Down, Up)
+        );
+        assert_eq!(
+            (t(10, false).state(true), t(10, false).state(false)),
+            (Weight(10), Weight(0))
+        );
+        assert_eq!(
+            (t(10, true).state(true), t(10, true).state(false)),
+            (Weight(-10), Weight(0))
+        );
+        assert_eq!(
+            (t(-30, false).state(true), t(-30, false).state(false)),
+            (Weight(0), Weight(-30))
+        );
+        assert_eq!((t(-30, true).state(false)), Weight(30));
+    }
+
+    #[test]
+    fn track_interface_is_collected_per_instance() {
+        let text = "vrrp_instance VI_1 {
+            interface eth0
+            virtual_router_id 51
+            priority 100
+            track_interface {
+                eth1 weight -20
+                eth2
+            }
+            virtual_ipaddress {
+                10.0.0.100
+            }
+        }";
+        let loaded = crate::config::load_str(text);
+        let rendered = loaded.render();
+        let cfg = loaded.config.unwrap_or_else(|| panic!("{rendered}"));
+        let t = interface_trackers(&cfg);
+        assert_eq!(t.len(), 2, "{t:?}");
+        assert_eq!((t[0].id.as_str(), t[0].weight), ("interface:eth1", -20));
+        assert_eq!((t[1].ifname.as_str(), t[1].weight), ("eth2", 0));
+        assert!(unsupported(&cfg).is_empty());
+    }
+
+    #[test]
+    fn virtual_routes_and_rules_map() {
+        let text = "vrrp_instance VI_1 {
+            interface eth0
+            virtual_router_id 51
+            priority 100
+            virtual_ipaddress {
+                10.0.0.100/24
+            }
+            virtual_routes {
+                192.168.50.0/24 via 10.0.0.254 dev eth0 table 100 metric 5
+                blackhole 10.9.0.0/16
+            }
+            virtual_rules {
+                from 10.0.0.100/32 table 100 preference 200
+            }
+        }";
+        let h = host(vec![iface("eth0", 7, true, &["10.0.0.1/24"])]);
+        let vi = &plan(text, &h).unwrap().instances[0];
+        assert_eq!(vi.routes.len(), 2, "{:?}", vi.routes);
+        let r = &vi.routes[0];
+        assert_eq!(
+            r.to_string(),
+            "192.168.50.0/24 via 10.0.0.254 dev eth0 table 100 metric 5"
+        );
+        assert_eq!(vi.routes[1].kind.as_deref(), Some("blackhole"));
+        assert_eq!(
+            vi.rules[0].to_string(),
+            "from 10.0.0.100/32 preference 200 table 100"
+        );
     }
 
     /// Every seed configuration in examples/ maps, once its interface exists.

@@ -14,9 +14,34 @@ use std::time::{Duration, Instant};
 
 use common::netns::{require_root, run, Netns};
 
-const VIP: &str = "10.88.0.100/24";
+/// The address family under test.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Fam {
+    V4,
+    V6,
+}
 
-fn config(priority: u8) -> String {
+impl Fam {
+    fn vip(self) -> &'static str {
+        match self {
+            Fam::V4 => "10.88.0.100/24",
+            Fam::V6 => "fd00:88::100/64",
+        }
+    }
+
+    fn flag(self) -> &'static str {
+        match self {
+            Fam::V4 => "-4",
+            Fam::V6 => "-6",
+        }
+    }
+}
+
+fn config(fam: Fam, priority: u8) -> String {
+    let vip = match fam {
+        Fam::V4 => format!("{} dev eth0 label eth0:1", fam.vip()),
+        Fam::V6 => fam.vip().to_string(),
+    };
     format!(
         "vrrp_instance VI_1 {{
     state BACKUP
@@ -26,25 +51,34 @@ fn config(priority: u8) -> String {
     priority {priority}
     advert_int 0.1
     virtual_ipaddress {{
-        {VIP} dev eth0 label eth0:1
+        {vip}
     }}
 }}
 "
     )
 }
 
-/// `ip -4 -o addr show dev eth0` in `ns`.
-fn addrs(ns: &Netns) -> String {
+/// `ip -4|-6 -o addr show dev eth0` in `ns`.
+fn addrs(ns: &Netns, fam: Fam) -> String {
     let out = run(&[
-        "ip", "-n", &ns.name, "-4", "-o", "addr", "show", "dev", "eth0",
+        "ip",
+        "-n",
+        &ns.name,
+        fam.flag(),
+        "-o",
+        "addr",
+        "show",
+        "dev",
+        "eth0",
     ]);
     String::from_utf8_lossy(&out.stdout).into_owned()
 }
 
-fn holds_vip(ns: &Netns) -> bool {
-    addrs(ns)
+/// The VIP is on eth0 (IPv4: with its label, §7.1).
+fn holds_vip(ns: &Netns, fam: Fam) -> bool {
+    addrs(ns, fam)
         .lines()
-        .any(|l| l.contains(VIP) && l.contains("eth0:1"))
+        .any(|l| l.contains(fam.vip()) && (fam == Fam::V6 || l.contains("eth0:1")))
 }
 
 fn wait_for(what: &str, timeout: Duration, mut f: impl FnMut() -> bool) {
@@ -66,23 +100,26 @@ struct Node {
 }
 
 impl Node {
-    fn start(ns: Netns, dir: &Path, priority: u8) -> Node {
+    fn start(ns: Netns, dir: &Path, fam: Fam, priority: u8, notify: Option<&Path>) -> Node {
         let conf = dir.join(format!("{}.conf", ns.name));
-        std::fs::write(&conf, config(priority)).unwrap();
+        std::fs::write(&conf, config(fam, priority)).unwrap();
         let log = dir.join(format!("{}.log", ns.name));
         let pid_file = dir.join(format!("{}.pid", ns.name));
-        let child = ns
-            .command(&[
-                env!("CARGO_BIN_EXE_vrrpd"),
-                "-f",
-                conf.to_str().unwrap(),
-                "-n",
-                "-l",
-                "-D",
-                "-G",
-                "-p",
-                pid_file.to_str().unwrap(),
-            ])
+        let mut cmd = ns.command(&[
+            env!("CARGO_BIN_EXE_vrrpd"),
+            "-f",
+            conf.to_str().unwrap(),
+            "-n",
+            "-l",
+            "-D",
+            "-G",
+            "-p",
+            pid_file.to_str().unwrap(),
+        ]);
+        if let Some(sock) = notify {
+            cmd.env("NOTIFY_SOCKET", sock);
+        }
+        let child = cmd
             .stdout(Stdio::null())
             .stderr(std::fs::File::create(&log).unwrap())
             .spawn()
@@ -128,16 +165,35 @@ impl Drop for Node {
 
 #[test]
 fn two_daemons_elect_a_master_and_move_the_vip_on_sigterm() {
+    smoke(Fam::V4);
+}
+
+/// The same over IPv6 (VRRPv3, link-local sources, ff02::12), started while the link-local
+/// addresses are still tentative (DAD), as at boot.
+#[test]
+fn the_same_over_ipv6() {
+    smoke(Fam::V6);
+}
+
+fn smoke(fam: Fam) {
     require_root();
-    let dir = std::env::temp_dir().join(format!("vrrpd-smoke-{}", std::process::id()));
+    let tag = match fam {
+        Fam::V4 => "4",
+        Fam::V6 => "6",
+    };
+    let dir = std::env::temp_dir().join(format!("vrrpd-smoke{tag}-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
-    let br = Netns::new("smbr");
+    let br = Netns::new(&format!("smbr{tag}"));
     run(&["ip", "-n", &br.name, "link", "add", "br0", "type", "bridge"]);
     run(&["ip", "-n", &br.name, "link", "set", "br0", "up"]);
+    // systemd's notify socket for the first node (Type=notify, keepalived-behaviour.md §8.1).
+    let notify_path = dir.join("notify.sock");
+    let notify = std::os::unix::net::UnixDatagram::bind(&notify_path).unwrap();
+    notify.set_nonblocking(true).unwrap();
     let mut nodes = Vec::new();
-    for (tag, addr, prio) in [("sma", "10.88.0.1/24", 150), ("smb", "10.88.0.2/24", 100)] {
-        let ns = Netns::new(tag);
-        let port = format!("p{tag}");
+    for (name, addr, prio) in [("sma", "10.88.0.1/24", 150), ("smb", "10.88.0.2/24", 100)] {
+        let ns = Netns::new(&format!("{name}{tag}"));
+        let port = format!("p{name}");
         run(&[
             "ip", "-n", &ns.name, "link", "add", "eth0", "type", "veth", "peer", "name", &port,
             "netns", &br.name,
@@ -147,7 +203,8 @@ fn two_daemons_elect_a_master_and_move_the_vip_on_sigterm() {
         ]);
         run(&["ip", "-n", &ns.name, "link", "set", "eth0", "up"]);
         ns.add_addr("eth0", addr);
-        nodes.push(Node::start(ns, &dir, prio));
+        let sock = (prio == 150).then_some(notify_path.as_path());
+        nodes.push(Node::start(ns, &dir, fam, prio, sock));
     }
     let (a, b) = (&nodes[0], &nodes[1]);
 
@@ -155,12 +212,12 @@ fn two_daemons_elect_a_master_and_move_the_vip_on_sigterm() {
     wait_for(
         "the priority-150 node to hold the VIP",
         Duration::from_secs(5),
-        || holds_vip(&a.ns),
+        || holds_vip(&a.ns, fam),
     );
     std::thread::sleep(Duration::from_millis(500));
-    assert!(holds_vip(&a.ns), "master lost the VIP:\n{}", a.log());
+    assert!(holds_vip(&a.ns, fam), "master lost the VIP:\n{}", a.log());
     assert!(
-        !holds_vip(&b.ns),
+        !holds_vip(&b.ns, fam),
         "both nodes hold the VIP:\n{}\n---\n{}",
         a.log(),
         b.log()
@@ -182,14 +239,24 @@ fn two_daemons_elect_a_master_and_move_the_vip_on_sigterm() {
     let (a, b) = (&nodes[0], &nodes[1]);
     assert_eq!(code, 0, "{}", a.log());
     assert!(
-        !holds_vip(&a.ns),
+        !holds_vip(&a.ns, fam),
         "stopped node kept the VIP: {}",
-        addrs(&a.ns)
+        addrs(&a.ns, fam)
     );
     assert!(a.log().contains("(VI_1) sent 0 priority"), "{}", a.log());
     assert!(!a.pid_file.exists(), "pid file not removed");
+    let mut sd = Vec::new();
+    let mut buf = [0u8; 512];
+    while let Ok(n) = notify.recv(&mut buf) {
+        sd.push(String::from_utf8_lossy(&buf[..n]).into_owned());
+    }
+    assert!(sd.iter().any(|m| m.contains("READY=1")), "{sd:?}");
+    assert!(
+        sd.last().is_some_and(|m| m.contains("STOPPING=1")),
+        "{sd:?}"
+    );
     wait_for("the backup to take the VIP", Duration::from_secs(3), || {
-        holds_vip(&b.ns)
+        holds_vip(&b.ns, fam)
     });
     assert!(
         b.log()
@@ -198,7 +265,7 @@ fn two_daemons_elect_a_master_and_move_the_vip_on_sigterm() {
         b.log()
     );
     assert_eq!(nodes[1].terminate(), 0);
-    assert!(!holds_vip(&nodes[1].ns));
+    assert!(!holds_vip(&nodes[1].ns, fam));
     drop(nodes);
     drop(br);
     let _ = std::fs::remove_dir_all(&dir);

@@ -5,7 +5,8 @@
 //!   `{"t":1000,"rx":{"src":"10.0.0.2","vrid":51,"prio":150,"vips":["10.0.0.100"]}}` (a decoded
 //!   advert, encoded here with the wire codec so the decoder runs), `{"t":5,"rx_raw":{"src":..,
 //!   "hex":"2133..."}}` for malformed packets, `{"t":9,"input":{"Link":{...}}}` for any other
-//!   [`Input`] (link, addr, tracker, `"Stop"`), and `{"t":20000,"until":true}` to let time run;
+//!   [`Input`] (link, addr, tracker, `"Stop"`), `{"t":5000,"reconfigure":{...settings...}}`
+//!   for a reload ([`Router::reconfigure`]), and `{"t":20000,"until":true}` to let time run;
 //! * `output.jsonl` — the expected actions, `{"t":ms,"action":{...}}` per line;
 //! * `state.json` — the expected final [`Router::snapshot`].
 //!
@@ -32,6 +33,9 @@ struct Line {
     rx_raw: Option<RxRaw>,
     #[serde(default)]
     input: Option<Input>,
+    /// A reload: `Router::reconfigure` with these settings.
+    #[serde(default)]
+    reconfigure: Option<RouterSettings>,
     #[serde(default)]
     #[allow(dead_code)]
     until: bool,
@@ -206,6 +210,10 @@ fn run_case(dir: &Path) -> Result<(Vec<String>, String), String> {
             drain(&mut router, now, &mut out);
         }
         now = at;
+        if let Some(settings) = line.reconfigure.clone() {
+            router.reconfigure(now, settings);
+            drain(&mut router, now, &mut out);
+        }
         if let Some(input) = to_input(&line) {
             router.handle(now, input);
             drain(&mut router, now, &mut out);

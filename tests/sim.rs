@@ -12,7 +12,10 @@
 //!   after a link-down (priority 0) within latency + Skew_Time;
 //! * after a partition heals: exactly one MASTER within one advert interval (+ 2 × latency);
 //! * in a third of the seeds every router runs two instances in one sync group: the members
-//!   of a router are always found in the same state after settling.
+//!   of a router are always found in the same state after settling;
+//! * reloads (`Router::reconfigure`) with an unchanged configuration at random moments cause
+//!   no action and no state change; a reload adding a VIP everywhere only adds it (and
+//!   GARPs it) on the master.
 
 mod common;
 
@@ -108,7 +111,14 @@ impl Lan {
     }
 
     fn drain(&mut self, i: usize) {
-        while let Some(action) = self.nodes[i].router.poll_action() {
+        self.drain_collect(i);
+    }
+
+    /// Performs every queued action of node `i` and returns them.
+    fn drain_collect(&mut self, i: usize) -> Vec<Action> {
+        let actions: Vec<Action> =
+            std::iter::from_fn(|| self.nodes[i].router.poll_action()).collect();
+        for action in actions.clone() {
             match action {
                 Action::SendAdvert {
                     src,
@@ -166,6 +176,11 @@ impl Lan {
                 _ => {}
             }
         }
+        self.check_node(i);
+        actions
+    }
+
+    fn check_node(&mut self, i: usize) {
         let snap = self.nodes[i].router.snapshot();
         let first = &snap.instances[0];
         if first.state != self.nodes[i].state {
@@ -239,6 +254,13 @@ impl Lan {
             }
         }
         self.now = self.now.max(t);
+    }
+
+    /// A reload (SIGHUP) of node `i` with `settings`; returns the actions it caused.
+    fn reload(&mut self, i: usize, settings: RouterSettings) -> Vec<Action> {
+        self.nodes[i].settings = settings.clone();
+        self.nodes[i].router.reconfigure(self.now, settings);
+        self.drain_collect(i)
     }
 
     fn run_for(&mut self, d: Duration) {
@@ -566,4 +588,88 @@ fn three_routers_the_highest_wins_and_survivors_take_over_in_order() {
     // Priority 0 ⇒ the last router takes over after its skew (609.375 ms) + latency.
     let took = lan.takeover_after(stopped, 1).unwrap();
     assert_eq!(took - stopped, Duration::from_micros(610_375));
+}
+
+/// Reloads of every router with an unchanged configuration at random moments: not a single
+/// action, no state change, still one master.
+#[test]
+fn unchanged_reloads_at_random_moments_are_invisible() {
+    for seed in 0..60 {
+        let mut rng = Rng::new(seed ^ 0x4e10ad);
+        let sc = Scenario::random(&mut rng);
+        let n = sc.priorities.len();
+        let mut lan = Lan::new(seed, sc.settings(), sc.latency);
+        lan.run_for(Duration::from_secs(10));
+        lan.run_for(sc.settle());
+        lan.check_converged("before reloads");
+        let changes = lan.history.len();
+        for _ in 0..60 {
+            let wait = Duration::from_micros(rng.below(2 * sc.advert().as_micros() as u64));
+            lan.run_for(wait);
+            let who: Vec<usize> = if rng.chance(300) {
+                (0..n).collect()
+            } else {
+                vec![rng.below(n as u64) as usize]
+            };
+            for i in who {
+                let settings = lan.nodes[i].settings.clone();
+                let actions = lan.reload(i, settings);
+                assert!(
+                    actions.is_empty(),
+                    "seed {seed}: node {i} reload: {actions:?}"
+                );
+            }
+        }
+        lan.run_for(sc.settle());
+        lan.check_converged("after reloads");
+        assert_eq!(lan.history.len(), changes, "seed {seed}: state changed");
+    }
+}
+
+/// A reload adding a VIP on every router at once: the master adds it (and sends its GARP
+/// burst), nobody else does anything, nobody changes state.
+#[test]
+fn reload_adding_a_vip_everywhere_only_adds_it_on_the_master() {
+    for seed in 0..60 {
+        let mut rng = Rng::new(seed ^ 0xadd);
+        let sc = Scenario::random(&mut rng);
+        let n = sc.priorities.len();
+        let mut lan = Lan::new(seed, sc.settings(), sc.latency);
+        lan.run_for(Duration::from_secs(10));
+        lan.run_for(sc.settle());
+        lan.check_converged("before reload");
+        let changes = lan.history.len();
+        lan.run_for(Duration::from_micros(
+            rng.below(sc.advert().as_micros() as u64),
+        ));
+        let master = lan.masters()[0];
+        for i in 0..n {
+            let mut settings = lan.nodes[i].settings.clone();
+            let first = &mut settings.instances[0];
+            *first = first.clone().vip("10.0.0.150");
+            let actions = lan.reload(i, settings);
+            let mut adds = Vec::new();
+            for a in &actions {
+                match a {
+                    Action::AddVip { vip, .. } => adds.push(vip.addr),
+                    Action::SendGarp { ip, .. } => {
+                        assert_eq!(ip.to_string(), "10.0.0.150", "seed {seed}")
+                    }
+                    Action::Log { level, .. } => {
+                        assert_eq!(*level, vrrpd::proto::LogLevel::Detail, "seed {seed}")
+                    }
+                    other => panic!("seed {seed}: node {i} reload: {other:?}"),
+                }
+            }
+            let want: Vec<IpAddr> = if i == master {
+                vec!["10.0.0.150".parse().unwrap()]
+            } else {
+                vec![]
+            };
+            assert_eq!(adds, want, "seed {seed}: node {i}");
+        }
+        lan.run_for(sc.settle());
+        lan.check_converged("after reload");
+        assert_eq!(lan.history.len(), changes, "seed {seed}: state changed");
+    }
 }

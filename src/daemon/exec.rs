@@ -9,7 +9,8 @@ use std::net::IpAddr;
 use tracing::{debug, error, info, warn};
 
 use super::Sys;
-use crate::proto::{Action, LogLevel, VipSpec, IPPROTO_VRRP};
+use crate::plan::InterfaceTracker;
+use crate::proto::{Action, Input, LogLevel, NotifyTarget, VipSpec, IPPROTO_VRRP};
 use crate::sys::netlink::{Removed, Vip};
 use crate::sys::vrrp_socket::{IpId, Ipv4Header};
 use crate::sys::{Privilege, SysError};
@@ -22,18 +23,24 @@ pub struct Iface {
     pub mac: Option<Mac>,
     /// IFF_NOARP: no gratuitous ARP (§6.8).
     pub noarp: bool,
+    /// IFF_UP and IFF_RUNNING (keepalived's "up").
+    pub up: bool,
 }
 
 /// The action executor and the interface table.
 #[derive(Debug, Default)]
 pub struct Exec {
     pub ifaces: HashMap<String, Iface>,
+    /// `track_interface` entries, fed to the core on start-up and link changes (§4.3).
+    pub trackers: Vec<InterfaceTracker>,
     /// keepalived's per-instance IPv4 ID counters (§6.1).
     ip_ids: HashMap<String, IpId>,
     /// `-V/--dont-release-vrrp` and the stop sequence has begun: no priority-0 advert and no
     /// VIP removal (§7.4).
     pub keep_vips_on_stop: bool,
     pub stopping: bool,
+    /// `-a/--address-monitoring`: log every address change netlink reports.
+    pub log_addresses: bool,
     /// The last send error per interface, so a dead link logs once, not once per advert.
     send_errors: HashMap<u32, String>,
 }
@@ -50,6 +57,22 @@ impl Exec {
             keep_vips_on_stop,
             ..Exec::default()
         }
+    }
+
+    /// The current effect of every interface tracker (a missing interface is down).
+    pub fn tracker_inputs(&self, only_ifname: Option<&str>) -> Vec<Input> {
+        self.trackers
+            .iter()
+            .filter(|t| only_ifname.is_none_or(|n| n == t.ifname))
+            .map(|t| {
+                let up = self.ifaces.get(&t.ifname).is_some_and(|i| i.up);
+                Input::Tracker {
+                    target: t.target.clone(),
+                    id: t.id.clone(),
+                    state: t.state(up),
+                }
+            })
+            .collect()
     }
 
     pub fn name_of(&self, index: u32) -> Option<&str> {
@@ -70,7 +93,11 @@ impl Exec {
                 priority,
             } => {
                 // Notify scripts and FIFOs are issue 5; the event is logged at detail level.
-                debug!(target: "vrrpd", "notify {target:?} {} {priority} (scripts not run yet)", event.word());
+                let who = match target {
+                    NotifyTarget::Instance(n) => format!("INSTANCE \"{n}\""),
+                    NotifyTarget::Group(n) => format!("GROUP \"{n}\""),
+                };
+                debug!(target: "vrrpd", "notify {who} {} {priority} (notify scripts are not run yet)", event.word());
             }
             Action::SendAdvert {
                 instance,
@@ -84,19 +111,24 @@ impl Exec {
                 if self.stopping && self.keep_vips_on_stop {
                     return Ok(());
                 }
-                let (IpAddr::V4(src), IpAddr::V4(dst)) = (src, dst) else {
-                    warn!(target: "vrrpd", "({instance}) IPv6 adverts are not supported yet");
-                    return Ok(());
+                let sent = match (src, dst) {
+                    (IpAddr::V4(src), IpAddr::V4(dst)) => {
+                        let id = self.ip_ids.entry(instance).or_default().next_id();
+                        let header = Ipv4Header {
+                            src,
+                            dst,
+                            ttl,
+                            id,
+                            protocol: IPPROTO_VRRP,
+                        };
+                        sys.send_advert(ifindex, &header, &bytes).await
+                    }
+                    (IpAddr::V6(src), IpAddr::V6(dst)) => {
+                        sys.send_advert6(ifindex, src, dst, ttl, &bytes).await
+                    }
+                    _ => return Ok(()),
                 };
-                let id = self.ip_ids.entry(instance).or_default().next_id();
-                let header = Ipv4Header {
-                    src,
-                    dst,
-                    ttl,
-                    id,
-                    protocol: IPPROTO_VRRP,
-                };
-                match sys.send_advert(ifindex, &header, &bytes).await {
+                match sent {
                     Ok(()) => {
                         self.send_errors.remove(&ifindex);
                     }
@@ -130,6 +162,42 @@ impl Exec {
                     Err(e) => return fatal_or_log(e, &instance),
                 }
             }
+            Action::AddRoute { instance, spec } => {
+                let oif = spec
+                    .dev
+                    .as_ref()
+                    .and_then(|d| self.ifaces.get(d))
+                    .map(|i| i.index);
+                if let Err(e) = sys.route(true, &spec, oif).await {
+                    return fatal_or_log(e, &instance);
+                }
+            }
+            Action::DelRoute { instance, spec } => {
+                if self.stopping && self.keep_vips_on_stop {
+                    return Ok(());
+                }
+                let oif = spec
+                    .dev
+                    .as_ref()
+                    .and_then(|d| self.ifaces.get(d))
+                    .map(|i| i.index);
+                if let Err(e) = sys.route(false, &spec, oif).await {
+                    return fatal_or_log(e, &instance);
+                }
+            }
+            Action::AddRule { instance, spec } => {
+                if let Err(e) = sys.rule(true, &spec).await {
+                    return fatal_or_log(e, &instance);
+                }
+            }
+            Action::DelRule { instance, spec } => {
+                if self.stopping && self.keep_vips_on_stop {
+                    return Ok(());
+                }
+                if let Err(e) = sys.rule(false, &spec).await {
+                    return fatal_or_log(e, &instance);
+                }
+            }
             Action::SendGarp { ifname, ip, .. } => {
                 let Some(iface) = self.ifaces.get(&ifname) else {
                     return Ok(());
@@ -150,7 +218,12 @@ impl Exec {
                     return Ok(());
                 };
                 debug!(target: "vrrpd", "Sending unsolicited Neighbour Advert on {ifname} for {ip}");
-                if let Err(e) = sys.send_frame(iface.index, &unsolicited_na_frame(mac, ip, false)) {
+                // §6.8: the Router flag is set when the interface forwards IPv6.
+                let forwarding =
+                    std::fs::read_to_string(format!("/proc/sys/net/ipv6/conf/{ifname}/forwarding"))
+                        .is_ok_and(|v| v.trim() == "1");
+                let frame = unsolicited_na_frame(mac, ip, forwarding);
+                if let Err(e) = sys.send_frame(iface.index, &frame) {
                     warn!(target: "vrrpd", "{e}");
                 }
             }

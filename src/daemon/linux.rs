@@ -2,13 +2,13 @@
 //! start-up that wires them to the loop.
 
 use std::collections::HashMap;
-use std::net::{IpAddr, Ipv4Addr};
+use std::net::{IpAddr, Ipv6Addr};
 use std::path::PathBuf;
 use std::time::Duration;
 
 use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
-use tracing::{info, warn};
+use tracing::{debug, info, warn};
 
 use super::exec::{Exec, Iface};
 use super::{DaemonError, Event, Reloaded, SdState, Sys};
@@ -24,8 +24,8 @@ use crate::sys::systemd::Notifier;
 use crate::sys::vrrp_socket::{
     Ipv4Header, Listen, Received, RecvSocket, SendSocket, IPPROTO_AH, IPPROTO_VRRP,
 };
+use crate::sys::vrrp_socket6::{Listen6, RecvSocket6, SendSocket6};
 use crate::sys::SysError;
-use crate::wire::Family;
 
 /// What `main` hands the daemon.
 #[derive(Clone, Debug)]
@@ -34,15 +34,25 @@ pub struct Options {
     pub parse: ParseOptions,
     /// `-V/--dont-release-vrrp`.
     pub dont_release: bool,
+    /// `-a/--address-monitoring`.
+    pub address_monitoring: bool,
 }
 
 /// Key of one receive socket: interface and group (multicast) or local address (unicast).
-type RecvKey = (u32, bool, Ipv4Addr);
+type RecvKey = (u32, bool, IpAddr);
+
+/// How one receive socket listens.
+#[derive(Clone, Copy, Debug)]
+enum AnyListen {
+    V4(Listen),
+    V6(Listen6),
+}
 
 pub struct LinuxSys {
     netlink: Netlink,
     frames: FrameSender,
     senders: HashMap<u32, SendSocket>,
+    senders6: HashMap<(u32, Ipv6Addr), SendSocket6>,
     receivers: HashMap<RecvKey, JoinHandle<()>>,
     events: mpsc::Sender<Event>,
     notifier: Notifier,
@@ -62,7 +72,7 @@ pub async fn start(opts: Options, cfg: Config) -> Result<(), DaemonError> {
             }
         }
     });
-    info!(target: "vrrpd", "Registering Kernel netlink reflector");
+    debug!(target: "vrrpd", "Registering Kernel netlink reflector");
     let netlink = Netlink::open()?;
     let mut monitor = Monitor::open()?;
     let mon_tx = tx.clone();
@@ -73,18 +83,45 @@ pub async fn start(opts: Options, cfg: Config) -> Result<(), DaemonError> {
             }
         }
     });
-    let (settings, ifaces) = resolve(&netlink, &cfg).await?;
+    let Resolved {
+        settings,
+        ifaces,
+        trackers,
+        unsupported,
+    } = resolve(&netlink, &cfg).await?;
+    for line in &unsupported {
+        warn!(target: "vrrpd", "{line}");
+    }
+    debug!(target: "vrrpd", "Registering gratuitous ARP shared channel");
+    let mut assigned: Vec<(&str, std::net::IpAddr)> = Vec::new();
+    for i in &settings.instances {
+        if !assigned.contains(&(i.ifname.as_str(), i.src)) {
+            debug!(target: "vrrpd", "Assigned address {} for interface {}", i.src, i.ifname);
+            assigned.push((i.ifname.as_str(), i.src));
+        }
+    }
     let notifier = Notifier::from_env().unwrap_or_else(|_| Notifier::disabled());
     let mut sys = LinuxSys {
         netlink,
         frames: FrameSender::new(),
         senders: HashMap::new(),
+        senders6: HashMap::new(),
         receivers: HashMap::new(),
         events: tx,
         notifier,
         opts: opts.clone(),
     };
+    // `vrrp_startup_delay` (keepalived-behaviour.md §2): wait before the instances start;
+    // signals arriving meanwhile stay queued.
+    if let Some(d) = cfg.global.startup_delay.as_ref().map(|d| d.value) {
+        if !d.is_zero() {
+            info!(target: "vrrpd", "Delaying startup for {} seconds", d.as_secs_f64());
+            tokio::time::sleep(d).await;
+        }
+    }
     let mut exec = Exec::new(ifaces, opts.dont_release);
+    exec.trackers = trackers;
+    exec.log_addresses = opts.address_monitoring;
     let result = super::run(&mut sys, &mut exec, settings, &mut rx).await;
     for (_, h) in sys.receivers.drain() {
         h.abort();
@@ -93,19 +130,10 @@ pub async fn start(opts: Options, cfg: Config) -> Result<(), DaemonError> {
 }
 
 /// Maps a checked configuration onto settings for this host, with the interface table.
-pub async fn resolve(
-    netlink: &Netlink,
-    cfg: &Config,
-) -> Result<(RouterSettings, HashMap<String, Iface>), DaemonError> {
+pub async fn resolve(netlink: &Netlink, cfg: &Config) -> Result<Resolved, DaemonError> {
     let host = crate::host::gather();
     let settings =
         crate::plan::router_settings(cfg, &host).map_err(|e| DaemonError::Other(e.to_string()))?;
-    if let Some(i) = settings.instances.iter().find(|i| i.family() == Family::V6) {
-        return Err(DaemonError::Other(format!(
-            "vrrp_instance {}: IPv6 instances are not supported by the vrrpd daemon yet",
-            i.name
-        )));
-    }
     let mut ifaces = HashMap::new();
     for l in netlink.links().await? {
         ifaces.insert(
@@ -114,10 +142,26 @@ pub async fn resolve(
                 index: l.index,
                 mac: l.mac,
                 noarp: l.noarp,
+                up: l.is_up(),
             },
         );
     }
-    Ok((settings, ifaces))
+    Ok(Resolved {
+        settings,
+        ifaces,
+        trackers: crate::plan::interface_trackers(cfg),
+        unsupported: crate::plan::unsupported(cfg),
+    })
+}
+
+/// A configuration resolved against this host.
+#[derive(Debug)]
+pub struct Resolved {
+    pub settings: RouterSettings,
+    pub ifaces: HashMap<String, Iface>,
+    pub trackers: Vec<crate::plan::InterfaceTracker>,
+    /// Warnings about features not performed yet.
+    pub unsupported: Vec<String>,
 }
 
 /// A diagnostic as one log line (`file:line:col: severity: message`).
@@ -146,7 +190,22 @@ pub fn packet_input(r: Received) -> Option<Input> {
     })
 }
 
-async fn rx_task(sock: RecvSocket, tx: mpsc::Sender<Event>) {
+/// Either receive socket.
+enum AnyRecv {
+    V4(RecvSocket),
+    V6(RecvSocket6),
+}
+
+impl AnyRecv {
+    async fn recv(&self) -> Result<Received, SysError> {
+        match self {
+            AnyRecv::V4(s) => s.recv().await,
+            AnyRecv::V6(s) => s.recv().await,
+        }
+    }
+}
+
+async fn rx_task(sock: AnyRecv, tx: mpsc::Sender<Event>) {
     loop {
         match sock.recv().await {
             Ok(r) => {
@@ -181,8 +240,45 @@ impl Sys for LinuxSys {
         }
     }
 
+    async fn send_advert6(
+        &mut self,
+        ifindex: u32,
+        src: Ipv6Addr,
+        dst: Ipv6Addr,
+        hops: u8,
+        payload: &[u8],
+    ) -> Result<(), SysError> {
+        match self.senders6.get(&(ifindex, src)) {
+            Some(s) => s.send(dst, hops, payload).await,
+            None => Err(SysError::NoSuchInterface {
+                name: format!("index {ifindex}"),
+            }),
+        }
+    }
+
     async fn add_vip(&mut self, vip: &Vip) -> Result<Added, SysError> {
         self.netlink.add_vip(vip).await
+    }
+
+    async fn route(
+        &mut self,
+        add: bool,
+        spec: &crate::proto::RouteSpec,
+        oif: Option<u32>,
+    ) -> Result<(), SysError> {
+        if add {
+            self.netlink.add_route(spec, oif).await.map(|_| ())
+        } else {
+            self.netlink.del_route(spec, oif).await.map(|_| ())
+        }
+    }
+
+    async fn rule(&mut self, add: bool, spec: &crate::proto::RuleSpec) -> Result<(), SysError> {
+        if add {
+            self.netlink.add_rule(spec).await.map(|_| ())
+        } else {
+            self.netlink.del_rule(spec).await.map(|_| ())
+        }
     }
 
     async fn del_vip(&mut self, vip: &Vip) -> Result<Removed, SysError> {
@@ -198,23 +294,43 @@ impl Sys for LinuxSys {
     }
 
     fn sync_sockets(&mut self, settings: &RouterSettings) -> Result<(), SysError> {
-        let mut want_rx: HashMap<RecvKey, (String, Listen)> = HashMap::new();
+        let mut want_rx: HashMap<RecvKey, (String, AnyListen)> = HashMap::new();
         let mut want_tx: HashMap<u32, String> = HashMap::new();
+        let mut want_tx6: HashMap<(u32, Ipv6Addr), String> = HashMap::new();
         for i in &settings.instances {
-            let (IpAddr::V4(src), IpAddr::V4(group)) = (i.src, i.mcast_group) else {
-                continue;
-            };
-            let listen = if i.is_unicast() {
-                Listen::Unicast(src)
-            } else {
-                Listen::Multicast(group)
-            };
-            let key = match listen {
-                Listen::Unicast(a) => (i.ifindex, true, a),
-                Listen::Multicast(g) => (i.ifindex, false, g),
+            let unicast = i.is_unicast();
+            let (key, listen) = match (i.src, i.mcast_group) {
+                (IpAddr::V4(src), IpAddr::V4(group)) => {
+                    want_tx.insert(i.ifindex, i.ifname.clone());
+                    if unicast {
+                        (
+                            (i.ifindex, true, i.src),
+                            AnyListen::V4(Listen::Unicast(src)),
+                        )
+                    } else {
+                        (
+                            (i.ifindex, false, i.mcast_group),
+                            AnyListen::V4(Listen::Multicast(group)),
+                        )
+                    }
+                }
+                (IpAddr::V6(src), IpAddr::V6(group)) => {
+                    want_tx6.insert((i.ifindex, src), i.ifname.clone());
+                    if unicast {
+                        (
+                            (i.ifindex, true, i.src),
+                            AnyListen::V6(Listen6::Unicast(src)),
+                        )
+                    } else {
+                        (
+                            (i.ifindex, false, i.mcast_group),
+                            AnyListen::V6(Listen6::Multicast(group)),
+                        )
+                    }
+                }
+                _ => continue,
             };
             want_rx.insert(key, (i.ifname.clone(), listen));
-            want_tx.insert(i.ifindex, i.ifname.clone());
         }
         self.receivers.retain(|k, h| {
             let keep = want_rx.contains_key(k);
@@ -224,26 +340,68 @@ impl Sys for LinuxSys {
             keep
         });
         self.senders.retain(|k, _| want_tx.contains_key(k));
+        self.senders6.retain(|k, _| want_tx6.contains_key(k));
+        // Open everything that can be opened; report the first failure.
+        let mut first_error: Option<SysError> = None;
         for (key, (ifname, listen)) in want_rx {
             if self.receivers.contains_key(&key) {
                 continue;
             }
-            let sock = RecvSocket::open_v4(&ifname, key.0, listen).map_err(|e| match listen {
-                Listen::Unicast(a) => SysError::Os {
-                    what: format!("bind unicast_src {a} on {ifname}"),
-                    source: std::io::Error::other(e.to_string()),
-                },
-                Listen::Multicast(_) => e,
-            })?;
+            let bind_error = |e: SysError| SysError::Os {
+                what: format!("bind unicast_src {} on {ifname}", key.2),
+                source: std::io::Error::other(e.to_string()),
+            };
+            let opened = match listen {
+                AnyListen::V4(l) => {
+                    RecvSocket::open_v4(&ifname, key.0, l).map(|s| (AnyRecv::V4(s), "IPv4"))
+                }
+                AnyListen::V6(l) => {
+                    RecvSocket6::open(&ifname, key.0, l).map(|s| (AnyRecv::V6(s), "IPv6"))
+                }
+            };
+            let (sock, family) = match opened {
+                Ok(x) => x,
+                Err(e) => {
+                    let e = if key.1 { bind_error(e) } else { e };
+                    first_error.get_or_insert(e);
+                    continue;
+                }
+            };
+            let mode = if key.1 { "unicast" } else { "multicast" };
+            debug!(target: "vrrpd", "VRRP sockpool: [ifindex({:3}), family({family}), proto(112), {mode}, address({})]", key.0, key.2);
             let handle = tokio::spawn(rx_task(sock, self.events.clone()));
             self.receivers.insert(key, handle);
         }
         for (ifindex, ifname) in want_tx {
             if let std::collections::hash_map::Entry::Vacant(e) = self.senders.entry(ifindex) {
-                e.insert(SendSocket::open_v4(&ifname, ifindex)?);
+                match SendSocket::open_v4(&ifname, ifindex) {
+                    Ok(s) => {
+                        e.insert(s);
+                    }
+                    Err(err) => {
+                        first_error.get_or_insert(err);
+                    }
+                }
             }
         }
-        Ok(())
+        for ((ifindex, src), ifname) in want_tx6 {
+            if let std::collections::hash_map::Entry::Vacant(e) =
+                self.senders6.entry((ifindex, src))
+            {
+                match SendSocket6::open(&ifname, ifindex, src) {
+                    Ok(s) => {
+                        e.insert(s);
+                    }
+                    Err(err) => {
+                        first_error.get_or_insert(err);
+                    }
+                }
+            }
+        }
+        match first_error {
+            Some(e) => Err(e),
+            None => Ok(()),
+        }
     }
 
     async fn reload(&mut self) -> Reloaded {
@@ -263,11 +421,16 @@ impl Sys for LinuxSys {
             return Reloaded::Failed(lines(Some(Severity::Error)));
         };
         match resolve(&self.netlink, cfg).await {
-            Ok((settings, ifaces)) => Reloaded::Ok {
-                settings,
-                ifaces,
-                warnings: lines(Some(Severity::Warning)),
-            },
+            Ok(r) => {
+                let mut warnings = lines(Some(Severity::Warning));
+                warnings.extend(r.unsupported);
+                Reloaded::Ok {
+                    settings: r.settings,
+                    ifaces: r.ifaces,
+                    trackers: r.trackers,
+                    warnings,
+                }
+            }
             Err(e) => Reloaded::Failed(vec![e.to_string()]),
         }
     }

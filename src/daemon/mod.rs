@@ -61,8 +61,26 @@ pub trait Sys {
         header: &Ipv4Header,
         payload: &[u8],
     ) -> Result<(), SysError>;
+    /// Sends one IPv6 advert (the kernel builds the header; `hops` is used for unicast).
+    async fn send_advert6(
+        &mut self,
+        ifindex: u32,
+        src: std::net::Ipv6Addr,
+        dst: std::net::Ipv6Addr,
+        hops: u8,
+        payload: &[u8],
+    ) -> Result<(), SysError>;
     async fn add_vip(&mut self, vip: &Vip) -> Result<Added, SysError>;
     async fn del_vip(&mut self, vip: &Vip) -> Result<Removed, SysError>;
+    /// `ip route add|del` (`oif` = index of the route's `dev`).
+    async fn route(
+        &mut self,
+        add: bool,
+        spec: &crate::proto::RouteSpec,
+        oif: Option<u32>,
+    ) -> Result<(), SysError>;
+    /// `ip rule add|del`.
+    async fn rule(&mut self, add: bool, spec: &crate::proto::RuleSpec) -> Result<(), SysError>;
     /// Sends one Ethernet frame (GARP / NA).
     fn send_frame(&mut self, ifindex: u32, frame: &[u8]) -> Result<(), SysError>;
     /// Opens and closes sockets so that exactly those `settings` need exist (§6.3).
@@ -79,6 +97,7 @@ pub enum Reloaded {
     Ok {
         settings: RouterSettings,
         ifaces: std::collections::HashMap<String, Iface>,
+        trackers: Vec<crate::plan::InterfaceTracker>,
         /// Warnings to log.
         warnings: Vec<String>,
     },
@@ -114,6 +133,9 @@ pub async fn run<S: Sys>(
     sys.sync_sockets(&settings)?;
     let mut current = settings.clone();
     let mut router = Router::new(settings, now());
+    for input in exec.tracker_inputs(None) {
+        router.handle(now(), input);
+    }
     drain(&mut router, sys, exec).await?;
     if current.instances.is_empty() {
         warn!(target: "vrrpd", "Warning - keepalived has no configuration to run");
@@ -144,7 +166,7 @@ pub async fn run<S: Sys>(
         match event {
             Event::Input(input) => router.handle(now(), input),
             Event::Net(ev) => {
-                if let Some(input) = net_input(exec, ev) {
+                for input in net_inputs(exec, ev) {
                     router.handle(now(), input);
                 }
             }
@@ -237,6 +259,7 @@ async fn reload<S: Sys>(
         Reloaded::Ok {
             settings,
             ifaces,
+            trackers,
             warnings,
         } => {
             for w in &warnings {
@@ -246,6 +269,28 @@ async fn reload<S: Sys>(
             if settings != *current {
                 apply_settings(router, current, settings, sys, exec).await?;
             }
+            // Trackers the new configuration dropped stop counting (reload.rs docs); the
+            // others are fed again (unchanged states are no-ops in the core).
+            for old in &exec.trackers {
+                if !trackers
+                    .iter()
+                    .any(|t| t.target == old.target && t.id == old.id)
+                {
+                    router.handle(
+                        now(),
+                        Input::Tracker {
+                            target: old.target.clone(),
+                            id: old.id.clone(),
+                            state: crate::proto::TrackerState::Up,
+                        },
+                    );
+                }
+            }
+            exec.trackers = trackers;
+            for input in exec.tracker_inputs(None) {
+                router.handle(now(), input);
+            }
+            drain(router, sys, exec).await?;
             info!(target: "vrrpd", "Reload complete");
         }
     }
@@ -253,8 +298,10 @@ async fn reload<S: Sys>(
     Ok(())
 }
 
-/// Replaces the running settings. Until the core can reconfigure in place, the old router is
-/// stopped (priority 0, VIPs released) and a new one starts as at boot.
+/// Replaces the running settings hitlessly (`Router::reconfigure`, keepalived-behaviour.md
+/// §8.3): instances matched by VRID/family/interface/mode keep their state and VIPs. Sockets
+/// for both the old and the new instances are open while the core acts, so a removed MASTER
+/// still sends its priority-0 advert; afterwards only the new set stays open.
 async fn apply_settings<S: Sys>(
     router: &mut Router,
     current: &mut RouterSettings,
@@ -262,16 +309,25 @@ async fn apply_settings<S: Sys>(
     sys: &mut S,
     exec: &mut Exec,
 ) -> Result<(), DaemonError> {
-    router.handle(now(), Input::Stop);
+    // A socket that cannot be opened after a reload is logged, not fatal: the instances
+    // that work keep working (the error names the interface).
+    let mut both = current.clone();
+    both.instances.extend(settings.instances.iter().cloned());
+    if let Err(e) = sys.sync_sockets(&both) {
+        error!(target: "vrrpd", "{e}");
+    }
+    router.reconfigure(now(), settings.clone());
     drain(router, sys, exec).await?;
-    sys.sync_sockets(&settings)?;
-    *router = Router::new(settings.clone(), now());
+    if let Err(e) = sys.sync_sockets(&settings) {
+        error!(target: "vrrpd", "{e}");
+    }
     *current = settings;
     Ok(())
 }
 
-/// Turns a kernel change into the core's input, keeping the interface table fresh.
-fn net_input(exec: &mut Exec, ev: netlink::Event) -> Option<Input> {
+/// Turns a kernel change into the core's inputs (the link itself, then the interface
+/// trackers watching it), keeping the interface table fresh.
+fn net_inputs(exec: &mut Exec, ev: netlink::Event) -> Vec<Input> {
     match ev {
         netlink::Event::LinkChange {
             ifindex,
@@ -283,28 +339,48 @@ fn net_input(exec: &mut Exec, ev: netlink::Event) -> Option<Input> {
                 index: ifindex,
                 mac,
                 noarp: false,
+                up,
             });
             entry.index = ifindex;
             entry.mac = mac.or(entry.mac);
-            Some(Input::Link { ifname: name, up })
+            entry.up = up;
+            let mut v = vec![Input::Link {
+                ifname: name.clone(),
+                up,
+            }];
+            v.extend(exec.tracker_inputs(Some(&name)));
+            v
         }
-        netlink::Event::LinkRemoved { name, .. } => Some(Input::Link {
-            ifname: name,
-            up: false,
-        }),
+        netlink::Event::LinkRemoved { name, .. } => {
+            if let Some(i) = exec.ifaces.get_mut(&name) {
+                i.up = false;
+            }
+            let mut v = vec![Input::Link {
+                ifname: name.clone(),
+                up: false,
+            }];
+            v.extend(exec.tracker_inputs(Some(&name)));
+            v
+        }
         netlink::Event::AddrChange {
             ifindex,
             addr,
             prefix,
             added,
         } => {
-            let ifname = exec.name_of(ifindex)?.to_string();
-            Some(Input::Addr {
+            let Some(ifname) = exec.name_of(ifindex).map(str::to_string) else {
+                return Vec::new();
+            };
+            if exec.log_addresses {
+                let what = if added { "added to" } else { "removed from" };
+                info!(target: "vrrpd", "Netlink reflector reports IP {addr} {what} {ifname}");
+            }
+            vec![Input::Addr {
                 ifname,
                 addr,
                 prefix,
                 added,
-            })
+            }]
         }
     }
 }

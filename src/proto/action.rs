@@ -5,6 +5,7 @@ use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 use serde::{Deserialize, Serialize};
 
 use super::input::hex_bytes;
+use super::routes::{RouteSpec, RuleSpec};
 use super::settings::VipSpec;
 use super::state::State;
 
@@ -55,8 +56,17 @@ pub enum Action {
     },
     /// A log line in keepalived's wording (keepalived-behaviour.md §9).
     Log { level: LogLevel, message: String },
-    // Room for later issues: AddRoute/DelRoute/AddRule/DelRule (virtual_routes,
-    // virtual_rules) and firewall accept-mode rules, emitted beside AddVip/DelVip.
+    /// Install a `virtual_routes` entry (RTM_NEWROUTE). Emitted after the addresses when
+    /// becoming MASTER (keepalived-behaviour.md §6.6).
+    AddRoute { instance: String, spec: RouteSpec },
+    /// Remove a `virtual_routes` entry; leaving MASTER removes rules, then routes, then
+    /// addresses (§7.4). Errors for absent routes are to be ignored.
+    DelRoute { instance: String, spec: RouteSpec },
+    /// Install a `virtual_rules` entry (RTM_NEWRULE), after the routes.
+    AddRule { instance: String, spec: RuleSpec },
+    /// Remove a `virtual_rules` entry, before the routes.
+    DelRule { instance: String, spec: RuleSpec },
+    // Room for a later issue: firewall accept-mode rules, emitted before AddVip/after DelVip.
 }
 
 /// Who a notification is about.
@@ -75,6 +85,8 @@ pub enum NotifyEvent {
     Backup,
     Fault,
     Stop,
+    /// `notify_deleted`: the instance was removed by a reload (keepalived-behaviour.md §8.3).
+    Deleted,
     /// `notify_master_rx_lower_pri` / FIFO `MASTER_RX_LOWER_PRI`.
     MasterRxLowerPri,
 }
@@ -97,6 +109,7 @@ impl NotifyEvent {
             NotifyEvent::Backup => "BACKUP",
             NotifyEvent::Fault => "FAULT",
             NotifyEvent::Stop => "STOP",
+            NotifyEvent::Deleted => "DELETED",
             NotifyEvent::MasterRxLowerPri => "MASTER_RX_LOWER_PRI",
         }
     }

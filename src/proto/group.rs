@@ -14,7 +14,27 @@ impl Router {
     /// BACKUP `(init)` and waits the master-down interval. A group starts MASTER only when
     /// every member would; otherwise all members start BACKUP (§5).
     pub(crate) fn start(&mut self, now: Instant) {
-        for idx in 0..self.instances.len() {
+        let all: Vec<usize> = (0..self.instances.len()).collect();
+        self.start_instances(now, &all);
+        for g in 0..self.groups.len() {
+            self.start_group(g);
+        }
+    }
+
+    /// Records a new group's state from its first member after start-up (with its notify).
+    pub(crate) fn start_group(&mut self, g: usize) {
+        let state = self
+            .groups
+            .get(g)
+            .and_then(|g| g.members.first())
+            .and_then(|m| self.instances.get(*m))
+            .map_or(State::Backup, |i| i.state);
+        self.set_group_state(g, state);
+    }
+
+    /// Starts the instances `idxs` as at boot (§6.5), in order.
+    pub(crate) fn start_instances(&mut self, now: Instant, idxs: &[usize]) {
+        for &idx in idxs {
             let starting = |i: usize| {
                 self.instances
                     .get(i)
@@ -47,15 +67,6 @@ impl Router {
             } else {
                 inst.enter_backup(&mut ctx, true);
             }
-        }
-        for g in 0..self.groups.len() {
-            let state = self
-                .groups
-                .get(g)
-                .and_then(|g| g.members.first())
-                .and_then(|m| self.instances.get(*m))
-                .map_or(State::Backup, |i| i.state);
-            self.set_group_state(g, state);
         }
     }
 

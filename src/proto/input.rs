@@ -5,6 +5,8 @@ use std::net::IpAddr;
 
 use serde::{Deserialize, Serialize};
 
+use super::routes::{RouteSpec, RuleSpec};
+
 /// One event for [`super::Router::handle`].
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub enum Input {
@@ -29,6 +31,12 @@ pub enum Input {
         prefix: u8,
         added: bool,
     },
+    /// A route appeared or disappeared (netlink RTM_NEWROUTE/DELROUTE). The shell reports
+    /// the [`RouteSpec`] it installed for an `AddRoute` (it keeps that set to recognise
+    /// its routes); only deletions matter (§7.3).
+    Route { spec: RouteSpec, added: bool },
+    /// A rule appeared or disappeared (RTM_NEWRULE/DELRULE), reported like [`Input::Route`].
+    Rule { spec: RuleSpec, added: bool },
     /// A tracker's current contribution (script, tracked interface, file, process), already
     /// reduced by the shell to its effect (keepalived-behaviour.md §4.3).
     Tracker {

@@ -13,6 +13,7 @@ use std::time::{Duration, Instant};
 use super::action::{Action, LogLevel, NotifyEvent, NotifyTarget};
 use super::input::TrackerState;
 use super::interval;
+use super::routes::{RouteSpec, RuleSpec};
 use super::settings::{Centisecs, InstanceSettings, OldUnicastChecksum, VipSpec};
 use super::state::State;
 use super::stats::Counters;
@@ -28,12 +29,12 @@ pub(crate) struct Ctx<'a> {
 }
 
 impl Ctx<'_> {
-    fn log(&mut self, level: LogLevel, message: String) {
+    pub(crate) fn log(&mut self, level: LogLevel, message: String) {
         self.out.push_back(Action::Log { level, message });
     }
 
     /// Arms a timer `after` from now (never in the past).
-    fn arm(&mut self, instance: usize, timer: Timer, after: Duration) {
+    pub(crate) fn arm(&mut self, instance: usize, timer: Timer, after: Duration) {
         self.timers.set(instance, timer, deadline(self.now, after));
     }
 }
@@ -74,12 +75,46 @@ pub(crate) struct Instance {
     pub auth: Auth,
     /// The VIPs of the instance family, as carried in adverts.
     pub advert_addrs: Addrs,
+    /// The same addresses as a list, for check 14 of §6.4.
+    pub vip_addrs: Vec<IpAddr>,
+    /// The unicast peers' addresses, for check 15 of §6.4.
+    pub peer_addrs: Vec<IpAddr>,
     pub group: Option<usize>,
 }
 
 impl Instance {
     pub fn new(cfg: InstanceSettings, idx: usize) -> Instance {
-        let advert_addrs = match cfg.src {
+        let mut inst = Instance {
+            idx,
+            state: State::Init,
+            effective: cfg.priority.max(1),
+            owner_conflict: false,
+            trackers: BTreeMap::new(),
+            link_up: true,
+            src_present: true,
+            master_addr: None,
+            master_priority: 0,
+            master_adver_int: cfg.advert_int,
+            vips_held: false,
+            wants_master_now: false,
+            preempt_expired: false,
+            old_checksum: cfg.old_unicast_checksum == OldUnicastChecksum::Always,
+            counters: Counters::default(),
+            auth: Auth::None,
+            advert_addrs: Addrs::V4(Vec::new()),
+            vip_addrs: Vec::new(),
+            peer_addrs: Vec::new(),
+            group: None,
+            cfg,
+        };
+        inst.derive();
+        inst
+    }
+
+    /// Recomputes what is derived from the settings (at creation and after a reload).
+    pub(crate) fn derive(&mut self) {
+        let cfg = &self.cfg;
+        self.advert_addrs = match cfg.src {
             IpAddr::V4(_) => Addrs::V4(
                 cfg.vips
                     .iter()
@@ -99,31 +134,17 @@ impl Instance {
                     .collect(),
             ),
         };
-        let auth = match cfg.version {
+        self.vip_addrs = cfg
+            .vips
+            .iter()
+            .map(|v| v.addr)
+            .filter(|a| a.is_ipv4() == cfg.src.is_ipv4())
+            .collect();
+        self.peer_addrs = cfg.unicast_peers.iter().map(|p| p.addr).collect();
+        self.auth = match cfg.version {
             Version::V2 => cfg.auth.to_wire(),
             Version::V3 => Auth::None,
         };
-        Instance {
-            idx,
-            state: State::Init,
-            effective: cfg.priority.max(1),
-            owner_conflict: false,
-            trackers: BTreeMap::new(),
-            link_up: true,
-            src_present: true,
-            master_addr: None,
-            master_priority: 0,
-            master_adver_int: cfg.advert_int,
-            vips_held: false,
-            wants_master_now: false,
-            preempt_expired: false,
-            old_checksum: cfg.old_unicast_checksum == OldUnicastChecksum::Always,
-            counters: Counters::default(),
-            auth,
-            advert_addrs,
-            group: None,
-            cfg,
-        }
     }
 
     pub(crate) fn log(&self, ctx: &mut Ctx, level: LogLevel, text: &str) {
@@ -227,29 +248,57 @@ impl Instance {
         }
     }
 
-    fn all_vips(&self) -> impl Iterator<Item = &VipSpec> {
+    pub(crate) fn all_vips(&self) -> impl Iterator<Item = &VipSpec> {
         self.cfg.vips.iter().chain(self.cfg.excluded_vips.iter())
     }
 
-    /// VIPs then excluded VIPs, in configuration order (§7.1).
+    /// VIPs then excluded VIPs, in configuration order (§7.1), then `virtual_routes`,
+    /// then `virtual_rules` (§6.6).
     fn add_vips(&mut self, ctx: &mut Ctx) {
         if self.vips_held {
             return;
         }
         self.log(ctx, LogLevel::Detail, "setting VIPs.");
+        let instance = &self.cfg.name;
         for vip in self.all_vips() {
             ctx.out.push_back(Action::AddVip {
-                instance: self.cfg.name.clone(),
+                instance: instance.clone(),
                 vip: vip.clone(),
+            });
+        }
+        for spec in &self.cfg.routes {
+            ctx.out.push_back(Action::AddRoute {
+                instance: instance.clone(),
+                spec: spec.clone(),
+            });
+        }
+        for spec in &self.cfg.rules {
+            ctx.out.push_back(Action::AddRule {
+                instance: instance.clone(),
+                spec: spec.clone(),
             });
         }
         self.vips_held = true;
     }
 
-    /// Removes everything added (§7.4).
-    fn del_vips(&mut self, ctx: &mut Ctx) {
+    /// Removes everything added, in keepalived's order: rules, routes, then addresses
+    /// (§7.4).
+    pub(crate) fn del_vips(&mut self, ctx: &mut Ctx) {
         if !self.vips_held {
             return;
+        }
+        let instance = &self.cfg.name;
+        for spec in &self.cfg.rules {
+            ctx.out.push_back(Action::DelRule {
+                instance: instance.clone(),
+                spec: spec.clone(),
+            });
+        }
+        for spec in &self.cfg.routes {
+            ctx.out.push_back(Action::DelRoute {
+                instance: instance.clone(),
+                spec: spec.clone(),
+            });
         }
         self.log(ctx, LogLevel::Detail, "removing VIPs.");
         for vip in self.all_vips() {
@@ -284,7 +333,7 @@ impl Instance {
         }
     }
 
-    fn garp_action(&self, ifname: &str, ip: IpAddr) -> Action {
+    pub(crate) fn garp_action(&self, ifname: &str, ip: IpAddr) -> Action {
         match ip {
             IpAddr::V4(ip) => Action::SendGarp {
                 instance: self.cfg.name.clone(),
@@ -299,7 +348,7 @@ impl Instance {
         }
     }
 
-    fn notify(&self, ctx: &mut Ctx, event: NotifyEvent) {
+    pub(crate) fn notify(&self, ctx: &mut Ctx, event: NotifyEvent) {
         ctx.out.push_back(Action::Notify {
             target: NotifyTarget::Instance(self.cfg.name.clone()),
             event,
@@ -322,7 +371,7 @@ impl Instance {
         }
     }
 
-    fn cancel_preempt_delay(&mut self, ctx: &mut Ctx) {
+    pub(crate) fn cancel_preempt_delay(&mut self, ctx: &mut Ctx) {
         ctx.timers.stop(self.idx, Timer::PreemptDelay);
         self.preempt_expired = false;
     }
@@ -704,6 +753,61 @@ impl Instance {
         for _ in 0..self.cfg.garp.master_repeat {
             ctx.out.push_back(self.garp_action(&vip.ifname, vip.addr));
         }
+        true
+    }
+
+    /// A `virtual_routes` entry disappeared while MASTER. keepalived treats it like a deleted
+    /// VIP (§7.3: leave MASTER unless `no_track`); vrrpd follows its own VIP policy: put it
+    /// back at once and stay MASTER. Returns true when the route was one of ours.
+    pub fn restore_route(&mut self, ctx: &mut Ctx, spec: &RouteSpec) -> bool {
+        if self.state != State::Master || !self.vips_held {
+            return false;
+        }
+        let Some(ours) = self
+            .cfg
+            .routes
+            .iter()
+            .find(|r| !r.no_track && r.same_route(spec))
+            .cloned()
+        else {
+            return false;
+        };
+        self.log(
+            ctx,
+            LogLevel::Info,
+            &format!("virtual route {ours} deleted externally - restoring it (staying MASTER)"),
+        );
+        ctx.out.push_back(Action::AddRoute {
+            instance: self.cfg.name.clone(),
+            spec: ours,
+        });
+        true
+    }
+
+    /// A `virtual_rules` entry disappeared while MASTER: same policy as
+    /// [`Instance::restore_route`].
+    pub fn restore_rule(&mut self, ctx: &mut Ctx, spec: &RuleSpec) -> bool {
+        if self.state != State::Master || !self.vips_held {
+            return false;
+        }
+        let Some(ours) = self
+            .cfg
+            .rules
+            .iter()
+            .find(|r| !r.no_track && r.same_rule(spec))
+            .cloned()
+        else {
+            return false;
+        };
+        self.log(
+            ctx,
+            LogLevel::Info,
+            &format!("virtual rule {ours} deleted externally - restoring it (staying MASTER)"),
+        );
+        ctx.out.push_back(Action::AddRule {
+            instance: self.cfg.name.clone(),
+            spec: ours,
+        });
         true
     }
 }

@@ -13,7 +13,9 @@
 //! * A MASTER whose effective priority changes sends an advert with the new priority at once.
 //! * A VIP deleted externally while MASTER is put back at once (with a GARP/NA burst) and
 //!   logged; the instance stays MASTER (keepalived drops to BACKUP, sends priority 0 and
-//!   reclaims after Skew_Time, §7.3).
+//!   reclaims after Skew_Time, §7.3). The same holds for a deleted `virtual_routes` /
+//!   `virtual_rules` entry ([`Input::Route`], [`Input::Rule`]): re-added at once, staying
+//!   MASTER; `no_track` entries are left alone until the next transition to MASTER.
 //! * Entering FAULT from MASTER sends one priority-0 advert (keepalived 2.2.7 sends two).
 //!
 //! # Not handled here (the shell's job)
@@ -21,19 +23,24 @@
 //! Receive checks 1, 2 and 10 of §6.4 (IP header, AH, IPv4 total length), the IPv4 header of
 //! sent adverts (ID counter, TOS [`ADVERT_TOS`]), GARP/NA frames (`wire::garp`), start-up
 //! removal of leftover VIPs (§7.2), tracker scripts/files/processes (fed as
-//! [`Input::Tracker`]), and reload (`Router::reconfigure`, a later issue).
+//! [`Input::Tracker`]), and parsing/validating a new configuration before
+//! [`Router::reconfigure`] (reload) applies it.
 //!
-//! Files: `settings` (resolved runtime configuration), `input`/`action` (the serde enums
-//! crossing the boundary), `router` (API, dispatch), `group` (state changes with sync
-//! groups), `instance` (per-instance FSM), `rx` (receive validation in keepalived order),
-//! `interval` (skew and master-down math), `timer` (timers as data), `stats`, `snapshot`.
+//! Files: `settings` (resolved runtime configuration), `routes` (virtual routes/rules),
+//! `input`/`action` (the serde enums crossing the boundary), `router` (API, dispatch),
+//! `reload` (reconfigure), `group` (state changes with sync groups), `instance`
+//! (per-instance FSM), `rx` (receive validation: the instance-specific part around
+//! `wire::check_message`), `interval` (skew and master-down math), `timer` (timers as
+//! data), `stats`, `snapshot`.
 
 mod action;
 mod group;
 mod input;
 mod instance;
 pub mod interval;
+mod reload;
 mod router;
+mod routes;
 mod rx;
 mod settings;
 mod snapshot;
@@ -44,6 +51,7 @@ mod timer;
 pub use action::{Action, LogLevel, NotifyEvent, NotifyTarget, ADVERT_TOS, IPPROTO_VRRP};
 pub use input::{hex_bytes, Input, TrackTarget, TrackerState};
 pub use router::Router;
+pub use routes::{Prefix, RouteSpec, RuleSpec};
 pub use settings::{
     AuthSettings, Centisecs, GarpSettings, InstanceSettings, OldUnicastChecksum, PeerSettings,
     RouterSettings, SyncGroupSettings, VipSpec, MCAST_GROUP_V4, MCAST_GROUP_V6,

@@ -8,8 +8,8 @@ use std::time::Instant;
 use super::action::{Action, LogLevel};
 use super::input::{Input, TrackTarget, TrackerState};
 use super::instance::Instance;
-use super::rx::Received;
-use super::settings::{Centisecs, RouterSettings};
+use super::rx::Packet;
+use super::settings::{Centisecs, RouterSettings, SyncGroupSettings};
 use super::snapshot::{GroupSnapshot, InstanceSnapshot, Snapshot};
 use super::state::State;
 use super::stats::GlobalCounters;
@@ -40,9 +40,10 @@ pub(crate) struct Group {
 ///   [`Router::poll_timeout`] is the next deadline (never earlier than the last `now` once
 ///   `handle_timeout(now)` has run).
 /// * Getters: [`Router::snapshot`] (state, priorities, counters; serde-serialisable).
-/// * Reload (`reconfigure(now, RouterSettings)`) is a later issue: it will diff the
-///   settings, keep the state of instances matched by (VRID, interface, family) and queue
-///   the side effects like `handle` does. It does not exist yet.
+/// * Reload: [`Router::reconfigure`] applies new settings at `now`, keeping the state of
+///   instances matched as keepalived matches them (VRID, family, interface, unicast/multicast,
+///   unicast source / group; keepalived-behaviour.md §8.3) and queueing the side effects like
+///   `handle` does. An unchanged instance produces no action. Rules in `reload.rs`.
 ///
 /// # Call order (the shell's loop)
 ///
@@ -58,13 +59,13 @@ pub struct Router {
     /// Demultiplexing of received adverts by (ifindex, VRID, family): O(1) per packet
     /// whatever the number of instances. Several entries only for unicast instances that
     /// share a VRID on one interface with distinct peers (§6.7).
-    demux: HashMap<(u32, u8, Family), Vec<usize>>,
+    pub(crate) demux: HashMap<(u32, u8, Family), Vec<usize>>,
     by_name: HashMap<String, usize>,
     group_by_name: HashMap<String, usize>,
     pub(crate) timers: TimerTable,
     pub(crate) actions: VecDeque<Action>,
     pub(crate) fast_preempt: bool,
-    stopped: bool,
+    pub(crate) stopped: bool,
     global: GlobalCounters,
 }
 
@@ -87,25 +88,53 @@ impl Router {
         let mut instances: Vec<Instance> = Vec::with_capacity(settings.instances.len());
         for (idx, mut cfg) in settings.instances.into_iter().enumerate() {
             sanitise(&mut cfg);
-            instances.push(Instance::new(cfg, idx));
+            let mut inst = Instance::new(cfg, idx);
+            if settings.down_interfaces.contains(&inst.cfg.ifname) {
+                inst.link_up = false;
+            }
+            instances.push(inst);
         }
-        let mut by_name = HashMap::new();
-        let mut demux: HashMap<(u32, u8, Family), Vec<usize>> = HashMap::new();
-        for inst in &instances {
-            by_name.insert(inst.cfg.name.clone(), inst.idx);
-            demux
+        let n = instances.len();
+        let mut router = Router {
+            instances,
+            groups: Vec::new(),
+            demux: HashMap::new(),
+            by_name: HashMap::new(),
+            group_by_name: HashMap::new(),
+            timers: TimerTable::new(n),
+            actions: VecDeque::new(),
+            fast_preempt: settings.fast_preempt,
+            stopped: false,
+            global: GlobalCounters::default(),
+        };
+        router.index(settings.groups);
+        router.start(now);
+        router
+    }
+
+    /// Rebuilds the name and demultiplexing maps and the sync groups from `self.instances`
+    /// (whose `idx` must be their position). A group keeps the state of the previous group
+    /// of the same name (reload, keepalived-behaviour.md §8.3); a new one starts in INIT.
+    pub(crate) fn index(&mut self, groups: Vec<SyncGroupSettings>) {
+        self.by_name.clear();
+        self.demux.clear();
+        for inst in &mut self.instances {
+            inst.group = None;
+            self.by_name.insert(inst.cfg.name.clone(), inst.idx);
+            self.demux
                 .entry((inst.cfg.ifindex, inst.cfg.vrid, inst.cfg.family()))
                 .or_default()
                 .push(inst.idx);
         }
-        let mut groups = Vec::new();
-        let mut group_by_name = HashMap::new();
-        for g in settings.groups {
-            let gi = groups.len();
+        let old: HashMap<String, State> =
+            self.groups.drain(..).map(|g| (g.name, g.state)).collect();
+        self.group_by_name.clear();
+        for g in groups {
+            let gi = self.groups.len();
             let mut members = Vec::new();
             for m in &g.members {
-                if let Some(&i) = by_name.get(m) {
-                    if let Some(inst) = instances.get_mut(i) {
+                if let Some(&i) = self.by_name.get(m) {
+                    if let Some(inst) = self.instances.get_mut(i) {
                         if inst.group.is_none() {
                             inst.group = Some(gi);
                             members.push(i);
@@ -116,33 +145,14 @@ impl Router {
             if members.is_empty() {
                 continue;
             }
-            group_by_name.insert(g.name.clone(), gi);
-            groups.push(Group {
+            self.group_by_name.insert(g.name.clone(), gi);
+            let state = old.get(&g.name).copied().unwrap_or(State::Init);
+            self.groups.push(Group {
                 name: g.name,
                 members,
-                state: State::Init,
+                state,
             });
         }
-        for inst in &mut instances {
-            if settings.down_interfaces.contains(&inst.cfg.ifname) {
-                inst.link_up = false;
-            }
-        }
-        let n = instances.len();
-        let mut router = Router {
-            instances,
-            groups,
-            demux,
-            by_name,
-            group_by_name,
-            timers: TimerTable::new(n),
-            actions: VecDeque::new(),
-            fast_preempt: settings.fast_preempt,
-            stopped: false,
-            global: GlobalCounters::default(),
-        };
-        router.start(now);
-        router
     }
 
     /// Processes one input at `now`.
@@ -160,7 +170,7 @@ impl Router {
             } => self.on_packet(
                 now,
                 ifindex,
-                &Received {
+                &Packet {
                     src,
                     dst,
                     ttl,
@@ -174,6 +184,22 @@ impl Router {
                 added,
                 ..
             } => self.on_addr(now, &ifname, addr, added),
+            Input::Route { spec, added } => {
+                if !added {
+                    let mut ctx = ctx!(self, now);
+                    for inst in &mut self.instances {
+                        inst.restore_route(&mut ctx, &spec);
+                    }
+                }
+            }
+            Input::Rule { spec, added } => {
+                if !added {
+                    let mut ctx = ctx!(self, now);
+                    for inst in &mut self.instances {
+                        inst.restore_rule(&mut ctx, &spec);
+                    }
+                }
+            }
             Input::Tracker { target, id, state } => self.on_tracker(now, target, id, state),
             Input::Stop => self.stop(now),
         }
@@ -252,7 +278,7 @@ impl Router {
 
     // ===== inputs =====
 
-    fn on_packet(&mut self, now: Instant, ifindex: u32, rx: &Received) {
+    fn on_packet(&mut self, now: Instant, ifindex: u32, rx: &Packet) {
         // §6.4 check 1 (the dispatcher).
         let Some(&vrid) = rx.bytes.get(1).filter(|_| rx.bytes.len() >= 8) else {
             self.global.packet_too_short += 1;
@@ -405,7 +431,11 @@ impl Router {
 
 /// Keeps settings inside what the wire can carry and what keepalived accepts (§3.1), and
 /// away from values that would make a timer fire at `now` forever.
-fn sanitise(cfg: &mut super::settings::InstanceSettings) {
+pub(crate) fn sanitise(cfg: &mut super::settings::InstanceSettings) {
+    // VRRP over IPv6 is version 3 only (RFC 5798; keepalived-behaviour.md §3.3 step 2).
+    if cfg.src.is_ipv6() {
+        cfg.version = Version::V3;
+    }
     let (min, max) = match cfg.version {
         Version::V2 => (100, 255 * 100),
         Version::V3 => (1, 4095),

@@ -36,6 +36,8 @@
 //! | `garp_*` (instance, else global) | `garp` |
 //! | `down_timer_adverts`, `lower_prio_no_advert`, `higher_prio_send_advert`, `skip_check_adv_addr`, `check_unicast_src`, `dont_track_primary`, `old_unicast_checksum`, `accept` | same names |
 //! | `strict_mode` (its consequences of §3.4 already applied to the other fields) | `strict` |
+//! | `virtual_routes`, `virtual_rules` (resolved, `dev` names kept) | `routes`, `rules` ([`RouteSpec`], [`RuleSpec`]) |
+//! | `notify_deleted` | `notify_deleted` |
 //! | `vrrp_sync_group` membership | `sync_group` + [`SyncGroupSettings`] |
 //! | `track_script` / `track_interface` / `track_file` / `track_process` | not settings: the shell feeds each tracker's effect as `Input::Tracker` (Weight(w·m) / Down / Up, §4.3) |
 //!
@@ -47,6 +49,7 @@ use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
+use super::routes::{RouteSpec, RuleSpec};
 use crate::wire::{Family, Version};
 
 /// A duration in centiseconds, the unit of the VRRPv3 advert interval (RFC 5798 §5.2.7).
@@ -229,6 +232,12 @@ pub struct InstanceSettings {
     pub auth: AuthSettings,
     pub vips: Vec<VipSpec>,
     pub excluded_vips: Vec<VipSpec>,
+    /// `virtual_routes`, installed while MASTER after the addresses (§6.6).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub routes: Vec<RouteSpec>,
+    /// `virtual_rules`, installed while MASTER after the routes (§6.6).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub rules: Vec<RuleSpec>,
     /// Advert source: `mcast_src_ip`/`unicast_src_ip` or the interface primary address.
     /// Its family is the instance's family.
     pub src: IpAddr,
@@ -253,6 +262,10 @@ pub struct InstanceSettings {
     /// Name of the `vrrp_sync_group` this instance belongs to.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub sync_group: Option<String>,
+    /// `notify_deleted`: an instance removed by a reload notifies DELETED instead of FAULT
+    /// (keepalived-behaviour.md §8.3).
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub notify_deleted: bool,
 }
 
 impl Default for InstanceSettings {
@@ -272,6 +285,8 @@ impl Default for InstanceSettings {
             auth: AuthSettings::None,
             vips: Vec::new(),
             excluded_vips: Vec::new(),
+            routes: Vec::new(),
+            rules: Vec::new(),
             src: IpAddr::V4(Ipv4Addr::new(10, 0, 0, 1)),
             mcast_group: IpAddr::V4(MCAST_GROUP_V4),
             unicast_peers: Vec::new(),
@@ -286,6 +301,7 @@ impl Default for InstanceSettings {
             strict: false,
             old_unicast_checksum: OldUnicastChecksum::Auto,
             sync_group: None,
+            notify_deleted: false,
         }
     }
 }
@@ -415,6 +431,18 @@ impl InstanceSettings {
 
     pub fn garp(mut self, garp: GarpSettings) -> Self {
         self.garp = garp;
+        self
+    }
+
+    /// A `virtual_routes` entry.
+    pub fn route(mut self, route: RouteSpec) -> Self {
+        self.routes.push(route);
+        self
+    }
+
+    /// A `virtual_rules` entry.
+    pub fn rule(mut self, rule: RuleSpec) -> Self {
+        self.rules.push(rule);
         self
     }
 

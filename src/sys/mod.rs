@@ -20,8 +20,10 @@ mod error;
 pub mod frames;
 pub mod netlink;
 pub mod pidfile;
+pub mod routes;
 pub mod signals;
 pub mod systemd;
 pub mod vrrp_socket;
+pub mod vrrp_socket6;
 
 pub use error::{Privilege, SysError};

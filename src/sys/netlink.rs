@@ -254,8 +254,18 @@ impl Netlink {
 
     /// Sends one request with NLM_F_REQUEST | NLM_F_ACK and waits for the acknowledgement.
     async fn request(&self, msg: RouteNetlinkMessage, what: &str) -> Result<(), SysError> {
+        self.request_with_flags(msg, what, 0).await
+    }
+
+    /// [`Self::request`] with extra header flags (NLM_F_CREATE for routes and rules).
+    pub(super) async fn request_with_flags(
+        &self,
+        msg: RouteNetlinkMessage,
+        what: &str,
+        extra: u16,
+    ) -> Result<(), SysError> {
         let mut req = NetlinkMessage::from(msg);
-        req.header.flags = NLM_F_REQUEST | NLM_F_ACK;
+        req.header.flags = NLM_F_REQUEST | NLM_F_ACK | extra;
         let mut handle = self.handle.clone();
         let mut responses = handle.request(req).map_err(|e| nl_error(what, e))?;
         while let Some(reply) = responses.next().await {

@@ -14,7 +14,8 @@
 //!   `Auth::{pass_from_str, pass_matches}`, `Display` for adverts.
 //! * `ip.rs`: [`Ipv4Packet`] view and [`Ipv4Repr`] for `IP_HDRINCL` headers.
 //! * `send.rs`: whole IPv4 advert packets as keepalived sends them.
-//! * `validate.rs`: keepalived's receive checks in its order ([`check_ipv4`], [`check_ipv6`],
+//! * `validate.rs`: keepalived's receive checks in its order, the only implementation of them
+//!   ([`check_ipv4`], [`check_ipv6`], the message-level [`check_message`] the core also uses,
 //!   then [`check_vips`], [`check_unicast_peer`], [`check_ttl_range`]).
 //! * `garp.rs`: gratuitous ARP and unsolicited NA frames.
 //!
@@ -35,7 +36,7 @@ pub use ip::{Ipv4Packet, Ipv4Repr};
 pub use send::{emit_ipv4_advert, ipv4_advert_len};
 pub use types::{Addrs, Advert, Auth, Checksum, Error, Family, Version};
 pub use validate::{
-    check_ipv4, check_ipv6, check_ttl_range, check_unicast_peer, check_vips, Expect, Received,
-    UnicastChecksum,
+    check_ipv4, check_ipv6, check_message, check_ttl_range, check_unicast_peer, check_vips,
+    Envelope, Expect, Received, UnicastChecksum,
 };
 pub use vrrp::{EmitError, VrrpPacket};

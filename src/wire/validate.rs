@@ -2,7 +2,9 @@
 //! (keepalived-behaviour.md §6.4), on what a raw socket delivers: the whole IPv4 packet, or
 //! for IPv6 the VRRP message plus the addresses and hop limit from ancillary data.
 //!
-//! [`check_ipv4`] / [`check_ipv6`] run steps 1–12; the caller then counts `advert_rcvd`
+//! This is the only implementation of these checks: [`check_ipv4`] / [`check_ipv6`] run the
+//! IP-level steps 1–2 and hand the VRRP message to [`check_message`] (steps 3–12), which the
+//! protocol core also calls directly on the messages the shell passes it. The caller then counts `advert_rcvd`
 //! (step 13) and runs the later checks, which are separate functions because they happen
 //! after that counter: [`check_vips`] (14), [`check_unicast_peer`] and [`check_ttl_range`]
 //! (15). Each failure is the [`Error`] variant of the counter keepalived increments.
@@ -12,7 +14,9 @@ use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 use super::checksum::PROTO_VRRP;
 use super::ip::{Ipv4Packet, HEADER_LEN as IPV4_HEADER_LEN, PROTO_AH};
 use super::types::{Advert, Auth, Checksum, Error, Family, Version};
-use super::vrrp::{message_len, verifies_as_old_unicast, VrrpPacket, TYPE_ADVERTISEMENT};
+use super::vrrp::{
+    message_len, verifies_as_old_unicast, verify_checksum, VrrpPacket, TYPE_ADVERTISEMENT,
+};
 
 /// Length of the IPsec AH header keepalived puts between IP and VRRP (§6.1).
 pub const AH_LEN: usize = 24;
@@ -74,7 +78,32 @@ fn byte(buf: &[u8], i: usize) -> u8 {
     buf.get(i).copied().unwrap_or(0)
 }
 
-/// Steps 1–12 of keepalived-behaviour.md §6.4 on a whole received IPv4 packet.
+fn family_of(addr: IpAddr) -> Family {
+    match addr {
+        IpAddr::V4(_) => Family::V4,
+        IpAddr::V6(_) => Family::V6,
+    }
+}
+
+/// The IP-level facts the message-level checks ([`check_message`]) need besides the VRRP
+/// message itself.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Envelope {
+    pub src: IpAddr,
+    /// The destination; its family is the family of the message.
+    pub dst: IpAddr,
+    /// TTL (IPv4) or hop limit (IPv6).
+    pub ttl: u8,
+    /// Bytes in front of the VRRP message (IPv4 header and AH): keepalived reports whole
+    /// packet lengths in checks 3 and 10. 0 when only the message is at hand.
+    pub header_len: usize,
+    /// The IPv4 total-length field, compared at step 10; `None` for IPv6 or when the caller
+    /// has already checked it.
+    pub total_len: Option<usize>,
+}
+
+/// Steps 1–12 of keepalived-behaviour.md §6.4 on a whole received IPv4 packet: the IP
+/// header (1, 2) here, the rest in [`check_message`].
 pub fn check_ipv4(packet: &[u8], expect: &Expect) -> Result<Received, Error> {
     let len = packet.len();
     // 1. Too short for an IP header plus the VRRP header.
@@ -96,45 +125,97 @@ pub fn check_ipv4(packet: &[u8], expect: &Expect) -> Result<Received, Error> {
     };
     let vrrp_off = hlen + if has_ah { AH_LEN } else { 0 };
     let vrrp_bytes = packet.get(vrrp_off..).unwrap_or(&[]);
-    let vrid = byte(vrrp_bytes, 1);
 
     // 2. AH presence must match auth_type AH ("Received AH header but auth type not AH" /
     //    "No AH header but auth type is AH"), authtype_mismatch.
     let want_ah = expect.auth == Auth::Ah;
     if has_ah != want_ah {
         return Err(Error::AuthTypeMismatch {
-            vrid,
+            vrid: byte(vrrp_bytes, 1),
             received: if has_ah { 2 } else { byte(vrrp_bytes, 4) },
             expected: expect.auth.type_number(),
         });
     }
+    let envelope = Envelope {
+        src: IpAddr::V4(ip.src()),
+        dst: IpAddr::V4(ip.dst()),
+        ttl: ip.ttl(),
+        header_len: vrrp_off,
+        total_len: Some(usize::from(ip.total_len())),
+    };
+    check_message(vrrp_bytes, &envelope, expect)
+}
 
-    // 3. Exact length: IP header + (AH) + 8 + naddr × 4 (+ 8 auth for v2), packet_len_err.
-    //    keepalived sizes the auth data by the instance's version, not the packet's.
-    let vrrp = VrrpPacket::new_unchecked(vrrp_bytes, Family::V4);
-    let expected =
-        vrrp_off + message_len(expect.version, Family::V4, usize::from(vrrp.addr_count()));
-    if len != expected {
+/// Steps 1–12 for IPv6, where the socket delivers only the VRRP message: `hop_limit`, `src`
+/// and `dst` come from ancillary data. The kernel verifies the checksum (`IPV6_CHECKSUM`
+/// offset 6), so step 11 is skipped; use [`Advert::parse`] with `Checksum::V3Ipv6` to check
+/// it yourself.
+pub fn check_ipv6(
+    message: &[u8],
+    src: Ipv6Addr,
+    dst: Ipv6Addr,
+    hop_limit: u8,
+    expect: &Expect,
+) -> Result<Received, Error> {
+    let len = message.len();
+    // 1. Too short for the VRRP header.
+    if len < 8 {
+        return Err(Error::TooShort { len });
+    }
+    // 2. There is no AH over IPv6; an instance configured with it cannot match.
+    if expect.auth == Auth::Ah {
+        return Err(Error::AuthTypeMismatch {
+            vrid: byte(message, 1),
+            received: 0,
+            expected: expect.auth.type_number(),
+        });
+    }
+    let envelope = Envelope {
+        src: IpAddr::V6(src),
+        dst: IpAddr::V6(dst),
+        ttl: hop_limit,
+        header_len: 0,
+        total_len: None,
+    };
+    check_message(message, &envelope, expect)
+}
+
+/// Steps 3–12 of keepalived-behaviour.md §6.4 on a VRRP message (the IP payload after any
+/// AH header): the single implementation of these checks, used by [`check_ipv4`],
+/// [`check_ipv6`] and the protocol core (which receives messages, not packets). The family
+/// is the destination's. Never panics: header fields of a short message read as zero and
+/// fail the length check.
+pub fn check_message(message: &[u8], env: &Envelope, expect: &Expect) -> Result<Received, Error> {
+    let family = family_of(env.dst);
+    let vrrp = VrrpPacket::new_unchecked(message, family);
+    let vrid = byte(message, 1);
+
+    // 3. Exact length: (IP header + AH +) 8 + naddr × 4|16 (+ 8 auth for v2/IPv4),
+    //    packet_len_err. keepalived sizes the auth data by the instance's version, not the
+    //    packet's; VRRP over IPv6 is always v3 (RFC 5798).
+    let sized_as = match family {
+        Family::V4 => expect.version,
+        Family::V6 => Version::V3,
+    };
+    let expected = message_len(sized_as, family, usize::from(vrrp.addr_count()));
+    if message.len() != expected {
         return Err(Error::Length {
             vrid,
-            len,
-            expected,
+            len: env.header_len + message.len(),
+            expected: env.header_len + expected,
         });
     }
 
-    // 4. Multicast only: TTL must be 255, ip_ttl_err.
-    if expect.multicast && ip.ttl() != MULTICAST_TTL {
-        return Err(Error::Ttl {
-            vrid,
-            ttl: ip.ttl(),
-        });
+    // 4. Multicast instance only: TTL / hop limit must be 255, ip_ttl_err.
+    if expect.multicast && env.ttl != MULTICAST_TTL {
+        return Err(Error::Ttl { vrid, ttl: env.ttl });
     }
 
-    // 5. Version must equal the instance's ("wrong version").
-    let version = match (vrrp.version(), expect.version) {
-        (2, Version::V2) => Version::V2,
-        (3, Version::V3) => Version::V3,
-        (version, _) => return Err(Error::Version { vrid, version }),
+    // 5. Version must equal the instance's ("wrong version"); IPv6 carries only v3.
+    let version = match (vrrp.version(), expect.version, family) {
+        (2, Version::V2, Family::V4) => Version::V2,
+        (3, Version::V3, _) => Version::V3,
+        (version, _, _) => return Err(Error::Version { vrid, version }),
     };
 
     // 6. v2 authentication: type 0..=2 (invalid_authtype), equal to ours
@@ -184,123 +265,68 @@ pub fn check_ipv4(packet: &[u8], expect: &Expect) -> Result<Received, Error> {
     // 9. Address count when VIP checking applies, addr_list_err.
     check_addr_count(vrid, usize::from(vrrp.addr_count()), expect)?;
 
-    // 10. IP total length must equal the received length, packet_len_err.
-    let total = usize::from(ip.total_len());
-    if total != len {
-        return Err(Error::IpTotalLength {
-            vrid,
-            total,
-            received: len,
-        });
+    // 10. IPv4 total length must equal the received length, packet_len_err.
+    let received = env.header_len + message.len();
+    if let Some(total) = env.total_len {
+        if total != received {
+            return Err(Error::IpTotalLength {
+                vrid,
+                total,
+                received,
+            });
+        }
     }
 
-    // 11. Checksum (§6.2): v2 over the message only, v3 with the IPv4 pseudo-header.
-    let (src, dst) = (ip.src(), ip.dst());
-    let mut old_unicast_checksum = false;
-    let ok = match version {
-        Version::V2 => vrrp.verify_checksum(Checksum::V2),
-        Version::V3 if !expect.multicast && expect.unicast_checksum == UnicastChecksum::Old => {
-            verifies_as_old_unicast(vrrp_bytes, src, expect.group_v4)
+    // 11. Checksum (§6.2): v2 over the message only, v3/IPv4 with the pseudo-header;
+    //     IPv6 was verified by the kernel (IPV6_CHECKSUM). A source of the other family
+    //     cannot have produced a valid pseudo-header.
+    let old_unicast_checksum = match (version, env.src, env.dst) {
+        (_, src, dst) if family_of(src) != family_of(dst) => {
+            return Err(Error::Checksum { vrid, version })
         }
-        Version::V3 => {
-            let ok = vrrp.verify_checksum(Checksum::V3Ipv4 { src, dst });
-            if !ok
-                && !expect.multicast
-                && expect.unicast_checksum == UnicastChecksum::Detect
-                && verifies_as_old_unicast(vrrp_bytes, src, expect.group_v4)
-            {
-                old_unicast_checksum = true;
-                true
-            } else {
-                ok
+        (Version::V2, _, _) => {
+            if !vrrp.verify_checksum(Checksum::V2) {
+                return Err(Error::Checksum { vrid, version });
             }
+            false
         }
+        (Version::V3, IpAddr::V4(src), IpAddr::V4(dst)) => {
+            check_v3_ipv4_checksum(message, src, dst, expect)
+                .ok_or(Error::Checksum { vrid, version })?
+        }
+        (Version::V3, _, _) => false,
     };
-    if !ok {
-        return Err(Error::Checksum { vrid, version });
-    }
 
     // 12. Destination kind must match the mode, addr_list_err.
-    check_destination(vrid, IpAddr::V4(dst), expect)?;
+    check_destination(vrid, env.dst, expect)?;
 
     Ok(Received {
         advert: Advert::from_packet(&vrrp, version),
-        src: IpAddr::V4(src),
-        dst: IpAddr::V4(dst),
-        ttl: ip.ttl(),
+        src: env.src,
+        dst: env.dst,
+        ttl: env.ttl,
         old_unicast_checksum,
     })
 }
 
-/// Steps 1–12 for IPv6, where the socket delivers only the VRRP message: `hop_limit`, `src`
-/// and `dst` come from ancillary data. The kernel verifies the checksum (`IPV6_CHECKSUM`
-/// offset 6), so step 11 is skipped; use [`Advert::parse`] with `Checksum::V3Ipv6` to check
-/// it yourself.
-pub fn check_ipv6(
+/// Step 11 for VRRPv3 over IPv4 with keepalived's unicast variants (§6.2): `Some(true)`
+/// when only the old (multicast-group) checksum verified in `Detect` mode, `Some(false)`
+/// when the expected one verified, `None` when neither did.
+fn check_v3_ipv4_checksum(
     message: &[u8],
-    src: Ipv6Addr,
-    dst: Ipv6Addr,
-    hop_limit: u8,
+    src: Ipv4Addr,
+    dst: Ipv4Addr,
     expect: &Expect,
-) -> Result<Received, Error> {
-    let len = message.len();
-    // 1. Too short for the VRRP header.
-    if len < 8 {
-        return Err(Error::TooShort { len });
+) -> Option<bool> {
+    if !expect.multicast && expect.unicast_checksum == UnicastChecksum::Old {
+        return verifies_as_old_unicast(message, src, expect.group_v4).then_some(false);
     }
-    let vrrp = VrrpPacket::new_unchecked(message, Family::V6);
-    let vrid = vrrp.vrid();
-    // 2. There is no AH over IPv6; an instance configured with it cannot match.
-    if expect.auth == Auth::Ah {
-        return Err(Error::AuthTypeMismatch {
-            vrid,
-            received: 0,
-            expected: expect.auth.type_number(),
-        });
+    if verify_checksum(message, Checksum::V3Ipv4 { src, dst }) {
+        return Some(false);
     }
-    // 3. Exact length: 8 + naddr × 16.
-    let expected = message_len(Version::V3, Family::V6, usize::from(vrrp.addr_count()));
-    if len != expected {
-        return Err(Error::Length {
-            vrid,
-            len,
-            expected,
-        });
-    }
-    // 4. Multicast only: hop limit 255.
-    if expect.multicast && hop_limit != MULTICAST_TTL {
-        return Err(Error::Ttl {
-            vrid,
-            ttl: hop_limit,
-        });
-    }
-    // 5. Version: VRRP over IPv6 is v3 (RFC 5798).
-    if vrrp.version() != 3 || expect.version != Version::V3 {
-        return Err(Error::Version {
-            vrid,
-            version: vrrp.version(),
-        });
-    }
-    // 8. Type.
-    if vrrp.kind() != TYPE_ADVERTISEMENT {
-        return Err(Error::Type {
-            vrid,
-            kind: vrrp.kind(),
-        });
-    }
-    // 9. Address count.
-    check_addr_count(vrid, usize::from(vrrp.addr_count()), expect)?;
-    // 12. Destination kind.
-    check_destination(vrid, IpAddr::V6(dst), expect)?;
-    Ok(Received {
-        advert: Advert::from_packet(&vrrp, Version::V3),
-        src: IpAddr::V6(src),
-        dst: IpAddr::V6(dst),
-        ttl: hop_limit,
-        old_unicast_checksum: false,
-    })
+    let detect = !expect.multicast && expect.unicast_checksum == UnicastChecksum::Detect;
+    (detect && verifies_as_old_unicast(message, src, expect.group_v4)).then_some(true)
 }
-
 fn check_addr_count(vrid: u8, received: usize, expect: &Expect) -> Result<(), Error> {
     match expect.vip_count {
         Some(expected) if expected != received => Err(Error::AddrCount {

@@ -87,6 +87,13 @@ impl Rig {
         self.drain();
     }
 
+    /// Advances to `t`, then reloads with `settings` (`Router::reconfigure`).
+    pub fn reconfigure_at(&mut self, t: Duration, settings: RouterSettings) {
+        self.advance_to(t);
+        self.router.reconfigure(self.now, settings);
+        self.drain();
+    }
+
     /// Receives `advert` from `src` sent to the multicast group with TTL 255 at `t`.
     pub fn rx_at(&mut self, t: Duration, src: &str, advert: &Advert) {
         let src: IpAddr = src.parse().unwrap();

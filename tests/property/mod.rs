@@ -3,8 +3,14 @@
 //! 2-instance configuration; after every step
 //! * nothing panicked;
 //! * `poll_timeout()` is not in the past after `handle_timeout(now)`;
-//! * VIP add/del alternate per (instance, address) (an external deletion counts as a del);
-//! * an instance is MASTER iff it holds its VIPs.
+//! * VIP, route and rule add/del alternate per (instance, item) (an external deletion counts
+//!   as a del);
+//! * an instance is MASTER iff it holds its VIPs, and then holds all its routes and rules.
+//!
+//! Besides packets, link, address and tracker events, the inputs include external route/rule
+//! deletions and reloads (`Router::reconfigure`) to variants of the configuration: VIP
+//! added/removed, an instance removed, renamed, re-prioritised, moved to another VRID, a
+//! route added, the sync group dropped.
 #![allow(dead_code)]
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -12,12 +18,30 @@ use std::net::IpAddr;
 use std::time::{Duration, Instant};
 
 use vrrpd::proto::{
-    Action, Input, InstanceSettings, Router, RouterSettings, State, TrackTarget, TrackerState,
+    Action, Centisecs, Input, InstanceSettings, RouteSpec, Router, RouterSettings, RuleSpec, State,
+    TrackTarget, TrackerState,
 };
 use vrrpd::wire::{Addrs, Advert, Auth, Checksum, Version};
 
-/// VI_1: v2 multicast with PASS auth, two VIPs and an excluded VIP, in sync group G.
-/// VI_2: v3 unicast to 10.0.0.2, preempt_delay, state MASTER with priority 255 (owner).
+fn route_a() -> RouteSpec {
+    RouteSpec::to("192.168.10.0/24").via("10.0.0.254")
+}
+
+fn route_b() -> RouteSpec {
+    RouteSpec::to("0.0.0.0/0")
+        .via("10.0.0.254")
+        .table(100)
+        .no_track()
+}
+
+fn rule_a() -> RuleSpec {
+    RuleSpec::from_table("10.0.0.100", 100)
+}
+
+/// VI_1: v2 multicast with PASS auth, two VIPs, an excluded VIP, a route and a rule, in sync
+/// group G.
+/// VI_2: v3 unicast to 10.0.0.2, preempt_delay, state MASTER with priority 255 (owner), a
+/// `no_track` route.
 /// VI_3: v3 IPv6 multicast, 0.5 s.
 pub fn settings() -> RouterSettings {
     let vi1 = InstanceSettings::backup("VI_1", 51)
@@ -26,13 +50,16 @@ pub fn settings() -> RouterSettings {
         .vip("10.0.0.100/24")
         .vip("10.0.0.101")
         .excluded_vip("192.168.1.1/24")
+        .route(route_a())
+        .rule(rule_a())
         .sync_group("G");
     let vi2 = InstanceSettings::master("VI_2", 52)
         .v3()
         .priority(255)
         .peer("10.0.0.2")
         .preempt_delay_cs(300)
-        .vip("10.0.0.102");
+        .vip("10.0.0.102")
+        .route(route_b());
     let vi3 = InstanceSettings::backup("VI_3", 53)
         .src("fe80::1")
         .advert_cs(50)
@@ -135,8 +162,53 @@ fn packet(b: &mut Bytes) -> Option<Input> {
     })
 }
 
-/// Decodes one (Δt, Input) step; `None` at the end of the data.
-fn next_step(b: &mut Bytes) -> Option<(Duration, Input)> {
+/// A variant of [`settings`] to reload to.
+fn variant(which: u8) -> RouterSettings {
+    let mut s = settings();
+    match which % 7 {
+        0 => {}
+        1 => {
+            s.instances[0].vips.pop();
+            s.instances[0] = s.instances[0].clone().vip("10.0.0.103");
+        }
+        2 => {
+            s.instances.remove(1);
+        }
+        3 => {
+            s.instances[0].priority = 180;
+            s.instances[2].name = "VI_3b".into();
+            s.groups[0].members = vec!["VI_1".into(), "VI_3b".into()];
+        }
+        4 => {
+            s.instances[1].vrid = 62;
+            s.instances[0]
+                .routes
+                .push(RouteSpec::to("172.16.0.0/12").dev("eth0"));
+        }
+        5 => {
+            s.instances[2].advert_int = Centisecs(150);
+            s.groups.clear();
+            for i in &mut s.instances {
+                i.sync_group = None;
+            }
+        }
+        _ => {
+            s.instances[1].priority = 200;
+            s.instances[0].auth = Default::default();
+            s.instances[0].rules.clear();
+        }
+    }
+    s
+}
+
+/// One step of the generated sequence.
+enum Step {
+    Input(Input),
+    Reload(RouterSettings),
+}
+
+/// Decodes one (Δt, step); `None` at the end of the data.
+fn next_step(b: &mut Bytes) -> Option<(Duration, Step)> {
     let dt = Duration::from_millis(u64::from(b.u16()?) % 20_000);
     let op = b.u8()?;
     let input = match op % 16 {
@@ -191,23 +263,50 @@ fn next_step(b: &mut Bytes) -> Option<(Duration, Input)> {
                 state,
             }
         }
-        _ => {
-            if op == 0xff {
-                Input::Stop
-            } else {
-                Input::Link {
-                    ifname: "eth1".into(),
-                    up: false,
+        _ => match op / 16 {
+            15 => Input::Stop,
+            5..=9 => {
+                let k = b.u8()?;
+                match k % 4 {
+                    0 => Input::Route {
+                        spec: route_a(),
+                        added: k & 0x10 != 0,
+                    },
+                    1 => Input::Route {
+                        spec: route_b(),
+                        added: false,
+                    },
+                    2 => Input::Rule {
+                        spec: rule_a(),
+                        added: false,
+                    },
+                    _ => Input::Route {
+                        spec: RouteSpec::to("10.9.0.0/16"),
+                        added: false,
+                    },
                 }
             }
-        }
+            10..=14 => return Some((dt, Step::Reload(variant(b.u8()?)))),
+            _ => Input::Link {
+                ifname: "eth1".into(),
+                up: false,
+            },
+        },
     };
-    Some((dt, input))
+    Some((dt, Step::Input(input)))
 }
 
-/// The observer: per (instance, address) whether the shell would hold it.
+/// keepalived's identity of an instance across a reload (§8.3), to follow renames.
+fn key(i: &InstanceSettings) -> (u8, String, bool, IpAddr) {
+    let addr = if i.is_unicast() { i.src } else { i.mcast_group };
+    (i.vrid, i.ifname.clone(), i.is_unicast(), addr)
+}
+
+/// The observer: per (instance, address) whether the shell would hold it, and the same for
+/// routes and rules (by their text).
 struct Model {
     held: BTreeMap<String, BTreeSet<IpAddr>>,
+    routes: BTreeMap<String, BTreeSet<String>>,
 }
 
 impl Model {
@@ -225,7 +324,45 @@ impl Model {
                     vip.addr
                 );
             }
+            Action::AddRoute { instance, spec } => self.add_item(instance, format!("route {spec}")),
+            Action::DelRoute { instance, spec } => self.del_item(instance, format!("route {spec}")),
+            Action::AddRule { instance, spec } => self.add_item(instance, format!("rule {spec}")),
+            Action::DelRule { instance, spec } => self.del_item(instance, format!("rule {spec}")),
             _ => {}
+        }
+    }
+
+    fn add_item(&mut self, instance: &str, item: String) {
+        let set = self.routes.entry(instance.to_string()).or_default();
+        assert!(set.insert(item.clone()), "{instance}: add of held {item}");
+    }
+
+    fn del_item(&mut self, instance: &str, item: String) {
+        let set = self.routes.entry(instance.to_string()).or_default();
+        assert!(set.remove(&item), "{instance}: del of absent {item}");
+    }
+
+    /// A tracked route/rule deleted behind the core's back (a `no_track` one is forgotten
+    /// by nobody: the core does not react and later deletes it, an error the shell ignores).
+    fn external_delete_item(&mut self, item: String) {
+        for set in self.routes.values_mut() {
+            set.remove(&item);
+        }
+    }
+
+    /// Follows the instances a reload renames.
+    fn rename(&mut self, old: &RouterSettings, new: &RouterSettings) {
+        for n in &new.instances {
+            if let Some(o) = old.instances.iter().find(|o| key(o) == key(n)) {
+                if o.name != n.name {
+                    if let Some(set) = self.held.remove(&o.name) {
+                        self.held.insert(n.name.clone(), set);
+                    }
+                    if let Some(set) = self.routes.remove(&o.name) {
+                        self.routes.insert(n.name.clone(), set);
+                    }
+                }
+            }
         }
     }
 
@@ -242,7 +379,7 @@ fn drain(router: &mut Router, model: &mut Model) {
     }
 }
 
-fn check(router: &Router, model: &Model, now: Instant) {
+fn check(router: &Router, model: &Model, now: Instant, current: &RouterSettings) {
     if let Some(d) = router.poll_timeout() {
         assert!(d >= now, "poll_timeout {d:?} in the past (now {now:?})");
     }
@@ -258,21 +395,33 @@ fn check(router: &Router, model: &Model, now: Instant) {
         );
         assert_eq!(inst.state == State::Master, !inst.vips.is_empty());
         assert!(inst.effective_priority >= 1);
+        if let Some(cfg) = current.instances.iter().find(|c| c.name == inst.name) {
+            let want = if inst.state == State::Master {
+                cfg.routes.len() + cfg.rules.len()
+            } else {
+                0
+            };
+            let got = model.routes.get(&inst.name).map_or(0, BTreeSet::len);
+            assert_eq!(got, want, "{}: routes/rules held", inst.name);
+        }
     }
 }
 
 /// Runs the property over `data` starting at `t0`.
 pub fn run(data: &[u8], t0: Instant) {
     let mut b = Bytes(data);
-    let mut router = Router::new(settings(), t0);
+    let mut current = settings();
+    let mut router = Router::new(current.clone(), t0);
     let mut model = Model {
         held: BTreeMap::new(),
+        routes: BTreeMap::new(),
     };
     let mut now = t0;
+    let mut stopped = false;
     drain(&mut router, &mut model);
-    check(&router, &model, now);
+    check(&router, &model, now, &current);
     let mut steps = 0;
-    while let Some((dt, input)) = next_step(&mut b) {
+    while let Some((dt, step)) = next_step(&mut b) {
         steps += 1;
         if steps > 2_000 {
             break;
@@ -288,21 +437,39 @@ pub fn run(data: &[u8], t0: Instant) {
             now = d;
             router.handle_timeout(now);
             drain(&mut router, &mut model);
-            check(&router, &model, now);
+            check(&router, &model, now, &current);
             guard += 1;
             assert!(guard < 100_000, "timer storm");
         }
         now = target;
-        if let Input::Addr {
-            addr, added: false, ..
-        } = &input
-        {
-            model.external_delete(*addr);
+        match step {
+            Step::Reload(new) => {
+                if !stopped {
+                    model.rename(&current, &new);
+                    current = new.clone();
+                }
+                router.reconfigure(now, new);
+            }
+            Step::Input(input) => {
+                match &input {
+                    Input::Addr {
+                        addr, added: false, ..
+                    } => model.external_delete(*addr),
+                    Input::Route { spec, added: false } if !spec.no_track => {
+                        model.external_delete_item(format!("route {spec}"))
+                    }
+                    Input::Rule { spec, added: false } if !spec.no_track => {
+                        model.external_delete_item(format!("rule {spec}"))
+                    }
+                    Input::Stop => stopped = true,
+                    _ => {}
+                }
+                router.handle(now, input);
+            }
         }
-        router.handle(now, input);
         drain(&mut router, &mut model);
         router.handle_timeout(now);
         drain(&mut router, &mut model);
-        check(&router, &model, now);
+        check(&router, &model, now, &current);
     }
 }

@@ -1,0 +1,232 @@
+//! `virtual_routes` and `virtual_rules` through rtnetlink (keepalived-behaviour.md §3.1, §6.6,
+//! §7.4): the messages `ip route add|del ...` and `ip rule add|del ...` would send, built from
+//! the core's [`RouteSpec`] / [`RuleSpec`].
+//!
+//! Defaults follow iproute2, which keepalived mimics: table main, a unicast route without a
+//! gateway has scope link and with one scope global; routes get protocol 18 (`keepalived` in
+//! iproute2's `rt_protos`) unless `protocol` is written. Deleting something that is not there
+//! is [`Removed::NotPresent`], as for addresses.
+
+use std::net::IpAddr;
+
+use rtnetlink::packet_core::{NLM_F_CREATE, NLM_F_EXCL};
+use rtnetlink::packet_route::route::{
+    RouteAddress, RouteAttribute, RouteFlags, RouteMessage, RouteProtocol, RouteScope, RouteType,
+};
+use rtnetlink::packet_route::rule::{RuleAction, RuleAttribute, RuleMessage};
+use rtnetlink::packet_route::{AddressFamily, RouteNetlinkMessage};
+
+use super::netlink::{Added, Netlink, Removed};
+use super::SysError;
+use crate::proto::{RouteSpec, RuleSpec};
+
+/// RTPROT_KEEPALIVED.
+const PROTO_KEEPALIVED: u8 = 18;
+const RT_TABLE_MAIN: u32 = 254;
+/// RT_TABLE_COMPAT: the header value when the id does not fit in a byte (RTA_TABLE carries it).
+const RT_TABLE_COMPAT: u8 = 252;
+
+fn family(addr: &IpAddr) -> AddressFamily {
+    match addr {
+        IpAddr::V4(_) => AddressFamily::Inet,
+        IpAddr::V6(_) => AddressFamily::Inet6,
+    }
+}
+
+fn route_addr(addr: IpAddr) -> RouteAddress {
+    match addr {
+        IpAddr::V4(a) => RouteAddress::Inet(a),
+        IpAddr::V6(a) => RouteAddress::Inet6(a),
+    }
+}
+
+fn table_byte(table: u32) -> u8 {
+    u8::try_from(table).unwrap_or(RT_TABLE_COMPAT)
+}
+
+fn route_type(kind: Option<&str>) -> RouteType {
+    match kind {
+        Some("blackhole") => RouteType::BlackHole,
+        Some("unreachable") => RouteType::Unreachable,
+        Some("prohibit") => RouteType::Prohibit,
+        Some("throw") => RouteType::Throw,
+        Some("local") => RouteType::Local,
+        Some("broadcast") => RouteType::Broadcast,
+        Some("multicast") => RouteType::Multicast,
+        Some("anycast") => RouteType::Anycast,
+        Some("nat") => RouteType::Nat,
+        _ => RouteType::Unicast,
+    }
+}
+
+/// The RTM_NEWROUTE / RTM_DELROUTE body; `oif` is the index of `spec.dev`.
+pub fn route_message(spec: &RouteSpec, oif: Option<u32>) -> RouteMessage {
+    let mut m = RouteMessage::default();
+    let table = spec.table.unwrap_or(RT_TABLE_MAIN);
+    let kind = route_type(spec.kind.as_deref());
+    m.header.address_family = family(&spec.dst.addr);
+    m.header.destination_prefix_length = spec.dst.len;
+    m.header.table = table_byte(table);
+    m.header.protocol = RouteProtocol::from(spec.protocol.unwrap_or(PROTO_KEEPALIVED));
+    let default_scope = match (kind, spec.via) {
+        (RouteType::Unicast, None) => 253,
+        (RouteType::Local, _) => 254,
+        _ => 0,
+    };
+    m.header.scope = RouteScope::from(spec.scope.unwrap_or(default_scope));
+    m.header.kind = kind;
+    if spec.onlink {
+        m.header.flags |= RouteFlags::Onlink;
+    }
+    let a = &mut m.attributes;
+    a.push(RouteAttribute::Table(table));
+    if spec.dst.len > 0 {
+        a.push(RouteAttribute::Destination(route_addr(spec.dst.addr)));
+    }
+    if let Some(via) = spec.via {
+        a.push(RouteAttribute::Gateway(route_addr(via)));
+    }
+    if let Some(src) = spec.src {
+        a.push(RouteAttribute::PrefSource(route_addr(src)));
+    }
+    if let Some(oif) = oif {
+        a.push(RouteAttribute::Oif(oif));
+    }
+    if let Some(metric) = spec.metric {
+        a.push(RouteAttribute::Priority(metric));
+    }
+    m
+}
+
+/// The RTM_NEWRULE / RTM_DELRULE body. A rule with neither `from` nor `to` is IPv4.
+pub fn rule_message(spec: &RuleSpec) -> RuleMessage {
+    let mut m = RuleMessage::default();
+    let fam = spec
+        .from
+        .or(spec.to)
+        .map(|p| family(&p.addr))
+        .unwrap_or(AddressFamily::Inet);
+    let table = spec.table.unwrap_or(RT_TABLE_MAIN);
+    m.header.family = fam;
+    m.header.table = table_byte(table);
+    m.header.action = RuleAction::ToTable;
+    m.header.tos = spec.tos.unwrap_or(0);
+    let a = &mut m.attributes;
+    a.push(RuleAttribute::Table(table));
+    if let Some(from) = spec.from {
+        m.header.src_len = from.len;
+        a.push(RuleAttribute::Source(from.addr));
+    }
+    if let Some(to) = spec.to {
+        m.header.dst_len = to.len;
+        a.push(RuleAttribute::Destination(to.addr));
+    }
+    if let Some(iif) = &spec.iif {
+        a.push(RuleAttribute::Iifname(iif.clone()));
+    }
+    if let Some(oif) = &spec.oif {
+        a.push(RuleAttribute::Oifname(oif.clone()));
+    }
+    if let Some(mark) = spec.fwmark {
+        a.push(RuleAttribute::FwMark(mark));
+    }
+    if let Some(pref) = spec.preference {
+        a.push(RuleAttribute::Priority(pref));
+    }
+    m
+}
+
+fn not_present(e: &SysError) -> bool {
+    matches!(e.errno(), Some(libc::ESRCH | libc::ENOENT | libc::ENODEV))
+}
+
+impl Netlink {
+    /// `ip route add SPEC` (EEXIST is [`Added::AlreadyPresent`]).
+    pub async fn add_route(&self, spec: &RouteSpec, oif: Option<u32>) -> Result<Added, SysError> {
+        let what = format!("add route {spec}");
+        let msg = RouteNetlinkMessage::NewRoute(route_message(spec, oif));
+        match self
+            .request_with_flags(msg, &what, NLM_F_CREATE | NLM_F_EXCL)
+            .await
+        {
+            Ok(()) => Ok(Added::Added),
+            Err(e) if e.errno() == Some(libc::EEXIST) => Ok(Added::AlreadyPresent),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// `ip route del SPEC`.
+    pub async fn del_route(&self, spec: &RouteSpec, oif: Option<u32>) -> Result<Removed, SysError> {
+        let what = format!("delete route {spec}");
+        let msg = RouteNetlinkMessage::DelRoute(route_message(spec, oif));
+        match self.request_with_flags(msg, &what, 0).await {
+            Ok(()) => Ok(Removed::Removed),
+            Err(e) if not_present(&e) => Ok(Removed::NotPresent),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// `ip rule add SPEC`.
+    pub async fn add_rule(&self, spec: &RuleSpec) -> Result<Added, SysError> {
+        let what = format!("add rule {spec}");
+        let msg = RouteNetlinkMessage::NewRule(rule_message(spec));
+        match self
+            .request_with_flags(msg, &what, NLM_F_CREATE | NLM_F_EXCL)
+            .await
+        {
+            Ok(()) => Ok(Added::Added),
+            Err(e) if e.errno() == Some(libc::EEXIST) => Ok(Added::AlreadyPresent),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// `ip rule del SPEC`.
+    pub async fn del_rule(&self, spec: &RuleSpec) -> Result<Removed, SysError> {
+        let what = format!("delete rule {spec}");
+        let msg = RouteNetlinkMessage::DelRule(rule_message(spec));
+        match self.request_with_flags(msg, &what, 0).await {
+            Ok(()) => Ok(Removed::Removed),
+            Err(e) if not_present(&e) => Ok(Removed::NotPresent),
+            Err(e) => Err(e),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn route_defaults_follow_iproute2() {
+        let m = route_message(&RouteSpec::to("192.168.10.0/24").dev("eth0"), Some(3));
+        assert_eq!(m.header.table, 254);
+        assert_eq!(m.header.scope, RouteScope::Link);
+        assert_eq!(m.header.kind, RouteType::Unicast);
+        assert!(m.attributes.contains(&RouteAttribute::Oif(3)));
+        let gw = route_message(
+            &RouteSpec::to("0.0.0.0/0").via("10.0.0.254").table(100),
+            None,
+        );
+        assert_eq!(
+            (gw.header.table, gw.header.scope),
+            (100, RouteScope::Universe)
+        );
+        assert!(!gw
+            .attributes
+            .iter()
+            .any(|a| matches!(a, RouteAttribute::Destination(_))));
+        let big = route_message(&RouteSpec::to("10.0.0.0/8").table(1000), None);
+        assert_eq!(big.header.table, RT_TABLE_COMPAT);
+        assert!(big.attributes.contains(&RouteAttribute::Table(1000)));
+    }
+
+    #[test]
+    fn rule_carries_prefixes_and_table() {
+        let m = rule_message(&RuleSpec::from_table("10.0.0.0/24", 100));
+        assert_eq!((m.header.src_len, m.header.table), (24, 100));
+        assert_eq!(m.header.action, RuleAction::ToTable);
+        assert!(m
+            .attributes
+            .contains(&RuleAttribute::Source("10.0.0.0".parse().unwrap())));
+    }
+}

@@ -1,0 +1,394 @@
+//! The shell loop on tokio's paused clock with a recording `Sys` (house-style.md §8 "Shell
+//! tests"): what reaches the OS, in which order, with which IPv4 header, and when.
+
+use std::collections::HashMap;
+use std::net::{IpAddr, Ipv4Addr};
+use std::time::Duration;
+
+use tokio::sync::mpsc;
+use vrrpd::daemon::exec::{Exec, Iface};
+use vrrpd::daemon::{self, Event, Reloaded, SdState, Sys};
+use vrrpd::proto::{InstanceSettings, RouterSettings};
+use vrrpd::sys::netlink::{Added, Removed, Vip};
+use vrrpd::sys::signals::Signal;
+use vrrpd::sys::vrrp_socket::Ipv4Header;
+use vrrpd::sys::SysError;
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+enum Rec {
+    Advert {
+        at_ms: u128,
+        id: u16,
+        priority: u8,
+        ttl: u8,
+        dst: Ipv4Addr,
+    },
+    Add(IpAddr, u8, Option<String>),
+    Del(IpAddr),
+    Frame(u32, usize),
+    /// A route or rule added (true) or deleted, as iproute2 text.
+    Route(bool, String),
+    Sockets(usize),
+    Sd(SdState),
+}
+
+struct RecSys {
+    t0: tokio::time::Instant,
+    recs: Vec<Rec>,
+    /// What the next SIGHUP reads.
+    next_reload: Option<Reloaded>,
+}
+
+impl RecSys {
+    fn new() -> RecSys {
+        RecSys {
+            t0: tokio::time::Instant::now(),
+            recs: Vec::new(),
+            next_reload: None,
+        }
+    }
+}
+
+impl Sys for RecSys {
+    async fn send_advert(
+        &mut self,
+        _ifindex: u32,
+        h: &Ipv4Header,
+        payload: &[u8],
+    ) -> Result<(), SysError> {
+        self.recs.push(Rec::Advert {
+            at_ms: self.t0.elapsed().as_millis(),
+            id: h.id,
+            priority: payload.get(2).copied().unwrap_or_default(),
+            ttl: h.ttl,
+            dst: h.dst,
+        });
+        Ok(())
+    }
+    async fn send_advert6(
+        &mut self,
+        _ifindex: u32,
+        _src: std::net::Ipv6Addr,
+        _dst: std::net::Ipv6Addr,
+        _hops: u8,
+        _payload: &[u8],
+    ) -> Result<(), SysError> {
+        Ok(())
+    }
+    async fn route(
+        &mut self,
+        add: bool,
+        spec: &vrrpd::proto::RouteSpec,
+        _oif: Option<u32>,
+    ) -> Result<(), SysError> {
+        self.recs.push(Rec::Route(add, spec.to_string()));
+        Ok(())
+    }
+    async fn rule(&mut self, add: bool, spec: &vrrpd::proto::RuleSpec) -> Result<(), SysError> {
+        self.recs.push(Rec::Route(add, spec.to_string()));
+        Ok(())
+    }
+    async fn add_vip(&mut self, vip: &Vip) -> Result<Added, SysError> {
+        self.recs
+            .push(Rec::Add(vip.addr, vip.prefix, vip.label.clone()));
+        Ok(Added::Added)
+    }
+    async fn del_vip(&mut self, vip: &Vip) -> Result<Removed, SysError> {
+        self.recs.push(Rec::Del(vip.addr));
+        Ok(Removed::NotPresent)
+    }
+    fn send_frame(&mut self, ifindex: u32, frame: &[u8]) -> Result<(), SysError> {
+        self.recs.push(Rec::Frame(ifindex, frame.len()));
+        Ok(())
+    }
+    fn sync_sockets(&mut self, settings: &RouterSettings) -> Result<(), SysError> {
+        self.recs.push(Rec::Sockets(settings.instances.len()));
+        Ok(())
+    }
+    async fn reload(&mut self) -> Reloaded {
+        self.next_reload
+            .take()
+            .unwrap_or_else(|| Reloaded::Failed(vec!["no reload scripted".into()]))
+    }
+    fn systemd(&mut self, state: SdState) {
+        self.recs.push(Rec::Sd(state));
+    }
+}
+
+fn ifaces() -> HashMap<String, Iface> {
+    HashMap::from([(
+        "eth0".to_string(),
+        Iface {
+            index: 2,
+            mac: Some([2, 0, 0, 0, 0, 1]),
+            noarp: false,
+            up: true,
+        },
+    )])
+}
+
+fn settings(priority: u8) -> RouterSettings {
+    RouterSettings::new(vec![InstanceSettings::backup("VI_1", 51)
+        .priority(priority)
+        .vip("10.0.0.100/24")])
+    .exact_keepalived()
+}
+
+/// Sends `events` at the given offsets from now.
+fn script(tx: mpsc::Sender<Event>, events: Vec<(u64, Event)>) {
+    tokio::spawn(async move {
+        let t0 = tokio::time::Instant::now();
+        for (ms, ev) in events {
+            tokio::time::sleep_until(t0 + Duration::from_millis(ms)).await;
+            let _ = tx.send(ev).await;
+        }
+    });
+}
+
+fn adverts(recs: &[Rec]) -> Vec<(u128, u16, u8)> {
+    recs.iter()
+        .filter_map(|r| match r {
+            Rec::Advert {
+                at_ms,
+                id,
+                priority,
+                ..
+            } => Some((*at_ms, *id, *priority)),
+            _ => None,
+        })
+        .collect()
+}
+
+#[tokio::test(start_paused = true)]
+async fn alone_it_becomes_master_adds_the_vip_and_releases_it_on_stop() {
+    let mut sys = RecSys::new();
+    let mut exec = Exec::new(ifaces(), false);
+    let (tx, mut rx) = mpsc::channel(16);
+    script(tx, vec![(5_000, Event::Signal(Signal::Stop))]);
+    daemon::run(&mut sys, &mut exec, settings(100), &mut rx)
+        .await
+        .unwrap();
+    let recs = &sys.recs;
+    let vip: IpAddr = "10.0.0.100".parse().unwrap();
+    // §7.2: the leftover VIP is deleted before the sockets open.
+    assert_eq!(recs[0], Rec::Del(vip));
+    assert_eq!(recs[1], Rec::Sockets(1));
+    assert_eq!(recs[2], Rec::Sd(SdState::Ready));
+    // Master after 3 × 1 s + (256-100)/256 s = 3.609375 s (tokio's timer wheel wakes on the
+    // next whole millisecond); then one advert per second.
+    let ads = adverts(recs);
+    assert_eq!(ads[0].0, 3610, "{ads:?}");
+    assert_eq!(ads[1].0, 4610);
+    // keepalived's IPv4 ID counter: 1, 2, 3 … (§6.1).
+    let ids: Vec<u16> = ads.iter().map(|a| a.1).collect();
+    assert_eq!(ids, (1..=ads.len() as u16).collect::<Vec<_>>());
+    // The first advert goes out before the VIP is added, then 5 GARPs (§6.6, §6.8).
+    let first_ad = recs
+        .iter()
+        .position(|r| matches!(r, Rec::Advert { .. }))
+        .unwrap();
+    let add = recs.iter().position(|r| matches!(r, Rec::Add(..))).unwrap();
+    assert!(first_ad < add);
+    assert_eq!(recs[add], Rec::Add(vip, 24, None));
+    assert_eq!(
+        recs.iter()
+            .filter(|r| matches!(r, Rec::Frame(2, 42)))
+            .count(),
+        5
+    );
+    // Stop: priority-0 advert, VIP deleted, STOPPING=1 first.
+    let (_, _, last_prio) = *ads.last().unwrap();
+    assert_eq!(last_prio, 0);
+    let stopping = recs
+        .iter()
+        .position(|r| *r == Rec::Sd(SdState::Stopping))
+        .unwrap();
+    assert!(recs[stopping..].contains(&Rec::Del(vip)));
+    if let Some(Rec::Advert { ttl, dst, .. }) =
+        recs.iter().find(|r| matches!(r, Rec::Advert { .. }))
+    {
+        assert_eq!((*ttl, *dst), (255, Ipv4Addr::new(224, 0, 0, 18)));
+    }
+}
+
+#[tokio::test(start_paused = true)]
+async fn dont_release_vrrp_keeps_the_vip_and_sends_no_priority_zero() {
+    let mut sys = RecSys::new();
+    let mut exec = Exec::new(ifaces(), true);
+    let (tx, mut rx) = mpsc::channel(16);
+    script(tx, vec![(5_000, Event::Signal(Signal::Stop))]);
+    daemon::run(&mut sys, &mut exec, settings(100), &mut rx)
+        .await
+        .unwrap();
+    let stopping = sys
+        .recs
+        .iter()
+        .position(|r| *r == Rec::Sd(SdState::Stopping))
+        .unwrap();
+    assert!(
+        sys.recs[stopping..]
+            .iter()
+            .all(|r| !matches!(r, Rec::Del(_) | Rec::Advert { .. })),
+        "{:?}",
+        &sys.recs[stopping..]
+    );
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_failed_reload_keeps_the_running_router() {
+    let mut sys = RecSys::new();
+    sys.next_reload = Some(Reloaded::Failed(vec![
+        "keepalived.conf:3:1: error: x".into()
+    ]));
+    let mut exec = Exec::new(ifaces(), false);
+    let (tx, mut rx) = mpsc::channel(16);
+    script(
+        tx,
+        vec![
+            (4_000, Event::Signal(Signal::Reload)),
+            (6_000, Event::Signal(Signal::Stop)),
+        ],
+    );
+    daemon::run(&mut sys, &mut exec, settings(100), &mut rx)
+        .await
+        .unwrap();
+    let sd: Vec<&Rec> = sys
+        .recs
+        .iter()
+        .filter(|r| matches!(r, Rec::Sd(_)))
+        .collect();
+    assert_eq!(
+        sd,
+        [
+            &Rec::Sd(SdState::Ready),
+            &Rec::Sd(SdState::Reloading),
+            &Rec::Sd(SdState::Ready),
+            &Rec::Sd(SdState::Stopping)
+        ]
+    );
+    // Still master across the failed reload: adverts every second, no priority 0 until stop.
+    let ads = adverts(&sys.recs);
+    let zeros: Vec<_> = ads.iter().filter(|a| a.2 == 0).collect();
+    assert_eq!(zeros.len(), 1, "{ads:?}");
+    assert!(ads.iter().any(|a| a.0 == 5610 && a.2 == 100), "{ads:?}");
+}
+
+#[tokio::test(start_paused = true)]
+async fn link_down_from_the_monitor_puts_the_instance_in_fault() {
+    let mut sys = RecSys::new();
+    let mut exec = Exec::new(ifaces(), false);
+    let (tx, mut rx) = mpsc::channel(16);
+    let link = |up| {
+        Event::Net(vrrpd::sys::netlink::Event::LinkChange {
+            ifindex: 2,
+            name: "eth0".into(),
+            up,
+            mac: Some([2, 0, 0, 0, 0, 1]),
+        })
+    };
+    script(
+        tx,
+        vec![(4_000, link(false)), (8_000, Event::Signal(Signal::Stop))],
+    );
+    daemon::run(&mut sys, &mut exec, settings(100), &mut rx)
+        .await
+        .unwrap();
+    let ads = adverts(&sys.recs);
+    // Master at 3.609 s; FAULT at 4 s sends priority 0 and stops advertising.
+    assert!(ads.iter().all(|a| a.0 <= 4000), "{ads:?}");
+    assert_eq!(ads.last().map(|a| a.2), Some(0));
+    assert!(sys.recs.contains(&Rec::Del("10.0.0.100".parse().unwrap())));
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_good_reload_keeps_the_master_and_adds_the_new_vip() {
+    let mut sys = RecSys::new();
+    let mut new = settings(120);
+    new.instances[0] = new.instances[0].clone().vip("10.0.0.101/24");
+    sys.next_reload = Some(Reloaded::Ok {
+        settings: new,
+        ifaces: ifaces(),
+        trackers: Vec::new(),
+        warnings: Vec::new(),
+    });
+    let mut exec = Exec::new(ifaces(), false);
+    let (tx, mut rx) = mpsc::channel(16);
+    script(
+        tx,
+        vec![
+            (4_000, Event::Signal(Signal::Reload)),
+            (6_000, Event::Signal(Signal::Stop)),
+        ],
+    );
+    daemon::run(&mut sys, &mut exec, settings(100), &mut rx)
+        .await
+        .unwrap();
+    let ads = adverts(&sys.recs);
+    // One priority-0 advert (at stop); the new priority is advertised after the reload.
+    assert_eq!(ads.iter().filter(|a| a.2 == 0).count(), 1, "{ads:?}");
+    assert!(ads.iter().any(|a| a.0 >= 4000 && a.2 == 120), "{ads:?}");
+    let reload = sys
+        .recs
+        .iter()
+        .position(|r| *r == Rec::Sd(SdState::Reloading))
+        .unwrap();
+    let after = &sys.recs[reload..];
+    assert!(after.contains(&Rec::Add("10.0.0.101".parse().unwrap(), 24, None)));
+    // The kept VIP is neither deleted nor re-added by the reload.
+    let ready = after
+        .iter()
+        .position(|r| *r == Rec::Sd(SdState::Ready))
+        .unwrap();
+    assert!(!after[..ready].contains(&Rec::Del("10.0.0.100".parse().unwrap())));
+    assert!(!after[..ready].contains(&Rec::Add("10.0.0.100".parse().unwrap(), 24, None)));
+}
+
+#[tokio::test(start_paused = true)]
+async fn track_interface_weight_follows_link_events() {
+    let mut sys = RecSys::new();
+    let mut ifs = ifaces();
+    ifs.insert(
+        "eth1".into(),
+        Iface {
+            index: 3,
+            mac: None,
+            noarp: false,
+            up: true,
+        },
+    );
+    let mut exec = Exec::new(ifs, false);
+    exec.trackers = vec![vrrpd::plan::InterfaceTracker {
+        target: vrrpd::proto::TrackTarget::Instance("VI_1".into()),
+        id: "interface:eth1".into(),
+        ifname: "eth1".into(),
+        weight: -20,
+        reverse: false,
+    }];
+    let (tx, mut rx) = mpsc::channel(16);
+    let eth1 = |up| {
+        Event::Net(vrrpd::sys::netlink::Event::LinkChange {
+            ifindex: 3,
+            name: "eth1".into(),
+            up,
+            mac: None,
+        })
+    };
+    script(
+        tx,
+        vec![
+            (4_200, eth1(false)),
+            (6_200, eth1(true)),
+            (7_500, Event::Signal(Signal::Stop)),
+        ],
+    );
+    daemon::run(&mut sys, &mut exec, settings(100), &mut rx)
+        .await
+        .unwrap();
+    let ads = adverts(&sys.recs);
+    // §4.3: a negative weight is subtracted while the tracked interface is down.
+    assert!(
+        ads.iter().any(|a| a.0 > 4200 && a.0 < 6200 && a.2 == 80),
+        "{ads:?}"
+    );
+    assert!(ads.iter().any(|a| a.0 > 6200 && a.2 == 100), "{ads:?}");
+}
