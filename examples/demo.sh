@@ -19,6 +19,7 @@
 # Run as root from anywhere:
 #   sudo ./examples/demo.sh                       # vrrpd on both load balancers
 #   sudo DAEMON=keepalived ./examples/demo.sh     # Debian's keepalived 2.2.7, for comparison
+#   sudo DAEMON=mixed ./examples/demo.sh          # vrrpd on nginx01, keepalived on nginx02
 #   sudo CONFIG=unicast ./examples/demo.sh        # the tutorial's unicast variant
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -33,15 +34,17 @@ esac
 
 ./tests/setup-deps.sh
 
+declare -A daemon_of # node -> vrrpd | keepalived
 case "$DAEMON" in
-    vrrpd)
-        echo "== building vrrpd (release)"
-        cargo build --release --quiet
-        daemon_bin=$PWD/target/release/vrrpd
-        ;;
-    keepalived) daemon_bin=$(command -v keepalived) ;;
-    *) echo "DAEMON must be vrrpd or keepalived" >&2; exit 2 ;;
+    vrrpd | keepalived) daemon_of=([nginx01]=$DAEMON [nginx02]=$DAEMON) ;;
+    mixed) daemon_of=([nginx01]=vrrpd [nginx02]=keepalived) ;;
+    *) echo "DAEMON must be vrrpd, keepalived or mixed" >&2; exit 2 ;;
 esac
+if [ "$DAEMON" != keepalived ]; then
+    echo "== building vrrpd (release)"
+    cargo build --release --quiet
+fi
+declare -A bin=([vrrpd]=$PWD/target/release/vrrpd [keepalived]=$(command -v keepalived))
 
 VIP=192.168.175.100
 P="vdemo$$"                      # unique namespace prefix
@@ -136,8 +139,8 @@ start_daemon() { # node
     local n=$1 conf="${conf_prefix}$1.conf"
     # keepalived's command line for both daemons: foreground, log to stderr in detail, no syslog,
     # pid files in the temp dir (keepalived refuses to start when /run/keepalived.pid is alive).
-    setsid ip netns exec "$P$n" "$daemon_bin" -f "$conf" -n -l -D -G \
-        -p "$dir/$n.pid" -r "$dir/$n.vrrp.pid" >>"$dir/$n.$DAEMON.log" 2>&1 &
+    setsid ip netns exec "$P$n" "${bin[${daemon_of[$n]}]}" -f "$conf" -n -l -D -G \
+        -p "$dir/$n.pid" -r "$dir/$n.vrrp.pid" >>"$dir/$n.log" 2>&1 &
     daemon_pid[$n]=$!
     disown "$!"
 }
@@ -153,7 +156,7 @@ wait_vip_on() { # node, seconds, [alone]; prints how long it took
     until case "$(vip_holder)" in "$n ") true ;; *"$n "*) [ -z "${3:-}" ] ;; *) false ;; esac; do
         if [ "$(now_ms)" -gt "$deadline" ]; then
             echo "FAILED: $VIP not on $n ${3:-} after $2 s (holders: $(vip_holder))" >&2
-            tail -n 30 "$dir"/*."$DAEMON".log >&2
+            tail -n 30 "$dir"/nginx0?.log >&2
             exit 1
         fi
         sleep 0.01
@@ -162,8 +165,8 @@ wait_vip_on() { # node, seconds, [alone]; prints how long it took
 }
 
 echo
-echo "== starting $DAEMON on nginx01 and nginx02 with ${conf_prefix}nginx0{1,2}.conf ($CONFIG)"
-"$daemon_bin" --version 2>&1 | head -n 1 || true
+echo "== starting ${daemon_of[nginx01]} on nginx01 and ${daemon_of[nginx02]} on nginx02 with ${conf_prefix}nginx0{1,2}.conf ($CONFIG)"
+for d in $(printf '%s\n' "${daemon_of[@]}" | sort -u); do "${bin[$d]}" --version 2>&1 | head -n 1 || true; done
 start_daemon nginx01
 start_daemon nginx02
 ms=$(wait_vip_on nginx01 20 alone)
@@ -206,7 +209,7 @@ probe_report() { # log, t_event
 }
 
 echo
-echo "== crash of the master: SIGKILL to every process of nginx01 ($DAEMON and nginx; no priority-0 advert)"
+echo "== crash of the master: SIGKILL to every process of nginx01 (${daemon_of[nginx01]} and nginx; no priority-0 advert)"
 probe_start crash
 sleep 1
 t_kill=$(now_ms)
@@ -222,8 +225,8 @@ nsx client ip neigh show "$VIP"
 echo "(the client's ARP entry for the VIP now has nginx02's MAC: $(nsx nginx02 cat /sys/class/net/ens33/address), from its gratuitous ARP)"
 
 echo
-echo "== nginx01 comes back (nginx, then $DAEMON): priority 100 > 80 preempts, the VIP returns"
-if [ "$DAEMON" = vrrpd ]; then
+echo "== nginx01 comes back (nginx, then ${daemon_of[nginx01]}): priority 100 > 80 preempts, the VIP returns"
+if [ "${daemon_of[nginx01]}" = vrrpd ]; then
     echo "(vrrpd preempts a skew time after the first lower-priority advert; keepalived waits its full master-down interval)"
 fi
 start_nginx nginx01
@@ -232,7 +235,7 @@ sleep 0.5
 t_back=$(now_ms)
 start_daemon nginx01
 ms=$(wait_vip_on nginx01 20 alone)
-echo "the VIP is back on nginx01 $ms ms after its $DAEMON started"
+echo "the VIP is back on nginx01 $ms ms after its ${daemon_of[nginx01]} started"
 sleep 1
 probe_stop
 probe_report "$dir/probe.back" "$t_back"
@@ -240,7 +243,7 @@ probe_report "$dir/probe.back" "$t_back"
 echo
 echo "== the daemons' logs (state changes)"
 for n in nginx01 nginx02; do
-    grep -hE 'Entering|priority 0|received lower|higher priority' "$dir/$n.$DAEMON.log" | sed "s/^/$n: /" || true
+    grep -hE 'Entering|priority 0|received lower|higher priority' "$dir/$n.log" | sed "s/^/$n (${daemon_of[$n]}): /" || true
 done
 echo
 echo "== done ($DAEMON); cleaning up namespaces, processes and $dir"
