@@ -307,8 +307,8 @@ fn unicast(d: Daemon, tag: &str) {
     );
 }
 
-/// The master advertises every advert_int (RFC 5798 §6.4.3), on average within 1 %: measured
-/// over 3 s of VRRPv3 0.1 s adverts (keepalived: 100.2 ms).
+/// The master advertises every advert_int (RFC 5798 §6.4.3): the median interval over 3 s of
+/// VRRPv3 0.1 s adverts is within 0.8 % (keepalived: 100.1–100.2 ms).
 fn advert_cadence(d: Daemon, tag: &str) {
     let vip = format!("{VIP}/24 dev eth0");
     let inst = [
@@ -326,9 +326,12 @@ fn advert_cadence(d: Daemon, tag: &str) {
         .collect();
     let ms: Vec<f64> = times.windows(2).map(|w| (w[1] - w[0]) * 1e3).collect();
     assert!(ms.len() >= 20, "{seen:?}");
-    let mean = ms.iter().sum::<f64>() / ms.len() as f64;
+    // The median, so a busy machine's scheduling outliers do not count.
+    let mut sorted = ms.clone();
+    sorted.sort_by(f64::total_cmp);
+    let median = sorted[sorted.len() / 2];
     assert!(
-        (99.0..=101.0).contains(&mean),
-        "mean advert interval {mean:.2} ms for advert_int 0.1 s; intervals (ms): {ms:.1?}"
+        (99.2..=100.8).contains(&median),
+        "median advert interval {median:.2} ms for advert_int 0.1 s; intervals (ms): {ms:.1?}"
     );
 }

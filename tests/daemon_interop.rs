@@ -1,6 +1,6 @@
 //! A mixed pair: vrrpd and Debian's keepalived 2.2.7 on one LAN (issue #4 "Must show"), in both
 //! roles, multicast and unicast, with PASS authentication (VRRPv2, 1 s adverts: v3 has no
-//! authentication) and without (VRRPv3, 0.2 s adverts).
+//! authentication) and without (VRRPv2 multicast as in seed 003, and VRRPv3 with 0.2 s adverts).
 //!
 //! Each case: the master (priority 150) alone holds the VIP; over several adverts neither daemon
 //! logs a rejected advert (keepalived-behaviour.md §6.4, §9 lines 16–24) and the backup never
@@ -37,6 +37,8 @@ const REJECTED: &[&str] = &[
 enum Auth {
     /// VRRPv2, `auth_type PASS`, advert_int 1.
     Pass,
+    /// VRRPv2 without authentication (seed 003), advert_int 1.
+    V2None,
     /// VRRPv3, advert_int 0.2.
     None,
 }
@@ -68,6 +70,7 @@ macro_rules! cases {
 cases! {
     v2_pass_multicast: Auth::Pass, Mode::Multicast;
     v2_pass_unicast: Auth::Pass, Mode::Unicast;
+    v2_noauth_multicast: Auth::V2None, Mode::Multicast;
     v3_multicast: Auth::None, Mode::Multicast;
     v3_unicast: Auth::None, Mode::Unicast;
 }
@@ -76,6 +79,7 @@ fn instance(auth: Auth, mode: Mode, prio: u8, me: Ipv4Addr, peer: Ipv4Addr) -> I
     let vip = format!("{VIP}/24 dev eth0 label eth0:1");
     let i = match auth {
         Auth::Pass => Instance::v2("VI_1", 55, prio).pass("1234"),
+        Auth::V2None => Instance::v2("VI_1", 55, prio),
         Auth::None => Instance::v3("VI_1", 55, prio, "0.2"),
     }
     .vip(&vip);
