@@ -47,6 +47,9 @@ both!(
     dual_master,
     unicast,
     advert_cadence,
+    vip_deleted_by_hand,
+    leftover_vip_removed_at_start,
+    address_owner,
 );
 
 /// r0 priority 150, r1 priority 100, VIP 10.0.0.100/24 labelled eth0:1.
@@ -334,4 +337,82 @@ fn advert_cadence(d: Daemon, tag: &str) {
         (99.2..=100.8).contains(&median),
         "median advert interval {median:.2} ms for advert_int 0.1 s; intervals (ms): {ms:.1?}"
     );
+}
+
+/// §7.3: the master's VIP deleted by hand comes back at once and the peer never becomes master.
+/// keepalived goes BACKUP with a priority-0 advert and, as the higher priority, is master again
+/// within its skew time; vrrpd deliberately re-adds the address and stays MASTER.
+fn vip_deleted_by_hand(d: Daemon, tag: &str) {
+    let inst = pair();
+    let lab = start_pair(d, tag, &inst);
+    std::thread::sleep(Duration::from_millis(300));
+    lab.ip(
+        lab.ns(0),
+        &["addr", "del", &format!("{VIP}/24"), "dev", "eth0"],
+    );
+    let t0 = Instant::now();
+    // Gone, then back.
+    lab.wait_holds(0, VIP, Duration::from_secs(3));
+    assert!(
+        t0.elapsed() <= inst[0].skew() + inst[0].advert() + SLACK,
+        "VIP back on r0 after {:?}",
+        t0.elapsed()
+    );
+    std::thread::sleep(Duration::from_millis(500));
+    assert_eq!(lab.holders(VIP), vec![0]);
+    assert!(
+        !lab.log(1).contains("Entering MASTER STATE"),
+        "{}",
+        lab.log(1)
+    );
+    let log0 = lab.log(0);
+    match d {
+        // keepalived drops to BACKUP (priority 0) and reclaims after its skew time.
+        Daemon::Keepalived => assert_eq!(
+            log0.matches("Entering MASTER STATE").count(),
+            2,
+            "r0 left MASTER and came back\n{log0}"
+        ),
+        // vrrpd deliberately restores the address at once and stays MASTER.
+        Daemon::Vrrpd => {
+            assert_eq!(log0.matches("Entering MASTER STATE").count(), 1, "{log0}");
+            assert!(log0.contains("deleted externally"), "{log0}");
+        }
+    }
+}
+
+/// §7.2: a copy of the VIP left on a node (crash, or added by hand) is deleted when the daemon
+/// starts there as backup.
+fn leftover_vip_removed_at_start(d: Daemon, tag: &str) {
+    let inst = pair();
+    let mut lab = Lab::new(tag, 2);
+    lab.ip(
+        lab.ns(1),
+        &["addr", "add", &format!("{VIP}/24"), "dev", "eth0"],
+    );
+    lab.start(0, d, &config("r0", &[inst[0].clone()]));
+    lab.start(1, d, &config("r1", &[inst[1].clone()]));
+    lab.wait_ready(0, Duration::from_secs(10));
+    lab.wait_ready(1, Duration::from_secs(10));
+    lab.wait_holders(VIP, &[0], Duration::from_secs(10));
+}
+
+/// §6.5: priority 255 (address owner) wanting MASTER is master at once, without waiting for a
+/// master-down interval (3 s here).
+fn address_owner(d: Daemon, tag: &str) {
+    let mut lab = Lab::new(tag, 1);
+    let i = Instance::v3("VI_1", 51, 255, "1")
+        .state("MASTER")
+        .vip(&format!("{VIP}/24"));
+    let t0 = Instant::now();
+    lab.start(0, d, &config("r0", &[i.clone()]));
+    lab.wait_holds(0, VIP, Duration::from_secs(5));
+    assert!(
+        t0.elapsed() < Duration::from_millis(1500),
+        "owner master after {:?} (master-down would be {:?})",
+        t0.elapsed(),
+        i.master_down()
+    );
+    let log = lab.log(0);
+    assert!(!log.contains("Entering BACKUP STATE"), "{log}");
 }
