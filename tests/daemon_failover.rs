@@ -405,7 +405,7 @@ fn address_owner(d: Daemon, tag: &str) {
         .state("MASTER")
         .vip(&format!("{VIP}/24"));
     let t0 = Instant::now();
-    lab.start(0, d, &config("r0", &[i.clone()]));
+    lab.start(0, d, &config("r0", std::slice::from_ref(&i)));
     lab.wait_holds(0, VIP, Duration::from_secs(5));
     assert!(
         t0.elapsed() < Duration::from_millis(1500),
