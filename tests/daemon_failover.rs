@@ -50,6 +50,7 @@ both!(
     vip_deleted_by_hand,
     leftover_vip_removed_at_start,
     address_owner,
+    garp_burst,
 );
 
 /// r0 priority 150, r1 priority 100, VIP 10.0.0.100/24 labelled eth0:1.
@@ -415,4 +416,47 @@ fn address_owner(d: Daemon, tag: &str) {
     );
     let log = lab.log(0);
     assert!(!log.contains("Entering BACKUP STATE"), "{log}");
+}
+
+/// §6.8: on becoming MASTER a burst of garp_master_repeat (5) gratuitous ARPs per VIP: broadcast
+/// ARP requests from the interface MAC, sender and target IP the VIP, target MAC ff:ff:ff:ff:ff:ff.
+fn garp_burst(d: Daemon, tag: &str) {
+    let mut lab = Lab::new(tag, 1);
+    let cap = lab.capture_filter(&lab.client.clone(), "garp", "arp");
+    let i = Instance::v3("VI_1", 51, 150, ADVERT).vip(&format!("{VIP}/24"));
+    lab.start(0, d, &config("r0", &[i]));
+    lab.wait_holds(0, VIP, Duration::from_secs(5));
+    // The first burst only (the second comes garp_master_delay = 5 s later).
+    std::thread::sleep(Duration::from_millis(1000));
+    let rows = lab::fields(
+        &cap.stop(),
+        "arp",
+        &[
+            "eth.src",
+            "eth.dst",
+            "arp.opcode",
+            "arp.src.hw_mac",
+            "arp.src.proto_ipv4",
+            "arp.dst.hw_mac",
+            "arp.dst.proto_ipv4",
+        ],
+    );
+    let mac = lab.mac(0);
+    let garps: Vec<_> = rows
+        .iter()
+        .filter(|r| r.get(4).map(String::as_str) == Some(VIP))
+        .collect();
+    assert_eq!(garps.len(), 5, "one burst of 5 gratuitous ARPs: {rows:?}");
+    for g in garps {
+        let want = [
+            mac.as_str(),
+            "ff:ff:ff:ff:ff:ff",
+            "1",
+            mac.as_str(),
+            VIP,
+            "ff:ff:ff:ff:ff:ff",
+            VIP,
+        ];
+        assert_eq!(g.iter().map(String::as_str).collect::<Vec<_>>(), want);
+    }
 }

@@ -6,7 +6,8 @@
 //! logs a rejected advert (keepalived-behaviour.md §6.4, §9 lines 16–24) and the backup never
 //! advertises; SIGKILL of the master → the other daemon takes over within its master-down
 //! interval; the killed node comes back and preempts (so each daemon both takes over from and
-//! yields to the other). Needs root, keepalived, tcpdump and tshark; fails loudly without them.
+//! yields to the other); SIGTERM of the master → its priority-0 advert makes the other take over
+//! within its skew time. Needs root, keepalived, tcpdump and tshark; fails loudly without them.
 
 mod common;
 
@@ -165,4 +166,19 @@ fn mixed(master: Daemon, backup: Daemon, auth: Auth, mode: Mode, tag: &str) {
         let bad = rejections(&log);
         assert!(bad.is_empty(), "router {i} rejected adverts: {bad:#?}");
     }
+
+    // A graceful stop of the master: its priority-0 advert makes the other daemon take over
+    // within its skew time.
+    std::thread::sleep(inst[0].advert() * 2);
+    let t0 = Instant::now();
+    lab.signal(0, nix::sys::signal::Signal::SIGTERM);
+    lab.wait_holds(1, VIP, Duration::from_secs(5));
+    let took = t0.elapsed();
+    assert!(
+        took <= inst[1].skew() + SLACK,
+        "takeover by {} after SIGTERM of {}: {took:?}, skew {:?}",
+        backup.name(),
+        master.name(),
+        inst[1].skew()
+    );
 }

@@ -397,6 +397,32 @@ pub fn adverts(pcap: &Path) -> Vec<Seen> {
         .collect()
 }
 
+/// The fields of every frame of a pcap file decoded by tshark (`-e` field names), one row per
+/// frame, for checks beyond VRRP (e.g. the ARP fields of gratuitous ARPs).
+pub fn fields(pcap: &Path, filter: &str, names: &[&str]) -> Vec<Vec<String>> {
+    require_tool("tshark");
+    let p = pcap.display().to_string();
+    let mut args = vec![
+        "tshark",
+        "-r",
+        &p,
+        "-Y",
+        filter,
+        "-T",
+        "fields",
+        "-E",
+        "separator=|",
+    ];
+    for n in names {
+        args.push("-e");
+        args.push(n);
+    }
+    sh(&args)
+        .lines()
+        .map(|l| l.split('|').map(str::to_string).collect())
+        .collect()
+}
+
 /// N routers and a client on one bridge.
 pub struct Lab {
     pub prefix: String,
@@ -808,6 +834,11 @@ impl Lab {
     /// Starts tcpdump writing VRRP packets (`ip proto 112`) seen on eth0 of namespace `ns` to
     /// a pcap file; returns once it is listening.
     pub fn capture(&self, ns: &str, name: &str) -> Helper {
+        self.capture_filter(ns, name, "ip proto 112")
+    }
+
+    /// [`Lab::capture`] with another pcap filter (e.g. `arp`).
+    pub fn capture_filter(&self, ns: &str, name: &str, filter: &str) -> Helper {
         require_tool("tcpdump");
         let out = self.dir.join(format!("{name}.pcap"));
         let err = self.dir.join(format!("{name}.tcpdump.txt"));
@@ -824,7 +855,7 @@ impl Lab {
                     "-n",
                     "-w",
                     &o,
-                    "ip proto 112",
+                    filter,
                 ],
             )
             .stdin(Stdio::null())
