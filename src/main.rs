@@ -166,15 +166,15 @@ fn run_daemon(cli: &Cli) -> u8 {
         }
     }
     if !dont_fork {
+        // Try the pid files before forking, so an unwritable one is reported on the terminal;
+        // they are written again with the daemon's pid after the fork.
+        for p in &pid_paths {
+            if let Err(e) = PidFile::create(p) {
+                return fail(EXIT_FATAL, &e.to_string());
+            }
+        }
         if let Err(e) = vrrpd::sys::daemonize::daemonize() {
             return fail(EXIT_FATAL, &e.to_string());
-        }
-    }
-    let mut pid_files = Vec::new();
-    for p in &pid_paths {
-        match PidFile::create(p) {
-            Ok(f) => pid_files.push(f),
-            Err(e) => return fail(EXIT_FATAL, &e.to_string()),
         }
     }
     let log_opts = LogOptions {
@@ -184,6 +184,16 @@ fn run_daemon(cli: &Cli) -> u8 {
         detail: *log_detail > 0,
     };
     logging::init(&log_opts);
+    let mut pid_files = Vec::new();
+    for p in &pid_paths {
+        match PidFile::create(p) {
+            Ok(f) => pid_files.push(f),
+            Err(e) => {
+                error!(target: "vrrpd", "{e}");
+                return fail(EXIT_FATAL, &e.to_string());
+            }
+        }
+    }
     info!(target: "vrrpd", "Starting vrrpd v{}", env!("CARGO_PKG_VERSION"));
     let args: Vec<String> = std::env::args().map(|a| format!("'{a}'")).collect();
     info!(target: "vrrpd", "Command line: {}", args.join(" "));

@@ -73,7 +73,7 @@ fn files_in(dir: &str) -> Vec<PathBuf> {
         .unwrap_or_else(|e| panic!("{dir}: {e}"))
         .filter_map(|e| e.ok().map(|e| e.path()))
         .filter(|p| p.is_file())
-        .filter(|p| p.extension().is_none_or(|e| e != "sh"))
+        .filter(|p| p.extension().is_none_or(|e| e != "sh" && e != "rs"))
         .collect();
     v.sort();
     v

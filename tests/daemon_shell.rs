@@ -37,6 +37,8 @@ struct RecSys {
     recs: Vec<Rec>,
     /// What the next SIGHUP reads.
     next_reload: Option<Reloaded>,
+    /// add_vip fails with EINVAL.
+    fail_add: bool,
 }
 
 impl RecSys {
@@ -45,6 +47,7 @@ impl RecSys {
             t0: tokio::time::Instant::now(),
             recs: Vec::new(),
             next_reload: None,
+            fail_add: false,
         }
     }
 }
@@ -91,6 +94,12 @@ impl Sys for RecSys {
     async fn add_vip(&mut self, vip: &Vip) -> Result<Added, SysError> {
         self.recs
             .push(Rec::Add(vip.addr, vip.prefix, vip.label.clone()));
+        if self.fail_add {
+            return Err(SysError::io(
+                "add address",
+                std::io::Error::from_raw_os_error(libc::EINVAL),
+            ));
+        }
         Ok(Added::Added)
     }
     async fn del_vip(&mut self, vip: &Vip) -> Result<Removed, SysError> {
@@ -391,4 +400,30 @@ async fn track_interface_weight_follows_link_events() {
         "{ads:?}"
     );
     assert!(ads.iter().any(|a| a.0 > 6200 && a.2 == 100), "{ads:?}");
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_vip_that_cannot_be_added_stops_the_daemon_with_an_error() {
+    let mut sys = RecSys::new();
+    sys.fail_add = true;
+    let mut exec = Exec::new(ifaces(), false);
+    let (tx, mut rx) = mpsc::channel(16);
+    script(tx, vec![(60_000, Event::Signal(Signal::Stop))]);
+    let err = daemon::run(&mut sys, &mut exec, settings(100), &mut rx)
+        .await
+        .unwrap_err();
+    assert!(
+        err.to_string()
+            .starts_with("cannot add address 10.0.0.100/24 to eth0 for (VI_1)"),
+        "{err}"
+    );
+    // The stop sequence still ran: STOPPING=1 and a priority-0 advert for the peer.
+    let stopping = sys
+        .recs
+        .iter()
+        .position(|r| *r == Rec::Sd(SdState::Stopping))
+        .unwrap();
+    assert!(sys.recs[stopping..]
+        .iter()
+        .any(|r| matches!(r, Rec::Advert { priority: 0, .. })));
 }

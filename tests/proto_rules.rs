@@ -1115,3 +1115,44 @@ fn absurd_settings_are_clamped_instead_of_looping() {
     rig.advance_to(Duration::from_secs(60));
     assert_eq!(rig.state("VI_1"), State::Backup);
 }
+
+// ===== advert cadence under a late timer (found by the namespace lab) =====
+
+/// A real shell wakes up after the deadline (tokio rounds sleeps up to the next millisecond).
+/// The master re-arms from the deadline, so adverts stay on the `advert_int` grid instead of
+/// drifting by the lateness every period; after a long stall it restarts from now (no burst).
+#[test]
+fn master_advert_cadence_does_not_drift_when_woken_late() {
+    let v3 = InstanceSettings::backup("VI_1", 51)
+        .priority(100)
+        .vip("10.0.0.100/24")
+        .v3()
+        .advert_cs(10);
+    let mut rig = Rig::one(v3);
+    rig.advance_to(ms(2000));
+    assert_eq!(rig.state("VI_1"), State::Master);
+    rig.clear();
+    let mut wakeups = Vec::new();
+    for _ in 0..50 {
+        let due = rig.router.poll_timeout().expect("advert timer armed");
+        // Wake up 1.5 ms late, as tokio does.
+        let late = due + us(1500);
+        rig.now = late;
+        rig.router.handle_timeout(late);
+        rig.drain();
+        wakeups.push(due - t0());
+    }
+    let steps: Vec<Duration> = wakeups.windows(2).map(|w| w[1] - w[0]).collect();
+    assert!(
+        steps.iter().all(|s| *s == ms(100)),
+        "deadlines must stay 100 ms apart: {steps:?}"
+    );
+    // A stall longer than an interval: the next deadline is a full interval after the late
+    // wake-up, never in the past and never a burst.
+    let due = rig.router.poll_timeout().expect("armed");
+    let stalled = due + ms(350);
+    rig.now = stalled;
+    rig.router.handle_timeout(stalled);
+    rig.drain();
+    assert_eq!(rig.router.poll_timeout(), Some(stalled + ms(100)));
+}

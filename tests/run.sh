@@ -12,7 +12,7 @@ cargo fmt --all -- --check
 echo "== cargo clippy"
 cargo clippy --all-targets -- -D warnings
 echo "== cargo test"
-cargo test --all-targets
+cargo test --no-fail-fast
 if [ -x tests/fuzz-smoke.sh ]; then
     echo "== fuzz smoke runs"
     ./tests/fuzz-smoke.sh

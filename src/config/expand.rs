@@ -17,7 +17,7 @@ use super::parse::{ParseOptions, Parsed};
 use super::seq::{self, Kind};
 use super::source::{Loader, SourceMap};
 use super::span::{FileId, Span};
-use super::syntax::Word;
+use super::syntax::{Stmt, Word};
 use super::tree::TreeBuilder;
 
 /// One file being read (the include stack).
@@ -41,6 +41,9 @@ pub(super) struct Expander<'a> {
     pub(super) by_path: HashMap<PathBuf, FileId>,
     pub(super) diags: Vec<Diagnostic>,
     pub(super) tree: TreeBuilder,
+    /// When set, finished top-level statements go here as soon as they are complete instead of
+    /// being kept for [`Parsed::stmts`] (streaming lowering of large files).
+    pub(super) sink: Option<&'a mut dyn FnMut(Stmt)>,
     pub(super) defs: Defs,
     pub(super) rng: Rng,
     pub(super) stack: Vec<OpenFile>,
@@ -93,6 +96,7 @@ impl<'a> Expander<'a> {
             by_path: HashMap::new(),
             diags: Vec::new(),
             tree: TreeBuilder::new(opts.limits.max_block_depth),
+            sink: None,
             defs: Defs::new(),
             rng: Rng::new(opts.random_seed.unwrap_or(0)),
             stack: Vec::new(),
@@ -137,7 +141,12 @@ impl<'a> Expander<'a> {
     }
 
     pub(super) fn finish(mut self) -> Parsed {
-        let stmts = self.tree.finish(&mut self.diags);
+        let mut stmts = self.tree.finish(&mut self.diags);
+        if let Some(sink) = self.sink.take() {
+            for st in stmts.drain(..) {
+                sink(st);
+            }
+        }
         Parsed {
             sources: self.sources,
             stmts,
@@ -182,6 +191,9 @@ impl<'a> Expander<'a> {
             let d = decomment(&line);
             if !d.line.is_empty() {
                 self.feed(d.line, depth);
+                if let Some(sink) = self.sink.as_deref_mut() {
+                    self.tree.take_finished(sink);
+                }
             }
         }
         self.multiline = saved_multiline;

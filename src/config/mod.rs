@@ -85,7 +85,13 @@ pub fn load(
     path: &Path,
     opts: &parse::ParseOptions,
 ) -> Result<Loaded, parse::ReadError> {
-    Ok(lower(parse::parse_file(loader, path, opts)?))
+    // Statements are lowered as the parser completes them (the whole tree is never built).
+    let mut root = lower::RootLowerer::default();
+    let parsed = parse::parse_file_streaming(loader, path, opts, &mut |s| root.feed(&s))?;
+    let (config, lower_diags) = root.finish();
+    let (sources, config, diagnostics) =
+        finish_lenient(parsed.sources, parsed.diagnostics, config, lower_diags);
+    Ok(keep_if_clean(sources, config, diagnostics))
 }
 
 /// Loads an in-memory text (file name `keepalived.conf`, no includes), for tests.
@@ -96,12 +102,7 @@ pub fn load_str(text: &str) -> Loaded {
 /// Lowers and checks a parsed statement tree.
 pub fn lower(parsed: parse::Parsed) -> Loaded {
     let (sources, config, diagnostics) = lower_lenient(parsed);
-    let has_errors = diagnostics.iter().any(Diagnostic::is_error);
-    Loaded {
-        sources,
-        config: if has_errors { None } else { Some(config) },
-        diagnostics,
-    }
+    keep_if_clean(sources, config, diagnostics)
 }
 
 /// Like [`lower`], but always returns the model, even when there are errors: values that
@@ -110,9 +111,20 @@ pub fn lower_lenient(parsed: parse::Parsed) -> (SourceMap, Config, Vec<Diagnosti
     let parse::Parsed {
         sources,
         stmts,
-        mut diagnostics,
+        diagnostics,
     } = parsed;
-    let (mut config, lower_diags) = lower::lower_root(&stmts);
+    let (config, lower_diags) = lower::lower_root(&stmts);
+    drop(stmts);
+    finish_lenient(sources, diagnostics, config, lower_diags)
+}
+
+/// Cross-checks a lowered model and orders the diagnostics.
+fn finish_lenient(
+    sources: SourceMap,
+    mut diagnostics: Vec<Diagnostic>,
+    mut config: Config,
+    lower_diags: Vec<Diagnostic>,
+) -> (SourceMap, Config, Vec<Diagnostic>) {
     diagnostics.extend(lower_diags);
     diagnostics.extend(check::check(&mut config));
     // Present problems in file order; diagnostics without a place go last.
@@ -121,6 +133,16 @@ pub fn lower_lenient(parsed: parse::Parsed) -> (SourceMap, Config, Vec<Diagnosti
         None => (1, span::FileId(0), 0),
     });
     (sources, config, diagnostics)
+}
+
+/// The model is only handed out when no diagnostic is an error.
+fn keep_if_clean(sources: SourceMap, config: Config, diagnostics: Vec<Diagnostic>) -> Loaded {
+    let has_errors = diagnostics.iter().any(Diagnostic::is_error);
+    Loaded {
+        sources,
+        config: if has_errors { None } else { Some(config) },
+        diagnostics,
+    }
 }
 
 /// `--dump-conf`: the effective configuration with the origin of every derived value.

@@ -85,6 +85,28 @@ pub fn parse_file(
     main: &Path,
     opts: &ParseOptions,
 ) -> Result<Parsed, ReadError> {
+    parse_file_inner(loader, main, opts, None)
+}
+
+/// Like [`parse_file`], but every top-level statement is handed to `sink` as soon as it is
+/// complete, in file order, instead of being collected in [`Parsed::stmts`] (which stays
+/// empty). Lowering can then run while the file is read, so a configuration with thousands
+/// of instances never exists as one whole statement tree in memory.
+pub fn parse_file_streaming(
+    loader: &dyn Loader,
+    main: &Path,
+    opts: &ParseOptions,
+    sink: &mut dyn FnMut(Stmt),
+) -> Result<Parsed, ReadError> {
+    parse_file_inner(loader, main, opts, Some(sink))
+}
+
+fn parse_file_inner<'a>(
+    loader: &'a dyn Loader,
+    main: &Path,
+    opts: &'a ParseOptions,
+    sink: Option<&'a mut dyn FnMut(Stmt)>,
+) -> Result<Parsed, ReadError> {
     let fail = |message: String| ReadError {
         path: main.to_path_buf(),
         message,
@@ -95,6 +117,7 @@ pub fn parse_file(
     }
     let text = loader.read(main).map_err(|e| fail(e.to_string()))?;
     let mut ex = Expander::new(loader, opts);
+    ex.sink = sink;
     if kind == FileKind::Executable {
         ex.diags.push(Diagnostic::new(
             Severity::Warning,

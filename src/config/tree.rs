@@ -129,6 +129,20 @@ impl TreeBuilder {
         }
     }
 
+    /// Hands over the top-level statements that can no longer change: all but the last one,
+    /// and only while no block is open (a `{` on the next line may still attach a block to
+    /// the last statement). Lets a caller lower statements while the file is being read, so
+    /// a huge configuration never exists as a whole tree in memory.
+    pub fn take_finished(&mut self, sink: &mut dyn FnMut(Stmt)) {
+        if !self.stack.is_empty() || self.overflow > 0 || self.top.len() < 2 {
+            return;
+        }
+        let keep = self.top.len() - 1;
+        for st in self.top.drain(..keep) {
+            sink(st);
+        }
+    }
+
     /// Closes what is still open (one error per unclosed block, at its `{`) and returns
     /// the top-level statements.
     pub fn finish(mut self, diags: &mut Vec<Diagnostic>) -> Vec<Stmt> {

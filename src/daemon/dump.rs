@@ -11,16 +11,56 @@ use std::io::Write as _;
 use std::os::unix::fs::OpenOptionsExt;
 use std::path::PathBuf;
 
-use serde_json::json;
+use std::collections::HashMap;
+
+use serde_json::{json, Value};
 use tracing::{info, warn};
 
-use crate::proto::{Router, RouterSettings, Snapshot, State};
+use crate::proto::{Counters, Router, RouterSettings, Snapshot, State};
 use crate::sys::signals::Signal;
 
+/// The counters at the last STATS_CLEAR, per instance: keepalived zeroes its counters there;
+/// vrrpd subtracts this baseline from every later dump instead of touching the core.
+#[derive(Clone, Debug, Default)]
+pub struct Baseline(HashMap<String, Counters>);
+
+impl Baseline {
+    /// `snap` with the counters counted since the last clear.
+    pub fn apply(&self, snap: &mut Snapshot) {
+        for i in &mut snap.instances {
+            if let Some(b) = self.0.get(&i.name) {
+                i.counters = minus(&i.counters, b);
+            }
+        }
+    }
+}
+
+/// Field-by-field `a - b` (saturating), through serde so new counters are covered too.
+fn minus(a: &Counters, b: &Counters) -> Counters {
+    let (Ok(Value::Object(mut ma)), Ok(Value::Object(mb))) =
+        (serde_json::to_value(a), serde_json::to_value(b))
+    else {
+        return a.clone();
+    };
+    for (k, v) in ma.iter_mut() {
+        if let (Some(x), Some(y)) = (v.as_u64(), mb.get(k).and_then(Value::as_u64)) {
+            *v = Value::from(x.saturating_sub(y));
+        }
+    }
+    serde_json::from_value(Value::Object(ma)).unwrap_or_else(|_| a.clone())
+}
+
 /// Writes the file a dump signal asks for.
-pub fn on_signal(sig: Signal, router: &mut Router, settings: &RouterSettings) {
+pub fn on_signal(
+    sig: Signal,
+    router: &mut Router,
+    settings: &RouterSettings,
+    baseline: &mut Baseline,
+) {
     let pid = std::process::id();
-    let snap = router.snapshot();
+    let raw = router.snapshot();
+    let mut snap = raw.clone();
+    baseline.apply(&mut snap);
     let (name, text) = match sig {
         Signal::Data => {
             info!(target: "vrrpd", "Printing VRRP data for process({pid}) on signal");
@@ -31,9 +71,14 @@ pub fn on_signal(sig: Signal, router: &mut Router, settings: &RouterSettings) {
             ("keepalived.stats", stats_text(&snap))
         }
         Signal::StatsClear => {
-            info!(target: "vrrpd", "Printing VRRP stats for process({pid}) on signal");
-            warn!(target: "vrrpd", "clearing the VRRP stats is not supported yet; they are kept");
-            ("keepalived.stats", stats_text(&snap))
+            info!(target: "vrrpd", "Printing and clearing VRRP stats for process({pid}) on signal");
+            let text = stats_text(&snap);
+            baseline.0 = raw
+                .instances
+                .iter()
+                .map(|i| (i.name.clone(), i.counters.clone()))
+                .collect();
+            ("keepalived.stats", text)
         }
         Signal::Json => {
             info!(target: "vrrpd", "Printing VRRP as json for process({pid}) on signal");
@@ -217,5 +262,21 @@ mod tests {
         assert_eq!(json[0]["data"]["state"], 1);
         assert_eq!(json[0]["stats"]["advert_sent"], 0);
         assert!(data_text(&router.snapshot(), &settings).contains("State = BACKUP"));
+    }
+
+    #[test]
+    fn a_baseline_subtracts_every_counter() {
+        let a = Counters {
+            advert_sent: 10,
+            become_master: 2,
+            ..Counters::default()
+        };
+        let b = Counters {
+            advert_sent: 4,
+            become_master: 3,
+            ..Counters::default()
+        };
+        let d = minus(&a, &b);
+        assert_eq!((d.advert_sent, d.become_master, d.advert_rcvd), (6, 0, 0));
     }
 }

@@ -1,7 +1,8 @@
 //! Performs the core's [`Action`]s through a [`Sys`]: the small, testable part of the shell
 //! that turns "send this advert" into an IPv4 header with keepalived's ID counter, "add this
 //! VIP" into a netlink request with keepalived's label/brd/scope, and "send a GARP" into a
-//! frame from `wire::garp` (keepalived-behaviour.md §6.1, §6.8, §7.1, §7.4).
+//! frame from `wire::garp` (keepalived-behaviour.md §6.1, §6.8, §7.1, §7.4). Virtual routes
+//! and rules go through netlink too, and are remembered so a deletion by hand reaches the core.
 
 use std::collections::HashMap;
 use std::net::IpAddr;
@@ -11,7 +12,11 @@ use tracing::{debug, error, info, warn};
 use super::Sys;
 use crate::plan::InterfaceTracker;
 use crate::proto::{Action, Input, LogLevel, NotifyTarget, VipSpec, IPPROTO_VRRP};
+use crate::proto::{RouteSpec, RuleSpec};
 use crate::sys::netlink::{Removed, Vip};
+use crate::sys::routes::{
+    route_key, route_message, rule_key, rule_message, Deleted, RouteKey, RuleKey,
+};
 use crate::sys::vrrp_socket::{IpId, Ipv4Header};
 use crate::sys::{Privilege, SysError};
 use crate::wire::garp::{garp_frame, unsolicited_na_frame, Mac};
@@ -35,17 +40,23 @@ pub struct Exec {
     pub trackers: Vec<InterfaceTracker>,
     /// keepalived's per-instance IPv4 ID counters (§6.1).
     ip_ids: HashMap<String, IpId>,
-    /// `-V/--dont-release-vrrp` and the stop sequence has begun: no priority-0 advert and no
-    /// VIP removal (§7.4).
+    /// `-V/--dont-release-vrrp`: once `stopping`, no priority-0 advert and no VIP, route or
+    /// rule removal (§7.4).
     pub keep_vips_on_stop: bool,
+    /// The stop sequence has begun.
     pub stopping: bool,
     /// `-a/--address-monitoring`: log every address change netlink reports.
     pub log_addresses: bool,
+    /// Virtual routes and rules we installed, by the key the kernel reports them with, so a
+    /// deletion by hand can be told to the core (keepalived-behaviour.md §7.3).
+    routes: Vec<(RouteKey, RouteSpec)>,
+    rules: Vec<(RuleKey, RuleSpec)>,
     /// The last send error per interface, so a dead link logs once, not once per advert.
     send_errors: HashMap<u32, String>,
 }
 
-/// An error that ends the daemon: the privileges to change addresses are missing.
+/// An error that ends the daemon: the privileges to change addresses are missing, or the
+/// kernel refuses a VIP the MASTER must hold.
 #[derive(Debug, thiserror::Error)]
 #[error("{0}")]
 pub struct Fatal(pub SysError);
@@ -73,6 +84,22 @@ impl Exec {
                 }
             })
             .collect()
+    }
+
+    /// The core's input for a route or rule the kernel deleted, when it is one of ours.
+    pub fn deleted_input(&mut self, d: Deleted) -> Option<Input> {
+        match d {
+            Deleted::Route(key) => {
+                let i = self.routes.iter().position(|(k, _)| *k == key)?;
+                let (_, spec) = self.routes.swap_remove(i);
+                Some(Input::Route { spec, added: false })
+            }
+            Deleted::Rule(key) => {
+                let i = self.rules.iter().position(|(k, _)| k.matches(&key))?;
+                let (_, spec) = self.rules.swap_remove(i);
+                Some(Input::Rule { spec, added: false })
+            }
+        }
     }
 
     pub fn name_of(&self, index: u32) -> Option<&str> {
@@ -147,6 +174,20 @@ impl Exec {
                     return Ok(());
                 };
                 if let Err(e) = sys.add_vip(&nl).await {
+                    // A MASTER that cannot hold its address is no master: stop (priority 0,
+                    // everything released) so the peer takes over, and exit non-zero.
+                    if !self.stopping {
+                        return Err(Fatal(SysError::Os {
+                            what: format!(
+                                "add address {}/{} to {} for ({instance})",
+                                vip.addr, vip.prefix_len, vip.ifname
+                            ),
+                            source: std::io::Error::other(match e {
+                                SysError::Os { source, .. } => source.to_string(),
+                                other => other.to_string(),
+                            }),
+                        }));
+                    }
                     return fatal_or_log(e, &instance);
                 }
             }
@@ -171,6 +212,9 @@ impl Exec {
                 if let Err(e) = sys.route(true, &spec, oif).await {
                     return fatal_or_log(e, &instance);
                 }
+                let key = route_key(&route_message(&spec, oif));
+                self.routes.retain(|(k, _)| *k != key);
+                self.routes.push((key, spec));
             }
             Action::DelRoute { instance, spec } => {
                 if self.stopping && self.keep_vips_on_stop {
@@ -181,6 +225,8 @@ impl Exec {
                     .as_ref()
                     .and_then(|d| self.ifaces.get(d))
                     .map(|i| i.index);
+                let key = route_key(&route_message(&spec, oif));
+                self.routes.retain(|(k, _)| *k != key);
                 if let Err(e) = sys.route(false, &spec, oif).await {
                     return fatal_or_log(e, &instance);
                 }
@@ -189,11 +235,16 @@ impl Exec {
                 if let Err(e) = sys.rule(true, &spec).await {
                     return fatal_or_log(e, &instance);
                 }
+                let key = rule_key(&rule_message(&spec));
+                self.rules.retain(|(k, _)| *k != key);
+                self.rules.push((key, spec));
             }
             Action::DelRule { instance, spec } => {
                 if self.stopping && self.keep_vips_on_stop {
                     return Ok(());
                 }
+                let key = rule_key(&rule_message(&spec));
+                self.rules.retain(|(k, _)| *k != key);
                 if let Err(e) = sys.rule(false, &spec).await {
                     return fatal_or_log(e, &instance);
                 }
@@ -267,5 +318,40 @@ pub fn log(level: LogLevel, message: &str) {
         LogLevel::Info => info!(target: "vrrpd", "{message}"),
         LogLevel::Warning => warn!(target: "vrrpd", "{message}"),
         LogLevel::Error => error!(target: "vrrpd", "{message}"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn vips_keep_keepalived_label_brd_and_scope() {
+        let ifaces = HashMap::from([(
+            "eth0".to_string(),
+            Iface {
+                index: 7,
+                mac: None,
+                noarp: false,
+                up: true,
+            },
+        )]);
+        let exec = Exec::new(ifaces, false);
+        let mut spec = VipSpec::parse("10.0.0.100/24", "eth0");
+        spec.label = Some("eth0:1".into());
+        spec.broadcast = Some("10.0.0.255".parse().unwrap());
+        spec.scope = 253;
+        let v = exec.vip(&spec).unwrap();
+        assert_eq!((v.ifindex, v.prefix, v.scope), (7, 24, 253));
+        assert_eq!(v.label.as_deref(), Some("eth0:1"));
+        assert_eq!(v.broadcast, Some("10.0.0.255".parse().unwrap()));
+        // §7.1: no brd unless written; a missing interface means "Not adding address".
+        assert_eq!(
+            exec.vip(&VipSpec::parse("10.0.0.101", "eth0"))
+                .unwrap()
+                .broadcast,
+            None
+        );
+        assert!(exec.vip(&VipSpec::parse("10.0.0.101", "eth9")).is_none());
     }
 }

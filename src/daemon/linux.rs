@@ -19,11 +19,10 @@ use crate::config::{self, Config};
 use crate::proto::{Input, RouterSettings};
 use crate::sys::frames::FrameSender;
 use crate::sys::netlink::{Added, Monitor, Netlink, Removed, Vip};
+use crate::sys::routes::RouteMonitor;
 use crate::sys::signals::Signals;
 use crate::sys::systemd::Notifier;
-use crate::sys::vrrp_socket::{
-    Ipv4Header, Listen, Received, RecvSocket, SendSocket, IPPROTO_AH, IPPROTO_VRRP,
-};
+use crate::sys::vrrp_socket::{Ipv4Header, Listen, Received, RecvSocket, SendSocket, IPPROTO_VRRP};
 use crate::sys::vrrp_socket6::{Listen6, RecvSocket6, SendSocket6};
 use crate::sys::SysError;
 
@@ -79,6 +78,15 @@ pub async fn start(opts: Options, cfg: Config) -> Result<(), DaemonError> {
     tokio::spawn(async move {
         while let Some(ev) = monitor.next().await {
             if mon_tx.send(Event::Net(ev)).await.is_err() {
+                return;
+            }
+        }
+    });
+    let mut routes = RouteMonitor::open()?;
+    let route_tx = tx.clone();
+    tokio::spawn(async move {
+        while let Some(d) = routes.next().await {
+            if route_tx.send(Event::Deleted(d)).await.is_err() {
                 return;
             }
         }
@@ -178,7 +186,8 @@ pub fn diagnostic_line(d: &Diagnostic, sources: &SourceMap) -> String {
 /// supported, so such adverts are dropped.
 pub fn packet_input(r: Received) -> Option<Input> {
     if r.protocol != IPPROTO_VRRP {
-        debug_assert!(r.protocol == IPPROTO_AH || r.protocol != IPPROTO_VRRP);
+        // IPPROTO_AH (keepalived's `auth_type AH`) is refused at start-up; anything else
+        // cannot arrive on a protocol-112 socket.
         return None;
     }
     Some(Input::Packet {
@@ -444,5 +453,38 @@ impl Sys for LinuxSys {
         if let Err(e) = r {
             warn!(target: "vrrpd", "{e}");
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn received(protocol: u8) -> Received {
+        Received {
+            ifindex: 3,
+            src: "10.0.0.2".parse().unwrap(),
+            dst: "224.0.0.18".parse().unwrap(),
+            ttl: 255,
+            protocol,
+            payload: vec![0x21, 51, 100, 1],
+        }
+    }
+
+    #[test]
+    fn vrrp_payloads_reach_the_core_and_ah_is_dropped() {
+        match packet_input(received(IPPROTO_VRRP)) {
+            Some(Input::Packet {
+                ifindex,
+                ttl,
+                bytes,
+                ..
+            }) => assert_eq!((ifindex, ttl, bytes.len()), (3, 255, 4)),
+            other => panic!("{other:?}"),
+        }
+        assert_eq!(
+            packet_input(received(crate::sys::vrrp_socket::IPPROTO_AH)),
+            None
+        );
     }
 }

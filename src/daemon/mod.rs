@@ -36,6 +36,8 @@ pub enum Event {
     Input(Input),
     /// A link or address change from the kernel.
     Net(netlink::Event),
+    /// A route or rule deleted (from the route monitor).
+    Deleted(crate::sys::routes::Deleted),
     /// keepalived's signals (§8.3).
     Signal(Signal),
     /// A child task hit an error worth one log line (for example a socket read failing).
@@ -133,21 +135,36 @@ pub async fn run<S: Sys>(
     sys.sync_sockets(&settings)?;
     let mut current = settings.clone();
     let mut router = Router::new(settings, now());
+    let result = serve(&mut router, &mut current, sys, exec, events).await;
+    // Also after a fatal error (reported by the caller): release what can be released.
+    let stopped = stop(&mut router, sys, exec).await;
+    result.and(stopped)
+}
+
+/// Start-up notifications and the loop, until a stop signal or a fatal error.
+async fn serve<S: Sys>(
+    router: &mut Router,
+    current: &mut RouterSettings,
+    sys: &mut S,
+    exec: &mut Exec,
+    events: &mut mpsc::Receiver<Event>,
+) -> Result<(), DaemonError> {
     for input in exec.tracker_inputs(None) {
         router.handle(now(), input);
     }
-    drain(&mut router, sys, exec).await?;
+    drain(router, sys, exec).await?;
     if current.instances.is_empty() {
         warn!(target: "vrrpd", "Warning - keepalived has no configuration to run");
     }
     sys.systemd(SdState::Ready);
     info!(target: "vrrpd", "Startup complete");
+    let mut baseline = dump::Baseline::default();
     loop {
         // quinn's drive_timer: trust the clock, not the sleep.
         let t = now();
         if router.poll_timeout().is_some_and(|d| d <= t) {
             router.handle_timeout(t);
-            drain(&mut router, sys, exec).await?;
+            drain(router, sys, exec).await?;
             continue;
         }
         let deadline = router.poll_timeout();
@@ -155,13 +172,13 @@ pub async fn run<S: Sys>(
             ev = events.recv() => ev,
             () = sleep_until(deadline) => {
                 router.handle_timeout(now());
-                drain(&mut router, sys, exec).await?;
+                drain(router, sys, exec).await?;
                 continue;
             }
         };
         let Some(event) = event else {
             // Every sender is gone: nothing can wake us any more; stop cleanly.
-            break;
+            return Ok(());
         };
         match event {
             Event::Input(input) => router.handle(now(), input),
@@ -170,16 +187,20 @@ pub async fn run<S: Sys>(
                     router.handle(now(), input);
                 }
             }
-            Event::Warning(text) => warn!(target: "vrrpd", "{text}"),
-            Event::Signal(Signal::Stop) => break,
-            Event::Signal(Signal::Reload) => {
-                reload(&mut router, &mut current, sys, exec).await?;
+            Event::Deleted(d) => {
+                if let Some(input) = exec.deleted_input(d) {
+                    router.handle(now(), input);
+                }
             }
-            Event::Signal(sig) => dump::on_signal(sig, &mut router, &current),
+            Event::Warning(text) => warn!(target: "vrrpd", "{text}"),
+            Event::Signal(Signal::Stop) => return Ok(()),
+            Event::Signal(Signal::Reload) => {
+                reload(router, current, sys, exec).await?;
+            }
+            Event::Signal(sig) => dump::on_signal(sig, router, current, &mut baseline),
         }
-        drain(&mut router, sys, exec).await?;
+        drain(router, sys, exec).await?;
     }
-    stop(&mut router, sys, exec).await
 }
 
 /// Sleeps until `deadline`, or forever without one.

@@ -210,12 +210,12 @@ impl Router {
         if self.stopped {
             return;
         }
-        while let Some((idx, timer)) = self.timers.pop_expired(now) {
+        while let Some((idx, timer, due)) = self.timers.pop_expired(now) {
             let mut ctx = ctx!(self, now);
             let Some(inst) = self.instances.get_mut(idx) else {
                 continue;
             };
-            if let Some(t) = inst.on_timer(&mut ctx, timer) {
+            if let Some(t) = inst.on_timer(&mut ctx, timer, due) {
                 self.apply(now, idx, t);
             }
         }

@@ -114,12 +114,13 @@ impl TimerTable {
     }
 
     /// Removes and returns the earliest timer due at or before `now`.
-    pub fn pop_expired(&mut self, now: Instant) -> Option<(usize, Timer)> {
+    /// The earliest timer due at `now`, removed, with the deadline it was set for.
+    pub fn pop_expired(&mut self, now: Instant) -> Option<(usize, Timer, Instant)> {
         let &(at, instance, timer) = self.order.first()?;
         if at > now {
             return None;
         }
         self.stop(instance, timer);
-        Some((instance, timer))
+        Some((instance, timer, at))
     }
 }

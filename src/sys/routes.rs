@@ -9,15 +9,19 @@
 
 use std::net::IpAddr;
 
-use rtnetlink::packet_core::{NLM_F_CREATE, NLM_F_EXCL};
+use futures::channel::mpsc::UnboundedReceiver;
+use futures::StreamExt;
+use rtnetlink::packet_core::{NetlinkMessage, NetlinkPayload, NLM_F_CREATE, NLM_F_EXCL};
 use rtnetlink::packet_route::route::{
     RouteAddress, RouteAttribute, RouteFlags, RouteMessage, RouteProtocol, RouteScope, RouteType,
 };
 use rtnetlink::packet_route::rule::{RuleAction, RuleAttribute, RuleMessage};
 use rtnetlink::packet_route::{AddressFamily, RouteNetlinkMessage};
+use rtnetlink::sys::SocketAddr;
+use rtnetlink::MulticastGroup;
 
 use super::netlink::{Added, Netlink, Removed};
-use super::SysError;
+use super::{Privilege, SysError};
 use crate::proto::{RouteSpec, RuleSpec};
 
 /// RTPROT_KEEPALIVED.
@@ -192,6 +196,146 @@ impl Netlink {
     }
 }
 
+/// What identifies a route across our request and the kernel's notification: family,
+/// destination, table, gateway, output interface, metric and type.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct RouteKey {
+    family: u8,
+    dst: Option<IpAddr>,
+    dst_len: u8,
+    table: u32,
+    gateway: Option<IpAddr>,
+    oif: Option<u32>,
+    metric: Option<u32>,
+    kind: u8,
+}
+
+fn ip_of(a: &RouteAddress) -> Option<IpAddr> {
+    match a {
+        RouteAddress::Inet(v4) => Some(IpAddr::V4(*v4)),
+        RouteAddress::Inet6(v6) => Some(IpAddr::V6(*v6)),
+        _ => None,
+    }
+}
+
+/// The key of a route message (ours or the kernel's).
+pub fn route_key(m: &RouteMessage) -> RouteKey {
+    let mut k = RouteKey {
+        family: u8::from(m.header.address_family),
+        dst: None,
+        dst_len: m.header.destination_prefix_length,
+        table: u32::from(m.header.table),
+        gateway: None,
+        oif: None,
+        metric: None,
+        kind: u8::from(m.header.kind),
+    };
+    for a in &m.attributes {
+        match a {
+            RouteAttribute::Destination(d) => k.dst = ip_of(d),
+            RouteAttribute::Gateway(g) => k.gateway = ip_of(g),
+            RouteAttribute::Oif(o) => k.oif = Some(*o),
+            RouteAttribute::Priority(p) => k.metric = Some(*p),
+            RouteAttribute::Table(t) => k.table = *t,
+            _ => {}
+        }
+    }
+    k
+}
+
+/// What identifies a rule: family, prefixes and table; the preference only when we set one
+/// (the kernel picks one otherwise).
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct RuleKey {
+    family: u8,
+    src: Option<(IpAddr, u8)>,
+    dst: Option<(IpAddr, u8)>,
+    table: u32,
+    priority: Option<u32>,
+}
+
+impl RuleKey {
+    /// Whether the kernel's `reported` rule is this one of ours.
+    pub fn matches(&self, reported: &RuleKey) -> bool {
+        self.family == reported.family
+            && self.src == reported.src
+            && self.dst == reported.dst
+            && self.table == reported.table
+            && (self.priority.is_none() || self.priority == reported.priority)
+    }
+}
+
+/// The key of a rule message (ours or the kernel's).
+pub fn rule_key(m: &RuleMessage) -> RuleKey {
+    let mut k = RuleKey {
+        family: u8::from(m.header.family),
+        src: None,
+        dst: None,
+        table: u32::from(m.header.table),
+        priority: None,
+    };
+    for a in &m.attributes {
+        match a {
+            RuleAttribute::Source(s) => k.src = Some((*s, m.header.src_len)),
+            RuleAttribute::Destination(d) => k.dst = Some((*d, m.header.dst_len)),
+            RuleAttribute::Table(t) => k.table = *t,
+            RuleAttribute::Priority(p) => k.priority = Some(*p),
+            _ => {}
+        }
+    }
+    k
+}
+
+/// A route or rule the kernel reports as deleted (`ip monitor route rule`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Deleted {
+    Route(RouteKey),
+    Rule(RuleKey),
+}
+
+/// The kernel's route and rule deletions, so a MASTER can put back a virtual route or rule
+/// deleted by hand (keepalived-behaviour.md §7.3).
+pub struct RouteMonitor {
+    messages: UnboundedReceiver<(NetlinkMessage<RouteNetlinkMessage>, SocketAddr)>,
+}
+
+impl RouteMonitor {
+    /// Subscribes to the IPv4/IPv6 route and rule groups; spawns the connection task.
+    pub fn open() -> Result<RouteMonitor, SysError> {
+        let groups = [
+            MulticastGroup::Ipv4Route,
+            MulticastGroup::Ipv6Route,
+            MulticastGroup::Ipv4Rule,
+            MulticastGroup::Ipv6Rule,
+        ];
+        let (conn, _handle, messages) =
+            rtnetlink::new_multicast_connection(&groups).map_err(|e| {
+                SysError::os(
+                    "subscribe to netlink route and rule events",
+                    Privilege::NetAdmin,
+                    e,
+                )
+            })?;
+        tokio::spawn(conn);
+        Ok(RouteMonitor { messages })
+    }
+
+    /// The next deletion; `None` when the connection has closed. Cancel safe.
+    pub async fn next(&mut self) -> Option<Deleted> {
+        loop {
+            let (msg, _) = self.messages.next().await?;
+            let NetlinkPayload::InnerMessage(inner) = msg.payload else {
+                continue;
+            };
+            match inner {
+                RouteNetlinkMessage::DelRoute(m) => return Some(Deleted::Route(route_key(&m))),
+                RouteNetlinkMessage::DelRule(m) => return Some(Deleted::Rule(rule_key(&m))),
+                _ => {}
+            }
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -218,6 +362,25 @@ mod tests {
         let big = route_message(&RouteSpec::to("10.0.0.0/8").table(1000), None);
         assert_eq!(big.header.table, RT_TABLE_COMPAT);
         assert!(big.attributes.contains(&RouteAttribute::Table(1000)));
+    }
+
+    #[test]
+    fn keys_ignore_what_the_kernel_adds() {
+        let spec = RouteSpec::to("192.168.10.0/24")
+            .via("10.0.0.254")
+            .table(100);
+        let ours = route_message(&spec, Some(3));
+        let mut reported = ours.clone();
+        reported
+            .attributes
+            .push(RouteAttribute::Preference(Default::default()));
+        assert_eq!(route_key(&ours), route_key(&reported));
+        let other = route_message(&spec.clone().table(101), Some(3));
+        assert_ne!(route_key(&ours), route_key(&other));
+        let rule = rule_message(&RuleSpec::from_table("10.0.0.0/24", 100));
+        let mut kernel = rule.clone();
+        kernel.attributes.push(RuleAttribute::Priority(32765));
+        assert!(rule_key(&rule).matches(&rule_key(&kernel)));
     }
 
     #[test]

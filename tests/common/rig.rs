@@ -52,7 +52,7 @@ impl Rig {
         Rig::new(RouterSettings::new(vec![inst]))
     }
 
-    fn drain(&mut self) {
+    pub fn drain(&mut self) {
         let at = self.now - t0();
         while let Some(action) = self.router.poll_action() {
             self.out.push(Timed { at, action });

@@ -17,7 +17,8 @@ mod trackers;
 
 pub use host::{check_host, HostAddr, HostInfo, HostInterface};
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
+use std::net::IpAddr;
 
 use crate::config::diag::Diagnostic;
 use crate::config::model::{Config, Family};
@@ -42,14 +43,16 @@ pub fn check(config: &mut Config) -> Vec<Diagnostic> {
 /// groups (§5). Returns instance index -> group index.
 fn sync_groups(config: &Config, d: &mut Vec<Diagnostic>) -> HashMap<usize, usize> {
     let mut member_of: HashMap<usize, usize> = HashMap::new();
+    let by_name: HashMap<&str, usize> = config
+        .instances
+        .iter()
+        .enumerate()
+        .map(|(i, inst)| (inst.name.value.as_str(), i))
+        .collect();
     for (gi, g) in config.sync_groups.iter().enumerate() {
         let mut resolved = 0;
         for m in &g.members {
-            let Some(ii) = config
-                .instances
-                .iter()
-                .position(|i| i.name.value == m.value)
-            else {
+            let Some(&ii) = by_name.get(m.value.as_str()) else {
                 let mut diag = Diagnostic::error(
                     m.span,
                     format!(
@@ -120,22 +123,43 @@ fn sync_groups(config: &Config, d: &mut Vec<Diagnostic>) -> HashMap<usize, usize
 /// local address and overlapping peers.
 fn vrid_conflicts(config: &Config, d: &mut Vec<Diagnostic>) {
     let insts = &config.instances;
+    // Bucket by (VRID, family) so a config with thousands of instances is not compared pair
+    // by pair; multicast instances are further keyed by interface and group, which is exactly
+    // their conflict rule.
+    type McastKey<'a> = (u8, Option<Family>, Option<&'a str>, Option<IpAddr>);
+    let mut mcast: HashMap<McastKey<'_>, usize> = HashMap::new();
+    let mut unicast: HashMap<(u8, Option<Family>), Vec<usize>> = HashMap::new();
     for (j, b) in insts.iter().enumerate() {
         let Some(vb) = &b.vrid else { continue };
-        for a in insts.iter().take(j) {
-            let Some(va) = &a.vrid else { continue };
-            if va.value != vb.value || a.effective.family.value != b.effective.family.value {
-                continue;
+        let family = b.effective.family.value;
+        let earlier: Vec<usize> = if b.is_unicast() {
+            let bucket = unicast.entry((vb.value, family)).or_default();
+            let e = bucket.clone();
+            bucket.push(j);
+            e
+        } else {
+            let key = (
+                vb.value,
+                family,
+                b.interface.as_ref().map(|i| i.value.as_str()),
+                b.effective.mcast_group.value,
+            );
+            match mcast.get(&key) {
+                Some(&first) => vec![first],
+                None => {
+                    mcast.insert(key, j);
+                    Vec::new()
+                }
             }
+        };
+        for a in earlier.iter().filter_map(|&i| insts.get(i)) {
             let same_if = match (&a.interface, &b.interface) {
                 (Some(x), Some(y)) => x.value == y.value,
                 (None, None) => true,
                 _ => false,
             };
             let conflict = match (a.is_unicast(), b.is_unicast()) {
-                (false, false) => {
-                    same_if && a.effective.mcast_group.value == b.effective.mcast_group.value
-                }
+                (false, false) => true,
                 (true, true) => {
                     let same_src = match (&a.unicast_src_ip, &b.unicast_src_ip) {
                         (Some(x), Some(y)) => x.value == y.value,
@@ -187,16 +211,8 @@ fn script_security(config: &Config, d: &mut Vec<Diagnostic>) {
         return;
     }
     let g = &config.global;
-    let tracked = |name: &str| {
-        config
-            .instances
-            .iter()
-            .any(|i| i.tracking.scripts.iter().any(|r| r.name.value == name))
-            || config
-                .sync_groups
-                .iter()
-                .any(|s| s.tracking.scripts.iter().any(|r| r.name.value == name))
-    };
+    let referenced = referenced_scripts(config);
+    let tracked = |name: &str| referenced.contains(name);
     let mut spans: Vec<Span> = Vec::new();
     spans.extend(
         config
@@ -232,21 +248,21 @@ fn script_security(config: &Config, d: &mut Vec<Diagnostic>) {
     }
 }
 
+/// Names of the vrrp_scripts some instance or sync group tracks.
+fn referenced_scripts(config: &Config) -> HashSet<&str> {
+    let instances = config.instances.iter().map(|i| &i.tracking);
+    let groups = config.sync_groups.iter().map(|g| &g.tracking);
+    instances
+        .chain(groups)
+        .flat_map(|t| t.scripts.iter().map(|r| r.name.value.as_str()))
+        .collect()
+}
+
 /// §3.3 item 11: a vrrp_script nobody tracks is dropped.
 fn unused_scripts(config: &Config, d: &mut Vec<Diagnostic>) {
+    let referenced = referenced_scripts(config);
     for s in &config.scripts {
-        let used = config.instances.iter().any(|i| {
-            i.tracking
-                .scripts
-                .iter()
-                .any(|r| r.name.value == s.name.value)
-        }) || config.sync_groups.iter().any(|g| {
-            g.tracking
-                .scripts
-                .iter()
-                .any(|r| r.name.value == s.name.value)
-        });
-        if !used {
+        if !referenced.contains(s.name.value.as_str()) {
             d.push(
                 Diagnostic::warning(
                     s.name.span,

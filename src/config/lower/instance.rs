@@ -17,11 +17,17 @@ use crate::config::syntax::Stmt;
 pub(crate) fn lower(l: &mut Lower, s: &Stmt, config: &mut Config) {
     let Some(name) = l.block_name(s) else { return };
     let Some(b) = l.block(s) else { return };
-    if let Some(first) = config.instances.iter().find(|x| x.name.value == name.value) {
+    if let Some(first) = l
+        .instance_names
+        .get(&name.value)
+        .and_then(|&i| config.instances.get(i))
+    {
         let span = first.name.span;
         duplicate(l, "vrrp instance", &name, span);
         return;
     }
+    l.instance_names
+        .insert(name.value.clone(), config.instances.len());
     let mut inst = Instance::new(name, s.keyword.span);
     for st in &b.stmts {
         if !lower_track_block(l, st, &mut inst.tracking) {

@@ -30,6 +30,9 @@ use super::syntax::Stmt;
 pub(crate) struct Lower {
     pub diags: Vec<Diagnostic>,
     pub ignored: Vec<Spanned<String>>,
+    /// Index of every `vrrp_instance` name already lowered, so duplicate names are found in
+    /// O(1) (configs with thousands of instances exist in the field).
+    pub instance_names: std::collections::HashMap<String, usize>,
 }
 
 /// A keyword handler of a section whose target is `T`.
@@ -156,8 +159,37 @@ impl Lower {
 
 /// Root-level keywords (keepalived-behaviour §1.8).
 pub(crate) fn lower_root(stmts: &[Stmt]) -> (Config, Vec<Diagnostic>) {
-    let mut l = Lower::default();
-    let mut config = Config::default();
+    let mut root = RootLowerer::default();
+    for s in stmts {
+        root.feed(s);
+    }
+    root.finish()
+}
+
+/// Lowers top-level statements one at a time, in file order (so the parser can stream them).
+#[derive(Default)]
+pub(crate) struct RootLowerer {
+    l: Lower,
+    config: Config,
+    /// Reading-order index of the next statement.
+    seq: usize,
+}
+
+impl RootLowerer {
+    pub(crate) fn finish(mut self) -> (Config, Vec<Diagnostic>) {
+        self.config.ignored = std::mem::take(&mut self.l.ignored);
+        (self.config, self.l.diags)
+    }
+
+    pub(crate) fn feed(&mut self, s: &Stmt) {
+        let seq = self.seq;
+        self.seq += 1;
+        let (l, config) = (&mut self.l, &mut self.config);
+        lower_root_stmt(l, config, seq, s);
+    }
+}
+
+fn lower_root_stmt(l: &mut Lower, config: &mut Config, seq: usize, s: &Stmt) {
     // Known root keywords, for suggestions.
     const ROOT: &[&str] = &[
         "global_defs",
@@ -171,7 +203,7 @@ pub(crate) fn lower_root(stmts: &[Stmt]) -> (Config, Vec<Diagnostic>) {
         "static_routes",
         "static_rules",
     ];
-    for (seq, s) in stmts.iter().enumerate() {
+    {
         let kw = s.keyword.text.as_str();
         let counts = (
             config.instances.len(),
@@ -179,36 +211,34 @@ pub(crate) fn lower_root(stmts: &[Stmt]) -> (Config, Vec<Diagnostic>) {
             config.sync_groups.len(),
         );
         match kw {
-            "global_defs" => global::lower(&mut l, s, &mut config.global),
-            "vrrp_instance" => instance::lower(&mut l, s, &mut config),
-            "vrrp_script" => script::lower_script(&mut l, s, &mut config),
-            "vrrp_track_process" => script::lower_track_process(&mut l, s, &mut config),
+            "global_defs" => global::lower(l, s, &mut config.global),
+            "vrrp_instance" => instance::lower(l, s, config),
+            "vrrp_script" => script::lower_script(l, s, config),
+            "vrrp_track_process" => script::lower_track_process(l, s, config),
             "track_file" | "vrrp_track_file" => {
                 if kw == "vrrp_track_file" {
                     l.deprecated(s, "use `track_file` instead");
                 }
-                script::lower_track_file(&mut l, s, &mut config)
+                script::lower_track_file(l, s, config)
             }
-            "vrrp_sync_group" => sync_group::lower(&mut l, s, &mut config),
+            "vrrp_sync_group" => sync_group::lower(l, s, config),
             "static_ipaddress" => {
                 if let Some(b) = l.block_no_args(s) {
                     config
                         .static_addresses
-                        .extend(vip::lower_list(&mut l, &b.stmts, true));
+                        .extend(vip::lower_list(l, &b.stmts, true));
                 }
             }
             "static_routes" => {
                 if let Some(b) = l.block_no_args(s) {
                     config
                         .static_routes
-                        .extend(routes::lower_routes(&mut l, &b.stmts));
+                        .extend(routes::lower_routes(l, &b.stmts));
                 }
             }
             "static_rules" => {
                 if let Some(b) = l.block_no_args(s) {
-                    config
-                        .static_rules
-                        .extend(routes::lower_rules(&mut l, &b.stmts));
+                    config.static_rules.extend(routes::lower_rules(l, &b.stmts));
                 }
             }
             _ if keywords::PROCESS_ROOT.contains(&kw) => {
@@ -241,8 +271,6 @@ pub(crate) fn lower_root(stmts: &[Stmt]) -> (Config, Vec<Diagnostic>) {
             }
         }
     }
-    config.ignored = std::mem::take(&mut l.ignored);
-    (config, l.diags)
 }
 
 impl Lower {
