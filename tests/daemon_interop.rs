@@ -182,3 +182,51 @@ fn mixed(master: Daemon, backup: Daemon, auth: Auth, mode: Mode, tag: &str) {
         inst[1].skew()
     );
 }
+
+/// VRRPv3 over IPv6 (link-local sources, ff02::12), multicast, mixed pair: the master alone holds
+/// the VIP fd00::100, no rejection is logged, and SIGKILL of the master moves the VIP.
+fn ipv6(master: Daemon, backup: Daemon, tag: &str) {
+    const VIP6: &str = "fd00::100";
+    let mut lab = Lab::new(tag, 2);
+    let inst = [
+        Instance::v3("VI_6", 56, 150, "0.2").vip(&format!("{VIP6}/64 dev eth0")),
+        Instance::v3("VI_6", 56, 100, "0.2").vip(&format!("{VIP6}/64 dev eth0")),
+    ];
+    lab.start(1, backup, &config("r1", &[inst[1].clone()]));
+    lab.start(0, master, &config("r0", &[inst[0].clone()]));
+    lab.wait_ready(0, Duration::from_secs(10));
+    lab.wait_ready(1, Duration::from_secs(10));
+    lab.wait_holders(VIP6, &[0], Duration::from_secs(10));
+    let t_end = Instant::now() + Duration::from_millis(1500);
+    while Instant::now() < t_end {
+        assert_eq!(lab.holders(VIP6), vec![0], "only the master holds the VIP");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    for i in 0..2 {
+        let log = lab.log(i);
+        let bad = rejections(&log);
+        assert!(bad.is_empty(), "router {i} rejected adverts: {bad:#?}");
+    }
+    let t0 = Instant::now();
+    lab.kill9(0);
+    lab.wait_holds(1, VIP6, Duration::from_secs(5));
+    let md = inst[1].master_down();
+    assert!(
+        t0.elapsed() <= md + SLACK,
+        "IPv6 takeover by {} after {:?}, master-down {md:?}",
+        backup.name(),
+        t0.elapsed()
+    );
+}
+
+mod v3_ipv6 {
+    use super::*;
+    #[test]
+    fn vrrpd_master() {
+        super::ipv6(Daemon::Vrrpd, Daemon::Keepalived, &lab::tag("v3ipv6", "v"));
+    }
+    #[test]
+    fn keepalived_master() {
+        super::ipv6(Daemon::Keepalived, Daemon::Vrrpd, &lab::tag("v3ipv6", "k"));
+    }
+}

@@ -935,6 +935,11 @@ fn add_ns(name: &str) {
     let _ = output(&["ip", "netns", "del", name]);
     sh(&["ip", "netns", "add", name]);
     sh(&["ip", "-n", name, "link", "set", "lo", "up"]);
+    // No duplicate address detection on the lab's links: a fresh link-local address would stay
+    // tentative for a second or two, and keepalived cannot send IPv6 adverts from it then.
+    sh(&[
+        "ip", "netns", "exec", name, "sysctl", "-qw", "net.ipv6.conf.default.accept_dad=0",
+    ]);
 }
 
 fn del_ns(name: &str) {
