@@ -51,6 +51,8 @@ both!(
     leftover_vip_removed_at_start,
     address_owner,
     garp_burst,
+    three_routers,
+    backup_sigterm,
 );
 
 /// r0 priority 150, r1 priority 100, VIP 10.0.0.100/24 labelled eth0:1.
@@ -459,4 +461,53 @@ fn garp_burst(d: Daemon, tag: &str) {
         ];
         assert_eq!(g.iter().map(String::as_str).collect::<Vec<_>>(), want);
     }
+}
+
+/// Three routers 150/120/100: the highest is master; when it dies the 120 one takes over (its
+/// skew, hence master-down, is the shorter), and the 100 one stays backup.
+fn three_routers(d: Daemon, tag: &str) {
+    let vip = format!("{VIP}/24 dev eth0");
+    let inst: Vec<Instance> = [150, 120, 100]
+        .iter()
+        .map(|&p| Instance::v3("VI_1", 51, p, ADVERT).vip(&vip))
+        .collect();
+    let mut lab = Lab::new(tag, 3);
+    for (i, x) in inst.iter().enumerate() {
+        lab.start(i, d, &config(&format!("r{i}"), std::slice::from_ref(x)));
+    }
+    for i in 0..3 {
+        lab.wait_ready(i, Duration::from_secs(10));
+    }
+    lab.wait_holders(VIP, &[0], Duration::from_secs(10));
+    std::thread::sleep(Duration::from_millis(300));
+    lab.kill9(0);
+    lab.forget(0);
+    // r0's stale copy stays (SIGKILL); the takeover is by r1, not r2.
+    lab.wait_holds(1, VIP, inst[1].master_down() + SLACK * 2);
+    std::thread::sleep(inst[2].master_down());
+    assert_eq!(lab.holders(VIP), vec![0, 1], "r2 stays backup");
+    assert!(
+        !lab.log(2).contains("Entering MASTER STATE"),
+        "{}",
+        lab.log(2)
+    );
+}
+
+/// SIGTERM of the backup: it exits 0 without touching the master (no priority 0 from a backup,
+/// no transition on the master).
+fn backup_sigterm(d: Daemon, tag: &str) {
+    let mut lab = start_pair(d, tag, &pair());
+    let cap = lab.capture(&lab.client.clone(), "bterm");
+    let before = lab.log(0).matches("Entering").count();
+    lab.signal(1, Signal::SIGTERM);
+    let st = lab.wait_exit(1, Duration::from_secs(5));
+    assert!(st.is_some_and(|s| s.success()), "{st:?}\n{}", lab.log(1));
+    std::thread::sleep(Duration::from_millis(600));
+    let seen = lab::adverts(&cap.stop());
+    assert!(
+        seen.iter().all(|a| a.src == "10.0.0.1" && a.prio == 150),
+        "only the master's adverts: {seen:?}"
+    );
+    assert_eq!(lab.holders(VIP), vec![0]);
+    assert_eq!(lab.log(0).matches("Entering").count(), before);
 }

@@ -4,7 +4,10 @@
 //!   address event at all in `ip monitor address` during the reload);
 //! * a broken file (vrrpd only: keepalived has no such guarantee): the old configuration keeps
 //!   running, the VIP stays, the diagnostics are logged;
-//! * a file adding a VIP: only that VIP is added, nothing is removed, no transition.
+//! * a file adding a VIP: only that VIP is added, nothing is removed, no transition;
+//! * a file removing a VIP: only that VIP is removed, no transition;
+//! * the backup's priority raised above the master's: it takes over (the change takes effect
+//!   without a restart).
 //!
 //! The unchanged and added-VIP cases also run against keepalived, which behaves so (§8.3:
 //! instances matched by VRID/interface keep their state and addresses). Needs root and
@@ -36,7 +39,12 @@ macro_rules! both {
     )*};
 }
 
-both!(unchanged_file, adding_a_vip);
+both!(
+    unchanged_file,
+    adding_a_vip,
+    removing_a_vip,
+    raising_the_backup_priority
+);
 
 fn pair(vips: &[&str]) -> [Instance; 2] {
     let mk = |prio| {
@@ -46,6 +54,18 @@ fn pair(vips: &[&str]) -> [Instance; 2] {
             })
     };
     [mk(150), mk(100)]
+}
+
+/// SIGHUP to router i only; waits for its `Reload complete`.
+fn reload_one(lab: &mut Lab, i: usize) {
+    let n = lab.log(i).matches("Reload complete").count();
+    lab.signal(i, Signal::SIGHUP);
+    let deadline = std::time::Instant::now() + Duration::from_secs(5);
+    while lab.log(i).matches("Reload complete").count() <= n {
+        lab.assert_running(i, "reloading");
+        assert!(std::time::Instant::now() < deadline, "{}", lab.log(i));
+        std::thread::sleep(Duration::from_millis(10));
+    }
 }
 
 fn start_pair(d: Daemon, tag: &str, inst: &[Instance; 2]) -> Lab {
@@ -193,4 +213,54 @@ fn broken_file_keeps_the_old_config() {
     assert_eq!([transitions(&lab, 0), transitions(&lab, 1)], before);
     let text = mon.text();
     assert!(events_about(&text, VIP).is_empty(), "{text}");
+}
+
+fn removing_a_vip(d: Daemon, tag: &str) {
+    let mut lab = start_pair(d, tag, &pair(&[VIP, VIP2]));
+    assert_eq!(lab.holders(VIP2), vec![0]);
+    let before = [transitions(&lab, 0), transitions(&lab, 1)];
+    let mon = lab.monitor_addresses(0, "mon0");
+
+    let new = pair(&[VIP]);
+    lab.write_conf(0, &config("r0", &[new[0].clone()]));
+    lab.write_conf(1, &config("r1", &[new[1].clone()]));
+    reload_both(&mut lab, d);
+    lab.wait_holders(VIP2, &[], Duration::from_secs(3));
+    std::thread::sleep(Duration::from_millis(1200));
+
+    assert_eq!(lab.holders(VIP), vec![0]);
+    assert_eq!(
+        [transitions(&lab, 0), transitions(&lab, 1)],
+        before,
+        "no state transition when a VIP is removed\n{}",
+        lab.all_logs()
+    );
+    let text = mon.text();
+    assert!(
+        events_about(&text, VIP).is_empty(),
+        "the remaining VIP was touched:\n{text}"
+    );
+    let removed = events_about(&text, VIP2);
+    assert!(
+        !removed.is_empty() && removed.iter().all(|l| l.starts_with("Deleted")),
+        "the VIP is only removed:\n{text}"
+    );
+}
+
+fn raising_the_backup_priority(d: Daemon, tag: &str) {
+    let inst = pair(&[VIP]);
+    let mut lab = start_pair(d, tag, &inst);
+    let mut up = inst[1].clone();
+    up.priority = 200;
+    lab.write_conf(1, &config("r1", &[up.clone()]));
+    reload_one(&mut lab, 1);
+    // It preempts at the latest one master-down interval after the reload.
+    lab.wait_holders(VIP, &[1], up.master_down() + Duration::from_secs(1));
+    let log0 = lab.log(0);
+    assert!(
+        log0.lines()
+            .rfind(|l| l.contains("Entering"))
+            .is_some_and(|l| l.contains("BACKUP")),
+        "r0 went back to BACKUP\n{log0}"
+    );
 }

@@ -938,7 +938,13 @@ fn add_ns(name: &str) {
     // No duplicate address detection on the lab's links: a fresh link-local address would stay
     // tentative for a second or two, and keepalived cannot send IPv6 adverts from it then.
     sh(&[
-        "ip", "netns", "exec", name, "sysctl", "-qw", "net.ipv6.conf.default.accept_dad=0",
+        "ip",
+        "netns",
+        "exec",
+        name,
+        "sysctl",
+        "-qw",
+        "net.ipv6.conf.default.accept_dad=0",
     ]);
 }
 
