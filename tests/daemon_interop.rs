@@ -230,3 +230,39 @@ mod v3_ipv6 {
         super::ipv6(Daemon::Keepalived, Daemon::Vrrpd, &lab::tag("v3ipv6", "k"));
     }
 }
+
+/// The rejection check is live: a backup with another PASS password rejects the master's
+/// adverts with keepalived's log line and becomes master too (keepalived-behaviour.md §6.4,
+/// §9 line 16), whichever daemon is the backup.
+fn wrong_password(master: Daemon, backup: Daemon, tag: &str) {
+    let mut lab = Lab::new(tag, 2);
+    let vip = format!("{VIP}/24 dev eth0");
+    let m = Instance::v2("VI_1", 55, 150).pass("1234").vip(&vip);
+    let b = Instance::v2("VI_1", 55, 100).pass("4321").vip(&vip);
+    lab.start(0, master, &config("r0", &[m]));
+    lab.start(1, backup, &config("r1", &[b.clone()]));
+    lab.wait_ready(0, Duration::from_secs(10));
+    lab.wait_ready(1, Duration::from_secs(10));
+    lab.wait_log(1, "received an invalid passwd!", Duration::from_secs(6));
+    lab.wait_holders(VIP, &[0, 1], b.master_down() + Duration::from_secs(3));
+}
+
+mod v2_wrong_password {
+    use super::*;
+    #[test]
+    fn vrrpd_backup() {
+        super::wrong_password(
+            Daemon::Keepalived,
+            Daemon::Vrrpd,
+            &lab::tag("v2wrongpw", "v"),
+        );
+    }
+    #[test]
+    fn keepalived_backup() {
+        super::wrong_password(
+            Daemon::Vrrpd,
+            Daemon::Keepalived,
+            &lab::tag("v2wrongpw", "k"),
+        );
+    }
+}

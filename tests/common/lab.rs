@@ -559,6 +559,10 @@ impl Lab {
             .stderr(logf)
             // Its own process group, so SIGKILL reaches keepalived's children too.
             .process_group(0);
+        // Dump files (SIGUSR1/SIGUSR2/JSON, keepalived-behaviour.md §8.3) go to $TMPDIR.
+        let tmp = self.tmpdir(i);
+        fs::create_dir_all(&tmp).expect("router TMPDIR");
+        cmd.env("TMPDIR", &tmp);
         let mut notify = None;
         if daemon == Daemon::Vrrpd {
             let path = self.dir.join(format!("r{i}.notify"));
@@ -580,6 +584,36 @@ impl Lab {
             notify,
             notes: Vec::new(),
         });
+    }
+
+    /// Router i's `$TMPDIR`, where its daemon writes keepalived.data/.stats/.json on signals.
+    pub fn tmpdir(&self, i: usize) -> PathBuf {
+        self.dir.join(format!("r{i}.tmp"))
+    }
+
+    /// Sends `sig` (a raw signal number, e.g. SIGRTMIN+2 for the JSON dump) to router i's daemon
+    /// and waits up to 3 s for `file` to appear in its `$TMPDIR`; returns its text.
+    pub fn dump(&self, i: usize, sig: i32, file: &str) -> String {
+        let path = self.tmpdir(i).join(file);
+        let _ = fs::remove_file(&path);
+        // SAFETY: kill(2) with a pid we started and a plain signal number.
+        let rc = unsafe { libc::kill(self.pid(i), sig) };
+        assert_eq!(rc, 0, "kill({}, {sig})", self.pid(i));
+        let deadline = Instant::now() + Duration::from_secs(3);
+        loop {
+            if let Ok(t) = fs::read_to_string(&path) {
+                if !t.is_empty() {
+                    return t;
+                }
+            }
+            assert!(
+                Instant::now() < deadline,
+                "router {i}: no {file} in {} after signal {sig}\n{}",
+                self.tmpdir(i).display(),
+                self.log(i)
+            );
+            std::thread::sleep(Duration::from_millis(10));
+        }
     }
 
     /// [`Lab::start`] then [`Lab::wait_ready`] (10 s).
