@@ -240,7 +240,7 @@ fn wrong_password(master: Daemon, backup: Daemon, tag: &str) {
     let m = Instance::v2("VI_1", 55, 150).pass("1234").vip(&vip);
     let b = Instance::v2("VI_1", 55, 100).pass("4321").vip(&vip);
     lab.start(0, master, &config("r0", &[m]));
-    lab.start(1, backup, &config("r1", &[b.clone()]));
+    lab.start(1, backup, &config("r1", std::slice::from_ref(&b)));
     lab.wait_ready(0, Duration::from_secs(10));
     lab.wait_ready(1, Duration::from_secs(10));
     lab.wait_log(1, "received an invalid passwd!", Duration::from_secs(6));
