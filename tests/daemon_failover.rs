@@ -53,6 +53,9 @@ both!(
     garp_burst,
     three_routers,
     backup_sigterm,
+    dont_release_vrrp,
+    own_link_down,
+    garp_second_burst,
 );
 
 /// r0 priority 150, r1 priority 100, VIP 10.0.0.100/24 labelled eth0:1.
@@ -510,4 +513,90 @@ fn backup_sigterm(d: Daemon, tag: &str) {
     );
     assert_eq!(lab.holders(VIP), vec![0]);
     assert_eq!(lab.log(0).matches("Entering").count(), before);
+}
+
+/// `-V/--dont-release-vrrp` (§7.4): SIGTERM leaves the VIP in place and sends no priority 0, so
+/// the backup takes over only after its master-down interval.
+fn dont_release_vrrp(d: Daemon, tag: &str) {
+    let inst = pair();
+    let mut lab = Lab::new(tag, 2);
+    lab.start_with(0, d, &config("r0", &[inst[0].clone()]), &["-V"]);
+    lab.start(1, d, &config("r1", &[inst[1].clone()]));
+    lab.wait_ready(0, Duration::from_secs(10));
+    lab.wait_ready(1, Duration::from_secs(10));
+    lab.wait_holders(VIP, &[0], Duration::from_secs(10));
+    let cap = lab.capture(&lab.client.clone(), "dontrel");
+    std::thread::sleep(Duration::from_millis(300));
+    let t0 = Instant::now();
+    lab.signal(0, Signal::SIGTERM);
+    let st = lab.wait_exit(0, Duration::from_secs(5));
+    assert!(st.is_some_and(|s| s.success()), "{st:?}\n{}", lab.log(0));
+    let t_exit = Instant::now();
+    assert!(lab.vip_entry(0, VIP).is_some(), "-V keeps the VIP on r0");
+    lab.wait_holds(1, VIP, Duration::from_secs(5));
+    let md = inst[1].master_down();
+    // Not the skew-time takeover of a priority 0 (keepalived advertises while it shuts down,
+    // so the interval counts from its exit).
+    assert!(
+        t0.elapsed() >= md.saturating_sub(inst[1].advert()),
+        "takeover {:?} after SIGTERM with -V: too early for master-down {md:?}",
+        t0.elapsed()
+    );
+    assert!(
+        t_exit.elapsed() <= md + SLACK,
+        "takeover {:?} after the exit, master-down {md:?}",
+        t_exit.elapsed()
+    );
+    let seen = lab::adverts(&cap.stop());
+    assert!(
+        !seen.iter().any(|a| a.prio == 0),
+        "no priority 0 with -V: {seen:?}"
+    );
+}
+
+/// The master's own interface goes down (FAULT, VIP gone with the link): the backup takes over
+/// within master-down; when the interface is up again the master reclaims the VIP.
+fn own_link_down(d: Daemon, tag: &str) {
+    let inst = pair();
+    let mut lab = start_pair(d, tag, &inst);
+    std::thread::sleep(Duration::from_millis(300));
+    let t0 = Instant::now();
+    lab.ip(lab.ns(0), &["link", "set", "eth0", "down"]);
+    lab.wait_holds(1, VIP, Duration::from_secs(5));
+    assert!(
+        t0.elapsed() <= inst[1].master_down() + SLACK,
+        "takeover after {:?}",
+        t0.elapsed()
+    );
+    lab.wait_log(0, "Entering FAULT STATE", Duration::from_secs(2));
+    lab.ip(lab.ns(0), &["link", "set", "eth0", "up"]);
+    lab.wait_holders(VIP, &[0], Duration::from_secs(5));
+}
+
+/// §6.8: a second identical burst of 5 gratuitous ARPs `garp_master_delay` after the first
+/// (1 s here).
+fn garp_second_burst(d: Daemon, tag: &str) {
+    let mut lab = Lab::new(tag, 1);
+    let cap = lab.capture_filter(&lab.client.clone(), "garp2", "arp");
+    let i = Instance::v3("VI_1", 51, 150, ADVERT)
+        .vip(&format!("{VIP}/24"))
+        .extra("garp_master_delay 1");
+    lab.start(0, d, &config("r0", &[i]));
+    lab.wait_holds(0, VIP, Duration::from_secs(5));
+    std::thread::sleep(Duration::from_millis(1800));
+    let rows = lab::fields(
+        &cap.stop(),
+        "arp.src.proto_ipv4 == 10.0.0.100",
+        &["frame.time_epoch"],
+    );
+    let t: Vec<f64> = rows
+        .iter()
+        .filter_map(|r| r.first()?.parse().ok())
+        .collect();
+    assert_eq!(t.len(), 10, "two bursts of 5: {t:?}");
+    let gap = t[5] - t[4];
+    assert!(
+        (0.9..=1.3).contains(&gap),
+        "second burst {gap:.3} s after the first (garp_master_delay 1): {t:?}"
+    );
 }

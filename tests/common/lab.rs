@@ -523,6 +523,11 @@ impl Lab {
 
     /// Starts `daemon` in router i with configuration `text` (not waiting for readiness).
     pub fn start(&mut self, i: usize, daemon: Daemon, text: &str) {
+        self.start_with(i, daemon, text, &[]);
+    }
+
+    /// [`Lab::start`] with extra command-line options (e.g. `-V`).
+    pub fn start_with(&mut self, i: usize, daemon: Daemon, text: &str, extra: &[&str]) {
         daemon.require();
         assert!(self.procs[i].is_none(), "router {i} already runs a daemon");
         let conf = self.write_conf(i, text);
@@ -553,6 +558,7 @@ impl Lab {
                 &v,
             ],
         );
+        cmd.args(extra);
         let logf = File::create(&log).expect("log file");
         cmd.stdin(Stdio::null())
             .stdout(logf.try_clone().expect("log fd"))
