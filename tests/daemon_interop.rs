@@ -266,3 +266,49 @@ mod v2_wrong_password {
         );
     }
 }
+
+/// Split brain healed, equal priorities (keepalived-behaviour.md §6.6): both are MASTER after a
+/// partition; when it heals each hears the other's equal-priority advert and the higher address
+/// (r1, 10.0.0.2) stays master, whichever daemon it runs.
+fn equal_priority_split_brain(r0: Daemon, r1: Daemon, tag: &str) {
+    let mut lab = Lab::new(tag, 2);
+    let i = Instance::v3("VI_1", 57, 100, "0.2").vip(&format!("{VIP}/24 dev eth0"));
+    lab.start(0, r0, &config("r0", std::slice::from_ref(&i)));
+    lab.wait_ready(0, Duration::from_secs(10));
+    lab.wait_holders(VIP, &[0], Duration::from_secs(5));
+    lab.start(1, r1, &config("r1", std::slice::from_ref(&i)));
+    lab.wait_ready(1, Duration::from_secs(10));
+    // A backup never preempts an equal priority.
+    std::thread::sleep(i.master_down() * 2);
+    assert_eq!(lab.holders(VIP), vec![0]);
+
+    lab.partition(1);
+    lab.wait_holders(VIP, &[0, 1], Duration::from_secs(3));
+    lab.heal(1);
+    lab.wait_holders(VIP, &[1], Duration::from_secs(3));
+    lab.wait_log(
+        0,
+        "with same priority 100 but higher IP address than ours",
+        Duration::from_secs(1),
+    );
+}
+
+mod v3_equal_priority_split_brain {
+    use super::*;
+    #[test]
+    fn vrrpd_higher_address() {
+        super::equal_priority_split_brain(
+            Daemon::Keepalived,
+            Daemon::Vrrpd,
+            &lab::tag("v3eqsplit", "v"),
+        );
+    }
+    #[test]
+    fn keepalived_higher_address() {
+        super::equal_priority_split_brain(
+            Daemon::Vrrpd,
+            Daemon::Keepalived,
+            &lab::tag("v3eqsplit", "k"),
+        );
+    }
+}

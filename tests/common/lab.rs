@@ -871,6 +871,23 @@ impl Lab {
         self.ip(&self.lan, &["link", "set", &self.nodes[i].port, "up"]);
     }
 
+    /// Isolates router i without a carrier change (its bridge port stops forwarding: STP state
+    /// disabled), so it does not notice and elects itself master: a split brain.
+    pub fn partition(&self, i: usize) {
+        let port = &self.nodes[i].port;
+        sh(&[
+            "ip", "netns", "exec", &self.lan, "bridge", "link", "set", "dev", port, "state", "0",
+        ]);
+    }
+
+    /// Ends [`Lab::partition`] (port state forwarding).
+    pub fn heal(&self, i: usize) {
+        let port = &self.nodes[i].port;
+        sh(&[
+            "ip", "netns", "exec", &self.lan, "bridge", "link", "set", "dev", port, "state", "3",
+        ]);
+    }
+
     /// Starts tcpdump writing VRRP packets (`ip proto 112`) seen on eth0 of namespace `ns` to
     /// a pcap file; returns once it is listening.
     pub fn capture(&self, ns: &str, name: &str) -> Helper {
