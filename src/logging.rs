@@ -116,6 +116,19 @@ fn send_syslog(sock: &mut Option<UnixDatagram>, line: &[u8]) {
     }
 }
 
+/// A last-resort line (the panic hook): stderr and a fresh syslog datagram, without touching
+/// the subscriber's state, which may be what panicked.
+pub fn emergency(line: &str) {
+    eprintln!("vrrpd: {line}");
+    let msg = format!(
+        "<{}>vrrpd[{}]: {line}",
+        u32::from(FACILITY_DAEMON) * 8 + 2,
+        std::process::id()
+    );
+    let mut sock = None;
+    send_syslog(&mut sock, msg.as_bytes());
+}
+
 struct MessageVisitor(String);
 
 impl Visit for MessageVisitor {

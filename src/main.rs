@@ -28,7 +28,9 @@ const EXIT_CONFIG: u8 = 2;
 const EXIT_NO_CONFIG: u8 = 6;
 
 fn main() -> ExitCode {
-    // Last resort: one line, never a backtrace (COMMON.md; brief item 8).
+    // Last resort: one line, never a backtrace (COMMON.md; brief item 8). A panic in any task
+    // ends the process (exit 70) rather than leaving a daemon that half works; the next start
+    // removes leftover VIPs (§7.2).
     std::panic::set_hook(Box::new(|info| {
         let at = info
             .location()
@@ -40,7 +42,8 @@ fn main() -> ExitCode {
             .map(|s| s.to_string())
             .or_else(|| info.payload().downcast_ref::<String>().cloned())
             .unwrap_or_else(|| "panic".into());
-        eprintln!("vrrpd: internal error: {what}{at}");
+        logging::emergency(&format!("internal error: {what}{at}"));
+        std::process::exit(70);
     }));
     let cli = match Cli::try_parse() {
         Ok(c) => c,

@@ -23,6 +23,12 @@ enum Rec {
         ttl: u8,
         dst: Ipv4Addr,
     },
+    Advert6 {
+        src: std::net::Ipv6Addr,
+        dst: std::net::Ipv6Addr,
+        hops: u8,
+        priority: u8,
+    },
     Add(IpAddr, u8, Option<String>),
     Del(IpAddr),
     Frame(u32, usize),
@@ -71,11 +77,17 @@ impl Sys for RecSys {
     async fn send_advert6(
         &mut self,
         _ifindex: u32,
-        _src: std::net::Ipv6Addr,
-        _dst: std::net::Ipv6Addr,
-        _hops: u8,
-        _payload: &[u8],
+        src: std::net::Ipv6Addr,
+        dst: std::net::Ipv6Addr,
+        hops: u8,
+        payload: &[u8],
     ) -> Result<(), SysError> {
+        self.recs.push(Rec::Advert6 {
+            src,
+            dst,
+            hops,
+            priority: payload.get(2).copied().unwrap_or_default(),
+        });
         Ok(())
     }
     async fn route(
@@ -426,4 +438,43 @@ async fn a_vip_that_cannot_be_added_stops_the_daemon_with_an_error() {
     assert!(sys.recs[stopping..]
         .iter()
         .any(|r| matches!(r, Rec::Advert { priority: 0, .. })));
+}
+
+#[tokio::test(start_paused = true)]
+async fn ipv6_instances_send_kernel_headed_adverts_and_neighbour_adverts() {
+    let mut sys = RecSys::new();
+    let mut exec = Exec::new(ifaces(), false);
+    let (tx, mut rx) = mpsc::channel(16);
+    script(tx, vec![(5_000, Event::Signal(Signal::Stop))]);
+    let s = RouterSettings::new(vec![InstanceSettings::backup("VI_6", 61)
+        .interface("eth0", 2)
+        .src("fe80::1")
+        .priority(100)
+        .vip("fd00::100/64")]);
+    daemon::run(&mut sys, &mut exec, s, &mut rx).await.unwrap();
+    let ads: Vec<_> = sys
+        .recs
+        .iter()
+        .filter_map(|r| match r {
+            Rec::Advert6 {
+                src,
+                dst,
+                hops,
+                priority,
+            } => Some((*src, *dst, *hops, *priority)),
+            _ => None,
+        })
+        .collect();
+    let ll: std::net::Ipv6Addr = "fe80::1".parse().unwrap();
+    let group: std::net::Ipv6Addr = "ff02::12".parse().unwrap();
+    assert_eq!(ads.first(), Some(&(ll, group, 255, 100)), "{ads:?}");
+    assert_eq!(ads.last().map(|a| a.3), Some(0));
+    // Unsolicited NAs: 14 (Ethernet) + 40 (IPv6) + 32 (NA with the link-layer option).
+    assert_eq!(
+        sys.recs
+            .iter()
+            .filter(|r| matches!(r, Rec::Frame(2, 86)))
+            .count(),
+        5
+    );
 }
