@@ -329,7 +329,7 @@ async fn a_good_reload_keeps_the_master_and_adds_the_new_vip() {
     sys.next_reload = Some(Reloaded::Ok {
         settings: new,
         ifaces: ifaces(),
-        trackers: Vec::new(),
+        config: Default::default(),
         warnings: Vec::new(),
     });
     let mut exec = Exec::new(ifaces(), false);
@@ -377,14 +377,24 @@ async fn track_interface_weight_follows_link_events() {
             up: true,
         },
     );
+    // The trackers come from the configuration (daemon::tracking owns interface tracking).
+    let loaded = vrrpd::config::load_str(
+        "vrrp_instance VI_1 {
+            interface eth0
+            virtual_router_id 51
+            priority 100
+            track_interface {
+                eth1 weight -20
+            }
+            virtual_ipaddress {
+                10.0.0.100/24
+            }
+        }",
+    );
+    let cfg = loaded.config.expect("config");
+    let (tracking, hooks) = daemon::tracking::Tracking::start(&cfg, &ifs, daemon::now());
     let mut exec = Exec::new(ifs, false);
-    exec.trackers = vec![vrrpd::plan::InterfaceTracker {
-        target: vrrpd::proto::TrackTarget::Instance("VI_1".into()),
-        id: "interface:eth1".into(),
-        ifname: "eth1".into(),
-        weight: -20,
-        reverse: false,
-    }];
+    exec.hooks = Some(hooks);
     let (tx, mut rx) = mpsc::channel(16);
     let eth1 = |up| {
         Event::Net(vrrpd::sys::netlink::Event::LinkChange {
@@ -402,7 +412,7 @@ async fn track_interface_weight_follows_link_events() {
             (7_500, Event::Signal(Signal::Stop)),
         ],
     );
-    daemon::run(&mut sys, &mut exec, settings(100), &mut rx)
+    daemon::run_tracked(&mut sys, &mut exec, settings(100), tracking, &mut rx)
         .await
         .unwrap();
     let ads = adverts(&sys.recs);

@@ -249,6 +249,15 @@ pub struct Hooks {
 
 const FIRST_BACKLOG_WARNING: usize = 64;
 
+impl std::fmt::Debug for Hooks {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Hooks")
+            .field("targets", &self.workers.len())
+            .field("fifos", &self.fifos.len())
+            .finish_non_exhaustive()
+    }
+}
+
 impl Hooks {
     /// Opens (creating if needed) the FIFOs and starts the FIFO script. Problems are logged;
     /// the hooks run without the broken part.
