@@ -11,6 +11,7 @@ pub mod lab;
 pub mod netns;
 pub mod rig;
 pub mod sysns;
+pub mod track;
 
 pub use rig::*;
 pub use sysns::*;
