@@ -91,3 +91,151 @@ fn nginx_death_on_the_master_moves_the_vip_and_its_return_brings_it_back() {
         || http_ok(&lab, VIP, Duration::from_millis(500)),
     );
 }
+
+/// The daemon's pid and its children in state Z (zombies), as "pid state (comm)".
+fn zombies(pid: i32) -> Vec<String> {
+    children_of(pid)
+        .into_iter()
+        .filter(|(_, s)| s.starts_with('Z'))
+        .map(|(p, s)| format!("{p} {s}"))
+        .collect()
+}
+
+#[test]
+fn a_hanging_script_is_killed_at_its_timeout_with_its_children_and_counts_as_failure() {
+    let mut lab = Lab::new(&tag("hang", "s"), 1);
+    // A child that ignores SIGTERM (only the SIGKILL to the group ends it) and one that does
+    // not; the script itself hangs too. The sleep lengths mark them in /proc.
+    let hang = write_script(
+        &lab,
+        "hang.sh",
+        "(trap '' TERM; exec sleep 9871) &\nsleep 9872 &\nexec sleep 9873",
+    );
+    let block = format!(
+        "vrrp_script chk_hang {{\n    script \"{}\"\n    interval 10\n    timeout 1\n    fall 1\n    rise 1\n    weight -60\n}}\n\n",
+        hang.display()
+    );
+    lab.start_ready(
+        0,
+        Daemon::Vrrpd,
+        &conf(0, &block, &tracked(150, &["chk_hang"])),
+    );
+    wait_until("the hanging script runs", Duration::from_secs(5), || {
+        processes_with("sleep 987").len() == 3
+    });
+    let first: Vec<i32> = processes_with("sleep 987");
+    lab.wait_log(0, "VRRP_Script(chk_hang) timed_out", Duration::from_secs(5));
+    lab.wait_log(
+        0,
+        "Changing effective priority from 150 to 90",
+        Duration::from_secs(2),
+    );
+    // SIGTERM at the timeout, SIGKILL 2 s later for what ignored it: nothing survives.
+    wait_until(
+        "every process of the timed-out run is gone",
+        Duration::from_secs(5),
+        || {
+            first
+                .iter()
+                .all(|p| std::fs::metadata(format!("/proc/{p}")).is_err())
+        },
+    );
+    assert!(zombies(lab.pid(0)).is_empty(), "{:?}", zombies(lab.pid(0)));
+    lab.stop(0);
+    assert!(processes_with("sleep 987").is_empty());
+}
+
+#[test]
+fn a_thousand_script_runs_leave_no_zombie_and_no_stray_process() {
+    let mut lab = Lab::new(&tag("thousand", "s"), 1);
+    let runs = lab.dir.join("runs");
+    // Every run leaves a short-lived grandchild behind (re-parented to vrrpd, the subreaper)
+    // and half of them fail.
+    let body = format!(
+        "echo $$ >> {}\nsleep 0.0{}42 &\nexit $(( $$ % 2 ))",
+        runs.display(),
+        std::process::id() % 10
+    );
+    let check = write_script(&lab, "run.sh", &body);
+    let n = 40;
+    let mut prelude = String::new();
+    let mut names = Vec::new();
+    for k in 0..n {
+        prelude.push_str(&script_block(
+            &format!("chk{k}"),
+            &check.display().to_string(),
+            1,
+            1,
+            1,
+            -1,
+        ));
+        names.push(format!("chk{k}"));
+    }
+    let refs: Vec<&str> = names.iter().map(String::as_str).collect();
+    lab.start_ready(0, Daemon::Vrrpd, &conf(0, &prelude, &tracked(150, &refs)));
+    let pid = lab.pid(0);
+    let count = || {
+        std::fs::read_to_string(&runs)
+            .map(|t| t.lines().count())
+            .unwrap_or(0)
+    };
+    let mut persistent: Option<Vec<String>> = None;
+    let t0 = Instant::now();
+    while count() < 1000 {
+        assert!(
+            t0.elapsed() < Duration::from_secs(60),
+            "only {} runs in 60 s",
+            count()
+        );
+        // A zombie seen in two samples 300 ms apart was never reaped.
+        let z = zombies(pid);
+        if let Some(prev) = &persistent {
+            let stuck: Vec<&String> = z.iter().filter(|x| prev.contains(x)).collect();
+            assert!(stuck.is_empty(), "zombies not reaped: {stuck:?}");
+        }
+        persistent = Some(z);
+        std::thread::sleep(Duration::from_millis(300));
+    }
+    lab.assert_running(0, "after 1,000 script runs");
+    assert!(lab.stop(0).is_some_and(|s| s.success()));
+    std::thread::sleep(Duration::from_millis(300));
+    let marker = check.display().to_string();
+    assert!(processes_with(&marker).is_empty(), "stray script processes");
+    assert!(
+        children_of(pid).is_empty(),
+        "children of the stopped daemon"
+    );
+}
+
+#[test]
+fn mixed_pair_keepalived_side_tracks_a_script() {
+    let mut lab = Lab::new(&tag("mixtrack", "s"), 2);
+    let ok = lab.dir.join("ok");
+    std::fs::write(&ok, "").unwrap();
+    let block = script_block(
+        "chk_ok",
+        &format!("/usr/bin/test -e {}", ok.display()),
+        1,
+        1,
+        1,
+        -100,
+    );
+    lab.start_ready(
+        0,
+        Daemon::Keepalived,
+        &conf(0, &block, &tracked(150, &["chk_ok"])),
+    );
+    let plain = Instance::v2("VI_1", 51, 100).vip("10.0.0.100/24");
+    lab.start_ready(1, Daemon::Vrrpd, &config("r1", &[plain]));
+    lab.wait_holders(VIP, &[0], Duration::from_secs(10));
+    std::fs::remove_file(&ok).unwrap();
+    // keepalived lowers its priority to 50 and advertises it; vrrpd (100) takes over.
+    lab.wait_holders(VIP, &[1], Duration::from_secs(8));
+    std::fs::write(&ok, "").unwrap();
+    lab.wait_holders(VIP, &[0], Duration::from_secs(8));
+    assert!(
+        lab.log(1).contains("Entering BACKUP STATE"),
+        "{}",
+        lab.all_logs()
+    );
+}
