@@ -10,6 +10,13 @@
 //! * SIGTERM: the daemon on the master stops (priority 0, VIP released); the service stays;
 //! * link cut: the master's switch port goes down.
 //!
+//! * nginx death (issue #5): both routers run nginx and track it with a `vrrp_script`
+//!   (`interval 1`, `fall 1`, `weight -100`, priorities 150/100); nginx on the master is
+//!   killed; the client sends an HTTP request to the VIP every 5 ms and the gap is the longest
+//!   interval between two answered requests. Target: fall × interval + the backup's skew time +
+//!   50 ms (the master advertises its lower priority at once and the backup preempts after its
+//!   skew time).
+//!
 //! Each scenario runs [`RUNS`] times per daemon; the median is printed with the target (issue #4):
 //! SIGKILL and link cut within master-down + 5 ms, SIGTERM within skew + 5 ms, RSS at most half of
 //! keepalived's (VmRSS of all its processes, one instance). Prints figures, asserts nothing.
@@ -17,6 +24,8 @@
 
 #[path = "../tests/common/lab.rs"]
 mod lab;
+#[path = "../tests/common/track.rs"]
+mod track;
 
 use std::net::UdpSocket;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -251,6 +260,111 @@ fn failover(version: u8, runs: usize) {
     }
 }
 
+/// The client for the nginx scenario: an HTTP GET to the VIP every 5 ms (each with a 100 ms
+/// budget); returns the times of the answered ones.
+fn http_probe(lab: &Lab, stop: Arc<AtomicBool>) -> JoinHandle<Vec<Instant>> {
+    use std::io::{Read, Write};
+    lab.spawn_in(&lab.client, move || {
+        let addr: std::net::SocketAddr = format!("{VIP}:80").parse().expect("VIP");
+        let budget = Duration::from_millis(100);
+        let mut answers = Vec::new();
+        while !stop.load(Ordering::Relaxed) {
+            let t = Instant::now();
+            let ok = (|| -> std::io::Result<bool> {
+                let mut s = std::net::TcpStream::connect_timeout(&addr, budget)?;
+                s.set_read_timeout(Some(budget))?;
+                s.write_all(b"GET / HTTP/1.0\r\n\r\n")?;
+                let mut buf = Vec::new();
+                s.read_to_end(&mut buf)?;
+                Ok(buf.starts_with(b"HTTP/1.1 200"))
+            })()
+            .unwrap_or(false);
+            if ok {
+                answers.push(Instant::now());
+            }
+            std::thread::sleep(Duration::from_millis(5).saturating_sub(t.elapsed()));
+        }
+        answers
+    })
+}
+
+/// One nginx-death run: a fresh pair with nginx tracked on both, nginx killed on the master.
+fn nginx_run(d: Daemon, tag: &str) -> Option<Duration> {
+    let mut lab = Lab::new(tag, 2);
+    let nginx: Vec<track::Nginx> = (0..2).map(|i| track::Nginx::new(&lab, i)).collect();
+    for n in &nginx {
+        n.start();
+    }
+    for (i, prio) in [150u8, 100].into_iter().enumerate() {
+        let inst = Instance::v2("VI_1", 51, prio)
+            .vip(&format!("{VIP}/24 dev eth0"))
+            .extra("track_script {\n        chk_nginx\n    }");
+        let block = track::script_block("chk_nginx", &nginx[i].check(), 1, 1, 1, -100);
+        let text = track::with_prelude(&config(&format!("r{i}"), &[inst]), &block);
+        lab.start(i, d, &text);
+    }
+    lab.wait_ready(0, Duration::from_secs(10));
+    lab.wait_ready(1, Duration::from_secs(10));
+    lab.wait_holders(VIP, &[0], Duration::from_secs(15));
+    // Past the start-up GARP bursts, with the scripts' first results in.
+    std::thread::sleep(Duration::from_millis(1500));
+    let stop = Arc::new(AtomicBool::new(false));
+    let prober = http_probe(&lab, stop.clone());
+    std::thread::sleep(Duration::from_millis(300));
+    nginx[0].kill();
+    lab.wait_holds(1, VIP, Duration::from_secs(10));
+    std::thread::sleep(Duration::from_millis(600));
+    stop.store(true, Ordering::Relaxed);
+    let answers = prober.join().ok()?;
+    Some(longest_gap(&answers))
+}
+
+fn nginx_death(runs: usize) {
+    let backup = Instance::v2("VI_1", 51, 100);
+    let target = Duration::from_secs(1) + backup.skew() + Duration::from_millis(50);
+    println!(
+        "\n== nginx dies on the master: vrrp_script interval 1, fall 1, weight -100, priorities 150/100, VRRPv2 advert_int 1 s (backup skew {})",
+        ms(backup.skew())
+    );
+    println!(
+        "{:<24} {:<11} {:>11}   {:<30} target",
+        "scenario", "daemon", "median gap", "runs"
+    );
+    for d in [Daemon::Keepalived, Daemon::Vrrpd] {
+        let mut gaps = Vec::new();
+        for r in 0..runs {
+            let tag = format!("bng{}{r}", &d.name()[..1]);
+            let g = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| nginx_run(d, &tag)));
+            if let Ok(Some(g)) = g {
+                gaps.push(g);
+            }
+        }
+        let list: Vec<String> = gaps
+            .iter()
+            .map(|g| format!("{:.0}", g.as_secs_f64() * 1e3))
+            .collect();
+        if gaps.is_empty() {
+            println!(
+                "{:<24} {:<11} {:>11}   (every run failed)",
+                "nginx death",
+                d.name(),
+                "-"
+            );
+            continue;
+        }
+        let m = median(gaps);
+        println!(
+            "{:<24} {:<11} {:>11}   {:<30} <= {} {}",
+            "nginx death",
+            d.name(),
+            ms(m),
+            format!("[{}] ms", list.join(", ")),
+            ms(target),
+            if m <= target { "ok" } else { "MISSED" }
+        );
+    }
+}
+
 fn rss() {
     println!(
         "\n== resident memory, one instance (VmRSS of all the daemon's processes), master state"
@@ -284,12 +398,19 @@ fn main() {
     lab::require_tool("keepalived");
     // `cargo bench` passes `--bench`; `cargo test --all-targets` does not: then one quick round.
     let bench = std::env::args().any(|a| a == "--bench");
+    // `cargo bench --bench failover -- nginx`: only the nginx scenario.
+    if std::env::args().any(|a| a == "nginx") {
+        nginx_death(if bench { RUNS } else { 1 });
+        return;
+    }
     rss();
     if bench {
         failover(2, RUNS);
         failover(3, RUNS);
+        nginx_death(RUNS);
     } else {
         println!("\n(smoke run under `cargo test`: VRRPv3 only, one run each; `cargo bench` for figures)");
         failover(3, 1);
+        nginx_death(1);
     }
 }

@@ -26,7 +26,12 @@ fn a_notify_script_sees_every_transition_in_order_under_rapid_flapping() {
     let mut lab = Lab::new(&tag("flap", "h"), 1);
     let ns = lab.ns(0).to_string();
     // A tracked veth pair inside the router (no dummy module here).
-    lab.ip(&ns, &["link", "add", "dum0", "type", "veth", "peer", "name", "dum1"]);
+    lab.ip(
+        &ns,
+        &[
+            "link", "add", "dum0", "type", "veth", "peer", "name", "dum1",
+        ],
+    );
     lab.ip(&ns, &["link", "set", "dum1", "up"]);
     lab.ip(&ns, &["link", "set", "dum0", "up"]);
     let out = lab.dir.join("transitions");
