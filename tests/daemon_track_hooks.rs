@@ -55,7 +55,7 @@ fn a_notify_script_sees_every_transition_in_order_under_rapid_flapping() {
     }
     std::thread::sleep(Duration::from_secs(1));
     assert!(lab.stop(0).is_some_and(|s| s.success()));
-    let log = std::fs::read_to_string(&lab.dir.join("r0.vrrpd.1.log")).unwrap_or_default();
+    let log = std::fs::read_to_string(lab.dir.join("r0.vrrpd.1.log")).unwrap_or_default();
     let want = entered(&log, "VI_1");
     assert!(
         want.iter().filter(|s| *s == "FAULT").count() >= 10 && want.iter().any(|s| s == "MASTER"),
