@@ -43,7 +43,8 @@ both!(
     unchanged_file,
     adding_a_vip,
     removing_a_vip,
-    raising_the_backup_priority
+    raising_the_backup_priority,
+    sighup_burst
 );
 
 fn pair(vips: &[&str]) -> [Instance; 2] {
@@ -262,5 +263,27 @@ fn raising_the_backup_priority(d: Daemon, tag: &str) {
             .rfind(|l| l.contains("Entering"))
             .is_some_and(|l| l.contains("BACKUP")),
         "r0 went back to BACKUP\n{log0}"
+    );
+}
+
+/// Five SIGHUPs 50 ms apart to the master and the backup: they survive, no transition, the VIP
+/// stays where it is.
+fn sighup_burst(d: Daemon, tag: &str) {
+    let mut lab = start_pair(d, tag, &pair(&[VIP]));
+    let before = [transitions(&lab, 0), transitions(&lab, 1)];
+    for _ in 0..5 {
+        lab.signal(0, Signal::SIGHUP);
+        lab.signal(1, Signal::SIGHUP);
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    std::thread::sleep(Duration::from_millis(1500));
+    lab.assert_running(0, "after five SIGHUPs");
+    lab.assert_running(1, "after five SIGHUPs");
+    assert_eq!(lab.holders(VIP), vec![0]);
+    assert_eq!(
+        [transitions(&lab, 0), transitions(&lab, 1)],
+        before,
+        "{}",
+        lab.all_logs()
     );
 }
