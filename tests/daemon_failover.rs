@@ -57,6 +57,7 @@ both!(
     own_link_down,
     garp_second_burst,
     thirty_instances,
+    start_with_interface_down,
 );
 
 /// r0 priority 150, r1 priority 100, VIP 10.0.0.100/24 labelled eth0:1.
@@ -630,4 +631,27 @@ fn thirty_instances(d: Daemon, tag: &str) {
     for k in 1..=30 {
         lab.wait_holds(1, &vip(k), Duration::from_secs(3));
     }
+}
+
+/// §6.5: an instance whose interface is down at start is in FAULT (no VIP, no adverts); when the
+/// link comes up it goes BACKUP and, alone, MASTER.
+fn start_with_interface_down(d: Daemon, tag: &str) {
+    let mut lab = Lab::new(tag, 1);
+    lab.ip(lab.ns(0), &["link", "set", "eth0", "down"]);
+    let i = Instance::v3("VI_1", 51, 150, ADVERT).vip(&format!("{VIP}/24"));
+    lab.start(0, d, &config("r0", std::slice::from_ref(&i)));
+    lab.wait_ready(0, Duration::from_secs(10));
+    lab.wait_log(
+        0,
+        "(VI_1): entering FAULT state (interface eth0 down)",
+        Duration::from_secs(3),
+    );
+    // What keepalived 2.2.7 logs next, observed: `(VI_1) entering FAULT state` (lower case, no
+    // "(init)"; keepalived-behaviour.md §9 line 2 says `Entering FAULT STATE (init)`, from
+    // the source). Users grep for it.
+    lab.wait_log(0, "(VI_1) entering FAULT state\n", Duration::from_secs(1));
+    std::thread::sleep(i.master_down() * 2);
+    assert!(lab.holders(VIP).is_empty(), "no VIP in FAULT");
+    lab.ip(lab.ns(0), &["link", "set", "eth0", "up"]);
+    lab.wait_holders(VIP, &[0], i.master_down() + Duration::from_secs(2));
 }
