@@ -56,6 +56,8 @@ both!(
     dont_release_vrrp,
     own_link_down,
     garp_second_burst,
+    thirty_instances,
+    start_with_interface_down,
 );
 
 /// r0 priority 150, r1 priority 100, VIP 10.0.0.100/24 labelled eth0:1.
@@ -599,4 +601,57 @@ fn garp_second_burst(d: Daemon, tag: &str) {
         (0.9..=1.3).contains(&gap),
         "second burst {gap:.3} s after the first (garp_master_delay 1): {t:?}"
     );
+}
+
+/// Thirty instances (VRIDs 1–30, one VIP each) on one pair: every VIP is on the master only, and
+/// all of them move when it is killed.
+fn thirty_instances(d: Daemon, tag: &str) {
+    let vip = |k: u8| format!("10.0.1.{k}");
+    let mk = |p: u8| -> Vec<Instance> {
+        (1..=30u8)
+            .map(|k| {
+                Instance::v3(&format!("VI_{k}"), k, p, ADVERT)
+                    .vip(&format!("{}/24 dev eth0", vip(k)))
+            })
+            .collect()
+    };
+    let mut lab = Lab::new(tag, 2);
+    lab.start(0, d, &config("r0", &mk(150)));
+    lab.start(1, d, &config("r1", &mk(100)));
+    lab.wait_ready(0, Duration::from_secs(10));
+    lab.wait_ready(1, Duration::from_secs(10));
+    for k in 1..=30 {
+        lab.wait_holders(&vip(k), &[0], Duration::from_secs(10));
+    }
+    std::thread::sleep(Duration::from_secs(1));
+    for k in 1..=30 {
+        assert_eq!(lab.holders(&vip(k)), vec![0], "VI_{k}");
+    }
+    lab.kill9(0);
+    for k in 1..=30 {
+        lab.wait_holds(1, &vip(k), Duration::from_secs(3));
+    }
+}
+
+/// §6.5: an instance whose interface is down at start is in FAULT (no VIP, no adverts); when the
+/// link comes up it goes BACKUP and, alone, MASTER.
+fn start_with_interface_down(d: Daemon, tag: &str) {
+    let mut lab = Lab::new(tag, 1);
+    lab.ip(lab.ns(0), &["link", "set", "eth0", "down"]);
+    let i = Instance::v3("VI_1", 51, 150, ADVERT).vip(&format!("{VIP}/24"));
+    lab.start(0, d, &config("r0", std::slice::from_ref(&i)));
+    lab.wait_ready(0, Duration::from_secs(10));
+    lab.wait_log(
+        0,
+        "(VI_1): entering FAULT state (interface eth0 down)",
+        Duration::from_secs(3),
+    );
+    // What keepalived 2.2.7 logs next, observed: `(VI_1) entering FAULT state` (lower case, no
+    // "(init)"; keepalived-behaviour.md §9 line 2 says `Entering FAULT STATE (init)`, from
+    // the source). Users grep for it.
+    lab.wait_log(0, "(VI_1) entering FAULT state\n", Duration::from_secs(1));
+    std::thread::sleep(i.master_down() * 2);
+    assert!(lab.holders(VIP).is_empty(), "no VIP in FAULT");
+    lab.ip(lab.ns(0), &["link", "set", "eth0", "up"]);
+    lab.wait_holders(VIP, &[0], i.master_down() + Duration::from_secs(2));
 }

@@ -43,7 +43,9 @@ both!(
     unchanged_file,
     adding_a_vip,
     removing_a_vip,
-    raising_the_backup_priority
+    raising_the_backup_priority,
+    sighup_burst,
+    removing_the_master_instance
 );
 
 fn pair(vips: &[&str]) -> [Instance; 2] {
@@ -263,4 +265,56 @@ fn raising_the_backup_priority(d: Daemon, tag: &str) {
             .is_some_and(|l| l.contains("BACKUP")),
         "r0 went back to BACKUP\n{log0}"
     );
+}
+
+/// Five SIGHUPs 50 ms apart to the master and the backup: they survive, no transition, the VIP
+/// stays where it is.
+fn sighup_burst(d: Daemon, tag: &str) {
+    let mut lab = start_pair(d, tag, &pair(&[VIP]));
+    let before = [transitions(&lab, 0), transitions(&lab, 1)];
+    for _ in 0..5 {
+        lab.signal(0, Signal::SIGHUP);
+        lab.signal(1, Signal::SIGHUP);
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    std::thread::sleep(Duration::from_millis(1500));
+    lab.assert_running(0, "after five SIGHUPs");
+    lab.assert_running(1, "after five SIGHUPs");
+    assert_eq!(lab.holders(VIP), vec![0]);
+    assert_eq!(
+        [transitions(&lab, 0), transitions(&lab, 1)],
+        before,
+        "{}",
+        lab.all_logs()
+    );
+}
+
+/// §8.3: an instance removed from the master's file at a reload is released like a stop
+/// (priority 0, VIP removed), so the backup takes over within its skew time; the daemon keeps
+/// running the rest (here a second instance, which stays MASTER).
+fn removing_the_master_instance(d: Daemon, tag: &str) {
+    let other = |p| Instance::v3("VI_2", 52, p, "0.2").vip("10.0.0.102/24 dev eth0");
+    let inst = pair(&[VIP]);
+    let mut lab = Lab::new(tag, 2);
+    lab.start(0, d, &config("r0", &[inst[0].clone(), other(150)]));
+    lab.start(1, d, &config("r1", &[inst[1].clone(), other(100)]));
+    lab.wait_ready(0, Duration::from_secs(10));
+    lab.wait_ready(1, Duration::from_secs(10));
+    lab.wait_holders(VIP, &[0], Duration::from_secs(10));
+    lab.wait_holders("10.0.0.102", &[0], Duration::from_secs(10));
+    std::thread::sleep(Duration::from_millis(500));
+
+    lab.write_conf(0, &config("r0", &[other(150)]));
+    let t0 = std::time::Instant::now();
+    reload_one(&mut lab, 0);
+    lab.wait_holders(VIP, &[1], Duration::from_secs(3));
+    let skew = inst[1].skew();
+    assert!(
+        t0.elapsed() <= skew + Duration::from_millis(400),
+        "takeover {:?} after the reload, skew {skew:?}",
+        t0.elapsed()
+    );
+    std::thread::sleep(Duration::from_millis(500));
+    assert_eq!(lab.holders("10.0.0.102"), vec![0], "VI_2 stays on r0");
+    lab.assert_running(0, "after the reload");
 }
