@@ -331,11 +331,15 @@ async fn reload<S: Sys>(
             if settings != *current {
                 apply_settings(router, current, settings, sys, exec).await?;
             }
-            // Notifications of the reconfiguration (e.g. DELETED) went to the old hooks;
-            // they finish in the background while the new ones take over.
-            let hooks = tracking.reload(&config, &exec.ifaces, now());
-            if let Some(old) = exec.hooks.replace(hooks) {
-                tokio::spawn(old.shutdown(crate::sys::hooks::DEFAULT_TIMEOUT));
+            // Unchanged hooks keep running (their queues keep their order, the FIFO stays
+            // open). Otherwise the notifications of the reconfiguration (e.g. DELETED) went to
+            // the old hooks, which finish in the background while the new ones take over.
+            let hook_cfg = tracking.reload(&config, &exec.ifaces, now());
+            if exec.hooks.as_ref().is_none_or(|h| *h.config() != hook_cfg) {
+                let hooks = crate::sys::hooks::Hooks::start(hook_cfg);
+                if let Some(old) = exec.hooks.replace(hooks) {
+                    tokio::spawn(old.shutdown(crate::sys::hooks::DEFAULT_TIMEOUT));
+                }
             }
             // Every known effect again, and `Up` for the trackers the new configuration
             // dropped (unchanged states are no-ops in the core).

@@ -65,7 +65,7 @@ impl std::fmt::Debug for Tracking {
 impl Tracking {
     /// No trackers and no hooks (tests of the loop, an empty configuration).
     pub fn none() -> (Tracking, Hooks) {
-        Tracking::start(&Config::default(), &HashMap::new(), Instant::now())
+        Tracking::start(&Config::default(), &HashMap::new(), super::now())
     }
 
     /// Step 1 of the start-up (keepalived-behaviour.md §4, §3.5): scripts prepared (those that
@@ -94,13 +94,18 @@ impl Tracking {
         t.prepare_scripts(cfg, &defaults);
         t.start_pollers();
         t.feed_links(ifaces);
-        (t, start_hooks(cfg, &defaults))
+        (t, Hooks::start(hook_config(cfg, &defaults)))
     }
 
     /// SIGHUP (§8.3): results carried over for objects that still exist, `Up` for dropped
-    /// trackers, scripts and pollers rebuilt. The caller replaces its hooks with the returned
-    /// ones (after shutting the old ones down).
-    pub fn reload(&mut self, cfg: &Config, ifaces: &HashMap<String, Iface>, now: Instant) -> Hooks {
+    /// trackers, scripts and pollers rebuilt. Returns the new hook configuration: the caller
+    /// keeps its running hooks when it is unchanged, else starts new ones.
+    pub fn reload(
+        &mut self,
+        cfg: &Config,
+        ifaces: &HashMap<String, Iface>,
+        now: Instant,
+    ) -> HookConfig {
         let defaults = ScriptDefaults::from_config(cfg);
         for line in track_sources::init_files(cfg) {
             warn!(target: "vrrpd", "{line}");
@@ -127,7 +132,7 @@ impl Tracking {
         }
         self.start_pollers();
         self.feed_links(ifaces);
-        start_hooks(cfg, &defaults)
+        hook_config(cfg, &defaults)
     }
 
     fn prepare_scripts(&mut self, cfg: &Config, defaults: &ScriptDefaults) {
@@ -240,10 +245,10 @@ impl Tracking {
     }
 }
 
-fn start_hooks(cfg: &Config, defaults: &ScriptDefaults) -> Hooks {
+fn hook_config(cfg: &Config, defaults: &ScriptDefaults) -> HookConfig {
     let (hook_cfg, problems) = HookConfig::from_config(cfg, defaults);
     for p in problems {
         error!(target: "vrrpd", "{p}");
     }
-    Hooks::start(hook_cfg)
+    hook_cfg
 }

@@ -62,7 +62,7 @@ use crate::proto::{NotifyEvent, NotifyTarget};
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30);
 
 /// The prepared notify scripts of one instance or group.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct NotifyScripts {
     pub master: Option<Prepared>,
     pub backup: Option<Prepared>,
@@ -112,7 +112,7 @@ pub struct FifoSpec {
 }
 
 /// Everything [`Hooks`] needs.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct HookConfig {
     pub instances: HashMap<String, NotifyScripts>,
     pub groups: HashMap<String, NotifyScripts>,
@@ -338,6 +338,11 @@ impl Hooks {
         if worker.tx.send(Job { event, priority }).is_err() {
             tracing::error!("{} notify worker is gone", who(key.0, &key.1));
         }
+    }
+
+    /// What these hooks were started with (a reload that prepares the same keeps them).
+    pub fn config(&self) -> &HookConfig {
+        &self.cfg
     }
 
     /// Transitions queued and not yet finished, over all targets.
