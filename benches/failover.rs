@@ -289,7 +289,7 @@ fn http_probe(lab: &Lab, stop: Arc<AtomicBool>) -> JoinHandle<Vec<Instant>> {
 }
 
 /// One nginx-death run: a fresh pair with nginx tracked on both, nginx killed on the master.
-fn nginx_run(d: Daemon, tag: &str) -> Option<Duration> {
+fn nginx_run(d: Daemon, tag: &str, r: usize) -> Option<Duration> {
     let mut lab = Lab::new(tag, 2);
     let nginx: Vec<track::Nginx> = (0..2).map(|i| track::Nginx::new(&lab, i)).collect();
     for n in &nginx {
@@ -310,7 +310,8 @@ fn nginx_run(d: Daemon, tag: &str) -> Option<Duration> {
     std::thread::sleep(Duration::from_millis(1500));
     let stop = Arc::new(AtomicBool::new(false));
     let prober = http_probe(&lab, stop.clone());
-    std::thread::sleep(Duration::from_millis(300));
+    // Runs kill nginx at different points of the scripts' one-second grid.
+    std::thread::sleep(Duration::from_millis(300 + (r as u64 * 337) % 1000));
     nginx[0].kill();
     lab.wait_holds(1, VIP, Duration::from_secs(10));
     std::thread::sleep(Duration::from_millis(600));
@@ -334,7 +335,8 @@ fn nginx_death(runs: usize) {
         let mut gaps = Vec::new();
         for r in 0..runs {
             let tag = format!("bng{}{r}", &d.name()[..1]);
-            let g = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| nginx_run(d, &tag)));
+            let g =
+                std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| nginx_run(d, &tag, r)));
             if let Ok(Some(g)) = g {
                 gaps.push(g);
             }
