@@ -52,6 +52,8 @@ pub struct Tracking {
     proc_tx: mpsc::UnboundedSender<Vec<(String, u32)>>,
     proc_rx: mpsc::UnboundedReceiver<Vec<(String, u32)>>,
     pollers: Vec<JoinHandle<()>>,
+    /// `SECURITY VIOLATION ...` was logged (once per process, as keepalived).
+    warned_insecure: bool,
 }
 
 impl std::fmt::Debug for Tracking {
@@ -85,6 +87,7 @@ impl Tracking {
             proc_tx,
             proc_rx,
             pollers: Vec::new(),
+            warned_insecure: false,
         };
         let defaults = ScriptDefaults::from_config(cfg);
         for line in track_sources::init_files(cfg) {
@@ -148,8 +151,9 @@ impl Tracking {
             error!(target: "vrrpd", "VRRP_Script({name}): {e}");
             self.trackers.disable_script(&name);
         }
-        if scripts.any_insecure() && !defaults.security {
+        if scripts.any_insecure() && !defaults.security && !self.warned_insecure {
             warn!(target: "vrrpd", "{}", script::SECURITY_VIOLATION);
+            self.warned_insecure = true;
         }
         self.scripts = scripts;
     }
