@@ -135,3 +135,55 @@ fn a_sync_group_moves_together_when_one_members_script_fails() {
     lab.wait_holders("10.0.0.100", &[0], Duration::from_secs(8));
     lab.wait_holders("10.0.0.101", &[0], Duration::from_secs(3));
 }
+
+#[test]
+fn notify_fifo_lines_and_a_hanging_notify_stop_killed_after_a_second() {
+    let mut lab = Lab::new(&tag("fifostop", "h"), 1);
+    let fifo = lab.dir.join("notify.fifo");
+    let stop = write_script(&lab, "stop.sh", "exec sleep 8765");
+    let master = lab.dir.join("master");
+    let on_master = write_script(
+        &lab,
+        "master.sh",
+        &format!("echo \"$#\" >> {}", master.display()),
+    );
+    let inst = Instance::v2("VI_1", 51, 150)
+        .vip("10.0.0.100/24")
+        .extra(&format!("notify_stop {}", stop.display()))
+        .extra(&format!("notify_master {}", on_master.display()));
+    let text = format!(
+        "global_defs {{\n    router_id r0\n    vrrp_notify_fifo {}\n}}\n\n{}",
+        fifo.display(),
+        inst.render()
+    );
+    lab.start_ready(0, Daemon::Vrrpd, &text);
+    // vrrpd created the FIFO and holds it open read-write: a reader coming later gets every
+    // line written so far.
+    use std::os::unix::fs::OpenOptionsExt;
+    let mut reader = std::fs::OpenOptions::new()
+        .read(true)
+        .custom_flags(libc::O_NONBLOCK)
+        .open(&fifo)
+        .expect("open the notify FIFO");
+    lab.wait_holders("10.0.0.100", &[0], Duration::from_secs(10));
+    // notify_master gets no arguments (§3.6).
+    wait_until("notify_master ran", Duration::from_secs(3), || {
+        std::fs::read_to_string(&master).unwrap_or_default() == "0\n"
+    });
+    let t0 = std::time::Instant::now();
+    assert!(lab.stop(0).is_some_and(|s| s.success()));
+    let took = t0.elapsed();
+    // §7.5: at most 1 s for notify_stop, then its group is SIGKILLed.
+    assert!(took < Duration::from_millis(2500), "stop took {took:?}");
+    assert!(
+        took >= Duration::from_millis(900),
+        "stop did not wait for notify_stop: {took:?}"
+    );
+    assert!(common::track::processes_with("sleep 8765").is_empty());
+    let mut lines = String::new();
+    let _ = std::io::Read::read_to_string(&mut reader, &mut lines);
+    assert_eq!(
+        lines,
+        "INSTANCE \"VI_1\" BACKUP 150\nINSTANCE \"VI_1\" MASTER 150\nINSTANCE \"VI_1\" STOP 150\n"
+    );
+}
