@@ -77,8 +77,13 @@ impl Tracking {
         let (done_tx, done_rx) = mpsc::unbounded_channel();
         let (file_tx, file_rx) = mpsc::unbounded_channel();
         let (proc_tx, proc_rx) = mpsc::unbounded_channel();
+        let defaults = ScriptDefaults::from_config(cfg);
+        // init_file before the first read (keepalived-behaviour.md §4.3).
+        for line in track_sources::init_files(cfg) {
+            warn!(target: "vrrpd", "{line}");
+        }
         let mut t = Tracking {
-            trackers: Trackers::new(&Config::default(), now),
+            trackers: Trackers::new(cfg, now),
             scripts: ScriptSet::default(),
             done_tx,
             done_rx,
@@ -89,11 +94,6 @@ impl Tracking {
             pollers: Vec::new(),
             warned_insecure: false,
         };
-        let defaults = ScriptDefaults::from_config(cfg);
-        for line in track_sources::init_files(cfg) {
-            warn!(target: "vrrpd", "{line}");
-        }
-        t.trackers = Trackers::new(cfg, now);
         t.prepare_scripts(cfg, &defaults);
         t.start_pollers();
         t.feed_links(ifaces);
@@ -208,10 +208,14 @@ impl Tracking {
 
     /// The next report of a script run or poller; pending forever when there is none.
     pub async fn next(&mut self) -> Report {
-        tokio::select! {
-            Some((n, o)) = self.done_rx.recv() => Report::Script(n, o),
-            Some((n, v)) = self.file_rx.recv() => Report::File(n, v),
-            Some(c) = self.proc_rx.recv() => Report::Processes(c),
+        loop {
+            tokio::select! {
+                Some((n, o)) = self.done_rx.recv() => return Report::Script(n, o),
+                Some((n, v)) = self.file_rx.recv() => return Report::File(n, v),
+                Some(c) = self.proc_rx.recv() => return Report::Processes(c),
+                // Cannot happen (the senders live in `self`), but never spin or panic.
+                else => std::future::pending::<()>().await,
+            }
         }
     }
 
