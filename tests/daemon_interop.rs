@@ -285,6 +285,9 @@ rejections! {
         "(VI_1) wrong version. Received 2 and expect 3";
     reject_vip_count: v3(150).vip("10.0.0.101/24 dev eth0"), v3(100),
         "(VI_1) received an unexpected ip number count 2, expected 1!";
+    reject_vip_list: v3(150).vip("10.0.0.101/24 dev eth0"),
+        v3(100).vip("10.0.0.102/24 dev eth0"),
+        "(VI_1) ip address associated with VRID 55 not present in MASTER advert: 10.0.0.102";
 }
 
 /// Split brain healed, equal priorities (keepalived-behaviour.md §6.6): both are MASTER after a
