@@ -59,6 +59,7 @@ both!(
     thirty_instances,
     start_with_interface_down,
     seed003_state_master_cancels_nopreempt,
+    frozen_master,
 );
 
 /// r0 priority 150, r1 priority 100, VIP 10.0.0.100/24 labelled eth0:1.
@@ -681,4 +682,26 @@ fn seed003_state_master_cancels_nopreempt(d: Daemon, tag: &str) {
     lab.start(0, d, &config("r0", &[inst[0].clone()]));
     lab.wait_ready(0, Duration::from_secs(10));
     lab.wait_holders(VIP, &[0], inst[0].master_down() + Duration::from_secs(2));
+}
+
+/// A master frozen with SIGSTOP (a hung daemon: VIP still configured, no adverts): the backup
+/// takes over within master-down; after SIGCONT the old master, with the higher priority, is the
+/// only master again and the other drops the VIP.
+fn frozen_master(d: Daemon, tag: &str) {
+    let inst = pair();
+    let mut lab = start_pair(d, tag, &inst);
+    std::thread::sleep(Duration::from_millis(300));
+    let t0 = Instant::now();
+    // keepalived's adverts come from its VRRP child: stop the whole process group.
+    nix::sys::signal::killpg(nix::unistd::Pid::from_raw(lab.pid(0)), Signal::SIGSTOP)
+        .expect("SIGSTOP");
+    lab.wait_holds(1, VIP, Duration::from_secs(5));
+    assert!(t0.elapsed() <= inst[1].master_down() + SLACK);
+    std::thread::sleep(Duration::from_millis(500));
+    nix::sys::signal::killpg(nix::unistd::Pid::from_raw(lab.pid(0)), Signal::SIGCONT)
+        .expect("SIGCONT");
+    lab.wait_holders(VIP, &[0], Duration::from_secs(3));
+    std::thread::sleep(Duration::from_millis(500));
+    assert_eq!(lab.holders(VIP), vec![0]);
+    lab.assert_running(0, "after SIGCONT");
 }
