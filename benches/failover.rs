@@ -133,6 +133,15 @@ fn probe(lab: &Lab, stop: Arc<AtomicBool>) -> JoinHandle<Vec<Instant>> {
     })
 }
 
+/// Sets its flag when dropped.
+struct StopOnDrop(Arc<AtomicBool>);
+
+impl Drop for StopOnDrop {
+    fn drop(&mut self) {
+        self.0.store(true, Ordering::Relaxed);
+    }
+}
+
 fn longest_gap(answers: &[Instant]) -> Duration {
     answers
         .windows(2)
@@ -155,6 +164,8 @@ fn run(d: Daemon, sc: Scenario, inst: &[Instance; 2], tag: &str) -> Option<Durat
 
     let stop = Arc::new(AtomicBool::new(false));
     let prober = probe(&lab, stop.clone());
+    // Stops the prober even when this run panics.
+    let _stop = StopOnDrop(stop.clone());
     std::thread::sleep(Duration::from_millis(300));
     match sc {
         Scenario::Sigkill => {

@@ -58,6 +58,8 @@ both!(
     garp_second_burst,
     thirty_instances,
     start_with_interface_down,
+    seed003_state_master_cancels_nopreempt,
+    frozen_master,
 );
 
 /// r0 priority 150, r1 priority 100, VIP 10.0.0.100/24 labelled eth0:1.
@@ -654,4 +656,52 @@ fn start_with_interface_down(d: Daemon, tag: &str) {
     assert!(lab.holders(VIP).is_empty(), "no VIP in FAULT");
     lab.ip(lab.ns(0), &["link", "set", "eth0", "up"]);
     lab.wait_holders(VIP, &[0], i.master_down() + Duration::from_secs(2));
+}
+
+/// Seed 003's layout: `mcast_src_ip` on both, the master `state MASTER` with `nopreempt`, the
+/// backup plain. keepalived clears nopreempt on an instance that starts MASTER (§6.6 note), so
+/// the returning master preempts after all.
+fn seed003_state_master_cancels_nopreempt(d: Daemon, tag: &str) {
+    let (a, b) = (
+        std::net::Ipv4Addr::new(10, 0, 0, 1),
+        std::net::Ipv4Addr::new(10, 0, 0, 2),
+    );
+    let vip = format!("{VIP}/24");
+    let inst = [
+        Instance::v3("VI_1", 33, 100, ADVERT)
+            .state("MASTER")
+            .nopreempt()
+            .mcast_src(a)
+            .vip(&vip),
+        Instance::v3("VI_1", 33, 90, ADVERT).mcast_src(b).vip(&vip),
+    ];
+    let mut lab = start_pair(d, tag, &inst);
+    lab.kill9(0);
+    lab.forget(0);
+    lab.wait_holds(1, VIP, Duration::from_secs(3));
+    lab.start(0, d, &config("r0", &[inst[0].clone()]));
+    lab.wait_ready(0, Duration::from_secs(10));
+    lab.wait_holders(VIP, &[0], inst[0].master_down() + Duration::from_secs(2));
+}
+
+/// A master frozen with SIGSTOP (a hung daemon: VIP still configured, no adverts): the backup
+/// takes over within master-down; after SIGCONT the old master, with the higher priority, is the
+/// only master again and the other drops the VIP.
+fn frozen_master(d: Daemon, tag: &str) {
+    let inst = pair();
+    let mut lab = start_pair(d, tag, &inst);
+    std::thread::sleep(Duration::from_millis(300));
+    let t0 = Instant::now();
+    // keepalived's adverts come from its VRRP child: stop the whole process group.
+    nix::sys::signal::killpg(nix::unistd::Pid::from_raw(lab.pid(0)), Signal::SIGSTOP)
+        .expect("SIGSTOP");
+    lab.wait_holds(1, VIP, Duration::from_secs(5));
+    assert!(t0.elapsed() <= inst[1].master_down() + SLACK);
+    std::thread::sleep(Duration::from_millis(500));
+    nix::sys::signal::killpg(nix::unistd::Pid::from_raw(lab.pid(0)), Signal::SIGCONT)
+        .expect("SIGCONT");
+    lab.wait_holders(VIP, &[0], Duration::from_secs(3));
+    std::thread::sleep(Duration::from_millis(500));
+    assert_eq!(lab.holders(VIP), vec![0]);
+    lab.assert_running(0, "after SIGCONT");
 }

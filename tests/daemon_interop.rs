@@ -231,40 +231,63 @@ mod v3_ipv6 {
     }
 }
 
-/// The rejection check is live: a backup with another PASS password rejects the master's
-/// adverts with keepalived's log line and becomes master too (keepalived-behaviour.md §6.4,
-/// §9 line 16), whichever daemon is the backup.
-fn wrong_password(master: Daemon, backup: Daemon, tag: &str) {
+/// The rejection check is live: a backup whose instance disagrees with the master's adverts
+/// rejects them with keepalived's log line (keepalived-behaviour.md §6.4, §9 lines 16–20) and
+/// becomes master too, whichever daemon is the backup.
+fn rejected(master: Daemon, backup: Daemon, tag: &str, m: Instance, b: Instance, line: &str) {
     let mut lab = Lab::new(tag, 2);
-    let vip = format!("{VIP}/24 dev eth0");
-    let m = Instance::v2("VI_1", 55, 150).pass("1234").vip(&vip);
-    let b = Instance::v2("VI_1", 55, 100).pass("4321").vip(&vip);
     lab.start(0, master, &config("r0", &[m]));
     lab.start(1, backup, &config("r1", std::slice::from_ref(&b)));
     lab.wait_ready(0, Duration::from_secs(10));
     lab.wait_ready(1, Duration::from_secs(10));
-    lab.wait_log(1, "received an invalid passwd!", Duration::from_secs(6));
-    lab.wait_holders(VIP, &[0, 1], b.master_down() + Duration::from_secs(3));
+    lab.wait_log(1, line, Duration::from_secs(6));
+    lab.wait_holds(1, VIP, b.master_down() + Duration::from_secs(3));
 }
 
-mod v2_wrong_password {
-    use super::*;
-    #[test]
-    fn vrrpd_backup() {
-        super::wrong_password(
-            Daemon::Keepalived,
-            Daemon::Vrrpd,
-            &lab::tag("v2wrongpw", "v"),
-        );
-    }
-    #[test]
-    fn keepalived_backup() {
-        super::wrong_password(
-            Daemon::Vrrpd,
-            Daemon::Keepalived,
-            &lab::tag("v2wrongpw", "k"),
-        );
-    }
+fn v2(prio: u8) -> Instance {
+    Instance::v2("VI_1", 55, prio).vip(&format!("{VIP}/24 dev eth0"))
+}
+
+fn v3(prio: u8) -> Instance {
+    Instance::v3("VI_1", 55, prio, "1").vip(&format!("{VIP}/24 dev eth0"))
+}
+
+macro_rules! rejections {
+    ($($name:ident: $m:expr, $b:expr, $line:expr;)*) => {$(
+        mod $name {
+            use super::*;
+            #[test]
+            fn vrrpd_backup() {
+                super::rejected(Daemon::Keepalived, Daemon::Vrrpd,
+                    &lab::tag(stringify!($name), "v"), $m, $b, $line);
+            }
+            #[test]
+            fn keepalived_backup() {
+                super::rejected(Daemon::Vrrpd, Daemon::Keepalived,
+                    &lab::tag(stringify!($name), "k"), $m, $b, $line);
+            }
+        }
+    )*};
+}
+
+rejections! {
+    reject_wrong_password: v2(150).pass("1234"), v2(100).pass("4321"),
+        "(VI_1) received an invalid passwd!";
+    reject_auth_type: v2(150).pass("1234"), v2(100),
+        "(VI_1) received a 1 auth, expecting 0!";
+    reject_interval: v2(150), { let mut i = v2(100); i.advert_int = "2".into(); i },
+        "(VI_1) advertisement interval mismatch mine=2 sec rcv'd=1 sec";
+    // keepalived checks the length against the received version's layout, so a version
+    // mismatch is reported as such (not as "vrrp packet too short/long").
+    reject_version: v3(150), v2(100),
+        "(VI_1) wrong version. Received 3 and expect 2";
+    reject_version_2: v2(150), v3(100),
+        "(VI_1) wrong version. Received 2 and expect 3";
+    reject_vip_count: v3(150).vip("10.0.0.101/24 dev eth0"), v3(100),
+        "(VI_1) received an unexpected ip number count 2, expected 1!";
+    reject_vip_list: v3(150).vip("10.0.0.101/24 dev eth0"),
+        v3(100).vip("10.0.0.102/24 dev eth0"),
+        "(VI_1) ip address associated with VRID 55 not present in MASTER advert: 10.0.0.102";
 }
 
 /// Split brain healed, equal priorities (keepalived-behaviour.md §6.6): both are MASTER after a

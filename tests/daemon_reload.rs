@@ -45,7 +45,8 @@ both!(
     removing_a_vip,
     raising_the_backup_priority,
     sighup_burst,
-    removing_the_master_instance
+    removing_the_master_instance,
+    master_changes_advert_int
 );
 
 fn pair(vips: &[&str]) -> [Instance; 2] {
@@ -317,4 +318,24 @@ fn removing_the_master_instance(d: Daemon, tag: &str) {
     std::thread::sleep(Duration::from_millis(500));
     assert_eq!(lab.holders("10.0.0.102"), vec![0], "VI_2 stays on r0");
     lab.assert_running(0, "after the reload");
+}
+
+/// VRRPv3 (§6.5): the master's advert_int changed from 0.2 to 0.5 s by a reload on the master
+/// only; the backup adopts the interval carried in the adverts and does not take over.
+fn master_changes_advert_int(d: Daemon, tag: &str) {
+    let inst = pair(&[VIP]);
+    let mut lab = start_pair(d, tag, &inst);
+    let before = [transitions(&lab, 0), transitions(&lab, 1)];
+    let mut slow = inst[0].clone();
+    slow.advert_int = "0.5".into();
+    lab.write_conf(0, &config("r0", &[slow]));
+    reload_one(&mut lab, 0);
+    std::thread::sleep(Duration::from_secs(3));
+    assert_eq!(lab.holders(VIP), vec![0]);
+    assert_eq!(
+        [transitions(&lab, 0), transitions(&lab, 1)],
+        before,
+        "{}",
+        lab.all_logs()
+    );
 }
