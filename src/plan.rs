@@ -9,14 +9,14 @@
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
 use crate::config::model::{
-    AuthType, Broadcast, Config, Family, InitialState, Instance, IpAddress, ResolvedTracker, Route,
-    Rule, Scope, TrackerKind, Version,
+    AuthType, Broadcast, Config, Family, InitialState, Instance, IpAddress, Route, Rule, Scope,
+    Version,
 };
 use crate::config::{HostInfo, HostInterface};
 use crate::proto::{
     AuthSettings, Centisecs, GarpSettings, InstanceSettings, OldUnicastChecksum, PeerSettings,
-    Prefix, RouteSpec, RouterSettings, RuleSpec, SyncGroupSettings, TrackTarget, TrackerState,
-    VipSpec, MCAST_GROUP_V4, MCAST_GROUP_V6,
+    Prefix, RouteSpec, RouterSettings, RuleSpec, SyncGroupSettings, VipSpec, MCAST_GROUP_V4,
+    MCAST_GROUP_V6,
 };
 use crate::wire;
 
@@ -64,83 +64,12 @@ pub fn router_settings(cfg: &Config, host: &HostInfo) -> Result<RouterSettings, 
     })
 }
 
-/// One `track_interface` entry of an instance or a sync group: the shell feeds its effect
-/// as `Input::Tracker` at start-up and on every link change of `ifname` (§4.3).
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct InterfaceTracker {
-    pub target: TrackTarget,
-    /// `interface:NAME`, the tracker's identity in the core.
-    pub id: String,
-    pub ifname: String,
-    pub weight: i32,
-    pub reverse: bool,
-}
-
-impl InterfaceTracker {
-    /// keepalived-behaviour.md §4.3: a positive weight is added while up, a negative one
-    /// while down (`reverse` flips the sign); weight 0 means FAULT while down (while up with
-    /// `reverse`).
-    pub fn state(&self, up: bool) -> TrackerState {
-        let m = if self.reverse { -1 } else { 1 };
-        match self.weight {
-            0 if up != self.reverse => TrackerState::Up,
-            0 => TrackerState::Down,
-            w if w > 0 => TrackerState::Weight(if up { w * m } else { 0 }),
-            w => TrackerState::Weight(if up { 0 } else { w * m }),
-        }
-    }
-}
-
-/// Every `track_interface` of every instance and sync group.
-pub fn interface_trackers(cfg: &Config) -> Vec<InterfaceTracker> {
-    let mut out = Vec::new();
-    let mut push = |target: TrackTarget, t: &ResolvedTracker| {
-        if t.kind == TrackerKind::Interface {
-            out.push(InterfaceTracker {
-                target,
-                id: format!("interface:{}", t.name),
-                ifname: t.name.clone(),
-                weight: t.weight.value,
-                reverse: t.reverse,
-            });
-        }
-    };
-    for i in &cfg.instances {
-        for t in &i.effective.trackers {
-            push(TrackTarget::Instance(i.name.value.clone()), t);
-        }
-    }
-    for g in &cfg.sync_groups {
-        for t in &g.trackers {
-            push(TrackTarget::Group(g.name.value.clone()), t);
-        }
-    }
-    out
-}
-
 /// Features the configuration uses that the daemon does not perform yet, one line each, for
 /// the start-up log.
 pub fn unsupported(cfg: &Config) -> Vec<String> {
     let mut out = Vec::new();
     for i in &cfg.instances {
         let name = &i.name.value;
-        for t in &i.effective.trackers {
-            match t.kind {
-                TrackerKind::Script => out.push(format!(
-                    "({name}) VRRP_Script({}) is not run by vrrpd yet: it never changes the priority or state",
-                    t.name
-                )),
-                TrackerKind::File | TrackerKind::Process => out.push(format!(
-                    "({name}) {} {} is not supported by vrrpd yet and is ignored",
-                    t.kind.keyword(),
-                    t.name
-                )),
-                TrackerKind::Interface => {}
-            }
-        }
-        if i.notify.commands().next().is_some() {
-            out.push(format!("({name}) notify scripts are not run by vrrpd yet"));
-        }
         if i.use_vmac.is_some() {
             out.push(format!(
                 "({name}) use_vmac is not supported by vrrpd yet; the interface MAC is used"
@@ -672,40 +601,7 @@ mod tests {
     }
 
     #[test]
-    fn interface_tracker_effects_follow_the_weight_table() {
-        let t = |weight, reverse| InterfaceTracker {
-            target: TrackTarget::Instance("VI".into()),
-            id: "interface:eth1".into(),
-            ifname: "eth1".into(),
-            weight,
-            reverse,
-        };
-        use TrackerState::*;
-        assert_eq!(
-            (t(0, false).state(true), t(0, false).state(false)),
-            (Up, Down)
-        );
-        assert_eq!(
-            (t(0, true).state(true), t(0, true).state(false)),
-            (Down, Up)
-        );
-        assert_eq!(
-            (t(10, false).state(true), t(10, false).state(false)),
-            (Weight(10), Weight(0))
-        );
-        assert_eq!(
-            (t(10, true).state(true), t(10, true).state(false)),
-            (Weight(-10), Weight(0))
-        );
-        assert_eq!(
-            (t(-30, false).state(true), t(-30, false).state(false)),
-            (Weight(0), Weight(-30))
-        );
-        assert_eq!((t(-30, true).state(false)), Weight(30));
-    }
-
-    #[test]
-    fn track_interface_is_collected_per_instance() {
+    fn tracking_is_not_reported_unsupported() {
         let text = "vrrp_instance VI_1 {
             interface eth0
             virtual_router_id 51
@@ -721,10 +617,7 @@ mod tests {
         let loaded = crate::config::load_str(text);
         let rendered = loaded.render();
         let cfg = loaded.config.unwrap_or_else(|| panic!("{rendered}"));
-        let t = interface_trackers(&cfg);
-        assert_eq!(t.len(), 2, "{t:?}");
-        assert_eq!((t[0].id.as_str(), t[0].weight), ("interface:eth1", -20));
-        assert_eq!((t[1].ifname.as_str(), t[1].weight), ("eth2", 0));
+        // Tracking is performed (daemon::tracking): nothing to warn about.
         assert!(unsupported(&cfg).is_empty());
     }
 

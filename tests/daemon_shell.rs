@@ -329,7 +329,7 @@ async fn a_good_reload_keeps_the_master_and_adds_the_new_vip() {
     sys.next_reload = Some(Reloaded::Ok {
         settings: new,
         ifaces: ifaces(),
-        trackers: Vec::new(),
+        config: Default::default(),
         warnings: Vec::new(),
     });
     let mut exec = Exec::new(ifaces(), false);
@@ -377,14 +377,24 @@ async fn track_interface_weight_follows_link_events() {
             up: true,
         },
     );
+    // The trackers come from the configuration (daemon::tracking owns interface tracking).
+    let loaded = vrrpd::config::load_str(
+        "vrrp_instance VI_1 {
+            interface eth0
+            virtual_router_id 51
+            priority 100
+            track_interface {
+                eth1 weight -20
+            }
+            virtual_ipaddress {
+                10.0.0.100/24
+            }
+        }",
+    );
+    let cfg = loaded.config.expect("config");
+    let (tracking, hooks) = daemon::tracking::Tracking::start(&cfg, &ifs, daemon::now());
     let mut exec = Exec::new(ifs, false);
-    exec.trackers = vec![vrrpd::plan::InterfaceTracker {
-        target: vrrpd::proto::TrackTarget::Instance("VI_1".into()),
-        id: "interface:eth1".into(),
-        ifname: "eth1".into(),
-        weight: -20,
-        reverse: false,
-    }];
+    exec.hooks = Some(hooks);
     let (tx, mut rx) = mpsc::channel(16);
     let eth1 = |up| {
         Event::Net(vrrpd::sys::netlink::Event::LinkChange {
@@ -402,7 +412,7 @@ async fn track_interface_weight_follows_link_events() {
             (7_500, Event::Signal(Signal::Stop)),
         ],
     );
-    daemon::run(&mut sys, &mut exec, settings(100), &mut rx)
+    daemon::run_tracked(&mut sys, &mut exec, settings(100), tracking, &mut rx)
         .await
         .unwrap();
     let ads = adverts(&sys.recs);
@@ -477,4 +487,50 @@ async fn ipv6_instances_send_kernel_headed_adverts_and_neighbour_adverts() {
             .count(),
         5
     );
+}
+
+#[tokio::test(start_paused = true)]
+async fn track_file_values_reach_the_core_through_the_loop() {
+    let dir = std::env::temp_dir().join(format!("vrrpd-shell-tf-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join("w");
+    std::fs::write(&file, "3\n").unwrap();
+    let loaded = vrrpd::config::load_str(&format!(
+        "track_file tf {{
+            file {}
+            weight -10
+        }}
+        vrrp_instance VI_1 {{
+            interface eth0
+            virtual_router_id 51
+            priority 100
+            track_file {{
+                tf
+            }}
+            virtual_ipaddress {{
+                10.0.0.100/24
+            }}
+        }}",
+        file.display()
+    ));
+    let cfg = loaded.config.expect("config");
+    let (tracking, hooks) = daemon::tracking::Tracking::start(&cfg, &ifaces(), daemon::now());
+    let mut exec = Exec::new(ifaces(), false);
+    exec.hooks = Some(hooks);
+    let mut sys = RecSys::new();
+    let (tx, mut rx) = mpsc::channel(16);
+    let f = file.clone();
+    tokio::spawn(async move {
+        tokio::time::sleep(Duration::from_millis(6_000)).await;
+        std::fs::write(&f, "0\n").unwrap();
+    });
+    script(tx, vec![(9_000, Event::Signal(Signal::Stop))]);
+    daemon::run_tracked(&mut sys, &mut exec, settings(100), tracking, &mut rx)
+        .await
+        .unwrap();
+    let _ = std::fs::remove_dir_all(&dir);
+    let ads = adverts(&sys.recs);
+    // §4.3: value 3 × weight -10 = -30 while the file says 3; the full 100 once it says 0.
+    assert!(ads.iter().any(|a| a.0 < 6_000 && a.2 == 70), "{ads:?}");
+    assert!(ads.iter().any(|a| a.0 > 6_600 && a.2 == 100), "{ads:?}");
 }

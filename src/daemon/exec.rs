@@ -10,9 +10,9 @@ use std::net::IpAddr;
 use tracing::{debug, error, info, warn};
 
 use super::Sys;
-use crate::plan::InterfaceTracker;
 use crate::proto::{Action, Input, LogLevel, NotifyTarget, VipSpec, IPPROTO_VRRP};
 use crate::proto::{RouteSpec, RuleSpec};
+use crate::sys::hooks::Hooks;
 use crate::sys::netlink::{Removed, Vip};
 use crate::sys::routes::{
     route_key, route_message, rule_key, rule_message, Deleted, RouteKey, RuleKey,
@@ -36,8 +36,8 @@ pub struct Iface {
 #[derive(Debug, Default)]
 pub struct Exec {
     pub ifaces: HashMap<String, Iface>,
-    /// `track_interface` entries, fed to the core on start-up and link changes (§4.3).
-    pub trackers: Vec<InterfaceTracker>,
+    /// The notify scripts and FIFOs (§3.5, §3.6, §5): every `Action::Notify` goes here.
+    pub hooks: Option<Hooks>,
     /// keepalived's per-instance IPv4 ID counters (§6.1).
     ip_ids: HashMap<String, IpId>,
     /// `-V/--dont-release-vrrp`: once `stopping`, no priority-0 advert and no VIP, route or
@@ -68,22 +68,6 @@ impl Exec {
             keep_vips_on_stop,
             ..Exec::default()
         }
-    }
-
-    /// The current effect of every interface tracker (a missing interface is down).
-    pub fn tracker_inputs(&self, only_ifname: Option<&str>) -> Vec<Input> {
-        self.trackers
-            .iter()
-            .filter(|t| only_ifname.is_none_or(|n| n == t.ifname))
-            .map(|t| {
-                let up = self.ifaces.get(&t.ifname).is_some_and(|i| i.up);
-                Input::Tracker {
-                    target: t.target.clone(),
-                    id: t.id.clone(),
-                    state: t.state(up),
-                }
-            })
-            .collect()
     }
 
     /// The core's input for a route or rule the kernel deleted, when it is one of ours.
@@ -119,12 +103,14 @@ impl Exec {
                 event,
                 priority,
             } => {
-                // Notify scripts and FIFOs are issue 5; the event is logged at detail level.
-                let who = match target {
+                let who = match &target {
                     NotifyTarget::Instance(n) => format!("INSTANCE \"{n}\""),
                     NotifyTarget::Group(n) => format!("GROUP \"{n}\""),
                 };
-                debug!(target: "vrrpd", "notify {who} {} {priority} (notify scripts are not run yet)", event.word());
+                debug!(target: "vrrpd", "notify {who} {} {priority}", event.word());
+                if let Some(h) = &mut self.hooks {
+                    h.notify(&target, event, priority);
+                }
             }
             Action::SendAdvert {
                 instance,

@@ -11,6 +11,7 @@ use tokio::task::JoinHandle;
 use tracing::{debug, info, warn};
 
 use super::exec::{Exec, Iface};
+use super::tracking::Tracking;
 use super::{DaemonError, Event, Reloaded, SdState, Sys};
 use crate::config::diag::{Diagnostic, Severity};
 use crate::config::parse::ParseOptions;
@@ -94,7 +95,6 @@ pub async fn start(opts: Options, cfg: Config) -> Result<(), DaemonError> {
     let Resolved {
         settings,
         ifaces,
-        trackers,
         unsupported,
     } = resolve(&netlink, &cfg).await?;
     for line in &unsupported {
@@ -127,10 +127,12 @@ pub async fn start(opts: Options, cfg: Config) -> Result<(), DaemonError> {
             tokio::time::sleep(d).await;
         }
     }
+    // Scripts are forked from this (the runtime's) thread: see sys::script.
+    let (tracking, hooks) = Tracking::start(&cfg, &ifaces, super::now());
     let mut exec = Exec::new(ifaces, opts.dont_release);
-    exec.trackers = trackers;
+    exec.hooks = Some(hooks);
     exec.log_addresses = opts.address_monitoring;
-    let result = super::run(&mut sys, &mut exec, settings, &mut rx).await;
+    let result = super::run_tracked(&mut sys, &mut exec, settings, tracking, &mut rx).await;
     for (_, h) in sys.receivers.drain() {
         h.abort();
     }
@@ -157,7 +159,6 @@ pub async fn resolve(netlink: &Netlink, cfg: &Config) -> Result<Resolved, Daemon
     Ok(Resolved {
         settings,
         ifaces,
-        trackers: crate::plan::interface_trackers(cfg),
         unsupported: crate::plan::unsupported(cfg),
     })
 }
@@ -167,7 +168,6 @@ pub async fn resolve(netlink: &Netlink, cfg: &Config) -> Result<Resolved, Daemon
 pub struct Resolved {
     pub settings: RouterSettings,
     pub ifaces: HashMap<String, Iface>,
-    pub trackers: Vec<crate::plan::InterfaceTracker>,
     /// Warnings about features not performed yet.
     pub unsupported: Vec<String>,
 }
@@ -436,7 +436,7 @@ impl Sys for LinuxSys {
                 Reloaded::Ok {
                     settings: r.settings,
                     ifaces: r.ifaces,
-                    trackers: r.trackers,
+                    config: Box::new(cfg.clone()),
                     warnings,
                 }
             }

@@ -15,6 +15,7 @@
 pub mod dump;
 pub mod exec;
 pub mod linux;
+pub mod tracking;
 
 use std::future::Future;
 use std::time::Instant;
@@ -28,6 +29,7 @@ use crate::sys::signals::Signal;
 use crate::sys::vrrp_socket::Ipv4Header;
 use crate::sys::SysError;
 use exec::{Exec, Fatal, Iface};
+use tracking::Tracking;
 
 /// Everything that wakes the main task.
 #[derive(Debug)]
@@ -99,7 +101,8 @@ pub enum Reloaded {
     Ok {
         settings: RouterSettings,
         ifaces: std::collections::HashMap<String, Iface>,
-        trackers: Vec<crate::plan::InterfaceTracker>,
+        /// The new configuration, for the trackers and hooks (issue #5).
+        config: Box<crate::config::model::Config>,
         /// Warnings to log.
         warnings: Vec<String>,
     },
@@ -123,20 +126,34 @@ pub fn now() -> Instant {
     tokio::time::Instant::now().into_std()
 }
 
-/// Runs the daemon until SIGTERM/SIGINT: start-up cleanup (§7.2), sockets, the router, the
-/// loop, and the stop sequence (§7.5).
+/// Runs the daemon without trackers or hooks (tests of the loop); see [`run_tracked`].
 pub async fn run<S: Sys>(
     sys: &mut S,
     exec: &mut Exec,
     settings: RouterSettings,
     events: &mut mpsc::Receiver<Event>,
 ) -> Result<(), DaemonError> {
+    let (tracking, hooks) = Tracking::none();
+    exec.hooks = Some(hooks);
+    run_tracked(sys, exec, settings, tracking, events).await
+}
+
+/// Runs the daemon until SIGTERM/SIGINT: start-up cleanup (§7.2), sockets, the router, the
+/// loop, and the stop sequence (§7.5). `exec.hooks` receives the core's notifications.
+pub async fn run_tracked<S: Sys>(
+    sys: &mut S,
+    exec: &mut Exec,
+    settings: RouterSettings,
+    mut tracking: Tracking,
+    events: &mut mpsc::Receiver<Event>,
+) -> Result<(), DaemonError> {
     release_leftovers(sys, exec, &settings).await?;
     sys.sync_sockets(&settings)?;
     let mut current = settings.clone();
     let mut router = Router::new(settings, now());
-    let result = serve(&mut router, &mut current, sys, exec, events).await;
+    let result = serve(&mut router, &mut current, sys, exec, &mut tracking, events).await;
     // Also after a fatal error (reported by the caller): release what can be released.
+    tracking.stop();
     let stopped = stop(&mut router, sys, exec).await;
     result.and(stopped)
 }
@@ -147,11 +164,10 @@ async fn serve<S: Sys>(
     current: &mut RouterSettings,
     sys: &mut S,
     exec: &mut Exec,
+    tracking: &mut Tracking,
     events: &mut mpsc::Receiver<Event>,
 ) -> Result<(), DaemonError> {
-    for input in exec.tracker_inputs(None) {
-        router.handle(now(), input);
-    }
+    feed(router, tracking);
     drain(router, sys, exec).await?;
     if current.instances.is_empty() {
         warn!(target: "vrrpd", "Warning - keepalived has no configuration to run");
@@ -167,14 +183,26 @@ async fn serve<S: Sys>(
             drain(router, sys, exec).await?;
             continue;
         }
-        let deadline = router.poll_timeout();
+        if tracking.poll_timeout().is_some_and(|d| d <= t) {
+            tracking.handle_timeout(t);
+            feed(router, tracking);
+            drain(router, sys, exec).await?;
+            continue;
+        }
+        let deadline = match (router.poll_timeout(), tracking.poll_timeout()) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        };
         let event = tokio::select! {
             ev = events.recv() => ev,
-            () = sleep_until(deadline) => {
-                router.handle_timeout(now());
+            report = tracking.next() => {
+                tracking.report(report, now());
+                feed(router, tracking);
                 drain(router, sys, exec).await?;
                 continue;
             }
+            // The checks at the top of the loop handle whichever deadline is due.
+            () = sleep_until(deadline) => continue,
         };
         let Some(event) = event else {
             // Every sender is gone: nothing can wake us any more; stop cleanly.
@@ -183,7 +211,7 @@ async fn serve<S: Sys>(
         match event {
             Event::Input(input) => router.handle(now(), input),
             Event::Net(ev) => {
-                for input in net_inputs(exec, ev) {
+                for input in net_inputs(exec, tracking, ev) {
                     router.handle(now(), input);
                 }
             }
@@ -195,11 +223,18 @@ async fn serve<S: Sys>(
             Event::Warning(text) => warn!(target: "vrrpd", "{text}"),
             Event::Signal(Signal::Stop) => return Ok(()),
             Event::Signal(Signal::Reload) => {
-                reload(router, current, sys, exec).await?;
+                reload(router, current, sys, exec, tracking).await?;
             }
             Event::Signal(sig) => dump::on_signal(sig, router, current, &mut baseline),
         }
         drain(router, sys, exec).await?;
+    }
+}
+
+/// Gives the core what the trackers have to say (and starts the script runs they ask for).
+fn feed(router: &mut Router, tracking: &mut Tracking) {
+    for input in tracking.drain() {
+        router.handle(now(), input);
     }
 }
 
@@ -230,7 +265,12 @@ async fn stop<S: Sys>(
     sys.systemd(SdState::Stopping);
     exec.stopping = true;
     router.handle(now(), Input::Stop);
-    drain(router, sys, exec).await?;
+    let drained = drain(router, sys, exec).await;
+    // §7.5: the STOP notifications run, for at most a second, then their groups are killed.
+    if let Some(hooks) = exec.hooks.take() {
+        hooks.shutdown(tracking::STOP_HOOK_DEADLINE).await;
+    }
+    drained?;
     info!(target: "vrrpd", "Stopped");
     Ok(())
 }
@@ -267,6 +307,7 @@ async fn reload<S: Sys>(
     current: &mut RouterSettings,
     sys: &mut S,
     exec: &mut Exec,
+    tracking: &mut Tracking,
 ) -> Result<(), DaemonError> {
     info!(target: "vrrpd", "Reloading");
     sys.systemd(SdState::Reloading);
@@ -280,7 +321,7 @@ async fn reload<S: Sys>(
         Reloaded::Ok {
             settings,
             ifaces,
-            trackers,
+            config,
             warnings,
         } => {
             for w in &warnings {
@@ -290,27 +331,19 @@ async fn reload<S: Sys>(
             if settings != *current {
                 apply_settings(router, current, settings, sys, exec).await?;
             }
-            // Trackers the new configuration dropped stop counting (reload.rs docs); the
-            // others are fed again (unchanged states are no-ops in the core).
-            for old in &exec.trackers {
-                if !trackers
-                    .iter()
-                    .any(|t| t.target == old.target && t.id == old.id)
-                {
-                    router.handle(
-                        now(),
-                        Input::Tracker {
-                            target: old.target.clone(),
-                            id: old.id.clone(),
-                            state: crate::proto::TrackerState::Up,
-                        },
-                    );
+            // Unchanged hooks keep running (their queues keep their order, the FIFO stays
+            // open). Otherwise the notifications of the reconfiguration (e.g. DELETED) went to
+            // the old hooks, which finish in the background while the new ones take over.
+            let hook_cfg = tracking.reload(&config, &exec.ifaces, now());
+            if exec.hooks.as_ref().is_none_or(|h| *h.config() != hook_cfg) {
+                let hooks = crate::sys::hooks::Hooks::start(hook_cfg);
+                if let Some(old) = exec.hooks.replace(hooks) {
+                    tokio::spawn(old.shutdown(crate::sys::hooks::DEFAULT_TIMEOUT));
                 }
             }
-            exec.trackers = trackers;
-            for input in exec.tracker_inputs(None) {
-                router.handle(now(), input);
-            }
+            // Every known effect again, and `Up` for the trackers the new configuration
+            // dropped (unchanged states are no-ops in the core).
+            feed(router, tracking);
             drain(router, sys, exec).await?;
             info!(target: "vrrpd", "Reload complete");
         }
@@ -348,7 +381,7 @@ async fn apply_settings<S: Sys>(
 
 /// Turns a kernel change into the core's inputs (the link itself, then the interface
 /// trackers watching it), keeping the interface table fresh.
-fn net_inputs(exec: &mut Exec, ev: netlink::Event) -> Vec<Input> {
+fn net_inputs(exec: &mut Exec, tracking: &mut Tracking, ev: netlink::Event) -> Vec<Input> {
     match ev {
         netlink::Event::LinkChange {
             ifindex,
@@ -369,7 +402,8 @@ fn net_inputs(exec: &mut Exec, ev: netlink::Event) -> Vec<Input> {
                 ifname: name.clone(),
                 up,
             }];
-            v.extend(exec.tracker_inputs(Some(&name)));
+            tracking.link(&name, up);
+            v.extend(tracking.drain());
             v
         }
         netlink::Event::LinkRemoved { name, .. } => {
@@ -380,7 +414,8 @@ fn net_inputs(exec: &mut Exec, ev: netlink::Event) -> Vec<Input> {
                 ifname: name.clone(),
                 up: false,
             }];
-            v.extend(exec.tracker_inputs(Some(&name)));
+            tracking.link(&name, false);
+            v.extend(tracking.drain());
             v
         }
         netlink::Event::AddrChange {

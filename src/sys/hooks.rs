@@ -62,7 +62,7 @@ use crate::proto::{NotifyEvent, NotifyTarget};
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30);
 
 /// The prepared notify scripts of one instance or group.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct NotifyScripts {
     pub master: Option<Prepared>,
     pub backup: Option<Prepared>,
@@ -112,7 +112,7 @@ pub struct FifoSpec {
 }
 
 /// Everything [`Hooks`] needs.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct HookConfig {
     pub instances: HashMap<String, NotifyScripts>,
     pub groups: HashMap<String, NotifyScripts>,
@@ -249,6 +249,15 @@ pub struct Hooks {
 
 const FIRST_BACKLOG_WARNING: usize = 64;
 
+impl std::fmt::Debug for Hooks {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Hooks")
+            .field("targets", &self.workers.len())
+            .field("fifos", &self.fifos.len())
+            .finish_non_exhaustive()
+    }
+}
+
 impl Hooks {
     /// Opens (creating if needed) the FIFOs and starts the FIFO script. Problems are logged;
     /// the hooks run without the broken part.
@@ -329,6 +338,11 @@ impl Hooks {
         if worker.tx.send(Job { event, priority }).is_err() {
             tracing::error!("{} notify worker is gone", who(key.0, &key.1));
         }
+    }
+
+    /// What these hooks were started with (a reload that prepares the same keeps them).
+    pub fn config(&self) -> &HookConfig {
+        &self.cfg
     }
 
     /// Transitions queued and not yet finished, over all targets.

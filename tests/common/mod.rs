@@ -4,11 +4,14 @@
 //!   built with the real codec).
 //! * [`sysns`]: namespaces entered with `setns` on a thread, for OS-layer tests.
 //! * [`netns`]: namespaces driven with `ip netns exec`, for tests that run whole programs.
+//! * [`lab`]: routers and a client on a bridge running vrrpd or keepalived, for daemon tests.
 #![allow(dead_code, unused_imports)]
 
+pub mod lab;
 pub mod netns;
 pub mod rig;
 pub mod sysns;
+pub mod track;
 
 pub use rig::*;
 pub use sysns::*;

@@ -1,0 +1,262 @@
+//! The shell side of tracking and hooks (issue #5): owns [`Trackers`] (every `vrrp_script`,
+//! `track_interface`, `track_file` and `vrrp_track_process`), the prepared scripts, the
+//! file and process pollers and the notify [`Hooks`], and gives the main loop one deadline
+//! ([`Tracking::poll_timeout`]) and one future ([`Tracking::next`]) to wait on.
+//!
+//! keepalived-behaviour.md §4: tracker results become `Input::Tracker` for the core, which
+//! changes the effective priority (and, being MASTER, advertises it at once). §3.5/§3.6/§5:
+//! the core's `Action::Notify` are routed to [`Hooks::notify`] by [`super::exec::Exec`].
+//!
+//! Interface tracking has one owner: [`Trackers::link`] (fed at start from the interface
+//! table and then from every netlink link change).
+
+use std::collections::HashMap;
+use std::time::{Duration, Instant};
+
+use tokio::sync::mpsc;
+use tokio::task::JoinHandle;
+use tracing::{error, info, warn};
+
+use super::exec::Iface;
+use crate::config::model::Config;
+use crate::proto::Input;
+use crate::sys::hooks::{HookConfig, Hooks};
+use crate::sys::script::{self, ScriptDefaults};
+use crate::sys::script_set::ScriptSet;
+use crate::sys::track_sources::{self, FilePoller};
+use crate::track::{Output, ScriptOutcome, Trackers};
+
+/// How often `track_file`s are re-read (keepalived uses inotify; README "Differences").
+pub const FILE_POLL: Duration = Duration::from_millis(500);
+/// How often `/proc` is scanned for `vrrp_track_process`.
+pub const PROCESS_POLL: Duration = Duration::from_secs(1);
+/// keepalived waits at most 1 s for `notify_stop` scripts, then kills them (§7.5).
+pub const STOP_HOOK_DEADLINE: Duration = Duration::from_secs(1);
+
+/// Something a tracking source reported.
+#[derive(Debug)]
+pub enum Report {
+    Script(String, ScriptOutcome),
+    File(String, i64),
+    Processes(Vec<(String, u32)>),
+}
+
+/// Tracking and hooks of the running configuration.
+pub struct Tracking {
+    trackers: Trackers,
+    scripts: ScriptSet,
+    done_tx: mpsc::UnboundedSender<(String, ScriptOutcome)>,
+    done_rx: mpsc::UnboundedReceiver<(String, ScriptOutcome)>,
+    file_tx: mpsc::UnboundedSender<(String, i64)>,
+    file_rx: mpsc::UnboundedReceiver<(String, i64)>,
+    proc_tx: mpsc::UnboundedSender<Vec<(String, u32)>>,
+    proc_rx: mpsc::UnboundedReceiver<Vec<(String, u32)>>,
+    pollers: Vec<JoinHandle<()>>,
+    /// `SECURITY VIOLATION ...` was logged (once per process, as keepalived).
+    warned_insecure: bool,
+}
+
+impl std::fmt::Debug for Tracking {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Tracking")
+            .field("trackers", &self.trackers)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Tracking {
+    /// No trackers and no hooks (tests of the loop, an empty configuration).
+    pub fn none() -> (Tracking, Hooks) {
+        Tracking::start(&Config::default(), &HashMap::new(), super::now())
+    }
+
+    /// Step 1 of the start-up (keepalived-behaviour.md §4, §3.5): scripts prepared (those that
+    /// cannot run are disabled), track files initialised, pollers started, hooks started.
+    /// Call inside the runtime, on its long-lived thread (scripts are forked from here).
+    pub fn start(cfg: &Config, ifaces: &HashMap<String, Iface>, now: Instant) -> (Tracking, Hooks) {
+        let (done_tx, done_rx) = mpsc::unbounded_channel();
+        let (file_tx, file_rx) = mpsc::unbounded_channel();
+        let (proc_tx, proc_rx) = mpsc::unbounded_channel();
+        let defaults = ScriptDefaults::from_config(cfg);
+        // init_file before the first read (keepalived-behaviour.md §4.3).
+        for line in track_sources::init_files(cfg) {
+            warn!(target: "vrrpd", "{line}");
+        }
+        let mut t = Tracking {
+            trackers: Trackers::new(cfg, now),
+            scripts: ScriptSet::default(),
+            done_tx,
+            done_rx,
+            file_tx,
+            file_rx,
+            proc_tx,
+            proc_rx,
+            pollers: Vec::new(),
+            warned_insecure: false,
+        };
+        t.prepare_scripts(cfg, &defaults);
+        t.start_pollers();
+        t.feed_links(ifaces);
+        (t, Hooks::start(hook_config(cfg, &defaults)))
+    }
+
+    /// SIGHUP (§8.3): results carried over for objects that still exist, `Up` for dropped
+    /// trackers, scripts and pollers rebuilt. Returns the new hook configuration: the caller
+    /// keeps its running hooks when it is unchanged, else starts new ones.
+    pub fn reload(
+        &mut self,
+        cfg: &Config,
+        ifaces: &HashMap<String, Iface>,
+        now: Instant,
+    ) -> HookConfig {
+        let defaults = ScriptDefaults::from_config(cfg);
+        for line in track_sources::init_files(cfg) {
+            warn!(target: "vrrpd", "{line}");
+        }
+        self.trackers = Trackers::reload(&self.trackers, cfg, now);
+        // keepalived-behaviour.md §8.3: a script that was failing is reported as such.
+        let failing: Vec<String> = self
+            .trackers
+            .script_names()
+            .filter(|n| {
+                self.trackers
+                    .script(n)
+                    .and_then(|s| s.health())
+                    .is_some_and(|h| !h)
+            })
+            .map(str::to_string)
+            .collect();
+        for n in failing {
+            info!(target: "vrrpd", "VRRP_Script({n}) considered unsuccessful on reload");
+        }
+        self.prepare_scripts(cfg, &defaults);
+        for h in self.pollers.drain(..) {
+            h.abort();
+        }
+        self.start_pollers();
+        self.feed_links(ifaces);
+        hook_config(cfg, &defaults)
+    }
+
+    fn prepare_scripts(&mut self, cfg: &Config, defaults: &ScriptDefaults) {
+        let names: Vec<String> = self.trackers.script_names().map(str::to_string).collect();
+        if !names.is_empty() {
+            if let Some(line) = &defaults.missing_user {
+                warn!(target: "vrrpd", "{line}");
+            }
+        }
+        let (scripts, problems) =
+            ScriptSet::from_config(cfg, names.iter().map(String::as_str), defaults);
+        for (name, e) in problems {
+            error!(target: "vrrpd", "VRRP_Script({name}): {e}");
+            self.trackers.disable_script(&name);
+        }
+        if scripts.any_insecure() && !defaults.security && !self.warned_insecure {
+            warn!(target: "vrrpd", "{}", script::SECURITY_VIOLATION);
+            self.warned_insecure = true;
+        }
+        self.scripts = scripts;
+    }
+
+    fn start_pollers(&mut self) {
+        let files: Vec<(String, String)> = self
+            .trackers
+            .files()
+            .map(|(n, p)| (n.to_string(), p.to_string()))
+            .collect();
+        if !files.is_empty() {
+            let poller = FilePoller::new(files.iter().map(|(n, p)| (n.as_str(), p.as_str())));
+            self.pollers
+                .push(tokio::spawn(poller.run(FILE_POLL, self.file_tx.clone())));
+        }
+        let procs: Vec<_> = self
+            .trackers
+            .processes()
+            .map(|(n, m)| (n.to_string(), m.clone()))
+            .collect();
+        if !procs.is_empty() {
+            self.pollers
+                .push(tokio::spawn(track_sources::run_process_poller(
+                    procs,
+                    PROCESS_POLL,
+                    self.proc_tx.clone(),
+                )));
+        }
+    }
+
+    /// The current state of every tracked interface (a missing one is down).
+    fn feed_links(&mut self, ifaces: &HashMap<String, Iface>) {
+        let names: Vec<String> = self.trackers.interfaces().map(str::to_string).collect();
+        for n in names {
+            let up = ifaces.get(&n).is_some_and(|i| i.up);
+            self.trackers.link(&n, up);
+        }
+    }
+
+    /// A link changed (netlink).
+    pub fn link(&mut self, ifname: &str, up: bool) {
+        self.trackers.link(ifname, up);
+    }
+
+    pub fn poll_timeout(&self) -> Option<Instant> {
+        self.trackers.poll_timeout()
+    }
+
+    pub fn handle_timeout(&mut self, now: Instant) {
+        self.trackers.handle_timeout(now);
+    }
+
+    /// The next report of a script run or poller; pending forever when there is none.
+    pub async fn next(&mut self) -> Report {
+        loop {
+            tokio::select! {
+                Some((n, o)) = self.done_rx.recv() => return Report::Script(n, o),
+                Some((n, v)) = self.file_rx.recv() => return Report::File(n, v),
+                Some(c) = self.proc_rx.recv() => return Report::Processes(c),
+                // Cannot happen (the senders live in `self`), but never spin or panic.
+                else => std::future::pending::<()>().await,
+            }
+        }
+    }
+
+    pub fn report(&mut self, r: Report, now: Instant) {
+        match r {
+            Report::Script(name, outcome) => self.trackers.script_done(&name, &outcome),
+            Report::File(name, v) => self.trackers.file_value(&name, v),
+            Report::Processes(counts) => {
+                for (name, n) in counts {
+                    self.trackers.process_count(now, &name, n);
+                }
+            }
+        }
+    }
+
+    /// Drains the trackers: script runs are started, log lines logged, and the core's
+    /// inputs returned in order.
+    pub fn drain(&mut self) -> Vec<Input> {
+        let mut inputs = Vec::new();
+        while let Some(out) = self.trackers.poll_output() {
+            match out {
+                Output::Input(i) => inputs.push(i),
+                Output::RunScript { name } => self.scripts.start(&name, self.done_tx.clone()),
+                Output::Log { level, message } => super::exec::log(level, &message),
+            }
+        }
+        inputs
+    }
+
+    /// Stops the pollers (script runs in flight finish on their own and are reaped).
+    pub fn stop(&mut self) {
+        for h in self.pollers.drain(..) {
+            h.abort();
+        }
+    }
+}
+
+fn hook_config(cfg: &Config, defaults: &ScriptDefaults) -> HookConfig {
+    let (hook_cfg, problems) = HookConfig::from_config(cfg, defaults);
+    for p in problems {
+        error!(target: "vrrpd", "{p}");
+    }
+    hook_cfg
+}

@@ -1,0 +1,115 @@
+//! `track_file`, `vrrp_track_process` and reload of tracked scripts under the daemon (issue
+//! #5, keepalived-behaviour.md §4.3, §8.3). Needs root.
+
+mod common;
+
+use std::process::Command;
+use std::time::Duration;
+
+use common::lab::{config, tag, Daemon, Instance, Lab};
+use common::track::{script_block, with_prelude};
+use nix::sys::signal::Signal;
+
+fn instance(extra: &str) -> Instance {
+    Instance::v2("VI_1", 51, 150)
+        .vip("10.0.0.100/24")
+        .extra(extra)
+}
+
+#[test]
+fn track_file_and_track_process_change_the_priority() {
+    let mut lab = Lab::new(&tag("sources", "t"), 1);
+    let file = lab.dir.join("weight");
+    let marker = format!("7{}", std::process::id());
+    let prelude = format!(
+        "track_file tf {{\n    file {}\n    weight -10\n    init_file 0 overwrite\n}}\n\n\
+         vrrp_track_process tp {{\n    process sleep {marker}\n    weight 20\n    quorum 1\n}}\n\n",
+        file.display()
+    );
+    let inst = instance("track_file {\n        tf\n    }\n    track_process {\n        tp\n    }");
+    lab.start_ready(
+        0,
+        Daemon::Vrrpd,
+        &with_prelude(&config("r0", &[inst]), &prelude),
+    );
+    lab.wait_holders("10.0.0.100", &[0], Duration::from_secs(10));
+    // init_file 0: no contribution; no `sleep MARKER` yet: weight 20 not added.
+    std::fs::write(&file, "5\n").unwrap();
+    lab.wait_log(
+        0,
+        "Changing effective priority from 150 to 100",
+        Duration::from_secs(3),
+    );
+    let mut child = Command::new("sleep").arg(&marker).spawn().unwrap();
+    lab.wait_log(
+        0,
+        "Changing effective priority from 100 to 120",
+        Duration::from_secs(4),
+    );
+    child.kill().unwrap();
+    child.wait().unwrap();
+    lab.wait_log(
+        0,
+        "Changing effective priority from 120 to 100",
+        Duration::from_secs(4),
+    );
+    std::fs::write(&file, "0\n").unwrap();
+    lab.wait_log(
+        0,
+        "Changing effective priority from 100 to 150",
+        Duration::from_secs(3),
+    );
+}
+
+#[test]
+fn reload_keeps_script_results() {
+    let mut lab = Lab::new(&tag("reloadscr", "t"), 1);
+    let ok = lab.dir.join("ok");
+    let block = script_block(
+        "chk",
+        &format!("/usr/bin/test -e {}", ok.display()),
+        1,
+        1,
+        1,
+        -50,
+    );
+    let text = with_prelude(
+        &config("r0", &[instance("track_script {\n        chk\n    }")]),
+        &block,
+    );
+    lab.start_ready(0, Daemon::Vrrpd, &text);
+    lab.wait_log(0, "VRRP_Script(chk) failed", Duration::from_secs(3));
+    lab.wait_log(
+        0,
+        "Changing effective priority from 150 to 100",
+        Duration::from_secs(2),
+    );
+    lab.signal(0, Signal::SIGHUP);
+    lab.wait_log(
+        0,
+        "VRRP_Script(chk) considered unsuccessful on reload",
+        Duration::from_secs(3),
+    );
+    std::fs::write(&ok, "").unwrap();
+    lab.wait_log(
+        0,
+        "Changing effective priority from 100 to 150",
+        Duration::from_secs(3),
+    );
+    lab.signal(0, Signal::SIGHUP);
+    lab.wait_log(
+        0,
+        "VRRP_Script(chk) considered successful on reload",
+        Duration::from_secs(3),
+    );
+    std::thread::sleep(Duration::from_millis(1500));
+    // The result carried over: no dip to 100 and back after either reload.
+    let log = lab.log(0);
+    assert_eq!(
+        log.matches("Changing effective priority from 150 to 100")
+            .count(),
+        1,
+        "{log}"
+    );
+    assert!(lab.stop(0).is_some_and(|s| s.success()));
+}
