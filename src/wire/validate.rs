@@ -191,11 +191,13 @@ pub fn check_message(message: &[u8], env: &Envelope, expect: &Expect) -> Result<
     let vrid = byte(message, 1);
 
     // 3. Exact length: (IP header + AH +) 8 + naddr × 4|16 (+ 8 auth for v2/IPv4),
-    //    packet_len_err. keepalived sizes the auth data by the instance's version, not the
-    //    packet's; VRRP over IPv6 is always v3 (RFC 5798).
-    let sized_as = match family {
-        Family::V4 => expect.version,
-        Family::V6 => Version::V3,
+    //    packet_len_err. keepalived 2.2.7 sizes the auth data by the RECEIVED version nibble
+    //    (observed in the namespace lab: a v3 advert to a v2 instance logs "wrong version.
+    //    Received 3 and expect 2", not a length error), so a version mismatch reaches check 5;
+    //    VRRP over IPv6 is always v3 (RFC 5798).
+    let sized_as = match (family, vrrp.version()) {
+        (Family::V4, 2) => Version::V2,
+        _ => Version::V3,
     };
     let expected = message_len(sized_as, family, usize::from(vrrp.addr_count()));
     if message.len() != expected {
@@ -527,15 +529,16 @@ mod tests {
                 expected: 40
             })
         );
-        // A v3 packet (no auth data) is too short for a v2 instance: keepalived sizes the
-        // auth data by the instance's version, so this is a length error, not a version one.
-        let a = advert(Version::V3, Auth::None);
+        // A v2-sized packet whose version nibble says 3 is sized as v3 (no auth data):
+        // keepalived sizes by the received version, so it is 8 bytes too long.
+        let (mut p, e) = v2();
+        p[20] = 0x31;
         assert_eq!(
-            check_ipv4(&packet(&a, DEFAULT_GROUP_V4, 255), &e),
+            check_ipv4(&p, &e),
             Err(Error::Length {
                 vrid: 51,
-                len: 32,
-                expected: 40
+                len: 40,
+                expected: 32
             })
         );
     }
@@ -552,18 +555,32 @@ mod tests {
 
     #[test]
     fn version() {
-        let (mut p, e) = v2();
-        p[20] = 0x31;
+        // A well-formed VRRPv3 advert reaching a v2 instance: "wrong version. Received 3 and
+        // expect 2" (observed from keepalived 2.2.7), and the reverse.
+        let (_, e2) = v2();
+        let v3 = advert(Version::V3, Auth::None);
         assert_eq!(
-            check_ipv4(&p, &e),
+            check_ipv4(&packet(&v3, DEFAULT_GROUP_V4, 255), &e2),
             Err(Error::Version {
                 vrid: 51,
                 version: 3
             })
         );
+        let v2a = advert(Version::V2, Auth::None);
+        let mut e3 = expect(&v2a);
+        e3.version = Version::V3;
+        assert_eq!(
+            check_ipv4(&packet(&v2a, DEFAULT_GROUP_V4, 255), &e3),
+            Err(Error::Version {
+                vrid: 51,
+                version: 2
+            })
+        );
+        // An unknown version with a v3-sized body.
+        let mut p = packet(&v3, DEFAULT_GROUP_V4, 255);
         p[20] = 0x41;
         assert_eq!(
-            check_ipv4(&p, &e),
+            check_ipv4(&p, &e2),
             Err(Error::Version {
                 vrid: 51,
                 version: 4
