@@ -81,11 +81,14 @@ pub(super) fn derive_instance(
             Family::Ipv4
         }
     };
-    let family_help = format!(
-        "instance {name} is {} (decided by {}); use addresses of one family per instance, or virtual_ipaddress_excluded for the other family",
-        family.as_str(),
-        family_src.map(|(_, _, w)| w).unwrap_or("default")
-    );
+    // Built only when a mismatch is reported (thousands of clean instances need none).
+    let family_help = || {
+        format!(
+            "instance {name} is {} (decided by {}); use addresses of one family per instance, or virtual_ipaddress_excluded for the other family",
+            family.as_str(),
+            family_src.map(|(_, _, w)| w).unwrap_or("default")
+        )
+    };
     for v in inst.vips.iter().skip(1) {
         if v.family() != family {
             d.push(
@@ -101,7 +104,7 @@ pub(super) fn derive_instance(
                     v.family().as_str(),
                     family.as_str()
                 ))
-                .with_help(family_help.clone()),
+                .with_help(family_help()),
             );
         }
     }
@@ -116,7 +119,7 @@ pub(super) fn derive_instance(
                         family.as_str()
                     ),
                 )
-                .with_help(family_help.clone()),
+                .with_help(family_help()),
             );
         }
     }
@@ -135,7 +138,7 @@ pub(super) fn derive_instance(
                             family.as_str()
                         ),
                     )
-                    .with_help(family_help.clone()),
+                    .with_help(family_help()),
                 );
             }
         }
@@ -151,7 +154,7 @@ pub(super) fn derive_instance(
                         family.as_str()
                     ),
                 )
-                .with_help(family_help.clone()),
+                .with_help(family_help()),
             );
         }
     }
