@@ -114,8 +114,8 @@ impl<'a> Expander<'a> {
     }
 
     pub(super) fn add_file(&mut self, path: &Path, text: String) -> FileId {
-        let rc: Rc<str> = Rc::from(text.as_str());
-        let id = self.sources.add(path.to_path_buf(), text);
+        let rc: Rc<str> = Rc::from(text);
+        let id = self.sources.add(path.to_path_buf(), Rc::clone(&rc));
         self.texts.push(rc);
         self.by_path.insert(include::normalise(path), id);
         id
