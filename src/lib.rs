@@ -20,6 +20,7 @@
 
 pub mod check_config;
 pub mod cli;
+pub mod compat;
 pub mod config;
 pub mod daemon;
 pub mod host;

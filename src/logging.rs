@@ -2,6 +2,7 @@
 //!
 //! * syslog (default): one datagram per line to `/dev/log`, facility `daemon` unless `-S`,
 //!   ident `vrrpd` (keepalived's VRRP child says `Keepalived_vrrp`; see README "Differences"),
+//!   or `Keepalived_vrrp` when started under keepalived's name ([`crate::compat`]),
 //!   severity INFO for everything but warnings and errors, as keepalived does.
 //! * `-l/--log-console`: the same text on stderr behind keepalived's `strftime("%c")`
 //!   timestamp and `: `, e.g. `Sat Nov 21 22:50:19 2026: (VI_1) Entering MASTER STATE`.
@@ -30,7 +31,12 @@ pub struct LogOptions {
     pub facility: u8,
     /// `-D`: detail lines too.
     pub detail: bool,
+    /// The syslog ident (`vrrpd`, or keepalived's under its name).
+    pub ident: &'static str,
 }
+
+/// The ident of the last-resort line, set by [`init`] (a panic can come before it).
+static IDENT: std::sync::OnceLock<&'static str> = std::sync::OnceLock::new();
 
 /// syslog's LOG_DAEMON.
 pub const FACILITY_DAEMON: u8 = 3;
@@ -52,6 +58,7 @@ pub fn parse_facility(text: &str) -> Option<u8> {
 
 /// Installs the global subscriber. Call once, after forking.
 pub fn init(opts: &LogOptions) {
+    let _ = IDENT.set(opts.ident);
     let layer = LineLayer {
         opts: opts.clone(),
         syslog: Mutex::new(None),
@@ -89,8 +96,9 @@ impl<S: Subscriber> Layer<S> for LineLayer {
             };
             let pri = u32::from(self.opts.facility) * 8 + severity;
             let line = format!(
-                "<{pri}>{} vrrpd[{}]: {message}",
+                "<{pri}>{} {}[{}]: {message}",
                 strftime("%b %e %T"),
+                self.opts.ident,
                 self.pid
             );
             if let Ok(mut guard) = self.syslog.lock() {
@@ -121,8 +129,9 @@ fn send_syslog(sock: &mut Option<UnixDatagram>, line: &[u8]) {
 pub fn emergency(line: &str) {
     eprintln!("vrrpd: {line}");
     let msg = format!(
-        "<{}>vrrpd[{}]: {line}",
+        "<{}>{}[{}]: {line}",
         u32::from(FACILITY_DAEMON) * 8 + 2,
+        IDENT.get().copied().unwrap_or("vrrpd"),
         std::process::id()
     );
     let mut sock = None;

@@ -8,15 +8,12 @@ use tracing::{error, info, warn};
 
 use vrrpd::check_config;
 use vrrpd::cli::{self, Cli};
+use vrrpd::compat::Names;
 use vrrpd::config::diag::Severity;
 use vrrpd::daemon::linux::{self as shell, Options};
 use vrrpd::daemon::DaemonError;
 use vrrpd::logging::{self, LogOptions};
 use vrrpd::sys::pidfile::{self, PidFile};
-
-/// Default pid file of the daemon (keepalived's parent uses /run/keepalived.pid; README
-/// "Differences from keepalived").
-const DEFAULT_PID_FILE: &str = "/run/vrrpd.pid";
 
 /// Exit statuses at run time, as keepalived's (keepalived-behaviour.md §1.10 "Runtime").
 const EXIT_OK: u8 = 0;
@@ -45,6 +42,15 @@ fn main() -> ExitCode {
         logging::emergency(&format!("internal error: {what}{at}"));
         std::process::exit(70);
     }));
+    // Started under keepalived's name: answer to it (compat.rs). Named first, so that
+    // everything forked later (the runtime's threads) carries the name too.
+    let names = Names::from_argv0(std::env::args_os().next().as_deref());
+    if let Some(name) = names.process_name() {
+        let name = std::ffi::CString::new(name).unwrap_or_default();
+        if let Err(e) = nix::sys::prctl::set_name(&name) {
+            eprintln!("vrrpd: cannot set the process name: {e}");
+        }
+    }
     let cli = match Cli::try_parse() {
         Ok(c) => c,
         Err(e) => {
@@ -54,12 +60,12 @@ fn main() -> ExitCode {
             return ExitCode::from(code);
         }
     };
-    ExitCode::from(run(&cli))
+    ExitCode::from(run(&cli, names))
 }
 
-fn run(cli: &Cli) -> u8 {
+fn run(cli: &Cli, names: Names) -> u8 {
     if cli.version {
-        eprintln!("vrrpd v{}", env!("CARGO_PKG_VERSION"));
+        eprint!("{}", names.version_text());
         return 0;
     }
     if let Some(name) = &cli.signum {
@@ -85,7 +91,7 @@ fn run(cli: &Cli) -> u8 {
     if cli.dump_conf {
         return check_config::dump(cli);
     }
-    run_daemon(cli)
+    run_daemon(cli, names)
 }
 
 /// Prints one error line on the terminal (before forking, or when not logging to it).
@@ -97,7 +103,7 @@ fn fail(code: u8, text: &str) -> u8 {
 /// The daemon: everything that can be checked is checked before forking, so a broken
 /// configuration or a daemon already running is reported on the terminal with a non-zero
 /// exit status.
-fn run_daemon(cli: &Cli) -> u8 {
+fn run_daemon(cli: &Cli, names: Names) -> u8 {
     let Cli {
         use_file,
         dont_fork,
@@ -154,12 +160,16 @@ fn run_daemon(cli: &Cli) -> u8 {
     if let Err(e) = vrrpd::plan::router_settings(&cfg, &vrrpd::host::gather()) {
         return fail(EXIT_CONFIG, &e.to_string());
     }
-    let pid_paths: Vec<PathBuf> = std::iter::once(
-        pid.clone()
-            .unwrap_or_else(|| PathBuf::from(DEFAULT_PID_FILE)),
-    )
-    .chain(vrrp_pid.clone())
-    .collect();
+    // keepalived's pid files under its name, /run/vrrpd.pid otherwise (README "Differences").
+    let (default_pid, default_vrrp_pid) = names.default_pid_files();
+    let pid_paths: Vec<PathBuf> =
+        std::iter::once(pid.clone().unwrap_or_else(|| PathBuf::from(default_pid)))
+            .chain(
+                vrrp_pid
+                    .clone()
+                    .or_else(|| default_vrrp_pid.map(PathBuf::from)),
+            )
+            .collect();
     for p in &pid_paths {
         if let Some(other) = pidfile::running_pid(p) {
             return fail(
@@ -168,6 +178,7 @@ fn run_daemon(cli: &Cli) -> u8 {
             );
         }
     }
+    let mut detached = None;
     if !dont_fork {
         // Try the pid files before forking, so an unwritable one is reported on the terminal;
         // they are written again with the daemon's pid after the fork.
@@ -176,8 +187,9 @@ fn run_daemon(cli: &Cli) -> u8 {
                 return fail(EXIT_FATAL, &e.to_string());
             }
         }
-        if let Err(e) = vrrpd::sys::daemonize::daemonize() {
-            return fail(EXIT_FATAL, &e.to_string());
+        match vrrpd::sys::daemonize::daemonize() {
+            Ok(d) => detached = Some(d),
+            Err(e) => return fail(EXIT_FATAL, &e.to_string()),
         }
     }
     let log_opts = LogOptions {
@@ -185,6 +197,7 @@ fn run_daemon(cli: &Cli) -> u8 {
         syslog: !no_syslog,
         facility,
         detail: *log_detail > 0,
+        ident: names.syslog_ident(),
     };
     logging::init(&log_opts);
     let mut pid_files = Vec::new();
@@ -196,6 +209,10 @@ fn run_daemon(cli: &Cli) -> u8 {
                 return fail(EXIT_FATAL, &e.to_string());
             }
         }
+    }
+    // In place: the process that started us may return now (daemonize.rs).
+    if let Some(d) = detached.take() {
+        d.ready();
     }
     info!(target: "vrrpd", "Starting vrrpd v{}", env!("CARGO_PKG_VERSION"));
     let args: Vec<String> = std::env::args().map(|a| format!("'{a}'")).collect();

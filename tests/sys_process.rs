@@ -82,6 +82,11 @@ fn daemonize_detaches_like_keepalived() {
         status.success(),
         "the foreground process exits 0: {status:?}"
     );
+    // ... and only once the daemon said it is in place (its report is written before).
+    assert!(
+        report.exists(),
+        "the foreground process returned before the daemon was ready"
+    );
     // The daemon let go of our pipes: both reach EOF, with nothing written after detaching.
     let mut out = String::new();
     child
@@ -128,10 +133,13 @@ fn daemonize_detaches_like_keepalived() {
 
 fn child_daemonize() -> ExitCode {
     println!("before");
-    if let Err(e) = daemonize() {
-        eprintln!("Error: {e}");
-        return ExitCode::FAILURE;
-    }
+    let detached = match daemonize() {
+        Ok(d) => d,
+        Err(e) => {
+            eprintln!("Error: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
     println!("after: must not be seen");
     eprintln!("after: must not be seen");
     let Some(path) = std::env::var_os("VS_REPORT") else {
@@ -158,6 +166,8 @@ fn child_daemonize() -> ExitCode {
     if std::fs::write(&tmp, text).is_err() || std::fs::rename(&tmp, &path).is_err() {
         return ExitCode::FAILURE;
     }
+    // Only now may the foreground process exit (it waits for this).
+    detached.ready();
     ExitCode::SUCCESS
 }
 

@@ -5,11 +5,14 @@
 //! * [`sysns`]: namespaces entered with `setns` on a thread, for OS-layer tests.
 //! * [`netns`]: namespaces driven with `ip netns exec`, for tests that run whole programs.
 //! * [`lab`]: routers and a client on a bridge running vrrpd or keepalived, for daemon tests.
+//! * [`sandbox`]: a whole host (process, mount and network namespaces, copy-on-write system
+//!   directories) for tests that install, start and stop daemons as an administrator does.
 #![allow(dead_code, unused_imports)]
 
 pub mod lab;
 pub mod netns;
 pub mod rig;
+pub mod sandbox;
 pub mod sysns;
 pub mod track;
 
