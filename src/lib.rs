@@ -25,6 +25,7 @@ pub mod config;
 pub mod daemon;
 pub mod host;
 pub mod logging;
+pub mod node;
 pub mod plan;
 pub mod proto;
 pub mod sys;

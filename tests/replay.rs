@@ -1,13 +1,22 @@
 //! Replay cases (house-style.md §8 "Replay"): every directory under `tests/replay/` holds
 //!
-//! * `settings.json` — a [`RouterSettings`] (serde defaults fill what is not written);
+//! * `settings.json` — a [`RouterSettings`] (serde defaults fill what is not written), or
+//!   `keepalived.conf` — a configuration taken through the same path as the daemon's
+//!   (parse, check, `plan::router_settings` against one interface `eth0`, index 2, up, with
+//!   10.0.0.1/24, and the trackers of `track::Trackers`), so a change in how configuration maps
+//!   onto the core shows up as a replay diff;
 //! * `input.jsonl` — one event per line with its time offset `t` in ms:
 //!   `{"t":1000,"rx":{"src":"10.0.0.2","vrid":51,"prio":150,"vips":["10.0.0.100"]}}` (a decoded
 //!   advert, encoded here with the wire codec so the decoder runs), `{"t":5,"rx_raw":{"src":..,
 //!   "hex":"2133..."}}` for malformed packets, `{"t":9,"input":{"Link":{...}}}` for any other
 //!   [`Input`] (link, addr, tracker, `"Stop"`), `{"t":5000,"reconfigure":{...settings...}}`
-//!   for a reload ([`Router::reconfigure`]), and `{"t":20000,"until":true}` to let time run;
-//! * `output.jsonl` — the expected actions, `{"t":ms,"action":{...}}` per line;
+//!   for a reload ([`Router::reconfigure`]), `{"t":5000,"reload":"keepalived.2.conf"}` for a
+//!   reload of a `keepalived.conf` case (settings and trackers, [`Node::reconfigure`]),
+//!   `{"t":1,"node":{"script_done":{"name":"chk","outcome":{"exited":1}}}}` for what the
+//!   shell reports about trackers (any [`NodeInput`]: `file_value`, `process_counts`, ...),
+//!   and `{"t":20000,"until":true}` to let time run;
+//! * `output.jsonl` — the expected actions, `{"t":ms,"action":{...}}` per line (the core's
+//!   actions, and the trackers' `RunScript` and `Log`);
 //! * `state.json` — the expected final [`Router::snapshot`].
 //!
 //! One driver test walks all cases and reports every mismatch before failing.
@@ -21,7 +30,11 @@ use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use serde::Deserialize;
+use vrrpd::config::model::Config;
+use vrrpd::config::{HostInfo, HostInterface};
+use vrrpd::node::{Node, NodeAction, NodeInput};
 use vrrpd::proto::{hex_bytes, Input, Router, RouterSettings};
+use vrrpd::track::Trackers;
 use vrrpd::wire::{Addrs, Advert, Auth, Version};
 
 #[derive(Deserialize)]
@@ -36,6 +49,12 @@ struct Line {
     /// A reload: `Router::reconfigure` with these settings.
     #[serde(default)]
     reconfigure: Option<RouterSettings>,
+    /// A reload of a `keepalived.conf` case: the file (in the case's directory) to load.
+    #[serde(default)]
+    reload: Option<String>,
+    /// Something the shell reports about the trackers.
+    #[serde(default)]
+    node: Option<NodeInput>,
     #[serde(default)]
     #[allow(dead_code)]
     until: bool,
@@ -172,25 +191,85 @@ fn fmt_ms(d: Duration) -> serde_json::Value {
     }
 }
 
+/// The host a `keepalived.conf` case runs on: `eth0` (index 2, up) with 10.0.0.1/24.
+fn lab_host() -> HostInfo {
+    HostInfo {
+        interfaces: vec![HostInterface {
+            name: "eth0".into(),
+            index: 2,
+            up: true,
+            is_loopback: false,
+            multicast: true,
+            addrs: vec![vrrpd::config::model::IpNet {
+                addr: "10.0.0.1".parse().expect("an address"),
+                prefix: 24,
+            }],
+        }],
+    }
+}
+
+/// Loads a configuration file of a case the way the daemon does.
+fn load_conf(path: &Path) -> Result<(Config, RouterSettings), String> {
+    let loaded = vrrpd::config::load(
+        &vrrpd::config::source::FsLoader,
+        path,
+        &vrrpd::config::parse::ParseOptions::default(),
+    )
+    .map_err(|e| format!("{}: {e}", path.display()))?;
+    let Some(cfg) = loaded.config else {
+        let text: Vec<String> = loaded
+            .diagnostics
+            .iter()
+            .map(|d| d.render(&loaded.sources))
+            .collect();
+        return Err(format!("{}: errors\n{}", path.display(), text.join("")));
+    };
+    let settings = vrrpd::plan::router_settings(&cfg, &lab_host())
+        .map_err(|e| format!("{}: {e}", path.display()))?;
+    Ok((cfg, settings))
+}
+
+/// An action as an `output.jsonl` value: the core's as they are, the trackers' as
+/// `{"RunScript":{...}}` / `{"Log":{...}}`.
+fn action_json(action: NodeAction) -> serde_json::Value {
+    match action {
+        NodeAction::Core(a) => serde_json::to_value(a).unwrap_or_default(),
+        NodeAction::RunScript { name } => serde_json::json!({ "RunScript": { "name": name } }),
+        NodeAction::Log { level, message } => {
+            serde_json::json!({ "Log": { "level": level, "message": message } })
+        }
+    }
+}
+
 /// Runs one case; returns (output lines, state JSON).
 fn run_case(dir: &Path) -> Result<(Vec<String>, String), String> {
-    let settings_text = std::fs::read_to_string(dir.join("settings.json"))
-        .map_err(|e| format!("settings.json: {e}"))?;
-    let settings: RouterSettings =
-        serde_json::from_str(&settings_text).map_err(|e| format!("settings.json: {e}"))?;
+    let t0: Instant = common::t0();
+    let conf = dir.join("keepalived.conf");
+    let mut node = if conf.exists() {
+        let (cfg, settings) = load_conf(&conf)?;
+        Node::new(settings, &cfg, t0)
+    } else {
+        let settings_text = std::fs::read_to_string(dir.join("settings.json"))
+            .map_err(|e| format!("settings.json: {e}"))?;
+        let settings: RouterSettings =
+            serde_json::from_str(&settings_text).map_err(|e| format!("settings.json: {e}"))?;
+        Node::from_parts(
+            Router::new(settings, t0),
+            Trackers::new(&Config::default(), t0),
+            t0,
+        )
+    };
     let input_text = std::fs::read_to_string(dir.join("input.jsonl"))
         .map_err(|e| format!("input.jsonl: {e}"))?;
-    let t0: Instant = common::t0();
-    let mut router = Router::new(settings, t0);
     let mut out = Vec::new();
     let mut now = t0;
-    let drain = |router: &mut Router, now: Instant, out: &mut Vec<String>| {
-        while let Some(action) = router.poll_action() {
-            let line = serde_json::json!({ "t": fmt_ms(now - t0), "action": action });
+    let drain = |node: &mut Node, now: Instant, out: &mut Vec<String>| {
+        while let Some(action) = node.poll_action() {
+            let line = serde_json::json!({ "t": fmt_ms(now - t0), "action": action_json(action) });
             out.push(line.to_string());
         }
     };
-    drain(&mut router, now, &mut out);
+    drain(&mut node, now, &mut out);
     for (n, text) in input_text.lines().enumerate() {
         if text.trim().is_empty() || text.trim_start().starts_with("//") {
             continue;
@@ -201,25 +280,34 @@ fn run_case(dir: &Path) -> Result<(Vec<String>, String), String> {
         if at < now {
             return Err(format!("input.jsonl line {}: time goes backwards", n + 1));
         }
-        while let Some(d) = router.poll_timeout() {
+        while let Some(d) = node.poll_timeout() {
             if d > at {
                 break;
             }
             now = d;
-            router.handle_timeout(d);
-            drain(&mut router, now, &mut out);
+            node.handle_timeout(d);
+            drain(&mut node, now, &mut out);
         }
         now = at;
         if let Some(settings) = line.reconfigure.clone() {
-            router.reconfigure(now, settings);
-            drain(&mut router, now, &mut out);
+            node.reconfigure(now, Some(settings), &Config::default());
+            drain(&mut node, now, &mut out);
+        }
+        if let Some(file) = &line.reload {
+            let (cfg, settings) = load_conf(&dir.join(file))?;
+            node.reconfigure(now, Some(settings), &cfg);
+            drain(&mut node, now, &mut out);
         }
         if let Some(input) = to_input(&line) {
-            router.handle(now, input);
-            drain(&mut router, now, &mut out);
+            node.handle(now, NodeInput::Core(input));
+            drain(&mut node, now, &mut out);
+        }
+        if let Some(input) = line.node.clone() {
+            node.handle(now, input);
+            drain(&mut node, now, &mut out);
         }
     }
-    let state = serde_json::to_string_pretty(&router.snapshot()).map_err(|e| e.to_string())?;
+    let state = serde_json::to_string_pretty(&node.snapshot()).map_err(|e| e.to_string())?;
     Ok((out, state + "\n"))
 }
 
@@ -228,7 +316,7 @@ fn cases() -> Vec<PathBuf> {
     let mut dirs: Vec<PathBuf> = std::fs::read_dir(&root)
         .expect("tests/replay exists")
         .filter_map(|e| e.ok().map(|e| e.path()))
-        .filter(|p| p.join("settings.json").exists())
+        .filter(|p| p.join("settings.json").exists() || p.join("keepalived.conf").exists())
         .collect();
     dirs.sort();
     dirs

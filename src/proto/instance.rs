@@ -718,8 +718,15 @@ impl Instance {
         match self.state {
             State::Master => {
                 self.master_priority = new;
-                self.send_advert(ctx, new);
-                ctx.arm(self.idx, Timer::Advert, self.cfg.advert_int.to_duration());
+                // A tracker that went Down makes this instance FAULT right after
+                // (`Router::update_fault`), which sends priority 0: announcing the new
+                // priority first would advertise, for an instant, a master that is leaving
+                // (a track_file value past -254 turns its weight into FAULT; found by the
+                // replay case 28_conf_track_file).
+                if !self.trackers.values().any(|t| *t == TrackerState::Down) {
+                    self.send_advert(ctx, new);
+                    ctx.arm(self.idx, Timer::Advert, self.cfg.advert_int.to_duration());
+                }
             }
             State::Backup => {
                 if let Some(at) = ctx.timers.get(self.idx, Timer::MasterDown) {

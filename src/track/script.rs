@@ -8,7 +8,8 @@ use crate::config::model::VrrpScript;
 use crate::proto::LogLevel;
 
 /// How one run of a script ended.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
 pub enum ScriptOutcome {
     /// Exit status (0 = success).
     Exited(i32),
