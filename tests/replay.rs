@@ -55,6 +55,10 @@ struct Line {
     /// Something the shell reports about the trackers.
     #[serde(default)]
     node: Option<NodeInput>,
+    /// The host a recorded `keepalived.conf` case was planned against (first line of a
+    /// `--record-events` file); without it, [`lab_host`].
+    #[serde(default)]
+    host: Option<HostInfo>,
     #[serde(default)]
     #[allow(dead_code)]
     until: bool,
@@ -209,7 +213,7 @@ fn lab_host() -> HostInfo {
 }
 
 /// Loads a configuration file of a case the way the daemon does.
-fn load_conf(path: &Path) -> Result<(Config, RouterSettings), String> {
+fn load_conf(path: &Path, host: &HostInfo) -> Result<(Config, RouterSettings), String> {
     let loaded = vrrpd::config::load(
         &vrrpd::config::source::FsLoader,
         path,
@@ -224,8 +228,8 @@ fn load_conf(path: &Path) -> Result<(Config, RouterSettings), String> {
             .collect();
         return Err(format!("{}: errors\n{}", path.display(), text.join("")));
     };
-    let settings = vrrpd::plan::router_settings(&cfg, &lab_host())
-        .map_err(|e| format!("{}: {e}", path.display()))?;
+    let settings =
+        vrrpd::plan::router_settings(&cfg, host).map_err(|e| format!("{}: {e}", path.display()))?;
     Ok((cfg, settings))
 }
 
@@ -243,10 +247,22 @@ fn action_json(action: NodeAction) -> serde_json::Value {
 
 /// Runs one case; returns (output lines, state JSON).
 fn run_case(dir: &Path) -> Result<(Vec<String>, String), String> {
+    run_lines(dir, &dir.join("input.jsonl"))
+}
+
+/// Runs the input lines of `input` for the case in `dir`; returns (output lines, state JSON).
+fn run_lines(dir: &Path, input: &Path) -> Result<(Vec<String>, String), String> {
     let t0: Instant = common::t0();
+    let input_text =
+        std::fs::read_to_string(input).map_err(|e| format!("{}: {e}", input.display()))?;
+    let host = input_text
+        .lines()
+        .filter(|l| l.contains("\"host\""))
+        .find_map(|l| serde_json::from_str::<Line>(l).ok()?.host)
+        .unwrap_or_else(lab_host);
     let conf = dir.join("keepalived.conf");
     let mut node = if conf.exists() {
-        let (cfg, settings) = load_conf(&conf)?;
+        let (cfg, settings) = load_conf(&conf, &host)?;
         Node::new(settings, &cfg, t0)
     } else {
         let settings_text = std::fs::read_to_string(dir.join("settings.json"))
@@ -259,8 +275,6 @@ fn run_case(dir: &Path) -> Result<(Vec<String>, String), String> {
             t0,
         )
     };
-    let input_text = std::fs::read_to_string(dir.join("input.jsonl"))
-        .map_err(|e| format!("input.jsonl: {e}"))?;
     let mut out = Vec::new();
     let mut now = t0;
     let drain = |node: &mut Node, now: Instant, out: &mut Vec<String>| {
@@ -294,7 +308,7 @@ fn run_case(dir: &Path) -> Result<(Vec<String>, String), String> {
             drain(&mut node, now, &mut out);
         }
         if let Some(file) = &line.reload {
-            let (cfg, settings) = load_conf(&dir.join(file))?;
+            let (cfg, settings) = load_conf(&dir.join(file), &host)?;
             node.reconfigure(now, Some(settings), &cfg);
             drain(&mut node, now, &mut out);
         }

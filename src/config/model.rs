@@ -63,7 +63,7 @@ pub struct RawSetting {
 }
 
 /// An address with a prefix length (`10.0.0.1/24`, `fe80::1/64`).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 pub struct IpNet {
     pub addr: IpAddr,
     pub prefix: u8,

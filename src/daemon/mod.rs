@@ -15,6 +15,7 @@
 pub mod dump;
 pub mod exec;
 pub mod linux;
+pub mod record;
 pub mod tracking;
 
 use std::future::Future;

@@ -6,7 +6,7 @@ use crate::config::model::{Config, IpNet};
 use crate::config::span::Span;
 
 /// Facts about the host's interfaces, gathered by the CLI (this module does no I/O).
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, serde::Serialize, serde::Deserialize)]
 pub struct HostInfo {
     pub interfaces: Vec<HostInterface>,
 }
@@ -14,7 +14,7 @@ pub struct HostInfo {
 /// An address configured on a host interface.
 pub type HostAddr = IpNet;
 
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
 pub struct HostInterface {
     pub name: String,
     pub index: u32,

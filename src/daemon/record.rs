@@ -1,0 +1,159 @@
+//! `vrrpd --record-events FILE`: the daemon's inputs written as replay lines, so that a field
+//! problem becomes a test (tests/replay.rs reads the same lines).
+//!
+//! One JSON object per line, `t` in milliseconds since the node started:
+//!
+//! * `{"t":0,"host":{...}}` first: the interfaces and addresses the configuration was planned
+//!   against, so the replay builds the same settings;
+//! * `{"t":12.5,"input":{...}}`: an input of the protocol core (a received packet with its
+//!   bytes, a link or address change, a deleted route or rule, the stop);
+//! * `{"t":1000,"node":{...}}`: what the shell reported about trackers (script results,
+//!   track_file values, process counts, a disabled script);
+//! * `{"t":5000,"reload":"/etc/keepalived/keepalived.conf"}`: a reload that was applied.
+//!
+//! Timers are not recorded: the replay derives them from the same times. The file is the
+//! operator's choice of path, but it is still created without following a symlink, mode 0600,
+//! and it stops growing at [`MAX_BYTES`] (one log line says so): a flood of packets must not
+//! fill the disk.
+
+use std::fs::File;
+use std::io::{self, BufWriter, Write};
+use std::path::Path;
+use std::time::Instant;
+
+use serde::Serialize;
+
+use crate::config::HostInfo;
+use crate::node::NodeInput;
+use crate::proto::Input;
+
+/// The most a recording grows to.
+pub const MAX_BYTES: u64 = 256 * 1024 * 1024;
+
+/// One line of a recording (and of a replay case's `input.jsonl`).
+#[derive(Debug, Serialize)]
+struct Line<'a> {
+    t: f64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    host: Option<&'a HostInfo>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    input: Option<&'a Input>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    node: Option<&'a NodeInput>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    reload: Option<&'a str>,
+}
+
+/// An open recording.
+#[derive(Debug)]
+pub struct Recorder {
+    out: BufWriter<File>,
+    t0: Instant,
+    written: u64,
+    /// Set once the size limit was reached (the caller logs it once).
+    full: bool,
+}
+
+impl Recorder {
+    /// Creates (or truncates) `path` and writes the host line.
+    pub fn create(path: &Path, t0: Instant, host: &HostInfo) -> io::Result<Recorder> {
+        use std::os::unix::fs::OpenOptionsExt;
+        let file = std::fs::OpenOptions::new()
+            .write(true)
+            .create(true)
+            .truncate(true)
+            .mode(0o600)
+            .custom_flags(libc::O_NOFOLLOW | libc::O_CLOEXEC)
+            .open(path)?;
+        let mut r = Recorder {
+            out: BufWriter::new(file),
+            t0,
+            written: 0,
+            full: false,
+        };
+        r.write(
+            t0,
+            Line {
+                t: 0.0,
+                host: Some(host),
+                input: None,
+                node: None,
+                reload: None,
+            },
+        );
+        r.flush();
+        Ok(r)
+    }
+
+    /// Records one input given to the node at `now`.
+    pub fn input(&mut self, now: Instant, input: &NodeInput) {
+        let line = match input {
+            NodeInput::Core(i) => Line {
+                t: 0.0,
+                host: None,
+                input: Some(i),
+                node: None,
+                reload: None,
+            },
+            other => Line {
+                t: 0.0,
+                host: None,
+                input: None,
+                node: Some(other),
+                reload: None,
+            },
+        };
+        self.write(now, line);
+    }
+
+    /// Records a reload of `path` that was applied at `now`.
+    pub fn reload(&mut self, now: Instant, path: &Path) {
+        let p = path.display().to_string();
+        self.write(
+            now,
+            Line {
+                t: 0.0,
+                host: None,
+                input: None,
+                node: None,
+                reload: Some(&p),
+            },
+        );
+        self.flush();
+    }
+
+    /// Writes what is buffered (after each burst of inputs, and at stop).
+    pub fn flush(&mut self) {
+        let _ = self.out.flush();
+    }
+
+    /// True the first time the size limit stops the recording (for one log line).
+    pub fn just_filled(&mut self) -> bool {
+        if self.full && self.written != u64::MAX {
+            self.written = u64::MAX;
+            return true;
+        }
+        false
+    }
+
+    fn write(&mut self, now: Instant, mut line: Line<'_>) {
+        if self.full {
+            return;
+        }
+        let since = now.saturating_duration_since(self.t0);
+        // Whole microseconds: enough for timers, and the text stays short.
+        line.t = since.as_micros() as f64 / 1000.0;
+        let Ok(mut text) = serde_json::to_vec(&line) else {
+            return;
+        };
+        text.push(b'\n');
+        if self.written.saturating_add(text.len() as u64) > MAX_BYTES {
+            self.full = true;
+            self.flush();
+            return;
+        }
+        if self.out.write_all(&text).is_ok() {
+            self.written += text.len() as u64;
+        }
+    }
+}
