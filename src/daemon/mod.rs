@@ -26,8 +26,8 @@ use tracing::{debug, error, info, warn};
 use crate::proto::{Input, Router, RouterSettings};
 use crate::sys::netlink::{self, Added, Removed, Vip};
 use crate::sys::signals::Signal;
-use crate::sys::vrrp_socket::Ipv4Header;
 use crate::sys::SysError;
+use crate::wire::Ipv4Repr;
 use exec::{Exec, Fatal, Iface};
 use tracking::Tracking;
 
@@ -58,11 +58,12 @@ pub enum SdState {
 /// recording implementation makes the loop testable on a paused clock.
 #[allow(async_fn_in_trait)]
 pub trait Sys {
-    /// Sends one advert (IPv4 header built here, payload = the VRRP message).
+    /// Sends one IPv4 advert: the header `header` (built by `wire::emit_ipv4_datagram`) in
+    /// front of `payload`, the VRRP message.
     async fn send_advert(
         &mut self,
         ifindex: u32,
-        header: &Ipv4Header,
+        header: &Ipv4Repr,
         payload: &[u8],
     ) -> Result<(), SysError>;
     /// Sends one IPv6 advert (the kernel builds the header; `hops` is used for unicast).
