@@ -17,7 +17,7 @@ use crate::proto::{
     AuthSettings, Centisecs, GarpSettings, InstanceSettings, OldUnicastChecksum, PeerSettings,
     Prefix, RouteSpec, RouterSettings, RuleSpec, SyncGroupSettings, VipSpec,
 };
-use crate::wire::{self, GROUP_V4, GROUP_V6};
+use crate::wire::{self, ADVERT_TTL, GROUP_V4, GROUP_V6};
 
 /// A configuration that cannot run on this host, as one sentence.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
@@ -204,7 +204,7 @@ fn instance_settings(
                 },
             })
             .collect(),
-        unicast_ttl: inst.unicast_ttl.as_ref().map_or(255, |t| t.value),
+        unicast_ttl: inst.unicast_ttl.as_ref().map_or(ADVERT_TTL, |t| t.value),
         garp: GarpSettings {
             master_delay: Centisecs::from_secs(e.garp_master_delay.value),
             master_repeat: e.garp_master_repeat.value,

@@ -173,6 +173,79 @@ impl Instance {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::proto::{Input, InstanceSettings, Router, RouterSettings};
+    use crate::wire::{emit_ipv4_datagram, Addrs, Auth, Checksum, Ipv4Repr, GROUP_V4, PROTO_AH};
+    use std::net::Ipv4Addr;
+    use std::time::Instant;
+
+    /// A valid v2 advert for VRID 51 from 10.0.0.2, as an IPv4 datagram.
+    fn datagram() -> Vec<u8> {
+        let a = Advert {
+            version: Version::V2,
+            vrid: 51,
+            priority: 150,
+            interval: 1,
+            auth: Auth::None,
+            addrs: Addrs::V4(vec![Ipv4Addr::new(10, 0, 0, 100)]),
+        };
+        let msg = a.to_vec(Checksum::V2).unwrap();
+        let ip = Ipv4Repr::vrrp(Ipv4Addr::new(10, 0, 0, 2), GROUP_V4, 255, 1, 0);
+        emit_ipv4_datagram(&ip, &msg).unwrap()
+    }
+
+    #[test]
+    fn ip_level_errors_are_counted_like_the_others() {
+        let settings = RouterSettings::new(vec![
+            InstanceSettings::backup("VI_1", 51).vip("10.0.0.100/24")
+        ]);
+        let now = Instant::now();
+        let mut router = Router::new(settings, now);
+        let mut feed = |datagram: Vec<u8>| {
+            router.handle(
+                now,
+                Input::Ipv4 {
+                    ifindex: 2,
+                    datagram,
+                },
+            );
+            while router.poll_action().is_some() {}
+            router.snapshot()
+        };
+        let snap = feed(datagram());
+        assert_eq!(
+            snap.instances[0].counters.advert_rcvd, 1,
+            "a good datagram passes"
+        );
+
+        let mut bad_ihl = datagram();
+        bad_ihl[0] = 0x4f; // a 60-byte header in a 40-byte datagram
+        let mut bad_total = datagram();
+        bad_total[2..4].copy_from_slice(&100u16.to_be_bytes()); // check 10
+        feed(bad_ihl);
+        let snap = feed(bad_total);
+        assert_eq!(snap.instances[0].counters.packet_len_err, 2);
+
+        // Check 2: an AH header in front of the advert, for an instance without AH.
+        let good = datagram();
+        let mut ah = good[..20].to_vec();
+        ah[9] = PROTO_AH;
+        ah.extend_from_slice(&[112, 4, 0, 0]);
+        ah.extend_from_slice(&[0; 20]);
+        ah.extend_from_slice(&good[20..]);
+        let snap = feed(ah);
+        assert_eq!(snap.instances[0].counters.authtype_mismatch, 1);
+
+        // No VRID to charge: counted globally.
+        let mut v6 = datagram();
+        v6[0] = 0x65;
+        feed(v6);
+        let snap = feed(datagram()[..27].to_vec());
+        assert_eq!(
+            (snap.global.bad_ip_header, snap.global.packet_too_short),
+            (1, 1)
+        );
+        assert_eq!(snap.instances[0].counters.advert_rcvd, 1);
+    }
 
     #[test]
     fn every_error_is_charged_like_keepalived() {
