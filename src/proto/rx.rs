@@ -174,7 +174,9 @@ impl Instance {
 mod tests {
     use super::*;
     use crate::proto::{Input, InstanceSettings, Router, RouterSettings};
-    use crate::wire::{emit_ipv4_datagram, Addrs, Auth, Checksum, Ipv4Repr, GROUP_V4, PROTO_AH};
+    use crate::wire::{
+        emit_ipv4_datagram, Addrs, Auth, Checksum, Ipv4Repr, GROUP_V4, GROUP_V6, PROTO_AH,
+    };
     use std::net::Ipv4Addr;
     use std::time::Instant;
 
@@ -245,6 +247,42 @@ mod tests {
             (1, 1)
         );
         assert_eq!(snap.instances[0].counters.advert_rcvd, 1);
+    }
+
+    #[test]
+    fn a_bad_ipv6_checksum_is_counted() {
+        let mut inst = InstanceSettings::backup("VI_6", 61)
+            .src("fe80::1")
+            .vip("fe80::61/64");
+        inst.version = Version::V3;
+        let now = Instant::now();
+        let mut router = Router::new(RouterSettings::new(vec![inst]), now);
+        let src: std::net::Ipv6Addr = "fe80::2".parse().unwrap();
+        let a = Advert {
+            version: Version::V3,
+            vrid: 61,
+            priority: 100,
+            interval: 100,
+            auth: Auth::None,
+            addrs: Addrs::V6(vec!["fe80::61".parse().unwrap()]),
+        };
+        let good = a.to_vec(Checksum::V3Ipv6 { src, dst: GROUP_V6 }).unwrap();
+        let mut bad = good.clone();
+        bad[6] ^= 0xff;
+        for bytes in [good, bad] {
+            router.handle(
+                now,
+                Input::Packet {
+                    ifindex: 2,
+                    src: IpAddr::V6(src),
+                    dst: IpAddr::V6(GROUP_V6),
+                    ttl: 255,
+                    bytes,
+                },
+            );
+        }
+        let c = &router.snapshot().instances[0].counters;
+        assert_eq!((c.advert_rcvd, c.chk_err), (1, 1));
     }
 
     #[test]
