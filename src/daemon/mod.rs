@@ -34,7 +34,8 @@ use tracking::Tracking;
 /// Everything that wakes the main task.
 #[derive(Debug)]
 pub enum Event {
-    /// A received advert (already through receive checks 1, 2 and 10) for the core.
+    /// An input for the core; received datagrams come unparsed (the core runs every receive
+    /// check on them).
     Input(Input),
     /// A link or address change from the kernel.
     Net(netlink::Event),
