@@ -10,7 +10,7 @@ use std::hint::black_box;
 use std::net::Ipv4Addr;
 use std::time::{Duration, Instant};
 
-use vrrpd::wire::validate::DEFAULT_GROUP_V4;
+use vrrpd::wire::GROUP_V4 as DEFAULT_GROUP_V4;
 use vrrpd::wire::{
     check_ipv4, emit_ipv4_advert, ipv4_advert_len, Advert, Auth, Checksum, Expect, Family,
     Ipv4Repr, UnicastChecksum, Version,

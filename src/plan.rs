@@ -15,10 +15,9 @@ use crate::config::model::{
 use crate::config::{HostInfo, HostInterface};
 use crate::proto::{
     AuthSettings, Centisecs, GarpSettings, InstanceSettings, OldUnicastChecksum, PeerSettings,
-    Prefix, RouteSpec, RouterSettings, RuleSpec, SyncGroupSettings, VipSpec, MCAST_GROUP_V4,
-    MCAST_GROUP_V6,
+    Prefix, RouteSpec, RouterSettings, RuleSpec, SyncGroupSettings, VipSpec,
 };
-use crate::wire;
+use crate::wire::{self, ADVERT_TTL, GROUP_V4, GROUP_V6};
 
 /// A configuration that cannot run on this host, as one sentence.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
@@ -151,8 +150,8 @@ fn instance_settings(
         ))
     })?;
     let mcast_group = e.mcast_group.value.unwrap_or(match family {
-        Family::Ipv4 => IpAddr::V4(MCAST_GROUP_V4),
-        Family::Ipv6 => IpAddr::V6(MCAST_GROUP_V6),
+        Family::Ipv4 => IpAddr::V4(GROUP_V4),
+        Family::Ipv6 => IpAddr::V6(GROUP_V6),
     });
     let auth = match &e.auth.value {
         Some((AuthType::Pass, pass)) if version == wire::Version::V2 => {
@@ -205,7 +204,7 @@ fn instance_settings(
                 },
             })
             .collect(),
-        unicast_ttl: inst.unicast_ttl.as_ref().map_or(255, |t| t.value),
+        unicast_ttl: inst.unicast_ttl.as_ref().map_or(ADVERT_TTL, |t| t.value),
         garp: GarpSettings {
             master_delay: Centisecs::from_secs(e.garp_master_delay.value),
             master_repeat: e.garp_master_repeat.value,
@@ -498,7 +497,7 @@ mod tests {
         assert_eq!(vi.version, wire::Version::V2);
         assert_eq!(vi.auth, AuthSettings::Pass("1111".into()));
         assert_eq!(vi.src, "10.0.0.1".parse::<IpAddr>().unwrap());
-        assert_eq!(vi.mcast_group, IpAddr::V4(MCAST_GROUP_V4));
+        assert_eq!(vi.mcast_group, IpAddr::V4(GROUP_V4));
         assert_eq!(vi.vips.len(), 2);
         assert_eq!(vi.vips[0].label.as_deref(), Some("eth0:1"));
         assert_eq!((vi.vips[0].prefix_len, vi.vips[1].prefix_len), (24, 32));

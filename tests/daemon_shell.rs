@@ -11,8 +11,8 @@ use vrrpd::daemon::{self, Event, Reloaded, SdState, Sys};
 use vrrpd::proto::{InstanceSettings, RouterSettings};
 use vrrpd::sys::netlink::{Added, Removed, Vip};
 use vrrpd::sys::signals::Signal;
-use vrrpd::sys::vrrp_socket::Ipv4Header;
 use vrrpd::sys::SysError;
+use vrrpd::wire::Ipv4Repr;
 
 #[derive(Clone, Debug, PartialEq, Eq)]
 enum Rec {
@@ -62,12 +62,12 @@ impl Sys for RecSys {
     async fn send_advert(
         &mut self,
         _ifindex: u32,
-        h: &Ipv4Header,
+        h: &Ipv4Repr,
         payload: &[u8],
     ) -> Result<(), SysError> {
         self.recs.push(Rec::Advert {
             at_ms: self.t0.elapsed().as_millis(),
-            id: h.id,
+            id: h.ident,
             priority: payload.get(2).copied().unwrap_or_default(),
             ttl: h.ttl,
             dst: h.dst,

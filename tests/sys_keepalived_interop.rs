@@ -14,8 +14,9 @@ use std::sync::mpsc;
 use std::time::Duration;
 
 use common::{capture, join, next_frame, veth_pair, within};
-use vrrpd::sys::vrrp_socket::{
-    IpId, Ipv4Header, Listen, RecvSocket, SendSocket, IPPROTO_VRRP, VRRP_GROUP_V4, VRRP_TTL,
+use vrrpd::sys::vrrp_socket::{Listen, RecvSocket, SendSocket};
+use vrrpd::wire::{
+    emit_ipv4_datagram, IpId, Ipv4Repr, ADVERT_TTL as VRRP_TTL, GROUP_V4 as VRRP_GROUP_V4,
 };
 
 const CONFIG: &str = "\
@@ -125,7 +126,8 @@ fn adverts_interoperate_with_keepalived_in_both_directions() {
 
     // B listens before keepalived starts, so its very first advert is seen.
     let listener = b.spawn(move || async move {
-        let sock = RecvSocket::open_v4("eth0", b_idx, Listen::Multicast(VRRP_GROUP_V4)).unwrap();
+        let sock =
+            RecvSocket::open("eth0", b_idx, Listen::Multicast(VRRP_GROUP_V4.into())).unwrap();
         let wire = capture(0x0800, Duration::from_secs(5));
         ready_tx.send(()).unwrap();
         let got = within(5, "keepalived's advert", sock.recv()).await.unwrap();
@@ -137,31 +139,36 @@ fn adverts_interoperate_with_keepalived_in_both_directions() {
     wait_log(&log, "(VI_1) Entering MASTER STATE", 5);
 
     let (got, frame) = join(listener);
-    assert_eq!(got.src, IpAddr::V4(Ipv4Addr::new(10, 99, 0, 1)));
-    assert_eq!(got.dst, IpAddr::V4(VRRP_GROUP_V4));
-    assert_eq!((got.ttl, got.protocol, got.ifindex), (255, 112, b_idx));
+    let got_ifindex = got.ifindex();
+    let got = got.datagram().unwrap();
+    assert_eq!(got.envelope.src, IpAddr::V4(Ipv4Addr::new(10, 99, 0, 1)));
+    assert_eq!(got.envelope.dst, IpAddr::V4(VRRP_GROUP_V4));
     assert_eq!(
-        &got.payload[..6],
+        (got.envelope.ttl, got.protocol, got_ifindex),
+        (255, 112, b_idx)
+    );
+    assert_eq!(
+        &got.message[..6],
         &[0x21, 51, 255, 1, 1, 1],
         "v2, vrid 51, prio 255, 1 VIP, PASS, 1 s"
     );
-    assert_eq!(&got.payload[8..12], &[10, 99, 0, 100]);
-    assert_eq!(&got.payload[12..20], b"secret12");
+    assert_eq!(&got.message[8..12], &[10, 99, 0, 100]);
+    assert_eq!(&got.message[12..20], b"secret12");
 
     // keepalived's header on the wire is the one our send socket builds (ID and checksum
     // aside): 0x45, TOS 0xC0, flags/fragment 0, TTL 255, protocol 112.
     let ip = &frame[14..];
     assert_eq!(&ip[..2], &[0x45, 0xc0]);
     assert_eq!(&ip[6..10], &[0, 0, 255, 112]);
-    let ours = vrrpd::sys::vrrp_socket::ipv4_packet(
-        &Ipv4Header {
-            src: Ipv4Addr::new(10, 99, 0, 1),
-            dst: VRRP_GROUP_V4,
-            ttl: 255,
-            id: u16::from_be_bytes([ip[4], ip[5]]),
-            protocol: 112,
-        },
-        &got.payload,
+    let ours = emit_ipv4_datagram(
+        &Ipv4Repr::vrrp(
+            Ipv4Addr::new(10, 99, 0, 1),
+            VRRP_GROUP_V4,
+            255,
+            u16::from_be_bytes([ip[4], ip[5]]),
+            0,
+        ),
+        got.message,
     )
     .unwrap();
     assert_eq!(&ip[..ours.len()], &ours[..], "byte-identical datagram");
@@ -177,13 +184,13 @@ fn adverts_interoperate_with_keepalived_in_both_directions() {
     b.run(move || async move {
         let tx = SendSocket::open_v4("eth0", b_idx).unwrap();
         let mut ids = IpId::new();
-        let h = Ipv4Header {
-            src: Ipv4Addr::new(10, 99, 0, 2),
-            dst: VRRP_GROUP_V4,
-            ttl: VRRP_TTL,
-            id: ids.next_id(),
-            protocol: IPPROTO_VRRP,
-        };
+        let h = Ipv4Repr::vrrp(
+            Ipv4Addr::new(10, 99, 0, 2),
+            VRRP_GROUP_V4,
+            VRRP_TTL,
+            ids.next_id(),
+            0,
+        );
         tx.send_v4(&h, &advert).await.unwrap();
     });
     wait_log(

@@ -13,7 +13,8 @@ use std::time::{Duration, Instant};
 
 use vrrpd::sys::daemonize::daemonize;
 use vrrpd::sys::frames::FrameSender;
-use vrrpd::sys::vrrp_socket::{Listen, RecvSocket, SendSocket, VRRP_GROUP_V4};
+use vrrpd::sys::vrrp_socket::{Listen, RecvSocket, SendSocket};
+use vrrpd::wire::GROUP_V4 as VRRP_GROUP_V4;
 
 fn main() -> ExitCode {
     match std::env::var("VS_ROLE").as_deref() {
@@ -223,7 +224,7 @@ fn child_no_net_raw() -> ExitCode {
     };
     rt.block_on(async {
         let lines = [
-            RecvSocket::open_v4("lo", 1, Listen::Multicast(VRRP_GROUP_V4)).map(|_| ()),
+            RecvSocket::open("lo", 1, Listen::Multicast(VRRP_GROUP_V4.into())).map(|_| ()),
             SendSocket::open_v4("lo", 1).map(|_| ()),
             FrameSender::new().send(1, &[0u8; 42]),
         ];

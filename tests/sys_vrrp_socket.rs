@@ -1,5 +1,9 @@
 //! Raw VRRP sockets between two network namespaces on a veth pair (root required).
 //!
+//! These are the daemon's production sockets: `SendSocket::send_v4` puts
+//! `wire::emit_ipv4_datagram`'s datagram on the wire, `RecvSocket::recv` hands over what the
+//! kernel delivered, split here by `wire::parse_ipv4_datagram` as the core does.
+//!
 //! keepalived-behaviour.md §6.1 (header keepalived builds), §6.3 (socket options: multicast
 //! join, bound receive socket, loop off), §6.7 (unicast mode).
 
@@ -10,10 +14,9 @@ use std::sync::mpsc;
 use std::time::Duration;
 
 use common::{capture, join, next_frame, veth_pair, within};
-use vrrpd::sys::vrrp_socket::{
-    IpId, Ipv4Header, Listen, RecvSocket, SendSocket, IPPROTO_VRRP, VRRP_GROUP_V4, VRRP_TTL,
-};
+use vrrpd::sys::vrrp_socket::{Listen, RecvSocket, SendSocket};
 use vrrpd::sys::SysError;
+use vrrpd::wire::{IpId, Ipv4Repr, ADVERT_TTL as VRRP_TTL, GROUP_V4 as VRRP_GROUP_V4};
 
 /// keepalived's v2 advert, two VIPs, PASS "secret12" (§6.1 capture).
 const ADVERT: [u8; 24] = [
@@ -31,7 +34,8 @@ fn multicast_advert_reaches_the_peer_with_ttl_255_and_not_ourselves() {
     let (ready_tx, ready_rx) = mpsc::channel();
 
     let receiver = b.spawn(move || async move {
-        let sock = RecvSocket::open_v4("eth0", b_idx, Listen::Multicast(VRRP_GROUP_V4)).unwrap();
+        let sock =
+            RecvSocket::open("eth0", b_idx, Listen::Multicast(VRRP_GROUP_V4.into())).unwrap();
         let wire = capture(0x0800, Duration::from_secs(3));
         ready_tx.send(()).unwrap();
         let got = within(3, "the advert in ns B", sock.recv()).await.unwrap();
@@ -41,17 +45,11 @@ fn multicast_advert_reaches_the_peer_with_ttl_255_and_not_ourselves() {
 
     let own_copy = a.run(move || async move {
         // Our own receive socket on the same interface must not see our advert (loop off).
-        let own = RecvSocket::open_v4("eth0", a_idx, Listen::Multicast(VRRP_GROUP_V4)).unwrap();
+        let own = RecvSocket::open("eth0", a_idx, Listen::Multicast(VRRP_GROUP_V4.into())).unwrap();
         let tx = SendSocket::open_v4("eth0", a_idx).unwrap();
         ready_rx.recv().unwrap();
         let mut ids = IpId::new();
-        let h = Ipv4Header {
-            src: A,
-            dst: VRRP_GROUP_V4,
-            ttl: VRRP_TTL,
-            id: ids.next_id(),
-            protocol: IPPROTO_VRRP,
-        };
+        let h = Ipv4Repr::vrrp(A, VRRP_GROUP_V4, VRRP_TTL, ids.next_id(), 0);
         tx.send_v4(&h, &ADVERT).await.unwrap();
         tokio::time::timeout(Duration::from_millis(500), own.recv())
             .await
@@ -69,12 +67,13 @@ fn multicast_advert_reaches_the_peer_with_ttl_255_and_not_ourselves() {
     assert_eq!(checksum(&ip[..20]), 0, "IPv4 header checksum");
     assert_eq!(&ip[20..44], &ADVERT);
 
-    assert_eq!(got.src, IpAddr::V4(A));
-    assert_eq!(got.dst, IpAddr::V4(VRRP_GROUP_V4));
-    assert_eq!(got.ttl, 255);
+    assert_eq!(got.ifindex(), b_idx);
+    let got = got.datagram().unwrap();
+    assert_eq!(got.envelope.src, IpAddr::V4(A));
+    assert_eq!(got.envelope.dst, IpAddr::V4(VRRP_GROUP_V4));
+    assert_eq!(got.envelope.ttl, 255);
     assert_eq!(got.protocol, 112);
-    assert_eq!(got.ifindex, b_idx);
-    assert_eq!(got.payload, ADVERT, "VRRP bytes arrive unchanged");
+    assert_eq!(got.message, ADVERT, "VRRP bytes arrive unchanged");
     assert!(
         own_copy.is_none(),
         "IP_MULTICAST_LOOP must be off: ns A received its own advert {own_copy:?}"
@@ -88,8 +87,8 @@ fn unicast_advert_uses_the_configured_ttl_and_skips_the_multicast_socket() {
     let (ready_tx, ready_rx) = mpsc::channel();
 
     let receiver = b.spawn(move || async move {
-        let uc = RecvSocket::open_v4("eth0", b_idx, Listen::Unicast(B)).unwrap();
-        let mc = RecvSocket::open_v4("eth0", b_idx, Listen::Multicast(VRRP_GROUP_V4)).unwrap();
+        let uc = RecvSocket::open("eth0", b_idx, Listen::Unicast(B.into())).unwrap();
+        let mc = RecvSocket::open("eth0", b_idx, Listen::Multicast(VRRP_GROUP_V4.into())).unwrap();
         ready_tx.send(()).unwrap();
         let got = within(3, "the unicast advert in ns B", uc.recv())
             .await
@@ -98,26 +97,25 @@ fn unicast_advert_uses_the_configured_ttl_and_skips_the_multicast_socket() {
         let stray = tokio::time::timeout(Duration::from_millis(300), mc.recv())
             .await
             .ok();
-        (got, stray.map(|r| r.map(|r| r.dst)))
+        let stray = stray.map(|r| r.map(|r| r.datagram().map(|d| d.envelope.dst)));
+        (got, stray)
     });
 
     a.run(move || async move {
         let tx = SendSocket::open_v4("eth0", a_idx).unwrap();
         ready_rx.recv().unwrap();
-        let h = Ipv4Header {
-            src: A,
-            dst: B,
-            ttl: 64, // unicast_ttl 64
-            id: 7,
-            protocol: IPPROTO_VRRP,
-        };
+        let h = Ipv4Repr::vrrp(A, B, 64, 7, 0); // unicast_ttl 64
         tx.send_v4(&h, &ADVERT).await.unwrap();
     });
 
     let (got, stray) = join(receiver);
-    assert_eq!((got.src, got.dst), (IpAddr::V4(A), IpAddr::V4(B)));
-    assert_eq!(got.ttl, 64, "unicast_ttl is honoured");
-    assert_eq!(got.payload, ADVERT);
+    let got = got.datagram().unwrap();
+    assert_eq!(
+        (got.envelope.src, got.envelope.dst),
+        (IpAddr::V4(A), IpAddr::V4(B))
+    );
+    assert_eq!(got.envelope.ttl, 64, "unicast_ttl is honoured");
+    assert_eq!(got.message, ADVERT);
     assert!(
         stray.is_none(),
         "multicast socket saw a unicast advert: {stray:?}"
@@ -129,8 +127,12 @@ fn binding_to_a_non_local_unicast_source_fails_with_a_sentence() {
     let (a, _b) = veth_pair("nl", "10.99.0.1/24", "10.99.0.2/24");
     let a_idx = a.ifindex("eth0");
     let err = a.run(move || async move {
-        RecvSocket::open_v4("eth0", a_idx, Listen::Unicast(Ipv4Addr::new(10, 99, 0, 9)))
-            .unwrap_err()
+        RecvSocket::open(
+            "eth0",
+            a_idx,
+            Listen::Unicast(Ipv4Addr::new(10, 99, 0, 9).into()),
+        )
+        .unwrap_err()
     });
     assert!(matches!(err, SysError::Os { .. }), "{err:?}");
     assert_eq!(err.errno(), Some(libc::EADDRNOTAVAIL));
@@ -149,16 +151,18 @@ fn try_recv_drains_without_waiting() {
     let (sent_tx, sent_rx) = mpsc::channel();
 
     let receiver = b.spawn(move || async move {
-        let sock = RecvSocket::open_v4("eth0", b_idx, Listen::Multicast(VRRP_GROUP_V4)).unwrap();
+        let sock =
+            RecvSocket::open("eth0", b_idx, Listen::Multicast(VRRP_GROUP_V4.into())).unwrap();
         assert!(sock.try_recv().unwrap().is_none(), "nothing queued yet");
         ready_tx.send(()).unwrap();
         sent_rx.recv().unwrap();
         let first = within(3, "the first advert", sock.recv()).await.unwrap();
         // Let the rest of the burst land, then drain it without blocking.
         tokio::time::sleep(Duration::from_millis(200)).await;
-        let mut ids = vec![first.payload[1]];
+        let vrid = |r: &vrrpd::sys::vrrp_socket::Received| r.datagram().unwrap().message[1];
+        let mut ids = vec![vrid(&first)];
         while let Some(r) = sock.try_recv().unwrap() {
-            ids.push(r.payload[1]);
+            ids.push(vrid(&r));
         }
         ids
     });
@@ -170,13 +174,7 @@ fn try_recv_drains_without_waiting() {
         for vrid in 1..=3u8 {
             let mut advert = ADVERT;
             advert[1] = vrid;
-            let h = Ipv4Header {
-                src: A,
-                dst: VRRP_GROUP_V4,
-                ttl: VRRP_TTL,
-                id: ids.next_id(),
-                protocol: IPPROTO_VRRP,
-            };
+            let h = Ipv4Repr::vrrp(A, VRRP_GROUP_V4, VRRP_TTL, ids.next_id(), 0);
             tx.send_v4(&h, &advert).await.unwrap();
         }
         sent_tx.send(()).unwrap();

@@ -1,6 +1,11 @@
 //! The wire codec against real keepalived 2.2.7 packets (tests/fixtures/keepalived, captured
 //! by tests/fixtures/capture-keepalived.sh): decode, check every field, re-emit and compare
 //! byte for byte, IPv4 header included.
+//!
+//! The functions called are the daemon's own send and receive path: `Advert::to_vec` (the core
+//! encodes every advert with it) and `emit_ipv4_datagram` (the IPv4 send socket's datagram);
+//! `check_ipv4` / `check_ipv6` (the core runs them on every datagram a receive socket hands
+//! over).
 
 #[path = "common/fixtures.rs"]
 mod fixtures;
@@ -8,11 +13,12 @@ mod fixtures;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
 use fixtures::{assert_eq_hex, frame};
-use vrrpd::wire::validate::DEFAULT_GROUP_V4;
 use vrrpd::wire::vrrp::verifies_as_old_unicast;
+use vrrpd::wire::GROUP_V4 as DEFAULT_GROUP_V4;
 use vrrpd::wire::{
-    check_ipv4, check_ipv6, check_vips, emit_ipv4_advert, garp_frame, unsolicited_na_frame, Addrs,
-    Advert, Auth, Checksum, Error, Expect, Family, Ipv4Packet, Ipv4Repr, UnicastChecksum, Version,
+    check_ipv4, check_ipv6, check_vips, emit_ipv4_advert, emit_ipv4_datagram, garp_frame,
+    unsolicited_na_frame, Addrs, Advert, Auth, Checksum, Error, Expect, Family, Ipv4Packet,
+    Ipv4Repr, UnicastChecksum, Version,
 };
 
 /// MAC of the interface keepalived ran on.
@@ -194,6 +200,9 @@ fn ipv4_adverts_reemit_byte_for_byte_with_ip_header() {
             .to_vec(Checksum::ipv4(want.version, SRC, csum_dst))
             .unwrap();
         assert_eq_hex(name, &msg, &packet[20..]);
+        // And the datagram the daemon's send socket builds around that message.
+        let sent = emit_ipv4_datagram(&ip, &msg).unwrap();
+        assert_eq_hex(name, &sent, packet);
     }
 }
 

@@ -16,9 +16,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
-use vrrpd::wire::{
-    emit_ipv4_advert, ipv4_advert_len, Addrs, Advert, Auth, Checksum, Ipv4Repr, Version,
-};
+use vrrpd::wire::{emit_ipv4_datagram, Addrs, Advert, Auth, Checksum, Ipv4Repr, Version};
 
 const KA_MAC: [u8; 6] = [0x02, 0x00, 0x5e, 0x10, 0x00, 0x01];
 const OUR_MAC: [u8; 6] = [0x02, 0x00, 0x5e, 0x10, 0x00, 0x02];
@@ -103,10 +101,12 @@ fn ethernet(dst: [u8; 6], ethertype: u16, payload: &[u8]) -> Vec<u8> {
     f
 }
 
+/// The datagram the daemon sends: the core's message (`Advert::to_vec`) behind the header the
+/// IPv4 send socket builds (`emit_ipv4_datagram`).
 fn ipv4_frame(a: &Advert, dst: Ipv4Addr) -> Vec<u8> {
-    let mut buf = vec![0u8; ipv4_advert_len(a)];
     let ip = Ipv4Repr::vrrp(OUR_IP, dst, 255, 1, 0);
-    emit_ipv4_advert(a, &ip, Checksum::ipv4(a.version, OUR_IP, dst), &mut buf).unwrap();
+    let msg = a.to_vec(Checksum::ipv4(a.version, OUR_IP, dst)).unwrap();
+    let buf = emit_ipv4_datagram(&ip, &msg).unwrap();
     let mac = if dst.is_multicast() {
         let o = dst.octets();
         [0x01, 0x00, 0x5e, o[1] & 0x7f, o[2], o[3]]

@@ -8,7 +8,7 @@ use std::path::PathBuf;
 use std::process::Command;
 
 use vrrpd::wire::{
-    emit_ipv4_advert, garp_frame, unsolicited_na_frame, Addrs, Advert, Auth, Checksum, Ipv4Repr,
+    emit_ipv4_datagram, garp_frame, unsolicited_na_frame, Addrs, Advert, Auth, Checksum, Ipv4Repr,
     Version,
 };
 
@@ -49,11 +49,12 @@ fn ethernet(dst: [u8; 6], ethertype: u16, payload: &[u8]) -> Vec<u8> {
     f
 }
 
+/// The datagram the daemon sends: the core's message (`Advert::to_vec`) behind the header
+/// the IPv4 send socket builds (`emit_ipv4_datagram`).
 fn ipv4_frame(advert: &Advert, dst: Ipv4Addr, ident: u16) -> Vec<u8> {
-    let mut buf = vec![0u8; vrrpd::wire::ipv4_advert_len(advert)];
     let ip = Ipv4Repr::vrrp(SRC, dst, 255, ident, 0);
     let csum = Checksum::ipv4(advert.version, SRC, dst);
-    emit_ipv4_advert(advert, &ip, csum, &mut buf).unwrap();
+    let buf = emit_ipv4_datagram(&ip, &advert.to_vec(csum).unwrap()).unwrap();
     let eth_dst = if dst.is_multicast() {
         let o = dst.octets();
         [0x01, 0x00, 0x5e, o[1] & 0x7f, o[2], o[3]]

@@ -10,16 +10,16 @@ use std::net::IpAddr;
 use tracing::{debug, error, info, warn};
 
 use super::Sys;
-use crate::proto::{Action, Input, LogLevel, NotifyTarget, VipSpec, IPPROTO_VRRP};
+use crate::proto::{Action, Input, LogLevel, NotifyTarget, VipSpec};
 use crate::proto::{RouteSpec, RuleSpec};
 use crate::sys::hooks::Hooks;
 use crate::sys::netlink::{Removed, Vip};
 use crate::sys::routes::{
     route_key, route_message, rule_key, rule_message, Deleted, RouteKey, RuleKey,
 };
-use crate::sys::vrrp_socket::{IpId, Ipv4Header};
 use crate::sys::{Privilege, SysError};
 use crate::wire::garp::{garp_frame, unsolicited_na_frame, Mac};
+use crate::wire::{IpId, Ipv4Repr};
 
 /// What the shell knows about one interface (kept fresh from the netlink monitor).
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -127,13 +127,7 @@ impl Exec {
                 let sent = match (src, dst) {
                     (IpAddr::V4(src), IpAddr::V4(dst)) => {
                         let id = self.ip_ids.entry(instance).or_default().next_id();
-                        let header = Ipv4Header {
-                            src,
-                            dst,
-                            ttl,
-                            id,
-                            protocol: IPPROTO_VRRP,
-                        };
+                        let header = Ipv4Repr::vrrp(src, dst, ttl, id, bytes.len());
                         sys.send_advert(ifindex, &header, &bytes).await
                     }
                     (IpAddr::V6(src), IpAddr::V6(dst)) => {

@@ -17,15 +17,15 @@ use crate::config::diag::{Diagnostic, Severity};
 use crate::config::parse::ParseOptions;
 use crate::config::source::{FsLoader, SourceMap};
 use crate::config::{self, Config};
-use crate::proto::{Input, RouterSettings};
+use crate::proto::RouterSettings;
 use crate::sys::frames::FrameSender;
 use crate::sys::netlink::{Added, Monitor, Netlink, Removed, Vip};
 use crate::sys::routes::RouteMonitor;
 use crate::sys::signals::Signals;
 use crate::sys::systemd::Notifier;
-use crate::sys::vrrp_socket::{Ipv4Header, Listen, Received, RecvSocket, SendSocket, IPPROTO_VRRP};
-use crate::sys::vrrp_socket6::{Listen6, RecvSocket6, SendSocket6};
+use crate::sys::vrrp_socket::{Listen, RecvSocket, SendSocket};
 use crate::sys::SysError;
+use crate::wire::{Ipv4Repr, PROTO_VRRP};
 
 /// What `main` hands the daemon.
 #[derive(Clone, Debug)]
@@ -41,18 +41,11 @@ pub struct Options {
 /// Key of one receive socket: interface and group (multicast) or local address (unicast).
 type RecvKey = (u32, bool, IpAddr);
 
-/// How one receive socket listens.
-#[derive(Clone, Copy, Debug)]
-enum AnyListen {
-    V4(Listen),
-    V6(Listen6),
-}
-
 pub struct LinuxSys {
     netlink: Netlink,
     frames: FrameSender,
     senders: HashMap<u32, SendSocket>,
-    senders6: HashMap<(u32, Ipv6Addr), SendSocket6>,
+    senders6: HashMap<(u32, Ipv6Addr), SendSocket>,
     receivers: HashMap<RecvKey, JoinHandle<()>>,
     events: mpsc::Sender<Event>,
     notifier: Notifier,
@@ -181,47 +174,14 @@ pub fn diagnostic_line(d: &Diagnostic, sources: &SourceMap) -> String {
         .to_string()
 }
 
-/// Receive checks 1, 2 and 10 of §6.4 that belong to the shell: the kernel delivered an IPv4
-/// datagram whose header parsed (1) and was cut to its total length (10); AH (2) is not
-/// supported, so such adverts are dropped.
-pub fn packet_input(r: Received) -> Option<Input> {
-    if r.protocol != IPPROTO_VRRP {
-        // IPPROTO_AH (keepalived's `auth_type AH`) is refused at start-up; anything else
-        // cannot arrive on a protocol-112 socket.
-        return None;
-    }
-    Some(Input::Packet {
-        ifindex: r.ifindex,
-        src: r.src,
-        dst: r.dst,
-        ttl: r.ttl,
-        bytes: r.payload,
-    })
-}
-
-/// Either receive socket.
-enum AnyRecv {
-    V4(RecvSocket),
-    V6(RecvSocket6),
-}
-
-impl AnyRecv {
-    async fn recv(&self) -> Result<Received, SysError> {
-        match self {
-            AnyRecv::V4(s) => s.recv().await,
-            AnyRecv::V6(s) => s.recv().await,
-        }
-    }
-}
-
-async fn rx_task(sock: AnyRecv, tx: mpsc::Sender<Event>) {
+/// Hands every datagram a receive socket reads to the core, unparsed: the core runs every
+/// receive check (§6.4) and counts what fails.
+async fn rx_task(sock: RecvSocket, tx: mpsc::Sender<Event>) {
     loop {
         match sock.recv().await {
             Ok(r) => {
-                if let Some(input) = packet_input(r) {
-                    if tx.send(Event::Input(input)).await.is_err() {
-                        return;
-                    }
+                if tx.send(Event::Input(r.into_input())).await.is_err() {
+                    return;
                 }
             }
             Err(e) => {
@@ -238,7 +198,7 @@ impl Sys for LinuxSys {
     async fn send_advert(
         &mut self,
         ifindex: u32,
-        header: &Ipv4Header,
+        header: &Ipv4Repr,
         payload: &[u8],
     ) -> Result<(), SysError> {
         match self.senders.get(&ifindex) {
@@ -258,7 +218,7 @@ impl Sys for LinuxSys {
         payload: &[u8],
     ) -> Result<(), SysError> {
         match self.senders6.get(&(ifindex, src)) {
-            Some(s) => s.send(dst, hops, payload).await,
+            Some(s) => s.send_v6(dst, hops, payload).await,
             None => Err(SysError::NoSuchInterface {
                 name: format!("index {ifindex}"),
             }),
@@ -303,42 +263,25 @@ impl Sys for LinuxSys {
     }
 
     fn sync_sockets(&mut self, settings: &RouterSettings) -> Result<(), SysError> {
-        let mut want_rx: HashMap<RecvKey, (String, AnyListen)> = HashMap::new();
+        let mut want_rx: HashMap<RecvKey, (String, Listen)> = HashMap::new();
         let mut want_tx: HashMap<u32, String> = HashMap::new();
         let mut want_tx6: HashMap<(u32, Ipv6Addr), String> = HashMap::new();
         for i in &settings.instances {
-            let unicast = i.is_unicast();
-            let (key, listen) = match (i.src, i.mcast_group) {
-                (IpAddr::V4(src), IpAddr::V4(group)) => {
+            match (i.src, i.mcast_group) {
+                (IpAddr::V4(_), IpAddr::V4(_)) => {
                     want_tx.insert(i.ifindex, i.ifname.clone());
-                    if unicast {
-                        (
-                            (i.ifindex, true, i.src),
-                            AnyListen::V4(Listen::Unicast(src)),
-                        )
-                    } else {
-                        (
-                            (i.ifindex, false, i.mcast_group),
-                            AnyListen::V4(Listen::Multicast(group)),
-                        )
-                    }
                 }
-                (IpAddr::V6(src), IpAddr::V6(group)) => {
+                (IpAddr::V6(src), IpAddr::V6(_)) => {
                     want_tx6.insert((i.ifindex, src), i.ifname.clone());
-                    if unicast {
-                        (
-                            (i.ifindex, true, i.src),
-                            AnyListen::V6(Listen6::Unicast(src)),
-                        )
-                    } else {
-                        (
-                            (i.ifindex, false, i.mcast_group),
-                            AnyListen::V6(Listen6::Multicast(group)),
-                        )
-                    }
                 }
                 _ => continue,
+            }
+            let listen = if i.is_unicast() {
+                Listen::Unicast(i.src)
+            } else {
+                Listen::Multicast(i.mcast_group)
             };
+            let key = (i.ifindex, i.is_unicast(), listen.addr());
             want_rx.insert(key, (i.ifname.clone(), listen));
         }
         self.receivers.retain(|k, h| {
@@ -360,16 +303,9 @@ impl Sys for LinuxSys {
                 what: format!("bind unicast_src {} on {ifname}", key.2),
                 source: std::io::Error::other(e.to_string()),
             };
-            let opened = match listen {
-                AnyListen::V4(l) => {
-                    RecvSocket::open_v4(&ifname, key.0, l).map(|s| (AnyRecv::V4(s), "IPv4"))
-                }
-                AnyListen::V6(l) => {
-                    RecvSocket6::open(&ifname, key.0, l).map(|s| (AnyRecv::V6(s), "IPv6"))
-                }
-            };
-            let (sock, family) = match opened {
-                Ok(x) => x,
+            let family = if key.2.is_ipv4() { "IPv4" } else { "IPv6" };
+            let sock = match RecvSocket::open(&ifname, key.0, listen) {
+                Ok(s) => s,
                 Err(e) => {
                     let e = if key.1 { bind_error(e) } else { e };
                     first_error.get_or_insert(e);
@@ -377,7 +313,7 @@ impl Sys for LinuxSys {
                 }
             };
             let mode = if key.1 { "unicast" } else { "multicast" };
-            debug!(target: "vrrpd", "VRRP sockpool: [ifindex({:3}), family({family}), proto(112), {mode}, address({})]", key.0, key.2);
+            debug!(target: "vrrpd", "VRRP sockpool: [ifindex({:3}), family({family}), proto({PROTO_VRRP}), {mode}, address({})]", key.0, key.2);
             let handle = tokio::spawn(rx_task(sock, self.events.clone()));
             self.receivers.insert(key, handle);
         }
@@ -397,7 +333,7 @@ impl Sys for LinuxSys {
             if let std::collections::hash_map::Entry::Vacant(e) =
                 self.senders6.entry((ifindex, src))
             {
-                match SendSocket6::open(&ifname, ifindex, src) {
+                match SendSocket::open_v6(&ifname, ifindex, src) {
                     Ok(s) => {
                         e.insert(s);
                     }
@@ -453,38 +389,5 @@ impl Sys for LinuxSys {
         if let Err(e) = r {
             warn!(target: "vrrpd", "{e}");
         }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn received(protocol: u8) -> Received {
-        Received {
-            ifindex: 3,
-            src: "10.0.0.2".parse().unwrap(),
-            dst: "224.0.0.18".parse().unwrap(),
-            ttl: 255,
-            protocol,
-            payload: vec![0x21, 51, 100, 1],
-        }
-    }
-
-    #[test]
-    fn vrrp_payloads_reach_the_core_and_ah_is_dropped() {
-        match packet_input(received(IPPROTO_VRRP)) {
-            Some(Input::Packet {
-                ifindex,
-                ttl,
-                bytes,
-                ..
-            }) => assert_eq!((ifindex, ttl, bytes.len()), (3, 255, 4)),
-            other => panic!("{other:?}"),
-        }
-        assert_eq!(
-            packet_input(received(crate::sys::vrrp_socket::IPPROTO_AH)),
-            None
-        );
     }
 }

@@ -27,15 +27,16 @@ use tracing::{debug, error, info, warn};
 use crate::proto::{Input, Router, RouterSettings};
 use crate::sys::netlink::{self, Added, Removed, Vip};
 use crate::sys::signals::Signal;
-use crate::sys::vrrp_socket::Ipv4Header;
 use crate::sys::SysError;
+use crate::wire::Ipv4Repr;
 use exec::{Exec, Fatal, Iface};
 use tracking::Tracking;
 
 /// Everything that wakes the main task.
 #[derive(Debug)]
 pub enum Event {
-    /// A received advert (already through receive checks 1, 2 and 10) for the core.
+    /// An input for the core; received datagrams come unparsed (the core runs every receive
+    /// check on them).
     Input(Input),
     /// A link or address change from the kernel.
     Net(netlink::Event),
@@ -59,11 +60,12 @@ pub enum SdState {
 /// recording implementation makes the loop testable on a paused clock.
 #[allow(async_fn_in_trait)]
 pub trait Sys {
-    /// Sends one advert (IPv4 header built here, payload = the VRRP message).
+    /// Sends one IPv4 advert: the header `header` (built by `wire::emit_ipv4_datagram`) in
+    /// front of `payload`, the VRRP message.
     async fn send_advert(
         &mut self,
         ifindex: u32,
-        header: &Ipv4Header,
+        header: &Ipv4Repr,
         payload: &[u8],
     ) -> Result<(), SysError>;
     /// Sends one IPv6 advert (the kernel builds the header; `hops` is used for unicast).

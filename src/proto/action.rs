@@ -9,18 +9,14 @@ use super::routes::{RouteSpec, RuleSpec};
 use super::settings::VipSpec;
 use super::state::State;
 
-/// IP TOS / IPv6 traffic class of every advert (keepalived-behaviour.md §6.1).
-pub const ADVERT_TOS: u8 = 0xc0;
-/// IP protocol number of VRRP.
-pub const IPPROTO_VRRP: u8 = 112;
-
 /// One effect for the shell to perform, in order.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub enum Action {
     /// Send one advert. `bytes` is the VRRP message with its checksum already computed for
-    /// this `src`/`dst`; the shell adds the IP header (protocol 112, TOS 0xC0 —
-    /// [`ADVERT_TOS`] —, TTL `ttl`, DF clear, ID per-instance counter from 1) and sends it on
-    /// `ifindex` (multicast with MSG_DONTROUTE). One action per unicast peer.
+    /// this `src`/`dst`; the shell adds the IP header (`wire::emit_ipv4_datagram`: protocol
+    /// 112, TOS 0xC0, TTL `ttl`, DF clear, ID per-instance counter from 1; for IPv6 the
+    /// kernel's) and sends it on `ifindex` (multicast with MSG_DONTROUTE). One action per
+    /// unicast peer.
     SendAdvert {
         instance: String,
         ifindex: u32,

@@ -10,10 +10,21 @@ use super::routes::{RouteSpec, RuleSpec};
 /// One event for [`super::Router::handle`].
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub enum Input {
-    /// A received VRRP message (the IP payload) with the IP-header fields the core checks:
-    /// TTL / hop limit and the destination (multicast vs unicast). The core decodes and
-    /// validates it, so every error is counted in one place (keepalived-behaviour.md §6.4).
-    /// The shell has already checked the IPv4 total length (check 10) and stripped AH.
+    /// A datagram from a raw IPv4 socket, IP header included, exactly as the kernel delivered
+    /// it. The core finds the instance by VRID and runs every receive check on it
+    /// (keepalived-behaviour.md §6.4, 1–12 through `wire::check_ipv4`, so the IP header,
+    /// AH presence and total length are counted like every other receive error).
+    Ipv4 {
+        ifindex: u32,
+        #[serde(with = "hex_bytes")]
+        datagram: Vec<u8>,
+    },
+    /// A received VRRP message with the IP-header fields the core checks: TTL / hop limit and
+    /// the destination (multicast vs unicast). This is what a raw IPv6 socket delivers (the
+    /// fields come from ancillary data; checked through `wire::check_ipv6`, checksum
+    /// included); with IPv4 addresses it is a bare message as replays and simulations feed
+    /// it, checked from check 3 on (no IP header, so no checks 2 and 10). The core decodes
+    /// and validates it, so every error is counted in one place.
     Packet {
         ifindex: u32,
         src: IpAddr,

@@ -18,7 +18,7 @@ use super::settings::{Centisecs, InstanceSettings, OldUnicastChecksum, VipSpec};
 use super::state::State;
 use super::stats::Counters;
 use super::timer::{deadline, Timer, TimerTable};
-use crate::wire::{Addrs, Advert, Auth, Checksum, Version};
+use crate::wire::{Addrs, Advert, Auth, Checksum, Version, ADVERT_TTL};
 
 /// What the core hands an instance for one step: the time, the timers and the output queue.
 pub(crate) struct Ctx<'a> {
@@ -222,7 +222,7 @@ impl Instance {
                 .map(|p| (p.addr, self.cfg.unicast_ttl))
                 .collect()
         } else {
-            vec![(self.cfg.mcast_group, 255)]
+            vec![(self.cfg.mcast_group, ADVERT_TTL)]
         };
         for (dst, ttl) in dsts {
             match advert.to_vec(self.checksum_for(dst)) {

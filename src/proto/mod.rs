@@ -20,8 +20,10 @@
 //!
 //! # Not handled here (the shell's job)
 //!
-//! Receive checks 1, 2 and 10 of §6.4 (IP header, AH, IPv4 total length), the IPv4 header of
-//! sent adverts (ID counter, TOS [`ADVERT_TOS`]), GARP/NA frames (`wire::garp`), start-up
+//! Reading and writing sockets (the shell hands received datagrams over as
+//! [`Input::Ipv4`] / [`Input::Packet`], and the core runs every receive check of §6.4 on them,
+//! IP-level ones included), the IPv4 header of sent adverts (`wire::emit_ipv4_datagram` with
+//! the ID counter), GARP/NA frames (`wire::garp`), start-up
 //! removal of leftover VIPs (§7.2), tracker scripts/files/processes (fed as
 //! [`Input::Tracker`]), and parsing/validating a new configuration before
 //! [`Router::reconfigure`] (reload) applies it.
@@ -30,7 +32,7 @@
 //! `input`/`action` (the serde enums crossing the boundary), `router` (API, dispatch),
 //! `reload` (reconfigure), `group` (state changes with sync groups), `instance`
 //! (per-instance FSM), `rx` (receive validation: the instance-specific part around
-//! `wire::check_message`), `interval` (skew and master-down math), `timer` (timers as
+//! `wire::check_ipv4` / `check_ipv6` / `check_message`), `interval` (skew and master-down math), `timer` (timers as
 //! data), `stats`, `snapshot`.
 
 mod action;
@@ -48,13 +50,13 @@ mod state;
 mod stats;
 mod timer;
 
-pub use action::{Action, LogLevel, NotifyEvent, NotifyTarget, ADVERT_TOS, IPPROTO_VRRP};
+pub use action::{Action, LogLevel, NotifyEvent, NotifyTarget};
 pub use input::{hex_bytes, Input, TrackTarget, TrackerState};
 pub use router::Router;
 pub use routes::{Prefix, RouteSpec, RuleSpec};
 pub use settings::{
     AuthSettings, Centisecs, GarpSettings, InstanceSettings, OldUnicastChecksum, PeerSettings,
-    RouterSettings, SyncGroupSettings, VipSpec, MCAST_GROUP_V4, MCAST_GROUP_V6,
+    RouterSettings, SyncGroupSettings, VipSpec,
 };
 pub use snapshot::{GroupSnapshot, InstanceSnapshot, Snapshot};
 pub use state::State;

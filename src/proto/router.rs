@@ -14,7 +14,7 @@ use super::snapshot::{GroupSnapshot, InstanceSnapshot, Snapshot};
 use super::state::State;
 use super::stats::GlobalCounters;
 use super::timer::{deadline, Timer, TimerTable};
-use crate::wire::{Family, Version};
+use crate::wire::{parse_ipv4_datagram, Error as WireError, Family, Ipv4Packet, Version};
 
 /// A sync group at run time.
 pub(crate) struct Group {
@@ -161,13 +161,14 @@ impl Router {
             return;
         }
         match input {
+            Input::Ipv4 { ifindex, datagram } => self.on_ipv4(now, ifindex, &datagram),
             Input::Packet {
                 ifindex,
                 src,
                 dst,
                 ttl,
                 bytes,
-            } => self.on_packet(
+            } => self.on_message(
                 now,
                 ifindex,
                 &Packet {
@@ -175,6 +176,7 @@ impl Router {
                     dst,
                     ttl,
                     bytes: &bytes,
+                    ipv4_datagram: false,
                 },
             ),
             Input::Link { ifname, up } => self.on_link(now, &ifname, up),
@@ -278,17 +280,53 @@ impl Router {
 
     // ===== inputs =====
 
-    fn on_packet(&mut self, now: Instant, ifindex: u32, rx: &Packet) {
-        // §6.4 check 1 (the dispatcher).
-        let Some(&vrid) = rx.bytes.get(1).filter(|_| rx.bytes.len() >= 8) else {
-            self.global.packet_too_short += 1;
-            let fam = if rx.dst.is_ipv4() { "IPv4" } else { "IPv6" };
-            self.actions.push_back(Action::Log {
-                level: LogLevel::Info,
-                message: format!("{fam} VRRP packet too short - {} bytes", rx.bytes.len()),
-            });
+    /// A whole IPv4 datagram: check 1 and the IPv4 header (keepalived's dispatcher) decide
+    /// the VRID, then the instance runs every check on the datagram (§6.4). Errors found before
+    /// a VRID can be read have no instance to be charged to.
+    fn on_ipv4(&mut self, now: Instant, ifindex: u32, datagram: &[u8]) {
+        let (vrid, error) = match parse_ipv4_datagram(datagram) {
+            Ok(d) => (d.vrid(), None),
+            Err(e) => (e.vrid(), Some(e)),
+        };
+        let Some(vrid) = vrid else {
+            match error {
+                Some(WireError::BadIpHeader) => self.global.bad_ip_header += 1,
+                _ => self.too_short("IPv4", datagram.len()),
+            }
             return;
         };
+        let ip = Ipv4Packet::new_unchecked(datagram);
+        let rx = Packet {
+            src: IpAddr::V4(ip.src()),
+            dst: IpAddr::V4(ip.dst()),
+            ttl: ip.ttl(),
+            bytes: datagram,
+            ipv4_datagram: true,
+        };
+        self.on_packet(now, ifindex, vrid, &rx);
+    }
+
+    /// A VRRP message without its IP header (IPv6, or a bare IPv4 message).
+    fn on_message(&mut self, now: Instant, ifindex: u32, rx: &Packet) {
+        // §6.4 check 1 (the dispatcher).
+        let Some(&vrid) = rx.bytes.get(1).filter(|_| rx.bytes.len() >= 8) else {
+            let fam = if rx.dst.is_ipv4() { "IPv4" } else { "IPv6" };
+            self.too_short(fam, rx.bytes.len());
+            return;
+        };
+        self.on_packet(now, ifindex, vrid, rx);
+    }
+
+    /// Check 1 failed: counted globally, logged as keepalived's dispatcher does.
+    fn too_short(&mut self, family: &str, len: usize) {
+        self.global.packet_too_short += 1;
+        self.actions.push_back(Action::Log {
+            level: LogLevel::Info,
+            message: format!("{family} VRRP packet too short - {len} bytes"),
+        });
+    }
+
+    fn on_packet(&mut self, now: Instant, ifindex: u32, vrid: u8, rx: &Packet) {
         let family = match rx.dst {
             IpAddr::V4(_) => Family::V4,
             IpAddr::V6(_) => Family::V6,

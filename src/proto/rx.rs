@@ -1,12 +1,10 @@
 //! Receive validation for one instance (keepalived-behaviour.md §6.4). The checks
-//! themselves live in one place, `wire::validate` ([`check_message`] for 3–12,
+//! themselves live in one place, `wire::validate` ([`check_ipv4`] / [`check_ipv6`] for 1–12
+//! on what the sockets delivered, [`check_message`] for 3–12 on a bare message,
 //! [`check_vips`] for 14, [`check_unicast_peer`] / [`check_ttl_range`] for 15); this file
 //! only does what depends on the instance: building the [`Expect`] from its state, charging
 //! each error to keepalived's counter, logging keepalived's wording, and switching to the old
 //! unicast checksum when a peer uses it (§6.2).
-//!
-//! The shell passes the VRRP message with the TTL and destination of its IP header, having
-//! already checked the IPv4 total length (check 10) and stripped AH (check 2).
 
 use std::net::IpAddr;
 
@@ -15,18 +13,20 @@ use super::instance::{Ctx, Instance};
 use super::settings::OldUnicastChecksum;
 use super::state::State;
 use super::stats::Counters;
-use crate::wire::validate::DEFAULT_GROUP_V4;
 use crate::wire::{
-    check_message, check_ttl_range, check_unicast_peer, check_vips, Advert, Envelope, Error,
-    Expect, UnicastChecksum, Version,
+    check_ipv4, check_ipv6, check_message, check_ttl_range, check_unicast_peer, check_vips, Advert,
+    Envelope, Error, Expect, UnicastChecksum, Version, GROUP_V4,
 };
 
-/// A received message with the IP-level facts the core checks.
+/// A received datagram or message with the IP-level facts the core checks.
 pub(crate) struct Packet<'a> {
     pub src: IpAddr,
     pub dst: IpAddr,
     pub ttl: u8,
     pub bytes: &'a [u8],
+    /// `bytes` is a whole IPv4 datagram, header included ([`super::Input::Ipv4`]); otherwise
+    /// a VRRP message ([`super::Input::Packet`]).
+    pub ipv4_datagram: bool,
 }
 
 /// The counter keepalived increments for a receive error (§6.4); `None` for the drops it
@@ -35,6 +35,7 @@ fn counter<'a>(counters: &'a mut Counters, error: &Error) -> Option<&'a mut u64>
     Some(match error {
         Error::TooShort { .. }
         | Error::BadIpHeader
+        | Error::IpHeaderLength { .. }
         | Error::Length { .. }
         | Error::IpTotalLength { .. } => &mut counters.packet_len_err,
         Error::Ttl { .. } | Error::TtlRange { .. } => &mut counters.ip_ttl_err,
@@ -70,7 +71,7 @@ impl Instance {
             multicast: !self.cfg.is_unicast(),
             group_v4: match self.cfg.mcast_group {
                 IpAddr::V4(g) => g,
-                IpAddr::V6(_) => DEFAULT_GROUP_V4,
+                IpAddr::V6(_) => GROUP_V4,
             },
             unicast_checksum: if self.old_checksum {
                 UnicastChecksum::Old
@@ -84,8 +85,8 @@ impl Instance {
         }
     }
 
-    /// Runs every check of §6.4 from 3 on; returns the advert when it passed (counters and
-    /// log lines updated either way).
+    /// Runs every check of §6.4 this instance is concerned with; returns the advert when it
+    /// passed (counters and log lines updated either way).
     pub(crate) fn validate(&mut self, ctx: &mut Ctx, rx: &Packet) -> Option<Advert> {
         let error = match self.check(ctx, rx) {
             Ok(advert) => {
@@ -115,17 +116,26 @@ impl Instance {
         None
     }
 
-    /// Checks 3–12, the old-checksum switch, `advert_rcvd` (13), then 14 and 15.
+    /// Checks 1–12 (from 3 on for a bare message), the old-checksum switch, `advert_rcvd`
+    /// (13), then 14 and 15.
     fn check(&mut self, ctx: &mut Ctx, rx: &Packet) -> Result<Advert, Error> {
-        let envelope = Envelope {
-            src: rx.src,
-            dst: rx.dst,
-            ttl: rx.ttl,
-            header_len: 0,
-            total_len: None,
-        };
         let expect = self.expect(rx.src);
-        let received = check_message(rx.bytes, &envelope, &expect)?;
+        let received = match (rx.ipv4_datagram, rx.src, rx.dst) {
+            (true, _, _) => check_ipv4(rx.bytes, &expect)?,
+            (false, IpAddr::V6(src), IpAddr::V6(dst)) => {
+                check_ipv6(rx.bytes, src, dst, rx.ttl, &expect)?
+            }
+            (false, _, _) => {
+                let envelope = Envelope {
+                    src: rx.src,
+                    dst: rx.dst,
+                    ttl: rx.ttl,
+                    header_len: 0,
+                    total_len: None,
+                };
+                check_message(rx.bytes, &envelope, &expect)?
+            }
+        };
         // §6.2: an advert that only verified with keepalived ≤ 1.3.6's unicast checksum
         // switches the instance to that variant for sending and receiving.
         if received.old_unicast_checksum && !self.old_checksum {
@@ -163,6 +173,117 @@ impl Instance {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::proto::{Input, InstanceSettings, Router, RouterSettings};
+    use crate::wire::{
+        emit_ipv4_datagram, Addrs, Auth, Checksum, Ipv4Repr, GROUP_V4, GROUP_V6, PROTO_AH,
+    };
+    use std::net::Ipv4Addr;
+    use std::time::Instant;
+
+    /// A valid v2 advert for VRID 51 from 10.0.0.2, as an IPv4 datagram.
+    fn datagram() -> Vec<u8> {
+        let a = Advert {
+            version: Version::V2,
+            vrid: 51,
+            priority: 150,
+            interval: 1,
+            auth: Auth::None,
+            addrs: Addrs::V4(vec![Ipv4Addr::new(10, 0, 0, 100)]),
+        };
+        let msg = a.to_vec(Checksum::V2).unwrap();
+        let ip = Ipv4Repr::vrrp(Ipv4Addr::new(10, 0, 0, 2), GROUP_V4, 255, 1, 0);
+        emit_ipv4_datagram(&ip, &msg).unwrap()
+    }
+
+    #[test]
+    fn ip_level_errors_are_counted_like_the_others() {
+        let settings = RouterSettings::new(vec![
+            InstanceSettings::backup("VI_1", 51).vip("10.0.0.100/24")
+        ]);
+        let now = Instant::now();
+        let mut router = Router::new(settings, now);
+        let mut feed = |datagram: Vec<u8>| {
+            router.handle(
+                now,
+                Input::Ipv4 {
+                    ifindex: 2,
+                    datagram,
+                },
+            );
+            while router.poll_action().is_some() {}
+            router.snapshot()
+        };
+        let snap = feed(datagram());
+        assert_eq!(
+            snap.instances[0].counters.advert_rcvd, 1,
+            "a good datagram passes"
+        );
+
+        let mut bad_ihl = datagram();
+        bad_ihl[0] = 0x4f; // a 60-byte header in a 40-byte datagram
+        let mut bad_total = datagram();
+        bad_total[2..4].copy_from_slice(&100u16.to_be_bytes()); // check 10
+        feed(bad_ihl);
+        let snap = feed(bad_total);
+        assert_eq!(snap.instances[0].counters.packet_len_err, 2);
+
+        // Check 2: an AH header in front of the advert, for an instance without AH.
+        let good = datagram();
+        let mut ah = good[..20].to_vec();
+        ah[9] = PROTO_AH;
+        ah.extend_from_slice(&[112, 4, 0, 0]);
+        ah.extend_from_slice(&[0; 20]);
+        ah.extend_from_slice(&good[20..]);
+        let snap = feed(ah);
+        assert_eq!(snap.instances[0].counters.authtype_mismatch, 1);
+
+        // No VRID to charge: counted globally.
+        let mut v6 = datagram();
+        v6[0] = 0x65;
+        feed(v6);
+        let snap = feed(datagram()[..27].to_vec());
+        assert_eq!(
+            (snap.global.bad_ip_header, snap.global.packet_too_short),
+            (1, 1)
+        );
+        assert_eq!(snap.instances[0].counters.advert_rcvd, 1);
+    }
+
+    #[test]
+    fn a_bad_ipv6_checksum_is_counted() {
+        let mut inst = InstanceSettings::backup("VI_6", 61)
+            .src("fe80::1")
+            .vip("fe80::61/64");
+        inst.version = Version::V3;
+        let now = Instant::now();
+        let mut router = Router::new(RouterSettings::new(vec![inst]), now);
+        let src: std::net::Ipv6Addr = "fe80::2".parse().unwrap();
+        let a = Advert {
+            version: Version::V3,
+            vrid: 61,
+            priority: 100,
+            interval: 100,
+            auth: Auth::None,
+            addrs: Addrs::V6(vec!["fe80::61".parse().unwrap()]),
+        };
+        let good = a.to_vec(Checksum::V3Ipv6 { src, dst: GROUP_V6 }).unwrap();
+        let mut bad = good.clone();
+        bad[6] ^= 0xff;
+        for bytes in [good, bad] {
+            router.handle(
+                now,
+                Input::Packet {
+                    ifindex: 2,
+                    src: IpAddr::V6(src),
+                    dst: IpAddr::V6(GROUP_V6),
+                    ttl: 255,
+                    bytes,
+                },
+            );
+        }
+        let c = &router.snapshot().instances[0].counters;
+        assert_eq!((c.advert_rcvd, c.chk_err), (1, 1));
+    }
 
     #[test]
     fn every_error_is_charged_like_keepalived() {

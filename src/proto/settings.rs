@@ -44,13 +44,13 @@
 //! Values are clamped by `Router::new` to what the wire can carry (v2 1..=255 s, v3
 //! 1..=4095 cs, preempt_delay ≤ 1000 s, GARP repeats ≤ 255, down_timer_adverts 1..=100).
 
-use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
+use std::net::{IpAddr, Ipv4Addr};
 use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
 use super::routes::{RouteSpec, RuleSpec};
-use crate::wire::{Family, Version};
+use crate::wire::{Family, Version, ADVERT_TTL, GROUP_V4, GROUP_V6};
 
 /// A duration in centiseconds, the unit of the VRRPv3 advert interval (RFC 5798 §5.2.7).
 /// VRRPv2 intervals are whole seconds and are stored here as multiples of 100.
@@ -288,9 +288,9 @@ impl Default for InstanceSettings {
             routes: Vec::new(),
             rules: Vec::new(),
             src: IpAddr::V4(Ipv4Addr::new(10, 0, 0, 1)),
-            mcast_group: IpAddr::V4(MCAST_GROUP_V4),
+            mcast_group: IpAddr::V4(GROUP_V4),
             unicast_peers: Vec::new(),
-            unicast_ttl: 255,
+            unicast_ttl: ADVERT_TTL,
             garp: GarpSettings::default(),
             down_timer_adverts: 3,
             lower_prio_no_advert: false,
@@ -305,11 +305,6 @@ impl Default for InstanceSettings {
         }
     }
 }
-
-/// 224.0.0.18, the IANA VRRP group (RFC 5798 §5.1.1.2).
-pub const MCAST_GROUP_V4: Ipv4Addr = Ipv4Addr::new(224, 0, 0, 18);
-/// ff02::12 (RFC 5798 §5.1.2.2).
-pub const MCAST_GROUP_V6: Ipv6Addr = Ipv6Addr::new(0xff02, 0, 0, 0, 0, 0, 0, 0x12);
 
 impl InstanceSettings {
     /// `vrrp_instance NAME { state BACKUP; virtual_router_id VRID; interface eth0;
@@ -396,7 +391,7 @@ impl InstanceSettings {
             .unwrap_or_else(|_| panic!("bad source literal {text:?}"));
         if self.src.is_ipv6() {
             self.version = Version::V3;
-            self.mcast_group = IpAddr::V6(MCAST_GROUP_V6);
+            self.mcast_group = IpAddr::V6(GROUP_V6);
         }
         self
     }
@@ -539,7 +534,7 @@ mod tests {
         assert_eq!(vi.auth.to_wire(), crate::wire::Auth::Pass(*b"secret12"));
         let v6 = InstanceSettings::backup("VI_6", 61).src("fe80::1");
         assert_eq!((v6.version, v6.family()), (Version::V3, Family::V6));
-        assert_eq!(v6.mcast_group, IpAddr::V6(MCAST_GROUP_V6));
+        assert_eq!(v6.mcast_group, IpAddr::V6(GROUP_V6));
     }
 
     #[test]

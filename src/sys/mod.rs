@@ -3,8 +3,9 @@
 //! Each file wraps exactly one OS facility and knows nothing about the VRRP state machine
 //! (house-style.md §6: `sys::*` may depend only on `wire` and `proto::{Action, Input}`):
 //!
-//! * [`vrrp_socket`]: raw IP protocol 112 sockets (receive per interface, send with our own
-//!   IPv4 header), async through tokio's `AsyncFd`.
+//! * [`vrrp_socket`]: raw IP protocol 112 sockets, IPv4 and IPv6 (receive per interface and
+//!   group or unicast address, send per interface), moving bytes that `wire` builds and
+//!   parses, async through tokio's `AsyncFd`.
 //! * [`netlink`]: link/address lookup, VIP add/delete and the link/address monitor (rtnetlink).
 //! * [`frames`]: raw Ethernet frames (gratuitous ARP / unsolicited NA) through AF_PACKET.
 //! * [`systemd`]: the sd_notify protocol (`READY=1`, `RELOADING=1`, `STOPPING=1`, ...).
@@ -17,7 +18,6 @@
 //! * [`hooks`]: notify scripts and the notify FIFO, in transition order per instance/group.
 //! * [`track_sources`]: `track_file` values and `/proc` scans for `vrrp_track_process`.
 //! * [`routes`]: virtual routes and rules (rtnetlink) and their monitor.
-//! * [`vrrp_socket6`]: the IPv6 counterpart of [`vrrp_socket`].
 //!
 //! Errors from all of them are [`SysError`], whose `Display` is one sentence naming the
 //! operation and the interface.
@@ -35,6 +35,5 @@ pub mod signals;
 pub mod systemd;
 pub mod track_sources;
 pub mod vrrp_socket;
-pub mod vrrp_socket6;
 
 pub use error::{Privilege, SysError};

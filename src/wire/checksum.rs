@@ -7,9 +7,6 @@
 
 use std::net::{Ipv4Addr, Ipv6Addr};
 
-/// The IP protocol number of VRRP (RFC 3768 §5.2.4, RFC 5798 §5.1.1.4).
-pub const PROTO_VRRP: u8 = 112;
-
 /// Folds a 32-bit (or wider) accumulator into 16 bits with end-around carry.
 fn fold(mut acc: u64) -> u16 {
     while acc > 0xffff {
@@ -74,6 +71,7 @@ pub fn compute(pseudo: u16, message: &[u8]) -> u16 {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::wire::consts::PROTO_VRRP;
 
     #[test]
     fn rfc1071_example() {

@@ -25,6 +25,7 @@
 use std::net::Ipv4Addr;
 
 use super::checksum;
+use super::consts::{ADVERT_TOS, PROTO_VRRP};
 use super::types::Error;
 use super::vrrp::EmitError;
 
@@ -47,10 +48,6 @@ mod field {
 
 /// The IPv4 header length without options.
 pub const HEADER_LEN: usize = field::MIN_HEADER_LEN;
-/// IP protocol number of IPsec AH (keepalived's v2 `auth_type AH`).
-pub const PROTO_AH: u8 = 51;
-/// The TOS keepalived sets on adverts (DSCP CS6, "network control").
-pub const TOS_NETWORK_CONTROL: u8 = 0xc0;
 
 // ===== impl Ipv4Packet =====
 
@@ -267,9 +264,9 @@ impl Ipv4Repr {
         Ipv4Repr {
             src,
             dst,
-            protocol: checksum::PROTO_VRRP,
+            protocol: PROTO_VRRP,
             ttl,
-            tos: TOS_NETWORK_CONTROL,
+            tos: ADVERT_TOS,
             ident,
             payload_len,
         }
@@ -324,6 +321,29 @@ impl Ipv4Repr {
         p.set_dst(self.dst);
         p.fill_checksum();
         Ok(HEADER_LEN)
+    }
+}
+
+// ===== impl IpId =====
+
+/// keepalived's per-instance IPv4 identification counter: starts at 1, increments per
+/// advert, skips 0 on wrap-around (keepalived-behaviour.md §6.1). With `IP_HDRINCL` an ID of
+/// 0 would make the kernel pick one, which keepalived avoids.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct IpId(u16);
+
+impl IpId {
+    pub fn new() -> IpId {
+        IpId(0)
+    }
+
+    /// The ID for the next advert.
+    pub fn next_id(&mut self) -> u16 {
+        self.0 = self.0.wrapping_add(1);
+        if self.0 == 0 {
+            self.0 = 1;
+        }
+        self.0
     }
 }
 
@@ -432,5 +452,15 @@ mod tests {
             "buffer < total"
         );
         assert_eq!(check(&b), Ok(()));
+    }
+
+    #[test]
+    fn ip_id_starts_at_one_and_skips_zero() {
+        let mut id = IpId::new();
+        assert_eq!(id.next_id(), 1);
+        assert_eq!(id.next_id(), 2);
+        let mut id = IpId(u16::MAX - 1);
+        assert_eq!(id.next_id(), u16::MAX);
+        assert_eq!(id.next_id(), 1);
     }
 }

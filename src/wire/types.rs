@@ -130,8 +130,16 @@ pub enum Checksum {
 pub enum Error {
     /// Shorter than an IP header plus the 8-byte VRRP header ("packet too short").
     TooShort { len: usize },
-    /// IPv4 header malformed (IHL < 5, total length inconsistent, not protocol 112).
+    /// IPv4 header malformed (version not 4, IHL < 5, protocol neither 112 nor 51); no VRID
+    /// can be trusted.
     BadIpHeader,
+    /// The IPv4 header length (IHL × 4) runs past the received datagram; the VRID is read
+    /// where a 20-byte header would put the VRRP header (`packet_len_err`).
+    IpHeaderLength {
+        vrid: u8,
+        header_len: usize,
+        len: usize,
+    },
     /// Length does not match the address count (`packet_len_err`).
     Length {
         vrid: u8,
@@ -194,6 +202,7 @@ impl Error {
         match *self {
             Error::TooShort { .. } | Error::BadIpHeader => None,
             Error::Length { vrid, .. }
+            | Error::IpHeaderLength { vrid, .. }
             | Error::IpTotalLength { vrid, .. }
             | Error::Ttl { vrid, .. }
             | Error::Version { vrid, .. }
@@ -227,6 +236,12 @@ impl std::fmt::Display for Error {
                     "vrrp packet too {how}, length {len} and expect {expected}"
                 )
             }
+            Error::IpHeaderLength {
+                header_len, len, ..
+            } => write!(
+                f,
+                "ip header length {header_len} beyond received length {len}"
+            ),
             Error::IpTotalLength {
                 total, received, ..
             } => write!(

@@ -2,28 +2,24 @@
 //! (keepalived-behaviour.md §6.4), on what a raw socket delivers: the whole IPv4 packet, or
 //! for IPv6 the VRRP message plus the addresses and hop limit from ancillary data.
 //!
-//! This is the only implementation of these checks: [`check_ipv4`] / [`check_ipv6`] run the
-//! IP-level steps 1–2 and hand the VRRP message to [`check_message`] (steps 3–12), which the
-//! protocol core also calls directly on the messages the shell passes it. The caller then counts `advert_rcvd`
-//! (step 13) and runs the later checks, which are separate functions because they happen
-//! after that counter: [`check_vips`] (14), [`check_unicast_peer`] and [`check_ttl_range`]
-//! (15). Each failure is the [`Error`] variant of the counter keepalived increments.
+//! The daemon's receive path runs exactly these: the core finds the instance by VRID and
+//! calls [`check_ipv4`] / [`check_ipv6`] with that instance's [`Expect`]. They split the
+//! datagram (`recv.rs`: check 1 and the IPv4 header), check AH presence (2) and hand the VRRP
+//! message to [`check_message`] (3–12, including the IPv4 total length, 10). Replayed and
+//! simulated inputs that carry a bare message go to [`check_message`] directly. The caller
+//! then counts `advert_rcvd` (step 13) and runs the later checks, which are separate
+//! functions because they happen after that counter: [`check_vips`] (14),
+//! [`check_unicast_peer`] and [`check_ttl_range`] (15). Each failure is the [`Error`] variant
+//! of the counter keepalived increments.
 
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
-use super::checksum::PROTO_VRRP;
-use super::ip::{Ipv4Packet, HEADER_LEN as IPV4_HEADER_LEN, PROTO_AH};
+use super::consts::ADVERT_TTL;
+use super::recv::{parse_ipv4_datagram, parse_ipv6_datagram};
 use super::types::{Advert, Auth, Checksum, Error, Family, Version};
 use super::vrrp::{
     message_len, verifies_as_old_unicast, verify_checksum, VrrpPacket, TYPE_ADVERTISEMENT,
 };
-
-/// Length of the IPsec AH header keepalived puts between IP and VRRP (§6.1).
-pub const AH_LEN: usize = 24;
-/// The TTL / hop limit every multicast advert must carry (RFC 3768 §7.1, RFC 5798 §7.1).
-pub const MULTICAST_TTL: u8 = 255;
-/// keepalived's default IPv4 VRRP group (`vrrp_mcast_group4`).
-pub const DEFAULT_GROUP_V4: Ipv4Addr = Ipv4Addr::new(224, 0, 0, 18);
 
 /// How a unicast VRRPv3/IPv4 instance computes its checksum (keepalived-behaviour.md §6.2).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
@@ -105,29 +101,12 @@ pub struct Envelope {
 /// Steps 1–12 of keepalived-behaviour.md §6.4 on a whole received IPv4 packet: the IP
 /// header (1, 2) here, the rest in [`check_message`].
 pub fn check_ipv4(packet: &[u8], expect: &Expect) -> Result<Received, Error> {
-    let len = packet.len();
-    // 1. Too short for an IP header plus the VRRP header.
-    if len < IPV4_HEADER_LEN + 8 {
-        return Err(Error::TooShort { len });
-    }
-    let ip = Ipv4Packet::new_unchecked(packet);
-    let hlen = ip.header_len();
-    if ip.version() != 4 || hlen < IPV4_HEADER_LEN {
-        return Err(Error::BadIpHeader);
-    }
-    if len < hlen + 8 {
-        return Err(Error::TooShort { len });
-    }
-    let has_ah = match ip.protocol() {
-        PROTO_VRRP => false,
-        PROTO_AH => true,
-        _ => return Err(Error::BadIpHeader),
-    };
-    let vrrp_off = hlen + if has_ah { AH_LEN } else { 0 };
-    let vrrp_bytes = packet.get(vrrp_off..).unwrap_or(&[]);
+    let datagram = parse_ipv4_datagram(packet)?;
+    let vrrp_bytes = datagram.message;
 
     // 2. AH presence must match auth_type AH ("Received AH header but auth type not AH" /
     //    "No AH header but auth type is AH"), authtype_mismatch.
+    let has_ah = datagram.has_ah();
     let want_ah = expect.auth == Auth::Ah;
     if has_ah != want_ah {
         return Err(Error::AuthTypeMismatch {
@@ -136,20 +115,13 @@ pub fn check_ipv4(packet: &[u8], expect: &Expect) -> Result<Received, Error> {
             expected: expect.auth.type_number(),
         });
     }
-    let envelope = Envelope {
-        src: IpAddr::V4(ip.src()),
-        dst: IpAddr::V4(ip.dst()),
-        ttl: ip.ttl(),
-        header_len: vrrp_off,
-        total_len: Some(usize::from(ip.total_len())),
-    };
-    check_message(vrrp_bytes, &envelope, expect)
+    check_message(vrrp_bytes, &datagram.envelope, expect)
 }
 
 /// Steps 1–12 for IPv6, where the socket delivers only the VRRP message: `hop_limit`, `src`
-/// and `dst` come from ancillary data. The kernel verifies the checksum (`IPV6_CHECKSUM`
-/// offset 6), so step 11 is skipped; use [`Advert::parse`] with `Checksum::V3Ipv6` to check
-/// it yourself.
+/// and `dst` come from ancillary data. The checksum (step 11) is verified here with the IPv6
+/// pseudo-header, where keepalived has the kernel verify it (`IPV6_CHECKSUM`), so that a bad
+/// one is counted rather than dropped unseen.
 pub fn check_ipv6(
     message: &[u8],
     src: Ipv6Addr,
@@ -157,11 +129,8 @@ pub fn check_ipv6(
     hop_limit: u8,
     expect: &Expect,
 ) -> Result<Received, Error> {
-    let len = message.len();
     // 1. Too short for the VRRP header.
-    if len < 8 {
-        return Err(Error::TooShort { len });
-    }
+    let datagram = parse_ipv6_datagram(message, src, dst, hop_limit)?;
     // 2. There is no AH over IPv6; an instance configured with it cannot match.
     if expect.auth == Auth::Ah {
         return Err(Error::AuthTypeMismatch {
@@ -170,19 +139,12 @@ pub fn check_ipv6(
             expected: expect.auth.type_number(),
         });
     }
-    let envelope = Envelope {
-        src: IpAddr::V6(src),
-        dst: IpAddr::V6(dst),
-        ttl: hop_limit,
-        header_len: 0,
-        total_len: None,
-    };
-    check_message(message, &envelope, expect)
+    check_message(message, &datagram.envelope, expect)
 }
 
 /// Steps 3–12 of keepalived-behaviour.md §6.4 on a VRRP message (the IP payload after any
 /// AH header): the single implementation of these checks, used by [`check_ipv4`],
-/// [`check_ipv6`] and the protocol core (which receives messages, not packets). The family
+/// [`check_ipv6`] and by the protocol core for inputs that carry a bare message. The family
 /// is the destination's. Never panics: header fields of a short message read as zero and
 /// fail the length check.
 pub fn check_message(message: &[u8], env: &Envelope, expect: &Expect) -> Result<Received, Error> {
@@ -209,7 +171,7 @@ pub fn check_message(message: &[u8], env: &Envelope, expect: &Expect) -> Result<
     }
 
     // 4. Multicast instance only: TTL / hop limit must be 255, ip_ttl_err.
-    if expect.multicast && env.ttl != MULTICAST_TTL {
+    if expect.multicast && env.ttl != ADVERT_TTL {
         return Err(Error::Ttl { vrid, ttl: env.ttl });
     }
 
@@ -279,9 +241,12 @@ pub fn check_message(message: &[u8], env: &Envelope, expect: &Expect) -> Result<
         }
     }
 
-    // 11. Checksum (§6.2): v2 over the message only, v3/IPv4 with the pseudo-header;
-    //     IPv6 was verified by the kernel (IPV6_CHECKSUM). A source of the other family
-    //     cannot have produced a valid pseudo-header.
+    // 11. Checksum (§6.2): v2 over the message only, v3 with the IPv4 or IPv6
+    //     pseudo-header. keepalived sets IPV6_CHECKSUM (offset 6) so the kernel verifies
+    //     IPv6 adverts; vrrpd leaves that option off and verifies here instead, because the
+    //     kernel drops a bad one silently and keepalived's count of checksum errors (SNMP
+    //     chk_err) would never see it. A source of the other family cannot have produced a
+    //     valid pseudo-header.
     let old_unicast_checksum = match (version, env.src, env.dst) {
         (_, src, dst) if family_of(src) != family_of(dst) => {
             return Err(Error::Checksum { vrid, version })
@@ -296,7 +261,13 @@ pub fn check_message(message: &[u8], env: &Envelope, expect: &Expect) -> Result<
             check_v3_ipv4_checksum(message, src, dst, expect)
                 .ok_or(Error::Checksum { vrid, version })?
         }
-        (Version::V3, _, _) => false,
+        (Version::V3, IpAddr::V6(src), IpAddr::V6(dst)) => {
+            if !vrrp.verify_checksum(Checksum::V3Ipv6 { src, dst }) {
+                return Err(Error::Checksum { vrid, version });
+            }
+            false
+        }
+        (Version::V3, _, _) => return Err(Error::Checksum { vrid, version }),
     };
 
     // 12. Destination kind must match the mode, addr_list_err.
@@ -390,6 +361,7 @@ pub fn check_ttl_range(vrid: u8, ttl: u8, min: u8, max: u8) -> Result<(), Error>
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::wire::consts::{GROUP_V4, PROTO_AH};
     use crate::wire::ip::Ipv4Repr;
     use crate::wire::send::{emit_ipv4_advert, ipv4_advert_len};
     use crate::wire::types::Addrs;
@@ -422,14 +394,14 @@ mod tests {
             interval: a.interval,
             vip_count: Some(1),
             multicast: true,
-            group_v4: DEFAULT_GROUP_V4,
+            group_v4: GROUP_V4,
             unicast_checksum: UnicastChecksum::Detect,
         }
     }
 
     fn v2() -> (Vec<u8>, Expect) {
         let a = advert(Version::V2, Auth::pass_from_str("secret"));
-        (packet(&a, DEFAULT_GROUP_V4, 255), expect(&a))
+        (packet(&a, GROUP_V4, 255), expect(&a))
     }
 
     #[test]
@@ -441,7 +413,7 @@ mod tests {
             advert(Version::V2, Auth::pass_from_str("secret"))
         );
         let a = advert(Version::V3, Auth::None);
-        let rx = check_ipv4(&packet(&a, DEFAULT_GROUP_V4, 255), &expect(&a)).unwrap();
+        let rx = check_ipv4(&packet(&a, GROUP_V4, 255), &expect(&a)).unwrap();
         assert_eq!(rx.advert, a);
         let mut e = expect(&a);
         e.multicast = false;
@@ -502,7 +474,7 @@ mod tests {
     #[test]
     fn ah_unsupported() {
         let a = advert(Version::V2, Auth::Ah);
-        let p = packet(&a, DEFAULT_GROUP_V4, 255);
+        let p = packet(&a, GROUP_V4, 255);
         // Insert a 24-byte AH header between IP and VRRP.
         let mut q = p[..20].to_vec();
         q[9] = PROTO_AH;
@@ -546,7 +518,7 @@ mod tests {
     #[test]
     fn ttl() {
         let a = advert(Version::V2, Auth::None);
-        let p = packet(&a, DEFAULT_GROUP_V4, 254);
+        let p = packet(&a, GROUP_V4, 254);
         assert_eq!(
             check_ipv4(&p, &expect(&a)),
             Err(Error::Ttl { vrid: 51, ttl: 254 })
@@ -560,7 +532,7 @@ mod tests {
         let (_, e2) = v2();
         let v3 = advert(Version::V3, Auth::None);
         assert_eq!(
-            check_ipv4(&packet(&v3, DEFAULT_GROUP_V4, 255), &e2),
+            check_ipv4(&packet(&v3, GROUP_V4, 255), &e2),
             Err(Error::Version {
                 vrid: 51,
                 version: 3
@@ -570,14 +542,14 @@ mod tests {
         let mut e3 = expect(&v2a);
         e3.version = Version::V3;
         assert_eq!(
-            check_ipv4(&packet(&v2a, DEFAULT_GROUP_V4, 255), &e3),
+            check_ipv4(&packet(&v2a, GROUP_V4, 255), &e3),
             Err(Error::Version {
                 vrid: 51,
                 version: 2
             })
         );
         // An unknown version with a v3-sized body.
-        let mut p = packet(&v3, DEFAULT_GROUP_V4, 255);
+        let mut p = packet(&v3, GROUP_V4, 255);
         p[20] = 0x41;
         assert_eq!(
             check_ipv4(&p, &e2),
@@ -624,7 +596,7 @@ mod tests {
         let a = advert(Version::V2, Auth::pass_from_str("longpassword"));
         let mut e = expect(&a);
         e.auth = Auth::pass_from_str("longpassXYZ");
-        assert!(check_ipv4(&packet(&a, DEFAULT_GROUP_V4, 255), &e).is_ok());
+        assert!(check_ipv4(&packet(&a, GROUP_V4, 255), &e).is_ok());
     }
 
     #[test]
@@ -643,7 +615,7 @@ mod tests {
         let a = advert(Version::V3, Auth::None);
         let mut e = expect(&a);
         e.interval = 50;
-        assert!(check_ipv4(&packet(&a, DEFAULT_GROUP_V4, 255), &e).is_ok());
+        assert!(check_ipv4(&packet(&a, GROUP_V4, 255), &e).is_ok());
     }
 
     #[test]
@@ -699,7 +671,7 @@ mod tests {
         );
         // v3 multicast: the pseudo-header uses the real destination.
         let a = advert(Version::V3, Auth::None);
-        let mut p = packet(&a, DEFAULT_GROUP_V4, 255);
+        let mut p = packet(&a, GROUP_V4, 255);
         p[16..20].copy_from_slice(&[224, 0, 0, 19]);
         assert_eq!(
             check_ipv4(&p, &expect(&a)),
@@ -724,7 +696,7 @@ mod tests {
         let mut e = e;
         e.multicast = false;
         assert_eq!(
-            check_ipv4(&packet(&a, DEFAULT_GROUP_V4, 255), &e),
+            check_ipv4(&packet(&a, GROUP_V4, 255), &e),
             Err(Error::DestinationKind {
                 vrid: 51,
                 expected_multicast: false
@@ -783,7 +755,9 @@ mod tests {
             auth: Auth::None,
             addrs: Addrs::V6(vec!["fe80::61".parse().unwrap()]),
         };
-        let msg = a.to_vec(Checksum::Offload).unwrap();
+        // Checksummed for the group: IPv6 checksums are verified (step 11).
+        let msg = a.to_vec(Checksum::V3Ipv6 { src, dst: group }).unwrap();
+        let to_self = a.to_vec(Checksum::V3Ipv6 { src, dst: src }).unwrap();
         let mut e = expect(&a);
         assert_eq!(
             check_ipv6(&msg, src, group, 255, &e).map(|r| r.advert),
@@ -802,7 +776,7 @@ mod tests {
             })
         );
         assert_eq!(
-            check_ipv6(&msg, src, src, 255, &e),
+            check_ipv6(&to_self, src, src, 255, &e),
             Err(Error::DestinationKind {
                 vrid: 61,
                 expected_multicast: true
@@ -829,8 +803,48 @@ mod tests {
 }
 
 #[cfg(test)]
+mod ipv6_checksum_tests {
+    use super::*;
+    use crate::wire::consts::{GROUP_V4, GROUP_V6};
+    use crate::wire::types::Addrs;
+
+    #[test]
+    fn a_bad_ipv6_checksum_is_an_error() {
+        let src: Ipv6Addr = "fe80::1".parse().unwrap();
+        let a = Advert {
+            version: Version::V3,
+            vrid: 61,
+            priority: 100,
+            interval: 100,
+            auth: Auth::None,
+            addrs: Addrs::V6(vec!["fe80::61".parse().unwrap()]),
+        };
+        let e = Expect {
+            version: Version::V3,
+            auth: Auth::None,
+            interval: 100,
+            vip_count: Some(1),
+            multicast: true,
+            group_v4: GROUP_V4,
+            unicast_checksum: UnicastChecksum::Detect,
+        };
+        let mut msg = a.to_vec(Checksum::V3Ipv6 { src, dst: GROUP_V6 }).unwrap();
+        assert!(check_ipv6(&msg, src, GROUP_V6, 255, &e).is_ok());
+        let unchecked = a.to_vec(Checksum::Offload).unwrap();
+        let bad = Err(Error::Checksum {
+            vrid: 61,
+            version: Version::V3,
+        });
+        assert_eq!(check_ipv6(&unchecked, src, GROUP_V6, 255, &e), bad);
+        msg[2] ^= 1;
+        assert_eq!(check_ipv6(&msg, src, GROUP_V6, 255, &e), bad);
+    }
+}
+
+#[cfg(test)]
 mod more_tests {
     use super::*;
+    use crate::wire::consts::GROUP_V4;
     use crate::wire::types::Addrs;
 
     #[test]
@@ -845,11 +859,11 @@ mod more_tests {
         };
         let src = Ipv4Addr::new(10, 0, 0, 1);
         let msg = a
-            .to_vec(Checksum::ipv4(Version::V3, src, DEFAULT_GROUP_V4))
+            .to_vec(Checksum::ipv4(Version::V3, src, GROUP_V4))
             .unwrap();
         let mut p = vec![0x46, 0xc0, 0, 0, 0, 1, 0, 0, 255, 112, 0, 0];
         p.extend_from_slice(&src.octets());
-        p.extend_from_slice(&DEFAULT_GROUP_V4.octets());
+        p.extend_from_slice(&GROUP_V4.octets());
         p.extend_from_slice(&[1, 1, 1, 0]); // NOP NOP NOP EOL
         p.extend_from_slice(&msg);
         let total = u16::try_from(p.len()).unwrap().to_be_bytes();
@@ -860,7 +874,7 @@ mod more_tests {
             interval: 100,
             vip_count: Some(1),
             multicast: true,
-            group_v4: DEFAULT_GROUP_V4,
+            group_v4: GROUP_V4,
             unicast_checksum: UnicastChecksum::Detect,
         };
         assert_eq!(check_ipv4(&p, &expect).map(|r| r.advert), Ok(a));

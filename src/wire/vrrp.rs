@@ -49,6 +49,7 @@ use std::fmt;
 use std::net::{Ipv4Addr, Ipv6Addr};
 
 use super::checksum;
+use super::consts::PROTO_VRRP;
 use super::types::{Addrs, Advert, Auth, Checksum, Error, Family, Version};
 
 mod field {
@@ -363,13 +364,13 @@ fn pseudo(csum: Checksum, len: usize) -> Option<u16> {
         Checksum::V3Ipv4 { src, dst } => Some(checksum::pseudo_header_v4(
             src,
             dst,
-            checksum::PROTO_VRRP,
+            PROTO_VRRP,
             u16::try_from(len).unwrap_or(u16::MAX),
         )),
         Checksum::V3Ipv6 { src, dst } => Some(checksum::pseudo_header_v6(
             src,
             dst,
-            checksum::PROTO_VRRP,
+            PROTO_VRRP,
             u32::try_from(len).unwrap_or(u32::MAX),
         )),
         Checksum::Offload => None,

@@ -10,7 +10,7 @@
 
 use std::net::{Ipv4Addr, Ipv6Addr};
 
-use vrrpd::wire::validate::DEFAULT_GROUP_V4;
+use vrrpd::wire::GROUP_V4 as DEFAULT_GROUP_V4;
 use vrrpd::wire::{
     check_ipv4, check_ipv6, Advert, Auth, Checksum, Expect, Family, UnicastChecksum, Version,
 };

@@ -21,7 +21,7 @@ use vrrpd::proto::{
     Action, Centisecs, Input, InstanceSettings, RouteSpec, Router, RouterSettings, RuleSpec, State,
     TrackTarget, TrackerState,
 };
-use vrrpd::wire::{Addrs, Advert, Auth, Checksum, Version};
+use vrrpd::wire::{emit_ipv4_datagram, Addrs, Advert, Auth, Checksum, Ipv4Repr, Version};
 
 fn route_a() -> RouteSpec {
     RouteSpec::to("192.168.10.0/24").via("10.0.0.254")
@@ -153,6 +153,14 @@ fn packet(b: &mut Bytes) -> Option<Input> {
         }
     }
     let ttl = if flags & 0x40 != 0 { 64 } else { 255 };
+    // IPv4 adverts also arrive as the receive socket hands them over: the whole datagram.
+    if let (true, IpAddr::V4(s), IpAddr::V4(d)) = (flags & 0x20 != 0, src, dst) {
+        let ip = Ipv4Repr::vrrp(s, d, ttl, 1, 0);
+        return Some(Input::Ipv4 {
+            ifindex: 2,
+            datagram: emit_ipv4_datagram(&ip, &bytes).ok()?,
+        });
+    }
     Some(Input::Packet {
         ifindex: 2,
         src,
@@ -213,6 +221,13 @@ fn next_step(b: &mut Bytes) -> Option<(Duration, Step)> {
     let op = b.u8()?;
     let input = match op % 16 {
         0..=6 => packet(b)?,
+        7 if op & 0x20 != 0 => Input::Ipv4 {
+            ifindex: [2, 3][usize::from(op / 64 % 2)],
+            datagram: {
+                let n = usize::from(b.u8()? % 64);
+                b.take(n)?
+            },
+        },
         7 => {
             let n = usize::from(b.u8()? % 48);
             Input::Packet {

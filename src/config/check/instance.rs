@@ -2,16 +2,14 @@
 //! priority and state, authentication, unicast, VIP list, preemption, advert interval, strict
 //! mode and the values inherited from `global_defs`.
 
-use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
+use std::net::IpAddr;
 use std::time::Duration;
 
 use crate::config::diag::Diagnostic;
 use crate::config::lower::values::fmt_us;
 use crate::config::model::{AuthType, Config, Derived, Family, InitialState, Origin, Sp, Version};
 use crate::config::span::Span;
-
-const DEFAULT_MCAST4: Ipv4Addr = Ipv4Addr::new(224, 0, 0, 18);
-const DEFAULT_MCAST6: Ipv6Addr = Ipv6Addr::new(0xff02, 0, 0, 0, 0, 0, 0, 0x12);
+use crate::wire::{GROUP_V4 as DEFAULT_MCAST4, GROUP_V6 as DEFAULT_MCAST6};
 
 pub(super) fn derive_instance(
     config: &mut Config,
