@@ -78,6 +78,11 @@ pub struct Cli {
     #[arg(long = "strict")]
     pub strict: bool,
 
+    /// Write every input of the protocol core and the trackers to FILE as replay lines
+    /// (tests/replay.rs format), so a problem seen in the field can be replayed as a test.
+    #[arg(long = "record-events", value_name = "FILE")]
+    pub record_events: Option<PathBuf>,
+
     /// Output format of --check-config.
     #[arg(long = "format", value_enum, default_value_t = Format::Text)]
     pub format: Format,

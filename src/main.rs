@@ -116,6 +116,7 @@ fn run_daemon(cli: &Cli, names: Names) -> u8 {
         umask,
         dont_release_vrrp,
         address_monitoring,
+        record_events,
         release_vips: _,
         ..
     } = cli;
@@ -229,6 +230,7 @@ fn run_daemon(cli: &Cli, names: Names) -> u8 {
         parse: check_config::parse_options(cli),
         dont_release: *dont_release_vrrp,
         address_monitoring: *address_monitoring,
+        record_events: record_events.clone(),
     };
     let runtime = match tokio::runtime::Builder::new_current_thread()
         .enable_all()

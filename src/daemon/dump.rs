@@ -51,12 +51,7 @@ fn minus(a: &Counters, b: &Counters) -> Counters {
 }
 
 /// Writes the file a dump signal asks for.
-pub fn on_signal(
-    sig: Signal,
-    router: &mut Router,
-    settings: &RouterSettings,
-    baseline: &mut Baseline,
-) {
+pub fn on_signal(sig: Signal, router: &Router, settings: &RouterSettings, baseline: &mut Baseline) {
     let pid = std::process::id();
     let raw = router.snapshot();
     let mut snap = raw.clone();

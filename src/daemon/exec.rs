@@ -53,6 +53,9 @@ pub struct Exec {
     rules: Vec<(RuleKey, RuleSpec)>,
     /// The last send error per interface, so a dead link logs once, not once per advert.
     send_errors: HashMap<u32, String>,
+    /// `--record-events`: every input the node is given, as replay lines (the loop writes
+    /// them; kept here because the loop hands `Exec` to everything it calls).
+    pub recorder: Option<super::record::Recorder>,
 }
 
 /// An error that ends the daemon: the privileges to change addresses are missing, or the

@@ -36,6 +36,8 @@ pub struct Options {
     pub dont_release: bool,
     /// `-a/--address-monitoring`.
     pub address_monitoring: bool,
+    /// `--record-events FILE`: the node's inputs as replay lines (daemon/record.rs).
+    pub record_events: Option<PathBuf>,
 }
 
 /// Key of one receive socket: interface and group (multicast) or local address (unicast).
@@ -89,6 +91,7 @@ pub async fn start(opts: Options, cfg: Config) -> Result<(), DaemonError> {
         settings,
         ifaces,
         unsupported,
+        host,
     } = resolve(&netlink, &cfg).await?;
     for line in &unsupported {
         warn!(target: "vrrpd", "{line}");
@@ -125,6 +128,13 @@ pub async fn start(opts: Options, cfg: Config) -> Result<(), DaemonError> {
     let mut exec = Exec::new(ifaces, opts.dont_release);
     exec.hooks = Some(hooks);
     exec.log_addresses = opts.address_monitoring;
+    if let Some(path) = &opts.record_events {
+        // Times count from the node's start (`Recorder::begin` in run_tracked).
+        match super::record::Recorder::create(path, super::now(), &host, &opts.config_path) {
+            Ok(r) => exec.recorder = Some(r),
+            Err(e) => warn!(target: "vrrpd", "--record-events {}: {e}", path.display()),
+        }
+    }
     let result = super::run_tracked(&mut sys, &mut exec, settings, tracking, &mut rx).await;
     for (_, h) in sys.receivers.drain() {
         h.abort();
@@ -153,6 +163,7 @@ pub async fn resolve(netlink: &Netlink, cfg: &Config) -> Result<Resolved, Daemon
         settings,
         ifaces,
         unsupported: crate::plan::unsupported(cfg),
+        host,
     })
 }
 
@@ -163,6 +174,8 @@ pub struct Resolved {
     pub ifaces: HashMap<String, Iface>,
     /// Warnings about features not performed yet.
     pub unsupported: Vec<String>,
+    /// The host facts the settings were planned against.
+    pub host: crate::config::HostInfo,
 }
 
 /// A diagnostic as one log line (`file:line:col: severity: message`).

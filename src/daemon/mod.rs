@@ -1,5 +1,5 @@
-//! The daemon shell: the one loop that owns the [`Router`] (house-style.md §6, "The shell loop
-//! in daemon.rs, in words").
+//! The daemon shell: the one loop that owns the [`Node`] (the protocol core and its trackers;
+//! house-style.md §6, "The shell loop in daemon.rs, in words").
 //!
 //! * Child tasks (one receive task per VRRP socket, the netlink monitor, signals) send
 //!   [`Event`]s into one channel.
@@ -24,6 +24,7 @@ use std::time::Instant;
 use tokio::sync::mpsc;
 use tracing::{debug, error, info, warn};
 
+use crate::node::{Node, NodeAction, NodeInput};
 use crate::proto::{Input, Router, RouterSettings};
 use crate::sys::netlink::{self, Added, Removed, Vip};
 use crate::sys::signals::Signal;
@@ -141,8 +142,9 @@ pub async fn run<S: Sys>(
     run_tracked(sys, exec, settings, tracking, events).await
 }
 
-/// Runs the daemon until SIGTERM/SIGINT: start-up cleanup (§7.2), sockets, the router, the
-/// loop, and the stop sequence (§7.5). `exec.hooks` receives the core's notifications.
+/// Runs the daemon until SIGTERM/SIGINT: start-up cleanup (§7.2), sockets, the node (the
+/// core and the trackers), the loop, and the stop sequence (§7.5). `exec.hooks` receives the
+/// core's notifications; `exec.recorder`, when set, every input of the node.
 pub async fn run_tracked<S: Sys>(
     sys: &mut S,
     exec: &mut Exec,
@@ -153,25 +155,32 @@ pub async fn run_tracked<S: Sys>(
     release_leftovers(sys, exec, &settings).await?;
     sys.sync_sockets(&settings)?;
     let mut current = settings.clone();
-    let mut router = Router::new(settings, now());
-    let result = serve(&mut router, &mut current, sys, exec, &mut tracking, events).await;
+    let t0 = now();
+    if let Some(r) = exec.recorder.as_mut() {
+        r.begin(t0);
+    }
+    let trackers = tracking.take_trackers(t0);
+    let mut node = Node::from_parts(Router::new(settings, t0), trackers, t0);
+    let result = serve(&mut node, &mut current, sys, exec, &mut tracking, events).await;
     // Also after a fatal error (reported by the caller): release what can be released.
     tracking.stop();
-    let stopped = stop(&mut router, sys, exec).await;
+    let stopped = stop(&mut node, sys, exec, &mut tracking).await;
+    if let Some(r) = exec.recorder.as_mut() {
+        r.flush();
+    }
     result.and(stopped)
 }
 
 /// Start-up notifications and the loop, until a stop signal or a fatal error.
 async fn serve<S: Sys>(
-    router: &mut Router,
+    node: &mut Node,
     current: &mut RouterSettings,
     sys: &mut S,
     exec: &mut Exec,
     tracking: &mut Tracking,
     events: &mut mpsc::Receiver<Event>,
 ) -> Result<(), DaemonError> {
-    feed(router, tracking);
-    drain(router, sys, exec).await?;
+    drain(node, sys, exec, tracking).await?;
     if current.instances.is_empty() {
         warn!(target: "vrrpd", "Warning - keepalived has no configuration to run");
     }
@@ -181,30 +190,21 @@ async fn serve<S: Sys>(
     loop {
         // quinn's drive_timer: trust the clock, not the sleep.
         let t = now();
-        if router.poll_timeout().is_some_and(|d| d <= t) {
-            router.handle_timeout(t);
-            drain(router, sys, exec).await?;
+        if node.poll_timeout().is_some_and(|d| d <= t) {
+            node.handle_timeout(t);
+            drain(node, sys, exec, tracking).await?;
             continue;
         }
-        if tracking.poll_timeout().is_some_and(|d| d <= t) {
-            tracking.handle_timeout(t);
-            feed(router, tracking);
-            drain(router, sys, exec).await?;
-            continue;
-        }
-        let deadline = match (router.poll_timeout(), tracking.poll_timeout()) {
-            (Some(a), Some(b)) => Some(a.min(b)),
-            (a, b) => a.or(b),
-        };
+        let deadline = node.poll_timeout();
         let event = tokio::select! {
             ev = events.recv() => ev,
             report = tracking.next() => {
-                tracking.report(report, now());
-                feed(router, tracking);
-                drain(router, sys, exec).await?;
+                let input = tracking.report(report);
+                give(node, exec, now(), input);
+                drain(node, sys, exec, tracking).await?;
                 continue;
             }
-            // The checks at the top of the loop handle whichever deadline is due.
+            // The check at the top of the loop handles the deadline.
             () = sleep_until(deadline) => continue,
         };
         let Some(event) = event else {
@@ -212,33 +212,37 @@ async fn serve<S: Sys>(
             return Ok(());
         };
         match event {
-            Event::Input(input) => router.handle(now(), input),
+            Event::Input(input) => give(node, exec, now(), NodeInput::Core(input)),
             Event::Net(ev) => {
-                for input in net_inputs(exec, tracking, ev) {
-                    router.handle(now(), input);
+                for input in net_inputs(exec, ev) {
+                    give(node, exec, now(), NodeInput::Core(input));
                 }
             }
             Event::Deleted(d) => {
                 if let Some(input) = exec.deleted_input(d) {
-                    router.handle(now(), input);
+                    give(node, exec, now(), NodeInput::Core(input));
                 }
             }
             Event::Warning(text) => warn!(target: "vrrpd", "{text}"),
             Event::Signal(Signal::Stop) => return Ok(()),
             Event::Signal(Signal::Reload) => {
-                reload(router, current, sys, exec, tracking).await?;
+                reload(node, current, sys, exec, tracking).await?;
             }
-            Event::Signal(sig) => dump::on_signal(sig, router, current, &mut baseline),
+            Event::Signal(sig) => dump::on_signal(sig, node.router(), current, &mut baseline),
         }
-        drain(router, sys, exec).await?;
+        drain(node, sys, exec, tracking).await?;
     }
 }
 
-/// Gives the core what the trackers have to say (and starts the script runs they ask for).
-fn feed(router: &mut Router, tracking: &mut Tracking) {
-    for input in tracking.drain() {
-        router.handle(now(), input);
+/// Gives the node one input, recorded first when `--record-events` is on.
+fn give(node: &mut Node, exec: &mut Exec, now: Instant, input: NodeInput) {
+    if let Some(r) = exec.recorder.as_mut() {
+        r.input(now, &input);
+        if r.just_filled() {
+            warn!(target: "vrrpd", "--record-events: the recording reached its size limit and stops here");
+        }
     }
+    node.handle(now, input);
 }
 
 /// Sleeps until `deadline`, or forever without one.
@@ -249,10 +253,20 @@ async fn sleep_until(deadline: Option<Instant>) {
     }
 }
 
-/// Performs every queued action, in order.
-async fn drain<S: Sys>(router: &mut Router, sys: &mut S, exec: &mut Exec) -> Result<(), Fatal> {
-    while let Some(action) = router.poll_action() {
-        exec.perform(sys, action).await?;
+/// Performs every queued action, in order: the core's through [`Exec`], script runs through
+/// [`Tracking`], the trackers' log lines.
+async fn drain<S: Sys>(
+    node: &mut Node,
+    sys: &mut S,
+    exec: &mut Exec,
+    tracking: &mut Tracking,
+) -> Result<(), Fatal> {
+    while let Some(action) = node.poll_action() {
+        match action {
+            NodeAction::Core(a) => exec.perform(sys, a).await?,
+            NodeAction::RunScript { name } => tracking.run_script(&name),
+            NodeAction::Log { level, message } => exec::log(level, &message),
+        }
     }
     Ok(())
 }
@@ -260,15 +274,16 @@ async fn drain<S: Sys>(router: &mut Router, sys: &mut S, exec: &mut Exec) -> Res
 /// The stop sequence (§7.5): priority 0 from masters and VIPs removed (unless `-V`), STOP
 /// notifications, `STOPPING=1`.
 async fn stop<S: Sys>(
-    router: &mut Router,
+    node: &mut Node,
     sys: &mut S,
     exec: &mut Exec,
+    tracking: &mut Tracking,
 ) -> Result<(), DaemonError> {
     info!(target: "vrrpd", "Stopping");
     sys.systemd(SdState::Stopping);
     exec.stopping = true;
-    router.handle(now(), Input::Stop);
-    let drained = drain(router, sys, exec).await;
+    give(node, exec, now(), NodeInput::Core(Input::Stop));
+    let drained = drain(node, sys, exec, tracking).await;
     // §7.5: the STOP notifications run, for at most a second, then their groups are killed.
     if let Some(hooks) = exec.hooks.take() {
         hooks.shutdown(tracking::STOP_HOOK_DEADLINE).await;
@@ -306,7 +321,7 @@ async fn release_leftovers<S: Sys>(
 /// SIGHUP (§8.3, house-style §7.12): parse and validate the new file first; on any error keep
 /// running the old configuration. `RELOADING=1` … `READY=1` around it.
 async fn reload<S: Sys>(
-    router: &mut Router,
+    node: &mut Node,
     current: &mut RouterSettings,
     sys: &mut S,
     exec: &mut Exec,
@@ -331,23 +346,28 @@ async fn reload<S: Sys>(
                 warn!(target: "vrrpd", "{w}");
             }
             exec.ifaces = ifaces;
-            if settings != *current {
-                apply_settings(router, current, settings, sys, exec).await?;
+            if let Some(r) = exec.recorder.as_mut() {
+                r.reload(now());
             }
+            let changed = (settings != *current).then_some(settings);
+            apply_settings(node, current, changed, &config, sys, exec, tracking).await?;
             // Unchanged hooks keep running (their queues keep their order, the FIFO stays
             // open). Otherwise the notifications of the reconfiguration (e.g. DELETED) went to
             // the old hooks, which finish in the background while the new ones take over.
-            let hook_cfg = tracking.reload(&config, &exec.ifaces, now());
+            let (hook_cfg, inputs) = tracking.reload(&config, node.trackers());
+            for input in inputs {
+                give(node, exec, now(), input);
+            }
+            let links: Vec<(String, bool)> =
+                exec.ifaces.iter().map(|(n, i)| (n.clone(), i.up)).collect();
+            node.tracked_links(now(), links.iter().map(|(n, up)| (n.as_str(), *up)));
             if exec.hooks.as_ref().is_none_or(|h| *h.config() != hook_cfg) {
                 let hooks = crate::sys::hooks::Hooks::start(hook_cfg);
                 if let Some(old) = exec.hooks.replace(hooks) {
                     tokio::spawn(old.shutdown(crate::sys::hooks::DEFAULT_TIMEOUT));
                 }
             }
-            // Every known effect again, and `Up` for the trackers the new configuration
-            // dropped (unchanged states are no-ops in the core).
-            feed(router, tracking);
-            drain(router, sys, exec).await?;
+            drain(node, sys, exec, tracking).await?;
             info!(target: "vrrpd", "Reload complete");
         }
     }
@@ -360,12 +380,19 @@ async fn reload<S: Sys>(
 /// for both the old and the new instances are open while the core acts, so a removed MASTER
 /// still sends its priority-0 advert; afterwards only the new set stays open.
 async fn apply_settings<S: Sys>(
-    router: &mut Router,
+    node: &mut Node,
     current: &mut RouterSettings,
-    settings: RouterSettings,
+    settings: Option<RouterSettings>,
+    config: &crate::config::model::Config,
     sys: &mut S,
     exec: &mut Exec,
+    tracking: &mut Tracking,
 ) -> Result<(), DaemonError> {
+    let Some(settings) = settings else {
+        // The same instances: only the trackers are rebuilt (results carried over).
+        node.reconfigure(now(), None, config);
+        return Ok(drain(node, sys, exec, tracking).await?);
+    };
     // A socket that cannot be opened after a reload is logged, not fatal: the instances
     // that work keep working (the error names the interface).
     let mut both = current.clone();
@@ -373,8 +400,8 @@ async fn apply_settings<S: Sys>(
     if let Err(e) = sys.sync_sockets(&both) {
         error!(target: "vrrpd", "{e}");
     }
-    router.reconfigure(now(), settings.clone());
-    drain(router, sys, exec).await?;
+    node.reconfigure(now(), Some(settings.clone()), config);
+    drain(node, sys, exec, tracking).await?;
     if let Err(e) = sys.sync_sockets(&settings) {
         error!(target: "vrrpd", "{e}");
     }
@@ -382,9 +409,9 @@ async fn apply_settings<S: Sys>(
     Ok(())
 }
 
-/// Turns a kernel change into the core's inputs (the link itself, then the interface
-/// trackers watching it), keeping the interface table fresh.
-fn net_inputs(exec: &mut Exec, tracking: &mut Tracking, ev: netlink::Event) -> Vec<Input> {
+/// Turns a kernel change into the core's inputs (a link change also reaches the interface
+/// trackers, inside the node), keeping the interface table fresh.
+fn net_inputs(exec: &mut Exec, ev: netlink::Event) -> Vec<Input> {
     match ev {
         netlink::Event::LinkChange {
             ifindex,
@@ -401,25 +428,16 @@ fn net_inputs(exec: &mut Exec, tracking: &mut Tracking, ev: netlink::Event) -> V
             entry.index = ifindex;
             entry.mac = mac.or(entry.mac);
             entry.up = up;
-            let mut v = vec![Input::Link {
-                ifname: name.clone(),
-                up,
-            }];
-            tracking.link(&name, up);
-            v.extend(tracking.drain());
-            v
+            vec![Input::Link { ifname: name, up }]
         }
         netlink::Event::LinkRemoved { name, .. } => {
             if let Some(i) = exec.ifaces.get_mut(&name) {
                 i.up = false;
             }
-            let mut v = vec![Input::Link {
-                ifname: name.clone(),
+            vec![Input::Link {
+                ifname: name,
                 up: false,
-            }];
-            tracking.link(&name, false);
-            v.extend(tracking.drain());
-            v
+            }]
         }
         netlink::Event::AddrChange {
             ifindex,

@@ -48,6 +48,8 @@ struct Line<'a> {
 #[derive(Debug)]
 pub struct Recorder {
     out: BufWriter<File>,
+    /// The configuration file the daemon reloads (named in `reload` lines).
+    config: String,
     t0: Instant,
     written: u64,
     /// Set once the size limit was reached (the caller logs it once).
@@ -55,8 +57,14 @@ pub struct Recorder {
 }
 
 impl Recorder {
-    /// Creates (or truncates) `path` and writes the host line.
-    pub fn create(path: &Path, t0: Instant, host: &HostInfo) -> io::Result<Recorder> {
+    /// Creates (or truncates) `path` and writes the host line; `config` is the configuration
+    /// file the daemon runs (and reloads).
+    pub fn create(
+        path: &Path,
+        t0: Instant,
+        host: &HostInfo,
+        config: &Path,
+    ) -> io::Result<Recorder> {
         use std::os::unix::fs::OpenOptionsExt;
         let file = std::fs::OpenOptions::new()
             .write(true)
@@ -67,6 +75,7 @@ impl Recorder {
             .open(path)?;
         let mut r = Recorder {
             out: BufWriter::new(file),
+            config: config.display().to_string(),
             t0,
             written: 0,
             full: false,
@@ -83,6 +92,11 @@ impl Recorder {
         );
         r.flush();
         Ok(r)
+    }
+
+    /// The node starts now: times are counted from here (the host line came first).
+    pub fn begin(&mut self, t0: Instant) {
+        self.t0 = t0;
     }
 
     /// Records one input given to the node at `now`.
@@ -106,9 +120,9 @@ impl Recorder {
         self.write(now, line);
     }
 
-    /// Records a reload of `path` that was applied at `now`.
-    pub fn reload(&mut self, now: Instant, path: &Path) {
-        let p = path.display().to_string();
+    /// Records a reload of the configuration file that was applied at `now`.
+    pub fn reload(&mut self, now: Instant) {
+        let p = self.config.clone();
         self.write(
             now,
             Line {

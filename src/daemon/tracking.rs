@@ -1,14 +1,13 @@
-//! The shell side of tracking and hooks (issue #5): owns [`Trackers`] (every `vrrp_script`,
-//! `track_interface`, `track_file` and `vrrp_track_process`), the prepared scripts, the
-//! file and process pollers and the notify [`Hooks`], and gives the main loop one deadline
-//! ([`Tracking::poll_timeout`]) and one future ([`Tracking::next`]) to wait on.
+//! The shell side of tracking and hooks: the prepared scripts, the file and process pollers
+//! and the notify [`Hooks`]. The tracker logic itself ([`Trackers`]: rise/fall, weights,
+//! quorum) is pure and lives in the [`crate::node::Node`] beside the protocol core; this module
+//! builds it at start ([`Tracking::start`], handed over with [`Tracking::take_trackers`]),
+//! runs the scripts the node asks for ([`Tracking::run_script`]) and turns what the scripts
+//! and pollers report into [`NodeInput`]s ([`Tracking::next`], [`Tracking::report`]).
 //!
 //! keepalived-behaviour.md §4: tracker results become `Input::Tracker` for the core, which
 //! changes the effective priority (and, being MASTER, advertises it at once). §3.5/§3.6/§5:
 //! the core's `Action::Notify` are routed to [`Hooks::notify`] by [`super::exec::Exec`].
-//!
-//! Interface tracking has one owner: [`Trackers::link`] (fed at start from the interface
-//! table and then from every netlink link change).
 
 use std::collections::HashMap;
 use std::time::{Duration, Instant};
@@ -19,12 +18,12 @@ use tracing::{error, info, warn};
 
 use super::exec::Iface;
 use crate::config::model::Config;
-use crate::proto::Input;
+use crate::node::NodeInput;
 use crate::sys::hooks::{HookConfig, Hooks};
 use crate::sys::script::{self, ScriptDefaults};
 use crate::sys::script_set::ScriptSet;
 use crate::sys::track_sources::{self, FilePoller};
-use crate::track::{Output, ScriptOutcome, Trackers};
+use crate::track::{ScriptOutcome, Trackers};
 
 /// How often `track_file`s are re-read (keepalived uses inotify; README "Differences").
 pub const FILE_POLL: Duration = Duration::from_millis(500);
@@ -43,7 +42,8 @@ pub enum Report {
 
 /// Tracking and hooks of the running configuration.
 pub struct Tracking {
-    trackers: Trackers,
+    /// The trackers until the node takes them ([`Tracking::take_trackers`]).
+    trackers: Option<Trackers>,
     scripts: ScriptSet,
     done_tx: mpsc::UnboundedSender<(String, ScriptOutcome)>,
     done_rx: mpsc::UnboundedReceiver<(String, ScriptOutcome)>,
@@ -58,9 +58,7 @@ pub struct Tracking {
 
 impl std::fmt::Debug for Tracking {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Tracking")
-            .field("trackers", &self.trackers)
-            .finish_non_exhaustive()
+        f.debug_struct("Tracking").finish_non_exhaustive()
     }
 }
 
@@ -82,8 +80,9 @@ impl Tracking {
         for line in track_sources::init_files(cfg) {
             warn!(target: "vrrpd", "{line}");
         }
+        let mut trackers = Trackers::new(cfg, now);
         let mut t = Tracking {
-            trackers: Trackers::new(cfg, now),
+            trackers: None,
             scripts: ScriptSet::default(),
             done_tx,
             done_rx,
@@ -94,52 +93,59 @@ impl Tracking {
             pollers: Vec::new(),
             warned_insecure: false,
         };
-        t.prepare_scripts(cfg, &defaults);
-        t.start_pollers();
-        t.feed_links(ifaces);
+        for name in t.prepare_scripts(cfg, &defaults, &trackers) {
+            trackers.disable_script(&name);
+        }
+        t.start_pollers(&trackers);
+        feed_links(&mut trackers, ifaces);
+        t.trackers = Some(trackers);
         (t, Hooks::start(hook_config(cfg, &defaults)))
     }
 
-    /// SIGHUP (§8.3): results carried over for objects that still exist, `Up` for dropped
-    /// trackers, scripts and pollers rebuilt. Returns the new hook configuration: the caller
-    /// keeps its running hooks when it is unchanged, else starts new ones.
-    pub fn reload(
-        &mut self,
-        cfg: &Config,
-        ifaces: &HashMap<String, Iface>,
-        now: Instant,
-    ) -> HookConfig {
+    /// The trackers built by [`Tracking::start`], for the node (once; empty afterwards).
+    pub fn take_trackers(&mut self, now: Instant) -> Trackers {
+        self.trackers
+            .take()
+            .unwrap_or_else(|| Trackers::new(&Config::default(), now))
+    }
+
+    /// SIGHUP (§8.3), after the node rebuilt its trackers (`Node::reconfigure`, results
+    /// carried over for objects that still exist): scripts and pollers rebuilt for them.
+    /// Returns the new hook configuration (the caller keeps its running hooks when it is
+    /// unchanged, else starts new ones) and the inputs for the node (scripts that cannot run).
+    pub fn reload(&mut self, cfg: &Config, trackers: &Trackers) -> (HookConfig, Vec<NodeInput>) {
         let defaults = ScriptDefaults::from_config(cfg);
-        for line in track_sources::init_files(cfg) {
-            warn!(target: "vrrpd", "{line}");
-        }
-        self.trackers = Trackers::reload(&self.trackers, cfg, now);
+        // No init_file here: keepalived does not overwrite a track file on reload.
         // keepalived-behaviour.md §8.3: a script that was failing is reported as such.
-        let failing: Vec<String> = self
-            .trackers
-            .script_names()
-            .filter(|n| {
-                self.trackers
-                    .script(n)
-                    .and_then(|s| s.health())
-                    .is_some_and(|h| !h)
-            })
-            .map(str::to_string)
-            .collect();
-        for n in failing {
-            info!(target: "vrrpd", "VRRP_Script({n}) considered unsuccessful on reload");
+        for n in trackers.script_names() {
+            if trackers
+                .script(n)
+                .and_then(|s| s.health())
+                .is_some_and(|h| !h)
+            {
+                info!(target: "vrrpd", "VRRP_Script({n}) considered unsuccessful on reload");
+            }
         }
-        self.prepare_scripts(cfg, &defaults);
+        let disabled = self.prepare_scripts(cfg, &defaults, trackers);
         for h in self.pollers.drain(..) {
             h.abort();
         }
-        self.start_pollers();
-        self.feed_links(ifaces);
-        hook_config(cfg, &defaults)
+        self.start_pollers(trackers);
+        let inputs = disabled
+            .into_iter()
+            .map(|name| NodeInput::ScriptDisabled { name })
+            .collect();
+        (hook_config(cfg, &defaults), inputs)
     }
 
-    fn prepare_scripts(&mut self, cfg: &Config, defaults: &ScriptDefaults) {
-        let names: Vec<String> = self.trackers.script_names().map(str::to_string).collect();
+    /// Prepares the scripts the trackers run; returns the names of those that cannot run.
+    fn prepare_scripts(
+        &mut self,
+        cfg: &Config,
+        defaults: &ScriptDefaults,
+        trackers: &Trackers,
+    ) -> Vec<String> {
+        let names: Vec<String> = trackers.script_names().map(str::to_string).collect();
         if !names.is_empty() {
             if let Some(line) = &defaults.missing_user {
                 warn!(target: "vrrpd", "{line}");
@@ -147,20 +153,21 @@ impl Tracking {
         }
         let (scripts, problems) =
             ScriptSet::from_config(cfg, names.iter().map(String::as_str), defaults);
+        let mut disabled = Vec::new();
         for (name, e) in problems {
             error!(target: "vrrpd", "VRRP_Script({name}): {e}");
-            self.trackers.disable_script(&name);
+            disabled.push(name);
         }
         if scripts.any_insecure() && !defaults.security && !self.warned_insecure {
             warn!(target: "vrrpd", "{}", script::SECURITY_VIOLATION);
             self.warned_insecure = true;
         }
         self.scripts = scripts;
+        disabled
     }
 
-    fn start_pollers(&mut self) {
-        let files: Vec<(String, String)> = self
-            .trackers
+    fn start_pollers(&mut self, trackers: &Trackers) {
+        let files: Vec<(String, String)> = trackers
             .files()
             .map(|(n, p)| (n.to_string(), p.to_string()))
             .collect();
@@ -169,8 +176,7 @@ impl Tracking {
             self.pollers
                 .push(tokio::spawn(poller.run(FILE_POLL, self.file_tx.clone())));
         }
-        let procs: Vec<_> = self
-            .trackers
+        let procs: Vec<_> = trackers
             .processes()
             .map(|(n, m)| (n.to_string(), m.clone()))
             .collect();
@@ -182,28 +188,6 @@ impl Tracking {
                     self.proc_tx.clone(),
                 )));
         }
-    }
-
-    /// The current state of every tracked interface (a missing one is down).
-    fn feed_links(&mut self, ifaces: &HashMap<String, Iface>) {
-        let names: Vec<String> = self.trackers.interfaces().map(str::to_string).collect();
-        for n in names {
-            let up = ifaces.get(&n).is_some_and(|i| i.up);
-            self.trackers.link(&n, up);
-        }
-    }
-
-    /// A link changed (netlink).
-    pub fn link(&mut self, ifname: &str, up: bool) {
-        self.trackers.link(ifname, up);
-    }
-
-    pub fn poll_timeout(&self) -> Option<Instant> {
-        self.trackers.poll_timeout()
-    }
-
-    pub fn handle_timeout(&mut self, now: Instant) {
-        self.trackers.handle_timeout(now);
     }
 
     /// The next report of a script run or poller; pending forever when there is none.
@@ -219,30 +203,19 @@ impl Tracking {
         }
     }
 
-    pub fn report(&mut self, r: Report, now: Instant) {
+    /// What a report means for the node.
+    pub fn report(&self, r: Report) -> NodeInput {
         match r {
-            Report::Script(name, outcome) => self.trackers.script_done(&name, &outcome),
-            Report::File(name, v) => self.trackers.file_value(&name, v),
-            Report::Processes(counts) => {
-                for (name, n) in counts {
-                    self.trackers.process_count(now, &name, n);
-                }
-            }
+            Report::Script(name, outcome) => NodeInput::ScriptDone { name, outcome },
+            Report::File(name, value) => NodeInput::FileValue { name, value },
+            Report::Processes(counts) => NodeInput::ProcessCounts { counts },
         }
     }
 
-    /// Drains the trackers: script runs are started, log lines logged, and the core's
-    /// inputs returned in order.
-    pub fn drain(&mut self) -> Vec<Input> {
-        let mut inputs = Vec::new();
-        while let Some(out) = self.trackers.poll_output() {
-            match out {
-                Output::Input(i) => inputs.push(i),
-                Output::RunScript { name } => self.scripts.start(&name, self.done_tx.clone()),
-                Output::Log { level, message } => super::exec::log(level, &message),
-            }
-        }
-        inputs
+    /// Starts one supervised run of `name` (the node's `RunScript`); its end is reported
+    /// through [`Tracking::next`].
+    pub fn run_script(&mut self, name: &str) {
+        self.scripts.start(name, self.done_tx.clone());
     }
 
     /// Stops the pollers (script runs in flight finish on their own and are reaped).
@@ -259,4 +232,13 @@ fn hook_config(cfg: &Config, defaults: &ScriptDefaults) -> HookConfig {
         error!(target: "vrrpd", "{p}");
     }
     hook_cfg
+}
+
+/// The current state of every tracked interface (a missing one is down).
+fn feed_links(trackers: &mut Trackers, ifaces: &HashMap<String, Iface>) {
+    let names: Vec<String> = trackers.interfaces().map(str::to_string).collect();
+    for n in names {
+        let up = ifaces.get(&n).is_some_and(|i| i.up);
+        trackers.link(&n, up);
+    }
 }

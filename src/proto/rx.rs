@@ -200,7 +200,7 @@ mod tests {
         let settings = RouterSettings::new(vec![
             InstanceSettings::backup("VI_1", 51).vip("10.0.0.100/24")
         ]);
-        let now = Instant::now();
+        let now = crate::test_epoch();
         let mut router = Router::new(settings, now);
         let mut feed = |datagram: Vec<u8>| {
             router.handle(
@@ -255,7 +255,7 @@ mod tests {
             .src("fe80::1")
             .vip("fe80::61/64");
         inst.version = Version::V3;
-        let now = Instant::now();
+        let now = crate::test_epoch();
         let mut router = Router::new(RouterSettings::new(vec![inst]), now);
         let src: std::net::Ipv6Addr = "fe80::2".parse().unwrap();
         let a = Advert {
