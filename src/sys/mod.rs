@@ -18,6 +18,8 @@
 //! * [`track_sources`]: `track_file` values and `/proc` scans for `vrrp_track_process`.
 //! * [`routes`]: virtual routes and rules (rtnetlink) and their monitor.
 //! * [`vrrp_socket6`]: the IPv6 counterpart of [`vrrp_socket`].
+//! * [`fsafe`]: opening files as root where other users can write (no symlink, FIFO or
+//!   device tricks: issue #9).
 //!
 //! Errors from all of them are [`SysError`], whose `Display` is one sentence naming the
 //! operation and the interface.
@@ -25,6 +27,7 @@
 pub mod daemonize;
 mod error;
 pub mod frames;
+pub mod fsafe;
 pub mod hooks;
 pub mod netlink;
 pub mod pidfile;
