@@ -60,3 +60,75 @@ fn dump_files_do_not_follow_planted_symlinks() {
     assert!(left.is_empty(), "{left:?}");
     std::fs::remove_dir_all(&d).unwrap();
 }
+
+// ===== item 2: the notify FIFO =====
+
+fn fifo_spec(path: &Path, owner: Option<&str>) -> vrrpd::sys::hooks::FifoSpec {
+    vrrpd::sys::hooks::FifoSpec {
+        path: path.to_path_buf(),
+        owner: owner.map(|u| (u.to_string(), None)),
+    }
+}
+
+fn mkfifo(p: &Path) {
+    nix::unistd::mkfifo(p, nix::sys::stat::Mode::from_bits_truncate(0o600)).expect("mkfifo");
+}
+
+fn nobody() -> (u32, u32) {
+    let u = nix::unistd::User::from_name("nobody")
+        .ok()
+        .flatten()
+        .expect("user nobody");
+    (u.uid.as_raw(), u.gid.as_raw())
+}
+
+#[test]
+fn notify_fifo_refuses_symlinks() {
+    let d = tmpdir("fifolink");
+    let regular = d.join("regular");
+    std::fs::write(&regular, "precious\n").unwrap();
+    let other_fifo = d.join("other.fifo");
+    mkfifo(&other_fifo);
+    for target in [&regular, &other_fifo] {
+        let link = d.join("notify.fifo");
+        let _ = std::fs::remove_file(&link);
+        std::os::unix::fs::symlink(target, &link).unwrap();
+        let before = std::fs::metadata(target).unwrap();
+        let err = vrrpd::sys::hooks::open_fifo(&fifo_spec(&link, Some("nobody"))).unwrap_err();
+        assert!(err.to_string().contains("symbolic link"), "{err}");
+        let after = std::fs::metadata(target).unwrap();
+        assert_eq!(
+            (before.uid(), before.gid(), before.mode()),
+            (after.uid(), after.gid(), after.mode()),
+            "{} changed",
+            target.display()
+        );
+    }
+    assert_eq!(std::fs::read_to_string(&regular).unwrap(), "precious\n");
+    std::fs::remove_dir_all(&d).unwrap();
+}
+
+#[test]
+fn notify_fifo_owned_by_another_user_is_refused() {
+    let d = tmpdir("fifoowner");
+    let path = d.join("notify.fifo");
+    mkfifo(&path);
+    let (uid, gid) = nobody();
+    nix::unistd::chown(&path, Some(uid.into()), Some(gid.into())).unwrap();
+    let err = vrrpd::sys::hooks::open_fifo(&fifo_spec(&path, None)).unwrap_err();
+    assert!(err.to_string().contains("owned by"), "{err}");
+    // The configured owner may own it.
+    assert!(vrrpd::sys::hooks::open_fifo(&fifo_spec(&path, Some("nobody"))).is_ok());
+    // A regular file is not a FIFO.
+    let regular = d.join("regular");
+    std::fs::write(&regular, "x").unwrap();
+    let err = vrrpd::sys::hooks::open_fifo(&fifo_spec(&regular, None)).unwrap_err();
+    assert!(err.to_string().contains("not a FIFO"), "{err}");
+    // Missing: created, mode 0600, given to the configured owner.
+    let new = d.join("new.fifo");
+    assert!(vrrpd::sys::hooks::open_fifo(&fifo_spec(&new, Some("nobody"))).is_ok());
+    let m = std::fs::symlink_metadata(&new).unwrap();
+    assert!(std::os::unix::fs::FileTypeExt::is_fifo(&m.file_type()));
+    assert_eq!((m.uid(), m.mode() & 0o777), (uid, 0o600));
+    std::fs::remove_dir_all(&d).unwrap();
+}

@@ -89,15 +89,15 @@ pub fn open_regular(path: &Path, follow: bool) -> io::Result<File> {
         .read(true)
         .custom_flags(flags)
         .open(path)
-        .map_err(|e| symlink_error(e, path))?;
+        .map_err(symlink_error)?;
     require_regular(&f)?;
     Ok(f)
 }
 
 /// `ELOOP` from an `O_NOFOLLOW` open means "the last component is a symlink": say so.
-pub fn symlink_error(e: io::Error, path: &Path) -> io::Error {
+pub fn symlink_error(e: io::Error) -> io::Error {
     if e.raw_os_error() == Some(libc::ELOOP) {
-        io::Error::other(format!("{} is a symbolic link", path.display()))
+        io::Error::other("it is a symbolic link (not followed)")
     } else {
         e
     }
@@ -109,7 +109,7 @@ pub fn require_regular(f: &File) -> io::Result<()> {
     if m.file_type().is_file() {
         Ok(())
     } else {
-        Err(io::Error::other("not a regular file"))
+        Err(io::Error::other("it is not a regular file"))
     }
 }
 
@@ -128,7 +128,7 @@ pub fn overwrite_existing(path: &Path, bytes: &[u8]) -> io::Result<()> {
         .write(true)
         .custom_flags(libc::O_NOFOLLOW | libc::O_NONBLOCK | libc::O_NOCTTY | libc::O_CLOEXEC)
         .open(path)
-        .map_err(|e| symlink_error(e, path))?;
+        .map_err(symlink_error)?;
     require_regular(&f)?;
     if f.metadata()?.nlink() != 1 {
         return Err(io::Error::other("it has more than one hard link"));

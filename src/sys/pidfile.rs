@@ -117,7 +117,7 @@ fn open_locked(path: &Path) -> Result<File, Locked> {
             .mode(0o644)
             .custom_flags(libc::O_NOFOLLOW | libc::O_NONBLOCK | libc::O_CLOEXEC)
             .open(path)
-            .map_err(|e| Locked::Io(fsafe::symlink_error(e, path)))?;
+            .map_err(|e| Locked::Io(fsafe::symlink_error(e)))?;
         fsafe::require_regular(&f).map_err(Locked::Io)?;
         if !try_lock(&f).map_err(Locked::Io)? {
             return Err(Locked::ByOther);
