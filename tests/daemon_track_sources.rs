@@ -113,3 +113,34 @@ fn reload_keeps_script_results() {
     );
     assert!(lab.stop(0).is_some_and(|s| s.success()));
 }
+
+/// Issue #9: a FIFO planted as the track file must not freeze the daemon (a blocking read on
+/// the only runtime thread stopped adverts, dumps and SIGTERM).
+#[test]
+fn a_fifo_as_track_file_does_not_stop_adverts_or_sigterm() {
+    let mut lab = Lab::new(&tag("tfifo", "t"), 1);
+    let fifo = lab.dir.join("weight.fifo");
+    nix::unistd::mkfifo(&fifo, nix::sys::stat::Mode::from_bits_truncate(0o600)).unwrap();
+    let prelude = format!(
+        "track_file tf {{\n    file {}\n    weight -10\n}}\n\n",
+        fifo.display()
+    );
+    let inst = instance("track_file {\n        tf\n    }");
+    lab.start_ready(
+        0,
+        Daemon::Vrrpd,
+        &with_prelude(&config("r0", &[inst]), &prelude),
+    );
+    lab.wait_holders("10.0.0.100", &[0], Duration::from_secs(10));
+    let sent = |text: &str| -> u64 {
+        text.lines()
+            .find_map(|l| l.trim().strip_prefix("Sent: "))
+            .and_then(|n| n.parse().ok())
+            .unwrap_or(0)
+    };
+    let first = sent(&lab.dump(0, libc::SIGUSR2, "keepalived.stats"));
+    std::thread::sleep(Duration::from_millis(2500));
+    let second = sent(&lab.dump(0, libc::SIGUSR2, "keepalived.stats"));
+    assert!(second > first, "adverts go on: {first} then {second}");
+    assert!(lab.stop(0).is_some_and(|s| s.success()), "{}", lab.log(0));
+}

@@ -132,3 +132,44 @@ fn notify_fifo_owned_by_another_user_is_refused() {
     assert_eq!((m.uid(), m.mode() & 0o777), (uid, 0o600));
     std::fs::remove_dir_all(&d).unwrap();
 }
+
+// ===== item 3: track_file reads =====
+
+/// Runs `f` on a thread; `None` if it has not finished within `secs` (the thread is left).
+fn within<T: Send + 'static>(secs: u64, f: impl FnOnce() -> T + Send + 'static) -> Option<T> {
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let _ = tx.send(f());
+    });
+    rx.recv_timeout(std::time::Duration::from_secs(secs)).ok()
+}
+
+#[test]
+fn a_fifo_as_track_file_does_not_block() {
+    let d = tmpdir("trackfifo");
+    let fifo = d.join("weight");
+    mkfifo(&fifo);
+    let p = fifo.clone();
+    let v = within(2, move || vrrpd::sys::track_sources::read_value(&p));
+    assert_eq!(v, Some(0), "a FIFO reads as 0 at once");
+    std::fs::remove_dir_all(&d).unwrap();
+}
+
+#[test]
+fn track_file_reads_are_bounded() {
+    // /dev/zero never ends.
+    let v = within(2, || {
+        vrrpd::sys::track_sources::read_value(Path::new("/dev/zero"))
+    });
+    assert_eq!(v, Some(0), "/dev/zero is not a regular file: 0, at once");
+    // A huge (sparse) regular file: only its start is read (keepalived: 127 bytes).
+    let d = tmpdir("trackbig");
+    let big = d.join("weight");
+    let f = std::fs::File::create(&big).unwrap();
+    std::io::Write::write_all(&mut &f, b"42\n").unwrap();
+    f.set_len(8 << 30).unwrap();
+    let p = big.clone();
+    let v = within(2, move || vrrpd::sys::track_sources::read_value(&p));
+    assert_eq!(v, Some(42));
+    std::fs::remove_dir_all(&d).unwrap();
+}

@@ -14,13 +14,15 @@
 //!
 //! A track file holds an integer read like keepalived's `strtol`: leading blanks, optional
 //! sign, digits; anything after the digits is ignored. A missing, unreadable, empty or
-//! non-numeric file counts as 0.
+//! non-numeric file counts as 0, and so does anything that is not a regular file (a FIFO, a
+//! device). Only the first 127 bytes are read, as keepalived does.
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use tokio::sync::mpsc;
 
+use super::fsafe;
 use crate::track::{ProcInfo, ProcessMatcher};
 
 /// How often track files are re-read.
@@ -51,11 +53,23 @@ pub fn parse_value(text: &str) -> i64 {
     }
 }
 
-/// The current value of a track file (0 when missing or unreadable).
+/// keepalived reads at most this many bytes of a track file (a 128-byte buffer).
+pub const TRACK_FILE_READ_MAX: usize = 127;
+
+/// The current value of a track file (0 when missing, unreadable or not a regular file).
 pub fn read_value(path: &Path) -> i64 {
-    std::fs::read_to_string(path)
-        .map(|t| parse_value(&t))
-        .unwrap_or(0)
+    try_read_value(path).unwrap_or(0)
+}
+
+/// The value of a track file, or why it cannot be read. The open never blocks
+/// (`O_NONBLOCK`), only a regular file is read (checked on the descriptor) and only its first
+/// [`TRACK_FILE_READ_MAX`] bytes: a FIFO or `/dev/zero` planted at the path must neither
+/// freeze the daemon nor eat its memory (issue #9). A symlink is followed, as keepalived
+/// does: the target is read, never written.
+pub fn try_read_value(path: &Path) -> std::io::Result<i64> {
+    let mut f = fsafe::open_regular(path, true)?;
+    let bytes = fsafe::read_prefix(&mut f, TRACK_FILE_READ_MAX)?;
+    Ok(parse_value(&String::from_utf8_lossy(&bytes)))
 }
 
 /// `init_file [VALUE] [overwrite]`: writes VALUE (default 0) when the file is missing, or
@@ -89,10 +103,48 @@ pub fn init_files(config: &crate::config::model::Config) -> Vec<String> {
     problems
 }
 
+/// One polled track file.
+#[derive(Debug)]
+struct Polled {
+    name: String,
+    path: PathBuf,
+    last: Option<i64>,
+    /// The read problem last logged (logged again only when it changes).
+    problem: Option<String>,
+}
+
+impl Polled {
+    /// Reads the value; a problem other than "missing" is logged once.
+    fn read(&mut self) -> i64 {
+        match try_read_value(&self.path) {
+            Ok(v) => {
+                self.problem = None;
+                v
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                self.problem = None;
+                0
+            }
+            Err(e) => {
+                let why = e.to_string();
+                if self.problem.as_deref() != Some(why.as_str()) {
+                    tracing::warn!(
+                        "track_file {}: cannot read {}: {why} - using 0",
+                        self.name,
+                        self.path.display()
+                    );
+                    self.problem = Some(why);
+                }
+                0
+            }
+        }
+    }
+}
+
 /// Re-reads a set of track files and reports the ones whose value changed.
 #[derive(Debug)]
 pub struct FilePoller {
-    files: Vec<(String, PathBuf, Option<i64>)>,
+    files: Vec<Polled>,
 }
 
 impl FilePoller {
@@ -101,7 +153,12 @@ impl FilePoller {
         FilePoller {
             files: files
                 .into_iter()
-                .map(|(n, p)| (n.to_string(), PathBuf::from(p), None))
+                .map(|(n, p)| Polled {
+                    name: n.to_string(),
+                    path: PathBuf::from(p),
+                    last: None,
+                    problem: None,
+                })
                 .collect(),
         }
     }
@@ -110,22 +167,33 @@ impl FilePoller {
     /// poll (feed them to `Trackers::file_value`).
     pub fn poll(&mut self) -> Vec<(String, i64)> {
         let mut changed = Vec::new();
-        for (name, path, last) in &mut self.files {
-            let v = read_value(path);
-            if *last != Some(v) {
-                *last = Some(v);
-                changed.push((name.clone(), v));
+        for f in &mut self.files {
+            let v = f.read();
+            if f.last != Some(v) {
+                f.last = Some(v);
+                changed.push((f.name.clone(), v));
             }
         }
         changed
     }
 
-    /// Polls every `every` and sends the changes until the receiver is dropped.
+    /// Polls every `every` and sends the changes until the receiver is dropped. The reads run
+    /// on the blocking pool, never on the runtime thread (a file on a hung NFS mount must not
+    /// stop adverts).
     pub async fn run(mut self, every: Duration, tx: mpsc::UnboundedSender<(String, i64)>) {
         let mut tick = tokio::time::interval(every);
         loop {
             tick.tick().await;
-            for c in self.poll() {
+            let polled = tokio::task::spawn_blocking(move || {
+                let changes = self.poll();
+                (self, changes)
+            })
+            .await;
+            let Ok((back, changes)) = polled else {
+                return;
+            };
+            self = back;
+            for c in changes {
                 if tx.send(c).is_err() {
                     return;
                 }
