@@ -173,3 +173,80 @@ fn track_file_reads_are_bounded() {
     assert_eq!(v, Some(42));
     std::fs::remove_dir_all(&d).unwrap();
 }
+
+// ===== item 4: init_file =====
+
+#[test]
+fn init_file_never_writes_through_symlinks() {
+    use vrrpd::sys::track_sources::init_file;
+    let d = tmpdir("initlink");
+    // A dangling link: the file it names must not be created.
+    let path = d.join("weight");
+    let target = d.join("created-by-root");
+    std::os::unix::fs::symlink(&target, &path).unwrap();
+    assert!(init_file(&path, Some(5), false).is_err());
+    assert!(
+        !target.exists(),
+        "root created a file through a dangling link"
+    );
+    assert!(init_file(&path, Some(5), true).is_err());
+    assert!(!target.exists());
+    // A link to an existing file, with overwrite: the file stays as it is.
+    let victim = d.join("victim");
+    std::fs::write(&victim, "precious\n").unwrap();
+    std::fs::remove_file(&path).unwrap();
+    std::os::unix::fs::symlink(&victim, &path).unwrap();
+    let err = init_file(&path, Some(5), true).unwrap_err();
+    assert!(err.to_string().contains("symbolic link"), "{err}");
+    assert_eq!(std::fs::read_to_string(&victim).unwrap(), "precious\n");
+    // A hard link to another file, with overwrite: refused too.
+    std::fs::remove_file(&path).unwrap();
+    std::fs::hard_link(&victim, &path).unwrap();
+    assert!(init_file(&path, Some(5), true).is_err());
+    assert_eq!(std::fs::read_to_string(&victim).unwrap(), "precious\n");
+    // A plain file of its own is overwritten in place (owner and mode kept).
+    std::fs::remove_file(&path).unwrap();
+    std::fs::write(&path, "1\n").unwrap();
+    let (uid, gid) = nobody();
+    nix::unistd::chown(&path, Some(uid.into()), Some(gid.into())).unwrap();
+    std::fs::set_permissions(&path, std::os::unix::fs::PermissionsExt::from_mode(0o664)).unwrap();
+    init_file(&path, Some(5), true).unwrap();
+    assert_eq!(std::fs::read_to_string(&path).unwrap(), "5\n");
+    let m = std::fs::metadata(&path).unwrap();
+    assert_eq!((m.uid(), m.mode() & 0o777), (uid, 0o664));
+    std::fs::remove_dir_all(&d).unwrap();
+}
+
+/// keepalived: "don't overwrite a file on reload". `init_file ... overwrite` runs at start
+/// only, so a SIGHUP does not reset the tracked value.
+#[tokio::test]
+async fn init_file_is_not_run_again_on_reload() {
+    use vrrpd::daemon::tracking::Tracking;
+    let d = tmpdir("initreload");
+    let file = d.join("weight");
+    let text = format!(
+        "track_file tf {{\n file {}\n weight -10\n init_file 0 overwrite\n}}\nvrrp_instance VI_1 {{\n interface lo\n virtual_router_id 5\n priority 100\n virtual_ipaddress {{ 10.0.0.1 }}\n track_file {{\n tf\n }}\n}}\n",
+        file.display()
+    );
+    let l = vrrpd::config::load_str(&text);
+    let Some(cfg) = l.config.clone() else {
+        panic!("{}", l.render())
+    };
+    let ifaces = std::collections::HashMap::new();
+    let now = std::time::Instant::now();
+    let (mut t, _hooks) = Tracking::start(&cfg, &ifaces, now);
+    assert_eq!(
+        std::fs::read_to_string(&file).unwrap(),
+        "0\n",
+        "initialised at start"
+    );
+    std::fs::write(&file, "5\n").unwrap();
+    let _ = t.reload(&cfg, &ifaces, now);
+    assert_eq!(
+        std::fs::read_to_string(&file).unwrap(),
+        "5\n",
+        "kept on reload"
+    );
+    t.stop();
+    std::fs::remove_dir_all(&d).unwrap();
+}

@@ -110,9 +110,8 @@ impl Tracking {
         now: Instant,
     ) -> HookConfig {
         let defaults = ScriptDefaults::from_config(cfg);
-        for line in track_sources::init_files(cfg) {
-            warn!(target: "vrrpd", "{line}");
-        }
+        // No init_file here: keepalived does not overwrite a track file on reload, so
+        // `overwrite` does not reset the tracked value at every SIGHUP.
         self.trackers = Trackers::reload(&self.trackers, cfg, now);
         // keepalived-behaviour.md §8.3: a script that was failing is reported as such.
         let failing: Vec<String> = self

@@ -73,16 +73,33 @@ pub fn try_read_value(path: &Path) -> std::io::Result<i64> {
 }
 
 /// `init_file [VALUE] [overwrite]`: writes VALUE (default 0) when the file is missing, or
-/// always with `overwrite`.
+/// always with `overwrite`. Never through a symlink (issue #9): a missing file is created
+/// with `O_CREAT|O_EXCL|O_NOFOLLOW` (mode 0666 less the umask, as keepalived), so a dangling
+/// link is refused rather than followed; `overwrite` rewrites an existing regular file with
+/// a single link in place (owner and mode kept) and refuses a symlink, a hard link or
+/// anything that is not a regular file (keepalived: "it is not a regular file").
 pub fn init_file(path: &Path, value: Option<i64>, overwrite: bool) -> std::io::Result<()> {
-    if overwrite || !path.exists() {
-        std::fs::write(path, format!("{}\n", value.unwrap_or(0)))?;
+    let text = format!("{}\n", value.unwrap_or(0));
+    match fsafe::create_new(path, 0o666) {
+        Ok(mut f) => std::io::Write::write_all(&mut f, text.as_bytes()),
+        Err(e) if e.kind() != std::io::ErrorKind::AlreadyExists => Err(e),
+        Err(_) if overwrite => fsafe::overwrite_existing(path, text.as_bytes()),
+        Err(_) if is_dangling_symlink(path) => Err(std::io::Error::other(
+            "it is a symbolic link to nothing (not followed)",
+        )),
+        // Exists: kept.
+        Err(_) => Ok(()),
     }
-    Ok(())
 }
 
-/// Applies `init_file` of every `track_file` block that has one (call once at start, before
-/// the first poll). Returns one line per file that could not be written.
+fn is_dangling_symlink(path: &Path) -> bool {
+    std::fs::symlink_metadata(path).is_ok_and(|m| m.file_type().is_symlink())
+        && std::fs::metadata(path).is_err()
+}
+
+/// Applies `init_file` of every `track_file` block that has one. Call once at start, before
+/// the first poll, and never on reload (keepalived: "don't overwrite a file on reload").
+/// Returns one line per file that could not be written.
 pub fn init_files(config: &crate::config::model::Config) -> Vec<String> {
     let mut problems = Vec::new();
     for f in &config.track_files {
@@ -95,7 +112,7 @@ pub fn init_files(config: &crate::config::model::Config) -> Vec<String> {
             init.value.overwrite,
         ) {
             problems.push(format!(
-                "track_file {}: cannot initialise {}: {e}",
+                "Unable to initialise track file {} ({}): {e}",
                 f.name.value, path.value
             ));
         }
