@@ -18,6 +18,7 @@
 //! * [`track_sources`]: `track_file` values and `/proc` scans for `vrrp_track_process`.
 //! * [`routes`]: virtual routes and rules (rtnetlink) and their monitor.
 //! * [`vrrp_socket6`]: the IPv6 counterpart of [`vrrp_socket`].
+//! * [`umask`]: the file-creation mask (`-u`, `global_defs umask`, keepalived's 0177).
 //! * [`fsafe`]: opening files as root where other users can write (no symlink, FIFO or
 //!   device tricks: issue #9).
 //!
@@ -37,6 +38,7 @@ pub mod script_set;
 pub mod signals;
 pub mod systemd;
 pub mod track_sources;
+pub mod umask;
 pub mod vrrp_socket;
 pub mod vrrp_socket6;
 
