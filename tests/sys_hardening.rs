@@ -250,3 +250,81 @@ async fn init_file_is_not_run_again_on_reload() {
     t.stop();
     std::fs::remove_dir_all(&d).unwrap();
 }
+
+// ===== item 7: vrrp_track_process and huge command lines =====
+
+/// `sh -c 'read x'` with `mib` MiB of arguments (waits on its stdin until killed).
+fn huge_argv_process(mib: usize) -> std::process::Child {
+    use std::os::unix::process::CommandExt;
+    let chunk = "A".repeat(64 << 10);
+    let mut c = std::process::Command::new("sh");
+    c.args(["-c", "read x", "vrrpd-huge"]);
+    for _ in 0..mib * 16 {
+        c.arg(&chunk);
+    }
+    c.stdin(std::process::Stdio::piped());
+    // SAFETY: setrlimit only, in the child before exec: room for the big argv (the kernel
+    // allows a quarter of the stack limit for arguments).
+    unsafe {
+        c.pre_exec(|| {
+            let lim = libc::rlimit {
+                rlim_cur: 256 << 20,
+                rlim_max: libc::RLIM_INFINITY,
+            };
+            if libc::setrlimit(libc::RLIMIT_STACK, &lim) != 0 {
+                return Err(std::io::Error::last_os_error());
+            }
+            Ok(())
+        });
+    }
+    c.spawn().expect("spawn sh with a huge argv")
+}
+
+#[test]
+fn process_scan_reads_a_bounded_command_line() {
+    let mut child = huge_argv_process(4);
+    let pid = child.id();
+    std::thread::sleep(std::time::Duration::from_millis(200));
+    let len = std::fs::read(format!("/proc/{pid}/cmdline")).unwrap().len();
+    assert!(
+        len > 4 << 20,
+        "the test process has {len} bytes of arguments"
+    );
+    let p = vrrpd::sys::track_sources::read_proc(pid).expect("the process");
+    let bytes = p.argv.join("\0").len();
+    assert!(bytes <= 4096, "{bytes} bytes of command line read");
+    assert_eq!(p.argv.first().map(String::as_str), Some("sh"));
+    assert_eq!(p.comm, "sh");
+    child.kill().unwrap();
+    child.wait().unwrap();
+}
+
+#[test]
+fn process_scan_by_name_reads_no_command_line() {
+    use vrrpd::track::{ParamMatch, ProcessMatcher};
+    let mut child = huge_argv_process(1);
+    std::thread::sleep(std::time::Duration::from_millis(200));
+    let p = vrrpd::sys::track_sources::read_proc_with(child.id(), false).expect("the process");
+    assert!(
+        p.argv.is_empty(),
+        "command line read: {} words",
+        p.argv.len()
+    );
+    let by_name = ProcessMatcher {
+        name: "sh".into(),
+        params: Vec::new(),
+        param_match: ParamMatch::Exact,
+        full_command: false,
+    };
+    assert!(!by_name.needs_cmdline());
+    assert!(by_name.matches(&p));
+    // Kernel threads never match, even by name.
+    let kthreadd = vrrpd::sys::track_sources::read_proc_with(2, false).expect("kthreadd");
+    let k = ProcessMatcher {
+        name: kthreadd.comm.clone(),
+        ..by_name
+    };
+    assert!(!k.matches(&kthreadd));
+    child.kill().unwrap();
+    child.wait().unwrap();
+}

@@ -8,7 +8,8 @@
 //! scanned every [`DEFAULT_PROCESS_POLL`]. Polling survives what makes watches fragile —
 //! files replaced by rename (editors, config management), directories created after start,
 //! containers without the proc connector — at the price of a bounded delay. Reading a few
-//! small files and `/proc/*/{comm,cmdline}` once a second costs little.
+//! small files and `/proc/*/stat` once a second costs little; `/proc/*/cmdline` is read
+//! (its first 4 KiB) only when a tracked process is matched by parameters or `full_command`.
 //!
 //! # Values
 //!
@@ -219,11 +220,66 @@ impl FilePoller {
     }
 }
 
-/// One process from `/proc/PID/comm` and `/proc/PID/cmdline`; `None` if it vanished.
+/// At most this much of `/proc/PID/cmdline` is read: any local user can start a process
+/// with megabytes of arguments, and the scan runs every second as root (issue #9).
+/// keepalived reads even less (the longest configured name and parameters).
+pub const CMDLINE_READ_MAX: usize = 4096;
+
+/// `/proc/PID/stat` is one short line; its name field is at most 15 bytes.
+const STAT_READ_MAX: usize = 512;
+
+/// `PF_KTHREAD` in the flags field of `/proc/PID/stat`.
+const PF_KTHREAD: u64 = 0x0020_0000;
+
+/// One process, command line included (its first [`CMDLINE_READ_MAX`] bytes); `None` if it
+/// vanished.
 pub fn read_proc(pid: u32) -> Option<ProcInfo> {
-    let comm = std::fs::read_to_string(format!("/proc/{pid}/comm")).ok()?;
-    let cmdline = std::fs::read(format!("/proc/{pid}/cmdline")).ok()?;
-    let mut argv: Vec<String> = cmdline
+    read_proc_with(pid, true)
+}
+
+/// One process from `/proc/PID/stat` (name, state, kernel thread?) and, only when `cmdline`,
+/// the start of `/proc/PID/cmdline` (keepalived too avoids reading command lines it does not
+/// need: reading one touches the process's memory). `None` if it vanished.
+pub fn read_proc_with(pid: u32, cmdline: bool) -> Option<ProcInfo> {
+    let (comm, user) = read_stat(pid)?;
+    let argv = if cmdline && user {
+        read_cmdline(pid)?
+    } else {
+        Vec::new()
+    };
+    Some(ProcInfo {
+        pid,
+        comm,
+        no_command: !user || (cmdline && argv.is_empty()),
+        argv,
+    })
+}
+
+fn read_proc_file(pid: u32, name: &str, max: usize) -> Option<Vec<u8>> {
+    let mut f = std::fs::File::open(format!("/proc/{pid}/{name}")).ok()?;
+    fsafe::read_prefix(&mut f, max).ok()
+}
+
+/// The name and whether it is a live user-space process (not a kernel thread, not a zombie),
+/// from `PID (NAME) STATE PPID PGRP SESSION TTY TPGID FLAGS ...`. The name may hold spaces
+/// and parentheses: it ends at the last `)`.
+fn read_stat(pid: u32) -> Option<(String, bool)> {
+    let bytes = read_proc_file(pid, "stat", STAT_READ_MAX)?;
+    let text = String::from_utf8_lossy(&bytes);
+    let open = text.find('(')?;
+    let close = text.rfind(')')?;
+    let comm = text.get(open + 1..close)?.to_string();
+    let mut rest = text.get(close + 1..)?.split_ascii_whitespace();
+    let state = rest.next()?;
+    let flags: u64 = rest.nth(5)?.parse().ok()?;
+    let user = flags & PF_KTHREAD == 0 && state != "Z" && state != "X";
+    Some((comm, user))
+}
+
+/// The first [`CMDLINE_READ_MAX`] bytes of the command line, split at NUL.
+fn read_cmdline(pid: u32) -> Option<Vec<String>> {
+    let bytes = read_proc_file(pid, "cmdline", CMDLINE_READ_MAX)?;
+    let mut argv: Vec<String> = bytes
         .split(|b| *b == 0)
         .map(|a| String::from_utf8_lossy(a).into_owned())
         .collect();
@@ -231,21 +287,23 @@ pub fn read_proc(pid: u32) -> Option<ProcInfo> {
     if argv.last().is_some_and(String::is_empty) {
         argv.pop();
     }
-    Some(ProcInfo {
-        pid,
-        comm: comm.trim_end_matches('\n').to_string(),
-        argv,
-    })
+    Some(argv)
 }
 
-/// Every process visible in `/proc` (processes that exit during the scan are skipped).
+/// Every process visible in `/proc`, command lines included (processes that exit during
+/// the scan are skipped).
 pub fn scan_processes() -> Vec<ProcInfo> {
+    scan_processes_with(true)
+}
+
+/// Every process visible in `/proc`; command lines only when `cmdline`.
+pub fn scan_processes_with(cmdline: bool) -> Vec<ProcInfo> {
     let Ok(dir) = std::fs::read_dir("/proc") else {
         return Vec::new();
     };
     dir.flatten()
         .filter_map(|e| e.file_name().to_str()?.parse::<u32>().ok())
-        .filter_map(read_proc)
+        .filter_map(|pid| read_proc_with(pid, cmdline))
         .collect()
 }
 
@@ -271,13 +329,14 @@ pub async fn run_process_poller(
     every: Duration,
     tx: mpsc::UnboundedSender<Vec<(String, u32)>>,
 ) {
+    let cmdline = matchers.iter().any(|(_, m)| m.needs_cmdline());
     let mut tick = tokio::time::interval(every);
     loop {
         tick.tick().await;
         let counts = tokio::task::spawn_blocking({
             let matchers = matchers.clone();
             move || {
-                let procs = scan_processes();
+                let procs = scan_processes_with(cmdline);
                 count_matches(&procs, matchers.iter().map(|(n, m)| (n.as_str(), m)))
             }
         })
