@@ -2,7 +2,7 @@
 //! shared places must not make the root daemon write, block or eat memory
 //! (keepalived's CVE-2018-19044/19045/19046). Runs as root for the ownership checks.
 
-use std::os::unix::fs::MetadataExt;
+use std::os::unix::fs::{MetadataExt, OpenOptionsExt};
 use std::path::{Path, PathBuf};
 
 fn tmpdir(tag: &str) -> PathBuf {
@@ -327,4 +327,37 @@ fn process_scan_by_name_reads_no_command_line() {
     assert!(!k.matches(&kthreadd));
     child.kill().unwrap();
     child.wait().unwrap();
+}
+
+/// What is not a regular file is never opened for reading at all: opening a device can have
+/// effects (a FIFO's writer is released, `/dev/watchdog` starts the watchdog). Shown with a
+/// FIFO whose writer stays blocked while the daemon looks at the track file.
+#[test]
+fn a_track_file_that_is_not_regular_is_never_opened() {
+    let d = tmpdir("trackopen");
+    let fifo = d.join("weight");
+    mkfifo(&fifo);
+    let link = d.join("link");
+    std::os::unix::fs::symlink(&fifo, &link).unwrap();
+    let (tx, rx) = std::sync::mpsc::channel();
+    let p = fifo.clone();
+    std::thread::spawn(move || {
+        let _w = std::fs::OpenOptions::new().write(true).open(&p);
+        let _ = tx.send(());
+    });
+    std::thread::sleep(std::time::Duration::from_millis(100));
+    assert_eq!(vrrpd::sys::track_sources::read_value(&fifo), 0);
+    assert_eq!(vrrpd::sys::track_sources::read_value(&link), 0);
+    let released = rx
+        .recv_timeout(std::time::Duration::from_millis(300))
+        .is_ok();
+    // Let the writer go either way.
+    let _r = std::fs::OpenOptions::new()
+        .read(true)
+        .custom_flags(libc::O_NONBLOCK)
+        .open(&fifo)
+        .unwrap();
+    let _ = rx.recv_timeout(std::time::Duration::from_secs(2));
+    assert!(!released, "the FIFO was opened for reading");
+    std::fs::remove_dir_all(&d).unwrap();
 }

@@ -77,19 +77,42 @@ pub fn replace(path: &Path, bytes: &[u8], mode: u32) -> io::Result<()> {
     written
 }
 
-/// Opens an existing regular file for reading without ever blocking: `O_NONBLOCK` (a FIFO
-/// or a device does not hang the open), then the type is checked on the descriptor.
-/// `follow`: whether a symlink as the last component is followed.
+/// Opens an existing regular file for reading. The path is first opened with `O_PATH`,
+/// which opens nothing (no FIFO or device `open` runs, nothing blocks), the type is checked
+/// on that descriptor, and only a regular file is then opened for real through
+/// `/proc/self/fd` (the same inode: nothing can be swapped in between). `follow`: whether a
+/// symlink as the last component is followed.
 pub fn open_regular(path: &Path, follow: bool) -> io::Result<File> {
-    let mut flags = libc::O_NONBLOCK | libc::O_NOCTTY | libc::O_CLOEXEC;
+    reopen_regular(&open_path(path, follow)?, libc::O_RDONLY)
+}
+
+/// `open(path, O_PATH)`: a handle on the inode, without opening the file itself.
+fn open_path(path: &Path, follow: bool) -> io::Result<File> {
+    let mut flags = libc::O_PATH | libc::O_CLOEXEC;
     if !follow {
         flags |= libc::O_NOFOLLOW;
     }
-    let f = std::fs::OpenOptions::new()
+    std::fs::OpenOptions::new()
         .read(true)
         .custom_flags(flags)
         .open(path)
-        .map_err(symlink_error)?;
+}
+
+/// Opens the regular file behind an `O_PATH` handle with `access` (`O_RDONLY`/`O_WRONLY`),
+/// non-blocking; anything else is refused without being opened.
+fn reopen_regular(handle: &File, access: libc::c_int) -> io::Result<File> {
+    let t = handle.metadata()?.file_type();
+    if t.is_symlink() {
+        return Err(io::Error::other("it is a symbolic link (not followed)"));
+    }
+    if !t.is_file() {
+        return Err(io::Error::other("it is not a regular file"));
+    }
+    let f = std::fs::OpenOptions::new()
+        .read(access == libc::O_RDONLY)
+        .write(access == libc::O_WRONLY)
+        .custom_flags(libc::O_NONBLOCK | libc::O_NOCTTY | libc::O_CLOEXEC)
+        .open(format!("/proc/self/fd/{}", handle.as_raw_fd()))?;
     require_regular(&f)?;
     Ok(f)
 }
@@ -122,17 +145,14 @@ pub fn read_prefix(f: &mut File, max: usize) -> io::Result<Vec<u8>> {
 
 /// Overwrites the content of an existing regular file in place (owner and mode kept). The
 /// last component must not be a symlink and the file must have a single link, so neither a
-/// planted symlink nor a hard link to another file can make root write elsewhere.
+/// planted symlink nor a hard link to another file can make root write elsewhere; what is
+/// not a regular file is never opened (see [`open_regular`]).
 pub fn overwrite_existing(path: &Path, bytes: &[u8]) -> io::Result<()> {
-    let mut f = std::fs::OpenOptions::new()
-        .write(true)
-        .custom_flags(libc::O_NOFOLLOW | libc::O_NONBLOCK | libc::O_NOCTTY | libc::O_CLOEXEC)
-        .open(path)
-        .map_err(symlink_error)?;
-    require_regular(&f)?;
-    if f.metadata()?.nlink() != 1 {
+    let handle = open_path(path, false)?;
+    if handle.metadata()?.nlink() != 1 {
         return Err(io::Error::other("it has more than one hard link"));
     }
+    let mut f = reopen_regular(&handle, libc::O_WRONLY)?;
     f.set_len(0)?;
     f.write_all(bytes)
 }
