@@ -181,3 +181,19 @@ fn unwritable_location_is_a_sentence() {
         "{err}"
     );
 }
+
+/// `-p FILE -r FILE`: the same path twice in one daemon is not "another daemon" (the first
+/// one's lock is ours).
+#[test]
+fn the_same_path_twice_in_one_process_is_fine() {
+    let path = temp_path("twice");
+    let a = PidFile::create(&path).unwrap();
+    let b = PidFile::create(&path).expect("second pid file on the same path");
+    assert_eq!(
+        std::fs::read_to_string(&path).unwrap(),
+        format!("{}\n", std::process::id())
+    );
+    drop(b);
+    drop(a);
+    assert!(!path.exists());
+}

@@ -119,7 +119,9 @@ fn open_locked(path: &Path) -> Result<File, Locked> {
             .open(path)
             .map_err(|e| Locked::Io(fsafe::symlink_error(e)))?;
         fsafe::require_regular(&f).map_err(Locked::Io)?;
-        if !try_lock(&f).map_err(Locked::Io)? {
+        // Locked by someone else, unless the lock is ours through another descriptor (the
+        // same file given to -p and -r).
+        if !try_lock(&f).map_err(Locked::Io)? && read_pid(path) != Some(std::process::id() as i32) {
             return Err(Locked::ByOther);
         }
         if same_file(&f, path) {
