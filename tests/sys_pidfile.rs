@@ -197,3 +197,30 @@ fn the_same_path_twice_in_one_process_is_fine() {
     drop(a);
     assert!(!path.exists());
 }
+
+/// keepalived compatibility mode runs this same binary through a `keepalived` symlink (comm
+/// and argv[0] `keepalived`): it is still "our" daemon, recognised by `/proc/PID/exe`.
+#[test]
+fn a_live_daemon_under_another_name_is_recognised() {
+    let path = temp_path("othername");
+    let dir = std::env::temp_dir().join(format!("vs{}names", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let alias = dir.join("keepalived");
+    std::os::unix::fs::symlink(std::env::current_exe().unwrap(), &alias).unwrap();
+    let mut other = Command::new(&alias)
+        .args(["--ignored", "--exact", "helper_sleeps", "--test-threads=1"])
+        .env("VRRPD_PIDFILE_HELPER", "1")
+        .stdout(std::process::Stdio::null())
+        .spawn()
+        .expect("spawn through the alias");
+    std::thread::sleep(std::time::Duration::from_millis(100));
+    let comm = std::fs::read_to_string(format!("/proc/{}/comm", other.id())).unwrap();
+    assert_eq!(comm.trim(), "keepalived");
+    std::fs::write(&path, format!("{}\n", other.id())).unwrap();
+    assert_eq!(running_pid(&path), Some(other.id() as i32));
+    other.kill().unwrap();
+    other.wait().unwrap();
+    let _ = std::fs::remove_file(&path);
+    std::fs::remove_dir_all(&dir).unwrap();
+}
