@@ -122,10 +122,7 @@ fn run_daemon(cli: &Cli, names: Names) -> u8 {
     } = cli;
     if let Some(mask) = umask {
         match parse_umask(mask) {
-            // SAFETY: umask only changes this process's file-creation mask.
-            Some(m) => unsafe {
-                libc::umask(m);
-            },
+            Some(m) => vrrpd::sys::umask::set_from_command_line(m),
             None => return fail(EXIT_FATAL, &format!("invalid umask {mask}")),
         }
     }
@@ -157,6 +154,8 @@ fn run_daemon(cli: &Cli, names: Names) -> u8 {
             ),
         );
     };
+    // keepalived-behaviour.md §2: global_defs umask, else 0177 (unless -u was given).
+    vrrpd::sys::umask::apply_config(cfg.global.umask.as_ref().map(|m| m.value));
     // Interfaces and addresses: resolved again after start-up, but a typo is best seen here.
     if let Err(e) = vrrpd::plan::router_settings(&cfg, &vrrpd::host::gather()) {
         return fail(EXIT_CONFIG, &e.to_string());
@@ -260,7 +259,7 @@ fn run_daemon(cli: &Cli, names: Names) -> u8 {
 }
 
 /// `-u MASK`: keepalived reads it with strtol base 0 (0177 octal, 0x7f hex, 127 decimal).
-fn parse_umask(text: &str) -> Option<libc::mode_t> {
+fn parse_umask(text: &str) -> Option<u32> {
     let v = if let Some(h) = text.strip_prefix("0x").or_else(|| text.strip_prefix("0X")) {
         u32::from_str_radix(h, 16).ok()?
     } else if text.len() > 1 && text.starts_with('0') {
@@ -268,5 +267,5 @@ fn parse_umask(text: &str) -> Option<libc::mode_t> {
     } else {
         text.parse().ok()?
     };
-    (v <= 0o777).then_some(v as libc::mode_t)
+    (v <= 0o777).then_some(v)
 }

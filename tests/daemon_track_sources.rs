@@ -113,3 +113,77 @@ fn reload_keeps_script_results() {
     );
     assert!(lab.stop(0).is_some_and(|s| s.success()));
 }
+
+/// Issue #9: a FIFO planted as the track file must not freeze the daemon (a blocking read on
+/// the only runtime thread stopped adverts, dumps and SIGTERM).
+#[test]
+fn a_fifo_as_track_file_does_not_stop_adverts_or_sigterm() {
+    let mut lab = Lab::new(&tag("tfifo", "t"), 1);
+    let fifo = lab.dir.join("weight.fifo");
+    nix::unistd::mkfifo(&fifo, nix::sys::stat::Mode::from_bits_truncate(0o600)).unwrap();
+    let prelude = format!(
+        "track_file tf {{\n    file {}\n    weight -10\n}}\n\n",
+        fifo.display()
+    );
+    let inst = instance("track_file {\n        tf\n    }");
+    lab.start_ready(
+        0,
+        Daemon::Vrrpd,
+        &with_prelude(&config("r0", &[inst]), &prelude),
+    );
+    lab.wait_holders("10.0.0.100", &[0], Duration::from_secs(10));
+    let sent = |text: &str| -> u64 {
+        text.lines()
+            .find_map(|l| l.trim().strip_prefix("Sent: "))
+            .and_then(|n| n.parse().ok())
+            .unwrap_or(0)
+    };
+    let first = sent(&lab.dump(0, libc::SIGUSR2, "keepalived.stats"));
+    std::thread::sleep(Duration::from_millis(2500));
+    let second = sent(&lab.dump(0, libc::SIGUSR2, "keepalived.stats"));
+    assert!(second > first, "adverts go on: {first} then {second}");
+    assert!(lab.stop(0).is_some_and(|s| s.success()), "{}", lab.log(0));
+}
+
+fn mode_of(p: &std::path::Path) -> u32 {
+    use std::os::unix::fs::MetadataExt;
+    std::fs::symlink_metadata(p)
+        .unwrap_or_else(|e| panic!("{}: {e}", p.display()))
+        .mode()
+        & 0o777
+}
+
+/// keepalived-behaviour.md §2 `umask`: files the daemon creates get keepalived's default
+/// mask 0177 unless `global_defs` sets one, and `-u` on the command line wins; pid files stay
+/// 0644 and dump files 0600 whatever the mask.
+#[test]
+fn created_files_follow_the_umask() {
+    let mut lab = Lab::new(&tag("umask", "t"), 1);
+    let file = lab.dir.join("weight");
+    let prelude = format!(
+        "track_file tf {{\n    file {}\n    weight -10\n    init_file 0\n}}\n\n",
+        file.display()
+    );
+    let inst = instance("track_file {\n        tf\n    }");
+    let text = with_prelude(&config("r0", &[inst]), &prelude);
+    let with_mask = text.replacen("router_id r0\n", "router_id r0\n    umask 0022\n", 1);
+
+    lab.start_ready(0, Daemon::Vrrpd, &text);
+    assert_eq!(mode_of(&file), 0o600, "default umask 0177");
+    assert_eq!(mode_of(&lab.dir.join("r0.1.pid")), 0o644);
+    lab.dump(0, libc::SIGUSR2, "keepalived.stats");
+    assert_eq!(mode_of(&lab.tmpdir(0).join("keepalived.stats")), 0o600);
+    assert!(lab.stop(0).is_some_and(|s| s.success()));
+
+    std::fs::remove_file(&file).unwrap();
+    lab.start_ready(0, Daemon::Vrrpd, &with_mask);
+    assert_eq!(mode_of(&file), 0o644, "global_defs umask 0022");
+    assert!(lab.stop(0).is_some_and(|s| s.success()));
+
+    std::fs::remove_file(&file).unwrap();
+    lab.start_with(0, Daemon::Vrrpd, &with_mask, &["-u", "0002"]);
+    lab.wait_ready(0, Duration::from_secs(10));
+    assert_eq!(mode_of(&file), 0o664, "-u wins over global_defs");
+    assert_eq!(mode_of(&lab.dir.join("r0.3.pid")), 0o644);
+    assert!(lab.stop(0).is_some_and(|s| s.success()));
+}

@@ -7,9 +7,7 @@
 //! stable format either).
 
 use std::fmt::Write as _;
-use std::io::Write as _;
-use std::os::unix::fs::OpenOptionsExt;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use std::collections::HashMap;
 
@@ -17,6 +15,7 @@ use serde_json::{json, Value};
 use tracing::{info, warn};
 
 use crate::proto::{Counters, Router, RouterSettings, Snapshot, State};
+use crate::sys::fsafe;
 use crate::sys::signals::Signal;
 
 /// The counters at the last STATS_CLEAR, per instance: keepalived zeroes its counters there;
@@ -84,7 +83,7 @@ pub fn on_signal(sig: Signal, router: &Router, settings: &RouterSettings, baseli
         }
         Signal::Stop | Signal::Reload => return,
     };
-    if let Err(e) = write_atomically(name, &text) {
+    if let Err(e) = write_dump(&tmp_dir(), name, &text) {
         warn!(target: "vrrpd", "cannot write {name}: {e}");
     }
 }
@@ -96,18 +95,12 @@ fn tmp_dir() -> PathBuf {
     }
 }
 
-fn write_atomically(name: &str, text: &str) -> std::io::Result<()> {
-    let dir = tmp_dir();
-    let tmp = dir.join(format!(".{name}.{}", std::process::id()));
-    let mut f = std::fs::OpenOptions::new()
-        .write(true)
-        .create(true)
-        .truncate(true)
-        .mode(0o600)
-        .open(&tmp)?;
-    f.write_all(text.as_bytes())?;
-    drop(f);
-    std::fs::rename(&tmp, dir.join(name))
+/// Writes dump file `name` in `dir`, mode 0600. The temporary is created under a random
+/// name with `O_CREAT|O_EXCL|O_NOFOLLOW` and renamed over the final name: a fixed temporary
+/// name in a world-writable `/tmp` let a planted symlink make root overwrite any file
+/// (keepalived's CVE-2018-19044).
+pub fn write_dump(dir: &Path, name: &str, text: &str) -> std::io::Result<()> {
+    fsafe::replace(&dir.join(name), text.as_bytes(), 0o600)
 }
 
 /// `keepalived.stats`, exactly keepalived's layout (§8.5).

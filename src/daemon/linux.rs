@@ -380,6 +380,8 @@ impl Sys for LinuxSys {
         };
         match resolve(&self.netlink, cfg).await {
             Ok(r) => {
+                // keepalived re-applies global_defs umask on reload (unless -u was given).
+                crate::sys::umask::apply_config(cfg.global.umask.as_ref().map(|m| m.value));
                 let mut warnings = lines(Some(Severity::Warning));
                 warnings.extend(r.unsupported);
                 Reloaded::Ok {

@@ -115,7 +115,8 @@ impl Tracking {
     /// unchanged, else starts new ones) and the inputs for the node (scripts that cannot run).
     pub fn reload(&mut self, cfg: &Config, trackers: &Trackers) -> (HookConfig, Vec<NodeInput>) {
         let defaults = ScriptDefaults::from_config(cfg);
-        // No init_file here: keepalived does not overwrite a track file on reload.
+        // No init_file here: keepalived does not overwrite a track file on reload, so
+        // `overwrite` does not reset the tracked value at every SIGHUP.
         // keepalived-behaviour.md §8.3: a script that was failing is reported as such.
         for n in trackers.script_names() {
             if trackers

@@ -178,7 +178,6 @@ mod tests {
         emit_ipv4_datagram, Addrs, Auth, Checksum, Ipv4Repr, GROUP_V4, GROUP_V6, PROTO_AH,
     };
     use std::net::Ipv4Addr;
-    use std::time::Instant;
 
     /// A valid v2 advert for VRID 51 from 10.0.0.2, as an IPv4 datagram.
     fn datagram() -> Vec<u8> {

@@ -32,7 +32,8 @@
 //! when the transition is queued, in global event order: keepalived writes it right after
 //! forking the scripts without waiting for them, and FIFO readers must not be delayed by a
 //! slow script. The FIFO is created (mode 0600, owner from `USER [GROUP]`) when absent and
-//! opened read-write and non-blocking, so:
+//! opened read-write and non-blocking, never through a symlink; an existing one must be a
+//! FIFO owned by root or by its `USER` (issue #9). So:
 //!
 //! * with no reader, writes neither block the daemon nor fail with ENXIO/SIGPIPE: lines are
 //!   kept in the pipe buffer (64 KiB) for a reader that comes later;
@@ -45,7 +46,7 @@
 
 use std::collections::HashMap;
 use std::io::Write;
-use std::os::unix::fs::{FileTypeExt, OpenOptionsExt};
+use std::os::unix::fs::{FileTypeExt, MetadataExt, OpenOptionsExt};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
@@ -54,6 +55,7 @@ use std::time::Duration;
 use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
 
+use super::fsafe;
 use super::script::{self, Identity, Prepared, ScriptDefaults};
 use crate::config::model::{Command, Config, Fifo, Notify};
 use crate::proto::{NotifyEvent, NotifyTarget};
@@ -522,34 +524,53 @@ async fn run_job(
     }
 }
 
-/// Creates the FIFO if absent (mkfifo 0600, chown to the owner) and opens it read-write,
-/// non-blocking (see the module doc).
-fn open_fifo(f: &FifoSpec) -> std::io::Result<std::fs::File> {
-    let path: &Path = &f.path;
-    match std::fs::symlink_metadata(path) {
-        Ok(m) if m.file_type().is_fifo() => {}
-        Ok(_) => {
-            return Err(std::io::Error::new(
-                std::io::ErrorKind::AlreadyExists,
-                "exists and is not a FIFO",
-            ))
-        }
-        Err(_) => {
-            nix::unistd::mkfifo(path, nix::sys::stat::Mode::from_bits_truncate(0o600))
+/// Opens the notify FIFO read-write and non-blocking (see the module doc), creating it
+/// (mkfifo 0600, given to the configured owner) when absent. Never through a symlink, and
+/// only a FIFO owned by root, by us or by the configured owner: what is checked is the open
+/// descriptor (`fstat`, `fchown`), so nothing can be swapped in between (keepalived's
+/// CVE-2018-19045 class: root writing where a local user points it).
+pub fn open_fifo(f: &FifoSpec) -> std::io::Result<std::fs::File> {
+    let owner = match &f.owner {
+        Some((user, group)) => Some(
+            Identity::lookup(user, group.as_deref())
+                .map_err(|e| std::io::Error::other(e.to_string()))?,
+        ),
+        None => None,
+    };
+    let (file, created) = match open_fifo_path(&f.path) {
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            nix::unistd::mkfifo(&f.path, nix::sys::stat::Mode::from_bits_truncate(0o600))
                 .map_err(|e| std::io::Error::from_raw_os_error(e as i32))?;
-            if let Some((user, group)) = &f.owner {
-                let id = Identity::lookup(user, group.as_deref())
-                    .map_err(|e| std::io::Error::other(e.to_string()))?;
-                nix::unistd::chown(path, Some(id.uid.into()), Some(id.gid.into()))
-                    .map_err(|e| std::io::Error::from_raw_os_error(e as i32))?;
-            }
+            (open_fifo_path(&f.path)?, true)
         }
+        r => (r?, false),
+    };
+    let m = file.metadata()?;
+    if !m.file_type().is_fifo() {
+        return Err(std::io::Error::other("it exists and is not a FIFO"));
     }
+    let me = nix::unistd::geteuid().as_raw();
+    let allowed = m.uid() == 0 || m.uid() == me || owner.as_ref().is_some_and(|o| o.uid == m.uid());
+    if !allowed {
+        return Err(std::io::Error::other(format!(
+            "it is owned by uid {}, not by root or its configured user - refusing",
+            m.uid()
+        )));
+    }
+    if let (true, Some(o)) = (created, &owner) {
+        fsafe::fchown(&file, o.uid, o.gid)?;
+    }
+    Ok(file)
+}
+
+/// `open(path, O_RDWR|O_NONBLOCK|O_NOFOLLOW)`: never blocks, never follows a final symlink.
+fn open_fifo_path(path: &Path) -> std::io::Result<std::fs::File> {
     std::fs::OpenOptions::new()
         .read(true)
         .write(true)
-        .custom_flags(libc::O_NONBLOCK | libc::O_CLOEXEC)
+        .custom_flags(libc::O_NONBLOCK | libc::O_NOFOLLOW | libc::O_CLOEXEC)
         .open(path)
+        .map_err(fsafe::symlink_error)
 }
 
 #[cfg(test)]

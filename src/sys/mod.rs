@@ -18,6 +18,9 @@
 //! * [`hooks`]: notify scripts and the notify FIFO, in transition order per instance/group.
 //! * [`track_sources`]: `track_file` values and `/proc` scans for `vrrp_track_process`.
 //! * [`routes`]: virtual routes and rules (rtnetlink) and their monitor.
+//! * [`umask`]: the file-creation mask (`-u`, `global_defs umask`, keepalived's 0177).
+//! * [`fsafe`]: opening files as root where other users can write (no symlink, FIFO or
+//!   device tricks: issue #9).
 //!
 //! Errors from all of them are [`SysError`], whose `Display` is one sentence naming the
 //! operation and the interface.
@@ -25,6 +28,7 @@
 pub mod daemonize;
 mod error;
 pub mod frames;
+pub mod fsafe;
 pub mod hooks;
 pub mod netlink;
 pub mod pidfile;
@@ -34,6 +38,7 @@ pub mod script_set;
 pub mod signals;
 pub mod systemd;
 pub mod track_sources;
+pub mod umask;
 pub mod vrrp_socket;
 
 pub use error::{Privilege, SysError};

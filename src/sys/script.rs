@@ -9,7 +9,8 @@
 //!   no shell (`/bin/echo a | /bin/false` passes `|` as an argument).
 //! * The child gets its own process group (`setpgid(0, 0)`), the parent-death signal
 //!   SIGTERM, default signal dispositions and an empty signal mask, stdin/stdout/stderr on
-//!   `/dev/null`, no other inherited descriptor, and the run-as identity (`setgroups`, `setgid`, `setuid`; the group list is
+//!   `/dev/null`, no other inherited descriptor, the daemon's environment without loader,
+//!   shell start-up and systemd variables ([`DROPPED_ENV`]), and the run-as identity (`setgroups`, `setgid`, `setuid`; the group list is
 //!   computed before `fork`, because `initgroups` is not async-signal-safe).
 //! * On timeout the whole process group gets SIGTERM; if the script is still there after the
 //!   grace period (keepalived: 2 s, a parameter here) the group gets SIGKILL. Once the
@@ -39,7 +40,7 @@
 use std::collections::HashMap;
 use std::ffi::{CString, OsStr};
 use std::io;
-use std::os::unix::ffi::OsStrExt;
+use std::os::unix::ffi::{OsStrExt, OsStringExt};
 use std::os::unix::fs::{MetadataExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 use std::sync::{Condvar, Mutex, OnceLock};
@@ -59,6 +60,44 @@ pub const DEFAULT_SCRIPT_USER: &str = "keepalived_script";
 /// unsafe (keepalived-behaviour.md §9 line 30).
 pub const SECURITY_VIOLATION: &str =
     "SECURITY VIOLATION - scripts are being executed but script_security not enabled.";
+
+/// Variables a script never inherits from the daemon (issue #9). keepalived removes `IFS`,
+/// `LD_PRELOAD` and `LD_LIBRARY_PATH` before exec; vrrpd also drops every other dynamic
+/// loader variable (`LD_*`), the shell start-up and path variables that run or find code
+/// (`BASH_ENV`, `ENV`, `CDPATH`), glibc's module path (`GCONV_PATH`), and systemd's
+/// per-process protocol variables, which name the daemon's own notify socket, sockets and
+/// watchdog and must not be used by a script in its name.
+const DROPPED_ENV: &[&str] = &[
+    "IFS",
+    "BASH_ENV",
+    "ENV",
+    "CDPATH",
+    "GCONV_PATH",
+    "NOTIFY_SOCKET",
+    "LISTEN_PID",
+    "LISTEN_FDS",
+    "LISTEN_FDNAMES",
+    "WATCHDOG_PID",
+    "WATCHDOG_USEC",
+];
+
+/// Whether variable `name` is kept in a script's environment.
+fn keeps_env(name: &[u8]) -> bool {
+    !name.starts_with(b"LD_") && !DROPPED_ENV.iter().any(|d| d.as_bytes() == name)
+}
+
+/// The environment scripts get: the daemon's, without [`DROPPED_ENV`] and `LD_*`.
+fn script_env() -> Vec<CString> {
+    std::env::vars_os()
+        .filter(|(k, _)| keeps_env(k.as_bytes()))
+        .filter_map(|(k, v)| {
+            let mut kv = k.into_vec();
+            kv.push(b'=');
+            kv.extend_from_slice(v.as_bytes());
+            CString::new(kv).ok()
+        })
+        .collect()
+}
 
 /// The `PATH` used when the environment has none (glibc's default for `execvp`).
 const DEFAULT_PATH: &str = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
@@ -413,6 +452,9 @@ struct ChildPlan {
     /// Owns the strings `argv_ptrs` points into.
     _argv: Vec<CString>,
     argv_ptrs: Vec<*const libc::c_char>,
+    /// Owns the strings `env_ptrs` points into.
+    _env: Vec<CString>,
+    env_ptrs: Vec<*const libc::c_char>,
     uid: libc::uid_t,
     gid: libc::gid_t,
     groups: Vec<libc::gid_t>,
@@ -438,6 +480,9 @@ pub fn spawn(p: &Prepared) -> io::Result<Running> {
         .collect::<io::Result<_>>()?;
     let mut argv_ptrs: Vec<*const libc::c_char> = argv.iter().map(|a| a.as_ptr()).collect();
     argv_ptrs.push(std::ptr::null());
+    let env = script_env();
+    let mut env_ptrs: Vec<*const libc::c_char> = env.iter().map(|e| e.as_ptr()).collect();
+    env_ptrs.push(std::ptr::null());
     let devnull = std::fs::OpenOptions::new()
         .read(true)
         .write(true)
@@ -452,6 +497,8 @@ pub fn spawn(p: &Prepared) -> io::Result<Running> {
         path,
         _argv: argv,
         argv_ptrs,
+        _env: env,
+        env_ptrs,
         uid: p.identity.uid,
         gid: p.identity.gid,
         groups: p.identity.groups.clone(),
@@ -557,7 +604,11 @@ fn child_exec(plan: &ChildPlan) -> ! {
         {
             fail(plan.err_fd);
         }
-        libc::execv(plan.path.as_ptr(), plan.argv_ptrs.as_ptr());
+        libc::execve(
+            plan.path.as_ptr(),
+            plan.argv_ptrs.as_ptr(),
+            plan.env_ptrs.as_ptr(),
+        );
         fail(plan.err_fd)
     }
 }

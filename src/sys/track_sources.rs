@@ -8,19 +8,22 @@
 //! scanned every [`DEFAULT_PROCESS_POLL`]. Polling survives what makes watches fragile —
 //! files replaced by rename (editors, config management), directories created after start,
 //! containers without the proc connector — at the price of a bounded delay. Reading a few
-//! small files and `/proc/*/{comm,cmdline}` once a second costs little.
+//! small files and `/proc/*/stat` once a second costs little; `/proc/*/cmdline` is read
+//! (its first 4 KiB) only when a tracked process is matched by parameters or `full_command`.
 //!
 //! # Values
 //!
 //! A track file holds an integer read like keepalived's `strtol`: leading blanks, optional
 //! sign, digits; anything after the digits is ignored. A missing, unreadable, empty or
-//! non-numeric file counts as 0.
+//! non-numeric file counts as 0, and so does anything that is not a regular file (a FIFO, a
+//! device). Only the first 127 bytes are read, as keepalived does.
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use tokio::sync::mpsc;
 
+use super::fsafe;
 use crate::track::{ProcInfo, ProcessMatcher};
 
 /// How often track files are re-read.
@@ -51,24 +54,53 @@ pub fn parse_value(text: &str) -> i64 {
     }
 }
 
-/// The current value of a track file (0 when missing or unreadable).
+/// keepalived reads at most this many bytes of a track file (a 128-byte buffer).
+pub const TRACK_FILE_READ_MAX: usize = 127;
+
+/// The current value of a track file (0 when missing, unreadable or not a regular file).
 pub fn read_value(path: &Path) -> i64 {
-    std::fs::read_to_string(path)
-        .map(|t| parse_value(&t))
-        .unwrap_or(0)
+    try_read_value(path).unwrap_or(0)
+}
+
+/// The value of a track file, or why it cannot be read. The open never blocks
+/// (`O_NONBLOCK`), only a regular file is read (checked on the descriptor) and only its first
+/// [`TRACK_FILE_READ_MAX`] bytes: a FIFO or `/dev/zero` planted at the path must neither
+/// freeze the daemon nor eat its memory (issue #9). A symlink is followed, as keepalived
+/// does: the target is read, never written.
+pub fn try_read_value(path: &Path) -> std::io::Result<i64> {
+    let mut f = fsafe::open_regular(path, true)?;
+    let bytes = fsafe::read_prefix(&mut f, TRACK_FILE_READ_MAX)?;
+    Ok(parse_value(&String::from_utf8_lossy(&bytes)))
 }
 
 /// `init_file [VALUE] [overwrite]`: writes VALUE (default 0) when the file is missing, or
-/// always with `overwrite`.
+/// always with `overwrite`. Never through a symlink (issue #9): a missing file is created
+/// with `O_CREAT|O_EXCL|O_NOFOLLOW` (mode 0666 less the umask, as keepalived), so a dangling
+/// link is refused rather than followed; `overwrite` rewrites an existing regular file with
+/// a single link in place (owner and mode kept) and refuses a symlink, a hard link or
+/// anything that is not a regular file (keepalived: "it is not a regular file").
 pub fn init_file(path: &Path, value: Option<i64>, overwrite: bool) -> std::io::Result<()> {
-    if overwrite || !path.exists() {
-        std::fs::write(path, format!("{}\n", value.unwrap_or(0)))?;
+    let text = format!("{}\n", value.unwrap_or(0));
+    match fsafe::create_new(path, 0o666) {
+        Ok(mut f) => std::io::Write::write_all(&mut f, text.as_bytes()),
+        Err(e) if e.kind() != std::io::ErrorKind::AlreadyExists => Err(e),
+        Err(_) if overwrite => fsafe::overwrite_existing(path, text.as_bytes()),
+        Err(_) if is_dangling_symlink(path) => Err(std::io::Error::other(
+            "it is a symbolic link to nothing (not followed)",
+        )),
+        // Exists: kept.
+        Err(_) => Ok(()),
     }
-    Ok(())
 }
 
-/// Applies `init_file` of every `track_file` block that has one (call once at start, before
-/// the first poll). Returns one line per file that could not be written.
+fn is_dangling_symlink(path: &Path) -> bool {
+    std::fs::symlink_metadata(path).is_ok_and(|m| m.file_type().is_symlink())
+        && std::fs::metadata(path).is_err()
+}
+
+/// Applies `init_file` of every `track_file` block that has one. Call once at start, before
+/// the first poll, and never on reload (keepalived: "don't overwrite a file on reload").
+/// Returns one line per file that could not be written.
 pub fn init_files(config: &crate::config::model::Config) -> Vec<String> {
     let mut problems = Vec::new();
     for f in &config.track_files {
@@ -81,7 +113,7 @@ pub fn init_files(config: &crate::config::model::Config) -> Vec<String> {
             init.value.overwrite,
         ) {
             problems.push(format!(
-                "track_file {}: cannot initialise {}: {e}",
+                "Unable to initialise track file {} ({}): {e}",
                 f.name.value, path.value
             ));
         }
@@ -89,10 +121,48 @@ pub fn init_files(config: &crate::config::model::Config) -> Vec<String> {
     problems
 }
 
+/// One polled track file.
+#[derive(Debug)]
+struct Polled {
+    name: String,
+    path: PathBuf,
+    last: Option<i64>,
+    /// The read problem last logged (logged again only when it changes).
+    problem: Option<String>,
+}
+
+impl Polled {
+    /// Reads the value; a problem other than "missing" is logged once.
+    fn read(&mut self) -> i64 {
+        match try_read_value(&self.path) {
+            Ok(v) => {
+                self.problem = None;
+                v
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                self.problem = None;
+                0
+            }
+            Err(e) => {
+                let why = e.to_string();
+                if self.problem.as_deref() != Some(why.as_str()) {
+                    tracing::warn!(
+                        "track_file {}: cannot read {}: {why} - using 0",
+                        self.name,
+                        self.path.display()
+                    );
+                    self.problem = Some(why);
+                }
+                0
+            }
+        }
+    }
+}
+
 /// Re-reads a set of track files and reports the ones whose value changed.
 #[derive(Debug)]
 pub struct FilePoller {
-    files: Vec<(String, PathBuf, Option<i64>)>,
+    files: Vec<Polled>,
 }
 
 impl FilePoller {
@@ -101,7 +171,12 @@ impl FilePoller {
         FilePoller {
             files: files
                 .into_iter()
-                .map(|(n, p)| (n.to_string(), PathBuf::from(p), None))
+                .map(|(n, p)| Polled {
+                    name: n.to_string(),
+                    path: PathBuf::from(p),
+                    last: None,
+                    problem: None,
+                })
                 .collect(),
         }
     }
@@ -110,22 +185,33 @@ impl FilePoller {
     /// poll (feed them to `Trackers::file_value`).
     pub fn poll(&mut self) -> Vec<(String, i64)> {
         let mut changed = Vec::new();
-        for (name, path, last) in &mut self.files {
-            let v = read_value(path);
-            if *last != Some(v) {
-                *last = Some(v);
-                changed.push((name.clone(), v));
+        for f in &mut self.files {
+            let v = f.read();
+            if f.last != Some(v) {
+                f.last = Some(v);
+                changed.push((f.name.clone(), v));
             }
         }
         changed
     }
 
-    /// Polls every `every` and sends the changes until the receiver is dropped.
+    /// Polls every `every` and sends the changes until the receiver is dropped. The reads run
+    /// on the blocking pool, never on the runtime thread (a file on a hung NFS mount must not
+    /// stop adverts).
     pub async fn run(mut self, every: Duration, tx: mpsc::UnboundedSender<(String, i64)>) {
         let mut tick = tokio::time::interval(every);
         loop {
             tick.tick().await;
-            for c in self.poll() {
+            let polled = tokio::task::spawn_blocking(move || {
+                let changes = self.poll();
+                (self, changes)
+            })
+            .await;
+            let Ok((back, changes)) = polled else {
+                return;
+            };
+            self = back;
+            for c in changes {
                 if tx.send(c).is_err() {
                     return;
                 }
@@ -134,11 +220,66 @@ impl FilePoller {
     }
 }
 
-/// One process from `/proc/PID/comm` and `/proc/PID/cmdline`; `None` if it vanished.
+/// At most this much of `/proc/PID/cmdline` is read: any local user can start a process
+/// with megabytes of arguments, and the scan runs every second as root (issue #9).
+/// keepalived reads even less (the longest configured name and parameters).
+pub const CMDLINE_READ_MAX: usize = 4096;
+
+/// `/proc/PID/stat` is one short line; its name field is at most 15 bytes.
+const STAT_READ_MAX: usize = 512;
+
+/// `PF_KTHREAD` in the flags field of `/proc/PID/stat`.
+const PF_KTHREAD: u64 = 0x0020_0000;
+
+/// One process, command line included (its first [`CMDLINE_READ_MAX`] bytes); `None` if it
+/// vanished.
 pub fn read_proc(pid: u32) -> Option<ProcInfo> {
-    let comm = std::fs::read_to_string(format!("/proc/{pid}/comm")).ok()?;
-    let cmdline = std::fs::read(format!("/proc/{pid}/cmdline")).ok()?;
-    let mut argv: Vec<String> = cmdline
+    read_proc_with(pid, true)
+}
+
+/// One process from `/proc/PID/stat` (name, state, kernel thread?) and, only when `cmdline`,
+/// the start of `/proc/PID/cmdline` (keepalived too avoids reading command lines it does not
+/// need: reading one touches the process's memory). `None` if it vanished.
+pub fn read_proc_with(pid: u32, cmdline: bool) -> Option<ProcInfo> {
+    let (comm, user) = read_stat(pid)?;
+    let argv = if cmdline && user {
+        read_cmdline(pid)?
+    } else {
+        Vec::new()
+    };
+    Some(ProcInfo {
+        pid,
+        comm,
+        no_command: !user || (cmdline && argv.is_empty()),
+        argv,
+    })
+}
+
+fn read_proc_file(pid: u32, name: &str, max: usize) -> Option<Vec<u8>> {
+    let mut f = std::fs::File::open(format!("/proc/{pid}/{name}")).ok()?;
+    fsafe::read_prefix(&mut f, max).ok()
+}
+
+/// The name and whether it is a live user-space process (not a kernel thread, not a zombie),
+/// from `PID (NAME) STATE PPID PGRP SESSION TTY TPGID FLAGS ...`. The name may hold spaces
+/// and parentheses: it ends at the last `)`.
+fn read_stat(pid: u32) -> Option<(String, bool)> {
+    let bytes = read_proc_file(pid, "stat", STAT_READ_MAX)?;
+    let text = String::from_utf8_lossy(&bytes);
+    let open = text.find('(')?;
+    let close = text.rfind(')')?;
+    let comm = text.get(open + 1..close)?.to_string();
+    let mut rest = text.get(close + 1..)?.split_ascii_whitespace();
+    let state = rest.next()?;
+    let flags: u64 = rest.nth(5)?.parse().ok()?;
+    let user = flags & PF_KTHREAD == 0 && state != "Z" && state != "X";
+    Some((comm, user))
+}
+
+/// The first [`CMDLINE_READ_MAX`] bytes of the command line, split at NUL.
+fn read_cmdline(pid: u32) -> Option<Vec<String>> {
+    let bytes = read_proc_file(pid, "cmdline", CMDLINE_READ_MAX)?;
+    let mut argv: Vec<String> = bytes
         .split(|b| *b == 0)
         .map(|a| String::from_utf8_lossy(a).into_owned())
         .collect();
@@ -146,21 +287,23 @@ pub fn read_proc(pid: u32) -> Option<ProcInfo> {
     if argv.last().is_some_and(String::is_empty) {
         argv.pop();
     }
-    Some(ProcInfo {
-        pid,
-        comm: comm.trim_end_matches('\n').to_string(),
-        argv,
-    })
+    Some(argv)
 }
 
-/// Every process visible in `/proc` (processes that exit during the scan are skipped).
+/// Every process visible in `/proc`, command lines included (processes that exit during
+/// the scan are skipped).
 pub fn scan_processes() -> Vec<ProcInfo> {
+    scan_processes_with(true)
+}
+
+/// Every process visible in `/proc`; command lines only when `cmdline`.
+pub fn scan_processes_with(cmdline: bool) -> Vec<ProcInfo> {
     let Ok(dir) = std::fs::read_dir("/proc") else {
         return Vec::new();
     };
     dir.flatten()
         .filter_map(|e| e.file_name().to_str()?.parse::<u32>().ok())
-        .filter_map(read_proc)
+        .filter_map(|pid| read_proc_with(pid, cmdline))
         .collect()
 }
 
@@ -186,13 +329,14 @@ pub async fn run_process_poller(
     every: Duration,
     tx: mpsc::UnboundedSender<Vec<(String, u32)>>,
 ) {
+    let cmdline = matchers.iter().any(|(_, m)| m.needs_cmdline());
     let mut tick = tokio::time::interval(every);
     loop {
         tick.tick().await;
         let counts = tokio::task::spawn_blocking({
             let matchers = matchers.clone();
             move || {
-                let procs = scan_processes();
+                let procs = scan_processes_with(cmdline);
                 count_matches(&procs, matchers.iter().map(|(n, m)| (n.as_str(), m)))
             }
         })

@@ -29,8 +29,11 @@ pub struct ProcInfo {
     pub pid: u32,
     /// `/proc/PID/comm` without the newline (at most 15 bytes).
     pub comm: String,
-    /// `/proc/PID/cmdline` split at NUL: `argv[0]`, `argv[1]`, ...
+    /// The start of `/proc/PID/cmdline` split at NUL: `argv[0]`, `argv[1]`, ... Empty when
+    /// the scan did not need it (no matcher uses `full_command` or parameters).
     pub argv: Vec<String>,
+    /// A kernel thread, a zombie or an exiting process (no command line): never matches.
+    pub no_command: bool,
 }
 
 /// The matching rule of one tracked process.
@@ -46,13 +49,19 @@ pub struct ProcessMatcher {
 }
 
 impl ProcessMatcher {
+    /// Whether matching needs the command line (`full_command` or parameters); otherwise
+    /// the name in `/proc/PID/stat` is enough, and nobody's command line is read.
+    pub fn needs_cmdline(&self) -> bool {
+        self.full_command || !self.params.is_empty()
+    }
+
     /// Kernel threads and zombies have an empty cmdline: they never match.
     pub fn matches(&self, p: &ProcInfo) -> bool {
-        let Some(argv0) = p.argv.first() else {
+        if p.no_command {
             return false;
-        };
+        }
         let name_ok = if self.full_command {
-            *argv0 == self.name
+            p.argv.first() == Some(&self.name)
         } else {
             let mut end = self.name.len().min(COMM_LEN);
             while !self.name.is_char_boundary(end) {
@@ -222,6 +231,7 @@ mod tests {
             pid: 1,
             comm: comm.into(),
             argv: argv.iter().map(|s| s.to_string()).collect(),
+            no_command: argv.is_empty(),
         }
     }
 
