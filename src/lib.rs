@@ -26,6 +26,7 @@ pub mod host;
 pub mod logging;
 pub mod plan;
 pub mod proto;
+pub mod script_files;
 pub mod sys;
 pub mod track;
 pub mod wire;

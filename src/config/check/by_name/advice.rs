@@ -28,32 +28,36 @@ pub fn help(kind: &Kind, track_script: Option<&str>) -> String {
         Kind::Lookup => (
             "vrrpd's process is named keepalived, so it finds vrrpd".to_string(),
             "vrrpd's process is named vrrpd, so it finds nothing".to_string(),
-            "`pidof vrrpd`, or read /run/vrrpd.pid".to_string(),
+            "use `pidof vrrpd` or read /run/vrrpd.pid".to_string(),
         ),
         Kind::Service { verb } => service(verb, track_script),
         Kind::Invoke(inv) => invoke(inv),
         Kind::PidFile => (
-            "vrrpd writes its pid to /run/keepalived.pid (/var/run is a link to /run)".to_string(),
+            "vrrpd writes its pid to /run/keepalived.pid (/var/run links to /run)".to_string(),
             "that file does not exist".to_string(),
             "read /run/vrrpd.pid".to_string(),
         ),
     };
-    format!("with compatibility mode (`vrrpd-compat enable`) {on}; without it {off}. Instead: {instead}")
+    format!(
+        "with compatibility mode on (`vrrpd-compat enable`), {on}; with it off, {off}. \
+         Instead, {instead}"
+    )
 }
 
 /// The advice for a track script that stops the daemon to hand the VIPs over.
 fn failover(script: &str) -> String {
     format!(
         "to hand over to the peer, let the script exit non-zero and give vrrp_script {script} \
-         a negative `weight` larger than the priority gap (or no `weight`: the instance goes \
-         to FAULT) and `fall 1`; vrrpd keeps running"
+         a negative `weight` larger than the priority gap (or no `weight`, so the instance goes \
+         to FAULT) and `fall 1`: the peer takes over while vrrpd keeps running"
     )
 }
 
 fn signal(sig: &Sig, target: &Target, track_script: Option<&str>) -> (String, String, String) {
     let on = match sig {
-        Sig::Term => "vrrpd gets SIGTERM: it sends a priority-0 advert, removes its VIPs and exits"
-            .to_string(),
+        Sig::Term => {
+            "vrrpd gets SIGTERM, sends a priority-0 advert, removes its VIPs and exits".to_string()
+        }
         Sig::Kill => "vrrpd gets SIGKILL and dies without a priority-0 advert: the VIPs stay on \
                       this host until the peer's master-down timer expires"
             .to_string(),
@@ -64,21 +68,23 @@ fn signal(sig: &Sig, target: &Target, track_script: Option<&str>) -> (String, St
         Sig::Other(_) => format!("vrrpd gets {}", sig.name()),
     };
     let off = match target {
-        Target::Name => "no process is named keepalived: nothing is signalled and it exits 1",
-        Target::Lookup => "the lookup finds no keepalived process, so kill gets no pid and fails",
-        Target::PidFile => "keepalived's pid file does not exist, so no process is signalled",
+        Target::Name => "no process is named keepalived, so it does nothing and exits 1",
+        Target::Lookup => "the lookup finds no process, so kill gets no pid and fails",
+        Target::PidFile => "keepalived's pid file does not exist, so nothing is signalled",
     }
     .to_string();
     let instead = match (sig, track_script) {
         (Sig::Term | Sig::Kill, Some(script)) => failover(script),
-        (Sig::Term, None) => "`systemctl stop vrrpd`".to_string(),
-        (Sig::Kill, None) => "`systemctl stop vrrpd`, which releases the VIPs first".to_string(),
-        (Sig::Hup, None) | (Sig::Hup, Some(_)) => "`systemctl reload vrrpd`".to_string(),
-        (Sig::Zero, _) => "`pidof vrrpd`".to_string(),
+        (Sig::Term, None) => "use `systemctl stop vrrpd`".to_string(),
+        (Sig::Kill, None) => {
+            "use `systemctl stop vrrpd`, which releases the VIPs first".to_string()
+        }
+        (Sig::Hup, _) => "use `systemctl reload vrrpd`".to_string(),
+        (Sig::Zero, _) => "use `pidof vrrpd`".to_string(),
         (other, _) => {
             let name = other.name();
             let name = name.strip_prefix("signal ").unwrap_or(&name);
-            format!("`systemctl kill -s {name} vrrpd`")
+            format!("use `systemctl kill -s {name} vrrpd`")
         }
     };
     (on, off, instead)
@@ -110,8 +116,8 @@ fn service(verb: &str, track_script: Option<&str>) -> (String, String, String) {
     .to_string();
     let instead = match (verb, track_script) {
         ("stop" | "kill", Some(script)) => failover(script),
-        ("", _) => "`systemctl VERB vrrpd`".to_string(),
-        (verb, _) => format!("`systemctl {verb} vrrpd`"),
+        ("", _) => "use `systemctl VERB vrrpd`".to_string(),
+        (verb, _) => format!("use `systemctl {verb} vrrpd`"),
     };
     (on, off, instead)
 }
@@ -123,12 +129,12 @@ fn invoke(inv: &Invocation) -> (String, String, String) {
         Invocation::Version => (
             "vrrpd answers like keepalived 2.2.7".to_string(),
             off.to_string(),
-            "`vrrpd --version`".to_string(),
+            "use `vrrpd --version`".to_string(),
         ),
         Invocation::Signum(name) => (
             format!("vrrpd prints keepalived 2.2.7's number for {name}"),
             off.to_string(),
-            format!("`vrrpd --signum={name}` (the numbers are the same)"),
+            format!("use `vrrpd --signum={name}` (the numbers are the same)"),
         ),
         Invocation::Other(args) => {
             let with = if args.is_empty() {
@@ -141,7 +147,7 @@ fn invoke(inv: &Invocation) -> (String, String, String) {
                 "it runs the real keepalived beside vrrpd while that is installed, and is not \
                  found once it is removed"
                     .to_string(),
-                format!("`vrrpd{with}`"),
+                format!("use `vrrpd{with}`"),
             )
         }
     }

@@ -205,20 +205,20 @@ fn command_string(cmd: &str) -> Vec<(matcher::Kind, String)> {
         words,
         piped: false,
     };
-    let mut out: Vec<(matcher::Kind, String)> = matcher::find(std::slice::from_ref(&argv_cmd))
-        .into_iter()
-        .map(|f| (f.kind, quote(f.start, f.end, &joined)))
-        .collect();
     let shell_script = argv
         .first()
         .filter(|p| is_shell(p))
         .and_then(|_| argv.iter().skip_while(|a| *a != "-c").nth(1));
     if let Some(script) = shell_script {
-        for f in matcher::find(&shell::commands(script)) {
-            out.push((f.kind, quote(f.start, f.end, script)));
-        }
+        return matcher::find(&shell::commands(script))
+            .into_iter()
+            .map(|f| (f.kind, quote(f.start, f.end, script)))
+            .collect();
     }
-    out
+    matcher::find(std::slice::from_ref(&argv_cmd))
+        .into_iter()
+        .map(|f| (f.kind, quote(f.start, f.end, &joined)))
+        .collect()
 }
 
 #[cfg(test)]

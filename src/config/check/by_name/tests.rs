@@ -236,6 +236,20 @@ fn configured_command_strings_are_split_like_the_daemon() {
         kinds,
         vec![(signal(Sig::Term, Target::Name), "killall keepalived".into())]
     );
+    // The shell's script is what runs: one finding, not a second one for `sh` itself.
+    let kinds = command_string("/bin/sh -c 'kill -HUP $(cat /run/keepalived.pid)'");
+    assert_eq!(
+        kinds,
+        vec![(
+            signal(Sig::Hup, Target::PidFile),
+            "kill -HUP $(cat /run/keepalived.pid)".into()
+        )]
+    );
+    let kinds = command_string("/bin/cat /var/run/keepalived.pid");
+    assert_eq!(
+        kinds,
+        vec![(Kind::PidFile, "/bin/cat /var/run/keepalived.pid".into())]
+    );
 }
 
 #[test]
