@@ -152,12 +152,7 @@ pub fn check_by_name(
         let Some(source) = sources.get(*file) else {
             continue;
         };
-        let who = script
-            .runners
-            .iter()
-            .map(ToString::to_string)
-            .collect::<Vec<_>>()
-            .join(" and ");
+        let who = listing(&script.runners);
         let track = script.runners.iter().find_map(|r| match r {
             Runner::Script(name) => Some(name.as_str()),
             _ => None,
@@ -176,6 +171,16 @@ pub fn check_by_name(
         }
     }
     d
+}
+
+/// "a", "a and b", "a, b and c".
+fn listing(runners: &[Runner]) -> String {
+    let names: Vec<String> = runners.iter().map(ToString::to_string).collect();
+    match names.split_last() {
+        Some((last, [])) => last.clone(),
+        Some((last, rest)) => format!("{} and {last}", rest.join(", ")),
+        None => String::new(),
+    }
 }
 
 /// Findings in a configured command string. vrrpd runs it without a shell, so it is split
