@@ -10,7 +10,7 @@ pub fn message(kind: &Kind, text: &str, who: Option<&str>) -> String {
         Kind::Signal { .. } | Kind::Service { .. } => "controls keepalived by name",
         Kind::Lookup => "looks keepalived up by name",
         Kind::Invoke(_) => "runs keepalived by name",
-        Kind::PidFile => "reads keepalived's pid file",
+        Kind::PidFile => "uses keepalived's pid file",
     };
     let text = text.split_whitespace().collect::<Vec<_>>().join(" ");
     match who {

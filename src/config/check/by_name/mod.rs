@@ -18,6 +18,7 @@ mod advice;
 pub mod matcher;
 pub mod shell;
 
+use std::collections::HashMap;
 use std::fmt;
 use std::path::PathBuf;
 
@@ -105,6 +106,8 @@ fn is_shell(program: &str) -> bool {
 /// listed once, in configuration order.
 pub fn named_scripts(config: &Config) -> Vec<NamedScript> {
     let mut out: Vec<NamedScript> = Vec::new();
+    // Path -> index in `out`: a config of thousands of instances may name as many scripts.
+    let mut index: HashMap<PathBuf, usize> = HashMap::new();
     for (runner, cmd) in commands(config) {
         let Ok(argv) = split_command(&cmd.value) else {
             continue;
@@ -115,13 +118,19 @@ pub fn named_scripts(config: &Config) -> Vec<NamedScript> {
         }
         for path in paths.into_iter().filter(|p| p.starts_with('/')) {
             let path = PathBuf::from(path);
-            match out.iter_mut().find(|s| s.path == path) {
-                Some(s) if !s.runners.contains(&runner) => s.runners.push(runner.clone()),
-                Some(_) => {}
-                None => out.push(NamedScript {
-                    path,
-                    runners: vec![runner.clone()],
-                }),
+            match index.get(&path).and_then(|&i| out.get_mut(i)) {
+                Some(s) => {
+                    if s.runners.last() != Some(&runner) {
+                        s.runners.push(runner.clone());
+                    }
+                }
+                None => {
+                    index.insert(path.clone(), out.len());
+                    out.push(NamedScript {
+                        path,
+                        runners: vec![runner.clone()],
+                    });
+                }
             }
         }
     }
@@ -173,9 +182,20 @@ pub fn check_by_name(
     d
 }
 
-/// "a", "a and b", "a, b and c".
+/// How many runners a warning names before it counts the rest (one shared notify script may
+/// be run by every instance).
+const LISTED: usize = 3;
+
+/// "a", "a and b", "a, b and c"; past [`LISTED`] names, "a, b, c and 7 more".
 fn listing(runners: &[Runner]) -> String {
-    let names: Vec<String> = runners.iter().map(ToString::to_string).collect();
+    let mut names: Vec<String> = runners
+        .iter()
+        .take(LISTED)
+        .map(ToString::to_string)
+        .collect();
+    if runners.len() > LISTED {
+        names.push(format!("{} more", runners.len() - LISTED));
+    }
     match names.split_last() {
         Some((last, [])) => last.clone(),
         Some((last, rest)) => format!("{} and {last}", rest.join(", ")),

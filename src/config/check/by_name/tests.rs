@@ -294,3 +294,22 @@ fn named_scripts_are_listed_once_with_their_runners() {
         ]
     );
 }
+
+#[test]
+fn long_runner_lists_are_counted() {
+    let runners: Vec<Runner> = (1..=5)
+        .map(|i| Runner::Notify {
+            keyword: "notify",
+            owner: format!("VI_{i}"),
+        })
+        .collect();
+    assert_eq!(super::listing(&runners[..1]), "notify of VI_1");
+    assert_eq!(
+        super::listing(&runners[..2]),
+        "notify of VI_1 and notify of VI_2"
+    );
+    assert_eq!(
+        super::listing(&runners),
+        "notify of VI_1, notify of VI_2, notify of VI_3 and 2 more"
+    );
+}
