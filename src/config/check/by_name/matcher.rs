@@ -108,38 +108,25 @@ const PID_FILES: [&str; 2] = ["/run/keepalived.pid", "/var/run/keepalived.pid"];
 /// Everything `commands` (and the commands inside their substitutions) do with keepalived.
 pub fn find(commands: &[Command]) -> Vec<Finding> {
     let mut out = Vec::new();
-    for (i, cmd) in commands.iter().enumerate() {
-        let pipeline_head = commands
-            .get(..i)
-            .and_then(|before| pipeline_head(before, cmd));
-        find_in(cmd, pipeline_head, &mut out);
+    // The first command of the current pipeline, for `ps -ef | grep keepalived`.
+    let mut head: Option<&Command> = None;
+    for cmd in commands {
+        let piped_from = if cmd.piped { head } else { None };
+        find_in(cmd, piped_from, &mut out);
+        if !cmd.piped {
+            head = Some(cmd);
+        }
     }
     out
 }
 
-/// The first command of the pipeline `cmd` ends, when `cmd` reads from a pipe.
-fn pipeline_head<'a>(before: &'a [Command], cmd: &Command) -> Option<&'a Command> {
-    if !cmd.piped {
-        return None;
-    }
-    let mut head = before.last()?;
-    for c in before.iter().rev() {
-        head = c;
-        if !c.piped {
-            break;
-        }
-    }
-    Some(head)
-}
-
 fn find_in(cmd: &Command, pipeline_head: Option<&Command>, out: &mut Vec<Finding>) {
-    match classify(cmd, pipeline_head) {
+    // Computed once per word: `classify` looks into them for `kill $(...)`, and they are the
+    // findings when the command itself is none (`echo $(pidof keepalived)`).
+    let inner: Vec<Vec<Finding>> = cmd.words.iter().map(|w| find(&w.subs)).collect();
+    match classify(cmd, pipeline_head, &inner) {
         Some(f) => out.push(f),
-        None => {
-            for w in &cmd.words {
-                out.extend(find(&w.subs));
-            }
-        }
+        None => out.extend(inner.into_iter().flatten()),
     }
 }
 
@@ -217,7 +204,13 @@ fn args(words: &[Word], prog: usize) -> Vec<&Word> {
         .collect()
 }
 
-fn classify(cmd: &Command, pipeline_head: Option<&Command>) -> Option<Finding> {
+/// What `cmd` itself does with keepalived; `inner` holds the findings inside each of its
+/// words' substitutions.
+fn classify(
+    cmd: &Command,
+    pipeline_head: Option<&Command>,
+    inner: &[Vec<Finding>],
+) -> Option<Finding> {
     let words = &cmd.words;
     let p = program(words)?;
     let prog = words.get(p)?;
@@ -254,8 +247,8 @@ fn classify(cmd: &Command, pipeline_head: Option<&Command>) -> Option<Finding> {
         }
         "kill" => {
             let (sig, _) = signal_args(name, &args);
-            for w in &args {
-                let inner = find(&w.subs);
+            let operands = words.iter().zip(inner).skip(p + 1);
+            for (w, inner) in operands.filter(|(w, _)| !w.redirect) {
                 let target = if is_pid_file(&w.text) {
                     Some(Target::PidFile)
                 } else {

@@ -29,13 +29,23 @@ pub struct Command {
 
 /// The commands of one line (comments skipped).
 pub fn commands(line: &str) -> Vec<Command> {
-    let mut s = Scanner { src: line, pos: 0 };
+    let mut s = Scanner {
+        src: line,
+        pos: 0,
+        nesting: 0,
+    };
     s.commands(None)
 }
+
+/// Deeper substitutions are not scanned: a line of `$($($(...` from a hostile file must not
+/// exhaust the stack (real scripts nest two or three levels).
+const MAX_NESTING: usize = 16;
 
 struct Scanner<'a> {
     src: &'a str,
     pos: usize,
+    /// How many substitutions enclose the current position.
+    nesting: usize,
 }
 
 /// The commands being collected by one [`Scanner::commands`] call.
@@ -83,6 +93,19 @@ impl Builder {
 }
 
 impl Scanner<'_> {
+    /// The commands of a substitution whose opener was just consumed; past [`MAX_NESTING`]
+    /// the rest of the line is skipped.
+    fn substitution(&mut self, close: char) -> Vec<Command> {
+        if self.nesting >= MAX_NESTING {
+            self.pos = self.src.len();
+            return Vec::new();
+        }
+        self.nesting += 1;
+        let cmds = self.commands(Some(close));
+        self.nesting -= 1;
+        cmds
+    }
+
     fn peek(&self) -> Option<char> {
         self.src.get(self.pos..).and_then(|r| r.chars().next())
     }
@@ -163,14 +186,14 @@ impl Scanner<'_> {
                 }
                 '`' => {
                     self.bump();
-                    let subs = self.commands(Some('`'));
+                    let subs = self.substitution('`');
                     let w = b.word_at(start);
                     w.subs.extend(subs);
                     w.end = self.pos;
                 }
                 '$' if self.peek_at(1) == Some('(') => {
                     self.pos += 2;
-                    let subs = self.commands(Some(')'));
+                    let subs = self.substitution(')');
                     let w = b.word_at(start);
                     w.subs.extend(subs);
                     w.end = self.pos;
@@ -200,7 +223,7 @@ impl Scanner<'_> {
         self.bump();
         if self.peek() == Some('(') {
             self.bump();
-            let subs = self.commands(Some(')'));
+            let subs = self.substitution(')');
             let w = b.word_at(start);
             w.subs.extend(subs);
             w.end = self.pos;
@@ -230,14 +253,14 @@ impl Scanner<'_> {
                 }
                 '`' => {
                     self.bump();
-                    let subs = self.commands(Some('`'));
+                    let subs = self.substitution('`');
                     if let Some(w) = b.word.as_mut() {
                         w.subs.extend(subs);
                     }
                 }
                 '$' if self.peek_at(1) == Some('(') => {
                     self.pos += 2;
-                    let subs = self.commands(Some(')'));
+                    let subs = self.substitution(')');
                     if let Some(w) = b.word.as_mut() {
                         w.subs.extend(subs);
                     }
@@ -325,6 +348,15 @@ mod tests {
             vec!["killall", "keepalived", "/dev/null", "1"]
         );
         assert!(!w[1].redirect && w[2].redirect && w[3].redirect);
+    }
+
+    #[test]
+    fn deep_nesting_is_cut_off() {
+        let line = "$(".repeat(100_000) + "pidof keepalived" + &")".repeat(100_000);
+        let cmds = commands(&line);
+        assert_eq!(cmds.len(), 1);
+        let line = "kill $(kill $(kill $(kill $(kill $(kill $(kill $(kill $(x))))))))".repeat(3);
+        let _ = commands(&line);
     }
 
     #[test]

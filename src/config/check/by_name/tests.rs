@@ -313,3 +313,68 @@ fn long_runner_lists_are_counted() {
         "notify of VI_1, notify of VI_2, notify of VI_3 and 2 more"
     );
 }
+
+#[test]
+fn nested_kills_are_scanned_in_linear_time() {
+    // Each level is looked into once: 2^depth work here would not finish.
+    let line = "kill $(".repeat(15) + "pidof keepalived" + &")".repeat(15);
+    let found = scan(&line);
+    assert_eq!(found.len(), 1, "{found:?}");
+    assert_eq!(found[0].0, signal(Sig::Term, Target::Lookup));
+    let line = "kill $(".repeat(15) + "x" + &")".repeat(15);
+    assert!(scan(&line).is_empty());
+}
+
+#[test]
+fn arbitrary_text_never_panics_and_long_pipelines_are_linear() {
+    const ALPHABET: &[&str] = &[
+        " ",
+        "\t",
+        "'",
+        "\"",
+        "`",
+        "$(",
+        "(",
+        ")",
+        "\\",
+        "#",
+        ";",
+        "&",
+        "|",
+        "<",
+        ">",
+        "2>",
+        "{",
+        "}",
+        "=",
+        "-9",
+        "-s",
+        "kill",
+        "killall",
+        "pidof",
+        "ps",
+        "-C",
+        "grep",
+        "systemctl",
+        "service",
+        "keepalived",
+        "/run/keepalived.pid",
+        "é",
+        "\u{0}",
+    ];
+    // A fixed linear congruential sequence: the same cases every run.
+    let mut x: u64 = 0x2545_f491_4f6c_dd1d;
+    for _ in 0..2000 {
+        let mut line = String::new();
+        for _ in 0..40 {
+            x = x.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1);
+            let pick = (x >> 33) as usize % ALPHABET.len();
+            line.push_str(ALPHABET.get(pick).copied().unwrap_or(" "));
+        }
+        for f in find(&commands(&line)) {
+            assert!(line.get(f.start..f.end).is_some(), "{line:?} {f:?}");
+        }
+    }
+    let line = "ps|".repeat(30_000) + "grep keepalived";
+    assert_eq!(scan(&line).len(), 1);
+}
