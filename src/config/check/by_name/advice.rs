@@ -65,7 +65,9 @@ fn signal(sig: &Sig, target: &Target, track_script: Option<&str>) -> (String, St
         Sig::Usr1 => "vrrpd gets SIGUSR1 and writes keepalived.data".to_string(),
         Sig::Usr2 => "vrrpd gets SIGUSR2 and writes keepalived.stats".to_string(),
         Sig::Zero => "it only tests that vrrpd runs".to_string(),
-        Sig::Other(_) => format!("vrrpd gets {}", sig.name()),
+        Sig::Json => "vrrpd gets keepalived's JSON signal and writes keepalived.json".to_string(),
+        Sig::StatsClear => "vrrpd writes keepalived.stats and clears its counters".to_string(),
+        Sig::Other(_) | Sig::Unknown(_) => format!("vrrpd gets {}", sig.name()),
     };
     let off = match target {
         Target::Name => "no process is named keepalived, so it does nothing and exits 1",
@@ -81,6 +83,11 @@ fn signal(sig: &Sig, target: &Target, track_script: Option<&str>) -> (String, St
         }
         (Sig::Hup, _) => "use `systemctl reload vrrpd`".to_string(),
         (Sig::Zero, _) => "use `pidof vrrpd`".to_string(),
+        (Sig::Json, _) => "use `kill -s $(vrrpd --signum=JSON) $(cat /run/vrrpd.pid)`".to_string(),
+        (Sig::StatsClear, _) => {
+            "use `kill -s $(vrrpd --signum=STATS_CLEAR) $(cat /run/vrrpd.pid)`".to_string()
+        }
+        (Sig::Unknown(_), _) => "use `systemctl kill -s SIGNAL vrrpd`".to_string(),
         (other, _) => {
             let name = other.name();
             let name = name.strip_prefix("signal ").unwrap_or(&name);

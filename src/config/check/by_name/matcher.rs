@@ -18,8 +18,14 @@ pub enum Sig {
     Usr2,
     /// Signal 0: only tests that the process exists.
     Zero,
+    /// keepalived's JSON dump signal (SIGRTMIN+2).
+    Json,
+    /// keepalived's STATS_CLEAR signal (SIGRTMAX-1).
+    StatsClear,
     /// Any other signal, by its name without `SIG`.
     Other(String),
+    /// A signal the script computes (`$SIG`), as written; empty when it is a substitution.
+    Unknown(String),
 }
 
 impl Sig {
@@ -38,9 +44,24 @@ impl Sig {
             "STOP" | "19" => Sig::Other("STOP".into()),
             "CONT" | "18" => Sig::Other("CONT".into()),
             "ABRT" | "6" => Sig::Other("ABRT".into()),
+            "RTMIN+2" | "36" => Sig::Json,
+            "RTMAX-1" | "63" => Sig::StatsClear,
             n if !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()) => Sig::Other(n.into()),
             _ => return None,
         })
+    }
+
+    /// The signal `keepalived --signum=NAME` prints.
+    pub fn from_signum(name: &str) -> Sig {
+        match name {
+            "STOP" => Sig::Term,
+            "RELOAD" => Sig::Hup,
+            "DATA" => Sig::Usr1,
+            "STATS" => Sig::Usr2,
+            "STATS_CLEAR" => Sig::StatsClear,
+            "JSON" => Sig::Json,
+            other => Sig::Unknown(format!("$(keepalived --signum={other})")),
+        }
     }
 
     /// The name keepalived's documentation would use (`SIGTERM`, `signal 0`).
@@ -52,6 +73,10 @@ impl Sig {
             Sig::Usr1 => "SIGUSR1".into(),
             Sig::Usr2 => "SIGUSR2".into(),
             Sig::Zero => "signal 0".into(),
+            Sig::Json => "keepalived's JSON signal".into(),
+            Sig::StatsClear => "keepalived's STATS_CLEAR signal".into(),
+            Sig::Unknown(t) if t.is_empty() => "the signal the script computes".into(),
+            Sig::Unknown(t) => format!("the signal `{t}`"),
             Sig::Other(n) if n.bytes().all(|b| b.is_ascii_digit()) => format!("signal {n}"),
             Sig::Other(n) => format!("SIG{n}"),
         }
@@ -223,9 +248,17 @@ fn classify(
     };
     // A pid file named as an argument (`cat`, `test -f`, `pkill -F`, `< FILE`).
     let pid_file = || words.iter().skip(p).find(|w| is_pid_file(&w.text));
+    // `kill -s $(keepalived --signum=RELOAD)`: the signal keepalived would print.
+    let signum = |w: &Word| {
+        let at = words.iter().position(|x| x.start == w.start)?;
+        inner.get(at)?.iter().find_map(|f| match &f.kind {
+            Kind::Invoke(Invocation::Signum(n)) => Some(Sig::from_signum(n)),
+            _ => None,
+        })
+    };
     match name {
         "killall" | "pkill" => {
-            let (sig, names) = signal_args(name, &args);
+            let (sig, names) = signal_args(name, &args, &signum);
             if let Some(w) = names.iter().find(|w| is_keepalived(&w.text)) {
                 let kind = match sig {
                     Sig::Zero => Kind::Lookup,
@@ -246,7 +279,7 @@ fn classify(
             )
         }
         "kill" => {
-            let (sig, _) = signal_args(name, &args);
+            let (sig, _) = signal_args(name, &args, &signum);
             let operands = words.iter().zip(inner).skip(p + 1);
             for (w, inner) in operands.filter(|(w, _)| !w.redirect) {
                 let target = if is_pid_file(&w.text) {
@@ -341,7 +374,14 @@ fn classify(
         }
         _ => {
             let w = pid_file()?;
-            found(Kind::PidFile, w)
+            // `[ -f FILE ]` reads better with its closing bracket.
+            let close = match prog.text.as_str() {
+                "[" => Some("]"),
+                "[[" => Some("]]"),
+                _ => None,
+            };
+            let last = close.and_then(|c| words.iter().find(|x| x.text == c && x.start > w.start));
+            found(Kind::PidFile, last.unwrap_or(w))
         }
     }
 }
@@ -447,7 +487,16 @@ fn names_after_options<'a>(args: &[&'a Word], value_options: &[&str]) -> Vec<&'a
 }
 
 /// The signal a `killall`, `pkill` or `kill` sends (SIGTERM unless given), and its names.
-fn signal_args<'a>(tool: &str, args: &[&'a Word]) -> (Sig, Vec<&'a Word>) {
+fn signal_args<'a>(
+    tool: &str,
+    args: &[&'a Word],
+    signum: &dyn Fn(&Word) -> Option<Sig>,
+) -> (Sig, Vec<&'a Word>) {
+    let value = |w: &Word| {
+        Sig::parse(&w.text)
+            .or_else(|| signum(w))
+            .unwrap_or_else(|| Sig::Unknown(w.text.clone()))
+    };
     let mut sig = Sig::Term;
     let mut names = Vec::new();
     let value_options: &[&str] = match tool {
@@ -466,10 +515,11 @@ fn signal_args<'a>(tool: &str, args: &[&'a Word]) -> (Sig, Vec<&'a Word>) {
         if t == "--" {
             options = false;
         } else if let Some(v) = t.strip_prefix("--signal=") {
-            sig = Sig::parse(v).unwrap_or(sig);
-        } else if t == "--signal" || (t == "-s" && tool != "pkill") || t == "-n" && tool == "kill" {
+            sig = Sig::parse(v).unwrap_or_else(|| Sig::Unknown(v.to_string()));
+        } else if t == "--signal" || (t == "-s" && tool != "pkill") || (t == "-n" && tool == "kill")
+        {
             if let Some(v) = it.next() {
-                sig = Sig::parse(&v.text).unwrap_or(sig);
+                sig = value(v);
             }
         } else if value_options.contains(&t) {
             it.next();

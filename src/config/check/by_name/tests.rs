@@ -107,6 +107,18 @@ fn kill_of_a_lookup_or_pid_file_is_one_finding() {
         Kind::Lookup
     );
     assert_eq!(
+        one("kill -s $(keepalived --signum=RELOAD) $(cat /run/keepalived.pid)").0,
+        signal(Sig::Hup, Target::PidFile)
+    );
+    assert_eq!(
+        one("kill -s $(keepalived --signum=JSON) `pidof keepalived`").0,
+        signal(Sig::Json, Target::Lookup)
+    );
+    assert_eq!(
+        one("kill -s \"$SIG\" $(pidof keepalived)").0,
+        signal(Sig::Unknown("$SIG".into()), Target::Lookup)
+    );
+    assert_eq!(
         one("pkill -F /run/keepalived.pid").0,
         signal(Sig::Term, Target::PidFile)
     );
@@ -184,7 +196,7 @@ fn binary_queries_and_pid_file() {
     );
     assert_eq!(
         one("[ -f /var/run/keepalived.pid ] || exit 1"),
-        (Kind::PidFile, "[ -f /var/run/keepalived.pid")
+        (Kind::PidFile, "[ -f /var/run/keepalived.pid ]")
     );
     assert_eq!(one("read pid < /run/keepalived.pid").0, Kind::PidFile);
 }
