@@ -8,7 +8,7 @@ use super::matcher::{Invocation, Kind, Sig, Target};
 pub fn message(kind: &Kind, text: &str, who: Option<&str>) -> String {
     let what = match kind {
         Kind::Signal { .. } | Kind::Service { .. } => "controls keepalived by name",
-        Kind::Lookup => "looks keepalived up by name",
+        Kind::Lookup | Kind::LookupCommandLine => "looks keepalived up by name",
         Kind::Invoke(_) => "runs keepalived by name",
         Kind::PidFile => "uses keepalived's pid file",
     };
@@ -30,6 +30,11 @@ pub fn help(kind: &Kind, track_script: Option<&str>) -> String {
             "vrrpd's process is named vrrpd, so it finds nothing".to_string(),
             "use `pidof vrrpd` or read /run/vrrpd.pid".to_string(),
         ),
+        Kind::LookupCommandLine => (
+            "vrrpd runs as /usr/sbin/keepalived, so it finds vrrpd".to_string(),
+            format!("it finds only command lines that mention keepalived ({CMDLINE})"),
+            "use `pidof vrrpd` or read /run/vrrpd.pid".to_string(),
+        ),
         Kind::Service { verb } => service(verb, track_script),
         Kind::Invoke(inv) => invoke(inv),
         Kind::PidFile => (
@@ -43,6 +48,10 @@ pub fn help(kind: &Kind, track_script: Option<&str>) -> String {
          Instead, {instead}"
     )
 }
+
+/// When a pattern on whole command lines still finds vrrpd without compatibility mode.
+const CMDLINE: &str =
+    "vrrpd's does when it was started with `-f /etc/keepalived/keepalived.conf`, else none";
 
 /// The advice for a track script that stops the daemon to hand the VIPs over.
 fn failover(script: &str) -> String {
@@ -70,12 +79,19 @@ fn signal(sig: &Sig, target: &Target, track_script: Option<&str>) -> (String, St
         Sig::Other(_) | Sig::Unknown(_) => format!("vrrpd gets {}", sig.name()),
     };
     let off = match target {
-        Target::Name => "no process is named keepalived, so it does nothing and exits 1",
-        Target::Lookup => "the lookup finds no process, so kill gets no pid and fails",
-        Target::PidFile => "keepalived's pid file does not exist, so nothing is signalled",
-    }
-    .to_string();
-    let instead = match (sig, track_script) {
+        Target::Name => "no process is named keepalived, so it does nothing and exits 1".into(),
+        Target::CommandLine => {
+            format!("it signals the processes whose command line mentions keepalived ({CMDLINE})")
+        }
+        Target::Lookup => "the lookup finds no process, so kill gets no pid and fails".into(),
+        Target::PidFile => "keepalived's pid file does not exist, so nothing is signalled".into(),
+    };
+    (on, off, instead(sig, track_script))
+}
+
+/// What to write instead of signalling keepalived.
+fn instead(sig: &Sig, track_script: Option<&str>) -> String {
+    match (sig, track_script) {
         (Sig::Term | Sig::Kill, Some(script)) => failover(script),
         (Sig::Term, None) => "use `systemctl stop vrrpd`".to_string(),
         (Sig::Kill, None) => {
@@ -93,8 +109,7 @@ fn signal(sig: &Sig, target: &Target, track_script: Option<&str>) -> (String, St
             let name = name.strip_prefix("signal ").unwrap_or(&name);
             format!("use `systemctl kill -s {name} vrrpd`")
         }
-    };
-    (on, off, instead)
+    }
 }
 
 fn service(verb: &str, track_script: Option<&str>) -> (String, String, String) {

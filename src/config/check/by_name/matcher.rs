@@ -88,6 +88,8 @@ impl Sig {
 pub enum Target {
     /// `killall`/`pkill`: by process name.
     Name,
+    /// `pkill -f keepalived`: by a pattern on the whole command line.
+    CommandLine,
     /// `kill $(pidof keepalived)`: by a name lookup.
     Lookup,
     /// `kill $(cat /run/keepalived.pid)`, `pkill -F /run/keepalived.pid`: by pid file.
@@ -99,8 +101,10 @@ pub enum Target {
 pub enum Kind {
     /// Sends a signal to keepalived.
     Signal { sig: Sig, target: Target },
-    /// Looks keepalived's pid up by name (`pidof`, `pgrep`, `ps -C`, `ps | grep`).
+    /// Looks keepalived's pid up by process name (`pidof`, `pgrep`, `ps -C`).
     Lookup,
+    /// Looks for keepalived in command lines (`pgrep -f`, `ps -ef | grep keepalived`).
+    LookupCommandLine,
     /// A service manager acts on keepalived's unit: `verb` as written (`restart`).
     Service { verb: String },
     /// Runs the keepalived binary: `-v`/`--version`, `--signum=NAME`, or anything else.
@@ -259,12 +263,18 @@ fn classify(
     match name {
         "killall" | "pkill" => {
             let (sig, names) = signal_args(name, &args, &signum);
+            let full = name == "pkill" && full_command_line(&args);
             if let Some(w) = names.iter().find(|w| is_keepalived(&w.text)) {
-                let kind = match sig {
-                    Sig::Zero => Kind::Lookup,
-                    sig => Kind::Signal {
+                let kind = match (sig, full) {
+                    (Sig::Zero, false) => Kind::Lookup,
+                    (Sig::Zero, true) => Kind::LookupCommandLine,
+                    (sig, full) => Kind::Signal {
                         sig,
-                        target: Target::Name,
+                        target: if full {
+                            Target::CommandLine
+                        } else {
+                            Target::Name
+                        },
                     },
                 };
                 return found(kind, w);
@@ -286,7 +296,7 @@ fn classify(
                     Some(Target::PidFile)
                 } else {
                     inner.iter().find_map(|f| match f.kind {
-                        Kind::Lookup => Some(Target::Lookup),
+                        Kind::Lookup | Kind::LookupCommandLine => Some(Target::Lookup),
                         Kind::PidFile => Some(Target::PidFile),
                         _ => None,
                     })
@@ -304,6 +314,9 @@ fn classify(
         "pidof" | "pgrep" => {
             let names = names_after_options(&args, &lookup_value_options(name));
             let w = names.iter().find(|w| is_keepalived(&w.text))?;
+            if name == "pgrep" && full_command_line(&args) {
+                return found(Kind::LookupCommandLine, w);
+            }
             found(Kind::Lookup, w)
         }
         "ps" => {
@@ -329,7 +342,7 @@ fn classify(
             }
             let start = head_prog.start;
             Some(Finding {
-                kind: Kind::Lookup,
+                kind: Kind::LookupCommandLine,
                 start,
                 end: pattern.end.max(start),
             })
@@ -528,6 +541,18 @@ fn signal_args<'a>(
         }
     }
     (sig, names)
+}
+
+/// pgrep/pkill `-f`/`--full` (also in a cluster like `-fx`): the pattern is matched against
+/// the whole command line, not the process name.
+fn full_command_line(args: &[&Word]) -> bool {
+    args.iter().any(|w| {
+        let t = w.text.as_str();
+        t == "--full"
+            || t.strip_prefix('-').is_some_and(|f| {
+                !f.is_empty() && f.bytes().all(|b| b.is_ascii_lowercase()) && f.contains('f')
+            })
+    })
 }
 
 /// `ps -C keepalived`, `ps -Ckeepalived`, `ps -C nginx,keepalived`: the list word naming it.

@@ -138,6 +138,12 @@ fn pid_lookups() {
             "ps -C keepalived",
         ),
         ("ps -Cnginx,keepalived -o pid=", "ps -Cnginx,keepalived"),
+        ("killall -0 keepalived || exit 1", "killall -0 keepalived"),
+    ] {
+        assert_eq!(one(line), (Kind::Lookup, text), "{line}");
+    }
+    // Patterns on whole command lines may match vrrpd's `-f /etc/keepalived/...` too.
+    for (line, text) in [
         (
             "ps -ef | grep keepalived | grep -v grep",
             "ps -ef | grep keepalived",
@@ -146,10 +152,18 @@ fn pid_lookups() {
             "ps aux | grep -c '[k]eepalived'",
             "ps aux | grep -c '[k]eepalived'",
         ),
-        ("killall -0 keepalived || exit 1", "killall -0 keepalived"),
+        ("pgrep -f keepalived", "pgrep -f keepalived"),
+        (
+            "pgrep -fx /usr/sbin/keepalived",
+            "pgrep -fx /usr/sbin/keepalived",
+        ),
     ] {
-        assert_eq!(one(line), (Kind::Lookup, text), "{line}");
+        assert_eq!(one(line), (Kind::LookupCommandLine, text), "{line}");
     }
+    assert_eq!(
+        one("pkill -f keepalived").0,
+        signal(Sig::Term, Target::CommandLine)
+    );
 }
 
 #[test]
