@@ -151,6 +151,12 @@ fn a_script_named_twice_is_read_and_reported_once() {
         rendered.contains("Instead, use `systemctl reload vrrpd`"),
         "{rendered}"
     );
+    // The caret of a configured command covers the command inside the quotes.
+    assert!(
+        rendered
+            .contains("$TMP/keepalived.conf:14:20: warning: `/bin/systemctl reload keepalived`"),
+        "{rendered}"
+    );
     assert!(
         rendered.contains("give vrrp_script chk a negative `weight`"),
         "{rendered}"

@@ -150,10 +150,13 @@ pub fn check_by_name(
             Runner::Script(name) => Some(name.as_str()),
             _ => None,
         };
-        for (kind, text) in command_string(&cmd.value) {
+        for f in command_string(&cmd.value) {
+            let span =
+                f.at.and_then(|(start, end)| narrow(sources, cmd, start, end))
+                    .unwrap_or(cmd.span);
             d.push(
-                Diagnostic::warning(cmd.span, advice::message(&kind, &text, None))
-                    .with_help(advice::help(&kind, track)),
+                Diagnostic::warning(span, advice::message(&f.kind, &f.text, None))
+                    .with_help(advice::help(&f.kind, track)),
             );
         }
     }
@@ -203,12 +206,41 @@ fn listing(runners: &[Runner]) -> String {
     }
 }
 
+/// A finding in a configured command string.
+#[derive(Debug, PartialEq, Eq)]
+struct CommandFinding {
+    kind: matcher::Kind,
+    /// The words it covers, separated by one space.
+    text: String,
+    /// Where in the command string, when the words are written there as they are.
+    at: Option<(usize, usize)>,
+}
+
 /// Findings in a configured command string. vrrpd runs it without a shell, so it is split
 /// the way the daemon splits it; a shell's `-c` script is scanned as shell text.
-fn command_string(cmd: &str) -> Vec<(matcher::Kind, String)> {
+fn command_string(cmd: &str) -> Vec<CommandFinding> {
     let Ok(argv) = split_command(cmd) else {
         return Vec::new();
     };
+    let shell_script = argv
+        .first()
+        .filter(|p| is_shell(p))
+        .and_then(|_| argv.iter().skip_while(|a| *a != "-c").nth(1));
+    if let Some(script) = shell_script {
+        // Written once, unescaped, in the command string: its findings can be pointed at.
+        let base = match cmd.match_indices(script.as_str()).count() {
+            1 => cmd.find(script.as_str()),
+            _ => None,
+        };
+        return matcher::find(&shell::commands(script))
+            .into_iter()
+            .map(|f| CommandFinding {
+                text: script.get(f.start..f.end).unwrap_or("").into(),
+                at: base.map(|b| (b + f.start, b + f.end)),
+                kind: f.kind,
+            })
+            .collect();
+    }
     // The words as one display line, so a finding can quote what it covers.
     let mut joined = String::new();
     let mut words = Vec::new();
@@ -225,25 +257,35 @@ fn command_string(cmd: &str) -> Vec<(matcher::Kind, String)> {
             ..shell::Word::default()
         });
     }
-    let quote = |start: usize, end: usize, text: &str| text.get(start..end).unwrap_or("").into();
     let argv_cmd = shell::Command {
         words,
         piped: false,
     };
-    let shell_script = argv
-        .first()
-        .filter(|p| is_shell(p))
-        .and_then(|_| argv.iter().skip_while(|a| *a != "-c").nth(1));
-    if let Some(script) = shell_script {
-        return matcher::find(&shell::commands(script))
-            .into_iter()
-            .map(|f| (f.kind, quote(f.start, f.end, script)))
-            .collect();
-    }
+    // Plain words separated by single spaces: display offsets are command string offsets.
+    let verbatim = joined == cmd;
     matcher::find(std::slice::from_ref(&argv_cmd))
         .into_iter()
-        .map(|f| (f.kind, quote(f.start, f.end, &joined)))
+        .map(|f| CommandFinding {
+            text: joined.get(f.start..f.end).unwrap_or("").into(),
+            at: verbatim.then_some((f.start, f.end)),
+            kind: f.kind,
+        })
         .collect()
+}
+
+/// The span of `start..end` of a command string, when the configuration holds its value
+/// verbatim, bare or in double quotes (not after `$NAME` expansion or with escapes).
+fn narrow(sources: &SourceMap, cmd: &Spanned<String>, start: usize, end: usize) -> Option<Span> {
+    let written = sources.text(cmd.span);
+    let base = if written == cmd.value {
+        0
+    } else if written.strip_prefix('"')?.strip_suffix('"')? == cmd.value {
+        1
+    } else {
+        return None;
+    };
+    let at = cmd.span.start as usize + base;
+    Some(Span::new(cmd.span.file, at + start, at + end))
 }
 
 #[cfg(test)]

@@ -1,6 +1,6 @@
 use super::matcher::{find, Invocation, Kind, Sig, Target};
 use super::shell::commands;
-use super::{command_string, named_scripts, Runner};
+use super::{named_scripts, Runner};
 
 /// Each finding of one script line: its kind and the text it covers.
 fn scan(line: &str) -> Vec<(Kind, &str)> {
@@ -241,6 +241,14 @@ fn no_false_positives() {
     }
 }
 
+/// Findings of a configured command string: kind and the words covered.
+fn command_string(cmd: &str) -> Vec<(Kind, String)> {
+    super::command_string(cmd)
+        .into_iter()
+        .map(|f| (f.kind, f.text))
+        .collect()
+}
+
 #[test]
 fn configured_command_strings_are_split_like_the_daemon() {
     let kinds: Vec<_> = command_string("/usr/bin/systemctl restart keepalived")
@@ -271,6 +279,19 @@ fn configured_command_strings_are_split_like_the_daemon() {
             "kill -HUP $(cat /run/keepalived.pid)".into()
         )]
     );
+    // Where the finding is written, when that is plain to see.
+    let at = |cmd: &str| {
+        super::command_string(cmd)
+            .into_iter()
+            .map(|f| f.at)
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(
+        at("/bin/sh -c 'sleep 1; killall keepalived'"),
+        vec![Some((21, 39))]
+    );
+    assert_eq!(at("killall  keepalived"), vec![None]);
+    assert_eq!(at("killall keepalived"), vec![Some((0, 18))]);
     let kinds = command_string("/bin/cat /var/run/keepalived.pid");
     assert_eq!(
         kinds,
