@@ -40,7 +40,7 @@ pub fn load(cli: &Cli) -> Result<Loaded, config::parse::ReadError> {
 
 /// Runs the check and prints the report; returns the exit status.
 pub fn run(cli: &Cli) -> u8 {
-    let loaded = match load(cli) {
+    let mut loaded = match load(cli) {
         Ok(l) => l,
         Err(e) => {
             let d = Diagnostic::new(
@@ -56,7 +56,7 @@ pub fn run(cli: &Cli) -> u8 {
     if cli.check_interfaces {
         if let Some(cfg) = &loaded.config {
             let host = crate::host::gather();
-            diagnostics.extend(config::check_host(cfg, &host));
+            diagnostics.extend(host_diagnostics(cfg, &host, &mut loaded.sources));
         }
     }
     report(cli, &loaded.sources, &diagnostics);
@@ -70,6 +70,19 @@ pub fn run(cli: &Cli) -> u8 {
     } else {
         EXIT_OK
     }
+}
+
+/// What `--check-interfaces` adds: the configuration against the host's interfaces, and the
+/// script files the configuration names (read from disk and added to `sources`) for commands
+/// that control keepalived by name. `host` is a parameter so tests can supply it.
+pub fn host_diagnostics(
+    cfg: &config::Config,
+    host: &config::HostInfo,
+    sources: &mut SourceMap,
+) -> Vec<Diagnostic> {
+    let mut d = config::check_host(cfg, host);
+    d.extend(crate::script_files::check_scripts(cfg, sources));
+    d
 }
 
 /// `-d/--dump-conf`: prints the effective configuration; diagnostics go to stderr.

@@ -28,6 +28,7 @@ pub mod logging;
 pub mod node;
 pub mod plan;
 pub mod proto;
+pub mod script_files;
 pub mod sys;
 pub mod track;
 pub mod wire;

@@ -192,3 +192,116 @@ fn config_id_selects_conditional_lines() {
         "the typo is only seen with -i low: {out:?}"
     );
 }
+
+/// An interface this host surely has (not `lo`), for `--check-interfaces` configs.
+fn host_interface() -> String {
+    let mut names: Vec<String> = std::fs::read_dir("/sys/class/net")
+        .map(|d| {
+            d.flatten()
+                .map(|e| e.file_name().to_string_lossy().into_owned())
+                .filter(|n| n != "lo")
+                .collect()
+        })
+        .unwrap_or_default();
+    names.sort();
+    names.into_iter().next().unwrap_or_else(|| "eth0".into())
+}
+
+/// A config whose vrrp_script runs `script`.
+fn tracking(script: &str) -> String {
+    format!(
+        "global_defs {{\n    enable_script_security\n}}\n\
+         vrrp_script chk {{\n    script \"{script}\"\n    weight -20\n}}\n\
+         vrrp_instance VI_1 {{\n    interface {}\n    virtual_router_id 51\n    priority 100\n\
+         \x20   unicast_peer {{\n        192.0.2.2\n    }}\n\
+         \x20   track_script {{\n        chk\n    }}\n\
+         \x20   virtual_ipaddress {{\n        192.0.2.100\n    }}\n}}\n",
+        host_interface()
+    )
+}
+
+#[test]
+fn check_interfaces_reads_scripts_for_keepalived_by_name() {
+    let d = tempdir("byname");
+    let script = write(
+        &d,
+        "check.sh",
+        "#!/bin/sh\npidof nginx || systemctl restart keepalived\n",
+    );
+    let f = write(&d, "k.conf", &tracking(&script));
+    let warning =
+        "`systemctl restart keepalived` controls keepalived by name (run by vrrp_script chk)";
+
+    let out = vrrpd(&["--check-config", "--check-interfaces", "-f", &f]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains(&format!("{script}:2:16: warning: {warning}")),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("Instead, use `systemctl restart vrrpd`"),
+        "{stderr}"
+    );
+
+    let out = vrrpd(&["--check-config", "--check-interfaces", "--strict", "-f", &f]);
+    assert_eq!(out.status.code(), Some(1), "{out:?}");
+
+    let out = vrrpd(&[
+        "--check-config",
+        "--check-interfaces",
+        "--format",
+        "json",
+        "-f",
+        &f,
+    ]);
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json on stdout");
+    let found = v["diagnostics"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .find(|x| x["message"] == warning)
+        .cloned()
+        .unwrap_or_default();
+    assert_eq!(found["file"], script.as_str(), "{v:#}");
+    assert_eq!(found["line"], 2);
+    assert_eq!(found["severity"], "warning");
+
+    // Plain --check-config stays host-independent: scripts are not read.
+    let out = vrrpd(&["--check-config", "--strict", "-f", &f]);
+    assert_eq!(out.status.code(), Some(0), "{out:?}");
+    assert!(!String::from_utf8_lossy(&out.stderr).contains("keepalived by name"));
+}
+
+#[test]
+fn check_interfaces_does_not_block_on_a_fifo_or_read_dev_zero() {
+    let d = tempdir("fifo");
+    let fifo = d.join("check.sh");
+    let made = Command::new("mkfifo")
+        .arg(&fifo)
+        .status()
+        .is_ok_and(|s| s.success());
+    assert!(made, "mkfifo");
+    let mut text = tracking(&fifo.display().to_string());
+    text.push_str("vrrp_script zero {\n    script \"/dev/zero\"\n}\n");
+    let f = write(&d, "k.conf", &text);
+    let mut child = Command::new(env!("CARGO_BIN_EXE_vrrpd"))
+        .args(["--check-config", "--check-interfaces", "-f", &f])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("run vrrpd");
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    let status = loop {
+        if let Some(status) = child.try_wait().expect("wait") {
+            break Some(status);
+        }
+        if std::time::Instant::now() > deadline {
+            let _ = child.kill();
+            let _ = child.wait();
+            break None;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    };
+    let status = status.expect("the check must finish, not wait on the FIFO");
+    assert!(status.code().is_some(), "{status:?}");
+}

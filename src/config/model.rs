@@ -434,18 +434,26 @@ pub struct Notify {
 
 impl Notify {
     pub fn commands(&self) -> impl Iterator<Item = &Command> {
+        self.named_commands().map(|(_, c)| c)
+    }
+
+    /// Each configured command with the keyword that sets it (`notify_master`).
+    pub fn named_commands(&self) -> impl Iterator<Item = (&'static str, &Command)> {
         let deleted = self.deleted.as_ref().and_then(|d| d.value.as_ref());
         [
-            self.master.as_ref(),
-            self.backup.as_ref(),
-            self.fault.as_ref(),
-            self.stop.as_ref(),
-            deleted,
-            self.any.as_ref(),
-            self.master_rx_lower_pri.as_ref(),
+            ("notify_master", self.master.as_ref()),
+            ("notify_backup", self.backup.as_ref()),
+            ("notify_fault", self.fault.as_ref()),
+            ("notify_stop", self.stop.as_ref()),
+            ("notify_deleted", deleted),
+            ("notify", self.any.as_ref()),
+            (
+                "notify_master_rx_lower_pri",
+                self.master_rx_lower_pri.as_ref(),
+            ),
         ]
         .into_iter()
-        .flatten()
+        .filter_map(|(k, c)| c.map(|c| (k, c)))
     }
 }
 

@@ -9,12 +9,15 @@
 //!   advert interval, strict mode, global inheritance);
 //! * `trackers.rs`: tracker resolution and weight rules;
 //! * `host.rs`: checks against the host's interfaces;
+//! * `by_name/`: commands in scripts that control keepalived by name (`--check-interfaces`);
 //! * here: sync-group membership, VRID conflicts, script security, unused scripts.
 
+pub mod by_name;
 mod host;
 mod instance;
 mod trackers;
 
+pub use by_name::{check_by_name, named_scripts, NamedScript};
 pub use host::{check_host, HostAddr, HostInfo, HostInterface};
 
 use std::collections::{HashMap, HashSet};
