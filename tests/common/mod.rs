@@ -11,6 +11,7 @@
 
 pub mod lab;
 pub mod netns;
+pub mod replay;
 pub mod rig;
 pub mod sandbox;
 pub mod sysns;
