@@ -10,14 +10,14 @@
 //! * SIGTERM: the daemon on the master stops (priority 0, VIP released); the service stays;
 //! * link cut: the master's switch port goes down.
 //!
-//! * nginx death (issue #5): both routers run nginx and track it with a `vrrp_script`
+//! * nginx death: both routers run nginx and track it with a `vrrp_script`
 //!   (`interval 1`, `fall 1`, `weight -100`, priorities 150/100); nginx on the master is
 //!   killed; the client sends an HTTP request to the VIP every 5 ms and the gap is the longest
 //!   interval between two answered requests. Target: fall × interval + the backup's skew time +
 //!   50 ms (the master advertises its lower priority at once and the backup preempts after its
 //!   skew time).
 //!
-//! Each scenario runs [`RUNS`] times per daemon; the median is printed with the target (issue #4):
+//! Each scenario runs [`RUNS`] times per daemon; the median is printed with the target:
 //! SIGKILL and link cut within master-down + 5 ms, SIGTERM within skew + 5 ms, RSS at most half of
 //! keepalived's (VmRSS of all its processes, one instance). Prints figures, asserts nothing.
 //! Needs root and keepalived: `sudo cargo bench --bench failover`.

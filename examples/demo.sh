@@ -17,10 +17,10 @@
 # every ~10 ms saw, then brings nginx01 back (preempt: the VIP returns) and cleans up everything.
 #
 # Run as root from anywhere:
-#   sudo ./examples/demo.sh                       # vrrpd on both load balancers
-#   sudo DAEMON=keepalived ./examples/demo.sh     # Debian's keepalived 2.2.7, for comparison
-#   sudo DAEMON=mixed ./examples/demo.sh          # vrrpd on nginx01, keepalived on nginx02
-#   sudo CONFIG=unicast ./examples/demo.sh        # the tutorial's unicast variant
+#   ./examples/demo.sh                       # vrrpd on both load balancers
+#   DAEMON=keepalived ./examples/demo.sh     # Debian's keepalived 2.2.7, for comparison
+#   DAEMON=mixed ./examples/demo.sh          # vrrpd on nginx01, keepalived on nginx02
+#   CONFIG=unicast ./examples/demo.sh        # the tutorial's unicast variant
 set -euo pipefail
 cd "$(dirname "$0")/.."
 

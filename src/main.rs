@@ -25,7 +25,7 @@ const EXIT_CONFIG: u8 = 2;
 const EXIT_NO_CONFIG: u8 = 6;
 
 fn main() -> ExitCode {
-    // Last resort: one line, never a backtrace (COMMON.md; brief item 8). A panic in any task
+    // Last resort: one line, never a backtrace. A panic in any task
     // ends the process (exit 70) rather than leaving a daemon that half works; the next start
     // removes leftover VIPs (§7.2).
     std::panic::set_hook(Box::new(|info| {

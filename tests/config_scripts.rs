@@ -1,5 +1,5 @@
 //! `--check-interfaces` reads the script files a configuration names and warns about commands
-//! that control keepalived by name (issue 14). These tests drive
+//! that control keepalived by name. These tests drive
 //! [`vrrpd::check_config::host_diagnostics`] with host facts of their own, so the output does
 //! not depend on the machine; the scripts are real files in a temp dir.
 //!

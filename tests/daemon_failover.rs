@@ -1,4 +1,4 @@
-//! Two-node failover on network namespaces (issue #4 "Must show"): election, gratuitous ARP,
+//! Two-node failover on network namespaces: election, gratuitous ARP,
 //! SIGKILL / SIGTERM / link cut of the master, return with and without preemption, seed 002's
 //! dual-master layout and seed 000's unicast variant.
 //!

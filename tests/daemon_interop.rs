@@ -1,4 +1,4 @@
-//! A mixed pair: vrrpd and Debian's keepalived 2.2.7 on one LAN (issue #4 "Must show"), in both
+//! A mixed pair: vrrpd and Debian's keepalived 2.2.7 on one LAN, in both
 //! roles, multicast and unicast, with PASS authentication (VRRPv2, 1 s adverts: v3 has no
 //! authentication) and without (VRRPv2 multicast as in seed 003, and VRRPv3 with 0.2 s adverts).
 //!

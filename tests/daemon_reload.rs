@@ -1,4 +1,4 @@
-//! SIGHUP reloads on a running pair (issue #4 "Must show"; keepalived-behaviour.md §8.3):
+//! SIGHUP reloads on a running pair (keepalived-behaviour.md §8.3):
 //!
 //! * an unchanged file: zero transitions on the master and the backup, VIPs untouched (no
 //!   address event at all in `ip monitor address` during the reload);

@@ -1,4 +1,4 @@
-//! Notify hooks and sync groups under the daemon (issue #5, keepalived-behaviour.md §3.5,
+//! Notify hooks and sync groups under the daemon (keepalived-behaviour.md §3.5,
 //! §3.6, §4.4, §5): a notify script sees every transition in order while the instance flaps,
 //! and a sync group of two instances moves together when one member's tracked script fails.
 //! Needs root.

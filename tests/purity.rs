@@ -1,5 +1,5 @@
 //! The pure core (`wire`, `proto`, `config`, `track`, `node`) must not do I/O or read the clock
-//! (COMMON.md, house-style.md §6). No compiler checks that, so this test scans the sources and
+//! (the core is sans-IO: time is an argument, the shell does the I/O). No compiler checks that, so this test scans the sources and
 //! names every offending file and line. Comments are ignored, so docs may name what is banned.
 
 use std::path::{Path, PathBuf};

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The whole test suite: formatting, lints, unit/integration/replay/simulation tests, the
 # namespace tests against real keepalived, and short fuzz runs. Run as root from the repo root:
-#     sudo ./tests/run.sh
+#     ./tests/run.sh
 set -euo pipefail
 cd "$(dirname "$0")/.."
 

@@ -1,7 +1,7 @@
-//! The supervised script runner (`sys::script`) against real processes (issue #5 "must
-//! show": a hanging script is killed with its children and counts as failure, no
-//! overlapping runs, 1,000 runs leave no zombie and no stray process, run-as-user, script
-//! security). Needs root (user switching, subreaper); fails loudly without it.
+//! The supervised script runner (`sys::script`) against real processes: a hanging script
+//! is killed with its children and counts as failure, no overlapping runs, 1,000 runs leave no
+//! zombie and no stray process, run-as-user, script security. Needs root (user switching,
+//! subreaper); fails loudly without it.
 //!
 //! This binary must not wait for children any other way: the runner's reaper owns
 //! `waitpid(-1)` (see the `sys::script` module doc). The tests run one at a time, because

@@ -105,7 +105,7 @@ pub enum Reloaded {
     Ok {
         settings: RouterSettings,
         ifaces: std::collections::HashMap<String, Iface>,
-        /// The new configuration, for the trackers and hooks (issue #5).
+        /// The new configuration, for the trackers and hooks.
         config: Box<crate::config::model::Config>,
         /// Warnings to log.
         warnings: Vec<String>,

@@ -1,4 +1,4 @@
-//! Opening files as root in places other users can write to (issue #9, "Local users and
+//! Opening files as root in places other users can write to ("Local users and
 //! files"; keepalived's CVE-2018-19044/19045/19046).
 //!
 //! Every file the daemon writes is opened so that a planted symlink or FIFO cannot redirect

@@ -33,7 +33,7 @@
 //! forking the scripts without waiting for them, and FIFO readers must not be delayed by a
 //! slow script. The FIFO is created (mode 0600, owner from `USER [GROUP]`) when absent and
 //! opened read-write and non-blocking, never through a symlink; an existing one must be a
-//! FIFO owned by root or by its `USER` (issue #9). So:
+//! FIFO owned by root or by its `USER` (keepalived's CVE-2018-19044 was this class). So:
 //!
 //! * with no reader, writes neither block the daemon nor fail with ENXIO/SIGPIPE: lines are
 //!   kept in the pipe buffer (64 KiB) for a reader that comes later;

@@ -20,7 +20,7 @@
 //! * [`routes`]: virtual routes and rules (rtnetlink) and their monitor.
 //! * [`umask`]: the file-creation mask (`-u`, `global_defs umask`, keepalived's 0177).
 //! * [`fsafe`]: opening files as root where other users can write (no symlink, FIFO or
-//!   device tricks: issue #9).
+//!   device tricks).
 //!
 //! Errors from all of them are [`SysError`], whose `Display` is one sentence naming the
 //! operation and the interface.

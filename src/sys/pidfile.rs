@@ -2,7 +2,7 @@
 //! 0644, removed at exit; an existing pid file means "daemon is already running" when it is
 //! locked, or when it names a live process running this same program.
 //!
-//! # Safety against local users (issue #9, keepalived's CVE-2018-19044)
+//! # Safety against local users (keepalived's CVE-2018-19044 was this)
 //!
 //! * The file is opened with `O_NOFOLLOW`, checked to be a regular file and `fchmod`ed on the
 //!   descriptor: a symlink planted at the path makes no file elsewhere change.

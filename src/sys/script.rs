@@ -61,7 +61,7 @@ pub const DEFAULT_SCRIPT_USER: &str = "keepalived_script";
 pub const SECURITY_VIOLATION: &str =
     "SECURITY VIOLATION - scripts are being executed but script_security not enabled.";
 
-/// Variables a script never inherits from the daemon (issue #9). keepalived removes `IFS`,
+/// Variables a script never inherits from the daemon. keepalived removes `IFS`,
 /// `LD_PRELOAD` and `LD_LIBRARY_PATH` before exec; vrrpd also drops every other dynamic
 /// loader variable (`LD_*`), the shell start-up and path variables that run or find code
 /// (`BASH_ENV`, `ENV`, `CDPATH`), glibc's module path (`GCONV_PATH`), and systemd's

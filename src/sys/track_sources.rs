@@ -65,7 +65,7 @@ pub fn read_value(path: &Path) -> i64 {
 /// The value of a track file, or why it cannot be read. The open never blocks
 /// (`O_NONBLOCK`), only a regular file is read (checked on the descriptor) and only its first
 /// [`TRACK_FILE_READ_MAX`] bytes: a FIFO or `/dev/zero` planted at the path must neither
-/// freeze the daemon nor eat its memory (issue #9). A symlink is followed, as keepalived
+/// freeze the daemon nor eat its memory. A symlink is followed, as keepalived
 /// does: the target is read, never written.
 pub fn try_read_value(path: &Path) -> std::io::Result<i64> {
     let mut f = fsafe::open_regular(path, true)?;
@@ -74,7 +74,7 @@ pub fn try_read_value(path: &Path) -> std::io::Result<i64> {
 }
 
 /// `init_file [VALUE] [overwrite]`: writes VALUE (default 0) when the file is missing, or
-/// always with `overwrite`. Never through a symlink (issue #9): a missing file is created
+/// always with `overwrite`. Never through a symlink (a root write through a planted link): a missing file is created
 /// with `O_CREAT|O_EXCL|O_NOFOLLOW` (mode 0666 less the umask, as keepalived), so a dangling
 /// link is refused rather than followed; `overwrite` rewrites an existing regular file with
 /// a single link in place (owner and mode kept) and refuses a symlink, a hard link or
@@ -221,7 +221,7 @@ impl FilePoller {
 }
 
 /// At most this much of `/proc/PID/cmdline` is read: any local user can start a process
-/// with megabytes of arguments, and the scan runs every second as root (issue #9).
+/// with megabytes of arguments, and the scan runs every second as root.
 /// keepalived reads even less (the longest configured name and parameters).
 pub const CMDLINE_READ_MAX: usize = 4096;
 

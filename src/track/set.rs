@@ -1,4 +1,4 @@
-//! Every tracker of a configuration and whom it applies to: the pure part of issue #5 the
+//! Every tracker of a configuration and whom it applies to: the pure part of tracking the
 //! daemon drives like the protocol core (time is an argument, effects are drained).
 //!
 //! Call order (the same as [`crate::proto::Router`]):

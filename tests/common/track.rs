@@ -1,4 +1,4 @@
-//! Lab additions for the tracking and hook tests (issue #5): `vrrp_script` blocks, nginx per
+//! Lab additions for the tracking and hook tests: `vrrp_script` blocks, nginx per
 //! router namespace, an HTTP probe from the client and `/proc` scans for stray processes.
 #![allow(dead_code)]
 
