@@ -3,8 +3,8 @@
 use super::{Lower, Section};
 use crate::config::diag::Diagnostic;
 use crate::config::model::{AuthType, Authentication};
+use crate::config::read::syntax::Stmt;
 use crate::config::span::Spanned;
-use crate::config::syntax::Stmt;
 
 /// Bytes of the password carried in a VRRPv2 advert.
 pub(crate) const AUTH_PASS_LEN: usize = 8;

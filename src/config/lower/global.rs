@@ -5,8 +5,8 @@ use super::values::narrow;
 use super::{Lower, Section};
 use crate::config::diag::Diagnostic;
 use crate::config::model::{Command, Fifo, GarpExtraIf, Global, RunAs, SmtpServer, Sp, Version};
+use crate::config::read::syntax::Stmt;
 use crate::config::span::Spanned;
-use crate::config::syntax::Stmt;
 
 /// Largest delay keepalived accepts for second-valued timers (INT_MAX microseconds).
 pub(crate) const MAX_DELAY_SECS: u32 = 2147;

@@ -11,8 +11,8 @@ use super::vip::IFNAME_MAX;
 use super::{auth, routes, vip, Lower, Section};
 use crate::config::diag::Diagnostic;
 use crate::config::model::{Config, InitialState, Instance, Sp, UnicastPeer, UseVmac};
+use crate::config::read::syntax::Stmt;
 use crate::config::span::Spanned;
-use crate::config::syntax::Stmt;
 
 pub(crate) fn lower(l: &mut Lower, s: &Stmt, config: &mut Config) {
     let Some(name) = l.block_name(s) else { return };

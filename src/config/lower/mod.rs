@@ -22,8 +22,8 @@ mod vip;
 
 use super::diag::Diagnostic;
 use super::model::{Config, RawSetting};
+use super::read::syntax::Stmt;
 use super::span::Spanned;
-use super::syntax::Stmt;
 
 /// Lowering state: the diagnostics found so far and the skipped foreign keywords.
 #[derive(Default)]
@@ -281,7 +281,10 @@ impl Lower {
 
     /// The block of a block keyword without arguments. When the block is missing, the words
     /// after the keyword are the reason and are not reported again as extra words.
-    pub(crate) fn block_no_args<'s>(&mut self, s: &'s Stmt) -> Option<&'s super::syntax::Block> {
+    pub(crate) fn block_no_args<'s>(
+        &mut self,
+        s: &'s Stmt,
+    ) -> Option<&'s super::read::syntax::Block> {
         let b = self.block(s)?;
         self.no_args(s);
         Some(b)

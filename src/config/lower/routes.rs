@@ -11,8 +11,8 @@ use super::vip::scope_word;
 use super::Lower;
 use crate::config::diag::Diagnostic;
 use crate::config::model::{IpNet, Route, Rule, Sp};
+use crate::config::read::syntax::{Stmt, Word};
 use crate::config::span::Spanned;
-use crate::config::syntax::{Stmt, Word};
 
 const ROUTE_TYPES: &[&str] = &[
     "unicast",

@@ -5,8 +5,8 @@ use super::values::narrow;
 use super::{Lower, Section};
 use crate::config::diag::Diagnostic;
 use crate::config::model::{Config, InitFile, Sp, TrackFile, TrackProcess, VrrpScript};
+use crate::config::read::syntax::{Stmt, Word};
 use crate::config::span::{Span, Spanned};
-use crate::config::syntax::{Stmt, Word};
 
 /// The command of `script`/`process`: every word after the keyword (keepalived re-splits the
 /// line, so `script /bin/check -x` and `script "/bin/check -x"` are the same). Words that were

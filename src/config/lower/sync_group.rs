@@ -10,8 +10,8 @@ use super::track::lower_track_block;
 use super::{Lower, Section};
 use crate::config::diag::Diagnostic;
 use crate::config::model::{Config, Notify, SyncGroup, Tracking};
+use crate::config::read::syntax::Stmt;
 use crate::config::span::Spanned;
-use crate::config::syntax::Stmt;
 
 pub(crate) fn lower(l: &mut Lower, s: &Stmt, config: &mut Config) {
     let Some(name) = l.block_name(s) else { return };

@@ -6,8 +6,8 @@ use super::values::narrow;
 use super::Lower;
 use crate::config::diag::Diagnostic;
 use crate::config::model::{TrackRef, Tracking};
+use crate::config::read::syntax::Stmt;
 use crate::config::span::Spanned;
-use crate::config::syntax::Stmt;
 
 /// Weight range accepted for each tracker kind. keepalived accepts ±254 for scripts and
 /// interfaces but clamps to ±253 with an error (§3.1); vrrpd clamps with a warning.

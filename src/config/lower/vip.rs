@@ -16,8 +16,8 @@ use super::values::parse_int;
 use super::Lower;
 use crate::config::diag::Diagnostic;
 use crate::config::model::{Broadcast, Family, IpAddress, Lifetime, Scope};
+use crate::config::read::syntax::{Stmt, Word};
 use crate::config::span::Spanned;
-use crate::config::syntax::{Stmt, Word};
 
 /// Maximum interface / label name length (IFNAMSIZ - 1).
 pub(crate) const IFNAME_MAX: usize = 15;
