@@ -2,6 +2,7 @@
 //! `track_file`, `track_process`, `track_bfd` blocks, one `NAME [weight N [reverse|noreverse]]`
 //! entry per line (keepalived-behaviour §3.1, §4.3).
 
+use super::keywords::track;
 use super::values::narrow;
 use super::Lower;
 use crate::config::diag::Diagnostic;
@@ -14,7 +15,7 @@ use crate::config::span::Spanned;
 fn weight_range(keyword: &str) -> (i64, i64, i64) {
     // (min accepted, max accepted, clamp magnitude)
     match keyword {
-        "track_file" | "track_process" => (-254, 254, 254),
+        track::TRACK_FILE | track::TRACK_PROCESS => (-254, 254, 254),
         _ => (-254, 254, 253),
     }
 }
@@ -22,11 +23,11 @@ fn weight_range(keyword: &str) -> (i64, i64, i64) {
 /// Lowers one `track_*` block into `tracking`. Returns false if `s` is not a track block.
 pub(crate) fn lower_track_block(l: &mut Lower, s: &Stmt, tracking: &mut Tracking) -> bool {
     let list = match s.keyword.text.as_str() {
-        "track_interface" => &mut tracking.interfaces,
-        "track_script" => &mut tracking.scripts,
-        "track_file" => &mut tracking.files,
-        "track_process" => &mut tracking.processes,
-        "track_bfd" => &mut tracking.bfd,
+        track::TRACK_INTERFACE => &mut tracking.interfaces,
+        track::TRACK_SCRIPT => &mut tracking.scripts,
+        track::TRACK_FILE => &mut tracking.files,
+        track::TRACK_PROCESS => &mut tracking.processes,
+        track::TRACK_BFD => &mut tracking.bfd,
         _ => return false,
     };
     if let Some(b) = l.block_no_args(s) {
