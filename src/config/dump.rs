@@ -6,8 +6,8 @@
 //!     priority 255                            # derived: state MASTER without priority (keepalived-behaviour §3.1)
 //! ```
 //!
-//! Each block is printed by a table of [`Item`]s, in output order: a keyword (spelled by the
-//! lowering's keyword constants, [`super::lower::keywords`]) with the function that shows its
+//! Each block is printed by a table of `Item`s, in output order: a keyword (spelled by the
+//! lowering's keyword constants in `lower/keywords.rs`) with the function that shows its
 //! value, or a custom printer for blocks, comments and lines whose keyword depends on the value.
 
 use std::fmt::Write as _;

@@ -1,10 +1,26 @@
 //! keepalived.conf front end: files -> statement tree -> typed model, with diagnostics.
 //!
-//! Pure apart from reading the configuration files, which goes through [`read::source::Loader`].
+//! Pure apart from reading the configuration files, which goes through
+//! [`read::source::Loader`].
 //!
-//! Pipeline: [`parse`] (text -> [`syntax::Stmt`] tree) -> `lower` (tree -> [`model::Config`]
-//! as written, value checks) -> [`check`] (derived settings and cross-checks of
-//! keepalived-behaviour §3.3, §3.4, §4.4, §5). [`dump()`] prints the effective configuration.
+//! The stages, each a folder or file of its own, in pipeline order:
+//!
+//! * [`read`]: files -> [`read::syntax::Stmt`] tree. Sources and loaders, the line lexer,
+//!   `$NAME` definitions, `~SEQ`, includes, the line pipeline (`expand`), the block tree, the
+//!   entry points (`parse_file`, `parse_str`); the options and result types
+//!   ([`read::ParseOptions`], [`read::Parsed`]) live in `read/options.rs` for every stage to
+//!   import;
+//! * `lower`: tree -> [`model::Config`] as written, one file per section driven by keyword
+//!   tables, with value checks; `lower/keywords.rs` holds the keyword spellings the tables
+//!   and the dump share;
+//! * [`check`]: derived settings and cross-checks of keepalived-behaviour §3.3, §3.4, §4.4, §5
+//!   (`check/instance/` holds the per-instance steps);
+//! * [`dump()`]: the effective configuration, printed by tables that share the lowering's
+//!   keyword spellings.
+//!
+//! Shared by the stages: [`span`] (file positions), [`diag`] (diagnostics and their
+//! rendering), [`model`] (the typed configuration). [`load`] runs the whole pipeline, lowering
+//! statements as the reader completes them.
 //!
 //! # Severity policy (`vrrpd --check-config` exits 1 on errors, 0 with only warnings)
 //!

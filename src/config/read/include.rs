@@ -1,6 +1,6 @@
 //! `include` and its checking variants (keepalived-behaviour.md §1.3): keyword table,
 //! `include_check` flags, csh brace expansion and path helpers. Reading the included files is
-//! the expander's include step ([`super::expand`]).
+//! the expander's include step (`expand.rs`).
 
 use std::path::{Component, Path, PathBuf};
 
