@@ -14,8 +14,8 @@ use std::fmt::Write as _;
 use std::time::Duration;
 
 use super::lower::keywords::{
-    auth, global, instance, notify, peer, root, script, sync_group, track, track_file,
-    track_process,
+    address, auth, global, instance, notify, peer, root, route, rule, script, sync_group, track,
+    track_file, track_process, track_ref,
 };
 use super::lower::values::fmt_us;
 use super::model::{
@@ -224,8 +224,13 @@ pub fn dump(config: &Config) -> String {
         &config.static_addresses,
         ipaddr,
     );
-    static_block(&mut o, root::STATIC_ROUTES, &config.static_routes, route);
-    static_block(&mut o, root::STATIC_RULES, &config.static_rules, rule);
+    static_block(
+        &mut o,
+        root::STATIC_ROUTES,
+        &config.static_routes,
+        route_line,
+    );
+    static_block(&mut o, root::STATIC_RULES, &config.static_rules, rule_line);
     for g in &config.sync_groups {
         o.named_block(root::VRRP_SYNC_GROUP, &g.name.value, g, SYNC_GROUP);
     }
@@ -575,10 +580,15 @@ fn tracking(o: &mut Out, t: &Tracking) {
 fn track_ref(r: &TrackRef) -> String {
     let mut s = q(&r.name.value);
     if let Some(w) = &r.weight {
-        let _ = write!(s, " weight {}", w.value);
+        let _ = write!(s, " {} {}", track_ref::WEIGHT, w.value);
     }
     if let Some(rv) = &r.reverse {
-        s.push_str(if rv.value { " reverse" } else { " noreverse" });
+        let word = if rv.value {
+            track_ref::REVERSE
+        } else {
+            track_ref::NOREVERSE
+        };
+        let _ = write!(s, " {word}");
     }
     s
 }
@@ -737,10 +747,10 @@ static INSTANCE: &[Item<Instance>] = &[
     }),
     Item::Custom(|o, i| {
         if !i.routes.is_empty() {
-            o.block(1, instance::VIRTUAL_ROUTES, i.routes.iter().map(route));
+            o.block(1, instance::VIRTUAL_ROUTES, i.routes.iter().map(route_line));
         }
         if !i.rules.is_empty() {
-            o.block(1, instance::VIRTUAL_RULES, i.rules.iter().map(rule));
+            o.block(1, instance::VIRTUAL_RULES, i.rules.iter().map(rule_line));
         }
     }),
     Item::Custom(|o, i| tracking(o, &i.tracking)),
@@ -820,33 +830,31 @@ fn effective_trackers(o: &mut Out, i: &Instance) {
 fn ipaddr(a: &IpAddress) -> String {
     let mut s = a.net.value.to_string();
     if let Some(d) = &a.dev {
-        let _ = write!(s, " dev {}", d.value);
+        let _ = write!(s, " {} {}", address::DEV, d.value);
     }
     if let Some(bc) = &a.broadcast {
-        match bc.value {
-            Broadcast::Addr(x) => {
-                let _ = write!(s, " brd {x}");
-            }
-            Broadcast::Plus => s.push_str(" brd +"),
-            Broadcast::Minus => s.push_str(" brd -"),
-        }
+        let _ = match bc.value {
+            Broadcast::Addr(x) => write!(s, " {} {x}", address::BRD),
+            Broadcast::Plus => write!(s, " {} +", address::BRD),
+            Broadcast::Minus => write!(s, " {} -", address::BRD),
+        };
     }
     if let Some(sc) = &a.scope {
-        let _ = write!(s, " scope {}", sc.value);
+        let _ = write!(s, " {} {}", address::SCOPE, sc.value);
     }
     if let Some(l) = &a.label {
-        let _ = write!(s, " label {}", l.value);
+        let _ = write!(s, " {} {}", address::LABEL, l.value);
     }
     if let Some(p) = &a.peer {
-        let _ = write!(s, " peer {}", p.value);
+        let _ = write!(s, " {} {}", address::PEER, p.value);
     }
     for (on, w) in [
-        (a.home, "home"),
-        (a.nodad, "-nodad"),
-        (a.mngtmpaddr, "mngtmpaddr"),
-        (a.noprefixroute, "noprefixroute"),
-        (a.autojoin, "autojoin"),
-        (a.no_track, "no_track"),
+        (a.home, address::HOME),
+        (a.nodad, address::NODAD),
+        (a.mngtmpaddr, address::MNGTMPADDR),
+        (a.noprefixroute, address::NOPREFIXROUTE),
+        (a.autojoin, address::AUTOJOIN),
+        (a.no_track, address::NO_TRACK),
     ] {
         if on {
             s.push(' ');
@@ -854,72 +862,56 @@ fn ipaddr(a: &IpAddress) -> String {
         }
     }
     if let Some(p) = &a.preferred_lft {
-        match p.value {
-            Lifetime::Forever => s.push_str(" preferred_lft forever"),
-            Lifetime::Secs(n) => {
-                let _ = write!(s, " preferred_lft {n}");
-            }
-        }
+        let _ = match p.value {
+            Lifetime::Forever => write!(s, " {} {}", address::PREFERRED_LFT, address::FOREVER),
+            Lifetime::Secs(n) => write!(s, " {} {n}", address::PREFERRED_LFT),
+        };
     }
     if a.use_vmac {
-        s.push_str(" use_vmac");
+        s.push(' ');
+        s.push_str(address::USE_VMAC);
     }
     s
 }
 
-fn route(r: &Route) -> String {
+/// `KEYWORD VALUE` when the value is there.
+fn option<T: std::fmt::Display>(parts: &mut Vec<String>, keyword: &str, v: &Option<Sp<T>>) {
+    if let Some(v) = v {
+        parts.push(format!("{keyword} {}", v.value));
+    }
+}
+
+fn route_line(r: &Route) -> String {
     let mut parts: Vec<String> = Vec::new();
     if let Some(k) = &r.kind {
         parts.push(k.value.clone());
     }
-    if let Some(s) = &r.src {
-        parts.push(format!("src {}", s.value));
-    }
+    option(&mut parts, route::SRC, &r.src);
     if let Some(d) = &r.dest {
         parts.push(d.value.to_string());
     }
-    if let Some(v) = &r.via {
-        parts.push(format!("via {}", v.value));
-    }
-    if let Some(v) = &r.or_via {
-        parts.push(format!("or {}", v.value));
-    }
-    if let Some(d) = &r.dev {
-        parts.push(format!("dev {}", d.value));
-    }
-    if let Some(s) = &r.scope {
-        parts.push(format!("scope {}", s.value));
-    }
-    if let Some(t) = &r.table {
-        parts.push(format!("table {}", t.value));
-    }
-    if let Some(m) = &r.metric {
-        parts.push(format!("metric {}", m.value));
-    }
+    option(&mut parts, route::VIA, &r.via);
+    option(&mut parts, route::OR, &r.or_via);
+    option(&mut parts, route::DEV, &r.dev);
+    option(&mut parts, route::SCOPE, &r.scope);
+    option(&mut parts, route::TABLE, &r.table);
+    option(&mut parts, route::METRIC, &r.metric);
     parts.extend(r.options.iter().map(|o| o.value.clone()));
     if r.no_track {
-        parts.push("no_track".into());
+        parts.push(route::NO_TRACK.into());
     }
     parts.join(" ")
 }
 
-fn rule(r: &Rule) -> String {
+fn rule_line(r: &Rule) -> String {
     let mut parts: Vec<String> = Vec::new();
-    if let Some(f) = &r.from {
-        parts.push(format!("from {}", f.value));
-    }
-    if let Some(t) = &r.to {
-        parts.push(format!("to {}", t.value));
-    }
-    if let Some(t) = &r.table {
-        parts.push(format!("table {}", t.value));
-    }
-    if let Some(p) = &r.preference {
-        parts.push(format!("preference {}", p.value));
-    }
+    option(&mut parts, rule::FROM, &r.from);
+    option(&mut parts, rule::TO, &r.to);
+    option(&mut parts, rule::TABLE, &r.table);
+    option(&mut parts, rule::PREFERENCE, &r.preference);
     parts.extend(r.options.iter().map(|o| o.value.clone()));
     if r.no_track {
-        parts.push("no_track".into());
+        parts.push(rule::NO_TRACK.into());
     }
     parts.join(" ")
 }

@@ -339,6 +339,63 @@ pub(crate) mod track_file {
     pub(crate) const INIT_FILE: &str = "init_file";
 }
 
+/// Options of `virtual_ipaddress`, `virtual_ipaddress_excluded` and `static_ipaddress` entries.
+pub(crate) mod address {
+    pub(crate) const DEV: &str = "dev";
+    pub(crate) const BRD: &str = "brd";
+    pub(crate) const BROADCAST: &str = "broadcast";
+    pub(crate) const SCOPE: &str = "scope";
+    pub(crate) const LABEL: &str = "label";
+    pub(crate) const PEER: &str = "peer";
+    pub(crate) const HOME: &str = "home";
+    pub(crate) const NODAD: &str = "-nodad";
+    pub(crate) const MNGTMPADDR: &str = "mngtmpaddr";
+    pub(crate) const NOPREFIXROUTE: &str = "noprefixroute";
+    pub(crate) const AUTOJOIN: &str = "autojoin";
+    pub(crate) const NO_TRACK: &str = "no_track";
+    pub(crate) const PREFERRED_LFT: &str = "preferred_lft";
+    pub(crate) const FOREVER: &str = "forever";
+    pub(crate) const USE_VMAC: &str = "use_vmac";
+}
+
+/// Options of `virtual_routes` and `static_routes` entries.
+pub(crate) mod route {
+    pub(crate) const SRC: &str = "src";
+    pub(crate) const TO: &str = "to";
+    pub(crate) const VIA: &str = "via";
+    pub(crate) const GW: &str = "gw";
+    pub(crate) const OR: &str = "or";
+    pub(crate) const DEV: &str = "dev";
+    pub(crate) const OIF: &str = "oif";
+    pub(crate) const TABLE: &str = "table";
+    pub(crate) const METRIC: &str = "metric";
+    pub(crate) const PRIORITY: &str = "priority";
+    pub(crate) const PREFERENCE: &str = "preference";
+    pub(crate) const SCOPE: &str = "scope";
+    pub(crate) const NO_TRACK: &str = "no_track";
+}
+
+/// Options of `virtual_rules` and `static_rules` entries.
+pub(crate) mod rule {
+    pub(crate) const FROM: &str = "from";
+    pub(crate) const TO: &str = "to";
+    pub(crate) const ALL: &str = "all";
+    pub(crate) const TABLE: &str = "table";
+    pub(crate) const LOOKUP: &str = "lookup";
+    pub(crate) const PREFERENCE: &str = "preference";
+    pub(crate) const PREF: &str = "pref";
+    pub(crate) const PRIORITY: &str = "priority";
+    pub(crate) const PRIO: &str = "prio";
+    pub(crate) const NO_TRACK: &str = "no_track";
+}
+
+/// Options of a `track_*` entry.
+pub(crate) mod track_ref {
+    pub(crate) const WEIGHT: &str = "weight";
+    pub(crate) const REVERSE: &str = "reverse";
+    pub(crate) const NOREVERSE: &str = "noreverse";
+}
+
 /// Levenshtein distance (for "did you mean").
 pub(crate) fn edit_distance(a: &str, b: &str) -> usize {
     let b: Vec<char> = b.chars().collect();

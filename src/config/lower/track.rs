@@ -2,7 +2,7 @@
 //! `track_file`, `track_process`, `track_bfd` blocks, one `NAME [weight N [reverse|noreverse]]`
 //! entry per line (keepalived-behaviour §3.1, §4.3).
 
-use super::keywords::track;
+use super::keywords::{track, track_ref};
 use super::values::narrow;
 use super::Lower;
 use crate::config::diag::Diagnostic;
@@ -52,7 +52,7 @@ pub(crate) fn lower_ref(l: &mut Lower, e: &Stmt, keyword: &str) -> Option<TrackR
     let Some(first) = e.args.first() else {
         return Some(r);
     };
-    if first.text != "weight" {
+    if first.text != track_ref::WEIGHT {
         // Seed 001 writes a Chinese comment after the script name. keepalived 1.x ignored
         // it; 2.2.7 logs `unknown track script option ... - ignoring` and drops the whole
         // track_script entry (observed: "script X is not used"), while other track_* entries
@@ -110,8 +110,8 @@ pub(crate) fn lower_ref(l: &mut Lower, e: &Stmt, keyword: &str) -> Option<TrackR
         r.weight = narrow(Spanned::new(value, v.span));
     }
     match e.args.get(2) {
-        Some(x) if x.text == "reverse" => r.reverse = Some(Spanned::new(true, x.span)),
-        Some(x) if x.text == "noreverse" => r.reverse = Some(Spanned::new(false, x.span)),
+        Some(x) if x.text == track_ref::REVERSE => r.reverse = Some(Spanned::new(true, x.span)),
+        Some(x) if x.text == track_ref::NOREVERSE => r.reverse = Some(Spanned::new(false, x.span)),
         Some(_) => {
             l.extra_words(
                 &format!("{keyword} entry `{}`", e.keyword.text),

@@ -12,6 +12,7 @@
 
 use std::net::IpAddr;
 
+use super::keywords::address;
 use super::values::parse_int;
 use super::Lower;
 use crate::config::diag::Diagnostic;
@@ -88,7 +89,13 @@ fn lower_entry(l: &mut Lower, e: &Stmt) -> Option<IpAddress> {
 fn option_needs_value(opt: &str) -> bool {
     matches!(
         opt,
-        "dev" | "brd" | "broadcast" | "scope" | "label" | "peer" | "preferred_lft"
+        address::DEV
+            | address::BRD
+            | address::BROADCAST
+            | address::SCOPE
+            | address::LABEL
+            | address::PEER
+            | address::PREFERRED_LFT
     )
 }
 
@@ -106,8 +113,8 @@ fn missing_value(l: &mut Lower, opt: &Word) {
 fn apply_option(l: &mut Lower, a: &mut IpAddress, opt: &Word, value: Option<&Word>) {
     let family = a.net.value.family();
     match (opt.text.as_str(), value) {
-        ("dev", Some(v)) => a.dev = Some(dev(l, v)),
-        ("brd" | "broadcast", Some(v)) => {
+        (address::DEV, Some(v)) => a.dev = Some(dev(l, v)),
+        (address::BRD | address::BROADCAST, Some(v)) => {
             if family == Family::Ipv6 {
                 l.push(Diagnostic::error(
                     opt.span,
@@ -117,7 +124,7 @@ fn apply_option(l: &mut Lower, a: &mut IpAddress, opt: &Word, value: Option<&Wor
             }
             a.broadcast = broadcast(l, v).map(|b| Spanned::new(b, v.span));
         }
-        ("scope", Some(v)) => {
+        (address::SCOPE, Some(v)) => {
             if family == Family::Ipv6 {
                 l.push(
                     Diagnostic::error(opt.span, "scope is not valid for an IPv6 address")
@@ -127,7 +134,7 @@ fn apply_option(l: &mut Lower, a: &mut IpAddress, opt: &Word, value: Option<&Wor
             }
             a.scope = scope_word(l, v).map(|s| Spanned::new(s, v.span));
         }
-        ("label", Some(v)) => {
+        (address::LABEL, Some(v)) => {
             if family == Family::Ipv6 {
                 l.push(
                     Diagnostic::error(opt.span, "label is not valid for an IPv6 address")
@@ -139,21 +146,21 @@ fn apply_option(l: &mut Lower, a: &mut IpAddress, opt: &Word, value: Option<&Wor
                 a.label = Some(label);
             }
         }
-        ("peer", Some(v)) => {
-            if let Some((p, _)) = l.net_word(v, "peer") {
+        (address::PEER, Some(v)) => {
+            if let Some((p, _)) = l.net_word(v, address::PEER) {
                 a.peer = Some(p);
             }
         }
-        ("preferred_lft", Some(v)) => {
+        (address::PREFERRED_LFT, Some(v)) => {
             a.preferred_lft = preferred_lft(l, v).map(|x| Spanned::new(x, v.span));
         }
-        ("home", None) => a.home = true,
-        ("-nodad", None) => a.nodad = true,
-        ("mngtmpaddr", None) => a.mngtmpaddr = true,
-        ("noprefixroute", None) => a.noprefixroute = true,
-        ("autojoin", None) => a.autojoin = true,
-        ("no_track", None) => a.no_track = true,
-        ("use_vmac", None) => a.use_vmac = true,
+        (address::HOME, None) => a.home = true,
+        (address::NODAD, None) => a.nodad = true,
+        (address::MNGTMPADDR, None) => a.mngtmpaddr = true,
+        (address::NOPREFIXROUTE, None) => a.noprefixroute = true,
+        (address::AUTOJOIN, None) => a.autojoin = true,
+        (address::NO_TRACK, None) => a.no_track = true,
+        (address::USE_VMAC, None) => a.use_vmac = true,
         (other, _) => unknown_option(l, opt, other),
     }
 }
@@ -203,10 +210,10 @@ fn label(l: &mut Lower, v: &Word) -> Option<Spanned<String>> {
 
 /// `preferred_lft N|forever`.
 fn preferred_lft(l: &mut Lower, v: &Word) -> Option<Lifetime> {
-    if v.text == "forever" {
+    if v.text == address::FOREVER {
         Some(Lifetime::Forever)
     } else {
-        l.int_word(v, "preferred_lft", 0, i64::from(u32::MAX))
+        l.int_word(v, address::PREFERRED_LFT, 0, i64::from(u32::MAX))
             .and_then(|n| u32::try_from(n.value).ok())
             .map(Lifetime::Secs)
     }
