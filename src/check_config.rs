@@ -9,8 +9,8 @@ use std::path::Path;
 
 use crate::cli::{Cli, Format};
 use crate::config::diag::{self, Diagnostic, Severity};
-use crate::config::parse::ParseOptions;
-use crate::config::source::{FsLoader, SourceMap};
+use crate::config::read::source::{FsLoader, SourceMap};
+use crate::config::read::ParseOptions;
 use crate::config::{self, Loaded};
 
 /// Exit status when the check found no errors.
@@ -34,7 +34,7 @@ pub fn parse_options(cli: &Cli) -> ParseOptions {
 }
 
 /// Loads the configuration named on the command line.
-pub fn load(cli: &Cli) -> Result<Loaded, config::parse::ReadError> {
+pub fn load(cli: &Cli) -> Result<Loaded, config::read::ReadError> {
     config::load(&FsLoader, &cli.use_file, &parse_options(cli))
 }
 

@@ -6,7 +6,7 @@
 //!
 //! * [`config`] reads keepalived.conf syntax into a typed model with source spans and
 //!   diagnostics. Its only I/O is reading the configuration files themselves, behind the
-//!   [`config::source::Loader`] trait so tests and fuzzers run from memory.
+//!   [`config::read::source::Loader`] trait so tests and fuzzers run from memory.
 //! * [`wire`] encodes and decodes VRRPv2/v3 adverts, IPv4 headers and gratuitous ARP /
 //!   unsolicited NA frames. std only, no allocation on the parse path.
 //! * [`proto`] is the per-instance VRRP state machine. It is fully deterministic: time is an

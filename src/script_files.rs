@@ -12,7 +12,7 @@ use std::path::Path;
 
 use crate::config::check::{check_by_name, named_scripts};
 use crate::config::diag::Diagnostic;
-use crate::config::source::SourceMap;
+use crate::config::read::source::SourceMap;
 use crate::config::Config;
 
 /// The most of a script that is read; the scan covers the first 64 KiB of a larger file.

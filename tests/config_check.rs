@@ -415,8 +415,8 @@ fn dump_reparses_without_errors() {
 #[test]
 fn track_script_order_follows_includes() {
     use std::path::Path;
-    use vrrpd::config::parse::ParseOptions;
-    use vrrpd::config::source::MemLoader;
+    use vrrpd::config::read::source::MemLoader;
+    use vrrpd::config::read::ParseOptions;
     let inst = instance(
         "    virtual_ipaddress {\n        10.0.0.1\n    }\n    track_script {\n        chk\n    }",
     );

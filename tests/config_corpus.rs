@@ -13,10 +13,10 @@ use std::path::{Path, PathBuf};
 
 use vrrpd::config::diag::{Diagnostic, Severity};
 use vrrpd::config::model::{AuthType, Config, Family, InitialState, Origin, Version};
-use vrrpd::config::parse::{ParseOptions, Parsed};
-use vrrpd::config::source::{FsLoader, SourceMap};
+use vrrpd::config::read::source::{FsLoader, SourceMap};
+use vrrpd::config::read::syntax::{Block, Stmt, Word};
+use vrrpd::config::read::{ParseOptions, Parsed};
 use vrrpd::config::span::{FileId, Span};
-use vrrpd::config::syntax::{Block, Stmt, Word};
 use vrrpd::config::{self, Loaded};
 
 fn load(path: &str) -> Loaded {

@@ -11,8 +11,8 @@ use std::time::{Duration, Instant};
 
 use vrrpd::config::diag::{self, Diagnostic};
 use vrrpd::config::model::IpNet;
-use vrrpd::config::parse::ParseOptions;
-use vrrpd::config::source::FsLoader;
+use vrrpd::config::read::source::FsLoader;
+use vrrpd::config::read::ParseOptions;
 use vrrpd::config::{self, HostInfo, HostInterface, Loaded};
 
 /// The second seed tutorial's track script, as it would be on disk.

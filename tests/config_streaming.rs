@@ -3,8 +3,8 @@
 
 use std::path::Path;
 
-use vrrpd::config::parse::{parse_file, ParseOptions};
-use vrrpd::config::source::FsLoader;
+use vrrpd::config::read::source::FsLoader;
+use vrrpd::config::read::{parse_file, ParseOptions};
 
 #[test]
 fn streaming_load_equals_whole_tree_lowering() {

@@ -8,11 +8,11 @@ use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use vrrpd::config::diag::{Diagnostic, Severity};
-use vrrpd::config::limits::Limits;
-use vrrpd::config::parse::{parse_file, parse_str, parse_str_with, ParseOptions, Parsed};
-use vrrpd::config::source::{FileKind, Loader, MemLoader};
+use vrrpd::config::read::limits::Limits;
+use vrrpd::config::read::source::{FileKind, Loader, MemLoader};
+use vrrpd::config::read::syntax::Stmt;
+use vrrpd::config::read::{parse_file, parse_str, parse_str_with, ParseOptions, Parsed};
 use vrrpd::config::span::Span;
-use vrrpd::config::syntax::Stmt;
 
 // ---------------------------------------------------------------------------------------
 // Helpers
@@ -570,7 +570,7 @@ fn real_file_system_includes() {
     std::fs::set_permissions(d("conf.d/run.sh"), std::fs::Permissions::from_mode(0o755)).unwrap();
     let main = d("keepalived.conf");
     let p = parse_file(
-        &vrrpd::config::source::FsLoader,
+        &vrrpd::config::read::source::FsLoader,
         &main,
         &ParseOptions::default(),
     )
@@ -578,7 +578,7 @@ fn real_file_system_includes() {
     let shown = dir.display().to_string();
     let msgs: Vec<String> = diags(&p).iter().map(|m| m.replace(&shown, "DIR")).collect();
     let dir_err = parse_file(
-        &vrrpd::config::source::FsLoader,
+        &vrrpd::config::read::source::FsLoader,
         &dir,
         &ParseOptions::default(),
     );
@@ -1380,7 +1380,7 @@ fn corpus() {
     };
     let mut failures = Vec::new();
     for conf in confs {
-        let p = parse_file(&vrrpd::config::source::FsLoader, &conf, &opts).expect("readable");
+        let p = parse_file(&vrrpd::config::read::source::FsLoader, &conf, &opts).expect("readable");
         let stderr: String = p.diagnostics.iter().map(|d| d.render(&p.sources)).collect();
         let mut tree = String::new();
         tree_dump(&p, &p.stmts, 0, &mut tree);

@@ -8,9 +8,9 @@
 use std::path::PathBuf;
 use std::process::Command;
 
-use vrrpd::config::parse::{parse_file, ParseOptions, Parsed};
-use vrrpd::config::source::FsLoader;
-use vrrpd::config::syntax::Stmt;
+use vrrpd::config::read::source::FsLoader;
+use vrrpd::config::read::syntax::Stmt;
+use vrrpd::config::read::{parse_file, ParseOptions, Parsed};
 
 const CASES: &[&str] = &[
     // §1.1 comments, quotes, separators, escapes

@@ -126,9 +126,10 @@ impl Sim {
         };
         for (i, &p) in prios.iter().enumerate() {
             let loaded = vrrpd::config::load(
-                &vrrpd::config::source::MemLoader::new().with("/etc/keepalived.conf", conf(i, p)),
+                &vrrpd::config::read::source::MemLoader::new()
+                    .with("/etc/keepalived.conf", conf(i, p)),
                 std::path::Path::new("/etc/keepalived.conf"),
-                &vrrpd::config::parse::ParseOptions::default(),
+                &vrrpd::config::read::ParseOptions::default(),
             )
             .expect("the config reads");
             let cfg = loaded.config.expect("the config checks");

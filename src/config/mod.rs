@@ -1,10 +1,26 @@
 //! keepalived.conf front end: files -> statement tree -> typed model, with diagnostics.
 //!
-//! Pure apart from reading the configuration files, which goes through [`source::Loader`].
+//! Pure apart from reading the configuration files, which goes through
+//! [`read::source::Loader`].
 //!
-//! Pipeline: [`parse`] (text -> [`syntax::Stmt`] tree) -> `lower` (tree -> [`model::Config`]
-//! as written, value checks) -> [`check`] (derived settings and cross-checks of
-//! keepalived-behaviour §3.3, §3.4, §4.4, §5). [`dump()`] prints the effective configuration.
+//! The stages, each a folder or file of its own, in pipeline order:
+//!
+//! * [`read`]: files -> [`read::syntax::Stmt`] tree. Sources and loaders, the line lexer,
+//!   `$NAME` definitions, `~SEQ`, includes, the line pipeline (`expand`), the block tree, the
+//!   entry points (`parse_file`, `parse_str`); the options and result types
+//!   ([`read::ParseOptions`], [`read::Parsed`]) live in `read/options.rs` for every stage to
+//!   import;
+//! * `lower`: tree -> [`model::Config`] as written, one file per section driven by keyword
+//!   tables, with value checks; `lower/keywords.rs` holds the keyword spellings the tables
+//!   and the dump share;
+//! * [`check`]: derived settings and cross-checks of keepalived-behaviour §3.3, §3.4, §4.4, §5
+//!   (`check/instance/` holds the per-instance steps);
+//! * [`dump()`]: the effective configuration, printed by tables that share the lowering's
+//!   keyword spellings.
+//!
+//! Shared by the stages: [`span`] (file positions), [`diag`] (diagnostics and their
+//! rendering), [`model`] (the typed configuration). [`load`] runs the whole pipeline, lowering
+//! statements as the reader completes them.
 //!
 //! # Severity policy (`vrrpd --check-config` exits 1 on errors, 0 with only warnings)
 //!
@@ -23,24 +39,22 @@
 //!
 //! Messages keep keepalived's wording where it has one, so they stay greppable.
 
-pub mod check;
-pub mod define;
-pub mod diag;
-pub mod dump;
-mod expand;
-pub mod include;
-pub mod lexer;
-pub mod limits;
-pub mod line;
+// The stages, in pipeline order.
+pub mod read;
+
 mod lower;
+
+pub mod check;
+
+pub mod dump;
+
+// Shared by the stages (and by the daemon, which splits commands as keepalived does).
+pub mod command;
+pub mod diag;
 pub mod model;
-pub mod parse;
-pub mod seq;
-pub mod source;
 pub mod span;
-pub mod syntax;
+
 pub mod testgen;
-pub mod tree;
 
 use std::path::Path;
 
@@ -48,7 +62,7 @@ pub use check::{check_host, HostAddr, HostInfo, HostInterface};
 pub use model::Config;
 
 use diag::Diagnostic;
-use source::{Loader, SourceMap};
+use read::source::{Loader, SourceMap};
 
 /// The result of loading a configuration.
 #[derive(Debug)]
@@ -83,11 +97,11 @@ impl Loaded {
 pub fn load(
     loader: &dyn Loader,
     path: &Path,
-    opts: &parse::ParseOptions,
-) -> Result<Loaded, parse::ReadError> {
+    opts: &read::ParseOptions,
+) -> Result<Loaded, read::ReadError> {
     // Statements are lowered as the parser completes them (the whole tree is never built).
     let mut root = lower::RootLowerer::default();
-    let parsed = parse::parse_file_streaming(loader, path, opts, &mut |s| root.feed(&s))?;
+    let parsed = read::parse_file_streaming(loader, path, opts, &mut |s| root.feed(&s))?;
     let (config, lower_diags) = root.finish();
     let (sources, config, diagnostics) =
         finish_lenient(parsed.sources, parsed.diagnostics, config, lower_diags);
@@ -96,19 +110,19 @@ pub fn load(
 
 /// Loads an in-memory text (file name `keepalived.conf`, no includes), for tests.
 pub fn load_str(text: &str) -> Loaded {
-    lower(parse::parse_str(text))
+    lower(read::parse_str(text))
 }
 
 /// Lowers and checks a parsed statement tree.
-pub fn lower(parsed: parse::Parsed) -> Loaded {
+pub fn lower(parsed: read::Parsed) -> Loaded {
     let (sources, config, diagnostics) = lower_lenient(parsed);
     keep_if_clean(sources, config, diagnostics)
 }
 
 /// Like [`lower`], but always returns the model, even when there are errors: values that
 /// failed to lower are absent. For tests and for explaining a broken file.
-pub fn lower_lenient(parsed: parse::Parsed) -> (SourceMap, Config, Vec<Diagnostic>) {
-    let parse::Parsed {
+pub fn lower_lenient(parsed: read::Parsed) -> (SourceMap, Config, Vec<Diagnostic>) {
+    let read::Parsed {
         sources,
         stmts,
         diagnostics,

@@ -3,7 +3,7 @@
 
 use serde::Serialize;
 
-/// Index of a file in a [`super::source::SourceMap`].
+/// Index of a file in a [`super::read::source::SourceMap`].
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
 pub struct FileId(pub u32);
 

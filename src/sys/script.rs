@@ -3,7 +3,7 @@
 //!
 //! # What a run looks like
 //!
-//! * The command string is split with keepalived's rules ([`crate::track::split_command`]);
+//! * The command string is split with keepalived's rules ([`crate::config::command::split_command`]);
 //!   a program without `/` is looked up in `PATH`, then `realpath()`ed, and that path is
 //!   also `argv[0]` (keepalived shows `/bin/true` as `/usr/bin/true`). It is exec'd directly:
 //!   no shell (`/bin/echo a | /bin/false` passes `|` as an argument).
@@ -48,7 +48,8 @@ use std::time::Duration;
 
 use tokio::sync::oneshot;
 
-use crate::track::{split_command, ScriptOutcome};
+use crate::config::command::split_command;
+use crate::track::ScriptOutcome;
 
 /// keepalived's delay between SIGTERM and SIGKILL for a timed-out script (§4.1).
 pub const KILL_GRACE: Duration = Duration::from_secs(2);
@@ -108,7 +109,7 @@ pub enum PrepareError {
     #[error("cannot split command `{cmd}`: {why}")]
     Split {
         cmd: String,
-        why: crate::track::SplitError,
+        why: crate::config::command::SplitError,
     },
     /// Not found in `PATH` / not a file / not executable (keepalived then disables the
     /// script: `Disabling track script X since not found/accessible`).

@@ -8,7 +8,6 @@
 //! [`crate::proto::TrackerState`] already carries the weight and `reverse` of each
 //! reference (§4.3), plus log lines in keepalived's wording and "run script X now" requests.
 //!
-//! * [`split`]: keepalived's shell-like command splitter (§1.1, §3.5).
 //! * [`script`]: one script's result state machine and schedule (§4.2).
 //! * [`process`]: process matching and quorum with delays (§4.3).
 //! * [`effect`]: health / file value + weight + reverse → `TrackerState` (§4.3 table).
@@ -22,12 +21,10 @@ pub mod effect;
 pub mod process;
 pub mod script;
 pub mod set;
-pub mod split;
 
 pub use process::{ParamMatch, ProcInfo, ProcessMatcher, ProcessParams, ProcessQuorum};
 pub use script::{ScriptOutcome, ScriptParams, ScriptTracker};
 pub use set::{tracker_id, Output, Trackers};
-pub use split::{split_command, SplitError};
 
 #[cfg(test)]
 mod tests;

@@ -9,10 +9,10 @@
 
 use std::path::Path;
 
-use vrrpd::config::parse::{parse_file, ParseOptions};
-use vrrpd::config::source::{MemLoader, SourceMap};
+use vrrpd::config::read::source::{MemLoader, SourceMap};
+use vrrpd::config::read::syntax::Stmt;
+use vrrpd::config::read::{parse_file, ParseOptions};
 use vrrpd::config::span::Span;
-use vrrpd::config::syntax::Stmt;
 
 pub const MAIN: &str = "/etc/keepalived/keepalived.conf";
 pub const INCLUDED: &str = "/etc/keepalived/inc.conf";

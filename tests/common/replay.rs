@@ -193,9 +193,9 @@ fn lab_host() -> HostInfo {
 /// Loads a configuration file of a case the way the daemon does.
 fn load_conf(path: &Path, host: &HostInfo) -> Result<(Config, RouterSettings), String> {
     let loaded = vrrpd::config::load(
-        &vrrpd::config::source::FsLoader,
+        &vrrpd::config::read::source::FsLoader,
         path,
-        &vrrpd::config::parse::ParseOptions::default(),
+        &vrrpd::config::read::ParseOptions::default(),
     )
     .map_err(|e| format!("{}: {e}", path.display()))?;
     let Some(cfg) = loaded.config else {

@@ -5,8 +5,8 @@
 //! Fills [`Instance::effective`](crate::config::model::Instance::effective) for every instance:
 //! each value with its [`Origin`](crate::config::model::Origin), so `--dump-conf` can explain it.
 //!
-//! * `instance.rs`: per-instance derivations (family, version, priority/state, auth, preempt,
-//!   advert interval, strict mode, global inheritance);
+//! * `instance/`: per-instance derivations, one function per step (family, version,
+//!   priority/state, auth, preempt, advert interval, strict mode, global inheritance);
 //! * `trackers.rs`: tracker resolution and weight rules;
 //! * `host.rs`: checks against the host's interfaces;
 //! * `by_name/`: commands in scripts that control keepalived by name (`--check-interfaces`);

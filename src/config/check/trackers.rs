@@ -3,7 +3,6 @@
 
 use crate::config::diag::Diagnostic;
 use crate::config::model::{Config, Derived, ResolvedTracker, TrackRef, TrackerKind};
-use crate::config::span::Span;
 
 /// Who holds a tracker list: an instance or a sync group.
 pub(super) struct Owner<'a> {
@@ -37,6 +36,9 @@ pub(super) fn group_trackers(config: &mut Config, d: &mut Vec<Diagnostic>) {
     }
 }
 
+/// Resolves `inst`'s `track_*` references: looks up each tracked object, derives the weight,
+/// then applies the address-owner and sync-group rules. References that do not resolve are
+/// reported and left out.
 pub(super) fn resolve_trackers(
     config: &Config,
     inst: &Owner,
@@ -44,7 +46,6 @@ pub(super) fn resolve_trackers(
     group: Option<(&str, bool)>,
     d: &mut Vec<Diagnostic>,
 ) -> Vec<ResolvedTracker> {
-    let name = inst.name;
     let mut out = Vec::new();
     let lists: [(TrackerKind, &Vec<TrackRef>); 4] = [
         (TrackerKind::Interface, &inst.tracking.interfaces),
@@ -54,156 +55,220 @@ pub(super) fn resolve_trackers(
     ];
     for (kind, refs) in lists {
         for r in refs {
-            // The tracked object's own weight and reverse flag.
-            let own: Option<(i32, bool, Span)> = match kind {
-                TrackerKind::Interface => {
-                    if inst.interface == Some(r.name.value.as_str()) {
-                        d.push(
-                            Diagnostic::warning(
-                                r.name.span,
-                                format!(
-                                    "({name}) Ignoring track_interface {} since own interface",
-                                    r.name.value
-                                ),
-                            )
-                            .with_help(
-                                "the instance already goes FAULT when its own interface is down",
-                            ),
-                        );
-                        continue;
-                    }
-                    Some((0, false, r.name.span))
-                }
-                TrackerKind::Script => {
-                    match config.scripts.iter().find(|s| s.name.value == r.name.value) {
-                        Some(s) if s.seq > inst.seq => {
-                            d.push(
-                            Diagnostic::error(r.name.span, format!("({name}) track script {} not found, ignoring...", r.name.value))
-                                .with_label("defined later in the file")
-                                .with_help(format!(
-                                    "keepalived only sees vrrp_script blocks defined before the instance; move `vrrp_script {}` above `vrrp_instance {name}`",
-                                    r.name.value
-                                )),
-                        );
-                            continue;
-                        }
-                        Some(s) => Some((s.weight_value(), s.weight_reverse, s.name.span)),
-                        None => {
-                            dangling(
-                                d,
-                                name,
-                                "track script",
-                                "vrrp_script",
-                                r,
-                                config.scripts.iter().map(|s| s.name.value.as_str()),
-                            );
-                            continue;
-                        }
-                    }
-                }
-                TrackerKind::File => match config
-                    .track_files
-                    .iter()
-                    .find(|s| s.name.value == r.name.value)
-                {
-                    Some(f) => Some((
-                        f.weight.as_ref().map(|w| w.value).unwrap_or(1),
-                        f.weight_reverse,
-                        f.name.span,
-                    )),
-                    None => {
-                        dangling(
-                            d,
-                            name,
-                            "track file",
-                            "track_file",
-                            r,
-                            config.track_files.iter().map(|s| s.name.value.as_str()),
-                        );
-                        continue;
-                    }
-                },
-                TrackerKind::Process => match config
-                    .track_processes
-                    .iter()
-                    .find(|s| s.name.value == r.name.value)
-                {
-                    Some(p) => Some((
-                        p.weight.as_ref().map(|w| w.value).unwrap_or(0),
-                        p.weight_reverse,
-                        p.name.span,
-                    )),
-                    None => {
-                        dangling(
-                            d,
-                            name,
-                            "track process",
-                            "vrrp_track_process",
-                            r,
-                            config.track_processes.iter().map(|s| s.name.value.as_str()),
-                        );
-                        continue;
-                    }
-                },
-            };
-            let Some((own_weight, own_reverse, _)) = own else {
+            let Some(own) = tracked_object(config, inst, kind, r, d) else {
                 continue;
             };
-            let mut weight = match &r.weight {
-                Some(w) => Derived::written(w.value, w.span),
-                None if own_weight != 0 => Derived::because(
-                    own_weight,
-                    format!("weight of {} {}", kind_object(kind), r.name.value),
-                ),
-                None => Derived::default_value(own_weight),
-            };
-            let reverse = r.reverse.as_ref().map(|x| x.value).unwrap_or(own_reverse);
-            // A track_file's default weight (1) silently becomes 0 in a sync group (§4.4).
-            let file_default = kind == TrackerKind::File
-                && r.weight.is_none()
-                && !config
-                    .track_files
-                    .iter()
-                    .any(|f| f.name.value == r.name.value && f.weight.is_some());
-            if file_default && matches!(group, Some((_, false))) {
-                weight = Derived::because(
-                    0,
-                    "track_file default weight in a sync group (keepalived-behaviour §4.4)",
-                );
-            }
-            if weight.value != 0 {
-                let what = kind_object(kind);
-                if owner {
-                    d.push(
-                        Diagnostic::warning(r.name.span, format!("({name}) ignoring tracked {what} {} with weights due to address_owner", r.name.value))
-                            .with_help("an instance with priority 255 never changes priority; the tracker makes it FAULT when down instead"),
-                    );
-                    weight = Derived::because(
-                        0,
-                        "dropped: priority 255 (address owner) (keepalived-behaviour §4.3)",
-                    );
-                } else if let Some((gname, false)) = group {
-                    d.push(
-                        Diagnostic::warning(r.name.span, format!("({name}) ignoring tracked {what} {} with weights due to SYNC group", r.name.value))
-                            .with_help(format!("add `sync_group_tracking_weight` to vrrp_sync_group {gname} to keep the weight")),
-                    );
-                    weight = Derived::because(
-                        0,
-                        format!(
-                            "dropped: member of sync group {gname} (keepalived-behaviour §4.4)"
-                        ),
-                    );
-                }
-            }
+            let mut weight = reference_weight(config, kind, r, own, group);
+            drop_weight_if_fixed(inst.name, kind, r, owner, group, &mut weight, d);
             out.push(ResolvedTracker {
                 kind,
                 name: r.name.value.clone(),
                 weight,
-                reverse,
+                reverse: r.reverse.as_ref().map(|x| x.value).unwrap_or(own.reverse),
             });
         }
     }
     out
+}
+
+/// The tracked object's own weight and reverse flag.
+#[derive(Clone, Copy)]
+struct OwnWeight {
+    weight: i32,
+    reverse: bool,
+}
+
+/// Looks up the object `r` names; `None` (reported) when it cannot be tracked.
+fn tracked_object(
+    config: &Config,
+    inst: &Owner,
+    kind: TrackerKind,
+    r: &TrackRef,
+    d: &mut Vec<Diagnostic>,
+) -> Option<OwnWeight> {
+    let name = inst.name;
+    match kind {
+        TrackerKind::Interface => tracked_interface(inst, r, d),
+        TrackerKind::Script => tracked_script(config, inst, r, d),
+        TrackerKind::File => match config
+            .track_files
+            .iter()
+            .find(|s| s.name.value == r.name.value)
+        {
+            Some(f) => Some(OwnWeight {
+                weight: f.weight.as_ref().map(|w| w.value).unwrap_or(1),
+                reverse: f.weight_reverse,
+            }),
+            None => {
+                dangling(
+                    d,
+                    name,
+                    "track file",
+                    "track_file",
+                    r,
+                    config.track_files.iter().map(|s| s.name.value.as_str()),
+                );
+                None
+            }
+        },
+        TrackerKind::Process => match config
+            .track_processes
+            .iter()
+            .find(|s| s.name.value == r.name.value)
+        {
+            Some(p) => Some(OwnWeight {
+                weight: p.weight.as_ref().map(|w| w.value).unwrap_or(0),
+                reverse: p.weight_reverse,
+            }),
+            None => {
+                dangling(
+                    d,
+                    name,
+                    "track process",
+                    "vrrp_track_process",
+                    r,
+                    config.track_processes.iter().map(|s| s.name.value.as_str()),
+                );
+                None
+            }
+        },
+    }
+}
+
+/// `track_interface`: any interface but the instance's own.
+fn tracked_interface(inst: &Owner, r: &TrackRef, d: &mut Vec<Diagnostic>) -> Option<OwnWeight> {
+    let name = inst.name;
+    if inst.interface == Some(r.name.value.as_str()) {
+        d.push(
+            Diagnostic::warning(
+                r.name.span,
+                format!(
+                    "({name}) Ignoring track_interface {} since own interface",
+                    r.name.value
+                ),
+            )
+            .with_help("the instance already goes FAULT when its own interface is down"),
+        );
+        return None;
+    }
+    Some(OwnWeight {
+        weight: 0,
+        reverse: false,
+    })
+}
+
+/// `track_script`: a `vrrp_script` defined before the holder (keepalived-behaviour §4.3).
+fn tracked_script(
+    config: &Config,
+    inst: &Owner,
+    r: &TrackRef,
+    d: &mut Vec<Diagnostic>,
+) -> Option<OwnWeight> {
+    let name = inst.name;
+    match config.scripts.iter().find(|s| s.name.value == r.name.value) {
+        Some(s) if s.seq > inst.seq => {
+            d.push(
+                Diagnostic::error(r.name.span, format!("({name}) track script {} not found, ignoring...", r.name.value))
+                    .with_label("defined later in the file")
+                    .with_help(format!(
+                        "keepalived only sees vrrp_script blocks defined before the instance; move `vrrp_script {}` above `vrrp_instance {name}`",
+                        r.name.value
+                    )),
+            );
+            None
+        }
+        Some(s) => Some(OwnWeight {
+            weight: s.weight_value(),
+            reverse: s.weight_reverse,
+        }),
+        None => {
+            dangling(
+                d,
+                name,
+                "track script",
+                "vrrp_script",
+                r,
+                config.scripts.iter().map(|s| s.name.value.as_str()),
+            );
+            None
+        }
+    }
+}
+
+/// The reference's weight: written, else the object's own; a `track_file`'s default weight
+/// (1) silently becomes 0 in a sync group without `sync_group_tracking_weight` (§4.4).
+fn reference_weight(
+    config: &Config,
+    kind: TrackerKind,
+    r: &TrackRef,
+    own: OwnWeight,
+    group: Option<(&str, bool)>,
+) -> Derived<i32> {
+    let weight = match &r.weight {
+        Some(w) => Derived::written(w.value, w.span),
+        None if own.weight != 0 => Derived::because(
+            own.weight,
+            format!("weight of {} {}", kind_object(kind), r.name.value),
+        ),
+        None => Derived::default_value(own.weight),
+    };
+    let file_default = kind == TrackerKind::File
+        && r.weight.is_none()
+        && !config
+            .track_files
+            .iter()
+            .any(|f| f.name.value == r.name.value && f.weight.is_some());
+    if file_default && matches!(group, Some((_, false))) {
+        return Derived::because(
+            0,
+            "track_file default weight in a sync group (keepalived-behaviour §4.4)",
+        );
+    }
+    weight
+}
+
+/// An address owner's priority never changes, nor does a sync-group member's without
+/// `sync_group_tracking_weight`: their trackers' weights drop to 0 (§4.3, §4.4).
+fn drop_weight_if_fixed(
+    name: &str,
+    kind: TrackerKind,
+    r: &TrackRef,
+    owner: bool,
+    group: Option<(&str, bool)>,
+    weight: &mut Derived<i32>,
+    d: &mut Vec<Diagnostic>,
+) {
+    if weight.value == 0 {
+        return;
+    }
+    let what = kind_object(kind);
+    if owner {
+        d.push(
+            Diagnostic::warning(r.name.span, format!("({name}) ignoring tracked {what} {} with weights due to address_owner", r.name.value))
+                .with_help("an instance with priority 255 never changes priority; the tracker makes it FAULT when down instead"),
+        );
+        *weight = Derived::because(
+            0,
+            "dropped: priority 255 (address owner) (keepalived-behaviour §4.3)",
+        );
+    } else if let Some((gname, false)) = group {
+        d.push(
+            Diagnostic::warning(
+                r.name.span,
+                format!(
+                    "({name}) ignoring tracked {what} {} with weights due to SYNC group",
+                    r.name.value
+                ),
+            )
+            .with_help(format!(
+                "add `sync_group_tracking_weight` to vrrp_sync_group {gname} to keep the weight"
+            )),
+        );
+        *weight = Derived::because(
+            0,
+            format!("dropped: member of sync group {gname} (keepalived-behaviour §4.4)"),
+        );
+    }
 }
 
 fn kind_object(kind: TrackerKind) -> &'static str {

@@ -1,10 +1,11 @@
 //! `authentication { auth_type PASS|AH; auth_pass STR }` (keepalived-behaviour §3.1).
 
+use super::keywords::auth;
 use super::{Lower, Section};
 use crate::config::diag::Diagnostic;
 use crate::config::model::{AuthType, Authentication};
+use crate::config::read::syntax::Stmt;
 use crate::config::span::Spanned;
-use crate::config::syntax::Stmt;
 
 /// Bytes of the password carried in a VRRPv2 advert.
 pub(crate) const AUTH_PASS_LEN: usize = 8;
@@ -26,7 +27,7 @@ static AUTH: Section<Authentication> = Section {
     ignored: &[],
     also_known: &[],
     keywords: &[
-        ("auth_type", |l, s, a| {
+        (auth::AUTH_TYPE, |l, s, a| {
             l.no_block(s);
             let Some(w) = l.arg(s, 0) else { return };
             l.extra(s, 1);
@@ -51,7 +52,7 @@ static AUTH: Section<Authentication> = Section {
             };
             a.auth_type = Some(Spanned::new(t, w.span));
         }),
-        ("auth_pass", |l, s, a| {
+        (auth::AUTH_PASS, |l, s, a| {
             l.no_block(s);
             let Some(w) = l.arg(s, 0) else { return };
             l.extra(s, 1);

@@ -1,12 +1,13 @@
 //! `global_defs { ... }` (keepalived-behaviour §2).
 
+use super::keywords::{global, root};
 use super::keywords::{ACCEPTED_GLOBAL, IGNORED_GLOBAL};
 use super::values::narrow;
 use super::{Lower, Section};
 use crate::config::diag::Diagnostic;
 use crate::config::model::{Command, Fifo, GarpExtraIf, Global, RunAs, SmtpServer, Sp, Version};
+use crate::config::read::syntax::Stmt;
 use crate::config::span::Spanned;
-use crate::config::syntax::Stmt;
 
 /// Largest delay keepalived accepts for second-valued timers (INT_MAX microseconds).
 pub(crate) const MAX_DELAY_SECS: u32 = 2147;
@@ -19,7 +20,7 @@ pub(crate) fn lower(l: &mut Lower, s: &Stmt, g: &mut Global) {
         if ACCEPTED_GLOBAL.contains(&kw) {
             let raw = l.raw(st);
             g.accepted.push(raw);
-        } else if kw == "notification_email" {
+        } else if kw == global::NOTIFICATION_EMAIL {
             if let Some(b) = l.block_no_args(st) {
                 for e in &b.stmts {
                     l.no_block(e);
@@ -178,67 +179,69 @@ fn mcast6(l: &mut Lower, s: &Stmt, g: &mut Global) {
 }
 
 static GLOBAL: Section<Global> = Section {
-    name: "global_defs",
+    name: root::GLOBAL_DEFS,
     ignored: IGNORED_GLOBAL,
     also_known: ACCEPTED_GLOBAL,
     keywords: &[
-        ("router_id", |l, s, g| g.router_id = l.string(s)),
-        ("vrrp_version", |l, s, g| g.vrrp_version = l.version(s)),
-        ("vrrp_mcast_group4", mcast4),
-        ("vrrp_mcast_group6", mcast6),
-        ("vrrp_garp_master_delay", |l, s, g| {
+        (global::ROUTER_ID, |l, s, g| g.router_id = l.string(s)),
+        (global::VRRP_VERSION, |l, s, g| {
+            g.vrrp_version = l.version(s)
+        }),
+        (global::VRRP_MCAST_GROUP4, mcast4),
+        (global::VRRP_MCAST_GROUP6, mcast6),
+        (global::VRRP_GARP_MASTER_DELAY, |l, s, g| {
             g.garp.master_delay = delay(l, s)
         }),
-        ("vrrp_garp_master_repeat", |l, s, g| {
+        (global::VRRP_GARP_MASTER_REPEAT, |l, s, g| {
             g.garp.master_repeat = repeat(l, s)
         }),
-        ("vrrp_garp_master_refresh", |l, s, g| {
+        (global::VRRP_GARP_MASTER_REFRESH, |l, s, g| {
             g.garp.master_refresh = delay(l, s)
         }),
-        ("vrrp_garp_master_refresh_repeat", |l, s, g| {
+        (global::VRRP_GARP_MASTER_REFRESH_REPEAT, |l, s, g| {
             g.garp.master_refresh_repeat = repeat(l, s)
         }),
-        ("vrrp_garp_lower_prio_delay", |l, s, g| {
+        (global::VRRP_GARP_LOWER_PRIO_DELAY, |l, s, g| {
             g.garp.lower_prio_delay = delay(l, s)
         }),
-        ("vrrp_garp_lower_prio_repeat", |l, s, g| {
+        (global::VRRP_GARP_LOWER_PRIO_REPEAT, |l, s, g| {
             g.garp.lower_prio_repeat = l.uint(s, 0, 255)
         }),
-        ("vrrp_garp_interval", |l, s, g| {
+        (global::VRRP_GARP_INTERVAL, |l, s, g| {
             g.garp_interval = l.seconds(s, 0, 1_000_000_000)
         }),
-        ("vrrp_gna_interval", |l, s, g| {
+        (global::VRRP_GNA_INTERVAL, |l, s, g| {
             g.gna_interval = l.seconds(s, 0, 1_000_000_000)
         }),
-        ("vrrp_min_garp", |l, s, g| g.min_garp = l.opt_bool(s)),
-        ("vrrp_garp_extra_if", |l, s, g| {
+        (global::VRRP_MIN_GARP, |l, s, g| g.min_garp = l.opt_bool(s)),
+        (global::VRRP_GARP_EXTRA_IF, |l, s, g| {
             g.garp.extra_if = l.garp_extra_if(s)
         }),
-        ("vrrp_vmac_garp_intvl", |l, s, g| {
+        (global::VRRP_VMAC_GARP_INTVL, |l, s, g| {
             l.deprecated(s, "use `vrrp_garp_extra_if` instead");
             g.garp.extra_if = l.garp_extra_if(s)
         }),
-        ("vrrp_down_timer_adverts", |l, s, g| {
+        (global::VRRP_DOWN_TIMER_ADVERTS, |l, s, g| {
             g.down_timer_adverts = l.uint(s, 1, 100)
         }),
-        ("vrrp_lower_prio_no_advert", |l, s, g| {
+        (global::VRRP_LOWER_PRIO_NO_ADVERT, |l, s, g| {
             g.lower_prio_no_advert = l.opt_bool(s)
         }),
-        ("vrrp_higher_prio_send_advert", |l, s, g| {
+        (global::VRRP_HIGHER_PRIO_SEND_ADVERT, |l, s, g| {
             g.higher_prio_send_advert = l.opt_bool(s)
         }),
-        ("vrrp_strict", |l, s, g| g.strict = l.opt_bool(s)),
-        ("vrrp_skip_check_adv_addr", |l, s, g| {
+        (global::VRRP_STRICT, |l, s, g| g.strict = l.opt_bool(s)),
+        (global::VRRP_SKIP_CHECK_ADV_ADDR, |l, s, g| {
             g.skip_check_adv_addr = l.opt_bool(s)
         }),
-        ("vrrp_check_unicast_src", |l, s, g| {
+        (global::VRRP_CHECK_UNICAST_SRC, |l, s, g| {
             g.check_unicast_src = l.opt_bool(s)
         }),
-        ("enable_script_security", |l, s, g| {
+        (global::ENABLE_SCRIPT_SECURITY, |l, s, g| {
             g.enable_script_security = l.opt_bool(s)
         }),
-        ("script_user", |l, s, g| g.script_user = l.run_as(s)),
-        ("max_auto_priority", |l, s, g| {
+        (global::SCRIPT_USER, |l, s, g| g.script_user = l.run_as(s)),
+        (global::MAX_AUTO_PRIORITY, |l, s, g| {
             g.max_auto_priority = if s.args.is_empty() {
                 l.no_block(s);
                 Some(Spanned::new(99, s.keyword.span))
@@ -246,23 +249,25 @@ static GLOBAL: Section<Global> = Section {
                 l.int(s, -1, 99).and_then(narrow)
             }
         }),
-        ("min_auto_priority_delay", |l, s, g| {
+        (global::MIN_AUTO_PRIORITY_DELAY, |l, s, g| {
             g.min_auto_priority_delay = l.uint(s, 1, u32::MAX)
         }),
-        ("vrrp_priority", |l, s, g| {
+        (global::VRRP_PRIORITY, |l, s, g| {
             g.vrrp_priority = l.int(s, -20, 19).and_then(narrow)
         }),
-        ("vrrp_rt_priority", |l, s, g| {
+        (global::VRRP_RT_PRIORITY, |l, s, g| {
             g.vrrp_rt_priority = l.uint(s, 1, 99)
         }),
-        ("vrrp_rlimit_rttime", |l, s, g| {
+        (global::VRRP_RLIMIT_RTTIME, |l, s, g| {
             g.vrrp_rlimit_rttime = l.uint(s, 1, u32::MAX)
         }),
-        ("vrrp_rlimit_rtime", |l, s, g| {
+        (global::VRRP_RLIMIT_RTIME, |l, s, g| {
             g.vrrp_rlimit_rttime = l.uint(s, 1, u32::MAX)
         }),
-        ("vrrp_no_swap", |l, s, g| g.vrrp_no_swap = l.opt_bool(s)),
-        ("vrrp_cpu_affinity", |l, s, g| {
+        (global::VRRP_NO_SWAP, |l, s, g| {
+            g.vrrp_no_swap = l.opt_bool(s)
+        }),
+        (global::VRRP_CPU_AFFINITY, |l, s, g| {
             l.no_block(s);
             if l.arg(s, 0).is_some() {
                 for w in &s.args {
@@ -272,13 +277,13 @@ static GLOBAL: Section<Global> = Section {
                 }
             }
         }),
-        ("vrrp_rx_bufs_policy", |l, s, g| {
+        (global::VRRP_RX_BUFS_POLICY, |l, s, g| {
             g.rx_bufs_policy = l.string(s)
         }),
-        ("vrrp_rx_bufs_multiplier", |l, s, g| {
+        (global::VRRP_RX_BUFS_MULTIPLIER, |l, s, g| {
             g.rx_bufs_multiplier = l.uint(s, 1, u32::MAX)
         }),
-        ("dynamic_interfaces", |l, s, g| {
+        (global::DYNAMIC_INTERFACES, |l, s, g| {
             l.no_block(s);
             match s.args.first() {
                 Some(w) if w.text == "allow_if_changes" => {
@@ -289,40 +294,42 @@ static GLOBAL: Section<Global> = Section {
                 _ => g.dynamic_interfaces = l.opt_bool(s),
             }
         }),
-        ("default_interface", |l, s, g| {
+        (global::DEFAULT_INTERFACE, |l, s, g| {
             g.default_interface = l.string(s)
         }),
-        ("disable_local_igmp", |l, s, g| {
+        (global::DISABLE_LOCAL_IGMP, |l, s, g| {
             g.disable_local_igmp = l.opt_bool(s)
         }),
-        ("vrrp_startup_delay", |l, s, g| {
+        (global::VRRP_STARTUP_DELAY, |l, s, g| {
             g.startup_delay = l.seconds(s, 0, 3_600_000_000)
         }),
-        ("log_unknown_vrids", |l, s, g| {
+        (global::LOG_UNKNOWN_VRIDS, |l, s, g| {
             g.log_unknown_vrids = l.opt_bool(s)
         }),
-        ("vmac_prefix", |l, s, g| g.vmac_prefix = l.string(s)),
-        ("vmac_addr_prefix", |l, s, g| {
+        (global::VMAC_PREFIX, |l, s, g| g.vmac_prefix = l.string(s)),
+        (global::VMAC_ADDR_PREFIX, |l, s, g| {
             g.vmac_addr_prefix = l.string(s)
         }),
-        ("vrrp_notify_fifo", |l, s, g| g.vrrp_notify_fifo = l.fifo(s)),
-        ("vrrp_notify_fifo_script", |l, s, g| {
+        (global::VRRP_NOTIFY_FIFO, |l, s, g| {
+            g.vrrp_notify_fifo = l.fifo(s)
+        }),
+        (global::VRRP_NOTIFY_FIFO_SCRIPT, |l, s, g| {
             g.vrrp_notify_fifo_script = l.command(s)
         }),
-        ("notify_fifo", |l, s, g| g.notify_fifo = l.fifo(s)),
-        ("notify_fifo_script", |l, s, g| {
+        (global::NOTIFY_FIFO, |l, s, g| g.notify_fifo = l.fifo(s)),
+        (global::NOTIFY_FIFO_SCRIPT, |l, s, g| {
             g.notify_fifo_script = l.command(s)
         }),
-        ("vrrp_notify_priority_changes", |l, s, g| {
+        (global::VRRP_NOTIFY_PRIORITY_CHANGES, |l, s, g| {
             g.notify_priority_changes = l.opt_bool(s)
         }),
-        ("fifo_write_vrrp_states_on_reload", |l, s, g| {
+        (global::FIFO_WRITE_VRRP_STATES_ON_RELOAD, |l, s, g| {
             g.fifo_write_vrrp_states_on_reload = l.opt_bool(s)
         }),
-        ("notification_email_from", |l, s, g| {
+        (global::NOTIFICATION_EMAIL_FROM, |l, s, g| {
             g.notification_email_from = l.string(s)
         }),
-        ("smtp_server", |l, s, g| {
+        (global::SMTP_SERVER, |l, s, g| {
             l.no_block(s);
             let Some(host) = l.arg(s, 0) else { return };
             l.extra(s, 2);
@@ -336,39 +343,45 @@ static GLOBAL: Section<Global> = Section {
                 port,
             });
         }),
-        ("smtp_helo_name", |l, s, g| g.smtp_helo_name = l.string(s)),
-        ("smtp_connect_timeout", |l, s, g| {
+        (global::SMTP_HELO_NAME, |l, s, g| {
+            g.smtp_helo_name = l.string(s)
+        }),
+        (global::SMTP_CONNECT_TIMEOUT, |l, s, g| {
             g.smtp_connect_timeout = l.uint(s, 1, 3600)
         }),
-        ("smtp_alert", |l, s, g| g.smtp_alert = l.opt_bool(s)),
-        ("smtp_alert_vrrp", |l, s, g| {
+        (global::SMTP_ALERT, |l, s, g| g.smtp_alert = l.opt_bool(s)),
+        (global::SMTP_ALERT_VRRP, |l, s, g| {
             g.smtp_alert_vrrp = l.opt_bool(s)
         }),
-        ("no_email_faults", |l, s, g| {
+        (global::NO_EMAIL_FAULTS, |l, s, g| {
             g.no_email_faults = l.opt_bool(s)
         }),
-        ("startup_script", |l, s, g| g.startup_script = l.command(s)),
-        ("startup_script_timeout", |l, s, g| {
+        (global::STARTUP_SCRIPT, |l, s, g| {
+            g.startup_script = l.command(s)
+        }),
+        (global::STARTUP_SCRIPT_TIMEOUT, |l, s, g| {
             g.startup_script_timeout = l.uint(s, 1, 1000)
         }),
-        ("shutdown_script", |l, s, g| {
+        (global::SHUTDOWN_SCRIPT, |l, s, g| {
             g.shutdown_script = l.command(s)
         }),
-        ("shutdown_script_timeout", |l, s, g| {
+        (global::SHUTDOWN_SCRIPT_TIMEOUT, |l, s, g| {
             g.shutdown_script_timeout = l.uint(s, 1, 1000)
         }),
-        ("reload_check_config", |l, s, g| {
+        (global::RELOAD_CHECK_CONFIG, |l, s, g| {
             g.reload_check_config = Some(l.opt_string(s))
         }),
-        ("umask", |l, s, g| g.umask = umask(l, s)),
-        ("random_seed", |l, s, g| {
+        (global::UMASK, |l, s, g| g.umask = umask(l, s)),
+        (global::RANDOM_SEED, |l, s, g| {
             g.random_seed = l.uint(s, 0, u32::MAX)
         }),
-        ("nftables", |l, s, g| g.nftables = Some(l.opt_string(s))),
-        ("nftables_priority", |l, s, g| {
+        (global::NFTABLES, |l, s, g| {
+            g.nftables = Some(l.opt_string(s))
+        }),
+        (global::NFTABLES_PRIORITY, |l, s, g| {
             g.nftables_priority = l.int(s, -2147483648, 2147483647).and_then(narrow)
         }),
         // Handled before the table; listed for suggestions.
-        ("notification_email", |_, _, _| {}),
+        (global::NOTIFICATION_EMAIL, |_, _, _| {}),
     ],
 };

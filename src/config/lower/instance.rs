@@ -4,6 +4,7 @@
 use std::net::IpAddr;
 
 use super::global::MAX_DELAY_SECS;
+use super::keywords::{instance, notify, peer, root, track};
 use super::script::duplicate;
 use super::track::lower_track_block;
 use super::values::narrow;
@@ -11,8 +12,8 @@ use super::vip::IFNAME_MAX;
 use super::{auth, routes, vip, Lower, Section};
 use crate::config::diag::Diagnostic;
 use crate::config::model::{Config, InitialState, Instance, Sp, UnicastPeer, UseVmac};
+use crate::config::read::syntax::Stmt;
 use crate::config::span::Spanned;
-use crate::config::syntax::Stmt;
 
 pub(crate) fn lower(l: &mut Lower, s: &Stmt, config: &mut Config) {
     let Some(name) = l.block_name(s) else { return };
@@ -123,8 +124,8 @@ fn unicast_peers(l: &mut Lower, s: &Stmt, i: &mut Instance) {
         let mut it = e.args.iter();
         while let Some(w) = it.next() {
             let slot = match w.text.as_str() {
-                "min_ttl" => &mut p.min_ttl,
-                "max_ttl" => &mut p.max_ttl,
+                peer::MIN_TTL => &mut p.min_ttl,
+                peer::MAX_TTL => &mut p.max_ttl,
                 _ => {
                     let mut d = Diagnostic::error(
                         w.span,
@@ -227,33 +228,33 @@ fn mcast_dst(l: &mut Lower, s: &Stmt, i: &mut Instance) {
 }
 
 static INSTANCE: Section<Instance> = Section {
-    name: "vrrp_instance",
+    name: root::VRRP_INSTANCE,
     ignored: &["lvs_sync_daemon_interface"],
     also_known: &[],
     keywords: &[
-        ("state", state),
-        ("interface", |l, s, i| {
+        (instance::STATE, state),
+        (instance::INTERFACE, |l, s, i| {
             i.interface = interface_name(l, s);
             if i.interface.is_none() {
                 i.rejected.push("interface");
             }
         }),
-        ("virtual_router_id", vrid),
-        ("priority", |l, s, i| {
+        (instance::VIRTUAL_ROUTER_ID, vrid),
+        (instance::PRIORITY, |l, s, i| {
             i.priority = l.int(s, 1, 255).and_then(narrow)
         }),
-        ("advert_int", |l, s, i| {
+        (instance::ADVERT_INT, |l, s, i| {
             i.advert_int = l.seconds(s, 10_000, 255_000_000)
         }),
-        ("nopreempt", |l, s, i| i.nopreempt = Some(l.flag(s))),
-        ("preempt", |l, s, i| i.preempt = Some(l.flag(s))),
-        ("preempt_delay", |l, s, i| {
+        (instance::NOPREEMPT, |l, s, i| i.nopreempt = Some(l.flag(s))),
+        (instance::PREEMPT, |l, s, i| i.preempt = Some(l.flag(s))),
+        (instance::PREEMPT_DELAY, |l, s, i| {
             i.preempt_delay = l.seconds(s, 0, 1_000_000_000)
         }),
-        ("authentication", |l, s, i| {
+        (instance::AUTHENTICATION, |l, s, i| {
             i.authentication = auth::lower(l, s)
         }),
-        ("virtual_ipaddress", |l, s, i| {
+        (instance::VIRTUAL_IPADDRESS, |l, s, i| {
             i.vips_span = Some(s.keyword.span);
             match l.block_no_args(s) {
                 Some(b) => {
@@ -264,55 +265,65 @@ static INSTANCE: Section<Instance> = Section {
                 None => i.rejected.push("virtual_ipaddress"),
             }
         }),
-        ("virtual_ipaddress_excluded", |l, s, i| {
+        (instance::VIRTUAL_IPADDRESS_EXCLUDED, |l, s, i| {
             if let Some(b) = l.block_no_args(s) {
                 let v = vip::lower_list(l, &b.stmts, false);
                 i.excluded_vips.extend(v);
             }
         }),
-        ("virtual_routes", |l, s, i| {
+        (instance::VIRTUAL_ROUTES, |l, s, i| {
             if let Some(b) = l.block_no_args(s) {
                 let v = routes::lower_routes(l, &b.stmts);
                 i.routes.extend(v);
             }
         }),
-        ("virtual_rules", |l, s, i| {
+        (instance::VIRTUAL_RULES, |l, s, i| {
             if let Some(b) = l.block_no_args(s) {
                 let v = routes::lower_rules(l, &b.stmts);
                 i.rules.extend(v);
             }
         }),
-        ("unicast_src_ip", |l, s, i| i.unicast_src_ip = l.ip(s)),
-        ("unicast_peer", unicast_peers),
-        ("unicast_fault_no_peer", |l, s, i| {
+        (instance::UNICAST_SRC_IP, |l, s, i| {
+            i.unicast_src_ip = l.ip(s)
+        }),
+        (instance::UNICAST_PEER, unicast_peers),
+        (instance::UNICAST_FAULT_NO_PEER, |l, s, i| {
             i.unicast_fault_no_peer = l.opt_bool(s)
         }),
-        ("unicast_ttl", |l, s, i| {
+        (instance::UNICAST_TTL, |l, s, i| {
             i.unicast_ttl = l.int(s, 0, 255).and_then(narrow)
         }),
-        ("check_unicast_src", |l, s, i| {
+        (instance::CHECK_UNICAST_SRC, |l, s, i| {
             i.check_unicast_src = l.opt_bool(s)
         }),
-        ("mcast_src_ip", |l, s, i| i.mcast_src_ip = l.ip(s)),
-        ("mcast_dst_ip", mcast_dst),
-        ("track_src_ip", |l, s, i| i.track_src_ip = l.opt_bool(s)),
-        ("version", |l, s, i| i.version = l.version(s)),
-        ("native_ipv6", |l, s, i| {
+        (instance::MCAST_SRC_IP, |l, s, i| i.mcast_src_ip = l.ip(s)),
+        (instance::MCAST_DST_IP, mcast_dst),
+        (instance::TRACK_SRC_IP, |l, s, i| {
+            i.track_src_ip = l.opt_bool(s)
+        }),
+        (instance::VERSION, |l, s, i| i.version = l.version(s)),
+        (instance::NATIVE_IPV6, |l, s, i| {
             l.deprecated(
                 s,
                 "the family is taken from the addresses; remove `native_ipv6`",
             );
             i.native_ipv6 = Some(l.flag(s))
         }),
-        ("dont_track_primary", |l, s, i| {
+        (instance::DONT_TRACK_PRIMARY, |l, s, i| {
             i.dont_track_primary = l.opt_bool(s)
         }),
-        ("notify_master", |l, s, i| i.notify.master = l.command(s)),
-        ("notify_backup", |l, s, i| i.notify.backup = l.command(s)),
-        ("notify_fault", |l, s, i| i.notify.fault = l.command(s)),
-        ("notify_stop", |l, s, i| i.notify.stop = l.command(s)),
-        ("notify", |l, s, i| i.notify.any = l.command(s)),
-        ("notify_deleted", |l, s, i| {
+        (notify::NOTIFY_MASTER, |l, s, i| {
+            i.notify.master = l.command(s)
+        }),
+        (notify::NOTIFY_BACKUP, |l, s, i| {
+            i.notify.backup = l.command(s)
+        }),
+        (notify::NOTIFY_FAULT, |l, s, i| {
+            i.notify.fault = l.command(s)
+        }),
+        (notify::NOTIFY_STOP, |l, s, i| i.notify.stop = l.command(s)),
+        (notify::NOTIFY, |l, s, i| i.notify.any = l.command(s)),
+        (notify::NOTIFY_DELETED, |l, s, i| {
             let cmd = if s.args.is_empty() {
                 l.no_block(s);
                 None
@@ -321,69 +332,75 @@ static INSTANCE: Section<Instance> = Section {
             };
             i.notify.deleted = Some(Spanned::new(cmd, s.keyword.span));
         }),
-        ("notify_master_rx_lower_pri", |l, s, i| {
+        (notify::NOTIFY_MASTER_RX_LOWER_PRI, |l, s, i| {
             i.notify.master_rx_lower_pri = l.command(s)
         }),
-        ("notify_priority_changes", |l, s, i| {
+        (notify::NOTIFY_PRIORITY_CHANGES, |l, s, i| {
             i.notify_priority_changes = l.opt_bool(s)
         }),
-        ("smtp_alert", |l, s, i| i.smtp_alert = l.opt_bool(s)),
-        ("garp_master_delay", |l, s, i| {
+        (notify::SMTP_ALERT, |l, s, i| i.smtp_alert = l.opt_bool(s)),
+        (instance::GARP_MASTER_DELAY, |l, s, i| {
             i.garp.master_delay = l.uint(s, 0, MAX_DELAY_SECS)
         }),
-        ("garp_master_repeat", |l, s, i| {
+        (instance::GARP_MASTER_REPEAT, |l, s, i| {
             i.garp.master_repeat = l.uint(s, 1, 255)
         }),
-        ("garp_master_refresh", |l, s, i| {
+        (instance::GARP_MASTER_REFRESH, |l, s, i| {
             i.garp.master_refresh = l.uint(s, 0, MAX_DELAY_SECS)
         }),
-        ("garp_master_refresh_repeat", |l, s, i| {
+        (instance::GARP_MASTER_REFRESH_REPEAT, |l, s, i| {
             i.garp.master_refresh_repeat = l.uint(s, 1, 255)
         }),
-        ("garp_lower_prio_delay", |l, s, i| {
+        (instance::GARP_LOWER_PRIO_DELAY, |l, s, i| {
             i.garp.lower_prio_delay = l.uint(s, 0, MAX_DELAY_SECS)
         }),
-        ("garp_lower_prio_repeat", |l, s, i| {
+        (instance::GARP_LOWER_PRIO_REPEAT, |l, s, i| {
             i.garp.lower_prio_repeat = l.uint(s, 0, 255)
         }),
-        ("garp_extra_if", |l, s, i| {
+        (instance::GARP_EXTRA_IF, |l, s, i| {
             i.garp.extra_if = l.garp_extra_if(s)
         }),
-        ("down_timer_adverts", |l, s, i| {
+        (instance::DOWN_TIMER_ADVERTS, |l, s, i| {
             i.down_timer_adverts = l.uint(s, 1, 100)
         }),
-        ("lower_prio_no_advert", |l, s, i| {
+        (instance::LOWER_PRIO_NO_ADVERT, |l, s, i| {
             i.lower_prio_no_advert = l.opt_bool(s)
         }),
-        ("higher_prio_send_advert", |l, s, i| {
+        (instance::HIGHER_PRIO_SEND_ADVERT, |l, s, i| {
             i.higher_prio_send_advert = l.opt_bool(s)
         }),
-        ("skip_check_adv_addr", |l, s, i| {
+        (instance::SKIP_CHECK_ADV_ADDR, |l, s, i| {
             i.skip_check_adv_addr = l.opt_bool(s)
         }),
-        ("strict_mode", |l, s, i| i.strict_mode = l.opt_bool(s)),
-        ("accept", |l, s, i| {
+        (instance::STRICT_MODE, |l, s, i| {
+            i.strict_mode = l.opt_bool(s)
+        }),
+        (instance::ACCEPT, |l, s, i| {
             i.accept = Some(Spanned::new(true, l.flag(s)))
         }),
-        ("no_accept", |l, s, i| {
+        (instance::NO_ACCEPT, |l, s, i| {
             i.accept = Some(Spanned::new(false, l.flag(s)))
         }),
-        ("use_vmac", use_vmac),
-        ("vmac_xmit_base", |l, s, i| i.vmac_xmit_base = l.opt_bool(s)),
-        ("use_vmac_addr", |l, s, i| i.use_vmac_addr = l.opt_bool(s)),
-        ("use_ipvlan", |l, s, i| {
+        (instance::USE_VMAC, use_vmac),
+        (instance::VMAC_XMIT_BASE, |l, s, i| {
+            i.vmac_xmit_base = l.opt_bool(s)
+        }),
+        (instance::USE_VMAC_ADDR, |l, s, i| {
+            i.use_vmac_addr = l.opt_bool(s)
+        }),
+        (instance::USE_IPVLAN, |l, s, i| {
             l.no_block(s);
             let raw = l.raw(s);
             i.accepted.push(raw);
         }),
-        ("promote_secondaries", |l, s, i| {
+        (instance::PROMOTE_SECONDARIES, |l, s, i| {
             i.promote_secondaries = l.opt_bool(s)
         }),
-        ("kernel_rx_buf_size", |l, s, i| {
+        (instance::KERNEL_RX_BUF_SIZE, |l, s, i| {
             i.kernel_rx_buf_size = l.uint(s, 0, u32::MAX)
         }),
-        ("debug", debug),
-        ("old_unicast_checksum", |l, s, i| {
+        (instance::DEBUG, debug),
+        (instance::OLD_UNICAST_CHECKSUM, |l, s, i| {
             l.no_block(s);
             l.extra(s, 1);
             match s.args.first() {
@@ -402,16 +419,16 @@ static INSTANCE: Section<Instance> = Section {
                 }
             }
         }),
-        ("linkbeat_use_polling", |l, s, i| {
+        (instance::LINKBEAT_USE_POLLING, |l, s, i| {
             l.deprecated(s, "use the root-level `linkbeat_interfaces` instead");
             i.linkbeat_use_polling = Some(l.flag(s))
         }),
-        ("vrf", |l, s, i| i.vrf = interface_name(l, s)),
+        (instance::VRF, |l, s, i| i.vrf = interface_name(l, s)),
         // Handled by lower_track_block; listed for suggestions.
-        ("track_interface", |_, _, _| {}),
-        ("track_script", |_, _, _| {}),
-        ("track_file", |_, _, _| {}),
-        ("track_process", |_, _, _| {}),
-        ("track_bfd", |_, _, _| {}),
+        (track::TRACK_INTERFACE, |_, _, _| {}),
+        (track::TRACK_SCRIPT, |_, _, _| {}),
+        (track::TRACK_FILE, |_, _, _| {}),
+        (track::TRACK_PROCESS, |_, _, _| {}),
+        (track::TRACK_BFD, |_, _, _| {}),
     ],
 };

@@ -127,6 +127,275 @@ pub(crate) const ACCEPTED_GLOBAL: &[&str] = &[
     "process_monitor_rcv_bufs_force",
 ];
 
+// ===== keyword spellings =====
+
+// Each section's keywords, one constant per keyword: the sections' keyword tables and the
+// `--dump-conf` printers use these, so a keyword is spelled in one place.
+
+/// Root-level blocks.
+pub(crate) mod root {
+    pub(crate) const GLOBAL_DEFS: &str = "global_defs";
+    pub(crate) const VRRP_INSTANCE: &str = "vrrp_instance";
+    pub(crate) const VRRP_SCRIPT: &str = "vrrp_script";
+    pub(crate) const VRRP_SYNC_GROUP: &str = "vrrp_sync_group";
+    pub(crate) const VRRP_TRACK_PROCESS: &str = "vrrp_track_process";
+    pub(crate) const TRACK_FILE: &str = "track_file";
+    pub(crate) const VRRP_TRACK_FILE: &str = "vrrp_track_file";
+    pub(crate) const STATIC_IPADDRESS: &str = "static_ipaddress";
+    pub(crate) const STATIC_ROUTES: &str = "static_routes";
+    pub(crate) const STATIC_RULES: &str = "static_rules";
+}
+
+/// `global_defs` keys.
+pub(crate) mod global {
+    pub(crate) const ROUTER_ID: &str = "router_id";
+    pub(crate) const VRRP_VERSION: &str = "vrrp_version";
+    pub(crate) const VRRP_MCAST_GROUP4: &str = "vrrp_mcast_group4";
+    pub(crate) const VRRP_MCAST_GROUP6: &str = "vrrp_mcast_group6";
+    pub(crate) const VRRP_GARP_MASTER_DELAY: &str = "vrrp_garp_master_delay";
+    pub(crate) const VRRP_GARP_MASTER_REPEAT: &str = "vrrp_garp_master_repeat";
+    pub(crate) const VRRP_GARP_MASTER_REFRESH: &str = "vrrp_garp_master_refresh";
+    pub(crate) const VRRP_GARP_MASTER_REFRESH_REPEAT: &str = "vrrp_garp_master_refresh_repeat";
+    pub(crate) const VRRP_GARP_LOWER_PRIO_DELAY: &str = "vrrp_garp_lower_prio_delay";
+    pub(crate) const VRRP_GARP_LOWER_PRIO_REPEAT: &str = "vrrp_garp_lower_prio_repeat";
+    pub(crate) const VRRP_GARP_INTERVAL: &str = "vrrp_garp_interval";
+    pub(crate) const VRRP_GNA_INTERVAL: &str = "vrrp_gna_interval";
+    pub(crate) const VRRP_MIN_GARP: &str = "vrrp_min_garp";
+    pub(crate) const VRRP_GARP_EXTRA_IF: &str = "vrrp_garp_extra_if";
+    pub(crate) const VRRP_VMAC_GARP_INTVL: &str = "vrrp_vmac_garp_intvl";
+    pub(crate) const VRRP_DOWN_TIMER_ADVERTS: &str = "vrrp_down_timer_adverts";
+    pub(crate) const VRRP_LOWER_PRIO_NO_ADVERT: &str = "vrrp_lower_prio_no_advert";
+    pub(crate) const VRRP_HIGHER_PRIO_SEND_ADVERT: &str = "vrrp_higher_prio_send_advert";
+    pub(crate) const VRRP_STRICT: &str = "vrrp_strict";
+    pub(crate) const VRRP_SKIP_CHECK_ADV_ADDR: &str = "vrrp_skip_check_adv_addr";
+    pub(crate) const VRRP_CHECK_UNICAST_SRC: &str = "vrrp_check_unicast_src";
+    pub(crate) const ENABLE_SCRIPT_SECURITY: &str = "enable_script_security";
+    pub(crate) const SCRIPT_USER: &str = "script_user";
+    pub(crate) const MAX_AUTO_PRIORITY: &str = "max_auto_priority";
+    pub(crate) const MIN_AUTO_PRIORITY_DELAY: &str = "min_auto_priority_delay";
+    pub(crate) const VRRP_PRIORITY: &str = "vrrp_priority";
+    pub(crate) const VRRP_RT_PRIORITY: &str = "vrrp_rt_priority";
+    pub(crate) const VRRP_RLIMIT_RTTIME: &str = "vrrp_rlimit_rttime";
+    pub(crate) const VRRP_RLIMIT_RTIME: &str = "vrrp_rlimit_rtime";
+    pub(crate) const VRRP_NO_SWAP: &str = "vrrp_no_swap";
+    pub(crate) const VRRP_CPU_AFFINITY: &str = "vrrp_cpu_affinity";
+    pub(crate) const VRRP_RX_BUFS_POLICY: &str = "vrrp_rx_bufs_policy";
+    pub(crate) const VRRP_RX_BUFS_MULTIPLIER: &str = "vrrp_rx_bufs_multiplier";
+    pub(crate) const DYNAMIC_INTERFACES: &str = "dynamic_interfaces";
+    pub(crate) const DEFAULT_INTERFACE: &str = "default_interface";
+    pub(crate) const DISABLE_LOCAL_IGMP: &str = "disable_local_igmp";
+    pub(crate) const VRRP_STARTUP_DELAY: &str = "vrrp_startup_delay";
+    pub(crate) const LOG_UNKNOWN_VRIDS: &str = "log_unknown_vrids";
+    pub(crate) const VMAC_PREFIX: &str = "vmac_prefix";
+    pub(crate) const VMAC_ADDR_PREFIX: &str = "vmac_addr_prefix";
+    pub(crate) const VRRP_NOTIFY_FIFO: &str = "vrrp_notify_fifo";
+    pub(crate) const VRRP_NOTIFY_FIFO_SCRIPT: &str = "vrrp_notify_fifo_script";
+    pub(crate) const NOTIFY_FIFO: &str = "notify_fifo";
+    pub(crate) const NOTIFY_FIFO_SCRIPT: &str = "notify_fifo_script";
+    pub(crate) const VRRP_NOTIFY_PRIORITY_CHANGES: &str = "vrrp_notify_priority_changes";
+    pub(crate) const FIFO_WRITE_VRRP_STATES_ON_RELOAD: &str = "fifo_write_vrrp_states_on_reload";
+    pub(crate) const NOTIFICATION_EMAIL_FROM: &str = "notification_email_from";
+    pub(crate) const SMTP_SERVER: &str = "smtp_server";
+    pub(crate) const SMTP_HELO_NAME: &str = "smtp_helo_name";
+    pub(crate) const SMTP_CONNECT_TIMEOUT: &str = "smtp_connect_timeout";
+    pub(crate) const SMTP_ALERT: &str = "smtp_alert";
+    pub(crate) const SMTP_ALERT_VRRP: &str = "smtp_alert_vrrp";
+    pub(crate) const NO_EMAIL_FAULTS: &str = "no_email_faults";
+    pub(crate) const STARTUP_SCRIPT: &str = "startup_script";
+    pub(crate) const STARTUP_SCRIPT_TIMEOUT: &str = "startup_script_timeout";
+    pub(crate) const SHUTDOWN_SCRIPT: &str = "shutdown_script";
+    pub(crate) const SHUTDOWN_SCRIPT_TIMEOUT: &str = "shutdown_script_timeout";
+    pub(crate) const RELOAD_CHECK_CONFIG: &str = "reload_check_config";
+    pub(crate) const UMASK: &str = "umask";
+    pub(crate) const RANDOM_SEED: &str = "random_seed";
+    pub(crate) const NFTABLES: &str = "nftables";
+    pub(crate) const NFTABLES_PRIORITY: &str = "nftables_priority";
+    pub(crate) const NOTIFICATION_EMAIL: &str = "notification_email";
+}
+
+/// `vrrp_instance` keys (notify and track blocks are in [`notify`] and [`track`]).
+pub(crate) mod instance {
+    pub(crate) const STATE: &str = "state";
+    pub(crate) const INTERFACE: &str = "interface";
+    pub(crate) const VIRTUAL_ROUTER_ID: &str = "virtual_router_id";
+    pub(crate) const PRIORITY: &str = "priority";
+    pub(crate) const ADVERT_INT: &str = "advert_int";
+    pub(crate) const NOPREEMPT: &str = "nopreempt";
+    pub(crate) const PREEMPT: &str = "preempt";
+    pub(crate) const PREEMPT_DELAY: &str = "preempt_delay";
+    pub(crate) const AUTHENTICATION: &str = "authentication";
+    pub(crate) const VIRTUAL_IPADDRESS: &str = "virtual_ipaddress";
+    pub(crate) const VIRTUAL_IPADDRESS_EXCLUDED: &str = "virtual_ipaddress_excluded";
+    pub(crate) const VIRTUAL_ROUTES: &str = "virtual_routes";
+    pub(crate) const VIRTUAL_RULES: &str = "virtual_rules";
+    pub(crate) const UNICAST_SRC_IP: &str = "unicast_src_ip";
+    pub(crate) const UNICAST_PEER: &str = "unicast_peer";
+    pub(crate) const UNICAST_FAULT_NO_PEER: &str = "unicast_fault_no_peer";
+    pub(crate) const UNICAST_TTL: &str = "unicast_ttl";
+    pub(crate) const CHECK_UNICAST_SRC: &str = "check_unicast_src";
+    pub(crate) const MCAST_SRC_IP: &str = "mcast_src_ip";
+    pub(crate) const MCAST_DST_IP: &str = "mcast_dst_ip";
+    pub(crate) const TRACK_SRC_IP: &str = "track_src_ip";
+    pub(crate) const VERSION: &str = "version";
+    pub(crate) const NATIVE_IPV6: &str = "native_ipv6";
+    pub(crate) const DONT_TRACK_PRIMARY: &str = "dont_track_primary";
+    pub(crate) const GARP_MASTER_DELAY: &str = "garp_master_delay";
+    pub(crate) const GARP_MASTER_REPEAT: &str = "garp_master_repeat";
+    pub(crate) const GARP_MASTER_REFRESH: &str = "garp_master_refresh";
+    pub(crate) const GARP_MASTER_REFRESH_REPEAT: &str = "garp_master_refresh_repeat";
+    pub(crate) const GARP_LOWER_PRIO_DELAY: &str = "garp_lower_prio_delay";
+    pub(crate) const GARP_LOWER_PRIO_REPEAT: &str = "garp_lower_prio_repeat";
+    pub(crate) const GARP_EXTRA_IF: &str = "garp_extra_if";
+    pub(crate) const DOWN_TIMER_ADVERTS: &str = "down_timer_adverts";
+    pub(crate) const LOWER_PRIO_NO_ADVERT: &str = "lower_prio_no_advert";
+    pub(crate) const HIGHER_PRIO_SEND_ADVERT: &str = "higher_prio_send_advert";
+    pub(crate) const SKIP_CHECK_ADV_ADDR: &str = "skip_check_adv_addr";
+    pub(crate) const STRICT_MODE: &str = "strict_mode";
+    pub(crate) const ACCEPT: &str = "accept";
+    pub(crate) const NO_ACCEPT: &str = "no_accept";
+    pub(crate) const USE_VMAC: &str = "use_vmac";
+    pub(crate) const VMAC_XMIT_BASE: &str = "vmac_xmit_base";
+    pub(crate) const USE_VMAC_ADDR: &str = "use_vmac_addr";
+    pub(crate) const USE_IPVLAN: &str = "use_ipvlan";
+    pub(crate) const PROMOTE_SECONDARIES: &str = "promote_secondaries";
+    pub(crate) const KERNEL_RX_BUF_SIZE: &str = "kernel_rx_buf_size";
+    pub(crate) const DEBUG: &str = "debug";
+    pub(crate) const OLD_UNICAST_CHECKSUM: &str = "old_unicast_checksum";
+    pub(crate) const LINKBEAT_USE_POLLING: &str = "linkbeat_use_polling";
+    pub(crate) const VRF: &str = "vrf";
+}
+
+/// `authentication` block keys.
+pub(crate) mod auth {
+    pub(crate) const AUTH_TYPE: &str = "auth_type";
+    pub(crate) const AUTH_PASS: &str = "auth_pass";
+}
+
+/// `unicast_peer` entry options.
+pub(crate) mod peer {
+    pub(crate) const MIN_TTL: &str = "min_ttl";
+    pub(crate) const MAX_TTL: &str = "max_ttl";
+}
+
+/// Notification keys of instances and sync groups.
+pub(crate) mod notify {
+    pub(crate) const NOTIFY_MASTER: &str = "notify_master";
+    pub(crate) const NOTIFY_BACKUP: &str = "notify_backup";
+    pub(crate) const NOTIFY_FAULT: &str = "notify_fault";
+    pub(crate) const NOTIFY_STOP: &str = "notify_stop";
+    pub(crate) const NOTIFY: &str = "notify";
+    pub(crate) const NOTIFY_DELETED: &str = "notify_deleted";
+    pub(crate) const NOTIFY_MASTER_RX_LOWER_PRI: &str = "notify_master_rx_lower_pri";
+    pub(crate) const NOTIFY_PRIORITY_CHANGES: &str = "notify_priority_changes";
+    pub(crate) const SMTP_ALERT: &str = "smtp_alert";
+}
+
+/// Tracker blocks of instances and sync groups.
+pub(crate) mod track {
+    pub(crate) const TRACK_INTERFACE: &str = "track_interface";
+    pub(crate) const TRACK_SCRIPT: &str = "track_script";
+    /// The same word as the root block it refers to.
+    pub(crate) const TRACK_FILE: &str = super::root::TRACK_FILE;
+    pub(crate) const TRACK_PROCESS: &str = "track_process";
+    pub(crate) const TRACK_BFD: &str = "track_bfd";
+}
+
+/// `vrrp_sync_group` keys.
+pub(crate) mod sync_group {
+    pub(crate) const GROUP: &str = "group";
+    pub(crate) const SYNC_GROUP_TRACKING_WEIGHT: &str = "sync_group_tracking_weight";
+    pub(crate) const GLOBAL_TRACKING: &str = "global_tracking";
+}
+
+/// `vrrp_script` keys.
+pub(crate) mod script {
+    pub(crate) const SCRIPT: &str = "script";
+    pub(crate) const INTERVAL: &str = "interval";
+    pub(crate) const TIMEOUT: &str = "timeout";
+    pub(crate) const WEIGHT: &str = "weight";
+    pub(crate) const RISE: &str = "rise";
+    pub(crate) const FALL: &str = "fall";
+    pub(crate) const USER: &str = "user";
+    pub(crate) const INIT_FAIL: &str = "init_fail";
+}
+
+/// `vrrp_track_process` keys.
+pub(crate) mod track_process {
+    pub(crate) const PROCESS: &str = "process";
+    pub(crate) const PARAM_MATCH: &str = "param_match";
+    pub(crate) const WEIGHT: &str = "weight";
+    pub(crate) const QUORUM: &str = "quorum";
+    pub(crate) const QUORUM_MAX: &str = "quorum_max";
+    pub(crate) const DELAY: &str = "delay";
+    pub(crate) const TERMINATE_DELAY: &str = "terminate_delay";
+    pub(crate) const FORK_DELAY: &str = "fork_delay";
+    pub(crate) const FULL_COMMAND: &str = "full_command";
+}
+
+/// `track_file` keys.
+pub(crate) mod track_file {
+    pub(crate) const FILE: &str = "file";
+    pub(crate) const WEIGHT: &str = "weight";
+    pub(crate) const INIT_FILE: &str = "init_file";
+}
+
+/// Options of `virtual_ipaddress`, `virtual_ipaddress_excluded` and `static_ipaddress` entries.
+pub(crate) mod address {
+    pub(crate) const DEV: &str = "dev";
+    pub(crate) const BRD: &str = "brd";
+    pub(crate) const BROADCAST: &str = "broadcast";
+    pub(crate) const SCOPE: &str = "scope";
+    pub(crate) const LABEL: &str = "label";
+    pub(crate) const PEER: &str = "peer";
+    pub(crate) const HOME: &str = "home";
+    pub(crate) const NODAD: &str = "-nodad";
+    pub(crate) const MNGTMPADDR: &str = "mngtmpaddr";
+    pub(crate) const NOPREFIXROUTE: &str = "noprefixroute";
+    pub(crate) const AUTOJOIN: &str = "autojoin";
+    pub(crate) const NO_TRACK: &str = "no_track";
+    pub(crate) const PREFERRED_LFT: &str = "preferred_lft";
+    pub(crate) const FOREVER: &str = "forever";
+    pub(crate) const USE_VMAC: &str = "use_vmac";
+}
+
+/// Options of `virtual_routes` and `static_routes` entries.
+pub(crate) mod route {
+    pub(crate) const SRC: &str = "src";
+    pub(crate) const TO: &str = "to";
+    pub(crate) const VIA: &str = "via";
+    pub(crate) const GW: &str = "gw";
+    pub(crate) const OR: &str = "or";
+    pub(crate) const DEV: &str = "dev";
+    pub(crate) const OIF: &str = "oif";
+    pub(crate) const TABLE: &str = "table";
+    pub(crate) const METRIC: &str = "metric";
+    pub(crate) const PRIORITY: &str = "priority";
+    pub(crate) const PREFERENCE: &str = "preference";
+    pub(crate) const SCOPE: &str = "scope";
+    pub(crate) const NO_TRACK: &str = "no_track";
+}
+
+/// Options of `virtual_rules` and `static_rules` entries.
+pub(crate) mod rule {
+    pub(crate) const FROM: &str = "from";
+    pub(crate) const TO: &str = "to";
+    pub(crate) const ALL: &str = "all";
+    pub(crate) const TABLE: &str = "table";
+    pub(crate) const LOOKUP: &str = "lookup";
+    pub(crate) const PREFERENCE: &str = "preference";
+    pub(crate) const PREF: &str = "pref";
+    pub(crate) const PRIORITY: &str = "priority";
+    pub(crate) const PRIO: &str = "prio";
+    pub(crate) const NO_TRACK: &str = "no_track";
+}
+
+/// Options of a `track_*` entry.
+pub(crate) mod track_ref {
+    pub(crate) const WEIGHT: &str = "weight";
+    pub(crate) const REVERSE: &str = "reverse";
+    pub(crate) const NOREVERSE: &str = "noreverse";
+}
+
 /// Levenshtein distance (for "did you mean").
 pub(crate) fn edit_distance(a: &str, b: &str) -> usize {
     let b: Vec<char> = b.chars().collect();

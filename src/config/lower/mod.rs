@@ -22,8 +22,9 @@ mod vip;
 
 use super::diag::Diagnostic;
 use super::model::{Config, RawSetting};
+use super::read::syntax::Stmt;
 use super::span::Spanned;
-use super::syntax::Stmt;
+use keywords::root;
 
 /// Lowering state: the diagnostics found so far and the skipped foreign keywords.
 #[derive(Default)]
@@ -192,16 +193,16 @@ impl RootLowerer {
 fn lower_root_stmt(l: &mut Lower, config: &mut Config, seq: usize, s: &Stmt) {
     // Known root keywords, for suggestions.
     const ROOT: &[&str] = &[
-        "global_defs",
-        "vrrp_instance",
-        "vrrp_script",
-        "vrrp_sync_group",
-        "vrrp_track_process",
-        "track_file",
-        "vrrp_track_file",
-        "static_ipaddress",
-        "static_routes",
-        "static_rules",
+        root::GLOBAL_DEFS,
+        root::VRRP_INSTANCE,
+        root::VRRP_SCRIPT,
+        root::VRRP_SYNC_GROUP,
+        root::VRRP_TRACK_PROCESS,
+        root::TRACK_FILE,
+        root::VRRP_TRACK_FILE,
+        root::STATIC_IPADDRESS,
+        root::STATIC_ROUTES,
+        root::STATIC_RULES,
     ];
     {
         let kw = s.keyword.text.as_str();
@@ -211,32 +212,32 @@ fn lower_root_stmt(l: &mut Lower, config: &mut Config, seq: usize, s: &Stmt) {
             config.sync_groups.len(),
         );
         match kw {
-            "global_defs" => global::lower(l, s, &mut config.global),
-            "vrrp_instance" => instance::lower(l, s, config),
-            "vrrp_script" => script::lower_script(l, s, config),
-            "vrrp_track_process" => script::lower_track_process(l, s, config),
-            "track_file" | "vrrp_track_file" => {
-                if kw == "vrrp_track_file" {
+            root::GLOBAL_DEFS => global::lower(l, s, &mut config.global),
+            root::VRRP_INSTANCE => instance::lower(l, s, config),
+            root::VRRP_SCRIPT => script::lower_script(l, s, config),
+            root::VRRP_TRACK_PROCESS => script::lower_track_process(l, s, config),
+            root::TRACK_FILE | root::VRRP_TRACK_FILE => {
+                if kw == root::VRRP_TRACK_FILE {
                     l.deprecated(s, "use `track_file` instead");
                 }
                 script::lower_track_file(l, s, config)
             }
-            "vrrp_sync_group" => sync_group::lower(l, s, config),
-            "static_ipaddress" => {
+            root::VRRP_SYNC_GROUP => sync_group::lower(l, s, config),
+            root::STATIC_IPADDRESS => {
                 if let Some(b) = l.block_no_args(s) {
                     config
                         .static_addresses
                         .extend(vip::lower_list(l, &b.stmts, true));
                 }
             }
-            "static_routes" => {
+            root::STATIC_ROUTES => {
                 if let Some(b) = l.block_no_args(s) {
                     config
                         .static_routes
                         .extend(routes::lower_routes(l, &b.stmts));
                 }
             }
-            "static_rules" => {
+            root::STATIC_RULES => {
                 if let Some(b) = l.block_no_args(s) {
                     config.static_rules.extend(routes::lower_rules(l, &b.stmts));
                 }
@@ -281,7 +282,10 @@ impl Lower {
 
     /// The block of a block keyword without arguments. When the block is missing, the words
     /// after the keyword are the reason and are not reported again as extra words.
-    pub(crate) fn block_no_args<'s>(&mut self, s: &'s Stmt) -> Option<&'s super::syntax::Block> {
+    pub(crate) fn block_no_args<'s>(
+        &mut self,
+        s: &'s Stmt,
+    ) -> Option<&'s super::read::syntax::Block> {
         let b = self.block(s)?;
         self.no_args(s);
         Some(b)

@@ -6,13 +6,14 @@
 //! [metric M] ... [no_track]`. Rules: `[from PFX] [to PFX] [table T] [preference N] ...
 //! [no_track]`.
 
+use super::keywords::{route, rule};
 use super::values::narrow;
 use super::vip::scope_word;
 use super::Lower;
 use crate::config::diag::Diagnostic;
 use crate::config::model::{IpNet, Route, Rule, Sp};
+use crate::config::read::syntax::{Stmt, Word};
 use crate::config::span::Spanned;
-use crate::config::syntax::{Stmt, Word};
 
 const ROUTE_TYPES: &[&str] = &[
     "unicast",
@@ -89,18 +90,18 @@ fn lower_route(l: &mut Lower, e: &Stmt) -> Option<Route> {
     }
     while let Some(w) = it.next() {
         match w.text.as_str() {
-            "src" => {
+            route::SRC => {
                 if let Some(v) = need(l, w, &mut it) {
                     r.src = l.ip_word(v, "route src");
                 }
             }
-            "to" => {
+            route::TO => {
                 if let Some(v) = need(l, w, &mut it) {
                     r.dest = prefix(l, v, "route destination");
                 }
             }
-            "via" | "gw" => {
-                if w.text == "gw" {
+            route::VIA | route::GW => {
+                if w.text == route::GW {
                     l.push(
                         Diagnostic::warning(w.span, "\"gw\" for routes is deprecated")
                             .with_help("use `via` instead"),
@@ -110,7 +111,7 @@ fn lower_route(l: &mut Lower, e: &Stmt) -> Option<Route> {
                     r.via = l.ip_word(v, "route gateway");
                 }
             }
-            "or" => {
+            route::OR => {
                 l.push(
                     Diagnostic::warning(w.span, "\"or\" for routes is deprecated")
                         .with_help("use `nexthop` instead"),
@@ -119,29 +120,29 @@ fn lower_route(l: &mut Lower, e: &Stmt) -> Option<Route> {
                     r.or_via = l.ip_word(v, "route gateway");
                 }
             }
-            "dev" | "oif" => {
+            route::DEV | route::OIF => {
                 if let Some(v) = need(l, w, &mut it) {
                     r.dev = Some(Spanned::new(v.text.clone(), v.span));
                 }
             }
-            "table" => {
+            route::TABLE => {
                 if let Some(v) = need(l, w, &mut it) {
                     r.table = Some(Spanned::new(v.text.clone(), v.span));
                 }
             }
-            "metric" | "priority" | "preference" => {
+            route::METRIC | route::PRIORITY | route::PREFERENCE => {
                 if let Some(v) = need(l, w, &mut it) {
                     r.metric = l
                         .int_word(v, "route metric", 0, i64::from(u32::MAX))
                         .and_then(narrow);
                 }
             }
-            "scope" => {
+            route::SCOPE => {
                 if let Some(v) = need(l, w, &mut it) {
                     r.scope = scope_word(l, v).map(|s| Spanned::new(s, v.span));
                 }
             }
-            "no_track" => r.no_track = true,
+            route::NO_TRACK => r.no_track = true,
             t if r.dest.is_none()
                 && (t == "default" || t.parse::<std::net::IpAddr>().is_ok() || t.contains('/')) =>
             {
@@ -179,37 +180,37 @@ fn lower_rule(l: &mut Lower, e: &Stmt) -> Option<Rule> {
     let mut it = ws.into_iter();
     while let Some(w) = it.next() {
         match w.text.as_str() {
-            "from" => {
+            rule::FROM => {
                 if let Some(v) = need(l, w, &mut it) {
-                    r.from = if v.text == "all" {
+                    r.from = if v.text == rule::ALL {
                         None
                     } else {
                         prefix(l, v, "rule from")
                     };
                 }
             }
-            "to" => {
+            rule::TO => {
                 if let Some(v) = need(l, w, &mut it) {
-                    r.to = if v.text == "all" {
+                    r.to = if v.text == rule::ALL {
                         None
                     } else {
                         prefix(l, v, "rule to")
                     };
                 }
             }
-            "table" | "lookup" => {
+            rule::TABLE | rule::LOOKUP => {
                 if let Some(v) = need(l, w, &mut it) {
                     r.table = Some(Spanned::new(v.text.clone(), v.span));
                 }
             }
-            "preference" | "pref" | "priority" | "prio" => {
+            rule::PREFERENCE | rule::PREF | rule::PRIORITY | rule::PRIO => {
                 if let Some(v) = need(l, w, &mut it) {
                     r.preference = l
                         .int_word(v, "rule preference", 0, i64::from(u32::MAX))
                         .and_then(narrow);
                 }
             }
-            "no_track" => r.no_track = true,
+            rule::NO_TRACK => r.no_track = true,
             _ => r.options.push(Spanned::new(w.text.clone(), w.span)),
         }
     }

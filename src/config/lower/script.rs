@@ -1,12 +1,13 @@
 //! Root-level tracked objects: `vrrp_script` (keepalived-behaviour §4.1),
 //! `vrrp_track_process` and `track_file` (§4.3).
 
+use super::keywords::{root, script, track_file, track_process};
 use super::values::narrow;
 use super::{Lower, Section};
 use crate::config::diag::Diagnostic;
 use crate::config::model::{Config, InitFile, Sp, TrackFile, TrackProcess, VrrpScript};
+use crate::config::read::syntax::{Stmt, Word};
 use crate::config::span::{Span, Spanned};
-use crate::config::syntax::{Stmt, Word};
 
 /// The command of `script`/`process`: every word after the keyword (keepalived re-splits the
 /// line, so `script /bin/check -x` and `script "/bin/check -x"` are the same). Words that were
@@ -101,28 +102,32 @@ pub(crate) fn lower_script(l: &mut Lower, s: &Stmt, config: &mut Config) {
 }
 
 static SCRIPT: Section<VrrpScript> = Section {
-    name: "vrrp_script",
+    name: root::VRRP_SCRIPT,
     ignored: &[],
     also_known: &[],
     keywords: &[
-        ("script", |l, s, v| {
+        (script::SCRIPT, |l, s, v| {
             l.no_block(s);
             if l.arg(s, 0).is_some() {
                 v.script = command_line(&s.args);
             }
         }),
-        ("interval", |l, s, v| v.interval = l.uint(s, 1, 2_147_483)),
-        ("timeout", |l, s, v| v.timeout = l.uint(s, 1, 2_147_483)),
-        ("weight", |l, s, v| {
+        (script::INTERVAL, |l, s, v| {
+            v.interval = l.uint(s, 1, 2_147_483)
+        }),
+        (script::TIMEOUT, |l, s, v| {
+            v.timeout = l.uint(s, 1, 2_147_483)
+        }),
+        (script::WEIGHT, |l, s, v| {
             if let Some((w, r)) = weight_reverse(l, s, -253, 253) {
                 v.weight = Some(w);
                 v.weight_reverse = r;
             }
         }),
-        ("rise", |l, s, v| v.rise = l.uint(s, 1, 2_147_483_647)),
-        ("fall", |l, s, v| v.fall = l.uint(s, 1, 2_147_483_647)),
-        ("user", |l, s, v| v.user = l.run_as(s)),
-        ("init_fail", |l, s, v| v.init_fail = Some(l.flag(s))),
+        (script::RISE, |l, s, v| v.rise = l.uint(s, 1, 2_147_483_647)),
+        (script::FALL, |l, s, v| v.fall = l.uint(s, 1, 2_147_483_647)),
+        (script::USER, |l, s, v| v.user = l.run_as(s)),
+        (script::INIT_FAIL, |l, s, v| v.init_fail = Some(l.flag(s))),
     ],
 };
 
@@ -167,11 +172,11 @@ pub(crate) fn lower_track_process(l: &mut Lower, s: &Stmt, config: &mut Config) 
 }
 
 static PROCESS: Section<TrackProcess> = Section {
-    name: "vrrp_track_process",
+    name: root::VRRP_TRACK_PROCESS,
     ignored: &[],
     also_known: &[],
     keywords: &[
-        ("process", |l, s, p| {
+        (track_process::PROCESS, |l, s, p| {
             l.no_block(s);
             if let Some(w) = l.arg(s, 0) {
                 p.process = Some(Spanned::new(w.text.clone(), w.span));
@@ -183,7 +188,7 @@ static PROCESS: Section<TrackProcess> = Section {
                     .collect();
             }
         }),
-        ("param_match", |l, s, p| {
+        (track_process::PARAM_MATCH, |l, s, p| {
             l.no_block(s);
             l.extra(s, 1);
             match s.args.first() {
@@ -197,22 +202,30 @@ static PROCESS: Section<TrackProcess> = Section {
                 ),
             }
         }),
-        ("weight", |l, s, p| {
+        (track_process::WEIGHT, |l, s, p| {
             if let Some((w, r)) = weight_reverse(l, s, -254, 254) {
                 p.weight = Some(w);
                 p.weight_reverse = r;
             }
         }),
-        ("quorum", |l, s, p| p.quorum = l.uint(s, 1, 65535)),
-        ("quorum_max", |l, s, p| p.quorum_max = l.uint(s, 0, 65535)),
-        ("delay", |l, s, p| p.delay = l.seconds(s, 0, 3_600_000_000)),
-        ("terminate_delay", |l, s, p| {
+        (track_process::QUORUM, |l, s, p| {
+            p.quorum = l.uint(s, 1, 65535)
+        }),
+        (track_process::QUORUM_MAX, |l, s, p| {
+            p.quorum_max = l.uint(s, 0, 65535)
+        }),
+        (track_process::DELAY, |l, s, p| {
+            p.delay = l.seconds(s, 0, 3_600_000_000)
+        }),
+        (track_process::TERMINATE_DELAY, |l, s, p| {
             p.terminate_delay = l.seconds(s, 0, 3_600_000_000)
         }),
-        ("fork_delay", |l, s, p| {
+        (track_process::FORK_DELAY, |l, s, p| {
             p.fork_delay = l.seconds(s, 0, 3_600_000_000)
         }),
-        ("full_command", |l, s, p| p.full_command = Some(l.flag(s))),
+        (track_process::FULL_COMMAND, |l, s, p| {
+            p.full_command = Some(l.flag(s))
+        }),
     ],
 };
 
@@ -250,18 +263,18 @@ pub(crate) fn lower_track_file(l: &mut Lower, s: &Stmt, config: &mut Config) {
 }
 
 static FILE: Section<TrackFile> = Section {
-    name: "track_file",
+    name: root::TRACK_FILE,
     ignored: &[],
     also_known: &[],
     keywords: &[
-        ("file", |l, s, f| f.file = l.string(s)),
-        ("weight", |l, s, f| {
+        (track_file::FILE, |l, s, f| f.file = l.string(s)),
+        (track_file::WEIGHT, |l, s, f| {
             if let Some((w, r)) = weight_reverse(l, s, -254, 254) {
                 f.weight = Some(w);
                 f.weight_reverse = r;
             }
         }),
-        ("init_file", |l, s, f| {
+        (track_file::INIT_FILE, |l, s, f| {
             l.no_block(s);
             let mut init = InitFile {
                 value: None,

@@ -5,13 +5,14 @@
 //! with a help line showing the `group { }` form.
 
 use super::keywords::suggest;
+use super::keywords::{notify, root, sync_group, track};
 use super::script::duplicate;
 use super::track::lower_track_block;
 use super::{Lower, Section};
 use crate::config::diag::Diagnostic;
 use crate::config::model::{Config, Notify, SyncGroup, Tracking};
+use crate::config::read::syntax::Stmt;
 use crate::config::span::Spanned;
-use crate::config::syntax::Stmt;
 
 pub(crate) fn lower(l: &mut Lower, s: &Stmt, config: &mut Config) {
     let Some(name) = l.block_name(s) else { return };
@@ -64,11 +65,11 @@ pub(crate) fn lower(l: &mut Lower, s: &Stmt, config: &mut Config) {
 }
 
 static GROUP: Section<SyncGroup> = Section {
-    name: "vrrp_sync_group",
+    name: root::VRRP_SYNC_GROUP,
     ignored: &[],
     also_known: &[],
     keywords: &[
-        ("group", |l, s, g| {
+        (sync_group::GROUP, |l, s, g| {
             g.group_span = Some(s.keyword.span);
             if let Some(b) = l.block_no_args(s) {
                 for e in &b.stmts {
@@ -79,12 +80,18 @@ static GROUP: Section<SyncGroup> = Section {
                 }
             }
         }),
-        ("notify_master", |l, s, g| g.notify.master = l.command(s)),
-        ("notify_backup", |l, s, g| g.notify.backup = l.command(s)),
-        ("notify_fault", |l, s, g| g.notify.fault = l.command(s)),
-        ("notify_stop", |l, s, g| g.notify.stop = l.command(s)),
-        ("notify", |l, s, g| g.notify.any = l.command(s)),
-        ("notify_deleted", |l, s, g| {
+        (notify::NOTIFY_MASTER, |l, s, g| {
+            g.notify.master = l.command(s)
+        }),
+        (notify::NOTIFY_BACKUP, |l, s, g| {
+            g.notify.backup = l.command(s)
+        }),
+        (notify::NOTIFY_FAULT, |l, s, g| {
+            g.notify.fault = l.command(s)
+        }),
+        (notify::NOTIFY_STOP, |l, s, g| g.notify.stop = l.command(s)),
+        (notify::NOTIFY, |l, s, g| g.notify.any = l.command(s)),
+        (notify::NOTIFY_DELETED, |l, s, g| {
             let cmd = if s.args.is_empty() {
                 l.no_block(s);
                 None
@@ -93,22 +100,22 @@ static GROUP: Section<SyncGroup> = Section {
             };
             g.notify.deleted = Some(Spanned::new(cmd, s.keyword.span));
         }),
-        ("smtp_alert", |l, s, g| g.smtp_alert = l.opt_bool(s)),
-        ("notify_priority_changes", |l, s, g| {
+        (notify::SMTP_ALERT, |l, s, g| g.smtp_alert = l.opt_bool(s)),
+        (notify::NOTIFY_PRIORITY_CHANGES, |l, s, g| {
             g.notify_priority_changes = l.opt_bool(s)
         }),
-        ("sync_group_tracking_weight", |l, s, g| {
+        (sync_group::SYNC_GROUP_TRACKING_WEIGHT, |l, s, g| {
             g.tracking_weight = Some(l.flag(s))
         }),
-        ("global_tracking", |l, s, g| {
+        (sync_group::GLOBAL_TRACKING, |l, s, g| {
             l.deprecated(s, "use `sync_group_tracking_weight` instead");
             g.tracking_weight = Some(l.flag(s))
         }),
         // Handled by lower_track_block; listed for suggestions.
-        ("track_interface", |_, _, _| {}),
-        ("track_script", |_, _, _| {}),
-        ("track_file", |_, _, _| {}),
-        ("track_process", |_, _, _| {}),
-        ("track_bfd", |_, _, _| {}),
+        (track::TRACK_INTERFACE, |_, _, _| {}),
+        (track::TRACK_SCRIPT, |_, _, _| {}),
+        (track::TRACK_FILE, |_, _, _| {}),
+        (track::TRACK_PROCESS, |_, _, _| {}),
+        (track::TRACK_BFD, |_, _, _| {}),
     ],
 };

@@ -2,19 +2,20 @@
 //! `track_file`, `track_process`, `track_bfd` blocks, one `NAME [weight N [reverse|noreverse]]`
 //! entry per line (keepalived-behaviour §3.1, §4.3).
 
+use super::keywords::{track, track_ref};
 use super::values::narrow;
 use super::Lower;
 use crate::config::diag::Diagnostic;
 use crate::config::model::{TrackRef, Tracking};
+use crate::config::read::syntax::Stmt;
 use crate::config::span::Spanned;
-use crate::config::syntax::Stmt;
 
 /// Weight range accepted for each tracker kind. keepalived accepts ±254 for scripts and
 /// interfaces but clamps to ±253 with an error (§3.1); vrrpd clamps with a warning.
 fn weight_range(keyword: &str) -> (i64, i64, i64) {
     // (min accepted, max accepted, clamp magnitude)
     match keyword {
-        "track_file" | "track_process" => (-254, 254, 254),
+        track::TRACK_FILE | track::TRACK_PROCESS => (-254, 254, 254),
         _ => (-254, 254, 253),
     }
 }
@@ -22,11 +23,11 @@ fn weight_range(keyword: &str) -> (i64, i64, i64) {
 /// Lowers one `track_*` block into `tracking`. Returns false if `s` is not a track block.
 pub(crate) fn lower_track_block(l: &mut Lower, s: &Stmt, tracking: &mut Tracking) -> bool {
     let list = match s.keyword.text.as_str() {
-        "track_interface" => &mut tracking.interfaces,
-        "track_script" => &mut tracking.scripts,
-        "track_file" => &mut tracking.files,
-        "track_process" => &mut tracking.processes,
-        "track_bfd" => &mut tracking.bfd,
+        track::TRACK_INTERFACE => &mut tracking.interfaces,
+        track::TRACK_SCRIPT => &mut tracking.scripts,
+        track::TRACK_FILE => &mut tracking.files,
+        track::TRACK_PROCESS => &mut tracking.processes,
+        track::TRACK_BFD => &mut tracking.bfd,
         _ => return false,
     };
     if let Some(b) = l.block_no_args(s) {
@@ -51,7 +52,7 @@ pub(crate) fn lower_ref(l: &mut Lower, e: &Stmt, keyword: &str) -> Option<TrackR
     let Some(first) = e.args.first() else {
         return Some(r);
     };
-    if first.text != "weight" {
+    if first.text != track_ref::WEIGHT {
         // Seed 001 writes a Chinese comment after the script name. keepalived 1.x ignored
         // it; 2.2.7 logs `unknown track script option ... - ignoring` and drops the whole
         // track_script entry (observed: "script X is not used"), while other track_* entries
@@ -109,8 +110,8 @@ pub(crate) fn lower_ref(l: &mut Lower, e: &Stmt, keyword: &str) -> Option<TrackR
         r.weight = narrow(Spanned::new(value, v.span));
     }
     match e.args.get(2) {
-        Some(x) if x.text == "reverse" => r.reverse = Some(Spanned::new(true, x.span)),
-        Some(x) if x.text == "noreverse" => r.reverse = Some(Spanned::new(false, x.span)),
+        Some(x) if x.text == track_ref::REVERSE => r.reverse = Some(Spanned::new(true, x.span)),
+        Some(x) if x.text == track_ref::NOREVERSE => r.reverse = Some(Spanned::new(false, x.span)),
         Some(_) => {
             l.extra_words(
                 &format!("{keyword} entry `{}`", e.keyword.text),

@@ -11,8 +11,8 @@ use std::time::Duration;
 use super::Lower;
 use crate::config::diag::Diagnostic;
 use crate::config::model::{Family, IpNet, Sp};
+use crate::config::read::syntax::{Block, Stmt, Word};
 use crate::config::span::Spanned;
-use crate::config::syntax::{Block, Stmt, Word};
 
 impl Lower {
     /// The argument at `index`, or the "missing a parameter" error at the keyword.

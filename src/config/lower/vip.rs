@@ -12,12 +12,13 @@
 
 use std::net::IpAddr;
 
+use super::keywords::address;
 use super::values::parse_int;
 use super::Lower;
 use crate::config::diag::Diagnostic;
 use crate::config::model::{Broadcast, Family, IpAddress, Lifetime, Scope};
+use crate::config::read::syntax::{Stmt, Word};
 use crate::config::span::Spanned;
-use crate::config::syntax::{Stmt, Word};
 
 /// Maximum interface / label name length (IFNAMSIZ - 1).
 pub(crate) const IFNAME_MAX: usize = 15;
@@ -47,10 +48,10 @@ pub(crate) fn scope_word(l: &mut Lower, w: &Word) -> Option<Scope> {
     Some(s)
 }
 
+/// One address line: the address, then its options (each checked on its own).
 fn lower_entry(l: &mut Lower, e: &Stmt) -> Option<IpAddress> {
     l.no_block(e);
     let (net, prefix_written) = l.net_word(&e.keyword, "virtual_ipaddress")?;
-    let family = net.value.family();
     let mut a = IpAddress {
         span: e.span(),
         net,
@@ -71,131 +72,166 @@ fn lower_entry(l: &mut Lower, e: &Stmt) -> Option<IpAddress> {
     };
     let mut words = e.args.iter();
     while let Some(opt) = words.next() {
-        let needs_value = matches!(
-            opt.text.as_str(),
-            "dev" | "brd" | "broadcast" | "scope" | "label" | "peer" | "preferred_lft"
-        );
-        let value = if needs_value {
-            match words.next() {
-                Some(v) => Some(v),
-                None => {
-                    l.push(
-                        Diagnostic::error(
-                            opt.span,
-                            format!("`{}` in an ip address entry is missing its value", opt.text),
-                        )
-                        .with_help(format!("write `{} VALUE`", opt.text)),
-                    );
-                    break;
-                }
-            }
+        let value = if option_needs_value(&opt.text) {
+            let Some(v) = words.next() else {
+                missing_value(l, opt);
+                break;
+            };
+            Some(v)
         } else {
             None
         };
-        match (opt.text.as_str(), value) {
-            ("dev", Some(v)) => {
-                if v.text.len() > IFNAME_MAX {
-                    l.push(
-                        Diagnostic::error(
-                            v.span,
-                            format!("interface name '{}' is too long", v.text),
-                        )
-                        .with_help("interface names have at most 15 characters"),
-                    );
-                }
-                a.dev = Some(Spanned::new(v.text.clone(), v.span));
-            }
-            ("brd" | "broadcast", Some(v)) => {
-                if family == Family::Ipv6 {
-                    l.push(Diagnostic::error(
-                        opt.span,
-                        "broadcast is not valid for an IPv6 address",
-                    ));
-                    continue;
-                }
-                let b = match v.text.as_str() {
-                    "+" => Some(Broadcast::Plus),
-                    "-" => Some(Broadcast::Minus),
-                    t => match t.parse::<IpAddr>() {
-                        Ok(IpAddr::V4(x)) => Some(Broadcast::Addr(x)),
-                        _ => {
-                            l.push(
-                                Diagnostic::error(v.span, format!("invalid broadcast address '{}'", v.text))
-                                    .with_help("write an IPv4 address, `+` (host bits set) or `-` (host bits cleared)"),
-                            );
-                            None
-                        }
-                    },
-                };
-                a.broadcast = b.map(|b| Spanned::new(b, v.span));
-            }
-            ("scope", Some(v)) => {
-                if family == Family::Ipv6 {
-                    l.push(
-                        Diagnostic::error(opt.span, "scope is not valid for an IPv6 address")
-                            .with_help("keepalived rejects scope for IPv6 addresses"),
-                    );
-                    continue;
-                }
-                a.scope = scope_word(l, v).map(|s| Spanned::new(s, v.span));
-            }
-            ("label", Some(v)) => {
-                if family == Family::Ipv6 {
-                    l.push(
-                        Diagnostic::error(opt.span, "label is not valid for an IPv6 address")
-                            .with_help("keepalived rejects labels for IPv6 addresses"),
-                    );
-                    continue;
-                }
-                if v.text.len() > IFNAME_MAX {
-                    l.push(
-                        Diagnostic::error(v.span, format!("label '{}' is too long", v.text))
-                            .with_help(
-                                "labels have at most 15 characters, conventionally `eth0:1`",
-                            ),
-                    );
-                    continue;
-                }
-                a.label = Some(Spanned::new(v.text.clone(), v.span));
-            }
-            ("peer", Some(v)) => {
-                if let Some((p, _)) = l.net_word(v, "peer") {
-                    a.peer = Some(p);
-                }
-            }
-            ("preferred_lft", Some(v)) => {
-                let lft = if v.text == "forever" {
-                    Some(Lifetime::Forever)
-                } else {
-                    l.int_word(v, "preferred_lft", 0, i64::from(u32::MAX))
-                        .and_then(|n| u32::try_from(n.value).ok())
-                        .map(Lifetime::Secs)
-                };
-                a.preferred_lft = lft.map(|x| Spanned::new(x, v.span));
-            }
-            ("home", None) => a.home = true,
-            ("-nodad", None) => a.nodad = true,
-            ("mngtmpaddr", None) => a.mngtmpaddr = true,
-            ("noprefixroute", None) => a.noprefixroute = true,
-            ("autojoin", None) => a.autojoin = true,
-            ("no_track", None) => a.no_track = true,
-            ("use_vmac", None) => a.use_vmac = true,
-            (other, _) => {
-                let mut d = Diagnostic::error(
-                    opt.span,
-                    format!("Unknown configuration entry '{other}' for ip address - ignoring"),
-                )
-                .with_label("keepalived ignores this word");
-                if other.parse::<IpAddr>().is_ok() || other.contains('/') {
-                    d = d.with_help("write one address per line");
-                } else {
-                    d = d.with_help(
-                        "options are dev, brd, scope, label, peer, home, -nodad, mngtmpaddr, noprefixroute, autojoin, no_track, preferred_lft, use_vmac",
-                    );
-                }
-                l.push(d);
-            }
-        }
+        apply_option(l, &mut a, opt, value);
     }
     Some(a)
+}
+
+fn option_needs_value(opt: &str) -> bool {
+    matches!(
+        opt,
+        address::DEV
+            | address::BRD
+            | address::BROADCAST
+            | address::SCOPE
+            | address::LABEL
+            | address::PEER
+            | address::PREFERRED_LFT
+    )
+}
+
+fn missing_value(l: &mut Lower, opt: &Word) {
+    l.push(
+        Diagnostic::error(
+            opt.span,
+            format!("`{}` in an ip address entry is missing its value", opt.text),
+        )
+        .with_help(format!("write `{} VALUE`", opt.text)),
+    );
+}
+
+/// Sets the option `opt` (with its `value` when it takes one) on `a`.
+fn apply_option(l: &mut Lower, a: &mut IpAddress, opt: &Word, value: Option<&Word>) {
+    let family = a.net.value.family();
+    match (opt.text.as_str(), value) {
+        (address::DEV, Some(v)) => a.dev = Some(dev(l, v)),
+        (address::BRD | address::BROADCAST, Some(v)) => {
+            if family == Family::Ipv6 {
+                l.push(Diagnostic::error(
+                    opt.span,
+                    "broadcast is not valid for an IPv6 address",
+                ));
+                return;
+            }
+            a.broadcast = broadcast(l, v).map(|b| Spanned::new(b, v.span));
+        }
+        (address::SCOPE, Some(v)) => {
+            if family == Family::Ipv6 {
+                l.push(
+                    Diagnostic::error(opt.span, "scope is not valid for an IPv6 address")
+                        .with_help("keepalived rejects scope for IPv6 addresses"),
+                );
+                return;
+            }
+            a.scope = scope_word(l, v).map(|s| Spanned::new(s, v.span));
+        }
+        (address::LABEL, Some(v)) => {
+            if family == Family::Ipv6 {
+                l.push(
+                    Diagnostic::error(opt.span, "label is not valid for an IPv6 address")
+                        .with_help("keepalived rejects labels for IPv6 addresses"),
+                );
+                return;
+            }
+            if let Some(label) = label(l, v) {
+                a.label = Some(label);
+            }
+        }
+        (address::PEER, Some(v)) => {
+            if let Some((p, _)) = l.net_word(v, address::PEER) {
+                a.peer = Some(p);
+            }
+        }
+        (address::PREFERRED_LFT, Some(v)) => {
+            a.preferred_lft = preferred_lft(l, v).map(|x| Spanned::new(x, v.span));
+        }
+        (address::HOME, None) => a.home = true,
+        (address::NODAD, None) => a.nodad = true,
+        (address::MNGTMPADDR, None) => a.mngtmpaddr = true,
+        (address::NOPREFIXROUTE, None) => a.noprefixroute = true,
+        (address::AUTOJOIN, None) => a.autojoin = true,
+        (address::NO_TRACK, None) => a.no_track = true,
+        (address::USE_VMAC, None) => a.use_vmac = true,
+        (other, _) => unknown_option(l, opt, other),
+    }
+}
+
+/// `dev IF`: kept even when too long (reported).
+fn dev(l: &mut Lower, v: &Word) -> Spanned<String> {
+    if v.text.len() > IFNAME_MAX {
+        l.push(
+            Diagnostic::error(v.span, format!("interface name '{}' is too long", v.text))
+                .with_help("interface names have at most 15 characters"),
+        );
+    }
+    Spanned::new(v.text.clone(), v.span)
+}
+
+/// `brd ADDR|+|-`.
+fn broadcast(l: &mut Lower, v: &Word) -> Option<Broadcast> {
+    match v.text.as_str() {
+        "+" => Some(Broadcast::Plus),
+        "-" => Some(Broadcast::Minus),
+        t => match t.parse::<IpAddr>() {
+            Ok(IpAddr::V4(x)) => Some(Broadcast::Addr(x)),
+            _ => {
+                l.push(
+                    Diagnostic::error(v.span, format!("invalid broadcast address '{}'", v.text))
+                        .with_help(
+                            "write an IPv4 address, `+` (host bits set) or `-` (host bits cleared)",
+                        ),
+                );
+                None
+            }
+        },
+    }
+}
+
+/// `label LABEL`: at most IFNAMSIZ - 1 characters.
+fn label(l: &mut Lower, v: &Word) -> Option<Spanned<String>> {
+    if v.text.len() > IFNAME_MAX {
+        l.push(
+            Diagnostic::error(v.span, format!("label '{}' is too long", v.text))
+                .with_help("labels have at most 15 characters, conventionally `eth0:1`"),
+        );
+        return None;
+    }
+    Some(Spanned::new(v.text.clone(), v.span))
+}
+
+/// `preferred_lft N|forever`.
+fn preferred_lft(l: &mut Lower, v: &Word) -> Option<Lifetime> {
+    if v.text == address::FOREVER {
+        Some(Lifetime::Forever)
+    } else {
+        l.int_word(v, address::PREFERRED_LFT, 0, i64::from(u32::MAX))
+            .and_then(|n| u32::try_from(n.value).ok())
+            .map(Lifetime::Secs)
+    }
+}
+
+/// keepalived's `Unknown configuration entry`, with a hint for two addresses on one line.
+fn unknown_option(l: &mut Lower, opt: &Word, other: &str) {
+    let mut d = Diagnostic::error(
+        opt.span,
+        format!("Unknown configuration entry '{other}' for ip address - ignoring"),
+    )
+    .with_label("keepalived ignores this word");
+    if other.parse::<IpAddr>().is_ok() || other.contains('/') {
+        d = d.with_help("write one address per line");
+    } else {
+        d = d.with_help(
+            "options are dev, brd, scope, label, peer, home, -nodad, mngtmpaddr, noprefixroute, autojoin, no_track, preferred_lft, use_vmac",
+        );
+    }
+    l.push(d);
 }

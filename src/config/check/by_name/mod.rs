@@ -22,11 +22,11 @@ use std::collections::HashMap;
 use std::fmt;
 use std::path::PathBuf;
 
+use crate::config::command::split_command;
 use crate::config::diag::Diagnostic;
 use crate::config::model::Config;
-use crate::config::source::SourceMap;
+use crate::config::read::source::SourceMap;
 use crate::config::span::{FileId, Span, Spanned};
-use crate::track::split_command;
 
 /// The configuration keyword that makes vrrpd run a command.
 #[derive(Clone, Debug, PartialEq, Eq)]

@@ -5,7 +5,7 @@
 //! (`virtual_ipaddress`, `unicast_peer`, `track_script`, ...) each statement is one entry and
 //! its first word is the entry's value, not a keyword.
 
-use super::span::Span;
+use crate::config::span::Span;
 
 /// One token after quote removal, definition substitution and `~SEQ` expansion.
 #[derive(Clone, Debug, PartialEq, Eq)]

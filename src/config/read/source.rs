@@ -9,7 +9,7 @@ use std::io;
 use std::path::{Path, PathBuf};
 use std::rc::Rc;
 
-use super::span::{FileId, Span};
+use crate::config::span::{FileId, Span};
 
 /// One file that was read.
 #[derive(Debug, Clone)]

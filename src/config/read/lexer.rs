@@ -13,8 +13,8 @@
 //! first unquoted brace, and [`words`] to split a brace-free segment into [`Word`]s.
 
 use super::line::Line;
-use super::span::Span;
 use super::syntax::Word;
+use crate::config::span::Span;
 
 /// The result of [`decomment`].
 pub struct Decommented<'a> {

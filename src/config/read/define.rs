@@ -24,7 +24,7 @@ use nom::{IResult, Parser};
 
 use super::limits::Limits;
 use super::line::Line;
-use super::span::Span;
+use crate::config::span::Span;
 
 /// What a name stands for.
 #[derive(Clone, Debug, PartialEq, Eq)]

@@ -12,7 +12,7 @@
 use std::borrow::Cow;
 use std::ops::Range;
 
-use super::span::{FileId, Span};
+use crate::config::span::{FileId, Span};
 
 /// Where the bytes of one piece come from.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

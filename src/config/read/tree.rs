@@ -6,9 +6,9 @@
 //! a block for the statement just before it, whether on the same line
 //! (`vrrp_instance V {`) or the next (`vrrp_instance V` / `{`).
 
-use super::diag::Diagnostic;
-use super::span::Span;
 use super::syntax::{Block, Stmt, Word};
+use crate::config::diag::Diagnostic;
+use crate::config::span::Span;
 
 struct Frame {
     owner: Stmt,

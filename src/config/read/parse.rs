@@ -1,81 +1,14 @@
-//! keepalived.conf front end: files -> statement tree + diagnostics.
-//!
-//! keepalived reads its configuration as one stream of lines (lib/parser.c `read_line`);
-//! each line goes through, in this order (keepalived-behaviour.md §1.1–§1.7):
-//!
-//! 1. CR/LF stripped, comment cut, blanks trimmed ([`super::lexer::decomment`]); a multi-line
-//!    `$NAME=... \` definition swallows the following physical lines;
-//! 2. `@ID` / `@^ID` conditional prefix (§1.5);
-//! 3. `$NAME=VALUE` definition (§1.4);
-//! 4. `~SEQ(...)` / `~LST(...)` generator (§1.6): the tail is fed once per value;
-//! 5. `$NAME` substitution, then decomment again and back to step 2;
-//! 6. `include PATTERN` (any level, §1.3): the files' lines are spliced into the stream;
-//! 7. split at the first unquoted `{`/`}` (§1.2); the text after the brace is fed as a
-//!    new line (back to step 2), the text before it is one statement.
-//!
-//! The result is a tree of [`Stmt`]s whose [`super::syntax::Word`]s carry the span of what the user
-//! wrote; a word produced by substitution or `~SEQ` points at the `$NAME` use.
-//!
-//! Deliberate choices, documented for users in the README's differences section:
-//! * Braces need not balance per file: an included file continues the block open at the
-//!   `include` (keepalived reads one stream). vrrpd warns when an included file leaves a
-//!   different number of blocks open than it found.
-//! * With no config id ([`ParseOptions::config_id`] = `None`), `@ID` lines are dropped and
-//!   `@^ID` lines kept; `${_INSTANCE}` is empty. The CLI passes the host name.
-//! * `${_PWD}` is the directory of the file being read as the path was given (`.` for a
-//!   bare file name): the module does not read the working directory.
-//! * Include cycles and runaway expansions are errors (keepalived would loop or truncate).
+//! The entry points of reading: a file (through a [`Loader`]) or an in-memory text, into a
+//! statement tree ([`Parsed`]) or a stream of top-level statements. The steps every line
+//! goes through are listed in the [`super`] module documentation.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
-use super::diag::{Diagnostic, Severity};
 use super::expand::Expander;
-use super::limits::Limits;
-use super::source::{FileKind, Loader, MemLoader, SourceMap};
+use super::options::{ParseOptions, Parsed, ReadError};
+use super::source::{FileKind, Loader, MemLoader};
 use super::syntax::Stmt;
-
-/// Options that change how the text is read. The module is pure: the caller supplies the
-/// config id and the random seed.
-#[derive(Clone, Debug, Default)]
-pub struct ParseOptions {
-    /// The config id for `@ID` lines (`-i/--config-id`); the CLI passes the nodename up to
-    /// the first dot. `None`: no `@ID` line matches.
-    pub config_id: Option<String>,
-    /// `-e/--all-config`: every include check is on, so a missing include is an error.
-    pub all_config: bool,
-    /// Seed for `${_RANDOM}` (a `random_seed` line in global_defs reseeds). `None` = 0.
-    pub random_seed: Option<u64>,
-    /// Expansion, include and nesting limits.
-    pub limits: Limits,
-}
-
-/// The main configuration file could not be read at all.
-#[derive(Debug)]
-pub struct ReadError {
-    pub path: PathBuf,
-    pub message: String,
-}
-
-impl std::fmt::Display for ReadError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{}: {}", self.path.display(), self.message)
-    }
-}
-
-/// The statement tree of a whole configuration, with the files it came from.
-#[derive(Debug)]
-pub struct Parsed {
-    pub sources: SourceMap,
-    pub stmts: Vec<Stmt>,
-    pub diagnostics: Vec<Diagnostic>,
-}
-
-impl Parsed {
-    /// Whether any diagnostic is an error.
-    pub fn has_errors(&self) -> bool {
-        self.diagnostics.iter().any(Diagnostic::is_error)
-    }
-}
+use crate::config::diag::{Diagnostic, Severity};
 
 /// Reads and parses the main file `main` and everything it includes.
 ///

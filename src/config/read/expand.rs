@@ -1,24 +1,24 @@
-//! The line pipeline behind [`super::parse`]: one stream of lines from the main file,
-//! included files, multi-line definitions and `~SEQ`/`~LST` repetitions, each line going
-//! through the steps listed in the [`super::parse`] module documentation, into a
-//! [`TreeBuilder`]. Include resolution lives in [`super::include`].
+//! The line pipeline: one stream of lines from the main file, included files, multi-line
+//! definitions and `~SEQ`/`~LST` repetitions, each line going through the steps listed in the
+//! [`super`] module documentation, into a [`TreeBuilder`]. Reading included files is one of
+//! the steps; the pattern and check rules it uses are [`super::include`].
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::rc::Rc;
 
 use super::define::{self, Context, Defs, Rng, SubstError};
-use super::diag::Diagnostic;
-use super::include::{self, Checks};
+use super::include::{self, brace_expand, has_wildcard, normalise, resolve, Checks};
 use super::lexer::{self, decomment, find_brace};
 use super::limits::Limits;
 use super::line::Line;
-use super::parse::{ParseOptions, Parsed};
+use super::options::{ParseOptions, Parsed};
 use super::seq::{self, Kind};
-use super::source::{Loader, SourceMap};
-use super::span::{FileId, Span};
+use super::source::{FileKind, Loader, SourceMap};
 use super::syntax::{Stmt, Word};
 use super::tree::TreeBuilder;
+use crate::config::diag::{Diagnostic, Severity};
+use crate::config::span::{FileId, Span};
 
 /// One file being read (the include stack).
 pub(super) struct OpenFile {
@@ -541,6 +541,206 @@ impl<'a> Expander<'a> {
         };
         self.include(&ws, added, depth);
         true
+    }
+
+    // ===== reading included files: patterns, checks, the files themselves =====
+
+    pub(super) fn include(&mut self, ws: &[Word], added: Checks, depth: usize) {
+        let Some((kw, args)) = ws.split_first() else {
+            return;
+        };
+        let (Some(first), Some(last)) = (args.first(), args.last()) else {
+            self.diags.push(
+                Diagnostic::error(
+                    kw.span,
+                    format!("'{}' is missing its file pattern", kw.text),
+                )
+                .with_help("write the file or glob pattern after the keyword"),
+            );
+            return;
+        };
+        let pattern = args
+            .iter()
+            .map(|w| w.text.as_str())
+            .collect::<Vec<_>>()
+            .join(" ");
+        let pspan = first.span.to(last.span);
+        // keepalived recognises `include` before splitting at braces, so in
+        // `global_defs { include x.conf }` the `}` is part of the pattern.
+        if let Some(b) = args
+            .iter()
+            .find(|w| !w.quoted && (w.text == "}" || w.text == "{"))
+        {
+            self.diags.push(
+                Diagnostic::error(
+                    b.span,
+                    format!(
+                        "The '{}' after '{}' is read as part of the file pattern",
+                        b.text, kw.text
+                    ),
+                )
+                .with_label("part of the pattern")
+                .with_help("put the include on a line of its own"),
+            );
+        }
+        let checks = self.checks.union(added);
+        if self.stack.len() > self.limits.max_include_depth {
+            self.diags.push(
+                Diagnostic::error(
+                    kw.span,
+                    format!(
+                        "Includes are nested more than {} levels deep; '{pattern}' is not read",
+                        self.limits.max_include_depth
+                    ),
+                )
+                .with_help("an include chain probably loops through a symbolic link"),
+            );
+            return;
+        }
+        let alts = match brace_expand(&pattern, self.limits.max_brace_alternatives) {
+            Ok(a) => a,
+            Err(_) => {
+                self.diags.push(Diagnostic::error(
+                    pspan,
+                    format!(
+                        "The brace expression in '{pattern}' expands to more than {} patterns",
+                        self.limits.max_brace_alternatives
+                    ),
+                ));
+                return;
+            }
+        };
+        let dir: Option<PathBuf> = self
+            .stack
+            .last()
+            .and_then(|f| f.shown.parent().map(Path::to_path_buf));
+        let mut files: Vec<PathBuf> = Vec::new();
+        let mut missing: Vec<&str> = Vec::new();
+        for alt in &alts {
+            let full = resolve(dir.as_deref(), alt);
+            let found = self.loader.glob(&full);
+            if found.is_empty() {
+                missing.push(alt);
+            }
+            files.extend(found);
+        }
+        if files.is_empty() && alts.len() > 1 && !checks.brace_match {
+            let wild = alts.iter().any(|a| has_wildcard(a));
+            self.report_missing(&pattern, wild, checks, true, pspan);
+        } else {
+            let none = files.is_empty();
+            for alt in missing {
+                self.report_missing(alt, has_wildcard(alt), checks, none, pspan);
+            }
+        }
+        for path in files {
+            self.include_file(&path, kw, checks, depth);
+        }
+    }
+
+    fn report_missing(&mut self, what: &str, wild: bool, checks: Checks, none: bool, span: Span) {
+        let message = format!("Config files missing '{what}'.");
+        let d = if wild {
+            if checks.wildcard_match || checks.brace_match {
+                Diagnostic::error(span, message)
+            } else if none {
+                Diagnostic::note(span, format!("No config files matched '{what}'."))
+            } else {
+                return;
+            }
+        } else if checks.match_ || checks.brace_match {
+            Diagnostic::error(span, message)
+        } else {
+            Diagnostic::warning(span, message)
+                .with_help("use includem, includea or include_check to make this an error")
+        };
+        self.diags.push(d);
+    }
+
+    fn include_file(&mut self, path: &Path, kw: &Word, checks: Checks, depth: usize) {
+        let norm = normalise(path);
+        if self.stack.iter().any(|f| f.norm == norm) {
+            let chain = self
+                .stack
+                .iter()
+                .map(|f| f.shown.display().to_string())
+                .chain(std::iter::once(path.display().to_string()))
+                .collect::<Vec<_>>()
+                .join(" -> ");
+            self.diags.push(
+                Diagnostic::error(
+                    kw.span,
+                    format!(
+                        "Configuration file '{}' includes itself ({chain}); not read again",
+                        path.display()
+                    ),
+                )
+                .with_label("include cycle"),
+            );
+            return;
+        }
+        let severity = if checks.readable {
+            Severity::Error
+        } else {
+            Severity::Warning
+        };
+        let problem = match self.loader.kind(path) {
+            FileKind::Directory | FileKind::Executable => Some(format!(
+                "Configuration file '{}' is not a regular non-executable file - skipping",
+                path.display()
+            )),
+            FileKind::Missing | FileKind::Unreadable => Some(format!(
+                "Configuration file '{}' open problem (cannot be read) - skipping",
+                path.display()
+            )),
+            FileKind::Regular => None,
+        };
+        if let Some(message) = problem {
+            self.diags
+                .push(Diagnostic::new(severity, Some(kw.span), message));
+            return;
+        }
+        let id = match self.by_path.get(&norm) {
+            Some(&id) => id,
+            None => match self.loader.read(path) {
+                Ok(text) => self.add_file(path, text),
+                Err(e) => {
+                    self.diags.push(Diagnostic::new(
+                        severity,
+                        Some(kw.span),
+                        format!(
+                            "Configuration file '{}' open problem ({e}) - skipping",
+                            path.display()
+                        ),
+                    ));
+                    return;
+                }
+            },
+        };
+        let depth_before = self.tree.depth();
+        let saved_checks = self.checks;
+        self.stack.push(Self::open_file(path));
+        self.process_file(id, depth);
+        self.stack.pop();
+        self.checks = saved_checks;
+        let depth_after = self.tree.depth();
+        if depth_after != depth_before {
+            let what = if depth_after > depth_before {
+                format!("leaves {} block(s) open", depth_after - depth_before)
+            } else {
+                format!(
+                    "closes {} block(s) opened before it",
+                    depth_before - depth_after
+                )
+            };
+            self.diags.push(
+                Diagnostic::warning(
+                    kw.span,
+                    format!("Included file '{}' {what}", path.display()),
+                )
+                .with_help("keepalived reads includes as one stream, so this works, but each file is easier to read with balanced braces"),
+            );
+        }
     }
 }
 

@@ -1,0 +1,312 @@
+//! Addressing steps: address family, VRRP version, unicast, VIP list, multicast group
+//! (keepalived-behaviour §3.1, §3.3, §3.4).
+
+use std::net::IpAddr;
+
+use super::Written;
+use crate::config::diag::Diagnostic;
+use crate::config::model::{Derived, Effective, Family, Origin, Version};
+
+use crate::wire::{GROUP_V4 as DEFAULT_MCAST4, GROUP_V6 as DEFAULT_MCAST6};
+
+/// The instance's family and what decided it.
+#[derive(Clone, Copy)]
+pub(super) struct FamilyOf {
+    pub family: Family,
+    /// The keyword that decided the family, `"default"` when none did.
+    pub by: &'static str,
+}
+
+/// Family: first VIP / unicast peer / source address; none -> IPv4 (§3.3).
+pub(super) fn derive_family(w: &Written, e: &mut Effective) -> FamilyOf {
+    let inst = w.inst;
+    let family_src: Option<(Family, &'static str)> = inst
+        .vips
+        .first()
+        .map(|v| (v.family(), "the first virtual_ipaddress"))
+        .or_else(|| {
+            inst.unicast_peers
+                .first()
+                .map(|p| (Family::of(&p.addr.value), "the first unicast_peer"))
+        })
+        .or_else(|| {
+            inst.unicast_src_ip
+                .as_ref()
+                .map(|a| (Family::of(&a.value), "unicast_src_ip"))
+        })
+        .or_else(|| {
+            inst.mcast_src_ip
+                .as_ref()
+                .map(|a| (Family::of(&a.value), "mcast_src_ip"))
+        });
+    let family = match (family_src, inst.native_ipv6) {
+        (Some((f, why)), _) => {
+            e.family = Derived::because(Some(f), format!("from {why} (keepalived-behaviour §3.3)"));
+            f
+        }
+        (None, Some(span)) => {
+            e.family = Derived::written(Some(Family::Ipv6), span);
+            Family::Ipv6
+        }
+        (None, None) => {
+            e.family = Derived::default_value(Some(Family::Ipv4));
+            Family::Ipv4
+        }
+    };
+    FamilyOf {
+        family,
+        by: family_src.map(|(_, w)| w).unwrap_or("default"),
+    }
+}
+
+/// Every other address of the instance must be of its family.
+pub(super) fn check_family_match(w: &Written, of: FamilyOf, d: &mut Vec<Diagnostic>) {
+    let (inst, name, family) = (w.inst, w.name, of.family);
+    // Built only when a mismatch is reported (thousands of clean instances need none).
+    let family_help = || {
+        format!(
+            "instance {name} is {} (decided by {}); use addresses of one family per instance, or virtual_ipaddress_excluded for the other family",
+            family.as_str(),
+            of.by
+        )
+    };
+    for v in inst.vips.iter().skip(1) {
+        if v.family() != family {
+            d.push(
+                Diagnostic::error(
+                    v.net.span,
+                    format!(
+                        "({name}): address family must match VRRP instance [{}] - ignoring",
+                        v.net.value.addr
+                    ),
+                )
+                .with_label(format!(
+                    "{} address in an {} instance",
+                    v.family().as_str(),
+                    family.as_str()
+                ))
+                .with_help(family_help()),
+            );
+        }
+    }
+    for p in &inst.unicast_peers {
+        if Family::of(&p.addr.value) != family {
+            d.push(
+                Diagnostic::error(
+                    p.addr.span,
+                    format!(
+                        "({name}): unicast peer {} does not match the instance family {}",
+                        p.addr.value,
+                        family.as_str()
+                    ),
+                )
+                .with_help(family_help()),
+            );
+        }
+    }
+    for (kw, a) in [
+        ("unicast_src_ip", &inst.unicast_src_ip),
+        ("mcast_src_ip", &inst.mcast_src_ip),
+    ] {
+        if let Some(a) = a {
+            if Family::of(&a.value) != family {
+                d.push(
+                    Diagnostic::error(
+                        a.span,
+                        format!(
+                            "({name}): {kw} {} does not match the instance family {}",
+                            a.value,
+                            family.as_str()
+                        ),
+                    )
+                    .with_help(family_help()),
+                );
+            }
+        }
+    }
+    if let Some(m) = &inst.mcast_dst_ip {
+        if Family::of(&m.value) != family {
+            d.push(
+                Diagnostic::error(
+                    m.span,
+                    format!(
+                        "({name}): mcast_dst_ip {} does not match the instance family {}",
+                        m.value,
+                        family.as_str()
+                    ),
+                )
+                .with_help(family_help()),
+            );
+        }
+    }
+}
+
+/// Version: IPv6 -> 3; else instance, else global, else 2.
+pub(super) fn derive_version(
+    w: &Written,
+    family: Family,
+    e: &mut Effective,
+    d: &mut Vec<Diagnostic>,
+) -> Version {
+    let (inst, name) = (w.inst, w.name);
+    if family == Family::Ipv6 {
+        if let Some(v) = &inst.version {
+            if v.value == Version::V2 {
+                d.push(
+                    Diagnostic::error(v.span, format!("({name}) VRRPv2 over IPv6 is not supported: `version 2` conflicts with the IPv6 addresses"))
+                        .with_label("IPv6 instances use VRRPv3 (RFC 5798)")
+                        .with_help("remove `version 2` here and on the peers; keepalived 2.2.7 accepts `version 2` written before the addresses and sends non-standard VRRPv2-over-IPv6 adverts, with which vrrpd cannot interoperate"),
+                );
+            }
+        }
+        e.version = Derived::because(
+            Some(Version::V3),
+            "IPv6 implies VRRPv3 (keepalived-behaviour §3.3)",
+        );
+        Version::V3
+    } else {
+        let v = Derived::inherit(
+            inst.version.as_ref(),
+            w.global.vrrp_version.as_ref(),
+            Version::V2,
+        );
+        let value = v.value;
+        e.version = Derived {
+            value: Some(v.value),
+            origin: v.origin,
+        };
+        value
+    }
+}
+
+/// Unicast (§3.3 item 5, §6.7): an interface or a source address, peers for the unicast
+/// keywords, no peers in strict mode.
+pub(super) fn check_unicast(w: &Written, strict: bool, d: &mut Vec<Diagnostic>) {
+    let (inst, name) = (w.inst, w.name);
+    let unicast = inst.is_unicast();
+    if inst.interface.is_none() && !inst.rejected.contains(&"interface") {
+        if unicast && inst.unicast_src_ip.is_none() {
+            d.push(
+                Diagnostic::error(
+                    inst.name.span,
+                    format!("({name}): Unicast instances must have unicast_src_ip or interface"),
+                )
+                .with_help("add `interface IFNAME` or `unicast_src_ip ADDRESS`"),
+            );
+        } else if !unicast {
+            d.push(
+                Diagnostic::error(inst.name.span, format!("({name}) no interface specified"))
+                    .with_help(
+                        "add `interface IFNAME`: multicast adverts are sent and received on it",
+                    ),
+            );
+        }
+    }
+    if !unicast {
+        if let Some(span) = inst
+            .unicast_peer_span
+            .or(inst.unicast_src_ip.as_ref().map(|s| s.span))
+        {
+            d.push(
+                Diagnostic::warning(span, format!("({name}) A unicast keyword has been specified without any unicast peers. Defaulting to multicast."))
+                    .with_help("add peers in `unicast_peer { ADDRESS }`, or remove the unicast keywords"),
+            );
+        }
+        if let Some(t) = &inst.unicast_ttl {
+            d.push(Diagnostic::warning(
+                t.span,
+                format!("({name}) unicast_ttl without unicast peers is ignored"),
+            ));
+        }
+    } else if strict {
+        if let Some(span) = inst.unicast_peer_span {
+            d.push(
+                Diagnostic::warning(span, format!("({name}) unicast peers are not allowed in strict mode"))
+                    .with_help("RFC strict mode uses multicast only; keepalived 2.2.7 only detects this on reload"),
+            );
+        }
+    }
+}
+
+/// VIP list (§3.1, §3.4): required with strict mode, IPv6 or VRRPv3; at most 255; in strict
+/// IPv6 the first one link-local.
+pub(super) fn check_vip_list(
+    w: &Written,
+    strict: bool,
+    family: Family,
+    version: Version,
+    d: &mut Vec<Diagnostic>,
+) {
+    let (inst, name) = (w.inst, w.name);
+    let vip_anchor = inst.vips_span.unwrap_or(inst.name.span);
+    if inst.vips.is_empty()
+        && inst.vip_entries == 0
+        && !inst.rejected.contains(&"virtual_ipaddress")
+    {
+        let why = if strict {
+            Some("strict mode")
+        } else if family == Family::Ipv6 {
+            Some("IPv6")
+        } else if version == Version::V3 {
+            Some("VRRPv3")
+        } else {
+            None
+        };
+        match why {
+            Some(why) => d.push(
+                Diagnostic::error(vip_anchor, format!("({name}) No VIP specified; at least one is required with {why}"))
+                    .with_help("add `virtual_ipaddress { ADDRESS }`; keepalived refuses to start this instance"),
+            ),
+            None => d.push(
+                Diagnostic::warning(vip_anchor, format!("({name}) No VIP specified; at least one is sensible"))
+                    .with_help("fine if notify scripts move the address (e.g. with a cloud API); otherwise add `virtual_ipaddress { ADDRESS }`"),
+            ),
+        }
+    } else if inst.vips.len() > 255 {
+        if let Some(v) = inst.vips.get(255) {
+            d.push(
+                Diagnostic::error(v.net.span, format!("({name}) too many virtual IP addresses ({}); an advert carries at most 255", inst.vips.len()))
+                    .with_help("move the extra addresses to virtual_ipaddress_excluded"),
+            );
+        }
+    }
+    if strict && family == Family::Ipv6 {
+        if let Some(v) = inst.vips.first() {
+            if let IpAddr::V6(a) = v.net.value.addr {
+                if (a.segments()[0] & 0xffc0) != 0xfe80 {
+                    d.push(
+                        Diagnostic::error(
+                            v.net.span,
+                            format!(
+                                "({name}) the first IPv6 VIP must be link-local in strict mode"
+                            ),
+                        )
+                        .with_help("RFC 5798 §5.2.9: list a fe80:: address first"),
+                    );
+                }
+            }
+        }
+    }
+}
+
+/// Multicast group: `mcast_dst_ip`, else `vrrp_mcast_group4/6`, else the RFC group.
+pub(super) fn derive_mcast_group(w: &Written, family: Family, e: &mut Effective) {
+    let g = w.global;
+    e.mcast_group = match (&w.inst.mcast_dst_ip, family) {
+        (Some(m), _) => Derived::written(Some(m.value), m.span),
+        (None, Family::Ipv4) => match &g.mcast_group4 {
+            Some(x) => Derived {
+                value: Some(IpAddr::V4(x.value)),
+                origin: Origin::Global(x.span),
+            },
+            None => Derived::default_value(Some(IpAddr::V4(DEFAULT_MCAST4))),
+        },
+        (None, Family::Ipv6) => match &g.mcast_group6 {
+            Some(x) => Derived {
+                value: Some(IpAddr::V6(x.value)),
+                origin: Origin::Global(x.span),
+            },
+            None => Derived::default_value(Some(IpAddr::V6(DEFAULT_MCAST6))),
+        },
+    };
+}
