@@ -1,4 +1,4 @@
-//! Command line: keepalived's flags (keepalived-behaviour.md §8.2) plus vrrpd's own.
+//! Command line: keepalived's flags (docs/keepalived-compat.md#command-line) plus vrrpd's own.
 
 use std::path::PathBuf;
 

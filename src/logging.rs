@@ -1,4 +1,4 @@
-//! The daemon's log output, in keepalived's shape (keepalived-behaviour.md §9).
+//! The daemon's log output, in keepalived's shape (docs/keepalived-compat.md#logging).
 //!
 //! * syslog (default): one datagram per line to `/dev/log`, facility `daemon` unless `-S`,
 //!   ident `vrrpd` (keepalived's VRRP child says `Keepalived_vrrp`; see README "Differences"),
@@ -42,7 +42,7 @@ static IDENT: std::sync::OnceLock<&'static str> = std::sync::OnceLock::new();
 pub const FACILITY_DAEMON: u8 = 3;
 
 /// Parses `-S`: `0`..`7` and `local0`..`local7` (LOG_LOCALn), `user`, `daemon`
-/// (keepalived-behaviour.md §8.2). `None` for anything else.
+/// (docs/keepalived-compat.md#command-line). `None` for anything else.
 pub fn parse_facility(text: &str) -> Option<u8> {
     let t = text.to_ascii_lowercase();
     let local = t.strip_prefix("local").unwrap_or(&t);

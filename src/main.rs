@@ -15,7 +15,7 @@ use vrrpd::daemon::DaemonError;
 use vrrpd::logging::{self, LogOptions};
 use vrrpd::sys::pidfile::{self, PidFile};
 
-/// Exit statuses at run time, as keepalived's (keepalived-behaviour.md §1.10 "Runtime").
+/// Exit statuses at run time, as keepalived's (docs/keepalived-compat.md#exit-statuses-at-run-time).
 const EXIT_OK: u8 = 0;
 /// An OS failure: privileges, sockets, netlink, pid file, a daemon already running.
 const EXIT_FATAL: u8 = 1;
@@ -27,7 +27,7 @@ const EXIT_NO_CONFIG: u8 = 6;
 fn main() -> ExitCode {
     // Last resort: one line, never a backtrace. A panic in any task
     // ends the process (exit 70) rather than leaving a daemon that half works; the next start
-    // removes leftover VIPs (§7.2).
+    // removes leftover VIPs (docs/keepalived-compat.md#start-up-cleanup).
     std::panic::set_hook(Box::new(|info| {
         let at = info
             .location()
@@ -154,7 +154,7 @@ fn run_daemon(cli: &Cli, names: Names) -> u8 {
             ),
         );
     };
-    // keepalived-behaviour.md §2: global_defs umask, else 0177 (unless -u was given).
+    // docs/keepalived-compat.md#global_defs-keywords: global_defs umask, else 0177 (unless -u was given).
     vrrpd::sys::umask::apply_config(cfg.global.umask.as_ref().map(|m| m.value));
     // Interfaces and addresses: resolved again after start-up, but a typo is best seen here.
     if let Err(e) = vrrpd::plan::router_settings(&cfg, &vrrpd::host::gather()) {

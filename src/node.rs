@@ -34,7 +34,7 @@ pub enum NodeInput {
         outcome: ScriptOutcome,
     },
     /// `vrrp_script` `name` cannot run at all (missing, not executable, unsafe): it never runs
-    /// again and contributes nothing (keepalived-behaviour.md §3.5).
+    /// again and contributes nothing (docs/keepalived-compat.md#running-scripts).
     ScriptDisabled { name: String },
     /// The current value of `track_file` `name` (a missing or unreadable file counts as 0).
     FileValue { name: String, value: i64 },
@@ -157,7 +157,7 @@ impl Node {
         self.out.pop_front()
     }
 
-    /// A reload (keepalived-behaviour.md §8.3): the core keeps matched instances in their
+    /// A reload (docs/keepalived-compat.md#reload): the core keeps matched instances in their
     /// state; trackers keep the results of the objects that still exist, and every known
     /// effect is given to the core again (`Up` for the trackers the new configuration
     /// dropped; unchanged effects are no-ops there).

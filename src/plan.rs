@@ -30,7 +30,7 @@ fn err(msg: impl Into<String>) -> PlanError {
 
 /// Maps a checked configuration onto the core's settings for this host.
 pub fn router_settings(cfg: &Config, host: &HostInfo) -> Result<RouterSettings, PlanError> {
-    // §7.2: a VIP is never the advert source, whatever instance it belongs to.
+    // docs/keepalived-compat.md#start-up-cleanup: a VIP is never the advert source, whatever instance it belongs to.
     let all_vips: Vec<IpAddr> = cfg
         .instances
         .iter()
@@ -130,7 +130,7 @@ fn instance_settings(
         }
         Ok(vip_spec(a, dev))
     };
-    // §3.1: every VIP shares the instance's family; others are ignored by keepalived.
+    // docs/keepalived-compat.md#vrrp_instance-keywords: every VIP shares the instance's family; others are ignored by keepalived.
     let vips = inst
         .vips
         .iter()
@@ -236,7 +236,7 @@ fn instance_settings(
     })
 }
 
-/// The advert source (§6.1, §7.2): `unicast_src_ip` / `mcast_src_ip`, else the interface's
+/// The advert source (docs/keepalived-compat.md#advert-packet-layout, docs/keepalived-compat.md#start-up-cleanup): `unicast_src_ip` / `mcast_src_ip`, else the interface's
 /// first address of the family (the link-local one for IPv6) that is not a VIP.
 fn source_address(
     inst: &Instance,
@@ -268,7 +268,7 @@ fn is_link_local(a: &Ipv6Addr) -> bool {
     a.segments().first().is_some_and(|s| s & 0xffc0 == 0xfe80)
 }
 
-/// One `virtual_ipaddress` entry as the core carries it (§3.2, §7.1).
+/// One `virtual_ipaddress` entry as the core carries it (docs/keepalived-compat.md#virtual-address-entries, docs/keepalived-compat.md#adding-addresses).
 fn vip_spec(a: &IpAddress, ifname: String) -> VipSpec {
     let net = a.net.value;
     let broadcast = a
@@ -317,7 +317,7 @@ fn number(text: &str) -> Option<u32> {
     }
 }
 
-/// One `virtual_routes` entry for the core (§3.1).
+/// One `virtual_routes` entry for the core (docs/keepalived-compat.md#vrrp_instance-keywords).
 fn route_spec(owner: &str, r: &Route, host: &HostInfo) -> Result<RouteSpec, PlanError> {
     let dst = r.dest.as_ref().map(|d| d.value).ok_or_else(|| {
         err(format!(
@@ -372,7 +372,7 @@ fn route_spec(owner: &str, r: &Route, host: &HostInfo) -> Result<RouteSpec, Plan
     Ok(spec)
 }
 
-/// One `virtual_rules` entry for the core (§3.1).
+/// One `virtual_rules` entry for the core (docs/keepalived-compat.md#vrrp_instance-keywords).
 fn rule_spec(owner: &str, r: &Rule) -> Result<RuleSpec, PlanError> {
     let prefix = |n: &crate::config::model::IpNet| Prefix {
         addr: n.addr,
@@ -507,7 +507,7 @@ mod tests {
 
     #[test]
     fn a_vip_is_never_the_source_address() {
-        // §7.2: the leftover VIP comes first on the interface but is skipped.
+        // docs/keepalived-compat.md#start-up-cleanup: the leftover VIP comes first on the interface but is skipped.
         let h = host(vec![iface(
             "eth0",
             7,

@@ -16,7 +16,7 @@
 //! it keeps `nopreempt`, which is effective on a BACKUP. Two variants:
 //!
 //! * as written: `interval 2` and no `timeout`, so the script's timeout is 2 s and it is
-//!   killed during its `sleep 3`, before it reaches `killall` (keepalived-behaviour.md §4.1);
+//!   killed during its `sleep 3`, before it reaches `killall` (docs/keepalived-compat.md#vrrp_script-keywords);
 //!   its failure only lowers the master's priority below the backup's, and a `nopreempt`
 //!   backup does not take over from a live master: nothing moves, with keepalived as with
 //!   vrrpd.

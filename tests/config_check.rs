@@ -1,5 +1,5 @@
 //! Derived settings, cross-checks, `--check-interfaces` and `--dump-conf`
-//! (keepalived-behaviour §3.3, §3.4, §4.3, §4.4, §5). Each test builds its config from a
+//! (docs/keepalived-compat.md#derived-instance-settings, docs/keepalived-compat.md#strict-mode, docs/keepalived-compat.md#weights-and-effective-priority, docs/keepalived-compat.md#trackers-in-sync-groups, docs/keepalived-compat.md#sync-groups). Each test builds its config from a
 //! keepalived.conf snippet.
 
 use std::net::IpAddr;
@@ -45,7 +45,7 @@ fn state_master_without_priority_is_the_owner() {
     assert!(
         line.contains("priority 255")
             && line
-                .contains("# derived: state MASTER without priority (keepalived-behaviour §3.1)"),
+                .contains("# derived: state MASTER without priority (docs/keepalived-compat.md#vrrp_instance-keywords)"),
         "{line}"
     );
 }
@@ -128,7 +128,7 @@ fn global_defaults_are_inherited_with_their_origin() {
     assert!(matches!(e.garp_master_delay.origin, Origin::Global(_)));
     assert_eq!(e.garp_master_repeat.value, 3);
     assert!(matches!(e.garp_master_repeat.origin, Origin::Written(_)));
-    // lower_prio_* follow the master values (§2).
+    // lower_prio_* follow the master values (docs/keepalived-compat.md#global_defs-keywords).
     assert_eq!(e.garp_lower_prio_delay.value, 2);
     assert_eq!(e.garp_lower_prio_repeat.value, 3);
     assert_eq!(

@@ -1,8 +1,8 @@
-//! Configuration corpus tests (house-style §8 "Config tests"):
+//! Configuration corpus tests:
 //! * `examples/*.conf`: real-world configs from the seed tutorials; they lower with no
 //!   error and give the expected model;
 //! * `tests/config/samples/*`: keepalived's VRRP sample files with the diagnostics expected from
-//!   keepalived-behaviour §10;
+//!   docs/keepalived-compat.md#sample-configurations;
 //! * `tests/config/err/NAME.conf` + `NAME.stderr`: broken configs and their exact rendered
 //!   diagnostics (`VRRPD_BLESS=1` rewrites the `.stderr` files);
 //! * a mutation test (a bogus keyword in every block gives exactly one new error, at its line);
@@ -290,7 +290,7 @@ fn seed003_mcast_src_ip_and_nopreempt() {
 }
 
 // ---------------------------------------------------------------------------------------------
-// samples/: keepalived's doc/samples (keepalived-behaviour §10)
+// samples/: keepalived's doc/samples (docs/keepalived-compat.md#sample-configurations)
 
 const S: &str = "tests/config/samples/keepalived.conf.";
 

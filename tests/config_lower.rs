@@ -1,4 +1,4 @@
-//! Lowering of every section into the typed model (keepalived-behaviour §2, §3.1, §3.2, §4, §5):
+//! Lowering of every section into the typed model (docs/keepalived-compat.md#global_defs-keywords, docs/keepalived-compat.md#vrrp_instance-keywords, docs/keepalived-compat.md#virtual-address-entries, docs/keepalived-compat.md#tracking-and-priority, docs/keepalived-compat.md#sync-groups):
 //! each value lands in its field with the right type.
 
 use std::net::IpAddr;

@@ -1,5 +1,5 @@
 //! keepalived.conf syntax front end: files -> statement tree + diagnostics
-//! (keepalived-behaviour.md §1.1–§1.7). Expectations come from the spec and from runs of
+//! (docs/keepalived-compat.md#lexical-rules–docs/keepalived-compat.md#no-line-continuation). Expectations come from the spec and from runs of
 //! keepalived 2.2.7 `-t` where noted.
 
 use std::collections::BTreeSet;
@@ -104,7 +104,7 @@ impl Loader for KindLoader {
 }
 
 // ---------------------------------------------------------------------------------------
-// §1.1 Lexing
+// docs/keepalived-compat.md#lexical-rules Lexing
 
 #[test]
 fn comments_quotes_and_separators() {
@@ -203,7 +203,7 @@ fn no_break_spaces_are_reported_and_separate_words() {
 }
 
 // ---------------------------------------------------------------------------------------
-// §1.2 Braces
+// docs/keepalived-compat.md#blocks-and-braces Braces
 
 #[test]
 fn brace_placements_are_equivalent() {
@@ -348,7 +348,7 @@ fn text_after_a_brace_is_a_new_line_for_every_step() {
 }
 
 // ---------------------------------------------------------------------------------------
-// §1.3 include
+// docs/keepalived-compat.md#include-files include
 
 #[test]
 fn include_splices_statements_at_any_level() {
@@ -726,7 +726,7 @@ fn unreadable_main_file_is_an_error_result() {
 }
 
 // ---------------------------------------------------------------------------------------
-// §1.4 Definitions
+// docs/keepalived-compat.md#parameter-definitions Definitions
 
 #[test]
 fn definitions_and_terminators() {
@@ -900,7 +900,7 @@ fn self_referencing_multi_line_definition_is_stopped() {
 }
 
 // ---------------------------------------------------------------------------------------
-// §1.5 Conditionals
+// docs/keepalived-compat.md#conditional-lines Conditionals
 
 #[test]
 fn conditional_lines() {
@@ -930,7 +930,7 @@ fn conditional_from_a_definition() {
 }
 
 // ---------------------------------------------------------------------------------------
-// §1.6 ~SEQ / ~LST
+// docs/keepalived-compat.md#line-generators ~SEQ / ~LST
 
 #[test]
 fn seq_observed_examples() {
@@ -1084,7 +1084,7 @@ fn seq_bombs_finish_fast() {
 }
 
 // ---------------------------------------------------------------------------------------
-// §1.7 No general line continuation
+// docs/keepalived-compat.md#no-line-continuation No general line continuation
 
 #[test]
 fn trailing_backslash_is_not_a_continuation() {

@@ -13,25 +13,25 @@ use vrrpd::config::read::syntax::Stmt;
 use vrrpd::config::read::{parse_file, ParseOptions, Parsed};
 
 const CASES: &[&str] = &[
-    // §1.1 comments, quotes, separators, escapes
+    // docs/keepalived-compat.md#lexical-rules comments, quotes, separators, escapes
     "a1 x ! c\na2 \"q # r\" ! c\n\"a 3\" y\n\\#a4 z\nabc\"def ghi\" x\n'q1 b'\n;semi x\nt1\tt2\nv1\x0bv2\n",
-    // §1.4 definitions and terminators
+    // docs/keepalived-compat.md#parameter-definitions definitions and terminators
     "$A=1\n$B=b_$A\nk_$B\n$A =x\nkw_${A}_s\n$U=${V}\n$V=vv\nu_$U\nx$A$A\nc_$A,\np_$A)\ns_$A/\n$Z =x\n",
-    // §1.4 multi-line definitions
+    // docs/keepalived-compat.md#parameter-definitions multi-line definitions
     "$M=m1 a \\\n  m2 b \\\n  m3 c\n$M\npre $M\nx$M\n${M}\n",
     "$M=\\\n  n1 \\\n  ! comment inside\n  n2\n\nafter_blank\n$M\n",
-    // §1.4 predefined names and re-decommenting
+    // docs/keepalived-compat.md#parameter-definitions predefined names and re-decommenting
     "foo${_HASH}bar x\n$H=a ${_HASH} b\nh1$H\ni_${_INSTANCE}\nr_${_RANDOM 5 5}\nb_${_BANG}x\n",
-    // §1.5 conditionals
+    // docs/keepalived-compat.md#conditional-lines conditionals
     "@lb1 c1\n@lb2 c2\n@^lb1 c3\n@^lb2 c4\n@lb1\n@lb1 @^lb2 c5\n$C=@lb2\n$C c6\n",
-    // §1.6 generators
+    // docs/keepalived-compat.md#line-generators generators
     "~SEQ(n,1,3) seq_${n}\n~SEQ(m,10,-5,0) neg_$m\n~SEQ(j,3) r_$j\n~SEQx(h,9,11) hx_$h\n$i after\n",
     "~LST(k,a,b) l_$k\n~LST({m,n},{1,2},{3,4}) mn_${m}_${n}\n~SEQ(a,1,2) ~SEQ(b,1,2) ab_${a}_${b}\n",
     "~SEQ(i,0x2,0x3) h_$i\n~SEQ(i, 3 , 1) sp_$i\n$S=~SEQ(q,1,2) q_$q\n$S\n~SEQ(j,0) z_$j\n~SEQ(j,-2) y_$j\n",
     "$N=3\n~SEQ(i,1,$N) d_$i\n~SEQ(z,1,0,3) bad\nafter_bad\n",
-    // §1.7 no continuation
+    // docs/keepalived-compat.md#no-line-continuation no continuation
     "trail \\\npart2\nkw p \\  \n",
-    // §1.2 text after braces, and what follows a brace goes through every step again
+    // docs/keepalived-compat.md#blocks-and-braces text after braces, and what follows a brace goes through every step again
     "kw1 } kw2\nkw3 }kw4\n",
     "k1 { @lb1 k2 }\nk3 { @lb2 k4 } k5\nk6 { $X=1 }\nk7 $X\nk8 { ~SEQ(i,1,2) r_$i }\n",
     "k1\n{\nk2 {k3\n}\n}\n\"q {\" x {\n}\n",

@@ -1,4 +1,4 @@
-//! The dump signals on a running pair (keepalived-behaviour.md §8.3, §8.5): SIGUSR2 writes
+//! The dump signals on a running pair (docs/keepalived-compat.md#reload, docs/keepalived-compat.md#dump-files): SIGUSR2 writes
 //! `$TMPDIR/keepalived.stats` in keepalived's layout, SIGUSR1 `keepalived.data` with each
 //! instance's state, SIGRTMIN+2 `keepalived.json` with `data.state` (2 MASTER, 1 BACKUP) and the
 //! counters. Run against vrrpd and keepalived; needs root and keepalived.

@@ -4,7 +4,7 @@
 //!
 //! Every scenario runs twice: against two vrrpd nodes (`<scenario>::vrrpd`, what the issue asks)
 //! and against two keepalived 2.2.7 nodes (`<scenario>::keepalived`, proving the scenario and its
-//! timing bounds describe keepalived's behaviour, keepalived-behaviour.md §6.5–§6.8, §7).
+//! timing bounds describe keepalived's behaviour, docs/keepalived-compat.md#timers-and-start-up–docs/keepalived-compat.md#gratuitous-arp-and-unsolicited-na, docs/keepalived-compat.md#addresses).
 //! VRRPv3 with 0.2 s adverts keeps each to a few seconds. Needs root, keepalived, tcpdump and
 //! tshark; fails loudly without them.
 
@@ -349,7 +349,7 @@ fn advert_cadence(d: Daemon, tag: &str) {
     );
 }
 
-/// §7.3: the master's VIP deleted by hand comes back at once and the peer never becomes master.
+/// docs/keepalived-compat.md#addresses-deleted-while-master: the master's VIP deleted by hand comes back at once and the peer never becomes master.
 /// keepalived goes BACKUP with a priority-0 advert and, as the higher priority, is master again
 /// within its skew time; vrrpd deliberately re-adds the address and stays MASTER.
 fn vip_deleted_by_hand(d: Daemon, tag: &str) {
@@ -391,7 +391,7 @@ fn vip_deleted_by_hand(d: Daemon, tag: &str) {
     }
 }
 
-/// §7.2: a copy of the VIP left on a node (crash, or added by hand) is deleted when the daemon
+/// docs/keepalived-compat.md#start-up-cleanup: a copy of the VIP left on a node (crash, or added by hand) is deleted when the daemon
 /// starts there as backup.
 fn leftover_vip_removed_at_start(d: Daemon, tag: &str) {
     let inst = pair();
@@ -407,7 +407,7 @@ fn leftover_vip_removed_at_start(d: Daemon, tag: &str) {
     lab.wait_holders(VIP, &[0], Duration::from_secs(10));
 }
 
-/// §6.5: priority 255 (address owner) wanting MASTER is master at once, without waiting for a
+/// docs/keepalived-compat.md#timers-and-start-up: priority 255 (address owner) wanting MASTER is master at once, without waiting for a
 /// master-down interval (3 s here).
 fn address_owner(d: Daemon, tag: &str) {
     let mut lab = Lab::new(tag, 1);
@@ -427,7 +427,7 @@ fn address_owner(d: Daemon, tag: &str) {
     assert!(!log.contains("Entering BACKUP STATE"), "{log}");
 }
 
-/// §6.8: on becoming MASTER a burst of garp_master_repeat (5) gratuitous ARPs per VIP: broadcast
+/// docs/keepalived-compat.md#gratuitous-arp-and-unsolicited-na: on becoming MASTER a burst of garp_master_repeat (5) gratuitous ARPs per VIP: broadcast
 /// ARP requests from the interface MAC, sender and target IP the VIP, target MAC ff:ff:ff:ff:ff:ff.
 fn garp_burst(d: Daemon, tag: &str) {
     let mut lab = Lab::new(tag, 1);
@@ -519,7 +519,7 @@ fn backup_sigterm(d: Daemon, tag: &str) {
     assert_eq!(lab.log(0).matches("Entering").count(), before);
 }
 
-/// `-V/--dont-release-vrrp` (§7.4): SIGTERM leaves the VIP in place and sends no priority 0, so
+/// `-V/--dont-release-vrrp` (docs/keepalived-compat.md#removing-addresses): SIGTERM leaves the VIP in place and sends no priority 0, so
 /// the backup takes over only after its master-down interval.
 fn dont_release_vrrp(d: Daemon, tag: &str) {
     let inst = pair();
@@ -577,7 +577,7 @@ fn own_link_down(d: Daemon, tag: &str) {
     lab.wait_holders(VIP, &[0], Duration::from_secs(5));
 }
 
-/// §6.8: a second identical burst of 5 gratuitous ARPs `garp_master_delay` after the first
+/// docs/keepalived-compat.md#gratuitous-arp-and-unsolicited-na: a second identical burst of 5 gratuitous ARPs `garp_master_delay` after the first
 /// (1 s here).
 fn garp_second_burst(d: Daemon, tag: &str) {
     let mut lab = Lab::new(tag, 1);
@@ -635,7 +635,7 @@ fn thirty_instances(d: Daemon, tag: &str) {
     }
 }
 
-/// §6.5: an instance whose interface is down at start is in FAULT (no VIP, no adverts); when the
+/// docs/keepalived-compat.md#timers-and-start-up: an instance whose interface is down at start is in FAULT (no VIP, no adverts); when the
 /// link comes up it goes BACKUP and, alone, MASTER.
 fn start_with_interface_down(d: Daemon, tag: &str) {
     let mut lab = Lab::new(tag, 1);
@@ -649,7 +649,7 @@ fn start_with_interface_down(d: Daemon, tag: &str) {
         Duration::from_secs(3),
     );
     // What keepalived 2.2.7 logs next, observed: `(VI_1) entering FAULT state` (lower case, no
-    // "(init)"; keepalived-behaviour.md §9 line 2 says `Entering FAULT STATE (init)`, from
+    // "(init)"; docs/keepalived-compat.md#log-lines line 2 says `Entering FAULT STATE (init)`, from
     // the source). Users grep for it.
     lab.wait_log(0, "(VI_1) entering FAULT state\n", Duration::from_secs(1));
     std::thread::sleep(i.master_down() * 2);
@@ -659,7 +659,7 @@ fn start_with_interface_down(d: Daemon, tag: &str) {
 }
 
 /// Seed 003's layout: `mcast_src_ip` on both, the master `state MASTER` with `nopreempt`, the
-/// backup plain. keepalived clears nopreempt on an instance that starts MASTER (§6.6 note), so
+/// backup plain. keepalived clears nopreempt on an instance that starts MASTER (docs/keepalived-compat.md#state-machine note), so
 /// the returning master preempts after all.
 fn seed003_state_master_cancels_nopreempt(d: Daemon, tag: &str) {
     let (a, b) = (

@@ -3,7 +3,7 @@
 //! authentication) and without (VRRPv2 multicast as in seed 003, and VRRPv3 with 0.2 s adverts).
 //!
 //! Each case: the master (priority 150) alone holds the VIP; over several adverts neither daemon
-//! logs a rejected advert (keepalived-behaviour.md §6.4, §9 lines 16–24) and the backup never
+//! logs a rejected advert (docs/keepalived-compat.md#receive-checks, docs/keepalived-compat.md#log-lines lines 16–24) and the backup never
 //! advertises; SIGKILL of the master → the other daemon takes over within its master-down
 //! interval; the killed node comes back and preempts (so each daemon both takes over from and
 //! yields to the other); SIGTERM of the master → its priority-0 advert makes the other take over
@@ -232,7 +232,7 @@ mod v3_ipv6 {
 }
 
 /// The rejection check is live: a backup whose instance disagrees with the master's adverts
-/// rejects them with keepalived's log line (keepalived-behaviour.md §6.4, §9 lines 16–20) and
+/// rejects them with keepalived's log line (docs/keepalived-compat.md#receive-checks, docs/keepalived-compat.md#log-lines lines 16–20) and
 /// becomes master too, whichever daemon is the backup.
 fn rejected(master: Daemon, backup: Daemon, tag: &str, m: Instance, b: Instance, line: &str) {
     let mut lab = Lab::new(tag, 2);
@@ -290,7 +290,7 @@ rejections! {
         "(VI_1) ip address associated with VRID 55 not present in MASTER advert: 10.0.0.102";
 }
 
-/// Split brain healed, equal priorities (keepalived-behaviour.md §6.6): both are MASTER after a
+/// Split brain healed, equal priorities (docs/keepalived-compat.md#state-machine): both are MASTER after a
 /// partition; when it heals each hears the other's equal-priority advert and the higher address
 /// (r1, 10.0.0.2) stays master, whichever daemon it runs.
 fn equal_priority_split_brain(r0: Daemon, r1: Daemon, tag: &str) {

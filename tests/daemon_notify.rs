@@ -1,4 +1,4 @@
-//! sd_notify from the running daemon (keepalived-behaviour.md §8.1: Debian's unit is
+//! sd_notify from the running daemon (docs/keepalived-compat.md#processes-and-systemd: Debian's unit is
 //! `Type=notify`): a test unix datagram socket in `NOTIFY_SOCKET` receives `READY=1` once the
 //! daemon runs, `RELOADING=1` then `READY=1` around a SIGHUP, and `STOPPING=1` on SIGTERM,
 //! after which the daemon exits 0. Needs root.

@@ -1,4 +1,4 @@
-//! SIGHUP reloads on a running pair (keepalived-behaviour.md §8.3):
+//! SIGHUP reloads on a running pair (docs/keepalived-compat.md#reload):
 //!
 //! * an unchanged file: zero transitions on the master and the backup, VIPs untouched (no
 //!   address event at all in `ip monitor address` during the reload);
@@ -9,7 +9,7 @@
 //! * the backup's priority raised above the master's: it takes over (the change takes effect
 //!   without a restart).
 //!
-//! The unchanged and added-VIP cases also run against keepalived, which behaves so (§8.3:
+//! The unchanged and added-VIP cases also run against keepalived, which behaves so (docs/keepalived-compat.md#reload:
 //! instances matched by VRID/interface keep their state and addresses). Needs root and
 //! keepalived; fails loudly without them.
 
@@ -290,7 +290,7 @@ fn sighup_burst(d: Daemon, tag: &str) {
     );
 }
 
-/// §8.3: an instance removed from the master's file at a reload is released like a stop
+/// docs/keepalived-compat.md#reload: an instance removed from the master's file at a reload is released like a stop
 /// (priority 0, VIP removed), so the backup takes over within its skew time; the daemon keeps
 /// running the rest (here a second instance, which stays MASTER).
 fn removing_the_master_instance(d: Daemon, tag: &str) {
@@ -320,7 +320,7 @@ fn removing_the_master_instance(d: Daemon, tag: &str) {
     lab.assert_running(0, "after the reload");
 }
 
-/// VRRPv3 (§6.5): the master's advert_int changed from 0.2 to 0.5 s by a reload on the master
+/// VRRPv3 (docs/keepalived-compat.md#timers-and-start-up): the master's advert_int changed from 0.2 to 0.5 s by a reload on the master
 /// only; the backup adopts the interval carried in the adverts and does not take over.
 fn master_changes_advert_int(d: Daemon, tag: &str) {
     let inst = pair(&[VIP]);

@@ -1,5 +1,5 @@
-//! IP-level receive errors reach keepalived's counters (keepalived-behaviour.md §6.4 checks 1
-//! and 10, §8.5): vrrpd is sent an advert whose IPv4 header length runs past the datagram and
+//! IP-level receive errors reach keepalived's counters (docs/keepalived-compat.md#receive-checks checks 1
+//! and 10, docs/keepalived-compat.md#dump-files): vrrpd is sent an advert whose IPv4 header length runs past the datagram and
 //! one whose total length is wrong, and its SIGUSR2 stats dump counts both under
 //! `Packet Errors: Length`.
 //!

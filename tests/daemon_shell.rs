@@ -1,5 +1,5 @@
-//! The shell loop on tokio's paused clock with a recording `Sys` (house-style.md §8 "Shell
-//! tests"): what reaches the OS, in which order, with which IPv4 header, and when.
+//! The shell loop on tokio's paused clock with a recording `Sys`: what reaches the OS, in
+//! which order, with which IPv4 header, and when.
 
 use std::collections::HashMap;
 use std::net::{IpAddr, Ipv4Addr};
@@ -191,7 +191,7 @@ async fn alone_it_becomes_master_adds_the_vip_and_releases_it_on_stop() {
         .unwrap();
     let recs = &sys.recs;
     let vip: IpAddr = "10.0.0.100".parse().unwrap();
-    // §7.2: the leftover VIP is deleted before the sockets open.
+    // docs/keepalived-compat.md#start-up-cleanup: the leftover VIP is deleted before the sockets open.
     assert_eq!(recs[0], Rec::Del(vip));
     assert_eq!(recs[1], Rec::Sockets(1));
     assert_eq!(recs[2], Rec::Sd(SdState::Ready));
@@ -200,10 +200,10 @@ async fn alone_it_becomes_master_adds_the_vip_and_releases_it_on_stop() {
     let ads = adverts(recs);
     assert_eq!(ads[0].0, 3610, "{ads:?}");
     assert_eq!(ads[1].0, 4610);
-    // keepalived's IPv4 ID counter: 1, 2, 3 … (§6.1).
+    // keepalived's IPv4 ID counter: 1, 2, 3 … (docs/keepalived-compat.md#advert-packet-layout).
     let ids: Vec<u16> = ads.iter().map(|a| a.1).collect();
     assert_eq!(ids, (1..=ads.len() as u16).collect::<Vec<_>>());
-    // The first advert goes out before the VIP is added, then 5 GARPs (§6.6, §6.8).
+    // The first advert goes out before the VIP is added, then 5 GARPs (docs/keepalived-compat.md#state-machine, docs/keepalived-compat.md#gratuitous-arp-and-unsolicited-na).
     let first_ad = recs
         .iter()
         .position(|r| matches!(r, Rec::Advert { .. }))
@@ -416,7 +416,7 @@ async fn track_interface_weight_follows_link_events() {
         .await
         .unwrap();
     let ads = adverts(&sys.recs);
-    // §4.3: a negative weight is subtracted while the tracked interface is down.
+    // docs/keepalived-compat.md#weights-and-effective-priority: a negative weight is subtracted while the tracked interface is down.
     assert!(
         ads.iter().any(|a| a.0 > 4200 && a.0 < 6200 && a.2 == 80),
         "{ads:?}"
@@ -530,7 +530,7 @@ async fn track_file_values_reach_the_core_through_the_loop() {
         .unwrap();
     let _ = std::fs::remove_dir_all(&dir);
     let ads = adverts(&sys.recs);
-    // §4.3: value 3 × weight -10 = -30 while the file says 3; the full 100 once it says 0.
+    // docs/keepalived-compat.md#weights-and-effective-priority: value 3 × weight -10 = -30 while the file says 3; the full 100 once it says 0.
     assert!(ads.iter().any(|a| a.0 < 6_000 && a.2 == 70), "{ads:?}");
     assert!(ads.iter().any(|a| a.0 > 6_600 && a.2 == 100), "{ads:?}");
 }

@@ -1,6 +1,6 @@
 //! The daemon end to end (root required): two `vrrpd` processes in two network namespaces on
-//! one bridge elect a master, the master holds the VIP with its label (keepalived-behaviour.md
-//! §7.1), and SIGTERM on the master moves the VIP to the other node (§7.5: priority 0, VIPs
+//! one bridge elect a master, the master holds the VIP with its label (
+//! docs/keepalived-compat.md#adding-addresses), and SIGTERM on the master moves the VIP to the other node (docs/keepalived-compat.md#shutdown: priority 0, VIPs
 //! removed, exit 0, pid file removed).
 //!
 //! The scenario matrix, keepalived interop and benchmarks live in the lab tests; this is the
@@ -74,7 +74,7 @@ fn addrs(ns: &Netns, fam: Fam) -> String {
     String::from_utf8_lossy(&out.stdout).into_owned()
 }
 
-/// The VIP is on eth0 (IPv4: with its label, §7.1).
+/// The VIP is on eth0 (IPv4: with its label, docs/keepalived-compat.md#adding-addresses).
 fn holds_vip(ns: &Netns, fam: Fam) -> bool {
     addrs(ns, fam)
         .lines()
@@ -186,7 +186,7 @@ fn smoke(fam: Fam) {
     let br = Netns::new(&format!("smbr{tag}"));
     run(&["ip", "-n", &br.name, "link", "add", "br0", "type", "bridge"]);
     run(&["ip", "-n", &br.name, "link", "set", "br0", "up"]);
-    // systemd's notify socket for the first node (Type=notify, keepalived-behaviour.md §8.1).
+    // systemd's notify socket for the first node (Type=notify, docs/keepalived-compat.md#processes-and-systemd).
     let notify_path = dir.join("notify.sock");
     let notify = std::os::unix::net::UnixDatagram::bind(&notify_path).unwrap();
     notify.set_nonblocking(true).unwrap();

@@ -1,5 +1,5 @@
-//! Notify hooks and sync groups under the daemon (keepalived-behaviour.md §3.5,
-//! §3.6, §4.4, §5): a notify script sees every transition in order while the instance flaps,
+//! Notify hooks and sync groups under the daemon (docs/keepalived-compat.md#running-scripts,
+//! docs/keepalived-compat.md#notifications, docs/keepalived-compat.md#trackers-in-sync-groups, docs/keepalived-compat.md#sync-groups): a notify script sees every transition in order while the instance flaps,
 //! and a sync group of two instances moves together when one member's tracked script fails.
 //! Needs root.
 
@@ -166,14 +166,14 @@ fn notify_fifo_lines_and_a_hanging_notify_stop_killed_after_a_second() {
         .open(&fifo)
         .expect("open the notify FIFO");
     lab.wait_holders("10.0.0.100", &[0], Duration::from_secs(10));
-    // notify_master gets no arguments (§3.6).
+    // notify_master gets no arguments (docs/keepalived-compat.md#notifications).
     wait_until("notify_master ran", Duration::from_secs(3), || {
         std::fs::read_to_string(&master).unwrap_or_default() == "0\n"
     });
     let t0 = std::time::Instant::now();
     assert!(lab.stop(0).is_some_and(|s| s.success()));
     let took = t0.elapsed();
-    // §7.5: at most 1 s for notify_stop, then its group is SIGKILLed.
+    // docs/keepalived-compat.md#shutdown: at most 1 s for notify_stop, then its group is SIGKILLed.
     assert!(took < Duration::from_millis(2500), "stop took {took:?}");
     assert!(
         took >= Duration::from_millis(900),

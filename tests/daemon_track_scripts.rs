@@ -1,4 +1,4 @@
-//! `vrrp_script` under the daemon (keepalived-behaviour.md §4): the second seed's
+//! `vrrp_script` under the daemon (docs/keepalived-compat.md#tracking-and-priority): the second seed's
 //! nginx deployment (nginx dies on the master → the VIP moves; nginx back → it returns with
 //! preempt), a hanging script killed at its timeout with its children, many runs without a
 //! zombie or stray process, and a mixed pair whose keepalived side tracks a script. Needs

@@ -1,5 +1,5 @@
 //! `track_file`, `vrrp_track_process` and reload of tracked scripts under the daemon (issue
-//! #5, keepalived-behaviour.md §4.3, §8.3). Needs root.
+//! #5, docs/keepalived-compat.md#weights-and-effective-priority, docs/keepalived-compat.md#reload). Needs root.
 
 mod common;
 
@@ -153,7 +153,7 @@ fn mode_of(p: &std::path::Path) -> u32 {
         & 0o777
 }
 
-/// keepalived-behaviour.md §2 `umask`: files the daemon creates get keepalived's default
+/// docs/keepalived-compat.md#global_defs-keywords `umask`: files the daemon creates get keepalived's default
 /// mask 0177 unless `global_defs` sets one, and `-u` on the command line wins; pid files stay
 /// 0644 and dump files 0600 whatever the mask.
 #[test]

@@ -1,4 +1,4 @@
-//! `Router::reconfigure` (reload, keepalived-behaviour.md §8.3) on explicit times from t0.
+//! `Router::reconfigure` (reload, docs/keepalived-compat.md#reload) on explicit times from t0.
 
 mod common;
 
@@ -144,7 +144,7 @@ fn backup_vip_changes_emit_nothing_but_change_what_adverts_must_carry() {
     let new = vi_1().vip("10.0.0.101");
     rig.reconfigure_at(ms(4300), one(new.clone()));
     assert!(rig.out.is_empty(), "{:?}", debug_actions(&rig));
-    // A master still advertising the old list is now rejected (§6.4).
+    // A master still advertising the old list is now rejected (docs/keepalived-compat.md#receive-checks).
     rig.rx_at(ms(4400), "10.0.0.2", &advert_like(&vi_1(), 150));
     assert_eq!(
         rig.logs(),

@@ -1,5 +1,5 @@
-//! `virtual_routes` / `virtual_rules` as core actions (keepalived-behaviour.md §3.1, §6.6,
-//! §7.3, §7.4), on explicit times from t0.
+//! `virtual_routes` / `virtual_rules` as core actions (docs/keepalived-compat.md#vrrp_instance-keywords, docs/keepalived-compat.md#state-machine,
+//! docs/keepalived-compat.md#addresses-deleted-while-master, docs/keepalived-compat.md#removing-addresses), on explicit times from t0.
 
 mod common;
 
@@ -66,7 +66,7 @@ fn becoming_master_adds_addresses_then_routes_then_rules() {
             "notify MASTER",
         ]
     );
-    // The GARP burst follows the rules (§6.6).
+    // The GARP burst follows the rules (docs/keepalived-compat.md#state-machine).
     let last_rule = rig
         .out
         .iter()
@@ -107,7 +107,7 @@ fn leaving_master_removes_rules_then_routes_then_addresses() {
     want.extend(removal.iter().map(|s| s.to_string()));
     want.push("notify FAULT".into());
     assert_eq!(kinds(&rig), want);
-    // Stop (§7.5).
+    // Stop (docs/keepalived-compat.md#shutdown).
     let mut rig = master_rig();
     rig.clear();
     rig.input_at(ms(4100), Input::Stop);

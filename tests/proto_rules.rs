@@ -1,4 +1,4 @@
-//! One test per protocol rule of keepalived-behaviour.md §6.5–§6.8, §7.3–§7.5, on explicit
+//! One test per protocol rule of docs/keepalived-compat.md#timers-and-start-up–docs/keepalived-compat.md#gratuitous-arp-and-unsolicited-na, docs/keepalived-compat.md#addresses-deleted-while-master–docs/keepalived-compat.md#shutdown, on explicit
 //! times from a fixed t0. Each test's settings read like the keepalived.conf they model.
 
 mod common;
@@ -29,7 +29,7 @@ fn master_rig(inst: InstanceSettings) -> Rig {
     rig
 }
 
-// ===== start-up (§6.5) =====
+// ===== start-up (docs/keepalived-compat.md#timers-and-start-up) =====
 
 #[test]
 fn backup_start_waits_master_down_then_becomes_master() {
@@ -50,7 +50,7 @@ fn backup_start_waits_master_down_then_becomes_master() {
         rig.when_logged("(VI_1) Entering MASTER STATE"),
         Some(us(3_609_375))
     );
-    // Order on entry: advert first, then VIPs, then 5 GARPs, then notify (§6.6).
+    // Order on entry: advert first, then VIPs, then 5 GARPs, then notify (docs/keepalived-compat.md#state-machine).
     let kinds: Vec<&str> = rig
         .since(us(3_609_375))
         .iter()
@@ -100,7 +100,7 @@ fn non_owner_state_master_still_waits_in_backup() {
     rig.advance_to(ms(3414));
     assert_eq!(rig.state("VI_1"), State::Backup);
     rig.advance_to(ms(3500));
-    // 3 s + (256-150)/256 s = 3.4140625 s (observed ~3.41 s, §6.5).
+    // 3 s + (256-150)/256 s = 3.4140625 s (observed ~3.41 s, docs/keepalived-compat.md#timers-and-start-up).
     assert_eq!(
         rig.when_logged("(VI_1) Entering MASTER STATE"),
         Some(us(3_414_062) + Duration::from_nanos(500))
@@ -164,7 +164,7 @@ fn garp_refresh_repeats_while_master() {
     );
 }
 
-// ===== BACKUP receiving (§6.6) =====
+// ===== BACKUP receiving (docs/keepalived-compat.md#state-machine) =====
 
 #[test]
 fn backup_accepts_higher_master_and_restarts_master_down() {
@@ -308,7 +308,7 @@ fn v3_backup_learns_the_master_interval_and_reverts_as_master() {
     assert_eq!(&adv.unwrap()[4..6], &[0, 100]);
 }
 
-// ===== MASTER receiving (§6.6) =====
+// ===== MASTER receiving (docs/keepalived-compat.md#state-machine) =====
 
 #[test]
 fn master_yields_to_higher_priority_without_priority_zero() {
@@ -467,7 +467,7 @@ fn equal_priority_from_our_own_address_warns() {
     assert_eq!(rig.state("VI_1"), State::Master);
 }
 
-// ===== receive validation (§6.4) =====
+// ===== receive validation (docs/keepalived-compat.md#receive-checks) =====
 
 #[test]
 fn vip_list_mismatch_is_dropped_and_counted() {
@@ -488,7 +488,7 @@ fn vip_list_mismatch_is_dropped_and_counted() {
     );
     let c = rig.router.snapshot().instances[0].counters.clone();
     assert_eq!((c.addr_list_err, c.advert_rcvd), (2, 1));
-    // Dropped: we still become master on the start-up timer (dual master, §6.4).
+    // Dropped: we still become master on the start-up timer (dual master, docs/keepalived-compat.md#receive-checks).
     rig.advance_to(ms(4000));
     assert_eq!(rig.state("VI_1"), State::Master);
 }
@@ -662,7 +662,7 @@ fn short_and_unknown_packets_are_counted_globally() {
     );
 }
 
-// ===== unicast (§6.7) =====
+// ===== unicast (docs/keepalived-compat.md#unicast-mode) =====
 
 #[test]
 fn unicast_sends_one_copy_per_peer_and_rejects_multicast() {
@@ -722,7 +722,7 @@ fn check_unicast_src_rejects_strangers() {
     );
 }
 
-// ===== FAULT, trackers, addresses (§4.3, §6.6, §7.3) =====
+// ===== FAULT, trackers, addresses (docs/keepalived-compat.md#weights-and-effective-priority, docs/keepalived-compat.md#state-machine, docs/keepalived-compat.md#addresses-deleted-while-master) =====
 
 #[test]
 fn link_down_faults_a_master_with_priority_zero_and_link_up_returns_to_backup() {
@@ -908,7 +908,7 @@ fn removing_the_source_address_faults() {
     assert_eq!(rig.state("VI_1"), State::Backup);
 }
 
-// ===== stop (§7.5) =====
+// ===== stop (docs/keepalived-compat.md#shutdown) =====
 
 #[test]
 fn stop_sends_priority_zero_removes_vips_and_notifies() {
@@ -963,7 +963,7 @@ fn ipv6_instance_sends_v3_to_ff02_12_and_unsolicited_nas() {
     assert_eq!(rig.state("VI_6"), State::Backup);
 }
 
-// ===== sync groups (§5) =====
+// ===== sync groups (docs/keepalived-compat.md#sync-groups) =====
 
 fn group_rig() -> Rig {
     let a = InstanceSettings::backup("VI_A", 1).vip("10.0.0.100");

@@ -1,4 +1,4 @@
-//! Replay cases (house-style.md §8 "Replay"): every directory under `tests/replay/` holds
+//! Replay cases (events in, expected actions out): every directory under `tests/replay/` holds
 //!
 //! * `settings.json` — a [`RouterSettings`] (serde defaults fill what is not written), or
 //!   `keepalived.conf` — a configuration taken through the same path as the daemon's

@@ -1,4 +1,4 @@
-//! A simulated LAN (quinn-proto `Pair` style, house-style.md §8 "Simulation"): N routers on a
+//! A simulated LAN (in the style of quinn-proto's `Pair`): N routers on a
 //! virtual clock, every `SendAdvert` delivered to the others after a latency. Knobs: random
 //! loss, partition + heal, link down/up, silent router death and restart. Deterministic
 //! (seeded), no sleeps, no privileges.

@@ -1,6 +1,6 @@
 //! AF_PACKET frame sending between two namespaces (root required).
 //!
-//! keepalived-behaviour.md §6.8: gratuitous ARPs go out through a packet socket; the peer must
+//! docs/keepalived-compat.md#gratuitous-arp-and-unsolicited-na: gratuitous ARPs go out through a packet socket; the peer must
 //! see exactly the bytes the codec built.
 
 mod common;

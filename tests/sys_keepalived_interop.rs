@@ -1,9 +1,9 @@
 //! The raw VRRP sockets against a real keepalived 2.2.7 (root and keepalived required).
 //!
 //! keepalived runs as the address owner in namespace A; in namespace B our receive socket
-//! must get its adverts with keepalived's header (§6.1), and an advert from our send socket
-//! must pass keepalived's receive checks (§6.4), which it proves by logging the election line
-//! of §9 #7 for it.
+//! must get its adverts with keepalived's header (docs/keepalived-compat.md#advert-packet-layout), and an advert from our send socket
+//! must pass keepalived's receive checks (docs/keepalived-compat.md#receive-checks), which it proves by logging the election line
+//! of docs/keepalived-compat.md#log-lines #7 for it.
 
 mod common;
 

@@ -1,7 +1,7 @@
 //! rtnetlink VIP handling and the monitor, inside network namespaces (root required).
 //!
-//! keepalived-behaviour.md §7.1 (the address keepalived adds equals `ip addr add ... label`),
-//! §7.4 (removal ignores absent addresses), §7.3 / §9 (netlink link and address events).
+//! docs/keepalived-compat.md#adding-addresses (the address keepalived adds equals `ip addr add ... label`),
+//! docs/keepalived-compat.md#removing-addresses (removal ignores absent addresses), docs/keepalived-compat.md#addresses-deleted-while-master / docs/keepalived-compat.md#log-lines (netlink link and address events).
 
 mod common;
 
@@ -47,7 +47,7 @@ fn vip_with_label_equals_ip_addr_add_and_delete_is_idempotent() {
     let ns = single_ns("vip");
     let idx = ns.ifindex("eth0");
 
-    // What iproute2 produces for keepalived's reference line (§7.1)...
+    // What iproute2 produces for keepalived's reference line (docs/keepalived-compat.md#adding-addresses)...
     ns.ip(&[
         "addr",
         "add",
@@ -82,7 +82,7 @@ fn vip_with_label_equals_ip_addr_add_and_delete_is_idempotent() {
         "no brd unless configured: {by_us}"
     );
 
-    // Delete, then delete again: the second is "not present", not an error (§7.4).
+    // Delete, then delete again: the second is "not present", not an error (docs/keepalived-compat.md#removing-addresses).
     let (d1, d2, listed) = ns.run(move || async move {
         let nl = Netlink::open().unwrap();
         let listed = nl.addresses(idx).await.unwrap();

@@ -1,4 +1,4 @@
-//! Pid files (keepalived-behaviour.md §8.4).
+//! Pid files (docs/keepalived-compat.md#files-written).
 
 use std::os::unix::fs::PermissionsExt;
 use std::path::PathBuf;

@@ -64,7 +64,7 @@ fn report_path() -> PathBuf {
     std::env::temp_dir().join(format!("vs{}daemon.report", std::process::id()))
 }
 
-/// keepalived-behaviour.md §8.1: without `--dont-fork` the daemon detaches. The original
+/// docs/keepalived-compat.md#processes-and-systemd: without `--dont-fork` the daemon detaches. The original
 /// process must exit 0 at once, and the daemon must run in a new session without being its
 /// leader, in `/`, with stdio on /dev/null.
 fn daemonize_detaches_like_keepalived() {

@@ -1,4 +1,4 @@
-//! keepalived's signals mapped to `Signal` (keepalived-behaviour.md §8.3).
+//! keepalived's signals mapped to `Signal` (docs/keepalived-compat.md#reload).
 //!
 //! One test only: the handlers are process-wide, and a second test raising signals in
 //! parallel would interleave with this one.

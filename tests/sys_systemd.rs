@@ -1,5 +1,5 @@
 //! sd_notify against a test unix datagram socket standing in for systemd
-//! (keepalived-behaviour.md §8.1; house-style.md §4 item 5).
+//! (docs/keepalived-compat.md#processes-and-systemd).
 
 use std::os::linux::net::SocketAddrExt;
 use std::os::unix::net::{SocketAddr, UnixDatagram};

@@ -4,8 +4,8 @@
 //! `wire::emit_ipv4_datagram`'s datagram on the wire, `RecvSocket::recv` hands over what the
 //! kernel delivered, split here by `wire::parse_ipv4_datagram` as the core does.
 //!
-//! keepalived-behaviour.md §6.1 (header keepalived builds), §6.3 (socket options: multicast
-//! join, bound receive socket, loop off), §6.7 (unicast mode).
+//! docs/keepalived-compat.md#advert-packet-layout (header keepalived builds), docs/keepalived-compat.md#sockets (socket options: multicast
+//! join, bound receive socket, loop off), docs/keepalived-compat.md#unicast-mode (unicast mode).
 
 mod common;
 
@@ -18,7 +18,7 @@ use vrrpd::sys::vrrp_socket::{Listen, RecvSocket, SendSocket};
 use vrrpd::sys::SysError;
 use vrrpd::wire::{IpId, Ipv4Repr, ADVERT_TTL as VRRP_TTL, GROUP_V4 as VRRP_GROUP_V4};
 
-/// keepalived's v2 advert, two VIPs, PASS "secret12" (§6.1 capture).
+/// keepalived's v2 advert, two VIPs, PASS "secret12" (docs/keepalived-compat.md#advert-packet-layout capture).
 const ADVERT: [u8; 24] = [
     0x21, 0x33, 0xa0, 0x02, 0x01, 0x01, 0xba, 0xbb, 10, 99, 0, 100, 10, 99, 0, 101, b's', b'e',
     b'c', b'r', b'e', b't', b'1', b'2',
@@ -57,7 +57,7 @@ fn multicast_advert_reaches_the_peer_with_ttl_255_and_not_ourselves() {
     });
 
     let (got, frame) = join(receiver);
-    // On the wire, exactly keepalived's header (§6.1): multicast MAC, TOS 0xC0, ID 1, DF
+    // On the wire, exactly keepalived's header (docs/keepalived-compat.md#advert-packet-layout): multicast MAC, TOS 0xC0, ID 1, DF
     // clear, TTL 255, protocol 112, valid header checksum.
     assert_eq!(&frame[..6], &[0x01, 0x00, 0x5e, 0x00, 0x00, 0x12]);
     assert_eq!(&frame[6..12], &a.mac("eth0"));

@@ -173,7 +173,7 @@ async fn exit_status_and_signals_are_typed() {
         script::run(&prep("/bin/sh -c 'kill -9 $$'"), long, g).await,
         ScriptOutcome::Signaled(9)
     );
-    // No shell: the `|` is an argument of echo, so this succeeds (§3.5).
+    // No shell: the `|` is an argument of echo, so this succeeds (docs/keepalived-compat.md#running-scripts).
     assert_eq!(
         script::run(&prep("/bin/echo hello | /bin/false"), long, g).await,
         ScriptOutcome::Exited(0)

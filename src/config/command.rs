@@ -1,4 +1,4 @@
-//! keepalived's splitter for script command strings (keepalived-behaviour.md §1.1, §3.5).
+//! keepalived's splitter for script command strings (docs/keepalived-compat.md#lexical-rules, docs/keepalived-compat.md#running-scripts).
 //!
 //! The config front end keeps a command (`script`, `notify*`, fifo scripts) as one raw string;
 //! keepalived re-parses it with shell-like rules before exec'ing it without a shell:
@@ -33,7 +33,7 @@ fn is_blank(c: char) -> bool {
     matches!(c, ' ' | '\t' | '\x0b' | '\x0c' | '\r' | '\n')
 }
 
-/// Splits `cmd` into argv words (keepalived-behaviour.md §1.1).
+/// Splits `cmd` into argv words (docs/keepalived-compat.md#lexical-rules).
 pub fn split_command(cmd: &str) -> Result<Vec<String>, SplitError> {
     let mut words = Vec::new();
     let mut cur = String::new();
@@ -152,7 +152,7 @@ mod tests {
 
     #[test]
     fn keepalived_observed_example() {
-        // keepalived-behaviour.md §1.1: notify "/bin/echo 'x y' \"q\" z" (the config reader
+        // docs/keepalived-compat.md#lexical-rules: notify "/bin/echo 'x y' \"q\" z" (the config reader
         // has already turned \" into ").
         assert_eq!(
             split("/bin/echo 'x y' \"q\" z"),
@@ -162,7 +162,7 @@ mod tests {
 
     #[test]
     fn a_pipe_is_just_an_argument() {
-        // §3.5: `script "/bin/echo hello | /bin/false"` succeeds: no shell.
+        // docs/keepalived-compat.md#running-scripts: `script "/bin/echo hello | /bin/false"` succeeds: no shell.
         assert_eq!(
             split("/bin/echo hello | /bin/false"),
             ["/bin/echo", "hello", "|", "/bin/false"]

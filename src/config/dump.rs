@@ -3,7 +3,7 @@
 //! is printed carries a comment saying where it came from:
 //!
 //! ```text
-//!     priority 255                            # derived: state MASTER without priority (keepalived-behaviour §3.1)
+//!     priority 255                            # derived: state MASTER without priority (docs/keepalived-compat.md#vrrp_instance-keywords)
 //! ```
 //!
 //! Each block is printed by a table of `Item`s, in output order: a keyword (spelled by the
@@ -478,7 +478,7 @@ static SCRIPT: &[Item<VrrpScript>] = &[
             None => Shown {
                 after: format!(" {}", sc.timeout_secs()),
                 origin: Some(Origin::Derived(
-                    "= interval (keepalived-behaviour §4.1)".into(),
+                    "= interval (docs/keepalived-compat.md#vrrp_script-keywords)".into(),
                 )),
             },
         })

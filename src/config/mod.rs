@@ -13,7 +13,7 @@
 //! * `lower`: tree -> [`model::Config`] as written, one file per section driven by keyword
 //!   tables, with value checks; `lower/keywords.rs` holds the keyword spellings the tables
 //!   and the dump share;
-//! * [`check`]: derived settings and cross-checks of keepalived-behaviour §3.3, §3.4, §4.4, §5
+//! * [`check`]: derived settings and cross-checks of docs/keepalived-compat.md#derived-instance-settings, docs/keepalived-compat.md#strict-mode, docs/keepalived-compat.md#trackers-in-sync-groups, docs/keepalived-compat.md#sync-groups
 //!   (`check/instance/` holds the per-instance steps);
 //! * [`dump()`]: the effective configuration, printed by tables that share the lowering's
 //!   keyword spellings.

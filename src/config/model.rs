@@ -3,7 +3,7 @@
 //! Lowering (`config::lower`) fills the "as written" fields: every value keeps the [`Span`] it
 //! was read from (`Option<Spanned<T>>` = "not written"). The checks (`config::check`) then fill
 //! [`Effective`] for every instance: the values the daemon runs with after defaults, global
-//! inheritance and keepalived's derivations (keepalived-behaviour §3.3), each with its
+//! inheritance and keepalived's derivations (docs/keepalived-compat.md#derived-instance-settings), each with its
 //! [`Origin`] so `--dump-conf` can say where it came from.
 //!
 //! This module knows nothing about the syntax or the parser.
@@ -126,7 +126,7 @@ impl Version {
     }
 }
 
-/// `state MASTER|BACKUP`: the initial wish (keepalived-behaviour §3.1).
+/// `state MASTER|BACKUP`: the initial wish (docs/keepalived-compat.md#vrrp_instance-keywords).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum InitialState {
     Master,
@@ -143,7 +143,7 @@ impl InitialState {
 }
 
 /// A command with optional run-as identity: `notify_master CMD [USER [GROUP]]`. The command is
-/// kept raw (one config word, usually double-quoted); the daemon splits it (§1.1, §3.5).
+/// kept raw (one config word, usually double-quoted); the daemon splits it (docs/keepalived-compat.md#lexical-rules, docs/keepalived-compat.md#running-scripts).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Command {
     pub cmd: Sp<String>,
@@ -167,7 +167,7 @@ pub struct Fifo {
 }
 
 /// The GARP / unsolicited-NA schedule knobs shared by `global_defs` (prefixed `vrrp_`) and
-/// `vrrp_instance` (keepalived-behaviour §2, §6.8).
+/// `vrrp_instance` (docs/keepalived-compat.md#global_defs-keywords, docs/keepalived-compat.md#gratuitous-arp-and-unsolicited-na).
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct GarpSettings {
     pub master_delay: Option<Sp<u32>>,
@@ -193,7 +193,7 @@ pub struct SmtpServer {
     pub port: Option<Sp<u16>>,
 }
 
-/// `global_defs { ... }` (keepalived-behaviour §2). `None` = not written.
+/// `global_defs { ... }` (docs/keepalived-compat.md#global_defs-keywords). `None` = not written.
 #[derive(Clone, Debug, Default)]
 pub struct Global {
     pub span: Option<Span>,
@@ -327,7 +327,7 @@ pub enum Lifetime {
 }
 
 /// One `virtual_ipaddress` / `virtual_ipaddress_excluded` / `static_ipaddress` entry
-/// (keepalived-behaviour §3.2).
+/// (docs/keepalived-compat.md#virtual-address-entries).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct IpAddress {
     /// The whole entry line.
@@ -341,7 +341,7 @@ pub struct IpAddress {
     pub label: Option<Sp<String>>,
     pub peer: Option<Sp<IpNet>>,
     pub home: bool,
-    /// `-nodad` (which re-enables DAD, §3.2).
+    /// `-nodad` (which re-enables DAD, docs/keepalived-compat.md#virtual-address-entries).
     pub nodad: bool,
     pub mngtmpaddr: bool,
     pub noprefixroute: bool,
@@ -418,7 +418,7 @@ pub struct Tracking {
     pub bfd: Vec<TrackRef>,
 }
 
-/// Notification scripts of an instance or sync group (§3.1, §5).
+/// Notification scripts of an instance or sync group (docs/keepalived-compat.md#vrrp_instance-keywords, docs/keepalived-compat.md#sync-groups).
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Notify {
     pub master: Option<Command>,
@@ -464,14 +464,14 @@ pub struct UseVmac {
     pub mac: Option<Sp<[u8; 6]>>,
 }
 
-/// `vrrp_instance NAME { ... }` as written (keepalived-behaviour §3.1).
+/// `vrrp_instance NAME { ... }` as written (docs/keepalived-compat.md#vrrp_instance-keywords).
 #[derive(Clone, Debug)]
 pub struct Instance {
     pub name: Sp<String>,
     /// The `vrrp_instance` keyword.
     pub span: Span,
     /// Position among the root statements in reading order (includes expanded): keepalived
-    /// resolves `track_script` names against scripts defined *earlier* (§1.2).
+    /// resolves `track_script` names against scripts defined *earlier* (docs/keepalived-compat.md#blocks-and-braces).
     pub seq: usize,
     pub state: Option<Sp<InitialState>>,
     pub interface: Option<Sp<String>>,
@@ -687,7 +687,7 @@ impl TrackerKind {
 }
 
 /// A tracker as the instance will use it: weight resolved from the reference, the tracked
-/// object's own weight, and the sync-group / owner rules (§4.3, §4.4). Weight 0 = unweighted
+/// object's own weight, and the sync-group / owner rules (docs/keepalived-compat.md#weights-and-effective-priority, docs/keepalived-compat.md#trackers-in-sync-groups). Weight 0 = unweighted
 /// (instance FAULT while the tracker is down).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ResolvedTracker {
@@ -697,7 +697,7 @@ pub struct ResolvedTracker {
     pub reverse: bool,
 }
 
-/// The settings an instance runs with (keepalived-behaviour §3.3).
+/// The settings an instance runs with (docs/keepalived-compat.md#derived-instance-settings).
 #[derive(Clone, Debug, Default)]
 pub struct Effective {
     pub state: Derived<Option<InitialState>>,
@@ -744,19 +744,19 @@ impl Effective {
         self.version.value.unwrap_or(Version::V2)
     }
 
-    /// The state the instance wishes to start in (a non-owner MASTER still waits; §6.5).
+    /// The state the instance wishes to start in (a non-owner MASTER still waits; docs/keepalived-compat.md#timers-and-start-up).
     pub fn initial_state(&self) -> InitialState {
         self.state.value.unwrap_or(InitialState::Backup)
     }
 }
 
-/// `vrrp_script NAME { ... }` (keepalived-behaviour §4.1).
+/// `vrrp_script NAME { ... }` (docs/keepalived-compat.md#vrrp_script-keywords).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct VrrpScript {
     pub name: Sp<String>,
     pub span: Span,
     /// Position among the root statements in reading order (includes expanded): keepalived
-    /// resolves `track_script` names against scripts defined *earlier* (§1.2).
+    /// resolves `track_script` names against scripts defined *earlier* (docs/keepalived-compat.md#blocks-and-braces).
     pub seq: usize,
     pub script: Option<Sp<String>>,
     pub interval: Option<Sp<u32>>,
@@ -774,7 +774,7 @@ impl VrrpScript {
     pub fn interval_secs(&self) -> u32 {
         self.interval.as_ref().map(|i| i.value).unwrap_or(1)
     }
-    /// Default timeout = interval (§4.1).
+    /// Default timeout = interval (docs/keepalived-compat.md#vrrp_script-keywords).
     pub fn timeout_secs(&self) -> u32 {
         self.timeout
             .as_ref()
@@ -792,7 +792,7 @@ impl VrrpScript {
     }
 }
 
-/// `vrrp_track_process NAME { ... }` (§4.3).
+/// `vrrp_track_process NAME { ... }` (docs/keepalived-compat.md#weights-and-effective-priority).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct TrackProcess {
     pub name: Sp<String>,
@@ -827,13 +827,13 @@ pub struct InitFile {
     pub overwrite: bool,
 }
 
-/// `vrrp_sync_group NAME { group { ... } ... }` (keepalived-behaviour §5).
+/// `vrrp_sync_group NAME { group { ... } ... }` (docs/keepalived-compat.md#sync-groups).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct SyncGroup {
     pub name: Sp<String>,
     pub span: Span,
     /// Position among the root statements in reading order (includes expanded): keepalived
-    /// resolves `track_script` names against scripts defined *earlier* (§1.2).
+    /// resolves `track_script` names against scripts defined *earlier* (docs/keepalived-compat.md#blocks-and-braces).
     pub seq: usize,
     pub members: Vec<Sp<String>>,
     /// Span of the `group` keyword, when written.

@@ -1,5 +1,5 @@
-//! SIGUSR1 / SIGUSR2 / STATS_CLEAR / JSON: keepalived's dump files (keepalived-behaviour.md
-//! §8.3, §8.5), written to `$TMPDIR` (when absolute) or `/tmp` under a temporary name, mode
+//! SIGUSR1 / SIGUSR2 / STATS_CLEAR / JSON: keepalived's dump files (
+//! docs/keepalived-compat.md#signals, docs/keepalived-compat.md#dump-files), written to `$TMPDIR` (when absolute) or `/tmp` under a temporary name, mode
 //! 0600, then renamed into place.
 //!
 //! `keepalived.stats` and `keepalived.json` follow keepalived's formats for the fields the core
@@ -103,7 +103,7 @@ pub fn write_dump(dir: &Path, name: &str, text: &str) -> std::io::Result<()> {
     fsafe::replace(&dir.join(name), text.as_bytes(), 0o600)
 }
 
-/// `keepalived.stats`, exactly keepalived's layout (§8.5).
+/// `keepalived.stats`, exactly keepalived's layout (docs/keepalived-compat.md#dump-files).
 pub fn stats_text(snap: &Snapshot) -> String {
     let mut s = String::new();
     for i in &snap.instances {
@@ -145,7 +145,7 @@ fn state_number(s: State) -> u8 {
     }
 }
 
-/// `keepalived.json`: one `{"data": {...}, "stats": {...}}` per instance (§8.5).
+/// `keepalived.json`: one `{"data": {...}, "stats": {...}}` per instance (docs/keepalived-compat.md#dump-files).
 pub fn json_text(snap: &Snapshot, settings: &RouterSettings) -> String {
     let list: Vec<_> = snap
         .instances

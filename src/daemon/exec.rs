@@ -1,7 +1,7 @@
 //! Performs the core's [`Action`]s through a [`Sys`]: the small, testable part of the shell
 //! that turns "send this advert" into an IPv4 header with keepalived's ID counter, "add this
 //! VIP" into a netlink request with keepalived's label/brd/scope, and "send a GARP" into a
-//! frame from `wire::garp` (keepalived-behaviour.md §6.1, §6.8, §7.1, §7.4). Virtual routes
+//! frame from `wire::garp` (docs/keepalived-compat.md#advert-packet-layout, docs/keepalived-compat.md#gratuitous-arp-and-unsolicited-na, docs/keepalived-compat.md#adding-addresses, docs/keepalived-compat.md#removing-addresses). Virtual routes
 //! and rules go through netlink too, and are remembered so a deletion by hand reaches the core.
 
 use std::collections::HashMap;
@@ -26,7 +26,7 @@ use crate::wire::{IpId, Ipv4Repr};
 pub struct Iface {
     pub index: u32,
     pub mac: Option<Mac>,
-    /// IFF_NOARP: no gratuitous ARP (§6.8).
+    /// IFF_NOARP: no gratuitous ARP (docs/keepalived-compat.md#gratuitous-arp-and-unsolicited-na).
     pub noarp: bool,
     /// IFF_UP and IFF_RUNNING (keepalived's "up").
     pub up: bool,
@@ -36,19 +36,19 @@ pub struct Iface {
 #[derive(Debug, Default)]
 pub struct Exec {
     pub ifaces: HashMap<String, Iface>,
-    /// The notify scripts and FIFOs (§3.5, §3.6, §5): every `Action::Notify` goes here.
+    /// The notify scripts and FIFOs (docs/keepalived-compat.md#running-scripts, docs/keepalived-compat.md#notifications, docs/keepalived-compat.md#sync-groups): every `Action::Notify` goes here.
     pub hooks: Option<Hooks>,
-    /// keepalived's per-instance IPv4 ID counters (§6.1).
+    /// keepalived's per-instance IPv4 ID counters (docs/keepalived-compat.md#advert-packet-layout).
     ip_ids: HashMap<String, IpId>,
     /// `-V/--dont-release-vrrp`: once `stopping`, no priority-0 advert and no VIP, route or
-    /// rule removal (§7.4).
+    /// rule removal (docs/keepalived-compat.md#removing-addresses).
     pub keep_vips_on_stop: bool,
     /// The stop sequence has begun.
     pub stopping: bool,
     /// `-a/--address-monitoring`: log every address change netlink reports.
     pub log_addresses: bool,
     /// Virtual routes and rules we installed, by the key the kernel reports them with, so a
-    /// deletion by hand can be told to the core (keepalived-behaviour.md §7.3).
+    /// deletion by hand can be told to the core (docs/keepalived-compat.md#addresses-deleted-while-master).
     routes: Vec<(RouteKey, RouteSpec)>,
     rules: Vec<(RuleKey, RuleSpec)>,
     /// The last send error per interface, so a dead link logs once, not once per advert.
@@ -252,7 +252,7 @@ impl Exec {
                     return Ok(());
                 };
                 debug!(target: "vrrpd", "Sending unsolicited Neighbour Advert on {ifname} for {ip}");
-                // §6.8: the Router flag is set when the interface forwards IPv6.
+                // docs/keepalived-compat.md#gratuitous-arp-and-unsolicited-na: the Router flag is set when the interface forwards IPv6.
                 let forwarding =
                     std::fs::read_to_string(format!("/proc/sys/net/ipv6/conf/{ifname}/forwarding"))
                         .is_ok_and(|v| v.trim() == "1");
@@ -265,7 +265,7 @@ impl Exec {
         Ok(())
     }
 
-    /// The netlink form of a VIP (§7.1): label, brd and scope exactly as written; `None` when
+    /// The netlink form of a VIP (docs/keepalived-compat.md#adding-addresses): label, brd and scope exactly as written; `None` when
     /// its interface does not exist.
     pub fn vip(&self, spec: &VipSpec) -> Option<Vip> {
         let iface = self.ifaces.get(&spec.ifname)?;
@@ -328,7 +328,7 @@ mod tests {
         assert_eq!((v.ifindex, v.prefix, v.scope), (7, 24, 253));
         assert_eq!(v.label.as_deref(), Some("eth0:1"));
         assert_eq!(v.broadcast, Some("10.0.0.255".parse().unwrap()));
-        // §7.1: no brd unless written; a missing interface means "Not adding address".
+        // docs/keepalived-compat.md#adding-addresses: no brd unless written; a missing interface means "Not adding address".
         assert_eq!(
             exec.vip(&VipSpec::parse("10.0.0.101", "eth0"))
                 .unwrap()

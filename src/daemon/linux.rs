@@ -57,7 +57,7 @@ pub struct LinuxSys {
 /// Starts the daemon on the current runtime and runs it until it stops.
 pub async fn start(opts: Options, cfg: Config) -> Result<(), DaemonError> {
     let (tx, mut rx) = mpsc::channel(1024);
-    // Signals first (house-style §4.4), so a SIGTERM during start-up is not lost.
+    // Signals first, so a SIGTERM during start-up is not lost.
     let mut signals = Signals::install()?;
     let sig_tx = tx.clone();
     tokio::spawn(async move {
@@ -115,7 +115,7 @@ pub async fn start(opts: Options, cfg: Config) -> Result<(), DaemonError> {
         notifier,
         opts: opts.clone(),
     };
-    // `vrrp_startup_delay` (keepalived-behaviour.md §2): wait before the instances start;
+    // `vrrp_startup_delay` (docs/keepalived-compat.md#global_defs-keywords): wait before the instances start;
     // signals arriving meanwhile stay queued.
     if let Some(d) = cfg.global.startup_delay.as_ref().map(|d| d.value) {
         if !d.is_zero() {
@@ -188,7 +188,7 @@ pub fn diagnostic_line(d: &Diagnostic, sources: &SourceMap) -> String {
 }
 
 /// Hands every datagram a receive socket reads to the core, unparsed: the core runs every
-/// receive check (§6.4) and counts what fails.
+/// receive check (docs/keepalived-compat.md#receive-checks) and counts what fails.
 async fn rx_task(sock: RecvSocket, tx: mpsc::Sender<Event>) {
     loop {
         match sock.recv().await {

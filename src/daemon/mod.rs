@@ -1,5 +1,5 @@
 //! The daemon shell: the one loop that owns the [`Node`] (the protocol core and its trackers;
-//! house-style.md §6, "The shell loop in daemon.rs, in words").
+//! the shell around the sans-IO core).
 //!
 //! * Child tasks (one receive task per VRRP socket, the netlink monitor, signals) send
 //!   [`Event`]s into one channel.
@@ -43,13 +43,13 @@ pub enum Event {
     Net(netlink::Event),
     /// A route or rule deleted (from the route monitor).
     Deleted(crate::sys::routes::Deleted),
-    /// keepalived's signals (§8.3).
+    /// keepalived's signals (docs/keepalived-compat.md#signals).
     Signal(Signal),
     /// A child task hit an error worth one log line (for example a socket read failing).
     Warning(String),
 }
 
-/// systemd states the loop reports (§8.1).
+/// systemd states the loop reports (docs/keepalived-compat.md#processes-and-systemd).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum SdState {
     Ready,
@@ -91,7 +91,7 @@ pub trait Sys {
     async fn rule(&mut self, add: bool, spec: &crate::proto::RuleSpec) -> Result<(), SysError>;
     /// Sends one Ethernet frame (GARP / NA).
     fn send_frame(&mut self, ifindex: u32, frame: &[u8]) -> Result<(), SysError>;
-    /// Opens and closes sockets so that exactly those `settings` need exist (§6.3).
+    /// Opens and closes sockets so that exactly those `settings` need exist (docs/keepalived-compat.md#sockets).
     fn sync_sockets(&mut self, settings: &RouterSettings) -> Result<(), SysError>;
     /// Reads the configuration again (SIGHUP): the new settings and the current interface
     /// table, or the lines explaining why it cannot be used.
@@ -142,8 +142,8 @@ pub async fn run<S: Sys>(
     run_tracked(sys, exec, settings, tracking, events).await
 }
 
-/// Runs the daemon until SIGTERM/SIGINT: start-up cleanup (§7.2), sockets, the node (the
-/// core and the trackers), the loop, and the stop sequence (§7.5). `exec.hooks` receives the
+/// Runs the daemon until SIGTERM/SIGINT: start-up cleanup (docs/keepalived-compat.md#start-up-cleanup), sockets, the node (the
+/// core and the trackers), the loop, and the stop sequence (docs/keepalived-compat.md#shutdown). `exec.hooks` receives the
 /// core's notifications; `exec.recorder`, when set, every input of the node.
 pub async fn run_tracked<S: Sys>(
     sys: &mut S,
@@ -271,7 +271,7 @@ async fn drain<S: Sys>(
     Ok(())
 }
 
-/// The stop sequence (§7.5): priority 0 from masters and VIPs removed (unless `-V`), STOP
+/// The stop sequence (docs/keepalived-compat.md#shutdown): priority 0 from masters and VIPs removed (unless `-V`), STOP
 /// notifications, `STOPPING=1`.
 async fn stop<S: Sys>(
     node: &mut Node,
@@ -284,7 +284,7 @@ async fn stop<S: Sys>(
     exec.stopping = true;
     give(node, exec, now(), NodeInput::Core(Input::Stop));
     let drained = drain(node, sys, exec, tracking).await;
-    // §7.5: the STOP notifications run, for at most a second, then their groups are killed.
+    // docs/keepalived-compat.md#shutdown: the STOP notifications run, for at most a second, then their groups are killed.
     if let Some(hooks) = exec.hooks.take() {
         hooks.shutdown(tracking::STOP_HOOK_DEADLINE).await;
     }
@@ -293,7 +293,7 @@ async fn stop<S: Sys>(
     Ok(())
 }
 
-/// §7.2: on a fresh start every VIP and excluded VIP of every instance whose interface exists
+/// docs/keepalived-compat.md#start-up-cleanup: on a fresh start every VIP and excluded VIP of every instance whose interface exists
 /// is deleted ("not present" is fine), so a leftover from a crash or a hand-added copy of a
 /// VIP never lingers on a backup.
 async fn release_leftovers<S: Sys>(
@@ -318,7 +318,7 @@ async fn release_leftovers<S: Sys>(
     Ok(())
 }
 
-/// SIGHUP (§8.3, house-style §7.12): parse and validate the new file first; on any error keep
+/// SIGHUP (docs/keepalived-compat.md#reload): parse and validate the new file first; on any error keep
 /// running the old configuration. `RELOADING=1` … `READY=1` around it.
 async fn reload<S: Sys>(
     node: &mut Node,
@@ -375,8 +375,8 @@ async fn reload<S: Sys>(
     Ok(())
 }
 
-/// Replaces the running settings hitlessly (`Router::reconfigure`, keepalived-behaviour.md
-/// §8.3): instances matched by VRID/family/interface/mode keep their state and VIPs. Sockets
+/// Replaces the running settings hitlessly (`Router::reconfigure`,
+/// docs/keepalived-compat.md#reload): instances matched by VRID/family/interface/mode keep their state and VIPs. Sockets
 /// for both the old and the new instances are open while the core acts, so a removed MASTER
 /// still sends its priority-0 advert; afterwards only the new set stays open.
 async fn apply_settings<S: Sys>(

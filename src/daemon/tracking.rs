@@ -5,8 +5,8 @@
 //! runs the scripts the node asks for ([`Tracking::run_script`]) and turns what the scripts
 //! and pollers report into [`NodeInput`]s ([`Tracking::next`], [`Tracking::report`]).
 //!
-//! keepalived-behaviour.md §4: tracker results become `Input::Tracker` for the core, which
-//! changes the effective priority (and, being MASTER, advertises it at once). §3.5/§3.6/§5:
+//! docs/keepalived-compat.md#tracking-and-priority: tracker results become `Input::Tracker` for the core, which
+//! changes the effective priority (and, being MASTER, advertises it at once). docs/keepalived-compat.md#running-scripts/docs/keepalived-compat.md#notifications/docs/keepalived-compat.md#sync-groups:
 //! the core's `Action::Notify` are routed to [`Hooks::notify`] by [`super::exec::Exec`].
 
 use std::collections::HashMap;
@@ -29,7 +29,7 @@ use crate::track::{ScriptOutcome, Trackers};
 pub const FILE_POLL: Duration = Duration::from_millis(500);
 /// How often `/proc` is scanned for `vrrp_track_process`.
 pub const PROCESS_POLL: Duration = Duration::from_secs(1);
-/// keepalived waits at most 1 s for `notify_stop` scripts, then kills them (§7.5).
+/// keepalived waits at most 1 s for `notify_stop` scripts, then kills them (docs/keepalived-compat.md#shutdown).
 pub const STOP_HOOK_DEADLINE: Duration = Duration::from_secs(1);
 
 /// Something a tracking source reported.
@@ -68,7 +68,7 @@ impl Tracking {
         Tracking::start(&Config::default(), &HashMap::new(), super::now())
     }
 
-    /// Step 1 of the start-up (keepalived-behaviour.md §4, §3.5): scripts prepared (those that
+    /// Step 1 of the start-up (docs/keepalived-compat.md#tracking-and-priority, docs/keepalived-compat.md#running-scripts): scripts prepared (those that
     /// cannot run are disabled), track files initialised, pollers started, hooks started.
     /// Call inside the runtime, on its long-lived thread (scripts are forked from here).
     pub fn start(cfg: &Config, ifaces: &HashMap<String, Iface>, now: Instant) -> (Tracking, Hooks) {
@@ -76,7 +76,7 @@ impl Tracking {
         let (file_tx, file_rx) = mpsc::unbounded_channel();
         let (proc_tx, proc_rx) = mpsc::unbounded_channel();
         let defaults = ScriptDefaults::from_config(cfg);
-        // init_file before the first read (keepalived-behaviour.md §4.3).
+        // init_file before the first read (docs/keepalived-compat.md#weights-and-effective-priority).
         for line in track_sources::init_files(cfg) {
             warn!(target: "vrrpd", "{line}");
         }
@@ -109,7 +109,7 @@ impl Tracking {
             .unwrap_or_else(|| Trackers::new(&Config::default(), now))
     }
 
-    /// SIGHUP (§8.3), after the node rebuilt its trackers (`Node::reconfigure`, results
+    /// SIGHUP (docs/keepalived-compat.md#reload), after the node rebuilt its trackers (`Node::reconfigure`, results
     /// carried over for objects that still exist): scripts and pollers rebuilt for them.
     /// Returns the new hook configuration (the caller keeps its running hooks when it is
     /// unchanged, else starts new ones) and the inputs for the node (scripts that cannot run).
@@ -117,7 +117,7 @@ impl Tracking {
         let defaults = ScriptDefaults::from_config(cfg);
         // No init_file here: keepalived does not overwrite a track file on reload, so
         // `overwrite` does not reset the tracked value at every SIGHUP.
-        // keepalived-behaviour.md §8.3: a script that was failing is reported as such.
+        // docs/keepalived-compat.md#reload: a script that was failing is reported as such.
         for n in trackers.script_names() {
             if trackers
                 .script(n)

@@ -27,9 +27,9 @@ pub enum Action {
         #[serde(with = "hex_bytes")]
         bytes: Vec<u8>,
     },
-    /// Add an address (RTM_NEWADDR, keepalived-behaviour.md §7.1). VIPs first, then excluded.
+    /// Add an address (RTM_NEWADDR, docs/keepalived-compat.md#adding-addresses). VIPs first, then excluded.
     AddVip { instance: String, vip: VipSpec },
-    /// Remove an address (errors for absent addresses are to be ignored, §7.4).
+    /// Remove an address (errors for absent addresses are to be ignored, docs/keepalived-compat.md#removing-addresses).
     DelVip { instance: String, vip: VipSpec },
     /// One gratuitous ARP for `ip` on `ifname` (frame from `wire::garp`).
     SendGarp {
@@ -43,20 +43,20 @@ pub enum Action {
         ifname: String,
         ip: Ipv6Addr,
     },
-    /// Run notify scripts / write the FIFO line (keepalived-behaviour.md §3.6).
+    /// Run notify scripts / write the FIFO line (docs/keepalived-compat.md#notifications).
     Notify {
         target: NotifyTarget,
         event: NotifyEvent,
         /// The instance's effective priority (always 0 for groups).
         priority: u8,
     },
-    /// A log line in keepalived's wording (keepalived-behaviour.md §9).
+    /// A log line in keepalived's wording (docs/keepalived-compat.md#log-lines).
     Log { level: LogLevel, message: String },
     /// Install a `virtual_routes` entry (RTM_NEWROUTE). Emitted after the addresses when
-    /// becoming MASTER (keepalived-behaviour.md §6.6).
+    /// becoming MASTER (docs/keepalived-compat.md#state-machine).
     AddRoute { instance: String, spec: RouteSpec },
     /// Remove a `virtual_routes` entry; leaving MASTER removes rules, then routes, then
-    /// addresses (§7.4). Errors for absent routes are to be ignored.
+    /// addresses (docs/keepalived-compat.md#removing-addresses). Errors for absent routes are to be ignored.
     DelRoute { instance: String, spec: RouteSpec },
     /// Install a `virtual_rules` entry (RTM_NEWRULE), after the routes.
     AddRule { instance: String, spec: RuleSpec },
@@ -81,7 +81,7 @@ pub enum NotifyEvent {
     Backup,
     Fault,
     Stop,
-    /// `notify_deleted`: the instance was removed by a reload (keepalived-behaviour.md §8.3).
+    /// `notify_deleted`: the instance was removed by a reload (docs/keepalived-compat.md#reload).
     Deleted,
     /// `notify_master_rx_lower_pri` / FIFO `MASTER_RX_LOWER_PRI`.
     MasterRxLowerPri,

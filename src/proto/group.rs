@@ -1,4 +1,4 @@
-//! State changes that may involve a `vrrp_sync_group` (keepalived-behaviour.md §5): start-up,
+//! State changes that may involve a `vrrp_sync_group` (docs/keepalived-compat.md#sync-groups): start-up,
 //! MASTER/BACKUP transitions and FAULT propagation. A solo instance is the degenerate case.
 
 use std::time::Instant;
@@ -10,9 +10,9 @@ use super::state::State;
 use super::timer::{deadline, Timer};
 
 impl Router {
-    /// Start-up (§6.5): owners wanting MASTER go MASTER at once; everyone else enters
+    /// Start-up (docs/keepalived-compat.md#timers-and-start-up): owners wanting MASTER go MASTER at once; everyone else enters
     /// BACKUP `(init)` and waits the master-down interval. A group starts MASTER only when
-    /// every member would; otherwise all members start BACKUP (§5).
+    /// every member would; otherwise all members start BACKUP (docs/keepalived-compat.md#sync-groups).
     pub(crate) fn start(&mut self, now: Instant) {
         let all: Vec<usize> = (0..self.instances.len()).collect();
         self.start_instances(now, &all);
@@ -32,7 +32,7 @@ impl Router {
         self.set_group_state(g, state);
     }
 
-    /// Starts the instances `idxs` as at boot (§6.5), in order.
+    /// Starts the instances `idxs` as at boot (docs/keepalived-compat.md#timers-and-start-up), in order.
     pub(crate) fn start_instances(&mut self, now: Instant, idxs: &[usize]) {
         for &idx in idxs {
             let starting = |i: usize| {
@@ -93,7 +93,7 @@ impl Router {
                 });
                 let mut ctx = ctx!(self, now);
                 if !ready {
-                    // §5: only become MASTER when every member wants it; wait again.
+                    // docs/keepalived-compat.md#sync-groups: only become MASTER when every member wants it; wait again.
                     if let Some(inst) = self.instances.get(idx) {
                         let at = deadline(now, inst.master_down_interval());
                         ctx.timers.set(idx, Timer::MasterDown, at);
@@ -185,8 +185,8 @@ impl Router {
         }
     }
 
-    /// Enters or leaves FAULT after a change of link, source address or tracker (§6.6),
-    /// propagating through the sync group (§5).
+    /// Enters or leaves FAULT after a change of link, source address or tracker (docs/keepalived-compat.md#state-machine),
+    /// propagating through the sync group (docs/keepalived-compat.md#sync-groups).
     pub(crate) fn update_fault(&mut self, now: Instant, idx: usize) {
         let Some(inst) = self.instances.get(idx) else {
             return;
@@ -232,7 +232,7 @@ impl Router {
                     }
                     self.sync_members(now, g, first.unwrap_or(idx), State::Fault);
                 } else if !group_fault && group_state == State::Fault {
-                    // §5: members move to BACKUP together and re-elect.
+                    // docs/keepalived-compat.md#sync-groups: members move to BACKUP together and re-elect.
                     let mut ctx = ctx!(self, now);
                     for m in &members {
                         if let Some(i) = self.instances.get_mut(*m) {

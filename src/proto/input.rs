@@ -1,5 +1,5 @@
 //! Everything that enters the core. A serde enum, so a daemon can record its inputs as JSONL
-//! and the same file replays as a test (house-style.md §7.7).
+//! and the same file replays as a test (`--record-events`, tests/replay.rs).
 
 use std::net::IpAddr;
 
@@ -12,7 +12,7 @@ use super::routes::{RouteSpec, RuleSpec};
 pub enum Input {
     /// A datagram from a raw IPv4 socket, IP header included, exactly as the kernel delivered
     /// it. The core finds the instance by VRID and runs every receive check on it
-    /// (keepalived-behaviour.md §6.4, 1–12 through `wire::check_ipv4`, so the IP header,
+    /// (docs/keepalived-compat.md#receive-checks, 1–12 through `wire::check_ipv4`, so the IP header,
     /// AH presence and total length are counted like every other receive error).
     Ipv4 {
         ifindex: u32,
@@ -44,12 +44,12 @@ pub enum Input {
     },
     /// A route appeared or disappeared (netlink RTM_NEWROUTE/DELROUTE). The shell reports
     /// the [`RouteSpec`] it installed for an `AddRoute` (it keeps that set to recognise
-    /// its routes); only deletions matter (§7.3).
+    /// its routes); only deletions matter (docs/keepalived-compat.md#addresses-deleted-while-master).
     Route { spec: RouteSpec, added: bool },
     /// A rule appeared or disappeared (RTM_NEWRULE/DELRULE), reported like [`Input::Route`].
     Rule { spec: RuleSpec, added: bool },
     /// A tracker's current contribution (script, tracked interface, file, process), already
-    /// reduced by the shell to its effect (keepalived-behaviour.md §4.3).
+    /// reduced by the shell to its effect (docs/keepalived-compat.md#weights-and-effective-priority).
     Tracker {
         target: TrackTarget,
         /// Tracker identity, e.g. `script:chk_nginx` or `interface:eth1`.

@@ -1,5 +1,5 @@
 //! One VRRP instance: the RFC 3768 / RFC 5798 state machine with keepalived's FAULT state and
-//! keepalived 2.2.7's reactions (keepalived-behaviour.md §6.5, §6.6).
+//! keepalived 2.2.7's reactions (docs/keepalived-compat.md#timers-and-start-up, docs/keepalived-compat.md#state-machine).
 //!
 //! State *entries* (`enter_master`, `enter_backup`, `enter_fault`, `stop`) are called by the
 //! [`super::Router`], which coordinates sync groups; event handlers return a [`Transition`]
@@ -39,7 +39,7 @@ impl Ctx<'_> {
     }
 }
 
-/// A state change an instance asks for; the router applies it (sync groups, §5).
+/// A state change an instance asks for; the router applies it (sync groups, docs/keepalived-compat.md#sync-groups).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum Transition {
     /// Master-down timer expired in BACKUP.
@@ -52,9 +52,9 @@ pub(crate) struct Instance {
     pub cfg: InstanceSettings,
     pub idx: usize,
     pub state: State,
-    /// Priority advertised and compared (keepalived `effective_priority`, §4.3).
+    /// Priority advertised and compared (keepalived `effective_priority`, docs/keepalived-compat.md#weights-and-effective-priority).
     pub effective: u8,
-    /// Two owners met: local priority reduced to 254 (§6.6).
+    /// Two owners met: local priority reduced to 254 (docs/keepalived-compat.md#state-machine).
     pub owner_conflict: bool,
     /// Tracker id → state (instance trackers and, prefixed `group:`, group trackers).
     pub trackers: BTreeMap<String, TrackerState>,
@@ -62,22 +62,22 @@ pub(crate) struct Instance {
     pub src_present: bool,
     pub master_addr: Option<IpAddr>,
     pub master_priority: u8,
-    /// v3: the interval learned from the accepted master (§6.5); own interval otherwise.
+    /// v3: the interval learned from the accepted master (docs/keepalived-compat.md#timers-and-start-up); own interval otherwise.
     pub master_adver_int: Centisecs,
     pub vips_held: bool,
     /// Set when this member's master-down timer expired but its sync group held it back.
     pub wants_master_now: bool,
     /// preempt_delay ran out (the timer table only holds the running deadline).
     pub preempt_expired: bool,
-    /// The VRRPv3/IPv4 unicast checksum uses the multicast group (§6.2).
+    /// The VRRPv3/IPv4 unicast checksum uses the multicast group (docs/keepalived-compat.md#checksums).
     pub old_checksum: bool,
     pub counters: Counters,
     pub auth: Auth,
     /// The VIPs of the instance family, as carried in adverts.
     pub advert_addrs: Addrs,
-    /// The same addresses as a list, for check 14 of §6.4.
+    /// The same addresses as a list, for check 14 of docs/keepalived-compat.md#receive-checks.
     pub vip_addrs: Vec<IpAddr>,
-    /// The unicast peers' addresses, for check 15 of §6.4.
+    /// The unicast peers' addresses, for check 15 of docs/keepalived-compat.md#receive-checks.
     pub peer_addrs: Vec<IpAddr>,
     pub group: Option<usize>,
 }
@@ -165,12 +165,12 @@ impl Instance {
     }
 
     /// Wants MASTER at start-up / after FAULT without waiting: an address owner with
-    /// `state MASTER` (explicit or implied) (§6.5).
+    /// `state MASTER` (explicit or implied) (docs/keepalived-compat.md#timers-and-start-up).
     pub fn is_starting_master(&self) -> bool {
         self.cfg.is_owner() && self.cfg.wants_master && !self.owner_conflict
     }
 
-    /// True while something keeps the instance in FAULT (§6.6).
+    /// True while something keeps the instance in FAULT (docs/keepalived-compat.md#state-machine).
     pub fn has_fault(&self) -> bool {
         (!self.link_up && !self.cfg.dont_track_primary)
             || !self.src_present
@@ -212,7 +212,7 @@ impl Instance {
         }
     }
 
-    /// Sends one advert with `priority`: to the group, or one copy per unicast peer (§6.7).
+    /// Sends one advert with `priority`: to the group, or one copy per unicast peer (docs/keepalived-compat.md#unicast-mode).
     pub fn send_advert(&mut self, ctx: &mut Ctx, priority: u8) {
         let advert = self.advert(priority);
         let dsts: Vec<(IpAddr, u8)> = if self.cfg.is_unicast() {
@@ -252,8 +252,8 @@ impl Instance {
         self.cfg.vips.iter().chain(self.cfg.excluded_vips.iter())
     }
 
-    /// VIPs then excluded VIPs, in configuration order (§7.1), then `virtual_routes`,
-    /// then `virtual_rules` (§6.6).
+    /// VIPs then excluded VIPs, in configuration order (docs/keepalived-compat.md#adding-addresses), then `virtual_routes`,
+    /// then `virtual_rules` (docs/keepalived-compat.md#state-machine).
     fn add_vips(&mut self, ctx: &mut Ctx) {
         if self.vips_held {
             return;
@@ -282,7 +282,7 @@ impl Instance {
     }
 
     /// Removes everything added, in keepalived's order: rules, routes, then addresses
-    /// (§7.4).
+    /// (docs/keepalived-compat.md#removing-addresses).
     pub(crate) fn del_vips(&mut self, ctx: &mut Ctx) {
         if !self.vips_held {
             return;
@@ -310,7 +310,7 @@ impl Instance {
         self.vips_held = false;
     }
 
-    /// One burst: `repeat` GARP/NA per VIP and excluded VIP, interleaved (§6.6, §6.8).
+    /// One burst: `repeat` GARP/NA per VIP and excluded VIP, interleaved (docs/keepalived-compat.md#state-machine, docs/keepalived-compat.md#gratuitous-arp-and-unsolicited-na).
     pub fn garp_burst(&self, ctx: &mut Ctx, repeat: u32) {
         if repeat == 0 {
             return;
@@ -376,7 +376,7 @@ impl Instance {
         self.preempt_expired = false;
     }
 
-    // ===== state entries (§6.6) =====
+    // ===== state entries (docs/keepalived-compat.md#state-machine) =====
 
     /// Becoming MASTER: one advert first, then VIPs, then the GARP burst, refresh and
     /// second-burst timers, then notifications.
@@ -458,7 +458,7 @@ impl Instance {
     }
 
     /// Leaving FAULT: back to the own interval; a unicast instance refreshes its peers' ARP
-    /// cache with a GARP for its source address (§6.6). The router then enters BACKUP or,
+    /// cache with a GARP for its source address (docs/keepalived-compat.md#state-machine). The router then enters BACKUP or,
     /// for an owner, MASTER.
     pub fn prepare_leave_fault(&mut self, ctx: &mut Ctx) {
         self.master_adver_int = self.cfg.advert_int;
@@ -468,7 +468,7 @@ impl Instance {
         }
     }
 
-    /// Graceful stop (§7.5): priority 0 from a master, VIPs removed, STOP notify.
+    /// Graceful stop (docs/keepalived-compat.md#shutdown): priority 0 from a master, VIPs removed, STOP notify.
     pub fn stop(&mut self, ctx: &mut Ctx) {
         if self.state == State::Master {
             self.send_advert(ctx, 0);
@@ -481,7 +481,7 @@ impl Instance {
 
     // ===== events =====
 
-    /// A valid advert (all checks of §6.4 passed).
+    /// A valid advert (all checks of docs/keepalived-compat.md#receive-checks passed).
     pub fn on_advert(&mut self, ctx: &mut Ctx, src: IpAddr, adv: &Advert) -> Option<Transition> {
         match self.state {
             State::Backup => {
@@ -493,7 +493,7 @@ impl Instance {
         }
     }
 
-    /// v3: adopt the accepted master's interval (§6.5).
+    /// v3: adopt the accepted master's interval (docs/keepalived-compat.md#timers-and-start-up).
     fn learn_interval(&mut self, ctx: &mut Ctx, adv: &Advert) {
         if self.cfg.version != Version::V3 {
             return;
@@ -510,7 +510,7 @@ impl Instance {
         }
     }
 
-    /// BACKUP on a valid advert (§6.6).
+    /// BACKUP on a valid advert (docs/keepalived-compat.md#state-machine).
     fn backup_rx(&mut self, ctx: &mut Ctx, src: IpAddr, adv: &Advert) {
         let (p, e) = (adv.priority, self.effective);
         if p == 0 {
@@ -559,7 +559,7 @@ impl Instance {
         }
     }
 
-    /// MASTER on a valid advert (§6.6). `cmp` compares the sender with our source address
+    /// MASTER on a valid advert (docs/keepalived-compat.md#state-machine). `cmp` compares the sender with our source address
     /// as unsigned integers (IpAddr's order within one family is exactly that).
     fn master_rx(&mut self, ctx: &mut Ctx, src: IpAddr, adv: &Advert) -> Option<Transition> {
         let p = adv.priority;
@@ -681,7 +681,7 @@ impl Instance {
         }
     }
 
-    /// Recomputes the effective priority from the base and the weighted trackers (§4.3):
+    /// Recomputes the effective priority from the base and the weighted trackers (docs/keepalived-compat.md#weights-and-effective-priority):
     /// clamped to 1..=254; an owner (255) never changes. Logs the change; a MASTER
     /// re-advertises at once (vrrpd: not at its next tick), a BACKUP shifts its running
     /// master-down timer by the skew difference.
@@ -742,7 +742,7 @@ impl Instance {
         }
     }
 
-    /// An address of the instance disappeared while MASTER (§7.3). vrrpd puts it back at
+    /// An address of the instance disappeared while MASTER (docs/keepalived-compat.md#addresses-deleted-while-master). vrrpd puts it back at
     /// once and stays MASTER (keepalived would drop to BACKUP, send priority 0 and reclaim
     /// after Skew_Time). Returns true when the address was one of ours.
     pub fn restore_vip(&mut self, ctx: &mut Ctx, ifname: &str, addr: IpAddr) -> bool {
@@ -776,7 +776,7 @@ impl Instance {
     }
 
     /// A `virtual_routes` entry disappeared while MASTER. keepalived treats it like a deleted
-    /// VIP (§7.3: leave MASTER unless `no_track`); vrrpd follows its own VIP policy: put it
+    /// VIP (docs/keepalived-compat.md#addresses-deleted-while-master: leave MASTER unless `no_track`); vrrpd follows its own VIP policy: put it
     /// back at once and stay MASTER. Returns true when the route was one of ours.
     pub fn restore_route(&mut self, ctx: &mut Ctx, spec: &RouteSpec) -> bool {
         if self.state != State::Master || !self.vips_held {

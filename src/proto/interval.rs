@@ -2,13 +2,13 @@
 //!
 //! RFC 5798 §6.1: `Skew_Time = ((256 - Priority) * Master_Adver_Interval) / 256` and
 //! `Master_Down_Interval = 3 * Master_Adver_Interval + Skew_Time`; keepalived replaces the 3
-//! with `down_timer_adverts` (keepalived-behaviour.md §6.5). RFC 3768 (v2) defines
+//! with `down_timer_adverts` (docs/keepalived-compat.md#timers-and-start-up). RFC 3768 (v2) defines
 //! `Skew_Time = (256 - Priority) / 256` seconds, independent of the interval.
 //!
 //! The division is done in integer nanoseconds, not in centiseconds: keepalived keeps its
 //! timers in microseconds, and the observed v3 start-up (0.5 s, priority 100 → MASTER after
-//! 1.5 + 0.305 s, §6.5) shows that the skew is not truncated to whole centiseconds.
-//! (holo-vrrp truncated the fractional skew; house-style.md §1 — not copied.)
+//! 1.5 + 0.305 s, docs/keepalived-compat.md#timers-and-start-up) shows that the skew is not truncated to whole centiseconds.
+//! (Truncating the fractional skew, as one implementation does, would break the tie order.)
 
 use std::time::Duration;
 

@@ -2,7 +2,7 @@
 //!
 //! [`Router`] holds every instance and sync group. Time is an argument, inputs are
 //! [`Input`]s, effects come out as [`Action`]s; see the doc on [`Router`] for the call
-//! order. Behaviour follows keepalived 2.2.7 (keepalived-behaviour.md §6) except where a
+//! order. Behaviour follows keepalived 2.2.7 (docs/keepalived-compat.md#protocol) except where a
 //! doc comment says "vrrpd:".
 //!
 //! # Deliberate differences from keepalived 2.2.7
@@ -13,7 +13,7 @@
 //! * A MASTER whose effective priority changes sends an advert with the new priority at once.
 //! * A VIP deleted externally while MASTER is put back at once (with a GARP/NA burst) and
 //!   logged; the instance stays MASTER (keepalived drops to BACKUP, sends priority 0 and
-//!   reclaims after Skew_Time, §7.3). The same holds for a deleted `virtual_routes` /
+//!   reclaims after Skew_Time, docs/keepalived-compat.md#addresses-deleted-while-master). The same holds for a deleted `virtual_routes` /
 //!   `virtual_rules` entry ([`Input::Route`], [`Input::Rule`]): re-added at once, staying
 //!   MASTER; `no_track` entries are left alone until the next transition to MASTER.
 //! * Entering FAULT from MASTER sends one priority-0 advert (keepalived 2.2.7 sends two).
@@ -21,10 +21,10 @@
 //! # Not handled here (the shell's job)
 //!
 //! Reading and writing sockets (the shell hands received datagrams over as
-//! [`Input::Ipv4`] / [`Input::Packet`], and the core runs every receive check of §6.4 on them,
+//! [`Input::Ipv4`] / [`Input::Packet`], and the core runs every receive check of docs/keepalived-compat.md#receive-checks on them,
 //! IP-level ones included), the IPv4 header of sent adverts (`wire::emit_ipv4_datagram` with
 //! the ID counter), GARP/NA frames (`wire::garp`), start-up
-//! removal of leftover VIPs (§7.2), tracker scripts/files/processes (fed as
+//! removal of leftover VIPs (docs/keepalived-compat.md#start-up-cleanup), tracker scripts/files/processes (fed as
 //! [`Input::Tracker`]), and parsing/validating a new configuration before
 //! [`Router::reconfigure`] (reload) applies it.
 //!

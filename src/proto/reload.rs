@@ -1,5 +1,5 @@
 //! Hitless reload: [`Router::reconfigure`] applies the difference between the running
-//! settings and new ones (keepalived-behaviour.md §8.3, house-style.md §7 item 12).
+//! settings and new ones (docs/keepalived-compat.md#reload).
 //!
 //! The shell parses and validates the new keepalived.conf first and keeps the old one on any
 //! error; the core only sees a valid [`RouterSettings`].
@@ -13,7 +13,7 @@
 //!   its VRRP parameters changed it produces no action at all (no advert, no VIP re-add, no
 //!   notify, no log).
 //! * Address changes of a matched MASTER: removed rules, routes and addresses are deleted
-//!   (in that order, §7.4), new addresses, routes and rules added (§6.6), and one GARP/NA
+//!   (in that order, docs/keepalived-compat.md#removing-addresses), new addresses, routes and rules added (docs/keepalived-compat.md#state-machine), and one GARP/NA
 //!   burst (`garp_master_repeat`) is sent for the **new addresses only**. vrrpd: keepalived
 //!   re-sends a burst for every VIP. A matched BACKUP/FAULT only updates its lists.
 //! * Priority change: `Changing effective priority from A to B`; a MASTER advertises the new
@@ -52,7 +52,7 @@ use super::state::State;
 use super::timer::{Timer, TimerTable};
 use crate::wire::{Family, Version};
 
-/// keepalived's identity of an instance across a reload (§8.3).
+/// keepalived's identity of an instance across a reload (docs/keepalived-compat.md#reload).
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 struct MatchKey {
     vrid: u8,
@@ -178,7 +178,7 @@ impl Router {
 }
 
 impl Instance {
-    /// Removal by a reload (§8.3): priority 0 and address removal from a MASTER, then
+    /// Removal by a reload (docs/keepalived-compat.md#reload): priority 0 and address removal from a MASTER, then
     /// `FAULT` (or `DELETED` with `notify_deleted`). All timers stop.
     fn remove(&mut self, ctx: &mut Ctx) {
         if self.state == State::Master {

@@ -26,12 +26,12 @@ pub(crate) struct Group {
 /// All VRRP instances and sync groups of one daemon: a deterministic state machine.
 ///
 /// The router never reads the clock and performs no I/O (quinn-proto's contract,
-/// house-style.md §3). Time is an argument, effects are queued as [`Action`]s.
+/// the sans-IO shape). Time is an argument, effects are queued as [`Action`]s.
 ///
 /// # API
 ///
-/// * Construction: [`Router::new`] starts every instance at `now` (keepalived-behaviour.md
-///   §6.5): owners wanting MASTER become MASTER at once, the others log
+/// * Construction: [`Router::new`] starts every instance at `now` (
+///   docs/keepalived-compat.md#timers-and-start-up): owners wanting MASTER become MASTER at once, the others log
 ///   `Entering BACKUP STATE (init)` and arm their master-down timer.
 /// * Inputs: [`Router::handle`] for network, netlink, tracker and stop events;
 ///   [`Router::handle_timeout`] when the deadline from `poll_timeout` is reached. Calling
@@ -42,7 +42,7 @@ pub(crate) struct Group {
 /// * Getters: [`Router::snapshot`] (state, priorities, counters; serde-serialisable).
 /// * Reload: [`Router::reconfigure`] applies new settings at `now`, keeping the state of
 ///   instances matched as keepalived matches them (VRID, family, interface, unicast/multicast,
-///   unicast source / group; keepalived-behaviour.md §8.3) and queueing the side effects like
+///   unicast source / group; docs/keepalived-compat.md#reload) and queueing the side effects like
 ///   `handle` does. An unchanged instance produces no action. Rules in `reload.rs`.
 ///
 /// # Call order (the shell's loop)
@@ -58,7 +58,7 @@ pub struct Router {
     pub(crate) groups: Vec<Group>,
     /// Demultiplexing of received adverts by (ifindex, VRID, family): O(1) per packet
     /// whatever the number of instances. Several entries only for unicast instances that
-    /// share a VRID on one interface with distinct peers (§6.7).
+    /// share a VRID on one interface with distinct peers (docs/keepalived-compat.md#unicast-mode).
     pub(crate) demux: HashMap<(u32, u8, Family), Vec<usize>>,
     by_name: HashMap<String, usize>,
     group_by_name: HashMap<String, usize>,
@@ -83,7 +83,7 @@ macro_rules! ctx {
 pub(crate) use ctx;
 
 impl Router {
-    /// Builds the router and starts every instance at `now` (§6.5).
+    /// Builds the router and starts every instance at `now` (docs/keepalived-compat.md#timers-and-start-up).
     pub fn new(settings: RouterSettings, now: Instant) -> Router {
         let mut instances: Vec<Instance> = Vec::with_capacity(settings.instances.len());
         for (idx, mut cfg) in settings.instances.into_iter().enumerate() {
@@ -114,7 +114,7 @@ impl Router {
 
     /// Rebuilds the name and demultiplexing maps and the sync groups from `self.instances`
     /// (whose `idx` must be their position). A group keeps the state of the previous group
-    /// of the same name (reload, keepalived-behaviour.md §8.3); a new one starts in INIT.
+    /// of the same name (reload, docs/keepalived-compat.md#reload); a new one starts in INIT.
     pub(crate) fn index(&mut self, groups: Vec<SyncGroupSettings>) {
         self.by_name.clear();
         self.demux.clear();
@@ -281,7 +281,7 @@ impl Router {
     // ===== inputs =====
 
     /// A whole IPv4 datagram: check 1 and the IPv4 header (keepalived's dispatcher) decide
-    /// the VRID, then the instance runs every check on the datagram (§6.4). Errors found before
+    /// the VRID, then the instance runs every check on the datagram (docs/keepalived-compat.md#receive-checks). Errors found before
     /// a VRID can be read have no instance to be charged to.
     fn on_ipv4(&mut self, now: Instant, ifindex: u32, datagram: &[u8]) {
         let (vrid, error) = match parse_ipv4_datagram(datagram) {
@@ -308,7 +308,7 @@ impl Router {
 
     /// A VRRP message without its IP header (IPv6, or a bare IPv4 message).
     fn on_message(&mut self, now: Instant, ifindex: u32, rx: &Packet) {
-        // §6.4 check 1 (the dispatcher).
+        // docs/keepalived-compat.md#receive-checks check 1 (the dispatcher).
         let Some(&vrid) = rx.bytes.get(1).filter(|_| rx.bytes.len() >= 8) else {
             let fam = if rx.dst.is_ipv4() { "IPv4" } else { "IPv6" };
             self.too_short(fam, rx.bytes.len());
@@ -352,14 +352,14 @@ impl Router {
         let Some(inst) = self.instances.get_mut(idx) else {
             return;
         };
-        // §6.3: packets arriving in FAULT or INIT are ignored silently.
+        // docs/keepalived-compat.md#sockets: packets arriving in FAULT or INIT are ignored silently.
         if !matches!(inst.state, State::Backup | State::Master) {
             return;
         }
         let transition = inst
             .validate(&mut ctx, rx)
             .and_then(|adv| inst.on_advert(&mut ctx, rx.src, &adv));
-        // §6.6: after processing any received packet while MASTER, the advert timer restarts
+        // docs/keepalived-compat.md#state-machine: after processing any received packet while MASTER, the advert timer restarts
         // a full interval from now (skipped with lower_prio_no_advert).
         if inst.state == State::Master && !inst.cfg.lower_prio_no_advert {
             let at = deadline(now, inst.cfg.advert_int.to_duration());
@@ -452,7 +452,7 @@ impl Router {
         }
     }
 
-    /// Graceful shutdown (§7.5): masters send priority 0 and remove their VIPs; STOP
+    /// Graceful shutdown (docs/keepalived-compat.md#shutdown): masters send priority 0 and remove their VIPs; STOP
     /// notifications for every instance and group. Later inputs are ignored.
     fn stop(&mut self, now: Instant) {
         let mut ctx = ctx!(self, now);
@@ -467,10 +467,10 @@ impl Router {
     }
 }
 
-/// Keeps settings inside what the wire can carry and what keepalived accepts (§3.1), and
+/// Keeps settings inside what the wire can carry and what keepalived accepts (docs/keepalived-compat.md#vrrp_instance-keywords), and
 /// away from values that would make a timer fire at `now` forever.
 pub(crate) fn sanitise(cfg: &mut super::settings::InstanceSettings) {
-    // VRRP over IPv6 is version 3 only (RFC 5798; keepalived-behaviour.md §3.3 step 2).
+    // VRRP over IPv6 is version 3 only (RFC 5798; docs/keepalived-compat.md#derived-instance-settings step 2).
     if cfg.src.is_ipv6() {
         cfg.version = Version::V3;
     }

@@ -1,5 +1,5 @@
-//! `virtual_routes` and `virtual_rules` (keepalived-behaviour.md §3.1): installed while
-//! MASTER, after the addresses; removed before them (§6.6, §7.4).
+//! `virtual_routes` and `virtual_rules` (docs/keepalived-compat.md#vrrp_instance-keywords): installed while
+//! MASTER, after the addresses; removed before them (docs/keepalived-compat.md#state-machine, docs/keepalived-compat.md#removing-addresses).
 //!
 //! The specs are resolved and structured so the shell can build `RTM_NEWROUTE` /
 //! `RTM_NEWRULE` messages without parsing text: every optional attribute is an `Option`,

@@ -1,10 +1,10 @@
-//! Receive validation for one instance (keepalived-behaviour.md §6.4). The checks
+//! Receive validation for one instance (docs/keepalived-compat.md#receive-checks). The checks
 //! themselves live in one place, `wire::validate` ([`check_ipv4`] / [`check_ipv6`] for 1–12
 //! on what the sockets delivered, [`check_message`] for 3–12 on a bare message,
 //! [`check_vips`] for 14, [`check_unicast_peer`] / [`check_ttl_range`] for 15); this file
 //! only does what depends on the instance: building the [`Expect`] from its state, charging
 //! each error to keepalived's counter, logging keepalived's wording, and switching to the old
-//! unicast checksum when a peer uses it (§6.2).
+//! unicast checksum when a peer uses it (docs/keepalived-compat.md#checksums).
 
 use std::net::IpAddr;
 
@@ -29,7 +29,7 @@ pub(crate) struct Packet<'a> {
     pub ipv4_datagram: bool,
 }
 
-/// The counter keepalived increments for a receive error (§6.4); `None` for the drops it
+/// The counter keepalived increments for a receive error (docs/keepalived-compat.md#receive-checks); `None` for the drops it
 /// does not count (v2 interval mismatch, unicast source not a peer).
 fn counter<'a>(counters: &'a mut Counters, error: &Error) -> Option<&'a mut u64> {
     Some(match error {
@@ -85,7 +85,7 @@ impl Instance {
         }
     }
 
-    /// Runs every check of §6.4 this instance is concerned with; returns the advert when it
+    /// Runs every check of docs/keepalived-compat.md#receive-checks this instance is concerned with; returns the advert when it
     /// passed (counters and log lines updated either way).
     pub(crate) fn validate(&mut self, ctx: &mut Ctx, rx: &Packet) -> Option<Advert> {
         let error = match self.check(ctx, rx) {
@@ -136,7 +136,7 @@ impl Instance {
                 check_message(rx.bytes, &envelope, &expect)?
             }
         };
-        // §6.2: an advert that only verified with keepalived ≤ 1.3.6's unicast checksum
+        // docs/keepalived-compat.md#checksums: an advert that only verified with keepalived ≤ 1.3.6's unicast checksum
         // switches the instance to that variant for sending and receiving.
         if received.old_unicast_checksum && !self.old_checksum {
             self.old_checksum = true;

@@ -2,7 +2,7 @@
 //!
 //! `proto` does not read the `config` model directly: the integrator maps a parsed
 //! keepalived.conf onto these plain structs (all defaults and derivations of
-//! keepalived-behaviour.md §3.3 already applied, interface names resolved to indexes,
+//! docs/keepalived-compat.md#derived-instance-settings already applied, interface names resolved to indexes,
 //! the advert source address chosen). Keeping the core's input this small makes every test
 //! read like a keepalived.conf snippet:
 //!
@@ -17,29 +17,29 @@
 //!
 //! # Mapping from keepalived.conf (for the integrator)
 //!
-//! | keyword / derivation (keepalived-behaviour.md) | field |
+//! | keyword / derivation (docs/keepalived-compat.md) | field |
 //! |---|---|
 //! | instance name, `virtual_router_id` | `name`, `vrid` |
-//! | `version` / global `vrrp_version`; IPv6 ⇒ 3 (§3.3 step 2) | `version` |
+//! | `version` / global `vrrp_version`; IPv6 ⇒ 3 (docs/keepalived-compat.md#derived-instance-settings step 2) | `version` |
 //! | `interface` (resolved to its index) | `ifname`, `ifindex` |
-//! | `priority` (255 when `state MASTER` and no priority, §3.1) | `priority` |
+//! | `priority` (255 when `state MASTER` and no priority, docs/keepalived-compat.md#vrrp_instance-keywords) | `priority` |
 //! | `state MASTER` | `wants_master` (only matters for owners and sync-group start-up) |
 //! | `advert_int` after rounding (v2 whole seconds → ×100) | `advert_int` (centiseconds) |
 //! | `nopreempt` (cleared for owners / `state MASTER`) | `preempt = false` |
 //! | `preempt_delay` (cleared with MASTER/nopreempt/strict) | `preempt_delay` |
 //! | `authentication { auth_type PASS; auth_pass X }` (v2 only) | `auth` |
 //! | `virtual_ipaddress` (family of the instance), `virtual_ipaddress_excluded` | `vips`, `excluded_vips`, with `dev` resolved into `ifname` |
-//! | `unicast_src_ip` / `mcast_src_ip` / interface primary address (never a VIP, §7.2) | `src` (its family is the instance family) |
+//! | `unicast_src_ip` / `mcast_src_ip` / interface primary address (never a VIP, docs/keepalived-compat.md#start-up-cleanup) | `src` (its family is the instance family) |
 //! | `mcast_dst_ip` / global group, default 224.0.0.18 or ff02::12 | `mcast_group` |
 //! | `unicast_peer { A [min_ttl N max_ttl M] }` | `unicast_peers` (`ttl_range`) |
 //! | `unicast_ttl` | `unicast_ttl` |
 //! | `garp_*` (instance, else global) | `garp` |
 //! | `down_timer_adverts`, `lower_prio_no_advert`, `higher_prio_send_advert`, `skip_check_adv_addr`, `check_unicast_src`, `dont_track_primary`, `old_unicast_checksum`, `accept` | same names |
-//! | `strict_mode` (its consequences of §3.4 already applied to the other fields) | `strict` |
+//! | `strict_mode` (its consequences of docs/keepalived-compat.md#strict-mode already applied to the other fields) | `strict` |
 //! | `virtual_routes`, `virtual_rules` (resolved, `dev` names kept) | `routes`, `rules` ([`RouteSpec`], [`RuleSpec`]) |
 //! | `notify_deleted` | `notify_deleted` |
 //! | `vrrp_sync_group` membership | `sync_group` + [`SyncGroupSettings`] |
-//! | `track_script` / `track_interface` / `track_file` / `track_process` | not settings: the shell feeds each tracker's effect as `Input::Tracker` (Weight(w·m) / Down / Up, §4.3) |
+//! | `track_script` / `track_interface` / `track_file` / `track_process` | not settings: the shell feeds each tracker's effect as `Input::Tracker` (Weight(w·m) / Down / Up, docs/keepalived-compat.md#weights-and-effective-priority) |
 //!
 //! Values are clamped by `Router::new` to what the wire can carry (v2 1..=255 s, v3
 //! 1..=4095 cs, preempt_delay ≤ 1000 s, GARP repeats ≤ 255, down_timer_adverts 1..=100).
@@ -86,7 +86,7 @@ pub enum AuthSettings {
 }
 
 impl AuthSettings {
-    /// The wire form: PASS zero-padded/truncated to 8 bytes (keepalived-behaviour.md §3.1).
+    /// The wire form: PASS zero-padded/truncated to 8 bytes (docs/keepalived-compat.md#vrrp_instance-keywords).
     pub fn to_wire(&self) -> crate::wire::Auth {
         match self {
             AuthSettings::None => crate::wire::Auth::None,
@@ -95,7 +95,7 @@ impl AuthSettings {
     }
 }
 
-/// One `virtual_ipaddress` / `virtual_ipaddress_excluded` entry (keepalived-behaviour.md §3.2),
+/// One `virtual_ipaddress` / `virtual_ipaddress_excluded` entry (docs/keepalived-compat.md#virtual-address-entries),
 /// resolved: `ifname` is always set.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct VipSpec {
@@ -147,7 +147,7 @@ impl VipSpec {
     }
 }
 
-/// The gratuitous ARP / unsolicited NA schedule of one instance (keepalived-behaviour.md §6.8).
+/// The gratuitous ARP / unsolicited NA schedule of one instance (docs/keepalived-compat.md#gratuitous-arp-and-unsolicited-na).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(default)]
 pub struct GarpSettings {
@@ -182,12 +182,12 @@ impl Default for GarpSettings {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PeerSettings {
     pub addr: IpAddr,
-    /// `min_ttl`/`max_ttl`: when set, received TTL must lie in the range (check 15 of §6.4).
+    /// `min_ttl`/`max_ttl`: when set, received TTL must lie in the range (check 15 of docs/keepalived-compat.md#receive-checks).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ttl_range: Option<(u8, u8)>,
 }
 
-/// The VRRPv3/IPv4 unicast checksum variant (keepalived-behaviour.md §6.2).
+/// The VRRPv3/IPv4 unicast checksum variant (docs/keepalived-compat.md#checksums).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub enum OldUnicastChecksum {
     /// Standard pseudo-header; switch to the old variant when a peer is seen using it.
@@ -219,7 +219,7 @@ pub struct InstanceSettings {
     pub ifname: String,
     /// Base priority 1..=255 (255 = address owner).
     pub priority: u8,
-    /// `state MASTER`: only matters for the owner (§6.5) and sync-group start-up.
+    /// `state MASTER`: only matters for the owner (docs/keepalived-compat.md#timers-and-start-up) and sync-group start-up.
     pub wants_master: bool,
     /// `advert_int` (v2: a multiple of 100 cs).
     pub advert_int: Centisecs,
@@ -232,10 +232,10 @@ pub struct InstanceSettings {
     pub auth: AuthSettings,
     pub vips: Vec<VipSpec>,
     pub excluded_vips: Vec<VipSpec>,
-    /// `virtual_routes`, installed while MASTER after the addresses (§6.6).
+    /// `virtual_routes`, installed while MASTER after the addresses (docs/keepalived-compat.md#state-machine).
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub routes: Vec<RouteSpec>,
-    /// `virtual_rules`, installed while MASTER after the routes (§6.6).
+    /// `virtual_rules`, installed while MASTER after the routes (docs/keepalived-compat.md#state-machine).
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub rules: Vec<RuleSpec>,
     /// Advert source: `mcast_src_ip`/`unicast_src_ip` or the interface primary address.
@@ -243,7 +243,7 @@ pub struct InstanceSettings {
     pub src: IpAddr,
     /// Multicast group (`mcast_dst_ip` or 224.0.0.18 / ff02::12).
     pub mcast_group: IpAddr,
-    /// Non-empty ⇒ unicast mode (§6.7).
+    /// Non-empty ⇒ unicast mode (docs/keepalived-compat.md#unicast-mode).
     pub unicast_peers: Vec<PeerSettings>,
     /// TTL / hop limit of unicast adverts (`unicast_ttl`, default 255).
     pub unicast_ttl: u8,
@@ -263,7 +263,7 @@ pub struct InstanceSettings {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub sync_group: Option<String>,
     /// `notify_deleted`: an instance removed by a reload notifies DELETED instead of FAULT
-    /// (keepalived-behaviour.md §8.3).
+    /// (docs/keepalived-compat.md#reload).
     #[serde(skip_serializing_if = "std::ops::Not::not")]
     pub notify_deleted: bool,
 }
@@ -447,7 +447,7 @@ impl InstanceSettings {
     }
 }
 
-/// A `vrrp_sync_group` (keepalived-behaviour.md §5): members move between MASTER, BACKUP and
+/// A `vrrp_sync_group` (docs/keepalived-compat.md#sync-groups): members move between MASTER, BACKUP and
 /// FAULT together.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SyncGroupSettings {
@@ -530,7 +530,7 @@ mod tests {
         assert!(vi.wants_master && vi.is_unicast() && !vi.is_owner());
         assert_eq!((vi.ifname.as_str(), vi.ifindex), ("bond0", 7));
         assert_eq!(vi.vips[0].ifname, "bond0");
-        // auth_pass is truncated to 8 bytes (keepalived-behaviour.md §3.1).
+        // auth_pass is truncated to 8 bytes (docs/keepalived-compat.md#vrrp_instance-keywords).
         assert_eq!(vi.auth.to_wire(), crate::wire::Auth::Pass(*b"secret12"));
         let v6 = InstanceSettings::backup("VI_6", 61).src("fe80::1");
         assert_eq!((v6.version, v6.family()), (Version::V3, Family::V6));

@@ -1,11 +1,11 @@
 //! Per-instance counters, named as in RFC 6527 / keepalived's `keepalived.json` stats
-//! (keepalived-behaviour.md §8.5), plus the two SNMP-only error counters.
+//! (docs/keepalived-compat.md#dump-files), plus the two SNMP-only error counters.
 
 use serde::{Deserialize, Serialize};
 
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Counters {
-    /// Adverts that passed the format checks (check 13 of §6.4).
+    /// Adverts that passed the format checks (check 13 of docs/keepalived-compat.md#receive-checks).
     pub advert_rcvd: u64,
     /// Adverts sent, priority 0 included (one per advert, not per unicast peer copy).
     pub advert_sent: u64,

@@ -1,5 +1,5 @@
-//! Going to the background like keepalived without `--dont-fork` (keepalived-behaviour.md
-//! §8.1): fork, `setsid`, fork again (so the daemon is not a session leader and can never
+//! Going to the background like keepalived without `--dont-fork` (
+//! docs/keepalived-compat.md#processes-and-systemd): fork, `setsid`, fork again (so the daemon is not a session leader and can never
 //! acquire a controlling terminal), `chdir /`, and stdin/stdout/stderr on `/dev/null`.
 //!
 //! **Call [`daemonize`] before the tokio runtime (or any other thread) starts.** `fork` copies

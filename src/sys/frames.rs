@@ -1,5 +1,5 @@
 //! Raw Ethernet frames through AF_PACKET: gratuitous ARP and unsolicited neighbour adverts
-//! (keepalived-behaviour.md §6.8, "Sent via a packet socket").
+//! (docs/keepalived-compat.md#gratuitous-arp-and-unsolicited-na, "Sent via a packet socket").
 //!
 //! The frames themselves are built by the pure codec (`wire::garp`); this file only puts bytes
 //! on a wire. One pnet datalink channel is opened per interface on first use and cached, as

@@ -1,6 +1,6 @@
 //! Notify hooks: `notify_master|backup|fault|stop|deleted`, generic `notify`,
 //! `notify_master_rx_lower_pri`, sync-group notifies and the notify FIFO
-//! (keepalived-behaviour.md §3.5, §3.6, §5; field-notes.md item 4).
+//! (docs/keepalived-compat.md#running-scripts, docs/keepalived-compat.md#notifications, docs/keepalived-compat.md#sync-groups; field-notes.md item 4).
 //!
 //! # Order and supervision (vrrpd: stricter than keepalived)
 //!
@@ -141,7 +141,7 @@ impl Default for HookConfig {
 }
 
 impl HookConfig {
-    /// Prepares every notify command of `config` (keepalived-behaviour.md §3.5: split,
+    /// Prepares every notify command of `config` (docs/keepalived-compat.md#running-scripts: split,
     /// `PATH`, realpath, run-as identity = the command's `USER [GROUP]` else `default`).
     /// A command that cannot be prepared is dropped; the returned lines say why (log them).
     pub fn from_config(config: &Config, defaults: &ScriptDefaults) -> (HookConfig, Vec<String>) {
@@ -200,7 +200,7 @@ impl HookConfig {
         let g = &config.global;
         cfg.fifos.extend(g.vrrp_notify_fifo.as_ref().map(spec));
         if let Some(f) = g.notify_fifo.as_ref().map(spec) {
-            // A vrrp FIFO with the same path as the global one is the same file (§2).
+            // A vrrp FIFO with the same path as the global one is the same file (docs/keepalived-compat.md#global_defs-keywords).
             if !cfg.fifos.iter().any(|x| x.path == f.path) {
                 cfg.fifos.push(f);
             }
@@ -308,7 +308,7 @@ impl Hooks {
             NotifyTarget::Instance(n) => (false, n.clone()),
             NotifyTarget::Group(n) => (true, n.clone()),
         };
-        // keepalived-behaviour.md §3.6 / §5: the priority field of groups is always 0.
+        // docs/keepalived-compat.md#notifications / docs/keepalived-compat.md#sync-groups: the priority field of groups is always 0.
         let priority = if is_group { 0 } else { priority };
         self.write_fifo(&fifo_line(target, event, priority));
         let scripts = if is_group {
@@ -451,7 +451,7 @@ fn who(is_group: bool, name: &str) -> String {
     }
 }
 
-/// keepalived's FIFO line: `INSTANCE "VI_1" MASTER 100\n` / `GROUP "G1" FAULT 0\n` (§3.6).
+/// keepalived's FIFO line: `INSTANCE "VI_1" MASTER 100\n` / `GROUP "G1" FAULT 0\n` (docs/keepalived-compat.md#notifications).
 pub fn fifo_line(target: &NotifyTarget, event: NotifyEvent, priority: u8) -> String {
     let (kind, name) = match target {
         NotifyTarget::Instance(n) => ("INSTANCE", n),
@@ -460,7 +460,7 @@ pub fn fifo_line(target: &NotifyTarget, event: NotifyEvent, priority: u8) -> Str
     format!("{kind} \"{name}\" {} {priority}\n", event.word())
 }
 
-/// The arguments appended to the generic `notify` (§3.6, §5).
+/// The arguments appended to the generic `notify` (docs/keepalived-compat.md#notifications, docs/keepalived-compat.md#sync-groups).
 pub fn notify_args(target: &NotifyTarget, event: NotifyEvent, priority: u8) -> [String; 4] {
     match target {
         NotifyTarget::Instance(n) => [

@@ -1,7 +1,7 @@
 //! The operating-system layer the daemon shell drives.
 //!
 //! Each file wraps exactly one OS facility and knows nothing about the VRRP state machine
-//! (house-style.md §6: `sys::*` may depend only on `wire` and `proto::{Action, Input}`):
+//! (tests/layers.rs says which other modules `sys` may use):
 //!
 //! * [`vrrp_socket`]: raw IP protocol 112 sockets, IPv4 and IPv6 (receive per interface and
 //!   group or unicast address, send per interface), moving bytes that `wire` builds and

@@ -1,5 +1,5 @@
 //! rtnetlink: interface lookup, VIP add/delete, and the link/address monitor
-//! (keepalived-behaviour.md §7.1–§7.4, §9 "Netlink reports eth0 down").
+//! (docs/keepalived-compat.md#adding-addresses–docs/keepalived-compat.md#removing-addresses, docs/keepalived-compat.md#log-lines "Netlink reports eth0 down").
 //!
 //! [`Netlink`] is the request side (one connection, cloneable handle). [`Monitor`] is a
 //! separate multicast connection subscribed to the link and IPv4/IPv6 address groups, the
@@ -8,7 +8,7 @@
 //!
 //! VIPs are added with a hand-built `RTM_NEWADDR` instead of rtnetlink's `address().add()`,
 //! because that helper always adds `IFA_BROADCAST`, while keepalived adds a broadcast address
-//! only when the configuration says `brd` (§7.1): the resulting address must be exactly what
+//! only when the configuration says `brd` (docs/keepalived-compat.md#adding-addresses): the resulting address must be exactly what
 //! `ip addr add 10.99.0.100/24 dev eth0 label eth0:1` gives.
 //!
 //! Both constructors spawn their connection task with `tokio::spawn`, so they must be called
@@ -39,7 +39,7 @@ pub struct Link {
     pub admin_up: bool,
     /// IFF_RUNNING: operationally up (carrier).
     pub running: bool,
-    /// IFF_NOARP: keepalived sends no gratuitous ARP on such interfaces (§6.8).
+    /// IFF_NOARP: keepalived sends no gratuitous ARP on such interfaces (docs/keepalived-compat.md#gratuitous-arp-and-unsolicited-na).
     pub noarp: bool,
     /// The hardware address when it is an Ethernet MAC.
     pub mac: Option<[u8; 6]>,
@@ -66,7 +66,7 @@ pub struct IfAddr {
     pub secondary: bool,
 }
 
-/// A virtual address as keepalived configures it (§3.2 `virtual_ipaddress` entry, §7.1).
+/// A virtual address as keepalived configures it (docs/keepalived-compat.md#virtual-address-entries `virtual_ipaddress` entry, docs/keepalived-compat.md#adding-addresses).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Vip {
     pub ifindex: u32,
@@ -91,7 +91,7 @@ pub struct Vip {
 
 impl Vip {
     /// A VIP with keepalived's defaults: global scope, no brd/label/peer; for IPv6 NODAD, and
-    /// a preferred lifetime of 0 when the prefix is /128 (§7.1).
+    /// a preferred lifetime of 0 when the prefix is /128 (docs/keepalived-compat.md#adding-addresses).
     pub fn new(ifindex: u32, addr: IpAddr, prefix: u8) -> Vip {
         let v6 = addr.is_ipv6();
         let host_route = v6 && prefix == 128;
@@ -108,7 +108,7 @@ impl Vip {
         }
     }
 
-    /// The `RTM_NEWADDR` / `RTM_DELADDR` body (§7.1: prefix length, scope, index; IFA_LOCAL;
+    /// The `RTM_NEWADDR` / `RTM_DELADDR` body (docs/keepalived-compat.md#adding-addresses: prefix length, scope, index; IFA_LOCAL;
     /// IFA_ADDRESS = peer or the address; IFA_BROADCAST and IFA_LABEL only when given).
     fn message(&self, for_add: bool) -> AddressMessage {
         let mut m = AddressMessage::default();
@@ -159,7 +159,7 @@ pub enum Added {
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Removed {
     Removed,
-    /// It was not there (or its interface is gone): not an error (§7.2, §7.4).
+    /// It was not there (or its interface is gone): not an error (docs/keepalived-compat.md#start-up-cleanup, docs/keepalived-compat.md#removing-addresses).
     NotPresent,
 }
 
@@ -215,7 +215,7 @@ impl Netlink {
             .await
     }
 
-    /// Adds a VIP exactly as keepalived does (§7.1): `RTM_NEWADDR` with only NLM_F_REQUEST
+    /// Adds a VIP exactly as keepalived does (docs/keepalived-compat.md#adding-addresses): `RTM_NEWADDR` with only NLM_F_REQUEST
     /// (plus ACK, to learn the outcome), no CREATE/EXCL/REPLACE.
     pub async fn add_vip(&self, vip: &Vip) -> Result<Added, SysError> {
         let what = format!(
@@ -230,7 +230,7 @@ impl Netlink {
         }
     }
 
-    /// Deletes a VIP (§7.4: IFA_LOCAL/IFA_ADDRESS and prefix length). An address that is not
+    /// Deletes a VIP (docs/keepalived-compat.md#removing-addresses: IFA_LOCAL/IFA_ADDRESS and prefix length). An address that is not
     /// there, or whose interface has gone, is [`Removed::NotPresent`], not an error.
     pub async fn del_vip(&self, vip: &Vip) -> Result<Removed, SysError> {
         let what = format!(
@@ -361,7 +361,7 @@ pub enum Event {
     },
     /// A link was deleted; keepalived treats this as down.
     LinkRemoved { ifindex: u32, name: String },
-    /// An address was added or removed (§7.3 "Netlink reflector reports IP ... removed").
+    /// An address was added or removed (docs/keepalived-compat.md#addresses-deleted-while-master "Netlink reflector reports IP ... removed").
     AddrChange {
         ifindex: u32,
         addr: IpAddr,

@@ -1,4 +1,4 @@
-//! Pid files (keepalived-behaviour.md §8.4): `/run/keepalived.pid` holding `PID\n`, mode
+//! Pid files (docs/keepalived-compat.md#files-written): `/run/keepalived.pid` holding `PID\n`, mode
 //! 0644, removed at exit; an existing pid file means "daemon is already running" when it is
 //! locked, or when it names a live process running this same program.
 //!

@@ -1,5 +1,5 @@
-//! `virtual_routes` and `virtual_rules` through rtnetlink (keepalived-behaviour.md §3.1, §6.6,
-//! §7.4): the messages `ip route add|del ...` and `ip rule add|del ...` would send, built from
+//! `virtual_routes` and `virtual_rules` through rtnetlink (docs/keepalived-compat.md#vrrp_instance-keywords, docs/keepalived-compat.md#state-machine,
+//! docs/keepalived-compat.md#removing-addresses): the messages `ip route add|del ...` and `ip rule add|del ...` would send, built from
 //! the core's [`RouteSpec`] / [`RuleSpec`].
 //!
 //! Defaults follow iproute2, which keepalived mimics: table main, a unicast route without a
@@ -294,7 +294,7 @@ pub enum Deleted {
 }
 
 /// The kernel's route and rule deletions, so a MASTER can put back a virtual route or rule
-/// deleted by hand (keepalived-behaviour.md §7.3).
+/// deleted by hand (docs/keepalived-compat.md#addresses-deleted-while-master).
 pub struct RouteMonitor {
     messages: UnboundedReceiver<(NetlinkMessage<RouteNetlinkMessage>, SocketAddr)>,
 }

@@ -1,5 +1,5 @@
 //! The supervised process runner for `vrrp_script` and notify scripts
-//! (keepalived-behaviour.md §3.5, §4.1; field-notes.md items 4 and 5).
+//! (docs/keepalived-compat.md#running-scripts, docs/keepalived-compat.md#vrrp_script-keywords; field-notes.md items 4 and 5).
 //!
 //! # What a run looks like
 //!
@@ -51,14 +51,14 @@ use tokio::sync::oneshot;
 use crate::config::command::split_command;
 use crate::track::ScriptOutcome;
 
-/// keepalived's delay between SIGTERM and SIGKILL for a timed-out script (§4.1).
+/// keepalived's delay between SIGTERM and SIGKILL for a timed-out script (docs/keepalived-compat.md#vrrp_script-keywords).
 pub const KILL_GRACE: Duration = Duration::from_secs(2);
 
-/// The default script user when `script_user` is not set (§2).
+/// The default script user when `script_user` is not set (docs/keepalived-compat.md#global_defs-keywords).
 pub const DEFAULT_SCRIPT_USER: &str = "keepalived_script";
 
 /// keepalived's line when scripts run without `enable_script_security` and one of them is
-/// unsafe (keepalived-behaviour.md §9 line 30).
+/// unsafe (docs/keepalived-compat.md#log-lines line 30).
 pub const SECURITY_VIOLATION: &str =
     "SECURITY VIOLATION - scripts are being executed but script_security not enabled.";
 
@@ -123,7 +123,7 @@ pub enum PrepareError {
     NoUser { user: String },
     #[error("Script group '{group}' does not exist")]
     NoGroup { group: String },
-    /// `enable_script_security` without a usable default user (§2).
+    /// `enable_script_security` without a usable default user (docs/keepalived-compat.md#global_defs-keywords).
     #[error("Unable to set default user {DEFAULT_SCRIPT_USER} for script {cmd}")]
     NoDefaultUser { cmd: String },
     #[error("a command word contains a NUL byte")]
@@ -187,7 +187,7 @@ impl Identity {
     }
 }
 
-/// The default identity of scripts without their own `user` (keepalived-behaviour.md §2):
+/// The default identity of scripts without their own `user` (docs/keepalived-compat.md#global_defs-keywords):
 /// `script_user USER [GROUP]` if set, else `keepalived_script` if that user exists, else the
 /// daemon's own identity. The second value is the line to log, if any
 /// (`Script user 'keepalived_script' does not exist`).
@@ -204,7 +204,7 @@ pub fn default_identity(script_user: Option<(&str, Option<&str>)>) -> (Identity,
     }
 }
 
-/// The global script settings (keepalived-behaviour.md §2): `script_user`,
+/// The global script settings (docs/keepalived-compat.md#global_defs-keywords): `script_user`,
 /// `enable_script_security`, and what became of the default user.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ScriptDefaults {
@@ -268,7 +268,7 @@ pub struct Prepared {
 
 impl Prepared {
     /// The same command with `extra` arguments appended (generic `notify`:
-    /// `INSTANCE NAME STATE PRIO`, §3.6).
+    /// `INSTANCE NAME STATE PRIO`, docs/keepalived-compat.md#notifications).
     pub fn with_args<I, S>(&self, extra: I) -> Prepared
     where
         I: IntoIterator<Item = S>,
@@ -280,7 +280,7 @@ impl Prepared {
     }
 }
 
-/// Splits, resolves and checks `cmd` for running as `identity` (§3.5). With `security`
+/// Splits, resolves and checks `cmd` for running as `identity` (docs/keepalived-compat.md#running-scripts). With `security`
 /// (`enable_script_security`) an unsafe script is refused.
 pub fn prepare(cmd: &str, identity: &Identity, security: bool) -> Result<Prepared, PrepareError> {
     let mut argv = split_command(cmd).map_err(|why| PrepareError::Split {
@@ -326,7 +326,7 @@ fn is_executable(p: &Path) -> bool {
     std::fs::metadata(p).is_ok_and(|m| m.is_file() && m.permissions().mode() & 0o111 != 0)
 }
 
-/// keepalived's script security check (§2 `enable_script_security`): the file and every
+/// keepalived's script security check (docs/keepalived-compat.md#global_defs-keywords `enable_script_security`): the file and every
 /// directory above it must be owned by root (or the run-as user), not group-writable unless
 /// the group is root, and not world-writable. Returns what is wrong.
 pub fn insecure_reason(path: &Path, run_uid: u32) -> Option<String> {

@@ -1,7 +1,7 @@
 //! The `vrrp_script`s of a configuration, prepared and ready to run on request of
 //! `track::Trackers` (`Output::RunScript { name }`).
 //!
-//! The daemon wires it like this (keepalived-behaviour.md §4):
+//! The daemon wires it like this (docs/keepalived-compat.md#tracking-and-priority):
 //!
 //! ```text
 //! let defaults = ScriptDefaults::from_config(&config);

@@ -1,4 +1,4 @@
-//! keepalived's signals as a stream of [`Signal`]s (keepalived-behaviour.md §8.3).
+//! keepalived's signals as a stream of [`Signal`]s (docs/keepalived-compat.md#signals).
 //!
 //! Handlers are installed by [`Signals::install`], which the shell calls early, before any
 //! socket is opened (a SIGHUP arriving during start-up must not kill the daemon, hickory's
@@ -20,7 +20,7 @@ pub const SIGSTATS_CLEAR: i32 = 63;
 pub enum Signal {
     /// SIGHUP: reload the configuration.
     Reload,
-    /// SIGTERM, SIGINT: graceful shutdown (§7.5).
+    /// SIGTERM, SIGINT: graceful shutdown (docs/keepalived-compat.md#shutdown).
     Stop,
     /// SIGUSR1: write `keepalived.data`.
     Data,

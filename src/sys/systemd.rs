@@ -1,4 +1,4 @@
-//! The sd_notify protocol, by hand (keepalived-behaviour.md §8.1: Debian's unit is
+//! The sd_notify protocol, by hand (docs/keepalived-compat.md#processes-and-systemd: Debian's unit is
 //! `Type=notify`; keepalived sends READY=1 after `Startup complete` and RELOADING=1 / READY=1
 //! around reloads).
 //!

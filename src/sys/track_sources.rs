@@ -1,5 +1,5 @@
 //! Where `track_file` values and `vrrp_track_process` counts come from
-//! (keepalived-behaviour.md §4.3). The pure side is `crate::track`; this file only reads.
+//! (docs/keepalived-compat.md#weights-and-effective-priority). The pure side is `crate::track`; this file only reads.
 //!
 //! # Polling, not inotify / the proc connector
 //!

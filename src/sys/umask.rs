@@ -1,4 +1,4 @@
-//! The file-creation mask (keepalived-behaviour.md §2 `umask`): keepalived's default is
+//! The file-creation mask (docs/keepalived-compat.md#global_defs-keywords `umask`): keepalived's default is
 //! **0177** (its man page says otherwise; the code wins), `global_defs { umask N }` replaces
 //! it at start and at every reload, and `-u MASK` on the command line wins over both. Files
 //! that need another mode set it on their descriptor: pid files 0644, dump files 0600.

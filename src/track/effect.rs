@@ -1,4 +1,4 @@
-//! From a tracker's health to its effect on an instance (keepalived-behaviour.md §4.3).
+//! From a tracker's health to its effect on an instance (docs/keepalived-compat.md#weights-and-effective-priority).
 //!
 //! The core ([`crate::proto::Router`]) adds the `Weight`s to the base priority, clamps to
 //! 1..=254 and logs `(VI) Changing effective priority from A to B`; a `Down` makes the
@@ -8,7 +8,7 @@
 use crate::proto::TrackerState;
 
 /// The effect of a boolean tracker (script, interface, process quorum) that is `up`, with
-/// weight `weight` and `reverse` (keepalived-behaviour.md §4.3 table):
+/// weight `weight` and `reverse` (docs/keepalived-compat.md#weights-and-effective-priority table):
 ///
 /// | W | up | down |
 /// |---|---|---|
@@ -33,7 +33,7 @@ pub fn bool_effect(up: bool, weight: i32, reverse: bool) -> TrackerState {
     }
 }
 
-/// The effect of a `track_file` holding `value` (keepalived-behaviour.md §4.3): weight 0 ⇒
+/// The effect of a `track_file` holding `value` (docs/keepalived-compat.md#weights-and-effective-priority): weight 0 ⇒
 /// any non-zero value is FAULT; otherwise value × weight (× −1 with `reverse`) clamped to
 /// −254..=253, and −254 (or less before clamping) is FAULT.
 pub fn file_effect(value: i64, weight: i32, reverse: bool) -> TrackerState {
@@ -57,12 +57,12 @@ pub fn file_effect(value: i64, weight: i32, reverse: bool) -> TrackerState {
     }
 }
 
-/// `track_interface` weights of ±254 are accepted and clamped to ±253 (§4.3).
+/// `track_interface` weights of ±254 are accepted and clamped to ±253 (docs/keepalived-compat.md#weights-and-effective-priority).
 pub fn interface_weight(weight: i32) -> i32 {
     weight.clamp(-253, 253)
 }
 
-/// keepalived's effective priority (§4.3): base + Σ weights clamped to 1..=254; an address
+/// keepalived's effective priority (docs/keepalived-compat.md#weights-and-effective-priority): base + Σ weights clamped to 1..=254; an address
 /// owner (255) never changes. The core computes the same; this is for tests and tooling.
 pub fn effective_priority(base: u8, effects: &[TrackerState]) -> u8 {
     if base == 255 {
@@ -121,7 +121,7 @@ mod tests {
             effective_priority(150, &[ok, bool_effect(false, -30, false)]),
             130
         );
-        // Out-of-range script weight 300 is still applied (§4.1 quirk) and clamped.
+        // Out-of-range script weight 300 is still applied (docs/keepalived-compat.md#vrrp_script-keywords quirk) and clamped.
         assert_eq!(
             effective_priority(100, &[bool_effect(true, 300, false)]),
             254

@@ -1,4 +1,4 @@
-//! `vrrp_track_process` (keepalived-behaviour.md §4.3): which processes match, and the
+//! `vrrp_track_process` (docs/keepalived-compat.md#weights-and-effective-priority): which processes match, and the
 //! quorum with its delays. Pure; the shell scans `/proc` (`sys::track_sources`) and reports
 //! the count of matching processes with [`ProcessQuorum::observe`].
 

@@ -1,5 +1,5 @@
 //! One `vrrp_script`: its result state machine and its run schedule
-//! (keepalived-behaviour.md §4.1, §4.2). Pure: time is an argument, the run itself is the
+//! (docs/keepalived-compat.md#vrrp_script-keywords, docs/keepalived-compat.md#script-results). Pure: time is an argument, the run itself is the
 //! shell's job (`sys::script`), which reports back a [`ScriptOutcome`].
 
 use std::time::{Duration, Instant};
@@ -22,13 +22,13 @@ pub enum ScriptOutcome {
 }
 
 impl ScriptOutcome {
-    /// Exit status 0 = success; any other status, a signal or a timeout is a failure (§4.2).
+    /// Exit status 0 = success; any other status, a signal or a timeout is a failure (docs/keepalived-compat.md#script-results).
     pub fn is_success(&self) -> bool {
         matches!(self, ScriptOutcome::Exited(0))
     }
 }
 
-/// The settings of one script that the state machine needs (§4.1).
+/// The settings of one script that the state machine needs (docs/keepalived-compat.md#vrrp_script-keywords).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ScriptParams {
     pub name: String,
@@ -145,7 +145,7 @@ impl ScriptTracker {
 
     /// Called at or after [`Self::poll_timeout`]: `true` = start a run now (the shell must
     /// then report it with [`Self::on_result`]). A run never overlaps the previous one: if it
-    /// is still active the tick is skipped with keepalived's line (§4.1; HEAD behaviour,
+    /// is still active the tick is skipped with keepalived's line (docs/keepalived-compat.md#vrrp_script-keywords; HEAD behaviour,
     /// 2.2.7 logs the line but overlaps). Missed ticks are not caught up.
     pub fn on_tick(&mut self, now: Instant, log: &mut Vec<LogLine>) -> bool {
         if now < self.next_run {
@@ -175,7 +175,7 @@ impl ScriptTracker {
         true
     }
 
-    /// A run ended. Returns the new health when it changed (§4.2):
+    /// A run ended. Returns the new health when it changed (docs/keepalived-compat.md#script-results):
     ///
     /// * success: `result` climbs to rise−1; the next success logs `VRRP_Script(NAME)
     ///   succeeded` (if not already OK) and sets result = rise+fall−1;

@@ -32,7 +32,7 @@ pub enum Output {
     Log { level: LogLevel, message: String },
 }
 
-/// One tracker reference of an instance or sync group, resolved (weights after §4.4).
+/// One tracker reference of an instance or sync group, resolved (weights after docs/keepalived-compat.md#trackers-in-sync-groups).
 #[derive(Clone, Debug, PartialEq, Eq)]
 struct Use {
     kind: TrackerKind,
@@ -77,7 +77,7 @@ pub fn tracker_id(kind: TrackerKind, name: &str) -> String {
 impl Trackers {
     /// Builds the trackers an instance or group references (`Effective::trackers`,
     /// `SyncGroup::trackers`, already resolved by `config::check` including the sync-group
-    /// and owner weight rules of §4.4). Unreferenced scripts never run (§4.1). The first
+    /// and owner weight rules of docs/keepalived-compat.md#trackers-in-sync-groups). Unreferenced scripts never run (docs/keepalived-compat.md#vrrp_script-keywords). The first
     /// script runs are due at `now`; `init_fail` scripts report their failed state at once.
     pub fn new(config: &Config, now: Instant) -> Trackers {
         let mut uses = Vec::new();
@@ -159,7 +159,7 @@ impl Trackers {
 
     /// The trackers of a reloaded `config`, keeping what `old` knew about the objects that
     /// still exist (same name): script results (an OK script logs `VRRP_Script(NAME)
-    /// considered successful on reload`, keepalived-behaviour.md §9 line 32), file values,
+    /// considered successful on reload`, docs/keepalived-compat.md#log-lines line 32), file values,
     /// process quorums and link states. Every known effect is queued again (unchanged ones
     /// are no-ops in the core) and `TrackerState::Up` is queued for the (target, id) pairs the
     /// new configuration dropped, as `Router::reconfigure` expects (proto/reload.rs).
@@ -336,7 +336,7 @@ impl Trackers {
     }
 
     /// The script cannot run at all (missing, not executable, unsafe with
-    /// `enable_script_security`): it never runs again and contributes nothing (§3.5).
+    /// `enable_script_security`): it never runs again and contributes nothing (docs/keepalived-compat.md#running-scripts).
     pub fn disable_script(&mut self, name: &str) {
         let before = self.scripts.len();
         self.scripts.retain(|s| s.name() != name);

@@ -1,5 +1,5 @@
 //! [`Trackers`] on real keepalived.conf snippets, and through the protocol core for the
-//! priorities observed with keepalived (keepalived-behaviour.md §4.3).
+//! priorities observed with keepalived (docs/keepalived-compat.md#weights-and-effective-priority).
 
 use std::time::{Duration, Instant};
 
@@ -218,7 +218,7 @@ fn sync_group_rules_come_from_the_config_check() {
         .into_iter()
         .filter(|o| matches!(o, Output::Input(_)))
         .collect();
-    // The member's weighted script lost its weight (§4.4): unweighted ⇒ FAULT.
+    // The member's weighted script lost its weight (docs/keepalived-compat.md#trackers-in-sync-groups): unweighted ⇒ FAULT.
     assert_eq!(
         inputs,
         [
@@ -250,7 +250,7 @@ fn priority_lines(router: &mut Router, now: Instant, outputs: Vec<Output>) -> Ve
 
 #[test]
 fn observed_keepalived_priorities_through_the_core() {
-    // keepalived-behaviour.md §4.3: priority 150, chk_ok weight 10, chk_file weight -30
+    // docs/keepalived-compat.md#weights-and-effective-priority: priority 150, chk_ok weight 10, chk_file weight -30
     // fall 2 rise 2: 150 → 160 (ok), → 130 after two failures, → 160 after two successes.
     let t0 = crate::test_epoch();
     let conf = format!(

@@ -1,5 +1,5 @@
 //! The protocol numbers and fixed values of VRRP on the wire, defined once for the codec, the
-//! core and the sockets (keepalived-behaviour.md §6.1).
+//! core and the sockets (docs/keepalived-compat.md#advert-packet-layout).
 
 use std::net::{Ipv4Addr, Ipv6Addr};
 
@@ -7,11 +7,11 @@ use std::net::{Ipv4Addr, Ipv6Addr};
 pub const PROTO_VRRP: u8 = 112;
 
 /// IP protocol number of IPsec AH, carried in front of VRRP by keepalived's
-/// `auth_type AH` (RFC 3768 §5.3.6.2, keepalived-behaviour.md §6.1).
+/// `auth_type AH` (RFC 3768 §5.3.6.2, docs/keepalived-compat.md#advert-packet-layout).
 pub const PROTO_AH: u8 = 51;
 
 /// IPv4 TOS / IPv6 traffic class of every advert keepalived sends: precedence 6,
-/// "internetwork control" (DSCP CS6) (keepalived-behaviour.md §6.1).
+/// "internetwork control" (DSCP CS6) (docs/keepalived-compat.md#advert-packet-layout).
 pub const ADVERT_TOS: u8 = 0xc0;
 
 /// TTL / hop limit of every multicast advert, and the only one a receiver accepts on a

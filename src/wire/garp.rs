@@ -1,5 +1,5 @@
 //! Gratuitous ARP and unsolicited neighbour advertisement frames, byte for byte as keepalived
-//! sends them from a packet socket when it becomes master (keepalived-behaviour.md §6.8).
+//! sends them from a packet socket when it becomes master (docs/keepalived-compat.md#gratuitous-arp-and-unsolicited-na).
 //!
 //! Gratuitous ARP: Ethernet II + ARP request (RFC 826), 42 bytes.
 //!
@@ -31,7 +31,7 @@
 //!
 //! Unsolicited NA: Ethernet II (dst 33:33:00:00:00:01) + IPv6 (src = the VIP, dst ff02::1,
 //! hop limit 255) + ICMPv6 neighbour advertisement (RFC 4861 §4.4) with a target link-layer
-//! address option (§4.6.1), 86 bytes.
+//! address option (RFC 4861 §4.6.1), 86 bytes.
 //!
 //! ```text
 //!  0                   1                   2                   3

@@ -1,6 +1,6 @@
 //! A small IPv4 header: a checked view for received packets (raw sockets deliver the IP header
 //! with the VRRP message) and a repr that emits the header keepalived builds with
-//! `IP_HDRINCL` (keepalived-behaviour.md §6.1).
+//! `IP_HDRINCL` (docs/keepalived-compat.md#advert-packet-layout).
 //!
 //! RFC 791 §3.1:
 //!
@@ -327,7 +327,7 @@ impl Ipv4Repr {
 // ===== impl IpId =====
 
 /// keepalived's per-instance IPv4 identification counter: starts at 1, increments per
-/// advert, skips 0 on wrap-around (keepalived-behaviour.md §6.1). With `IP_HDRINCL` an ID of
+/// advert, skips 0 on wrap-around (docs/keepalived-compat.md#advert-packet-layout). With `IP_HDRINCL` an ID of
 /// 0 would make the kernel pick one, which keepalived avoids.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct IpId(u16);

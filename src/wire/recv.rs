@@ -1,5 +1,5 @@
 //! What a raw VRRP socket delivers, split into the IP envelope and the VRRP message
-//! (keepalived-behaviour.md §6.3, §6.4 checks 1 and the IPv4 header).
+//! (docs/keepalived-compat.md#sockets, docs/keepalived-compat.md#receive-checks checks 1 and the IPv4 header).
 //!
 //! The daemon's receive sockets (`sys::vrrp_socket`) only read bytes: a raw IPv4 socket hands
 //! over the whole datagram, header included; a raw IPv6 socket hands over the VRRP message,
@@ -14,7 +14,7 @@ use super::ip::{Ipv4Packet, HEADER_LEN as IPV4_HEADER_LEN};
 use super::types::Error;
 use super::validate::Envelope;
 
-/// Length of the IPsec AH header keepalived puts between IP and VRRP (§6.1).
+/// Length of the IPsec AH header keepalived puts between IP and VRRP (docs/keepalived-compat.md#advert-packet-layout).
 pub const AH_LEN: usize = 24;
 /// The fixed VRRP header (RFC 3768 §5.1, RFC 5798 §5.1): check 1 needs this much.
 const VRRP_HEADER_LEN: usize = 8;
@@ -51,7 +51,7 @@ impl Datagram<'_> {
 /// * not version 4, header length under 20, or a protocol other than VRRP or AH:
 ///   [`Error::BadIpHeader`];
 /// * a header length beyond the received length: [`Error::IpHeaderLength`], charged to the
-///   VRID found where a 20-byte header would put it (keepalived always sends IHL 5, §6.1).
+///   VRID found where a 20-byte header would put it (keepalived always sends IHL 5, docs/keepalived-compat.md#advert-packet-layout).
 ///
 /// The kernel drops most of these before a raw socket sees them; they are reported, not
 /// assumed away. The total length is compared later (check 10, `validate::check_message`).

@@ -1,11 +1,11 @@
 //! Whole IPv4 advert packets as keepalived sends them on its `IP_HDRINCL` raw socket
-//! (keepalived-behaviour.md §6.1): a 20-byte header (TOS 0xC0, ID from the caller's
+//! (docs/keepalived-compat.md#advert-packet-layout): a 20-byte header (TOS 0xC0, ID from the caller's
 //! per-instance counter, DF clear, TTL 255 or `unicast_ttl`, protocol 112) then the message.
 //!
 //! [`emit_ipv4_datagram`] is what the daemon's send socket puts on the wire
 //! (`sys::vrrp_socket::SendSocket::send_v4`), around the message the core encoded with
 //! `Advert::to_vec`. [`emit_ipv4_advert`] does both steps in one buffer. IPv6 adverts need no
-//! function here: the kernel builds the IPv6 header (§6.1), the message is the core's.
+//! function here: the kernel builds the IPv6 header (docs/keepalived-compat.md#advert-packet-layout), the message is the core's.
 
 use super::ip::{Ipv4Repr, HEADER_LEN};
 use super::types::{Advert, Checksum};
@@ -21,7 +21,7 @@ pub fn ipv4_advert_len(advert: &Advert) -> usize {
 /// the packet length. Never panics; on an error nothing is written.
 ///
 /// For unicast, call once per peer with that peer as `ip.dst` (and in `csum`), as keepalived
-/// sends one copy per peer with the v3 checksum adjusted for each (§6.7).
+/// sends one copy per peer with the v3 checksum adjusted for each (docs/keepalived-compat.md#unicast-mode).
 pub fn emit_ipv4_advert(
     advert: &Advert,
     ip: &Ipv4Repr,
@@ -86,7 +86,7 @@ mod tests {
         assert_eq!(emit_ipv4_datagram(&ip, &msg).unwrap(), in_place);
     }
 
-    /// keepalived's v2 advert with two VIPs and PASS "secret12" (keepalived-behaviour.md §6.1).
+    /// keepalived's v2 advert with two VIPs and PASS "secret12" (docs/keepalived-compat.md#advert-packet-layout).
     const ADVERT: [u8; 24] = [
         0x21, 0x33, 0xa0, 0x02, 0x01, 0x01, 0xba, 0xbb, 10, 99, 0, 100, 10, 99, 0, 101, b's', b'e',
         b'c', b'r', b'e', b't', b'1', b'2',
@@ -96,7 +96,11 @@ mod tests {
     fn header_matches_keepalived() {
         let ip = Ipv4Repr::vrrp(Ipv4Addr::new(10, 99, 0, 1), GROUP_V4, 255, 1, 0);
         let p = emit_ipv4_datagram(&ip, &ADVERT).unwrap();
-        assert_eq!(p.len(), 44, "IP length 44 as captured (§6.1)");
+        assert_eq!(
+            p.len(),
+            44,
+            "IP length 44 as captured (docs/keepalived-compat.md#advert-packet-layout)"
+        );
         assert_eq!(&p[..10], &[0x45, 0xc0, 0, 44, 0, 1, 0, 0, 255, 112]);
         assert_eq!(&p[12..20], &[10, 99, 0, 1, 224, 0, 0, 18]);
         assert_eq!(

@@ -106,7 +106,7 @@ impl Advert {
     }
 }
 
-/// How the checksum of an advert is computed (keepalived-behaviour.md §6.2).
+/// How the checksum of an advert is computed (docs/keepalived-compat.md#checksums).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Checksum {
     /// VRRPv2: Internet checksum over the VRRP message only. On a v3 message this is the
@@ -124,7 +124,7 @@ pub enum Checksum {
 }
 
 /// Why a received packet was dropped. One variant per RFC 6527 / keepalived counter
-/// (keepalived-behaviour.md §6.4), carrying the VRID when it was readable so the error can be
+/// (docs/keepalived-compat.md#receive-checks), carrying the VRID when it was readable so the error can be
 /// charged to the right instance.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Error {
@@ -222,7 +222,7 @@ impl Error {
     }
 }
 
-/// keepalived's log wording for each check (keepalived-behaviour.md §6.4), without the
+/// keepalived's log wording for each check (docs/keepalived-compat.md#receive-checks), without the
 /// `(VI) ` prefix, which the caller adds with the instance name.
 impl std::fmt::Display for Error {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {

@@ -1,5 +1,5 @@
 //! Receive-side checks of keepalived's `vrrp_check_packet`, in keepalived's order
-//! (keepalived-behaviour.md §6.4), on what a raw socket delivers: the whole IPv4 packet, or
+//! (docs/keepalived-compat.md#receive-checks), on what a raw socket delivers: the whole IPv4 packet, or
 //! for IPv6 the VRRP message plus the addresses and hop limit from ancillary data.
 //!
 //! The daemon's receive path runs exactly these: the core finds the instance by VRID and
@@ -21,7 +21,7 @@ use super::vrrp::{
     message_len, verifies_as_old_unicast, verify_checksum, VrrpPacket, TYPE_ADVERTISEMENT,
 };
 
-/// How a unicast VRRPv3/IPv4 instance computes its checksum (keepalived-behaviour.md §6.2).
+/// How a unicast VRRPv3/IPv4 instance computes its checksum (docs/keepalived-compat.md#checksums).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
 pub enum UnicastChecksum {
     /// Pseudo-header with the real destination; switch to `Old` if a peer is seen using it
@@ -66,7 +66,7 @@ pub struct Received {
     pub ttl: u8,
     /// The advert only verified with keepalived ≤ 1.3.6's unicast checksum: the instance
     /// should log `(VI) Setting unicast VRRPv3 checksum to old version` and switch to
-    /// [`UnicastChecksum::Old`] for sending and receiving (§6.2).
+    /// [`UnicastChecksum::Old`] for sending and receiving (docs/keepalived-compat.md#checksums).
     pub old_unicast_checksum: bool,
 }
 
@@ -98,7 +98,7 @@ pub struct Envelope {
     pub total_len: Option<usize>,
 }
 
-/// Steps 1–12 of keepalived-behaviour.md §6.4 on a whole received IPv4 packet: the IP
+/// Steps 1–12 of docs/keepalived-compat.md#receive-checks on a whole received IPv4 packet: the IP
 /// header (1, 2) here, the rest in [`check_message`].
 pub fn check_ipv4(packet: &[u8], expect: &Expect) -> Result<Received, Error> {
     let datagram = parse_ipv4_datagram(packet)?;
@@ -142,7 +142,7 @@ pub fn check_ipv6(
     check_message(message, &datagram.envelope, expect)
 }
 
-/// Steps 3–12 of keepalived-behaviour.md §6.4 on a VRRP message (the IP payload after any
+/// Steps 3–12 of docs/keepalived-compat.md#receive-checks on a VRRP message (the IP payload after any
 /// AH header): the single implementation of these checks, used by [`check_ipv4`],
 /// [`check_ipv6`] and by the protocol core for inputs that carry a bare message. The family
 /// is the destination's. Never panics: header fields of a short message read as zero and
@@ -241,7 +241,7 @@ pub fn check_message(message: &[u8], env: &Envelope, expect: &Expect) -> Result<
         }
     }
 
-    // 11. Checksum (§6.2): v2 over the message only, v3 with the IPv4 or IPv6
+    // 11. Checksum (docs/keepalived-compat.md#checksums): v2 over the message only, v3 with the IPv4 or IPv6
     //     pseudo-header. keepalived sets IPV6_CHECKSUM (offset 6) so the kernel verifies
     //     IPv6 adverts; vrrpd leaves that option off and verifies here instead, because the
     //     kernel drops a bad one silently and keepalived's count of checksum errors (SNMP
@@ -282,7 +282,7 @@ pub fn check_message(message: &[u8], env: &Envelope, expect: &Expect) -> Result<
     })
 }
 
-/// Step 11 for VRRPv3 over IPv4 with keepalived's unicast variants (§6.2): `Some(true)`
+/// Step 11 for VRRPv3 over IPv4 with keepalived's unicast variants (docs/keepalived-compat.md#checksums): `Some(true)`
 /// when only the old (multicast-group) checksum verified in `Detect` mode, `Some(false)`
 /// when the expected one verified, `None` when neither did.
 fn check_v3_ipv4_checksum(

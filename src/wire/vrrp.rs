@@ -1,7 +1,7 @@
 //! The VRRP advertisement message: a checked view ([`VrrpPacket`]) and the typed repr
 //! ([`Advert`]) with `parse`, `buffer_len` and `emit`.
 //!
-//! VRRPv2, RFC 3768 §5.1 (IPv4 only; keepalived-behaviour.md §6.1):
+//! VRRPv2, RFC 3768 §5.1 (IPv4 only; docs/keepalived-compat.md#advert-packet-layout):
 //!
 //! ```text
 //!  0                   1                   2                   3
@@ -42,7 +42,7 @@
 //! ```
 //!
 //! keepalived sends the 8 authentication bytes in *every* v2 packet, zeros when there is no
-//! authentication (keepalived-behaviour.md §6.1), so a v2 message is always
+//! authentication (docs/keepalived-compat.md#advert-packet-layout), so a v2 message is always
 //! `8 + 4n + 8` bytes long.
 
 use std::fmt;
@@ -377,7 +377,7 @@ fn pseudo(csum: Checksum, len: usize) -> Option<u16> {
     }
 }
 
-/// Verifies the checksum of a whole VRRP message (keepalived-behaviour.md §6.2): v2 without a
+/// Verifies the checksum of a whole VRRP message (docs/keepalived-compat.md#checksums): v2 without a
 /// pseudo-header, v3/IPv4 and v3/IPv6 with one. `Offload` always verifies. Under
 /// `cfg(fuzzing)` every checksum verifies so the fuzzer reaches the code behind it.
 pub fn verify_checksum(message: &[u8], csum: Checksum) -> bool {
@@ -392,7 +392,7 @@ pub fn verify_checksum(message: &[u8], csum: Checksum) -> bool {
 
 /// Zeroes the checksum field of a whole VRRP message and stores the checksum for `csum`
 /// (`Offload` leaves zero for the kernel). Used by `emit` and, for unicast v3/IPv4, to redo
-/// one emitted packet for each peer's destination address (keepalived-behaviour.md §6.7).
+/// one emitted packet for each peer's destination address (docs/keepalived-compat.md#unicast-mode).
 /// A message shorter than the header is left untouched.
 pub fn fill_checksum(message: &mut [u8], csum: Checksum) {
     if message.len() < field::HEADER_LEN {
@@ -411,7 +411,7 @@ pub fn fill_checksum(message: &mut [u8], csum: Checksum) {
 
 /// keepalived ≤ 1.3.6 computed the v3/IPv4 unicast checksum with the *multicast group* as
 /// pseudo-header destination. keepalived 2.2.7 switches an instance to that scheme when a
-/// unicast advert fails the normal check but passes this one (keepalived-behaviour.md §6.2,
+/// unicast advert fails the normal check but passes this one (docs/keepalived-compat.md#checksums,
 /// "Setting unicast VRRPv3 checksum to old version").
 pub fn verifies_as_old_unicast(message: &[u8], src: Ipv4Addr, group: Ipv4Addr) -> bool {
     verify_checksum(message, Checksum::V3Ipv4 { src, dst: group })
@@ -421,7 +421,7 @@ pub fn verifies_as_old_unicast(message: &[u8], src: Ipv4Addr, group: Ipv4Addr) -
 
 impl Checksum {
     /// The checksum keepalived uses for an advert over IPv4 between `src` and `dst`
-    /// (keepalived-behaviour.md §6.2): none for v2, the IPv4 pseudo-header for v3. For a
+    /// (docs/keepalived-compat.md#checksums): none for v2, the IPv4 pseudo-header for v3. For a
     /// unicast instance in old-checksum mode pass the multicast group as `dst`.
     pub fn ipv4(version: Version, src: Ipv4Addr, dst: Ipv4Addr) -> Checksum {
         match version {
@@ -446,7 +446,7 @@ impl Auth {
 
     /// True when `self` is PASS with exactly the received 8 bytes. The comparison always
     /// looks at all 8 bytes so its time does not reveal how many matched
-    /// (keepalived-behaviour.md §6.4 step 6).
+    /// (docs/keepalived-compat.md#receive-checks step 6).
     pub fn pass_matches(&self, received: &[u8; 8]) -> bool {
         match self {
             Auth::Pass(ours) => {
@@ -518,7 +518,7 @@ impl std::error::Error for EmitError {}
 impl Advert {
     /// Decodes a whole VRRP message (the IP payload), never panicking.
     ///
-    /// Structural checks only, in keepalived's relative order (§6.4): too short, version
+    /// Structural checks only, in keepalived's relative order (docs/keepalived-compat.md#receive-checks): too short, version
     /// (2 or 3; v2 only over IPv4), exact length for the count, type 1, checksum per `csum`.
     /// Policy checks against an instance (auth, interval, TTL, VIPs) are in
     /// [`super::validate`]. Auth types other than 0..=2 decode to `Auth::Unknown`.
@@ -696,7 +696,7 @@ impl fmt::Display for Advert {
 mod tests {
     use super::*;
 
-    /// keepalived-behaviour.md §6.1: v2, VRID 51, priority 160, two VIPs, PASS "secret12".
+    /// docs/keepalived-compat.md#advert-packet-layout: v2, VRID 51, priority 160, two VIPs, PASS "secret12".
     static V2_PASS: [u8; 24] = [
         0x21, 0x33, 0xa0, 0x02, 0x01, 0x01, 0xba, 0xbb, 10, 99, 0, 100, 10, 99, 0, 101, b's', b'e',
         b'c', b'r', b'e', b't', b'1', b'2',

@@ -1,5 +1,4 @@
-//! A network-namespace lab for the daemon tests and benchmarks (house-style.md §8 "netns
-//! integration").
+//! A network-namespace lab for the daemon tests and benchmarks.
 //!
 //! ```text
 //!   r0 (eth0 10.0.0.1) ──┐
@@ -242,7 +241,7 @@ impl Instance {
         s
     }
 
-    /// Skew time (keepalived-behaviour.md §6.5) for this instance's priority and interval.
+    /// Skew time (docs/keepalived-compat.md#timers-and-start-up) for this instance's priority and interval.
     pub fn skew(&self) -> Duration {
         let adv = self.advert();
         let p = u32::from(self.priority);
@@ -565,7 +564,7 @@ impl Lab {
             .stderr(logf)
             // Its own process group, so SIGKILL reaches keepalived's children too.
             .process_group(0);
-        // Dump files (SIGUSR1/SIGUSR2/JSON, keepalived-behaviour.md §8.3) go to $TMPDIR.
+        // Dump files (SIGUSR1/SIGUSR2/JSON, docs/keepalived-compat.md#reload) go to $TMPDIR.
         let tmp = self.tmpdir(i);
         fs::create_dir_all(&tmp).expect("router TMPDIR");
         cmd.env("TMPDIR", &tmp);

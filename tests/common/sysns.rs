@@ -170,7 +170,7 @@ pub async fn within<T>(secs: u64, what: &str, f: impl Future<Output = T>) -> T {
         .unwrap_or_else(|_| panic!("timed out after {secs}s waiting for {what}"))
 }
 
-/// A gratuitous ARP exactly as keepalived sends it (keepalived-behaviour.md §6.8). Test-only:
+/// A gratuitous ARP exactly as keepalived sends it (docs/keepalived-compat.md#gratuitous-arp-and-unsolicited-na). Test-only:
 /// the daemon's builder lives in `wire::garp`.
 pub fn garp_frame(mac: [u8; 6], vip: [u8; 4]) -> Vec<u8> {
     let mut f = Vec::with_capacity(42);

@@ -311,7 +311,7 @@ fn next_step(b: &mut Bytes) -> Option<(Duration, Step)> {
     Some((dt, Step::Input(input)))
 }
 
-/// keepalived's identity of an instance across a reload (§8.3), to follow renames.
+/// keepalived's identity of an instance across a reload (docs/keepalived-compat.md#reload), to follow renames.
 fn key(i: &InstanceSettings) -> (u8, String, bool, IpAddr) {
     let addr = if i.is_unicast() { i.src } else { i.mcast_group };
     (i.vrid, i.ifname.clone(), i.is_unicast(), addr)

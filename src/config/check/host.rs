@@ -1,5 +1,5 @@
 //! `--check-interfaces`: checks against facts about the host gathered by the CLI (this module
-//! does no I/O), as keepalived `-t` does against the machine it runs on (§1.10).
+//! does no I/O), as keepalived `-t` does against the machine it runs on (docs/keepalived-compat.md#configuration-test-and-exit-statuses).
 
 use crate::config::diag::Diagnostic;
 use crate::config::model::{Config, IpNet};
@@ -24,7 +24,7 @@ pub struct HostInterface {
     pub addrs: Vec<HostAddr>,
 }
 
-/// `--check-interfaces`: what keepalived `-t` checks against the machine it runs on (§1.10):
+/// `--check-interfaces`: what keepalived `-t` checks against the machine it runs on (docs/keepalived-compat.md#configuration-test-and-exit-statuses):
 /// instance/VIP/tracked interfaces exist, are not loopback, can multicast; the unicast source
 /// address is configured locally. With `dynamic_interfaces` a missing interface is a warning.
 pub fn check_host(config: &Config, host: &HostInfo) -> Vec<Diagnostic> {

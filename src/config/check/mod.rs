@@ -1,5 +1,5 @@
 //! Derived settings and cross-checks performed after lowering, as keepalived's
-//! `vrrp_complete_init` does (keepalived-behaviour §3.3, §3.4, §4.4, §5), plus
+//! `vrrp_complete_init` does (docs/keepalived-compat.md#derived-instance-settings, docs/keepalived-compat.md#strict-mode, docs/keepalived-compat.md#trackers-in-sync-groups, docs/keepalived-compat.md#sync-groups), plus
 //! [`check_host`] for `--check-interfaces` against facts the CLI gathered.
 //!
 //! Fills [`Instance::effective`](crate::config::model::Instance::effective) for every instance:
@@ -43,7 +43,7 @@ pub fn check(config: &mut Config) -> Vec<Diagnostic> {
 }
 
 /// Sync groups: resolve members (any order), one group per instance, empty and one-member
-/// groups (§5). Returns instance index -> group index.
+/// groups (docs/keepalived-compat.md#sync-groups). Returns instance index -> group index.
 fn sync_groups(config: &Config, d: &mut Vec<Diagnostic>) -> HashMap<usize, usize> {
     let mut member_of: HashMap<usize, usize> = HashMap::new();
     let by_name: HashMap<&str, usize> = config
@@ -122,7 +122,7 @@ fn sync_groups(config: &Config, d: &mut Vec<Diagnostic>) -> HashMap<usize, usize
     member_of
 }
 
-/// §3.3 item 10: same family + VRID + interface + multicast group, or for unicast the same
+/// docs/keepalived-compat.md#derived-instance-settings item 10: same family + VRID + interface + multicast group, or for unicast the same
 /// local address and overlapping peers.
 fn vrid_conflicts(config: &Config, d: &mut Vec<Diagnostic>) {
     let insts = &config.instances;
@@ -261,7 +261,7 @@ fn referenced_scripts(config: &Config) -> HashSet<&str> {
         .collect()
 }
 
-/// §3.3 item 11: a vrrp_script nobody tracks is dropped.
+/// docs/keepalived-compat.md#derived-instance-settings item 11: a vrrp_script nobody tracks is dropped.
 fn unused_scripts(config: &Config, d: &mut Vec<Diagnostic>) {
     let referenced = referenced_scripts(config);
     for s in &config.scripts {

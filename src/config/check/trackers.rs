@@ -1,4 +1,4 @@
-//! Tracker resolution (keepalived-behaviour §4.3, §4.4): each `track_*` reference is resolved
+//! Tracker resolution (docs/keepalived-compat.md#weights-and-effective-priority, docs/keepalived-compat.md#trackers-in-sync-groups): each `track_*` reference is resolved
 //! against the tracked objects, its weight derived, and the owner / sync-group rules applied.
 
 use crate::config::diag::Diagnostic;
@@ -14,7 +14,7 @@ pub(super) struct Owner<'a> {
 }
 
 /// Trackers configured on a sync group apply to every member; a member with priority 255
-/// forces their weights to 0 (keepalived-behaviour §4.4).
+/// forces their weights to 0 (docs/keepalived-compat.md#trackers-in-sync-groups).
 pub(super) fn group_trackers(config: &mut Config, d: &mut Vec<Diagnostic>) {
     let mut all = Vec::new();
     for g in &config.sync_groups {
@@ -157,7 +157,7 @@ fn tracked_interface(inst: &Owner, r: &TrackRef, d: &mut Vec<Diagnostic>) -> Opt
     })
 }
 
-/// `track_script`: a `vrrp_script` defined before the holder (keepalived-behaviour §4.3).
+/// `track_script`: a `vrrp_script` defined before the holder (docs/keepalived-compat.md#weights-and-effective-priority).
 fn tracked_script(
     config: &Config,
     inst: &Owner,
@@ -196,7 +196,7 @@ fn tracked_script(
 }
 
 /// The reference's weight: written, else the object's own; a `track_file`'s default weight
-/// (1) silently becomes 0 in a sync group without `sync_group_tracking_weight` (§4.4).
+/// (1) silently becomes 0 in a sync group without `sync_group_tracking_weight` (docs/keepalived-compat.md#trackers-in-sync-groups).
 fn reference_weight(
     config: &Config,
     kind: TrackerKind,
@@ -221,14 +221,14 @@ fn reference_weight(
     if file_default && matches!(group, Some((_, false))) {
         return Derived::because(
             0,
-            "track_file default weight in a sync group (keepalived-behaviour §4.4)",
+            "track_file default weight in a sync group (docs/keepalived-compat.md#trackers-in-sync-groups)",
         );
     }
     weight
 }
 
 /// An address owner's priority never changes, nor does a sync-group member's without
-/// `sync_group_tracking_weight`: their trackers' weights drop to 0 (§4.3, §4.4).
+/// `sync_group_tracking_weight`: their trackers' weights drop to 0 (docs/keepalived-compat.md#weights-and-effective-priority, docs/keepalived-compat.md#trackers-in-sync-groups).
 fn drop_weight_if_fixed(
     name: &str,
     kind: TrackerKind,
@@ -249,7 +249,7 @@ fn drop_weight_if_fixed(
         );
         *weight = Derived::because(
             0,
-            "dropped: priority 255 (address owner) (keepalived-behaviour §4.3)",
+            "dropped: priority 255 (address owner) (docs/keepalived-compat.md#weights-and-effective-priority)",
         );
     } else if let Some((gname, false)) = group {
         d.push(
@@ -266,7 +266,7 @@ fn drop_weight_if_fixed(
         );
         *weight = Derived::because(
             0,
-            format!("dropped: member of sync group {gname} (keepalived-behaviour §4.4)"),
+            format!("dropped: member of sync group {gname} (docs/keepalived-compat.md#trackers-in-sync-groups)"),
         );
     }
 }

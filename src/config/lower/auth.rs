@@ -1,4 +1,4 @@
-//! `authentication { auth_type PASS|AH; auth_pass STR }` (keepalived-behaviour §3.1).
+//! `authentication { auth_type PASS|AH; auth_pass STR }` (docs/keepalived-compat.md#vrrp_instance-keywords).
 
 use super::keywords::auth;
 use super::{Lower, Section};

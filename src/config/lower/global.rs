@@ -1,4 +1,4 @@
-//! `global_defs { ... }` (keepalived-behaviour §2).
+//! `global_defs { ... }` (docs/keepalived-compat.md#global_defs-keywords).
 
 use super::keywords::{global, root};
 use super::keywords::{ACCEPTED_GLOBAL, IGNORED_GLOBAL};

@@ -1,4 +1,4 @@
-//! `vrrp_instance NAME { ... }` (keepalived-behaviour §3.1). Only the values as written are
+//! `vrrp_instance NAME { ... }` (docs/keepalived-compat.md#vrrp_instance-keywords). Only the values as written are
 //! checked here; derived settings and cross-checks are `config::check`.
 
 use std::net::IpAddr;
@@ -57,7 +57,7 @@ fn state(l: &mut Lower, s: &Stmt, i: &mut Instance) {
     let st = match w.text.as_str() {
         "MASTER" => InitialState::Master,
         "BACKUP" => {
-            // keepalived: `BACKUP` after `MASTER` is ignored (§3.1).
+            // keepalived: `BACKUP` after `MASTER` is ignored (docs/keepalived-compat.md#vrrp_instance-keywords).
             if let Some(prev) = &i.state {
                 if prev.value == InitialState::Master {
                     l.push(

@@ -3,7 +3,7 @@
 //! nearest-keyword suggestion for typos.
 
 /// Root-level blocks of keepalived's LVS / checker / BFD subsystems. keepalived's VRRP process
-/// registers them as inactive and skips them whole (keepalived-behaviour §1.9); vrrpd does the
+/// registers them as inactive and skips them whole (docs/keepalived-compat.md#keywords-of-other-subsystems); vrrpd does the
 /// same but says so once.
 pub(crate) const IGNORED_ROOT: &[&str] = &[
     "virtual_server",

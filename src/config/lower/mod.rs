@@ -1,13 +1,13 @@
 //! Lowering: statement tree -> typed model, one file per section, driven by keyword tables.
 //!
-//! Rules common to every section (keepalived-behaviour §1.1, §1.2, §1.9):
+//! Rules common to every section (docs/keepalived-compat.md#lexical-rules, docs/keepalived-compat.md#blocks-and-braces, docs/keepalived-compat.md#keywords-of-other-subsystems):
 //! * a keyword the section knows is handed to its handler, which checks its values;
 //! * a keyword or block of keepalived's other subsystems (LVS, checkers, BFD) is skipped whole
 //!   with one warning "ignored: vrrpd manages VRRP only";
 //! * any other keyword is an error "Unknown keyword 'X'" with the nearest known keyword as a
 //!   suggestion. Deliberate improvement over keepalived: an unknown keyword with a block skips
 //!   the whole block (keepalived parses its contents at the enclosing level and lets its `}`
-//!   close the enclosing block, §1.2).
+//!   close the enclosing block, docs/keepalived-compat.md#blocks-and-braces).
 
 mod auth;
 mod global;
@@ -158,7 +158,7 @@ impl Lower {
     }
 }
 
-/// Root-level keywords (keepalived-behaviour §1.8).
+/// Root-level keywords (docs/keepalived-compat.md#root-level-keywords).
 pub(crate) fn lower_root(stmts: &[Stmt]) -> (Config, Vec<Diagnostic>) {
     let mut root = RootLowerer::default();
     for s in stmts {

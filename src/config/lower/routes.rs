@@ -1,5 +1,5 @@
 //! `virtual_routes` / `static_routes` and `virtual_rules` / `static_rules` entries, kept
-//! structured but simple (keepalived-behaviour §3.1): the common iproute2 words are typed and
+//! structured but simple (docs/keepalived-compat.md#vrrp_instance-keywords): the common iproute2 words are typed and
 //! checked, anything else is kept verbatim in `options`.
 //!
 //! Routes: `[TYPE] [src A] [to] PREFIX [via|gw GW [or GW2]] [dev IF] [scope S] [table T]

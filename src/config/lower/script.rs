@@ -1,5 +1,5 @@
-//! Root-level tracked objects: `vrrp_script` (keepalived-behaviour §4.1),
-//! `vrrp_track_process` and `track_file` (§4.3).
+//! Root-level tracked objects: `vrrp_script` (docs/keepalived-compat.md#vrrp_script-keywords),
+//! `vrrp_track_process` and `track_file` (docs/keepalived-compat.md#weights-and-effective-priority).
 
 use super::keywords::{root, script, track_file, track_process};
 use super::values::narrow;

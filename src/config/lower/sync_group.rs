@@ -1,4 +1,4 @@
-//! `vrrp_sync_group NAME { group { ... } ... }` (keepalived-behaviour §5).
+//! `vrrp_sync_group NAME { group { ... } ... }` (docs/keepalived-compat.md#sync-groups).
 //!
 //! Members are resolved by `config::check` (any order). The old form listing instance names
 //! directly in the group block is rejected as keepalived 2.x does (`Unknown keyword 'VI_2'`),

@@ -1,6 +1,6 @@
 //! Tracker references inside instances and sync groups: `track_interface`, `track_script`,
 //! `track_file`, `track_process`, `track_bfd` blocks, one `NAME [weight N [reverse|noreverse]]`
-//! entry per line (keepalived-behaviour §3.1, §4.3).
+//! entry per line (docs/keepalived-compat.md#vrrp_instance-keywords, docs/keepalived-compat.md#weights-and-effective-priority).
 
 use super::keywords::{track, track_ref};
 use super::values::narrow;
@@ -11,7 +11,7 @@ use crate::config::read::syntax::Stmt;
 use crate::config::span::Spanned;
 
 /// Weight range accepted for each tracker kind. keepalived accepts ±254 for scripts and
-/// interfaces but clamps to ±253 with an error (§3.1); vrrpd clamps with a warning.
+/// interfaces but clamps to ±253 with an error (docs/keepalived-compat.md#vrrp_instance-keywords); vrrpd clamps with a warning.
 fn weight_range(keyword: &str) -> (i64, i64, i64) {
     // (min accepted, max accepted, clamp magnitude)
     match keyword {

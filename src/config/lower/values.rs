@@ -1,7 +1,7 @@
 //! Value parsers: numbers, booleans, decimal seconds, addresses. Each returns a spanned value
-//! or records a diagnostic pointing at the offending word (house-style §7 item 11).
+//! or records a diagnostic pointing at the offending word (a bad value is reported where it is written, never a panic).
 //!
-//! keepalived-behaviour §1.1: integers are base 10 (`number 'X' outside range [a, b]`,
+//! docs/keepalived-compat.md#lexical-rules: integers are base 10 (`number 'X' outside range [a, b]`,
 //! `invalid number 'X'`), booleans are `on|true|yes` / `off|false|no` (lower case, exact),
 //! decimal times accept up to 6 fractional digits.
 
@@ -17,7 +17,7 @@ use crate::config::span::Spanned;
 impl Lower {
     /// The argument at `index`, or the "missing a parameter" error at the keyword.
     ///
-    /// keepalived exits with status 2 on a missing parameter (§1.1); vrrpd reports it and
+    /// keepalived exits with status 2 on a missing parameter (docs/keepalived-compat.md#lexical-rules); vrrpd reports it and
     /// keeps going so that one run shows every problem.
     pub(crate) fn arg<'s>(&mut self, s: &'s Stmt, index: usize) -> Option<&'s Word> {
         match s.args.get(index) {
@@ -40,7 +40,7 @@ impl Lower {
     }
 
     /// Warns about words after the `used` arguments a keyword takes. keepalived ignores them
-    /// silently (§1.1); they are usually a comment written without `#`.
+    /// silently (docs/keepalived-compat.md#lexical-rules); they are usually a comment written without `#`.
     pub(crate) fn extra(&mut self, s: &Stmt, used: usize) {
         // The common case (nothing extra) must not format anything: this runs for every
         // statement of configs with hundreds of thousands of lines.

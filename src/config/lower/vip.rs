@@ -1,5 +1,5 @@
 //! `virtual_ipaddress`, `virtual_ipaddress_excluded` and `static_ipaddress` entries
-//! (keepalived-behaviour §3.2):
+//! (docs/keepalived-compat.md#virtual-address-entries):
 //!
 //! ```text
 //! ADDR[/PREFIX] [dev IF] [brd ADDR|+|-] [broadcast ...] [scope global|site|link|host|nowhere|NUM]

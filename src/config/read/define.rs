@@ -1,5 +1,5 @@
 //! `$NAME=VALUE` definitions and `$NAME` / `${NAME}` substitution
-//! (keepalived-behaviour.md §1.4).
+//! (docs/keepalived-compat.md#parameter-definitions).
 //!
 //! ```text
 //! definition := '$' name '=' blank* value           (no blank before '=')

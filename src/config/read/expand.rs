@@ -73,7 +73,7 @@ fn conditional(text: &str, config_id: Option<&str>) -> Option<usize> {
         (false, 1)
     };
     let rest = text.get(ofs..)?;
-    // `@ID` alone is dropped (keepalived-behaviour.md §1.5).
+    // `@ID` alone is dropped (docs/keepalived-compat.md#conditional-lines).
     let blank = rest.find([' ', '\t'])?;
     let id = rest.get(..blank)?;
     let matches = config_id == Some(id);

@@ -1,4 +1,4 @@
-//! `include` and its checking variants (keepalived-behaviour.md §1.3): keyword table,
+//! `include` and its checking variants (docs/keepalived-compat.md#include-files): keyword table,
 //! `include_check` flags, csh brace expansion and path helpers. Reading the included files is
 //! the expander's include step (`expand.rs`).
 

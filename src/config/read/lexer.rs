@@ -1,4 +1,4 @@
-//! The keepalived line lexer (keepalived-behaviour.md §1.1, §1.2, §1.7).
+//! The keepalived line lexer (docs/keepalived-compat.md#lexical-rules, docs/keepalived-compat.md#blocks-and-braces, docs/keepalived-compat.md#no-line-continuation).
 //!
 //! ```text
 //! line      := blank* content? comment?            (CR/LF already stripped)
@@ -27,11 +27,11 @@ pub struct Decommented<'a> {
 
 /// Cuts the comment and surrounding blanks, and unescapes `\#` and `\!`.
 ///
-/// keepalived-behaviour.md §1.1: an unquoted `#` or `!` starts a comment wherever it is;
+/// docs/keepalived-compat.md#lexical-rules: an unquoted `#` or `!` starts a comment wherever it is;
 /// inside `"..."` neither does. A backslash protects the next character from starting a
 /// comment or toggling the quote state, and is only removed in front of `#`/`!` outside
 /// quotes. Blanks before a final `\` are removed (observed: `trail \` gives the word
-/// `trail\`), so there is no general line continuation (§1.7).
+/// `trail\`), so there is no general line continuation (docs/keepalived-compat.md#no-line-continuation).
 pub fn decomment<'a>(line: &Line<'a>) -> Decommented<'a> {
     let bytes = line.text.as_bytes();
     let start = bytes
@@ -122,7 +122,7 @@ pub fn decomment<'a>(line: &Line<'a>) -> Decommented<'a> {
 }
 
 /// Byte offset of the first `{` or `}` that is not inside `"..."` (keepalived splits every
-/// line there, §1.2). After an unterminated quote nothing is split.
+/// line there, docs/keepalived-compat.md#blocks-and-braces). After an unterminated quote nothing is split.
 pub fn find_brace(text: &str) -> Option<usize> {
     let bytes = text.as_bytes();
     let mut i = 0;
@@ -140,7 +140,7 @@ pub fn find_brace(text: &str) -> Option<usize> {
 }
 
 /// Index of the `"` closing the quote opened at `open`. Inside double quotes `\"` is an
-/// escaped quote (keepalived-behaviour §1.1: `notify "/bin/echo 'x y' \"q\" z"` keeps one
+/// escaped quote (docs/keepalived-compat.md#lexical-rules: `notify "/bin/echo 'x y' \"q\" z"` keeps one
 /// string whose script argv is `x y`, `q`, `z`).
 fn closing_quote(bytes: &[u8], open: usize) -> Option<usize> {
     let mut j = open + 1;
@@ -171,7 +171,7 @@ pub struct Issues {
 
 /// Splits a segment into words. A word starting with `"` runs to the next `"` and loses its
 /// quotes; any other word ends at a separator or at a `"`. Single quotes are ordinary
-/// characters, `;` too (§1.1).
+/// characters, `;` too (docs/keepalived-compat.md#lexical-rules).
 ///
 /// keepalived (C locale) treats a no-break space or other Unicode space as part of a word,
 /// so a line indented with them has a keyword made of spaces. vrrpd reports it (see
@@ -260,7 +260,7 @@ mod tests {
 
     #[test]
     fn escaped_quote_inside_double_quotes() {
-        // keepalived-behaviour §1.1: one word; `\"` becomes `"` for the script splitter.
+        // docs/keepalived-compat.md#lexical-rules: one word; `\"` becomes `"` for the script splitter.
         let line = r#"notify "/bin/echo 'x y' \"q\" z" root"#;
         let w = ws(line);
         assert_eq!(w.len(), 3, "{w:?}");

@@ -1,16 +1,16 @@
 //! Reading: keepalived.conf files -> statement tree + diagnostics.
 //!
 //! keepalived reads its configuration as one stream of lines (lib/parser.c `read_line`);
-//! each line goes through, in this order (keepalived-behaviour.md §1.1–§1.7):
+//! each line goes through, in this order (docs/keepalived-compat.md#lexical-rules–docs/keepalived-compat.md#no-line-continuation):
 //!
 //! 1. CR/LF stripped, comment cut, blanks trimmed ([`lexer::decomment`]); a multi-line
 //!    `$NAME=... \` definition swallows the following physical lines;
-//! 2. `@ID` / `@^ID` conditional prefix (§1.5);
-//! 3. `$NAME=VALUE` definition (§1.4);
-//! 4. `~SEQ(...)` / `~LST(...)` generator (§1.6): the tail is fed once per value;
+//! 2. `@ID` / `@^ID` conditional prefix (docs/keepalived-compat.md#conditional-lines);
+//! 3. `$NAME=VALUE` definition (docs/keepalived-compat.md#parameter-definitions);
+//! 4. `~SEQ(...)` / `~LST(...)` generator (docs/keepalived-compat.md#line-generators): the tail is fed once per value;
 //! 5. `$NAME` substitution, then decomment again and back to step 2;
-//! 6. `include PATTERN` (any level, §1.3): the files' lines are spliced into the stream;
-//! 7. split at the first unquoted `{`/`}` (§1.2); the text after the brace is fed as a
+//! 6. `include PATTERN` (any level, docs/keepalived-compat.md#include-files): the files' lines are spliced into the stream;
+//! 7. split at the first unquoted `{`/`}` (docs/keepalived-compat.md#blocks-and-braces); the text after the brace is fed as a
 //!    new line (back to step 2), the text before it is one statement.
 //!
 //! The result is a tree of [`syntax::Stmt`]s whose [`syntax::Word`]s carry the span of what the

@@ -1,4 +1,4 @@
-//! `~SEQ(...)` and `~LST(...)` line generators (keepalived-behaviour.md §1.6).
+//! `~SEQ(...)` and `~LST(...)` line generators (docs/keepalived-compat.md#line-generators).
 //!
 //! ```text
 //! seq     := '~SEQ' 'x'? blank* '(' blank* var blank* (',' number){1,3} blank* ')' blank* text

@@ -1,5 +1,5 @@
 //! Builds the statement tree from the stream of statements and braces
-//! (keepalived-behaviour.md §1.2).
+//! (docs/keepalived-compat.md#blocks-and-braces).
 //!
 //! The stream is global, not per file: an included file's lines continue the block that was
 //! open at the `include`, exactly as keepalived reads one consolidated stream. A `{` opens

@@ -1,5 +1,5 @@
-//! Raw IP protocol 112 sockets for VRRP adverts, IPv4 and IPv6 (keepalived-behaviour.md §6.1,
-//! §6.3, §6.7).
+//! Raw IP protocol 112 sockets for VRRP adverts, IPv4 and IPv6 (docs/keepalived-compat.md#advert-packet-layout,
+//! docs/keepalived-compat.md#sockets, docs/keepalived-compat.md#unicast-mode).
 //!
 //! keepalived keeps one receive socket and one send socket per (family, interface, multicast
 //! group or unicast source). This module provides exactly those two for both families; the
@@ -10,12 +10,12 @@
 //!
 //! * [`RecvSocket`]: bound to the device (SO_BINDTODEVICE), `IP(V6)_MULTICAST_ALL` off, and
 //!   either joined to the group on that interface and bound to the group address
-//!   (multicast), or bound to the local unicast source address (unicast mode, §6.7), so each
+//!   (multicast), or bound to the local unicast source address (unicast mode, docs/keepalived-compat.md#unicast-mode), so each
 //!   socket only sees the adverts meant for it. What arrives is handed over unparsed as
 //!   [`Received`]: a raw IPv4 socket delivers the whole datagram, header included (the
 //!   interface comes from `IP_PKTINFO`); a raw IPv6 socket delivers only the VRRP message, and
 //!   the destination, interface and hop limit come from `IPV6_RECVPKTINFO` and
-//!   `IPV6_RECVHOPLIMIT`. The core then runs every receive check of §6.4 through
+//!   `IPV6_RECVHOPLIMIT`. The core then runs every receive check of docs/keepalived-compat.md#receive-checks through
 //!   `wire::check_ipv4` / `wire::check_ipv6`, so a malformed datagram is counted, not dropped
 //!   here. `IPV6_CHECKSUM` stays off: the core verifies the IPv6 checksum itself, so that a
 //!   bad one is counted (keepalived lets the kernel drop it unseen).
@@ -50,7 +50,7 @@ use crate::wire::{
 
 /// Largest datagram we read: a v3 IPv6 advert with 255 addresses is 4088 bytes, everything
 /// VRRP sends is below this. A longer datagram is cut here and then fails the length checks
-/// (§6.4 checks 3 and 10), so it is counted.
+/// (docs/keepalived-compat.md#receive-checks checks 3 and 10), so it is counted.
 const RECV_BUF: usize = 8192;
 
 /// BPF `ret #0`: accept zero bytes, i.e. drop every packet.
@@ -144,7 +144,7 @@ pub struct RecvSocket {
 }
 
 impl RecvSocket {
-    /// Opens the receive socket on `ifname` (index `ifindex`) as keepalived does (§6.3).
+    /// Opens the receive socket on `ifname` (index `ifindex`) as keepalived does (docs/keepalived-compat.md#sockets).
     ///
     /// A unicast address that is not local fails here with the kernel's `EADDRNOTAVAIL`; the
     /// shell logs keepalived's `bind unicast_src X failed` around it.
@@ -201,7 +201,7 @@ impl RecvSocket {
     }
 
     /// Reads one datagram if one is queued, without waiting: the shell drains the queue after
-    /// each wake-up (§6.3).
+    /// each wake-up (docs/keepalived-compat.md#sockets).
     pub fn try_recv(&self) -> Result<Option<Received>, SysError> {
         loop {
             match self.recv_one(self.io.get_ref()) {
@@ -244,7 +244,7 @@ pub struct SendSocket {
 }
 
 impl SendSocket {
-    /// Opens the IPv4 send socket on `ifname` (index `ifindex`) as keepalived does (§6.3).
+    /// Opens the IPv4 send socket on `ifname` (index `ifindex`) as keepalived does (docs/keepalived-compat.md#sockets).
     pub fn open_v4(ifname: &str, ifindex: u32) -> Result<SendSocket, SysError> {
         SendSocket::open(ifname, ifindex, Family::V4, |sock, what| {
             v4::send_options(sock, ifindex, what)
@@ -252,7 +252,7 @@ impl SendSocket {
     }
 
     /// Opens the IPv6 send socket on `ifname` for adverts from `src` (the link-local address,
-    /// §6.1).
+    /// docs/keepalived-compat.md#advert-packet-layout).
     pub fn open_v6(ifname: &str, ifindex: u32, src: Ipv6Addr) -> Result<SendSocket, SysError> {
         SendSocket::open(ifname, ifindex, Family::V6, |sock, what| {
             v6::send_options(sock, ifindex, src, what)
@@ -293,7 +293,7 @@ impl SendSocket {
 
     /// Sends `message` (the VRRP message, or AH + VRRP when `ip.protocol` is AH) behind the
     /// IPv4 header `ip`, built by `wire::emit_ipv4_datagram`. Multicast destinations are sent
-    /// with `MSG_DONTROUTE` (§6.1).
+    /// with `MSG_DONTROUTE` (docs/keepalived-compat.md#advert-packet-layout).
     pub async fn send_v4(&self, ip: &Ipv4Repr, message: &[u8]) -> Result<(), SysError> {
         let what = || format!("send a VRRP advert to {} on {}", ip.dst, self.ifname);
         let packet = crate::wire::emit_ipv4_datagram(ip, message).map_err(|e| SysError::Os {

@@ -1,6 +1,6 @@
 //! The IPv4 parts of the VRRP sockets: receive options (`IP_PKTINFO`), the group join by
 //! interface index, the send options (`IP_HDRINCL`, `IP_MULTICAST_IF`, loop off, TOS) and
-//! reading one datagram (keepalived-behaviour.md §6.1, §6.3).
+//! reading one datagram (docs/keepalived-compat.md#advert-packet-layout, docs/keepalived-compat.md#sockets).
 
 use std::io::{self, IoSliceMut};
 use std::net::Ipv4Addr;
@@ -51,7 +51,7 @@ pub(super) fn send_options(
         .map_err(fail("set IP_TOS"))
 }
 
-/// Multicast adverts go out with `MSG_DONTROUTE` (§6.1).
+/// Multicast adverts go out with `MSG_DONTROUTE` (docs/keepalived-compat.md#advert-packet-layout).
 pub(super) fn send_flags(dst: Ipv4Addr) -> libc::c_int {
     if dst.is_multicast() {
         libc::MSG_DONTROUTE

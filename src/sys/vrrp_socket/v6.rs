@@ -1,7 +1,7 @@
 //! The IPv6 parts of the VRRP sockets: receive options (`IPV6_RECVPKTINFO`,
 //! `IPV6_RECVHOPLIMIT`), the send options (multicast interface, loop off, hop limit 255,
 //! traffic class 0xC0, bound source), scoped socket addresses and reading one message
-//! (keepalived-behaviour.md §6.1, §6.3). The kernel builds the IPv6 header.
+//! (docs/keepalived-compat.md#advert-packet-layout, docs/keepalived-compat.md#sockets). The kernel builds the IPv6 header.
 
 use std::io::{self, IoSliceMut};
 use std::net::{Ipv6Addr, SocketAddrV6};

@@ -1,5 +1,5 @@
 //! Addressing steps: address family, VRRP version, unicast, VIP list, multicast group
-//! (keepalived-behaviour §3.1, §3.3, §3.4).
+//! (docs/keepalived-compat.md#vrrp_instance-keywords, docs/keepalived-compat.md#derived-instance-settings, docs/keepalived-compat.md#strict-mode).
 
 use std::net::IpAddr;
 
@@ -17,7 +17,7 @@ pub(super) struct FamilyOf {
     pub by: &'static str,
 }
 
-/// Family: first VIP / unicast peer / source address; none -> IPv4 (§3.3).
+/// Family: first VIP / unicast peer / source address; none -> IPv4 (docs/keepalived-compat.md#derived-instance-settings).
 pub(super) fn derive_family(w: &Written, e: &mut Effective) -> FamilyOf {
     let inst = w.inst;
     let family_src: Option<(Family, &'static str)> = inst
@@ -41,7 +41,10 @@ pub(super) fn derive_family(w: &Written, e: &mut Effective) -> FamilyOf {
         });
     let family = match (family_src, inst.native_ipv6) {
         (Some((f, why)), _) => {
-            e.family = Derived::because(Some(f), format!("from {why} (keepalived-behaviour §3.3)"));
+            e.family = Derived::because(
+                Some(f),
+                format!("from {why} (docs/keepalived-compat.md#derived-instance-settings)"),
+            );
             f
         }
         (None, Some(span)) => {
@@ -161,7 +164,7 @@ pub(super) fn derive_version(
         }
         e.version = Derived::because(
             Some(Version::V3),
-            "IPv6 implies VRRPv3 (keepalived-behaviour §3.3)",
+            "IPv6 implies VRRPv3 (docs/keepalived-compat.md#derived-instance-settings)",
         );
         Version::V3
     } else {
@@ -179,7 +182,7 @@ pub(super) fn derive_version(
     }
 }
 
-/// Unicast (§3.3 item 5, §6.7): an interface or a source address, peers for the unicast
+/// Unicast (docs/keepalived-compat.md#derived-instance-settings item 5, docs/keepalived-compat.md#unicast-mode): an interface or a source address, peers for the unicast
 /// keywords, no peers in strict mode.
 pub(super) fn check_unicast(w: &Written, strict: bool, d: &mut Vec<Diagnostic>) {
     let (inst, name) = (w.inst, w.name);
@@ -228,7 +231,7 @@ pub(super) fn check_unicast(w: &Written, strict: bool, d: &mut Vec<Diagnostic>) 
     }
 }
 
-/// VIP list (§3.1, §3.4): required with strict mode, IPv6 or VRRPv3; at most 255; in strict
+/// VIP list (docs/keepalived-compat.md#vrrp_instance-keywords, docs/keepalived-compat.md#strict-mode): required with strict mode, IPv6 or VRRPv3; at most 255; in strict
 /// IPv6 the first one link-local.
 pub(super) fn check_vip_list(
     w: &Written,

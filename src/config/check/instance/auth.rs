@@ -1,4 +1,4 @@
-//! The authentication step (keepalived-behaviour §3.1): kept only for VRRPv2 outside strict
+//! The authentication step (docs/keepalived-compat.md#vrrp_instance-keywords): kept only for VRRPv2 outside strict
 //! mode, with a type and a password.
 
 use super::Written;
@@ -64,7 +64,7 @@ pub(super) fn derive_auth(
                 );
                 e.state = Derived::because(
                     Some(InitialState::Backup),
-                    "AH authentication with a non-owner MASTER (keepalived-behaviour §3.1)",
+                    "AH authentication with a non-owner MASTER (docs/keepalived-compat.md#vrrp_instance-keywords)",
                 );
             }
         }

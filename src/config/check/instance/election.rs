@@ -1,5 +1,5 @@
 //! Election steps: priority and initial state, preemption, advert interval, accept mode
-//! (keepalived-behaviour §3.1, §3.3, §3.4).
+//! (docs/keepalived-compat.md#vrrp_instance-keywords, docs/keepalived-compat.md#derived-instance-settings, docs/keepalived-compat.md#strict-mode).
 
 use std::time::Duration;
 
@@ -8,7 +8,7 @@ use crate::config::diag::Diagnostic;
 use crate::config::lower::values::fmt_us;
 use crate::config::model::{Derived, Effective, InitialState, Version};
 
-/// Priority and state (§3.1); strict mode keeps non-owners from starting as MASTER.
+/// Priority and state (docs/keepalived-compat.md#vrrp_instance-keywords); strict mode keeps non-owners from starting as MASTER.
 /// Returns whether the instance is the address owner (priority 255).
 pub(super) fn derive_priority_and_state(
     w: &Written,
@@ -22,7 +22,7 @@ pub(super) fn derive_priority_and_state(
         (Some(p), _) => Derived::written(p.value, p.span),
         (None, Some(InitialState::Master)) => Derived::because(
             255,
-            "state MASTER without priority (keepalived-behaviour §3.1)",
+            "state MASTER without priority (docs/keepalived-compat.md#vrrp_instance-keywords)",
         ),
         (None, _) => Derived::default_value(100),
     };
@@ -31,7 +31,7 @@ pub(super) fn derive_priority_and_state(
         Some(s) => Derived::written(Some(s.value), s.span),
         None if owner => Derived::because(
             Some(InitialState::Master),
-            "priority 255 (address owner) without state (keepalived-behaviour §3.1)",
+            "priority 255 (address owner) without state (docs/keepalived-compat.md#vrrp_instance-keywords)",
         ),
         None => Derived::default_value(Some(InitialState::Backup)),
     };
@@ -44,13 +44,13 @@ pub(super) fn derive_priority_and_state(
         }
         e.state = Derived::because(
             Some(InitialState::Backup),
-            "strict mode: MASTER requires priority 255 (keepalived-behaviour §3.4)",
+            "strict mode: MASTER requires priority 255 (docs/keepalived-compat.md#strict-mode)",
         );
     }
     owner
 }
 
-/// `nopreempt` / `preempt_delay` (§3.3 item 8): cleared for owners, `state MASTER` and strict
+/// `nopreempt` / `preempt_delay` (docs/keepalived-compat.md#derived-instance-settings item 8): cleared for owners, `state MASTER` and strict
 /// mode.
 pub(super) fn derive_preempt(
     w: &Written,
@@ -77,7 +77,7 @@ pub(super) fn derive_preempt(
             );
             e.nopreempt = Derived::because(
                 false,
-                "cleared: priority 255 (address owner) always preempts (keepalived-behaviour §3.3)",
+                "cleared: priority 255 (address owner) always preempts (docs/keepalived-compat.md#derived-instance-settings)",
             );
         } else if state_written == Some(InitialState::Master) {
             d.push(
@@ -90,8 +90,10 @@ pub(super) fn derive_preempt(
                     "nopreempt has no effect with state MASTER: use state BACKUP on both nodes",
                 ),
             );
-            e.nopreempt =
-                Derived::because(false, "cleared: state MASTER (keepalived-behaviour §3.3)");
+            e.nopreempt = Derived::because(
+                false,
+                "cleared: state MASTER (docs/keepalived-compat.md#derived-instance-settings)",
+            );
         }
     }
     e.preempt_delay = match &inst.preempt_delay {
@@ -121,14 +123,14 @@ pub(super) fn derive_preempt(
                 }
                 e.preempt_delay = Derived::because(
                     Duration::ZERO,
-                    format!("cleared: {why} (keepalived-behaviour §3.3)"),
+                    format!("cleared: {why} (docs/keepalived-compat.md#derived-instance-settings)"),
                 );
             }
         }
     }
 }
 
-/// `advert_int` rounding (§3.1): whole seconds for VRRPv2, 10 ms units up to 40.95 s for
+/// `advert_int` rounding (docs/keepalived-compat.md#vrrp_instance-keywords): whole seconds for VRRPv2, 10 ms units up to 40.95 s for
 /// VRRPv3.
 pub(super) fn derive_advert_int(
     w: &Written,
@@ -154,7 +156,7 @@ pub(super) fn derive_advert_int(
                     )
                     .with_help("VRRPv2 adverts carry whole seconds; use VRRPv3 (`version 3`) for sub-second intervals"),
                 );
-                e.advert_int_cs = Derived::because(cs_u32(secs * 100), format!("advert_int {} rounded to whole seconds for VRRPv2 (keepalived-behaviour §3.1)", fmt_us(us)));
+                e.advert_int_cs = Derived::because(cs_u32(secs * 100), format!("advert_int {} rounded to whole seconds for VRRPv2 (docs/keepalived-compat.md#vrrp_instance-keywords)", fmt_us(us)));
             } else {
                 e.advert_int_cs = Derived::written(cs_u32(secs * 100), a.span);
             }
@@ -183,7 +185,7 @@ pub(super) fn derive_advert_int(
                 e.advert_int_cs = Derived::because(
                     cs_u32(cs),
                     format!(
-                        "advert_int {} rounded to 10 ms for VRRPv3 (keepalived-behaviour §3.1)",
+                        "advert_int {} rounded to 10 ms for VRRPv3 (docs/keepalived-compat.md#vrrp_instance-keywords)",
                         fmt_us(us)
                     ),
                 );
@@ -198,7 +200,7 @@ fn cs_u32(v: u64) -> u32 {
     u32::try_from(v).unwrap_or(u32::MAX)
 }
 
-/// Accept mode (§3.1, §3.4): off by default for non-owners in strict mode, never with strict
+/// Accept mode (docs/keepalived-compat.md#vrrp_instance-keywords, docs/keepalived-compat.md#strict-mode): off by default for non-owners in strict mode, never with strict
 /// VRRPv2.
 pub(super) fn derive_accept(
     w: &Written,
@@ -213,7 +215,7 @@ pub(super) fn derive_accept(
         Some(a) => Derived::written(a.value, a.span),
         None if strict && !owner => Derived::because(
             false,
-            "strict mode, not the address owner (keepalived-behaviour §3.4)",
+            "strict mode, not the address owner (docs/keepalived-compat.md#strict-mode)",
         ),
         None => Derived::default_value(true),
     };
@@ -223,13 +225,15 @@ pub(super) fn derive_accept(
                 Diagnostic::warning(a.span, format!("({name}) accept is not allowed with VRRPv2 in strict mode - resetting"))
                     .with_help("strict VRRPv2 (RFC 3768) never accepts packets for the virtual addresses; remove `accept` or use VRRPv3"),
             );
-            e.accept =
-                Derived::because(false, "strict mode with VRRPv2 (keepalived-behaviour §3.4)");
+            e.accept = Derived::because(
+                false,
+                "strict mode with VRRPv2 (docs/keepalived-compat.md#strict-mode)",
+            );
         }
     }
 }
 
-/// Strict mode uses the RFC VMAC and sends from it (§3.4).
+/// Strict mode uses the RFC VMAC and sends from it (docs/keepalived-compat.md#strict-mode).
 pub(super) fn check_strict_vmac(w: &Written, strict: bool, d: &mut Vec<Diagnostic>) {
     if !strict {
         return;

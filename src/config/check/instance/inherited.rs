@@ -1,5 +1,5 @@
-//! Values inherited from `global_defs` or forced by strict mode (keepalived-behaviour §2,
-//! §3.1, §3.4), and the GARP schedule.
+//! Values inherited from `global_defs` or forced by strict mode (docs/keepalived-compat.md#global_defs-keywords,
+//! docs/keepalived-compat.md#vrrp_instance-keywords, docs/keepalived-compat.md#strict-mode), and the GARP schedule.
 
 use super::Written;
 use crate::config::model::{Derived, Effective, Origin, Sp};
@@ -14,8 +14,10 @@ pub(super) fn derive_inherited(w: &Written, strict: bool, e: &mut Effective) {
         3,
     );
     if strict && e.down_timer_adverts.value != 3 {
-        e.down_timer_adverts =
-            Derived::because(3, "strict mode forces 3 (keepalived-behaviour §3.4)");
+        e.down_timer_adverts = Derived::because(
+            3,
+            "strict mode forces 3 (docs/keepalived-compat.md#strict-mode)",
+        );
     }
     e.lower_prio_no_advert = Derived::inherit(
         inst.lower_prio_no_advert.as_ref(),
@@ -23,7 +25,8 @@ pub(super) fn derive_inherited(w: &Written, strict: bool, e: &mut Effective) {
         false,
     );
     if strict && inst.lower_prio_no_advert.is_none() && g.lower_prio_no_advert.is_none() {
-        e.lower_prio_no_advert = Derived::because(true, "strict mode (keepalived-behaviour §3.4)");
+        e.lower_prio_no_advert =
+            Derived::because(true, "strict mode (docs/keepalived-compat.md#strict-mode)");
     }
     e.higher_prio_send_advert = Derived::inherit(
         inst.higher_prio_send_advert.as_ref(),
@@ -32,7 +35,7 @@ pub(super) fn derive_inherited(w: &Written, strict: bool, e: &mut Effective) {
     );
     if strict && e.higher_prio_send_advert.value {
         e.higher_prio_send_advert =
-            Derived::because(false, "strict mode (keepalived-behaviour §3.4)");
+            Derived::because(false, "strict mode (docs/keepalived-compat.md#strict-mode)");
     }
     e.skip_check_adv_addr = Derived::inherit(
         inst.skip_check_adv_addr.as_ref(),
@@ -52,7 +55,7 @@ pub(super) fn derive_inherited(w: &Written, strict: bool, e: &mut Effective) {
     {
         e.check_unicast_src = Derived::because(
             true,
-            "a unicast_peer has min_ttl/max_ttl (keepalived-behaviour §3.1)",
+            "a unicast_peer has min_ttl/max_ttl (docs/keepalived-compat.md#vrrp_instance-keywords)",
         );
     }
     e.smtp_alert = match (&inst.smtp_alert, &g.smtp_alert_vrrp, &g.smtp_alert) {
@@ -66,7 +69,7 @@ pub(super) fn derive_inherited(w: &Written, strict: bool, e: &mut Effective) {
 }
 
 /// GARP schedule: instance, else global, else keepalived's default; `vrrp_min_garp` and strict
-/// mode adjust the values still at their default (§2, §3.4).
+/// mode adjust the values still at their default (docs/keepalived-compat.md#global_defs-keywords, docs/keepalived-compat.md#strict-mode).
 pub(super) fn derive_garp(w: &Written, strict: bool, e: &mut Effective) {
     let (inst, g) = (w.inst, w.global);
     let min_garp = g.min_garp.as_ref().is_some_and(|m| m.value);
@@ -74,9 +77,10 @@ pub(super) fn derive_garp(w: &Written, strict: bool, e: &mut Effective) {
         |local: &Option<Sp<u32>>, global: &Option<Sp<u32>>, default: u32, min: Option<u32>| {
             let d = Derived::inherit(local.as_ref(), global.as_ref(), default);
             match (min, &d.origin) {
-                (Some(m), Origin::Default) if min_garp => {
-                    Derived::because(m, "vrrp_min_garp (keepalived-behaviour §2)")
-                }
+                (Some(m), Origin::Default) if min_garp => Derived::because(
+                    m,
+                    "vrrp_min_garp (docs/keepalived-compat.md#global_defs-keywords)",
+                ),
                 _ => d,
             }
         };
@@ -92,19 +96,21 @@ pub(super) fn derive_garp(w: &Written, strict: bool, e: &mut Effective) {
     e.garp_lower_prio_delay = match (&inst.garp.lower_prio_delay, &g.garp.lower_prio_delay) {
         (None, None) => Derived::because(
             e.garp_master_delay.value,
-            "= garp_master_delay (keepalived-behaviour §2)",
+            "= garp_master_delay (docs/keepalived-compat.md#global_defs-keywords)",
         ),
         (l, gl) => Derived::inherit(l.as_ref(), gl.as_ref(), 5),
     };
     e.garp_lower_prio_repeat = match (&inst.garp.lower_prio_repeat, &g.garp.lower_prio_repeat) {
         (None, None) => Derived::because(
             e.garp_master_repeat.value,
-            "= garp_master_repeat (keepalived-behaviour §2)",
+            "= garp_master_repeat (docs/keepalived-compat.md#global_defs-keywords)",
         ),
         (l, gl) => Derived::inherit(l.as_ref(), gl.as_ref(), 5),
     };
     if strict {
-        e.garp_lower_prio_delay = Derived::because(0, "strict mode (keepalived-behaviour §3.4)");
-        e.garp_lower_prio_repeat = Derived::because(0, "strict mode (keepalived-behaviour §3.4)");
+        e.garp_lower_prio_delay =
+            Derived::because(0, "strict mode (docs/keepalived-compat.md#strict-mode)");
+        e.garp_lower_prio_repeat =
+            Derived::because(0, "strict mode (docs/keepalived-compat.md#strict-mode)");
     }
 }

@@ -1,4 +1,4 @@
-//! Per-instance derived settings (keepalived-behaviour §3.1, §3.3, §3.4): family, version,
+//! Per-instance derived settings (docs/keepalived-compat.md#vrrp_instance-keywords, docs/keepalived-compat.md#derived-instance-settings, docs/keepalived-compat.md#strict-mode): family, version,
 //! priority and state, authentication, unicast, VIP list, preemption, advert interval, strict
 //! mode and the values inherited from `global_defs`.
 //!
@@ -80,13 +80,13 @@ fn require_vrid(w: &Written, d: &mut Vec<Diagnostic>) {
     }
 }
 
-/// Strict mode: instance, else `vrrp_strict`, else off (§3.4). Returns whether it is on.
+/// Strict mode: instance, else `vrrp_strict`, else off (docs/keepalived-compat.md#strict-mode). Returns whether it is on.
 fn derive_strict_mode(w: &Written, e: &mut Effective) -> bool {
     e.strict = Derived::inherit(w.inst.strict_mode.as_ref(), w.global.strict.as_ref(), false);
     e.strict.value
 }
 
-/// Sync group membership and the effective trackers (§4.3, §4.4).
+/// Sync group membership and the effective trackers (docs/keepalived-compat.md#weights-and-effective-priority, docs/keepalived-compat.md#trackers-in-sync-groups).
 fn derive_trackers(
     config: &Config,
     idx: usize,
