@@ -48,6 +48,15 @@ pub(crate) enum Transition {
     ToBackup,
 }
 
+/// What a lower-priority advert may cause at most once per advert interval.
+#[derive(Clone, Copy)]
+enum Lower {
+    /// MASTER: the answer (advert, GARP burst, notification).
+    Answer,
+    /// BACKUP: the log line.
+    Log,
+}
+
 pub(crate) struct Instance {
     pub cfg: InstanceSettings,
     pub idx: usize,
@@ -80,6 +89,16 @@ pub(crate) struct Instance {
     /// The unicast peers' addresses, for check 15 of docs/keepalived-compat.md#receive-checks.
     pub peer_addrs: Vec<IpAddr>,
     pub group: Option<usize>,
+    /// The kinds of receive error logged since the last valid advert: each kind is logged
+    /// once until a valid advert arrives and counted always, so a flood of junk costs one
+    /// line, not one per packet (keepalived 2.3.3 and later do the same).
+    pub quiet_errors: Vec<std::mem::Discriminant<crate::wire::Error>>,
+    /// When a lower-priority advert was last answered as MASTER (advert, GARP burst,
+    /// notification): at most once per advert interval, so the LAN cannot use us as an
+    /// amplifier.
+    pub last_lower_answer: Option<Instant>,
+    /// When a lower-priority advert was last logged as BACKUP: likewise once per interval.
+    pub last_lower_log: Option<Instant>,
 }
 
 impl Instance {
@@ -105,6 +124,9 @@ impl Instance {
             vip_addrs: Vec::new(),
             peer_addrs: Vec::new(),
             group: None,
+            quiet_errors: Vec::new(),
+            last_lower_answer: None,
+            last_lower_log: None,
             cfg,
         };
         inst.derive();
@@ -482,6 +504,21 @@ impl Instance {
     // ===== events =====
 
     /// A valid advert (all checks of docs/keepalived-compat.md#receive-checks passed).
+    /// True when the lower-priority `what` may happen now (and notes that it did): at most once
+    /// per advert interval.
+    fn once_per_interval(&mut self, now: Instant, what: Lower) -> bool {
+        let last = match what {
+            Lower::Answer => &mut self.last_lower_answer,
+            Lower::Log => &mut self.last_lower_log,
+        };
+        let interval = self.cfg.advert_int.to_duration();
+        if last.is_some_and(|t| now < t + interval) {
+            return false;
+        }
+        *last = Some(now);
+        true
+    }
+
     pub fn on_advert(&mut self, ctx: &mut Ctx, src: IpAddr, adv: &Advert) -> Option<Transition> {
         match self.state {
             State::Backup => {
@@ -545,9 +582,12 @@ impl Instance {
             self.wants_master_now = false;
             self.arm_master_down(ctx);
         } else {
-            // Lower priority, preemption allowed: the timer keeps running.
-            let text = format!("received lower priority ({p}) advert from {src} - discarding");
-            self.log(ctx, LogLevel::Info, &text);
+            // Lower priority, preemption allowed: the timer keeps running. Logged at most once
+            // per advert interval (a flood of valid lower adverts must not flood the log).
+            if self.once_per_interval(ctx.now, Lower::Log) {
+                let text = format!("received lower priority ({p}) advert from {src} - discarding");
+                self.log(ctx, LogLevel::Info, &text);
+            }
             if ctx.fast_preempt && !has_delay {
                 // vrrpd improvement: take over after Skew_Time, not the full interval.
                 let at = deadline(ctx.now, self.skew());
@@ -590,6 +630,15 @@ impl Instance {
             self.owner_conflict = true;
             self.effective = 254;
         } else if p < e || (p == e && cmp == Ordering::Less) {
+            // RFC 5798 §6.4.3 has the master discard a lower-priority advert; keepalived
+            // answers it (advert, GARP burst, notify_master_rx_lower_pri) to end a dual-master
+            // state. vrrpd answers at most once per advert interval and counts the rest, so a
+            // flood of such adverts gets one answer an interval, not one each
+            // (docs/keepalived-compat.md#state-machine).
+            if !self.once_per_interval(ctx.now, Lower::Answer) {
+                self.counters.lower_prio_unanswered += 1;
+                return None;
+            }
             let suffix = if self.cfg.lower_prio_no_advert {
                 ""
             } else {

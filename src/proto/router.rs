@@ -337,16 +337,33 @@ impl Router {
         };
         let idx = match candidates.as_slice() {
             [one] => *one,
-            many => many
-                .iter()
-                .copied()
-                .find(|i| {
+            // Several instances share this VRID on the interface (unicast ones with their own
+            // peers): the one whose peer sent it, else a multicast one for a multicast advert.
+            // An advert from no one's peer reaches no instance and is counted, as keepalived
+            // drops it: falling back to any instance would let a stranger steer it.
+            many => {
+                let by_peer = many.iter().copied().find(|i| {
                     self.instances
                         .get(*i)
                         .is_some_and(|inst| inst.cfg.unicast_peers.iter().any(|p| p.addr == rx.src))
-                })
-                .or_else(|| many.first().copied())
-                .unwrap_or(0),
+                });
+                let multicast = || {
+                    many.iter().copied().find(|i| {
+                        rx.dst.is_multicast()
+                            && self
+                                .instances
+                                .get(*i)
+                                .is_some_and(|inst| inst.cfg.unicast_peers.is_empty())
+                    })
+                };
+                match by_peer.or_else(multicast) {
+                    Some(i) => i,
+                    None => {
+                        self.global.unknown_vrid += 1;
+                        return;
+                    }
+                }
+            }
         };
         let mut ctx = ctx!(self, now);
         let Some(inst) = self.instances.get_mut(idx) else {
@@ -356,12 +373,16 @@ impl Router {
         if !matches!(inst.state, State::Backup | State::Master) {
             return;
         }
+        let sent_before = inst.counters.advert_sent;
         let transition = inst
             .validate(&mut ctx, rx)
             .and_then(|adv| inst.on_advert(&mut ctx, rx.src, &adv));
-        // docs/keepalived-compat.md#state-machine: after processing any received packet while MASTER, the advert timer restarts
-        // a full interval from now (skipped with lower_prio_no_advert).
-        if inst.state == State::Master && !inst.cfg.lower_prio_no_advert {
+        // An advert sent in answer (to a lower priority, a priority 0, ...) restarts the
+        // advert timer a full interval from now, as keepalived does
+        // (docs/keepalived-compat.md#state-machine). keepalived restarts it after any packet,
+        // which lets junk sent faster than advert_int silence a master; vrrpd only when an
+        // advert actually went out.
+        if inst.state == State::Master && inst.counters.advert_sent != sent_before {
             let at = deadline(now, inst.cfg.advert_int.to_duration());
             ctx.timers.set(idx, Timer::Advert, at);
         }

@@ -90,6 +90,8 @@ impl Instance {
     pub(crate) fn validate(&mut self, ctx: &mut Ctx, rx: &Packet) -> Option<Advert> {
         let error = match self.check(ctx, rx) {
             Ok(advert) => {
+                // A valid advert: every kind of error may be logged again.
+                self.quiet_errors.clear();
                 // 16.
                 if advert.priority == 0 {
                     self.counters.pri_zero_rcvd += 1;
@@ -101,6 +103,12 @@ impl Instance {
         if let Some(c) = counter(&mut self.counters, &error) {
             *c += 1;
         }
+        // Each kind is logged once until a valid advert arrives (Instance::quiet_errors).
+        let kind = std::mem::discriminant(&error);
+        if self.quiet_errors.contains(&kind) {
+            return None;
+        }
+        self.quiet_errors.push(kind);
         let text = match error {
             // wire's wording lacks the instance's own version.
             Error::Version { version, .. } => {

@@ -26,6 +26,11 @@ pub struct Counters {
     pub chk_err: u64,
     /// SNMP `vers_err`: version differs from the instance's.
     pub vers_err: u64,
+    /// Valid lower-priority adverts a MASTER did not answer because it had answered one
+    /// within the advert interval (vrrpd's limit; keepalived answers each). Left out of
+    /// snapshots while 0.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub lower_prio_unanswered: u64,
 }
 
 /// Errors that could not be charged to an instance.

@@ -1,0 +1,170 @@
+//! The protocol core under packets an attacker (or a broken peer) on the LAN can send: none of
+//! them may silence a master, make it an amplifier, flood the log, or reach the wrong
+//! instance. Deterministic, on the rig's simulated clock.
+
+mod common;
+
+use std::time::Duration;
+
+use common::*;
+use vrrpd::proto::{Action, InstanceSettings, NotifyEvent, RouterSettings, State};
+use vrrpd::wire::Auth;
+
+fn vi_1() -> InstanceSettings {
+    InstanceSettings::backup("VI_1", 51)
+        .priority(150)
+        .vip("10.0.0.100/24")
+}
+
+/// VI_1 as MASTER (alone for 4 s), output cleared.
+fn master() -> Rig {
+    let mut rig = Rig::one(vi_1());
+    rig.advance_to(ms(4000));
+    assert_eq!(rig.state("VI_1"), State::Master);
+    rig.clear();
+    rig
+}
+
+fn adverts_between(rig: &Rig, from: Duration, to: Duration) -> usize {
+    rig.sent_adverts()
+        .iter()
+        .filter(|(t, _, _)| *t >= from && *t < to)
+        .count()
+}
+
+/// Junk with the right VRID (a wrong password here) every 300 ms must not push the master's
+/// advert timer back: it keeps advertising every second.
+#[test]
+fn junk_faster_than_advert_int_does_not_silence_the_master() {
+    let mut rig = master();
+    let mut junk = advert_like(&vi_1(), 200);
+    junk.auth = Auth::pass_from_str("wrong");
+    for i in 0..20u64 {
+        rig.rx_at(ms(4000 + 300 * i), "10.0.0.66", &junk);
+    }
+    rig.advance_to(ms(10_000));
+    let sent = adverts_between(&rig, ms(4000), ms(10_000));
+    assert!(sent >= 5, "the master went quiet: {sent} adverts in 6 s");
+    assert_eq!(rig.state("VI_1"), State::Master);
+}
+
+/// A flood of valid lower-priority adverts gets at most one answer (advert, GARP burst,
+/// notification) per advert interval; the rest is counted.
+#[test]
+fn lower_priority_adverts_are_answered_at_most_once_per_interval() {
+    let mut rig = master();
+    let lower = advert_like(&vi_1(), 100);
+    // 100 adverts over one second.
+    for i in 0..100u64 {
+        rig.rx_at(ms(4000 + 10 * i), "10.0.0.66", &lower);
+    }
+    let answers = adverts_between(&rig, ms(4000), ms(5000));
+    // One answer, plus at most the regular advert of the interval.
+    assert!(answers <= 2, "{answers} adverts sent in one interval");
+    let garps = rig.count(is_garp);
+    let burst = vi_1().garp.lower_prio_repeat as usize;
+    assert!(
+        garps <= burst,
+        "{garps} GARPs, more than one burst of {burst}"
+    );
+    let notifies = rig.count(|a| {
+        matches!(
+            a,
+            Action::Notify {
+                event: NotifyEvent::MasterRxLowerPri,
+                ..
+            }
+        )
+    });
+    assert_eq!(notifies, 1);
+    let lines = rig
+        .logs()
+        .iter()
+        .filter(|l| l.contains("with lower priority 100"))
+        .count();
+    assert_eq!(lines, 1, "{:?}", rig.logs());
+    // The next interval may answer again.
+    rig.rx_at(ms(5200), "10.0.0.66", &lower);
+    let notifies = rig.count(|a| {
+        matches!(
+            a,
+            Action::Notify {
+                event: NotifyEvent::MasterRxLowerPri,
+                ..
+            }
+        )
+    });
+    assert_eq!(notifies, 2);
+    assert_eq!(rig.state("VI_1"), State::Master);
+}
+
+/// Each kind of receive error is logged once per instance until a valid advert arrives;
+/// every one is counted.
+#[test]
+fn receive_errors_are_logged_once_per_kind_until_a_valid_advert() {
+    let mut rig = Rig::one(vi_1());
+    let mut bad = advert_like(&vi_1(), 100);
+    bad.auth = Auth::pass_from_str("wrong");
+    let mut other_vips = advert_like(&vi_1(), 100);
+    other_vips.addrs = vrrpd::wire::Addrs::V4(vec!["10.0.0.200".parse().unwrap()]);
+    for i in 0..50u64 {
+        rig.rx_at(ms(10 + i), "10.0.0.66", &bad);
+        rig.rx_at(ms(10 + i), "10.0.0.66", &other_vips);
+    }
+    let snap = rig.router.snapshot();
+    let c = &snap.instances[0].counters;
+    assert_eq!(
+        c.auth_failure + c.authtype_mismatch + c.invalid_authtype,
+        50
+    );
+    assert_eq!(c.addr_list_err, 50);
+    let logs = rig.logs();
+    let error_lines = logs
+        .iter()
+        .filter(|l| !l.contains("Entering") && !l.contains("discarding"))
+        .count();
+    assert_eq!(error_lines, 2, "{logs:?}");
+    // A valid advert re-arms the lines.
+    rig.rx_at(ms(200), "10.0.0.66", &advert_like(&vi_1(), 200));
+    rig.rx_at(ms(210), "10.0.0.66", &bad);
+    let after = rig
+        .logs()
+        .iter()
+        .filter(|l| !l.contains("Entering") && !l.contains("discarding") && !l.contains("priority"))
+        .count();
+    assert_eq!(after, 3, "{:?}", rig.logs());
+}
+
+/// Two unicast instances share VRID 51 on one interface, each with its own peer: an advert
+/// from a source that is neither's peer reaches no instance (keepalived drops it too).
+#[test]
+fn a_unicast_advert_from_no_ones_peer_is_dropped_and_counted() {
+    let a = InstanceSettings::backup("VI_A", 51)
+        .priority(150)
+        .vip("10.0.0.100/24")
+        .src("10.0.0.1")
+        .peer("10.0.0.2");
+    let b = InstanceSettings::backup("VI_B", 51)
+        .priority(150)
+        .vip("10.0.0.101/24")
+        .src("10.0.0.1")
+        .peer("10.0.0.3");
+    let mut rig = Rig::new(RouterSettings::new(vec![a.clone(), b]));
+    let stranger: std::net::IpAddr = "10.0.0.66".parse().unwrap();
+    let me: std::net::IpAddr = "10.0.0.1".parse().unwrap();
+    let higher = advert_like(&a, 200);
+    rig.rx_to(ms(100), stranger, me, 255, &higher);
+    let snap = rig.router.snapshot();
+    for i in &snap.instances {
+        assert_eq!(
+            i.counters.advert_rcvd, 0,
+            "{} took the stranger's advert",
+            i.name
+        );
+    }
+    assert_eq!(snap.global.unknown_vrid, 1, "{:?}", snap.global);
+    // From VI_A's peer, it reaches VI_A.
+    rig.rx_to(ms(200), "10.0.0.2".parse().unwrap(), me, 255, &higher);
+    let snap = rig.router.snapshot();
+    assert_eq!(snap.instances[0].counters.advert_rcvd, 1);
+}
