@@ -108,18 +108,37 @@ impl<S: Subscriber> Layer<S> for LineLayer {
     }
 }
 
+/// Lines dropped because the syslog socket was full (a slow journal must not stall the
+/// protocol loop); reported with the next line that gets through.
+static DROPPED: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+
 /// Sends one datagram to /dev/log, (re)connecting when needed; a missing syslog daemon is not
-/// an error worth dying for.
+/// an error worth dying for. The socket is non-blocking: when the log daemon cannot keep up,
+/// the line is dropped and counted instead of stalling the only runtime thread.
 fn send_syslog(sock: &mut Option<UnixDatagram>, line: &[u8]) {
+    use std::sync::atomic::Ordering;
     for _ in 0..2 {
         if sock.is_none() {
             *sock = UnixDatagram::unbound()
                 .and_then(|s| s.connect("/dev/log").map(|()| s))
+                .and_then(|s| s.set_nonblocking(true).map(|()| s))
                 .ok();
         }
-        match sock {
-            Some(s) if s.send(line).is_ok() => return,
-            _ => *sock = None,
+        let Some(s) = sock.as_ref() else { continue };
+        let dropped = DROPPED.load(Ordering::Relaxed);
+        if dropped > 0 {
+            let note = format!("<28>vrrpd: {dropped} log lines dropped (syslog socket full)");
+            if s.send(note.as_bytes()).is_ok() {
+                DROPPED.fetch_sub(dropped, Ordering::Relaxed);
+            }
+        }
+        match s.send(line) {
+            Ok(_) => return,
+            Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {
+                DROPPED.fetch_add(1, Ordering::Relaxed);
+                return;
+            }
+            Err(_) => *sock = None,
         }
     }
 }

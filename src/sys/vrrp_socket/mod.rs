@@ -141,6 +141,9 @@ pub struct RecvSocket {
     ifname: String,
     ifindex: u32,
     family: Family,
+    /// One receive buffer for the socket's life: a datagram is read into it and only its
+    /// bytes are copied out, so a flood costs no 8 KiB allocation per packet.
+    buf: std::sync::Mutex<Box<[u8]>>,
 }
 
 impl RecvSocket {
@@ -181,6 +184,7 @@ impl RecvSocket {
             ifname: ifname.to_owned(),
             ifindex,
             family,
+            buf: std::sync::Mutex::new(vec![0u8; RECV_BUF].into_boxed_slice()),
         })
     }
 
@@ -220,9 +224,14 @@ impl RecvSocket {
     /// Reads one datagram; `Ok(None)` for one to skip (an IPv6 datagram without the ancillary
     /// data that says where it came from and went to).
     fn recv_one(&self, sock: &Socket) -> io::Result<Option<Received>> {
+        // Only this socket's receive task reads it: the lock is never contended.
+        let mut guard = self
+            .buf
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
         match self.family {
-            Family::V4 => v4::recv_one(sock, self.ifindex).map(Some),
-            Family::V6 => v6::recv_one(sock, self.ifindex),
+            Family::V4 => v4::recv_one(sock, self.ifindex, &mut guard).map(Some),
+            Family::V6 => v6::recv_one(sock, self.ifindex, &mut guard),
         }
     }
 

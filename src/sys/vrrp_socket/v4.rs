@@ -10,7 +10,6 @@ use nix::sys::socket::{recvmsg, setsockopt, sockopt, ControlMessageOwned, MsgFla
 use socket2::{InterfaceIndexOrAddress, Socket};
 
 use super::Received;
-use super::RECV_BUF;
 use crate::sys::{Privilege, SysError};
 use crate::wire::ADVERT_TOS;
 
@@ -61,11 +60,10 @@ pub(super) fn send_flags(dst: Ipv4Addr) -> libc::c_int {
 }
 
 /// Reads one datagram, header included, unparsed.
-pub(super) fn recv_one(sock: &Socket, bound_ifindex: u32) -> io::Result<Received> {
-    let mut buf = vec![0u8; RECV_BUF];
+pub(super) fn recv_one(sock: &Socket, bound_ifindex: u32, buf: &mut [u8]) -> io::Result<Received> {
     let mut cmsg = nix::cmsg_space!(libc::in_pktinfo);
     let (len, ifindex) = {
-        let mut iov = [IoSliceMut::new(&mut buf)];
+        let mut iov = [IoSliceMut::new(buf)];
         let msg = recvmsg::<SockaddrIn>(
             sock.as_raw_fd(),
             &mut iov,
@@ -80,10 +78,10 @@ pub(super) fn recv_one(sock: &Socket, bound_ifindex: u32) -> io::Result<Received
         }
         (msg.bytes, ifindex)
     };
-    buf.truncate(len);
+    let bytes = buf.get(..len).unwrap_or_default().to_vec();
     Ok(Received::V4 {
         ifindex,
-        datagram: buf,
+        datagram: bytes,
     })
 }
 

@@ -11,7 +11,6 @@ use nix::sys::socket::{recvmsg, setsockopt, sockopt, ControlMessageOwned, MsgFla
 use socket2::{SockAddr, Socket};
 
 use super::Received;
-use super::RECV_BUF;
 use crate::sys::{Privilege, SysError};
 use crate::wire::{ADVERT_TOS, ADVERT_TTL};
 
@@ -75,11 +74,14 @@ fn is_link_scoped(a: &Ipv6Addr) -> bool {
 
 /// Reads one message with its source, destination and hop limit; `Ok(None)` when the
 /// ancillary data is missing (nothing to check it against).
-pub(super) fn recv_one(sock: &Socket, bound_ifindex: u32) -> io::Result<Option<Received>> {
-    let mut buf = vec![0u8; RECV_BUF];
+pub(super) fn recv_one(
+    sock: &Socket,
+    bound_ifindex: u32,
+    buf: &mut [u8],
+) -> io::Result<Option<Received>> {
     let mut cmsg = nix::cmsg_space!(libc::in6_pktinfo, libc::c_int);
     let (len, ifindex, src, dst, hops) = {
-        let mut iov = [IoSliceMut::new(&mut buf)];
+        let mut iov = [IoSliceMut::new(buf)];
         let msg = recvmsg::<SockaddrIn6>(
             sock.as_raw_fd(),
             &mut iov,
@@ -104,13 +106,13 @@ pub(super) fn recv_one(sock: &Socket, bound_ifindex: u32) -> io::Result<Option<R
     let (Some(src), Some(dst), Some(hop_limit)) = (src, dst, hops) else {
         return Ok(None);
     };
-    buf.truncate(len);
+    let bytes = buf.get(..len).unwrap_or_default().to_vec();
     Ok(Some(Received::V6 {
         ifindex,
         src,
         dst,
         hop_limit,
-        message: buf,
+        message: bytes,
     }))
 }
 
