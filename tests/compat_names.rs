@@ -44,6 +44,10 @@ fn md5(h: &Sandbox, path: &str) -> String {
     h.sh(&format!("md5sum {path} | cut -d' ' -f1"))
 }
 
+#[cfg_attr(
+    not(feature = "netns-tests"),
+    ignore = "needs root, namespaces or keepalived: ./tests/run.sh"
+)]
 #[test]
 fn enable_then_disable_gives_keepalived_its_files_back() {
     let h = host("roundtrip", None);
@@ -102,6 +106,10 @@ fn enable_then_disable_gives_keepalived_its_files_back() {
 /// `systemd-analyze verify` (no running systemd needed) accepts keepalived.service once it is
 /// the alias, and loads it through vrrpd.service: a key planted in vrrpd.service's drop-in is
 /// reported when keepalived.service is verified.
+#[cfg_attr(
+    not(feature = "netns-tests"),
+    ignore = "needs root, namespaces or keepalived: ./tests/run.sh"
+)]
 #[test]
 fn systemd_verifies_the_alias_and_reads_vrrpds_drop_in_for_it() {
     let h = host("verify", None);
@@ -127,6 +135,10 @@ fn systemd_verifies_the_alias_and_reads_vrrpds_drop_in_for_it() {
     );
 }
 
+#[cfg_attr(
+    not(feature = "netns-tests"),
+    ignore = "needs root, namespaces or keepalived: ./tests/run.sh"
+)]
 #[test]
 fn enable_refuses_while_keepalived_runs_and_disable_while_vrrpd_runs_as_keepalived() {
     let h = host("refuse", None);
@@ -188,6 +200,10 @@ fn start_pair(tagname: &str, purge_keepalived: bool) -> (Lab, Sandbox) {
 /// `killall keepalived` (the second seed's track script), `pkill`, `pidof`, `ps -C`, the
 /// exporter's `-v`/`--signum`/pid file, and `service keepalived start|status|reload|stop`
 /// through keepalived's own SysV script, all reaching vrrpd.
+#[cfg_attr(
+    not(feature = "netns-tests"),
+    ignore = "needs root, namespaces or keepalived: ./tests/run.sh"
+)]
 #[test]
 fn keepalived_names_signals_and_init_script_reach_vrrpd() {
     let (mut lab, h) = start_pair("compatnames", false);
@@ -281,6 +297,10 @@ fn keepalived_names_signals_and_init_script_reach_vrrpd() {
 /// keepalived's package gone: `vrrpd-compat enable` installs vrrpd's SysV script as
 /// /etc/init.d/keepalived, and `service keepalived start|status|reload|restart|stop` work
 /// through it; `disable` removes it again.
+#[cfg_attr(
+    not(feature = "netns-tests"),
+    ignore = "needs root, namespaces or keepalived: ./tests/run.sh"
+)]
 #[test]
 fn without_keepalived_installed_service_keepalived_runs_vrrpd() {
     let (mut lab, h) = start_pair("compatnoka", true);

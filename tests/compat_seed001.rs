@@ -289,6 +289,10 @@ fn report(what: &str, o: &Outcome) {
 /// With `timeout 5` the script reaches `killall keepalived`: the master's daemon stops with a
 /// priority-0 advert and the backup takes over, for keepalived and for vrrpd started as
 /// keepalived alike.
+#[cfg_attr(
+    not(feature = "netns-tests"),
+    ignore = "needs root, namespaces or keepalived: ./tests/run.sh"
+)]
 #[test]
 fn killall_keepalived_in_the_track_script_hands_over_like_keepalived() {
     for mode in [Mode::Keepalived, Mode::VrrpdAsKeepalived] {
@@ -316,6 +320,10 @@ fn killall_keepalived_in_the_track_script_hands_over_like_keepalived() {
 /// which only lowers the master's priority, and the `nopreempt` backup keeps waiting. This is
 /// the outage the compatibility mode exists for (and `--check-config --check-interfaces`
 /// warns about it).
+#[cfg_attr(
+    not(feature = "netns-tests"),
+    ignore = "needs root, namespaces or keepalived: ./tests/run.sh"
+)]
 #[test]
 fn under_its_own_name_vrrpd_is_not_found_by_killall_and_the_failover_is_lost() {
     let o = run(Mode::Vrrpd, Some(5), Duration::from_secs(9));
@@ -331,6 +339,10 @@ fn under_its_own_name_vrrpd_is_not_found_by_killall_and_the_failover_is_lost() {
 
 /// As written (`interval 2`, no `timeout`), the script is killed at its 2 s timeout during
 /// `sleep 3` and never reaches `killall`: with keepalived 2.2.7 as with vrrpd, nothing moves.
+#[cfg_attr(
+    not(feature = "netns-tests"),
+    ignore = "needs root, namespaces or keepalived: ./tests/run.sh"
+)]
 #[test]
 fn as_written_the_script_times_out_before_killall_for_every_daemon() {
     for mode in [Mode::Keepalived, Mode::VrrpdAsKeepalived] {

@@ -70,6 +70,10 @@ fn preorder(p: &Parsed, stmts: &[Stmt], out: &mut Vec<(usize, String)>) {
     }
 }
 
+#[cfg_attr(
+    not(feature = "netns-tests"),
+    ignore = "needs root, namespaces or keepalived: ./tests/run.sh"
+)]
 #[test]
 fn keywords_match_keepalived() {
     let dir = std::env::temp_dir().join(format!("vrrpd-syntax-diff-{}", std::process::id()));
@@ -129,6 +133,10 @@ fn first_pass_keywords(stderr: &str) -> Vec<(usize, String)> {
     out
 }
 
+#[cfg_attr(
+    not(feature = "netns-tests"),
+    ignore = "needs root, namespaces or keepalived: ./tests/run.sh"
+)]
 #[test]
 fn include_order_matches_keepalived() {
     let dir = std::env::temp_dir().join(format!("vrrpd-syntax-inc-{}", std::process::id()));

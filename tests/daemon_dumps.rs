@@ -13,10 +13,12 @@ macro_rules! both {
     ($($scenario:ident),* $(,)?) => {$(
         mod $scenario {
             use super::*;
+            #[cfg_attr(not(feature = "netns-tests"), ignore = "needs root, namespaces or keepalived: ./tests/run.sh")]
             #[test]
             fn vrrpd() {
                 super::$scenario(Daemon::Vrrpd, &lab::tag(stringify!($scenario), "v"));
             }
+            #[cfg_attr(not(feature = "netns-tests"), ignore = "needs root, namespaces or keepalived: ./tests/run.sh")]
             #[test]
             fn keepalived() {
                 super::$scenario(Daemon::Keepalived, &lab::tag(stringify!($scenario), "k"));

@@ -54,11 +54,13 @@ macro_rules! cases {
     ($($name:ident: $auth:expr, $mode:expr;)*) => {$(
         mod $name {
             use super::*;
+            #[cfg_attr(not(feature = "netns-tests"), ignore = "needs root, namespaces or keepalived: ./tests/run.sh")]
             #[test]
             fn vrrpd_master() {
                 super::mixed(Daemon::Vrrpd, Daemon::Keepalived, $auth, $mode,
                     &lab::tag(stringify!($name), "v"));
             }
+            #[cfg_attr(not(feature = "netns-tests"), ignore = "needs root, namespaces or keepalived: ./tests/run.sh")]
             #[test]
             fn keepalived_master() {
                 super::mixed(Daemon::Keepalived, Daemon::Vrrpd, $auth, $mode,
@@ -221,10 +223,18 @@ fn ipv6(master: Daemon, backup: Daemon, tag: &str) {
 
 mod v3_ipv6 {
     use super::*;
+    #[cfg_attr(
+        not(feature = "netns-tests"),
+        ignore = "needs root, namespaces or keepalived: ./tests/run.sh"
+    )]
     #[test]
     fn vrrpd_master() {
         super::ipv6(Daemon::Vrrpd, Daemon::Keepalived, &lab::tag("v3ipv6", "v"));
     }
+    #[cfg_attr(
+        not(feature = "netns-tests"),
+        ignore = "needs root, namespaces or keepalived: ./tests/run.sh"
+    )]
     #[test]
     fn keepalived_master() {
         super::ipv6(Daemon::Keepalived, Daemon::Vrrpd, &lab::tag("v3ipv6", "k"));
@@ -256,11 +266,13 @@ macro_rules! rejections {
     ($($name:ident: $m:expr, $b:expr, $line:expr;)*) => {$(
         mod $name {
             use super::*;
+            #[cfg_attr(not(feature = "netns-tests"), ignore = "needs root, namespaces or keepalived: ./tests/run.sh")]
             #[test]
             fn vrrpd_backup() {
                 super::rejected(Daemon::Keepalived, Daemon::Vrrpd,
                     &lab::tag(stringify!($name), "v"), $m, $b, $line);
             }
+            #[cfg_attr(not(feature = "netns-tests"), ignore = "needs root, namespaces or keepalived: ./tests/run.sh")]
             #[test]
             fn keepalived_backup() {
                 super::rejected(Daemon::Vrrpd, Daemon::Keepalived,
@@ -318,6 +330,10 @@ fn equal_priority_split_brain(r0: Daemon, r1: Daemon, tag: &str) {
 
 mod v3_equal_priority_split_brain {
     use super::*;
+    #[cfg_attr(
+        not(feature = "netns-tests"),
+        ignore = "needs root, namespaces or keepalived: ./tests/run.sh"
+    )]
     #[test]
     fn vrrpd_higher_address() {
         super::equal_priority_split_brain(
@@ -326,6 +342,10 @@ mod v3_equal_priority_split_brain {
             &lab::tag("v3eqsplit", "v"),
         );
     }
+    #[cfg_attr(
+        not(feature = "netns-tests"),
+        ignore = "needs root, namespaces or keepalived: ./tests/run.sh"
+    )]
     #[test]
     fn keepalived_higher_address() {
         super::equal_priority_split_brain(

@@ -10,6 +10,10 @@ use std::time::Duration;
 use common::lab::{config, Daemon, Instance, Lab};
 use nix::sys::signal::Signal;
 
+#[cfg_attr(
+    not(feature = "netns-tests"),
+    ignore = "needs root, namespaces or keepalived: ./tests/run.sh"
+)]
 #[test]
 fn ready_reloading_ready_stopping() {
     let mut lab = Lab::new("notify", 1);

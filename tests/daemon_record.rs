@@ -29,6 +29,10 @@ fn messages(out: &[String]) -> Vec<String> {
         .collect()
 }
 
+#[cfg_attr(
+    not(feature = "netns-tests"),
+    ignore = "needs root, namespaces or keepalived: ./tests/run.sh"
+)]
 #[test]
 fn a_recording_replays_to_the_same_decisions() {
     let mut lab = Lab::new(&tag("record", "r"), 2);

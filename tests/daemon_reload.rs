@@ -27,10 +27,12 @@ macro_rules! both {
     ($($scenario:ident),* $(,)?) => {$(
         mod $scenario {
             use super::*;
+            #[cfg_attr(not(feature = "netns-tests"), ignore = "needs root, namespaces or keepalived: ./tests/run.sh")]
             #[test]
             fn vrrpd() {
                 super::$scenario(Daemon::Vrrpd, &lab::tag(stringify!($scenario), "v"));
             }
+            #[cfg_attr(not(feature = "netns-tests"), ignore = "needs root, namespaces or keepalived: ./tests/run.sh")]
             #[test]
             fn keepalived() {
                 super::$scenario(Daemon::Keepalived, &lab::tag(stringify!($scenario), "k"));
@@ -186,6 +188,10 @@ fn adding_a_vip(d: Daemon, tag: &str) {
 }
 
 /// vrrpd only: a reload with a broken file keeps the running configuration.
+#[cfg_attr(
+    not(feature = "netns-tests"),
+    ignore = "needs root, namespaces or keepalived: ./tests/run.sh"
+)]
 #[test]
 fn broken_file_keeps_the_old_config() {
     let d = Daemon::Vrrpd;

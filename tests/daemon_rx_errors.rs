@@ -58,6 +58,10 @@ fn advert(from: Ipv4Addr, ident: u16) -> Vec<u8> {
     emit_ipv4_datagram(&Ipv4Repr::vrrp(from, GROUP_V4, 255, ident, 0), &msg).expect("datagram")
 }
 
+#[cfg_attr(
+    not(feature = "netns-tests"),
+    ignore = "needs root, namespaces or keepalived: ./tests/run.sh"
+)]
 #[test]
 fn bad_header_length_and_total_length_are_counted_in_the_stats_dump() {
     lab::require_tool("nft");

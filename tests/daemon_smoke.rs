@@ -163,6 +163,10 @@ impl Drop for Node {
     }
 }
 
+#[cfg_attr(
+    not(feature = "netns-tests"),
+    ignore = "needs root, namespaces or keepalived: ./tests/run.sh"
+)]
 #[test]
 fn two_daemons_elect_a_master_and_move_the_vip_on_sigterm() {
     smoke(Fam::V4);
@@ -170,6 +174,10 @@ fn two_daemons_elect_a_master_and_move_the_vip_on_sigterm() {
 
 /// The same over IPv6 (VRRPv3, link-local sources, ff02::12), started while the link-local
 /// addresses are still tentative (DAD), as at boot.
+#[cfg_attr(
+    not(feature = "netns-tests"),
+    ignore = "needs root, namespaces or keepalived: ./tests/run.sh"
+)]
 #[test]
 fn the_same_over_ipv6() {
     smoke(Fam::V6);

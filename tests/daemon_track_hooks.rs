@@ -21,6 +21,10 @@ fn entered(log: &str, inst: &str) -> Vec<String> {
         .collect()
 }
 
+#[cfg_attr(
+    not(feature = "netns-tests"),
+    ignore = "needs root, namespaces or keepalived: ./tests/run.sh"
+)]
 #[test]
 fn a_notify_script_sees_every_transition_in_order_under_rapid_flapping() {
     let mut lab = Lab::new(&tag("flap", "h"), 1);
@@ -75,6 +79,10 @@ fn a_notify_script_sees_every_transition_in_order_under_rapid_flapping() {
     assert_eq!(got[..got.len() - 1], want[..], "notify lines vs log");
 }
 
+#[cfg_attr(
+    not(feature = "netns-tests"),
+    ignore = "needs root, namespaces or keepalived: ./tests/run.sh"
+)]
 #[test]
 fn a_sync_group_moves_together_when_one_members_script_fails() {
     let mut lab = Lab::new(&tag("syncgrp", "h"), 2);
@@ -136,6 +144,10 @@ fn a_sync_group_moves_together_when_one_members_script_fails() {
     lab.wait_holders("10.0.0.101", &[0], Duration::from_secs(3));
 }
 
+#[cfg_attr(
+    not(feature = "netns-tests"),
+    ignore = "needs root, namespaces or keepalived: ./tests/run.sh"
+)]
 #[test]
 fn notify_fifo_lines_and_a_hanging_notify_stop_killed_after_a_second() {
     let mut lab = Lab::new(&tag("fifostop", "h"), 1);

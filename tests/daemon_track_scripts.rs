@@ -34,6 +34,10 @@ fn conf(i: usize, prelude: &str, inst: &Instance) -> String {
     )
 }
 
+#[cfg_attr(
+    not(feature = "netns-tests"),
+    ignore = "needs root, namespaces or keepalived: ./tests/run.sh"
+)]
 #[test]
 fn nginx_death_on_the_master_moves_the_vip_and_its_return_brings_it_back() {
     let mut lab = Lab::new(&tag("nginx", "s"), 2);
@@ -101,6 +105,10 @@ fn zombies(pid: i32) -> Vec<String> {
         .collect()
 }
 
+#[cfg_attr(
+    not(feature = "netns-tests"),
+    ignore = "needs root, namespaces or keepalived: ./tests/run.sh"
+)]
 #[test]
 fn a_hanging_script_is_killed_at_its_timeout_with_its_children_and_counts_as_failure() {
     let mut lab = Lab::new(&tag("hang", "s"), 1);
@@ -145,6 +153,10 @@ fn a_hanging_script_is_killed_at_its_timeout_with_its_children_and_counts_as_fai
     assert!(processes_with("sleep 987").is_empty());
 }
 
+#[cfg_attr(
+    not(feature = "netns-tests"),
+    ignore = "needs root, namespaces or keepalived: ./tests/run.sh"
+)]
 #[test]
 fn a_thousand_script_runs_leave_no_zombie_and_no_stray_process() {
     let mut lab = Lab::new(&tag("thousand", "s"), 1);
@@ -232,11 +244,19 @@ fn mixed_pair(tracker: Daemon, other: Daemon, name: &str) {
     lab.wait_holders(VIP, &[0], Duration::from_secs(8));
 }
 
+#[cfg_attr(
+    not(feature = "netns-tests"),
+    ignore = "needs root, namespaces or keepalived: ./tests/run.sh"
+)]
 #[test]
 fn mixed_pair_keepalived_side_tracks_a_script() {
     mixed_pair(Daemon::Keepalived, Daemon::Vrrpd, "mixtrackk");
 }
 
+#[cfg_attr(
+    not(feature = "netns-tests"),
+    ignore = "needs root, namespaces or keepalived: ./tests/run.sh"
+)]
 #[test]
 fn mixed_pair_vrrpd_side_tracks_a_script() {
     mixed_pair(Daemon::Vrrpd, Daemon::Keepalived, "mixtrackv");

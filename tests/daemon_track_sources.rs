@@ -16,6 +16,10 @@ fn instance(extra: &str) -> Instance {
         .extra(extra)
 }
 
+#[cfg_attr(
+    not(feature = "netns-tests"),
+    ignore = "needs root, namespaces or keepalived: ./tests/run.sh"
+)]
 #[test]
 fn track_file_and_track_process_change_the_priority() {
     let mut lab = Lab::new(&tag("sources", "t"), 1);
@@ -61,6 +65,10 @@ fn track_file_and_track_process_change_the_priority() {
     );
 }
 
+#[cfg_attr(
+    not(feature = "netns-tests"),
+    ignore = "needs root, namespaces or keepalived: ./tests/run.sh"
+)]
 #[test]
 fn reload_keeps_script_results() {
     let mut lab = Lab::new(&tag("reloadscr", "t"), 1);
@@ -116,6 +124,10 @@ fn reload_keeps_script_results() {
 
 /// Issue #9: a FIFO planted as the track file must not freeze the daemon (a blocking read on
 /// the only runtime thread stopped adverts, dumps and SIGTERM).
+#[cfg_attr(
+    not(feature = "netns-tests"),
+    ignore = "needs root, namespaces or keepalived: ./tests/run.sh"
+)]
 #[test]
 fn a_fifo_as_track_file_does_not_stop_adverts_or_sigterm() {
     let mut lab = Lab::new(&tag("tfifo", "t"), 1);
@@ -156,6 +168,10 @@ fn mode_of(p: &std::path::Path) -> u32 {
 /// docs/keepalived-compat.md#global_defs-keywords `umask`: files the daemon creates get keepalived's default
 /// mask 0177 unless `global_defs` sets one, and `-u` on the command line wins; pid files stay
 /// 0644 and dump files 0600 whatever the mask.
+#[cfg_attr(
+    not(feature = "netns-tests"),
+    ignore = "needs root, namespaces or keepalived: ./tests/run.sh"
+)]
 #[test]
 fn created_files_follow_the_umask() {
     let mut lab = Lab::new(&tag("umask", "t"), 1);

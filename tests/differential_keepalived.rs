@@ -240,6 +240,10 @@ fn corpus() -> Vec<PathBuf> {
     files
 }
 
+#[cfg_attr(
+    not(feature = "netns-tests"),
+    ignore = "needs root, namespaces or keepalived: ./tests/run.sh"
+)]
 #[test]
 fn vrrpd_agrees_with_keepalived_t() {
     netns::require_root();

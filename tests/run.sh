@@ -10,9 +10,9 @@ cd "$(dirname "$0")/.."
 echo "== cargo fmt --check"
 cargo fmt --all -- --check
 echo "== cargo clippy"
-cargo clippy --all-targets -- -D warnings
+cargo clippy --all-targets --all-features -- -D warnings
 echo "== cargo test"
-cargo test --no-fail-fast
+cargo test --no-fail-fast --features netns-tests
 if [ -x tests/fuzz-smoke.sh ]; then
     echo "== fuzz smoke runs"
     ./tests/fuzz-smoke.sh

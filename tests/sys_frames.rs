@@ -15,6 +15,10 @@ use vrrpd::sys::SysError;
 const ETH_P_ARP: u16 = 0x0806;
 const VIP: [u8; 4] = [10, 99, 0, 100];
 
+#[cfg_attr(
+    not(feature = "netns-tests"),
+    ignore = "needs root, namespaces or keepalived: ./tests/run.sh"
+)]
 #[test]
 fn garp_sent_in_a_is_captured_in_b_byte_for_byte() {
     let (a, b) = veth_pair("ga", "10.99.0.1/24", "10.99.0.2/24");
@@ -43,6 +47,10 @@ fn garp_sent_in_a_is_captured_in_b_byte_for_byte() {
     assert_eq!(got[1], frame, "second GARP (cached channel) differs");
 }
 
+#[cfg_attr(
+    not(feature = "netns-tests"),
+    ignore = "needs root, namespaces or keepalived: ./tests/run.sh"
+)]
 #[test]
 fn sending_on_a_missing_interface_names_it() {
     let (a, _b) = veth_pair("gm", "10.99.0.1/24", "10.99.0.2/24");

@@ -108,6 +108,10 @@ fn notify_fifo_refuses_symlinks() {
     std::fs::remove_dir_all(&d).unwrap();
 }
 
+#[cfg_attr(
+    not(feature = "netns-tests"),
+    ignore = "needs root, namespaces or keepalived: ./tests/run.sh"
+)]
 #[test]
 fn notify_fifo_owned_by_another_user_is_refused() {
     let d = tmpdir("fifoowner");
@@ -176,6 +180,10 @@ fn track_file_reads_are_bounded() {
 
 // ===== item 4: init_file =====
 
+#[cfg_attr(
+    not(feature = "netns-tests"),
+    ignore = "needs root, namespaces or keepalived: ./tests/run.sh"
+)]
 #[test]
 fn init_file_never_writes_through_symlinks() {
     use vrrpd::sys::track_sources::init_file;

@@ -118,6 +118,10 @@ fn checksum(bytes: &[u8]) -> u16 {
     !(sum as u16)
 }
 
+#[cfg_attr(
+    not(feature = "netns-tests"),
+    ignore = "needs root, namespaces or keepalived: ./tests/run.sh"
+)]
 #[test]
 fn adverts_interoperate_with_keepalived_in_both_directions() {
     let (a, b) = veth_pair("ka", "10.99.0.1/24", "10.99.0.2/24");

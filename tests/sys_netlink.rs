@@ -42,6 +42,10 @@ fn addr_info(ns: &Netns, dev: &str, local: &str) -> Option<Value> {
     Some(info)
 }
 
+#[cfg_attr(
+    not(feature = "netns-tests"),
+    ignore = "needs root, namespaces or keepalived: ./tests/run.sh"
+)]
 #[test]
 fn vip_with_label_equals_ip_addr_add_and_delete_is_idempotent() {
     let ns = single_ns("vip");
@@ -107,6 +111,10 @@ fn vip_with_label_equals_ip_addr_add_and_delete_is_idempotent() {
     assert!(addr_info(&ns, "eth0", "10.99.0.1").is_some());
 }
 
+#[cfg_attr(
+    not(feature = "netns-tests"),
+    ignore = "needs root, namespaces or keepalived: ./tests/run.sh"
+)]
 #[test]
 fn vip_with_broadcast_and_host_vip_equal_ip_addr_add() {
     let ns = single_ns("brd");
@@ -140,6 +148,10 @@ fn vip_with_broadcast_and_host_vip_equal_ip_addr_add() {
     assert_eq!(want_brd["broadcast"], "10.99.0.255");
 }
 
+#[cfg_attr(
+    not(feature = "netns-tests"),
+    ignore = "needs root, namespaces or keepalived: ./tests/run.sh"
+)]
 #[test]
 fn ipv6_vips_skip_dad_and_host_vips_are_deprecated() {
     let ns = single_ns("six");
@@ -182,6 +194,10 @@ fn ipv6_vips_skip_dad_and_host_vips_are_deprecated() {
     );
 }
 
+#[cfg_attr(
+    not(feature = "netns-tests"),
+    ignore = "needs root, namespaces or keepalived: ./tests/run.sh"
+)]
 #[test]
 fn links_are_looked_up_by_name_and_index() {
     let ns = single_ns("lnk");
@@ -212,6 +228,10 @@ fn links_are_looked_up_by_name_and_index() {
     );
 }
 
+#[cfg_attr(
+    not(feature = "netns-tests"),
+    ignore = "needs root, namespaces or keepalived: ./tests/run.sh"
+)]
 #[test]
 fn add_to_a_missing_interface_is_a_sentence_not_a_panic() {
     let ns = Netns::new("mis");
@@ -229,6 +249,10 @@ fn add_to_a_missing_interface_is_a_sentence_not_a_panic() {
     );
 }
 
+#[cfg_attr(
+    not(feature = "netns-tests"),
+    ignore = "needs root, namespaces or keepalived: ./tests/run.sh"
+)]
 #[test]
 fn monitor_reports_link_down_up_address_delete_and_link_removal() {
     let (a, _b) = veth_pair("mon", "10.99.0.1/24", "10.99.0.2/24");

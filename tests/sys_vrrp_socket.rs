@@ -27,6 +27,10 @@ const ADVERT: [u8; 24] = [
 const A: Ipv4Addr = Ipv4Addr::new(10, 99, 0, 1);
 const B: Ipv4Addr = Ipv4Addr::new(10, 99, 0, 2);
 
+#[cfg_attr(
+    not(feature = "netns-tests"),
+    ignore = "needs root, namespaces or keepalived: ./tests/run.sh"
+)]
 #[test]
 fn multicast_advert_reaches_the_peer_with_ttl_255_and_not_ourselves() {
     let (a, b) = veth_pair("mc", "10.99.0.1/24", "10.99.0.2/24");
@@ -80,6 +84,10 @@ fn multicast_advert_reaches_the_peer_with_ttl_255_and_not_ourselves() {
     );
 }
 
+#[cfg_attr(
+    not(feature = "netns-tests"),
+    ignore = "needs root, namespaces or keepalived: ./tests/run.sh"
+)]
 #[test]
 fn unicast_advert_uses_the_configured_ttl_and_skips_the_multicast_socket() {
     let (a, b) = veth_pair("uc", "10.99.0.1/24", "10.99.0.2/24");
@@ -122,6 +130,10 @@ fn unicast_advert_uses_the_configured_ttl_and_skips_the_multicast_socket() {
     );
 }
 
+#[cfg_attr(
+    not(feature = "netns-tests"),
+    ignore = "needs root, namespaces or keepalived: ./tests/run.sh"
+)]
 #[test]
 fn binding_to_a_non_local_unicast_source_fails_with_a_sentence() {
     let (a, _b) = veth_pair("nl", "10.99.0.1/24", "10.99.0.2/24");
@@ -143,6 +155,10 @@ fn binding_to_a_non_local_unicast_source_fails_with_a_sentence() {
     );
 }
 
+#[cfg_attr(
+    not(feature = "netns-tests"),
+    ignore = "needs root, namespaces or keepalived: ./tests/run.sh"
+)]
 #[test]
 fn try_recv_drains_without_waiting() {
     let (a, b) = veth_pair("dr", "10.99.0.1/24", "10.99.0.2/24");

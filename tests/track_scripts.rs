@@ -85,6 +85,10 @@ async fn eventually(secs: u64, mut cond: impl FnMut() -> bool) -> bool {
     cond()
 }
 
+#[cfg_attr(
+    not(feature = "netns-tests"),
+    ignore = "needs root, namespaces or keepalived: ./tests/run.sh"
+)]
 #[tokio::test]
 async fn a_hanging_script_is_killed_with_its_children_and_counts_as_failure() {
     let _g = serial();
@@ -126,6 +130,10 @@ async fn a_hanging_script_is_killed_with_its_children_and_counts_as_failure() {
     assert_eq!(log[0].1, "VRRP_Script(chk_hang) timed_out");
 }
 
+#[cfg_attr(
+    not(feature = "netns-tests"),
+    ignore = "needs root, namespaces or keepalived: ./tests/run.sh"
+)]
 #[tokio::test]
 async fn sigterm_is_followed_by_sigkill_after_the_grace_period() {
     let _g = serial();
@@ -151,6 +159,10 @@ async fn sigterm_is_followed_by_sigkill_after_the_grace_period() {
     );
 }
 
+#[cfg_attr(
+    not(feature = "netns-tests"),
+    ignore = "needs root, namespaces or keepalived: ./tests/run.sh"
+)]
 #[tokio::test]
 async fn exit_status_and_signals_are_typed() {
     let _g = serial();
@@ -185,6 +197,10 @@ async fn exit_status_and_signals_are_typed() {
     );
 }
 
+#[cfg_attr(
+    not(feature = "netns-tests"),
+    ignore = "needs root, namespaces or keepalived: ./tests/run.sh"
+)]
 #[tokio::test]
 async fn the_child_gets_its_own_group_and_dev_null() {
     let _g = serial();
@@ -218,6 +234,10 @@ async fn the_child_gets_its_own_group_and_dev_null() {
     assert_eq!(outcome, ScriptOutcome::TimedOut);
 }
 
+#[cfg_attr(
+    not(feature = "netns-tests"),
+    ignore = "needs root, namespaces or keepalived: ./tests/run.sh"
+)]
 #[tokio::test]
 async fn a_script_never_overlaps_itself() {
     let _g = serial();
@@ -274,6 +294,10 @@ async fn a_script_never_overlaps_itself() {
         .any(|l| l.1 == "Track script chk_slow is already running, expect idle - skipping run"));
 }
 
+#[cfg_attr(
+    not(feature = "netns-tests"),
+    ignore = "needs root, namespaces or keepalived: ./tests/run.sh"
+)]
 #[tokio::test]
 async fn a_thousand_runs_leave_no_zombie_and_no_stray_process() {
     let _g = serial();
@@ -319,6 +343,10 @@ async fn a_thousand_runs_leave_no_zombie_and_no_stray_process() {
     assert!(zombies.is_empty(), "zombies: {zombies:?}");
 }
 
+#[cfg_attr(
+    not(feature = "netns-tests"),
+    ignore = "needs root, namespaces or keepalived: ./tests/run.sh"
+)]
 #[tokio::test]
 async fn scripts_run_as_the_configured_user() {
     let _g = serial();
@@ -364,6 +392,10 @@ async fn scripts_run_as_the_configured_user() {
     assert_eq!((id, line), (nobody, None));
 }
 
+#[cfg_attr(
+    not(feature = "netns-tests"),
+    ignore = "needs root, namespaces or keepalived: ./tests/run.sh"
+)]
 #[tokio::test]
 async fn script_security_refuses_writable_scripts() {
     let _g = serial();
@@ -404,6 +436,10 @@ async fn script_security_refuses_writable_scripts() {
     std::fs::remove_dir_all(&dir).expect("cleanup");
 }
 
+#[cfg_attr(
+    not(feature = "netns-tests"),
+    ignore = "needs root, namespaces or keepalived: ./tests/run.sh"
+)]
 #[tokio::test]
 async fn exec_failures_are_reported_and_reaped() {
     let _g = serial();
@@ -428,6 +464,10 @@ async fn exec_failures_are_reported_and_reaped() {
 }
 
 /// The whole chain the daemon will run: config → Trackers → ScriptSet → Router.
+#[cfg_attr(
+    not(feature = "netns-tests"),
+    ignore = "needs root, namespaces or keepalived: ./tests/run.sh"
+)]
 #[tokio::test]
 async fn trackers_scripts_and_the_core_together() {
     use vrrpd::proto::{Action, InstanceSettings, Router, RouterSettings};
@@ -541,6 +581,10 @@ fn security_without_a_default_user_refuses_scripts_without_their_own() {
     assert!(off.prepare("/bin/true", None).is_ok());
 }
 
+#[cfg_attr(
+    not(feature = "netns-tests"),
+    ignore = "needs root, namespaces or keepalived: ./tests/run.sh"
+)]
 #[tokio::test]
 async fn grandchildren_outliving_their_script_are_reparented_to_us_and_reaped() {
     let _g = serial();

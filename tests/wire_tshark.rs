@@ -93,6 +93,10 @@ fn tshark() -> PathBuf {
     })
 }
 
+#[cfg_attr(
+    not(feature = "netns-tests"),
+    ignore = "needs root, namespaces or keepalived: ./tests/run.sh"
+)]
 #[test]
 fn tshark_dissects_our_frames_as_valid() {
     let tshark = tshark();
