@@ -124,15 +124,59 @@ fn receive_errors_are_logged_once_per_kind_until_a_valid_advert() {
         .filter(|l| !l.contains("Entering") && !l.contains("discarding"))
         .count();
     assert_eq!(error_lines, 2, "{logs:?}");
-    // A valid advert re-arms the lines.
+    // A valid advert re-arms the lines, for once an advert interval at the most.
     rig.rx_at(ms(200), "10.0.0.66", &advert_like(&vi_1(), 200));
     rig.rx_at(ms(210), "10.0.0.66", &bad);
+    rig.rx_at(ms(1100), "10.0.0.66", &bad);
     let after = rig
         .logs()
         .iter()
         .filter(|l| !l.contains("Entering") && !l.contains("discarding") && !l.contains("priority"))
         .count();
     assert_eq!(after, 3, "{:?}", rig.logs());
+}
+
+/// Junk mixed with valid adverts (which re-arm the lines) still costs at most one line per
+/// kind and advert interval.
+#[test]
+fn a_mixed_flood_logs_a_bounded_number_of_lines() {
+    let mut rig = Rig::one(vi_1());
+    let mut bad = advert_like(&vi_1(), 200);
+    bad.auth = Auth::pass_from_str("wrong");
+    let good = advert_like(&vi_1(), 200);
+    for i in 0..300u64 {
+        rig.rx_at(
+            ms(10 * i),
+            "10.0.0.66",
+            if i % 2 == 0 { &bad } else { &good },
+        );
+    }
+    let lines = rig.logs().iter().filter(|l| l.contains("auth")).count();
+    assert!(lines <= 4, "{lines} lines in 3 s");
+}
+
+/// A stranger's valid lower-priority adverts say nothing about the master the backup follows:
+/// they must not make it preempt (fast preemption reacts to the master's own adverts only).
+#[test]
+fn a_strangers_lower_priority_adverts_do_not_make_a_backup_preempt() {
+    let inst = InstanceSettings::backup("VI_1", 51)
+        .priority(100)
+        .vip("10.0.0.100/24");
+    let mut rig = Rig::one(inst.clone());
+    let master = advert_like(&inst, 150);
+    let lower = advert_like(&inst, 50);
+    for i in 0..30u64 {
+        if i % 10 == 0 {
+            rig.rx_at(ms(100 * i), "10.0.0.2", &master);
+        }
+        rig.rx_at(ms(100 * i + 50), "10.0.0.66", &lower);
+    }
+    rig.advance_to(ms(3000));
+    assert_eq!(rig.state("VI_1"), State::Backup);
+    // The master itself lowering its priority still hands over after the skew time.
+    rig.rx_at(ms(3000), "10.0.0.2", &advert_like(&inst, 50));
+    rig.advance_to(ms(3700));
+    assert_eq!(rig.state("VI_1"), State::Master);
 }
 
 /// Two unicast instances share VRID 51 on one interface, each with its own peer: an advert

@@ -48,6 +48,14 @@ pub(crate) enum Transition {
     ToBackup,
 }
 
+/// One kind of receive error that was logged (see `Instance::quiet_errors`).
+pub(crate) struct QuietError {
+    pub kind: std::mem::Discriminant<crate::wire::Error>,
+    pub logged: Instant,
+    /// A valid advert arrived since it was logged.
+    pub rearmed: bool,
+}
+
 /// What a lower-priority advert may cause at most once per advert interval.
 #[derive(Clone, Copy)]
 enum Lower {
@@ -89,10 +97,11 @@ pub(crate) struct Instance {
     /// The unicast peers' addresses, for check 15 of docs/keepalived-compat.md#receive-checks.
     pub peer_addrs: Vec<IpAddr>,
     pub group: Option<usize>,
-    /// The kinds of receive error logged since the last valid advert: each kind is logged
-    /// once until a valid advert arrives and counted always, so a flood of junk costs one
-    /// line, not one per packet (keepalived 2.3.3 and later do the same).
-    pub quiet_errors: Vec<std::mem::Discriminant<crate::wire::Error>>,
+    /// Each kind of receive error logged, when, and whether a valid advert has arrived since:
+    /// a kind is logged again only after a valid advert (keepalived 2.3.3 and later do the same)
+    /// and never more than once per advert interval, so a flood that mixes junk with valid
+    /// adverts still costs a few lines, not one per packet. Every error is counted.
+    pub quiet_errors: Vec<QuietError>,
     /// When a lower-priority advert was last answered as MASTER (advert, GARP burst,
     /// notification): at most once per advert interval, so the LAN cannot use us as an
     /// amplifier.
@@ -588,7 +597,11 @@ impl Instance {
                 let text = format!("received lower priority ({p}) advert from {src} - discarding");
                 self.log(ctx, LogLevel::Info, &text);
             }
-            if ctx.fast_preempt && !has_delay {
+            // Only the master we follow lowering its priority counts (or any advert before we
+            // know a master): a stranger's lower-priority advert says nothing about the master,
+            // and a flood of spoofed ones must not make a backup preempt a healthy master.
+            let from_master = self.master_addr.is_none_or(|m| m == src);
+            if ctx.fast_preempt && !has_delay && from_master {
                 // vrrpd improvement: take over after Skew_Time, not the full interval.
                 let at = deadline(ctx.now, self.skew());
                 let current = ctx.timers.get(self.idx, Timer::MasterDown);

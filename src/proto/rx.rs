@@ -9,7 +9,7 @@
 use std::net::IpAddr;
 
 use super::action::LogLevel;
-use super::instance::{Ctx, Instance};
+use super::instance::{Ctx, Instance, QuietError};
 use super::settings::OldUnicastChecksum;
 use super::state::State;
 use super::stats::Counters;
@@ -90,8 +90,10 @@ impl Instance {
     pub(crate) fn validate(&mut self, ctx: &mut Ctx, rx: &Packet) -> Option<Advert> {
         let error = match self.check(ctx, rx) {
             Ok(advert) => {
-                // A valid advert: every kind of error may be logged again.
-                self.quiet_errors.clear();
+                // A valid advert: every kind of error may be logged again (once an interval).
+                for q in &mut self.quiet_errors {
+                    q.rearmed = true;
+                }
                 // 16.
                 if advert.priority == 0 {
                     self.counters.pri_zero_rcvd += 1;
@@ -103,12 +105,22 @@ impl Instance {
         if let Some(c) = counter(&mut self.counters, &error) {
             *c += 1;
         }
-        // Each kind is logged once until a valid advert arrives (Instance::quiet_errors).
+        // Each kind is logged once until a valid advert arrives, and at most once an
+        // advert interval (Instance::quiet_errors).
         let kind = std::mem::discriminant(&error);
-        if self.quiet_errors.contains(&kind) {
-            return None;
+        let interval = self.cfg.advert_int.to_duration();
+        match self.quiet_errors.iter_mut().find(|q| q.kind == kind) {
+            Some(q) if !q.rearmed || ctx.now < q.logged + interval => return None,
+            Some(q) => {
+                q.logged = ctx.now;
+                q.rearmed = false;
+            }
+            None => self.quiet_errors.push(QuietError {
+                kind,
+                logged: ctx.now,
+                rearmed: false,
+            }),
         }
-        self.quiet_errors.push(kind);
         let text = match error {
             // wire's wording lacks the instance's own version.
             Error::Version { version, .. } => {
