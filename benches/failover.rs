@@ -24,24 +24,23 @@
 
 #[path = "../tests/common/lab.rs"]
 mod lab;
+#[path = "../tests/common/probe.rs"]
+mod probe;
 #[path = "../tests/common/track.rs"]
 mod track;
 
-use std::net::UdpSocket;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
-use std::thread::JoinHandle;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use lab::{config, Daemon, Instance, Lab};
 use nix::sys::signal::Signal;
+use probe::{http_probe, longest_gap, probe, Echo, StopOnDrop};
 
 /// Runs per scenario and daemon under `cargo bench` (1 under `cargo test --all-targets`, which
 /// runs this file without `--bench` as a smoke test of the lab).
 const RUNS: usize = 3;
 const VIP: &str = "10.0.0.100";
-const PORT: u16 = 7000;
-const PROBE_EVERY: Duration = Duration::from_millis(2);
 
 #[derive(Clone, Copy, PartialEq)]
 enum Scenario {
@@ -60,96 +59,6 @@ impl Scenario {
     }
 }
 
-/// A UDP echo responder inside a router namespace; `up` false = a dead service (no answers).
-struct Echo {
-    up: Arc<AtomicBool>,
-    stop: Arc<AtomicBool>,
-    thread: Option<JoinHandle<()>>,
-}
-
-impl Echo {
-    fn start(lab: &Lab, ns: &str) -> Echo {
-        let up = Arc::new(AtomicBool::new(true));
-        let stop = Arc::new(AtomicBool::new(false));
-        let (u, s) = (up.clone(), stop.clone());
-        let thread = lab.spawn_in(ns, move || {
-            let sock = UdpSocket::bind(("0.0.0.0", PORT)).expect("bind the echo port");
-            sock.set_read_timeout(Some(Duration::from_millis(50)))
-                .expect("SO_RCVTIMEO");
-            let mut buf = [0u8; 64];
-            while !s.load(Ordering::Relaxed) {
-                if let Ok((n, from)) = sock.recv_from(&mut buf) {
-                    if u.load(Ordering::Relaxed) {
-                        let _ = sock.send_to(buf.get(..n).unwrap_or_default(), from);
-                    }
-                }
-            }
-        });
-        Echo {
-            up,
-            stop,
-            thread: Some(thread),
-        }
-    }
-}
-
-impl Drop for Echo {
-    fn drop(&mut self) {
-        self.stop.store(true, Ordering::Relaxed);
-        if let Some(t) = self.thread.take() {
-            let _ = t.join();
-        }
-    }
-}
-
-/// The client: a datagram to the VIP every [`PROBE_EVERY`]; returns when the answers arrived.
-fn probe(lab: &Lab, stop: Arc<AtomicBool>) -> JoinHandle<Vec<Instant>> {
-    lab.spawn_in(&lab.client, move || {
-        let sock = UdpSocket::bind("0.0.0.0:0").expect("client socket");
-        sock.set_nonblocking(true).expect("O_NONBLOCK");
-        let mut answers = Vec::new();
-        let mut next = Instant::now();
-        let mut seq: u64 = 0;
-        let mut buf = [0u8; 64];
-        while !stop.load(Ordering::Relaxed) {
-            if Instant::now() >= next {
-                seq += 1;
-                let _ = sock.send_to(&seq.to_be_bytes(), (VIP, PORT));
-                next += PROBE_EVERY;
-            }
-            while sock.recv_from(&mut buf).is_ok() {
-                answers.push(Instant::now());
-            }
-            // poll(2) sleeps on a high-resolution timer (SO_RCVTIMEO would round to a jiffy).
-            let mut pfd = libc::pollfd {
-                fd: std::os::fd::AsRawFd::as_raw_fd(&sock),
-                events: libc::POLLIN,
-                revents: 0,
-            };
-            // SAFETY: one valid pollfd for the duration of the call.
-            unsafe { libc::poll(&mut pfd, 1, 1) };
-        }
-        answers
-    })
-}
-
-/// Sets its flag when dropped.
-struct StopOnDrop(Arc<AtomicBool>);
-
-impl Drop for StopOnDrop {
-    fn drop(&mut self) {
-        self.0.store(true, Ordering::Relaxed);
-    }
-}
-
-fn longest_gap(answers: &[Instant]) -> Duration {
-    answers
-        .windows(2)
-        .map(|w| w[1].duration_since(w[0]))
-        .max()
-        .unwrap_or(Duration::MAX)
-}
-
 /// One run: a fresh pair, the event, the longest gap the client saw.
 fn run(d: Daemon, sc: Scenario, inst: &[Instance; 2], tag: &str) -> Option<Duration> {
     let mut lab = Lab::new(tag, 2);
@@ -163,7 +72,7 @@ fn run(d: Daemon, sc: Scenario, inst: &[Instance; 2], tag: &str) -> Option<Durat
     std::thread::sleep(Duration::from_millis(700));
 
     let stop = Arc::new(AtomicBool::new(false));
-    let prober = probe(&lab, stop.clone());
+    let prober = probe(&lab, VIP, stop.clone());
     // Stops the prober even when this run panics.
     let _stop = StopOnDrop(stop.clone());
     std::thread::sleep(Duration::from_millis(300));
@@ -271,34 +180,6 @@ fn failover(version: u8, runs: usize) {
     }
 }
 
-/// The client for the nginx scenario: an HTTP GET to the VIP every 5 ms (each with a 100 ms
-/// budget); returns the times of the answered ones.
-fn http_probe(lab: &Lab, stop: Arc<AtomicBool>) -> JoinHandle<Vec<Instant>> {
-    use std::io::{Read, Write};
-    lab.spawn_in(&lab.client, move || {
-        let addr: std::net::SocketAddr = format!("{VIP}:80").parse().expect("VIP");
-        let budget = Duration::from_millis(100);
-        let mut answers = Vec::new();
-        while !stop.load(Ordering::Relaxed) {
-            let t = Instant::now();
-            let ok = (|| -> std::io::Result<bool> {
-                let mut s = std::net::TcpStream::connect_timeout(&addr, budget)?;
-                s.set_read_timeout(Some(budget))?;
-                s.write_all(b"GET / HTTP/1.0\r\n\r\n")?;
-                let mut buf = Vec::new();
-                s.read_to_end(&mut buf)?;
-                Ok(buf.starts_with(b"HTTP/1.1 200"))
-            })()
-            .unwrap_or(false);
-            if ok {
-                answers.push(Instant::now());
-            }
-            std::thread::sleep(Duration::from_millis(5).saturating_sub(t.elapsed()));
-        }
-        answers
-    })
-}
-
 /// One nginx-death run: a fresh pair with nginx tracked on both, nginx killed on the master.
 fn nginx_run(d: Daemon, tag: &str, r: usize) -> Option<Duration> {
     let mut lab = Lab::new(tag, 2);
@@ -320,7 +201,7 @@ fn nginx_run(d: Daemon, tag: &str, r: usize) -> Option<Duration> {
     // Past the start-up GARP bursts, with the scripts' first results in.
     std::thread::sleep(Duration::from_millis(1500));
     let stop = Arc::new(AtomicBool::new(false));
-    let prober = http_probe(&lab, stop.clone());
+    let prober = http_probe(&lab, VIP, stop.clone());
     // Runs kill nginx at different points of the scripts' one-second grid.
     std::thread::sleep(Duration::from_millis(300 + (r as u64 * 337) % 1000));
     nginx[0].kill();

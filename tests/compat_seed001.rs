@@ -31,10 +31,10 @@ mod common;
 
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
-use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
 use common::lab::{require_tool, tag, Lab, IF};
+use common::probe::http_probe;
 use common::sandbox::Sandbox;
 
 const VIP: &str = "10.0.0.100";
@@ -170,33 +170,6 @@ fn start_router(lab: &Lab, i: usize, mode: Mode, conf: &str) -> Router {
     Router { host, daemon, log }
 }
 
-/// An HTTP GET to the VIP every 5 ms (100 ms budget each); the times of the answers.
-fn http_probe(lab: &Lab, stop: Arc<AtomicBool>) -> JoinHandle<Vec<Instant>> {
-    use std::io::{Read, Write};
-    lab.spawn_in(&lab.client, move || {
-        let addr: std::net::SocketAddr = format!("{VIP}:80").parse().expect("VIP");
-        let budget = Duration::from_millis(100);
-        let mut answers = Vec::new();
-        while !stop.load(Ordering::Relaxed) {
-            let t = Instant::now();
-            let ok = (|| -> std::io::Result<bool> {
-                let mut s = std::net::TcpStream::connect_timeout(&addr, budget)?;
-                s.set_read_timeout(Some(budget))?;
-                s.write_all(b"GET / HTTP/1.0\r\n\r\n")?;
-                let mut buf = Vec::new();
-                s.read_to_end(&mut buf)?;
-                Ok(buf.starts_with(b"HTTP/1.1 200"))
-            })()
-            .unwrap_or(false);
-            if ok {
-                answers.push(Instant::now());
-            }
-            std::thread::sleep(Duration::from_millis(5).saturating_sub(t.elapsed()));
-        }
-        answers
-    })
-}
-
 /// What happened after nginx died on the master.
 #[derive(Debug)]
 struct Outcome {
@@ -226,7 +199,7 @@ fn run(mode: Mode, timeout: Option<u32>, wait: Duration) -> Outcome {
     std::thread::sleep(Duration::from_millis(4500));
     assert_eq!(lab.holders(VIP), vec![0], "the master holds the VIP");
     let stop = Arc::new(AtomicBool::new(false));
-    let prober = http_probe(&lab, stop.clone());
+    let prober = http_probe(&lab, VIP, stop.clone());
     std::thread::sleep(Duration::from_millis(500));
     let t0 = Instant::now();
     r0.host.sh("pkill -x nginx");

@@ -6,14 +6,15 @@
 //! `VRRPD_BLESS=1 cargo test --test config_scripts` rewrites the snapshot files in
 //! `tests/config/scripts/`.
 
+mod common;
+
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use vrrpd::config::diag::{self, Diagnostic};
-use vrrpd::config::model::IpNet;
 use vrrpd::config::read::source::FsLoader;
 use vrrpd::config::read::ParseOptions;
-use vrrpd::config::{self, HostInfo, HostInterface, Loaded};
+use vrrpd::config::{self, HostInfo, Loaded};
 
 /// The second seed tutorial's track script, as it would be on disk.
 const CHECK_NGINX: &str = r#"#!/bin/bash
@@ -36,19 +37,7 @@ fn tempdir(tag: &str) -> PathBuf {
 
 /// The seed's node: eth0, up, multicast, 192.168.100.10/24.
 fn seed_host() -> HostInfo {
-    HostInfo {
-        interfaces: vec![HostInterface {
-            name: "eth0".into(),
-            index: 2,
-            up: true,
-            is_loopback: false,
-            multicast: true,
-            addrs: vec![IpNet {
-                addr: "192.168.100.10".parse().expect("ip"),
-                prefix: 24,
-            }],
-        }],
-    }
+    common::hostinfo::eth0_host("192.168.100.10")
 }
 
 /// Loads `conf` and runs the `--check-interfaces` checks against `seed_host()`.

@@ -22,8 +22,7 @@ mod common;
 use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
 
-use vrrpd::config::model::IpNet;
-use vrrpd::config::{HostInfo, HostInterface};
+use vrrpd::config::HostInfo;
 use vrrpd::node::{Node, NodeAction, NodeInput};
 use vrrpd::proto::{Action, Input, State};
 use vrrpd::track::ScriptOutcome;
@@ -65,19 +64,7 @@ fn conf(i: usize, priority: u8) -> String {
 }
 
 fn host(i: usize) -> HostInfo {
-    HostInfo {
-        interfaces: vec![HostInterface {
-            name: "eth0".into(),
-            index: 2,
-            up: true,
-            is_loopback: false,
-            multicast: true,
-            addrs: vec![IpNet {
-                addr: format!("10.0.0.{}", i + 1).parse().expect("address"),
-                prefix: 24,
-            }],
-        }],
-    }
+    common::hostinfo::eth0_host(&format!("10.0.0.{}", i + 1))
 }
 
 /// One simulated machine.

@@ -9,8 +9,10 @@
 //!   directories) for tests that install, start and stop daemons as an administrator does.
 #![allow(dead_code, unused_imports)]
 
+pub mod hostinfo;
 pub mod lab;
 pub mod netns;
+pub mod probe;
 pub mod replay;
 pub mod rig;
 pub mod sandbox;

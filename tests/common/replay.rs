@@ -174,20 +174,8 @@ fn fmt_ms(d: Duration) -> serde_json::Value {
 }
 
 /// The host a `keepalived.conf` case runs on: `eth0` (index 2, up) with 10.0.0.1/24.
-fn lab_host() -> HostInfo {
-    HostInfo {
-        interfaces: vec![HostInterface {
-            name: "eth0".into(),
-            index: 2,
-            up: true,
-            is_loopback: false,
-            multicast: true,
-            addrs: vec![vrrpd::config::model::IpNet {
-                addr: "10.0.0.1".parse().expect("an address"),
-                prefix: 24,
-            }],
-        }],
-    }
+pub fn lab_host() -> HostInfo {
+    super::hostinfo::eth0_host("10.0.0.1")
 }
 
 /// Loads a configuration file of a case the way the daemon does.
