@@ -40,8 +40,10 @@ pub struct Exec {
     pub hooks: Option<Hooks>,
     /// keepalived's per-instance IPv4 ID counters (docs/keepalived-compat.md#advert-packet-layout).
     ip_ids: HashMap<String, IpId>,
-    /// `-V/--dont-release-vrrp`: once `stopping`, no priority-0 advert and no VIP, route or
-    /// rule removal (docs/keepalived-compat.md#removing-addresses).
+    /// `-V/--dont-release-vrrp`: the loop stops the core with `Input::Stop { release: false }`,
+    /// so the core sends no priority-0 advert and removes no VIP, route or rule
+    /// (docs/keepalived-compat.md#removing-addresses). The policy is the core's; nothing here
+    /// filters actions.
     pub keep_vips_on_stop: bool,
     /// The stop sequence has begun.
     pub stopping: bool,
@@ -124,9 +126,6 @@ impl Exec {
                 ttl,
                 bytes,
             } => {
-                if self.stopping && self.keep_vips_on_stop {
-                    return Ok(());
-                }
                 let sent = match (src, dst) {
                     (IpAddr::V4(src), IpAddr::V4(dst)) => {
                         let id = self.ip_ids.entry(instance).or_default().next_id();
@@ -175,9 +174,6 @@ impl Exec {
                 }
             }
             Action::DelVip { instance, vip } => {
-                if self.stopping && self.keep_vips_on_stop {
-                    return Ok(());
-                }
                 let Some(nl) = self.vip(&vip) else {
                     return Ok(());
                 };
@@ -200,9 +196,6 @@ impl Exec {
                 self.routes.push((key, spec));
             }
             Action::DelRoute { instance, spec } => {
-                if self.stopping && self.keep_vips_on_stop {
-                    return Ok(());
-                }
                 let oif = spec
                     .dev
                     .as_ref()
@@ -223,9 +216,6 @@ impl Exec {
                 self.rules.push((key, spec));
             }
             Action::DelRule { instance, spec } => {
-                if self.stopping && self.keep_vips_on_stop {
-                    return Ok(());
-                }
                 let key = rule_key(&rule_message(&spec));
                 self.rules.retain(|(k, _)| *k != key);
                 if let Err(e) = sys.rule(false, &spec).await {

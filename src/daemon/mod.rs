@@ -282,7 +282,8 @@ async fn stop<S: Sys>(
     info!(target: "vrrpd", "Stopping");
     sys.systemd(SdState::Stopping);
     exec.stopping = true;
-    give(node, exec, now(), NodeInput::Core(Input::Stop));
+    let release = !exec.keep_vips_on_stop;
+    give(node, exec, now(), NodeInput::Core(Input::Stop { release }));
     let drained = drain(node, sys, exec, tracking).await;
     // docs/keepalived-compat.md#shutdown: the STOP notifications run, for at most a second, then their groups are killed.
     if let Some(hooks) = exec.hooks.take() {
