@@ -47,6 +47,7 @@ fn seed_host() -> HostInfo {
                 addr: "192.168.100.10".parse().expect("ip"),
                 prefix: 24,
             }],
+            ..Default::default()
         }],
     }
 }

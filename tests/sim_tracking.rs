@@ -76,6 +76,7 @@ fn host(i: usize) -> HostInfo {
                 addr: format!("10.0.0.{}", i + 1).parse().expect("address"),
                 prefix: 24,
             }],
+            ..Default::default()
         }],
     }
 }
@@ -135,7 +136,7 @@ impl Sim {
             let cfg = loaded.config.expect("the config checks");
             let settings = vrrpd::plan::router_settings(&cfg, &host(i)).expect("settings");
             sim.m.push(Machine {
-                node: Node::new(settings, &cfg, t0),
+                node: Node::new(settings, &vrrpd::plan::trackers::tracker_settings(&cfg), t0),
                 base: p,
                 nginx_up: true,
                 sidecar_up: true,
