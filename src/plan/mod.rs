@@ -154,3 +154,71 @@ pub fn diagnostic_line(d: &Diagnostic, sources: &SourceMap) -> String {
         .unwrap_or_default()
         .to_string()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::proto::TrackTarget;
+    use crate::track::TrackerKind;
+
+    #[test]
+    fn one_configuration_and_one_host_give_every_runtime_setting() {
+        let l = config::load_str(
+            "global_defs {\n vrrp_startup_delay 2\n enable_script_security\n}\ntrack_file tf {\n file /run/tf\n init_file 3 overwrite\n}\nvrrp_script chk {\n script /bin/true\n weight -20\n}\nvrrp_script unused {\n script /bin/true\n}\nvrrp_instance VI_1 {\n interface eth0\n virtual_router_id 51\n priority 100\n virtual_ipaddress { 10.0.0.100/24 }\n track_script {\n chk\n }\n track_file {\n tf\n }\n notify_master /bin/true\n}\n",
+        );
+        let Some(cfg) = l.config.clone() else {
+            panic!("{}", l.render())
+        };
+        let host = HostInfo {
+            interfaces: vec![HostInterface {
+                name: "eth0".into(),
+                index: 2,
+                up: true,
+                multicast: true,
+                addrs: vec![HostAddr {
+                    addr: "10.0.0.1".parse().unwrap(),
+                    prefix: 24,
+                }],
+                ..HostInterface::default()
+            }],
+        };
+        let plan = Runtime::build(&cfg, host.clone(), vec!["w".into()]).expect("plan");
+        assert_eq!(plan.settings.instances[0].ifindex, 2);
+        assert_eq!(plan.host, host);
+        assert_eq!(plan.warnings.first().map(String::as_str), Some("w"));
+        assert_eq!(plan.startup_delay, Some(Duration::from_secs(2)));
+        assert!(plan.script_defaults.security);
+        // Only the tracked script runs; every script with a command can be prepared.
+        let names: Vec<&str> = plan
+            .trackers
+            .scripts
+            .iter()
+            .map(|s| s.name.as_str())
+            .collect();
+        assert_eq!(names, ["chk"]);
+        assert_eq!(plan.scripts.len(), 2);
+        let uses: Vec<(TrackerKind, &str, i32)> = plan
+            .trackers
+            .uses
+            .iter()
+            .map(|u| (u.kind, u.name.as_str(), u.weight))
+            .collect();
+        assert_eq!(
+            uses,
+            [
+                (TrackerKind::Script, "chk", -20),
+                (TrackerKind::File, "tf", 1)
+            ]
+        );
+        assert!(plan
+            .trackers
+            .uses
+            .iter()
+            .all(|u| u.target == TrackTarget::Instance("VI_1".into())));
+        assert_eq!(plan.init_files.len(), 1);
+        assert_eq!(plan.init_files[0].value, Some(3));
+        assert!(plan.hooks.instances[0].1.master.is_some());
+        // A host without the interface cannot run it.
+        assert!(Runtime::build(&cfg, HostInfo::default(), Vec::new()).is_err());
+    }
+}
