@@ -7,14 +7,16 @@ pub fn default_config_id() -> String {
     name.split('.').next().unwrap_or(name).to_string()
 }
 
-/// The interfaces of this host and their addresses, for `--check-interfaces`.
-pub fn gather() -> crate::config::HostInfo {
+/// The interfaces of this host and their addresses, for `--check-interfaces` (and `main`'s
+/// early check before forking), read with getifaddrs: no netlink socket or async runtime is
+/// needed there. The type is the plan's interface table, which the daemon fills from netlink
+/// (`daemon::linux::read_host`).
+pub fn gather() -> crate::plan::HostInfo {
     use std::collections::BTreeMap;
 
     use nix::net::if_::InterfaceFlags;
 
-    use crate::config::model::IpNet;
-    use crate::config::{HostInfo, HostInterface};
+    use crate::plan::{HostAddr as IpNet, HostInfo, HostInterface};
 
     let mut by_name: BTreeMap<String, HostInterface> = BTreeMap::new();
     let Ok(addrs) = nix::ifaddrs::getifaddrs() else {
@@ -33,7 +35,17 @@ pub fn gather() -> crate::config::HostInfo {
                 is_loopback: ifa.flags.contains(InterfaceFlags::IFF_LOOPBACK),
                 multicast: ifa.flags.contains(InterfaceFlags::IFF_MULTICAST),
                 addrs: Vec::new(),
+                mac: None,
+                noarp: ifa.flags.contains(InterfaceFlags::IFF_NOARP),
             });
+        if let Some(mac) = ifa
+            .address
+            .as_ref()
+            .and_then(|a| a.as_link_addr())
+            .and_then(|l| l.addr())
+        {
+            entry.mac = Some(mac);
+        }
         let (Some(addr), Some(mask)) = (ifa.address, ifa.netmask) else {
             continue;
         };

@@ -17,6 +17,16 @@
 //! the clock; `tests/purity.rs` enforces it. [`track`] (tracker logic: script results, weights,
 //! process quorum) follows the same rule. Everything that touches the operating system
 //! lives in the daemon shell (`main.rs` and the modules it owns).
+//!
+//! # One boundary from configuration to runtime
+//!
+//! [`plan`] is the only module that turns the checked configuration model plus one snapshot of
+//! the host's interfaces into what the runtime needs ([`plan::Runtime`]: the core's settings,
+//! the trackers' settings, the script and hook commands, the `init_file` actions, the
+//! interface table, warnings). [`track`], [`node`], [`sys`] and [`daemon`] take those plain
+//! settings and never read `config::model` (`tests/layers.rs` checks it; `sys` uses only
+//! `config::command`, keepalived's command-line splitting). On SIGHUP the daemon's loop asks a
+//! [`daemon::Loader`] for a new plan.
 
 pub mod check_config;
 pub mod cli;

@@ -220,7 +220,7 @@ fn run_daemon(cli: &Cli, names: Names) -> u8 {
     info!(target: "vrrpd", "Configuration file {}", use_file.display());
     for d in &loaded.diagnostics {
         if d.severity == Severity::Warning {
-            warn!(target: "vrrpd", "{}", shell::diagnostic_line(d, &loaded.sources));
+            warn!(target: "vrrpd", "{}", vrrpd::plan::diagnostic_line(d, &loaded.sources));
         }
     }
     let opts = Options {
@@ -238,7 +238,9 @@ fn run_daemon(cli: &Cli, names: Names) -> u8 {
         Ok(r) => r,
         Err(e) => return fail(EXIT_FATAL, &format!("cannot start the async runtime: {e}")),
     };
-    let result = runtime.block_on(shell::start(opts, cfg));
+    // The warnings were logged above; the daemon plans the configuration on this host.
+    let checked = vrrpd::plan::Checked::new(cfg, Vec::new());
+    let result = runtime.block_on(shell::start(opts, checked));
     drop(runtime);
     let code = match result {
         Ok(()) => EXIT_OK,

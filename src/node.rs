@@ -17,9 +17,8 @@ use std::time::Instant;
 
 use serde::{Deserialize, Serialize};
 
-use crate::config::model::Config;
 use crate::proto::{Action, Input, LogLevel, Router, RouterSettings, Snapshot};
-use crate::track::{Output, ScriptOutcome, Trackers};
+use crate::track::{Output, ScriptOutcome, TrackerSettings, Trackers};
 
 /// Everything that can happen to a node.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -74,8 +73,12 @@ impl std::fmt::Debug for Node {
 impl Node {
     /// A node starting at `now`: the core in its initial states, the trackers with their first
     /// script runs due at once (`init_fail` scripts already failed).
-    pub fn new(settings: RouterSettings, config: &Config, now: Instant) -> Node {
-        Node::from_parts(Router::new(settings, now), Trackers::new(config, now), now)
+    pub fn new(settings: RouterSettings, trackers: &TrackerSettings, now: Instant) -> Node {
+        Node::from_parts(
+            Router::new(settings, now),
+            Trackers::new(trackers, now),
+            now,
+        )
     }
 
     /// A node from a core and trackers built elsewhere (tests, the daemon's start-up).
@@ -161,12 +164,17 @@ impl Node {
     /// state; trackers keep the results of the objects that still exist, and every known
     /// effect is given to the core again (`Up` for the trackers the new configuration
     /// dropped; unchanged effects are no-ops there).
-    pub fn reconfigure(&mut self, now: Instant, settings: Option<RouterSettings>, config: &Config) {
+    pub fn reconfigure(
+        &mut self,
+        now: Instant,
+        settings: Option<RouterSettings>,
+        trackers: &TrackerSettings,
+    ) {
         if let Some(settings) = settings {
             self.router.reconfigure(now, settings);
             self.take_core_actions();
         }
-        self.trackers = Trackers::reload(&self.trackers, config, now);
+        self.trackers = Trackers::reload(&self.trackers, trackers, now);
         self.pump(now);
     }
 

@@ -263,6 +263,7 @@ fn host(ifs: &[(&str, bool, bool, bool, &str)]) -> HostInfo {
                         prefix: 24,
                     })
                     .collect(),
+                ..Default::default()
             })
             .collect(),
     }

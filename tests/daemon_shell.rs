@@ -6,8 +6,9 @@ use std::net::{IpAddr, Ipv4Addr};
 use std::time::Duration;
 
 use tokio::sync::mpsc;
-use vrrpd::daemon::exec::{Exec, Iface};
-use vrrpd::daemon::{self, Event, Reloaded, SdState, Sys};
+use vrrpd::daemon::exec::Exec;
+use vrrpd::daemon::{self, Event, Loader, Reloaded, SdState, Sys};
+use vrrpd::plan::{HostInterface, Runtime};
 use vrrpd::proto::{InstanceSettings, RouterSettings};
 use vrrpd::sys::netlink::{Added, Removed, Vip};
 use vrrpd::sys::signals::Signal;
@@ -41,8 +42,6 @@ enum Rec {
 struct RecSys {
     t0: tokio::time::Instant,
     recs: Vec<Rec>,
-    /// What the next SIGHUP reads.
-    next_reload: Option<Reloaded>,
     /// add_vip fails with EINVAL.
     fail_add: bool,
 }
@@ -52,7 +51,6 @@ impl RecSys {
         RecSys {
             t0: tokio::time::Instant::now(),
             recs: Vec::new(),
-            next_reload: None,
             fail_add: false,
         }
     }
@@ -126,25 +124,36 @@ impl Sys for RecSys {
         self.recs.push(Rec::Sockets(settings.instances.len()));
         Ok(())
     }
-    async fn reload(&mut self) -> Reloaded {
-        self.next_reload
-            .take()
-            .unwrap_or_else(|| Reloaded::Failed(vec!["no reload scripted".into()]))
-    }
     fn systemd(&mut self, state: SdState) {
         self.recs.push(Rec::Sd(state));
     }
 }
 
-fn ifaces() -> HashMap<String, Iface> {
+/// What the next SIGHUP reads.
+struct Scripted(Option<Reloaded>);
+
+impl Loader for Scripted {
+    async fn load(&mut self) -> Reloaded {
+        self.0
+            .take()
+            .unwrap_or_else(|| Reloaded::Failed(vec!["no reload scripted".into()]))
+    }
+}
+
+fn iface(name: &str, index: u32, mac: Option<[u8; 6]>, up: bool) -> HostInterface {
+    HostInterface {
+        name: name.into(),
+        index,
+        mac,
+        up,
+        ..HostInterface::default()
+    }
+}
+
+fn ifaces() -> HashMap<String, HostInterface> {
     HashMap::from([(
         "eth0".to_string(),
-        Iface {
-            index: 2,
-            mac: Some([2, 0, 0, 0, 0, 1]),
-            noarp: false,
-            up: true,
-        },
+        iface("eth0", 2, Some([2, 0, 0, 0, 0, 1]), true),
     )])
 }
 
@@ -183,10 +192,11 @@ fn adverts(recs: &[Rec]) -> Vec<(u128, u16, u8)> {
 #[tokio::test(start_paused = true)]
 async fn alone_it_becomes_master_adds_the_vip_and_releases_it_on_stop() {
     let mut sys = RecSys::new();
+    let mut loader = Scripted(None);
     let mut exec = Exec::new(ifaces(), false);
     let (tx, mut rx) = mpsc::channel(16);
     script(tx, vec![(5_000, Event::Signal(Signal::Stop))]);
-    daemon::run(&mut sys, &mut exec, settings(100), &mut rx)
+    daemon::run(&mut sys, &mut loader, &mut exec, settings(100), &mut rx)
         .await
         .unwrap();
     let recs = &sys.recs;
@@ -235,10 +245,11 @@ async fn alone_it_becomes_master_adds_the_vip_and_releases_it_on_stop() {
 #[tokio::test(start_paused = true)]
 async fn dont_release_vrrp_keeps_the_vip_and_sends_no_priority_zero() {
     let mut sys = RecSys::new();
+    let mut loader = Scripted(None);
     let mut exec = Exec::new(ifaces(), true);
     let (tx, mut rx) = mpsc::channel(16);
     script(tx, vec![(5_000, Event::Signal(Signal::Stop))]);
-    daemon::run(&mut sys, &mut exec, settings(100), &mut rx)
+    daemon::run(&mut sys, &mut loader, &mut exec, settings(100), &mut rx)
         .await
         .unwrap();
     let stopping = sys
@@ -258,7 +269,8 @@ async fn dont_release_vrrp_keeps_the_vip_and_sends_no_priority_zero() {
 #[tokio::test(start_paused = true)]
 async fn a_failed_reload_keeps_the_running_router() {
     let mut sys = RecSys::new();
-    sys.next_reload = Some(Reloaded::Failed(vec![
+    let mut loader = Scripted(None);
+    loader.0 = Some(Reloaded::Failed(vec![
         "keepalived.conf:3:1: error: x".into()
     ]));
     let mut exec = Exec::new(ifaces(), false);
@@ -270,7 +282,7 @@ async fn a_failed_reload_keeps_the_running_router() {
             (6_000, Event::Signal(Signal::Stop)),
         ],
     );
-    daemon::run(&mut sys, &mut exec, settings(100), &mut rx)
+    daemon::run(&mut sys, &mut loader, &mut exec, settings(100), &mut rx)
         .await
         .unwrap();
     let sd: Vec<&Rec> = sys
@@ -297,6 +309,7 @@ async fn a_failed_reload_keeps_the_running_router() {
 #[tokio::test(start_paused = true)]
 async fn link_down_from_the_monitor_puts_the_instance_in_fault() {
     let mut sys = RecSys::new();
+    let mut loader = Scripted(None);
     let mut exec = Exec::new(ifaces(), false);
     let (tx, mut rx) = mpsc::channel(16);
     let link = |up| {
@@ -311,7 +324,7 @@ async fn link_down_from_the_monitor_puts_the_instance_in_fault() {
         tx,
         vec![(4_000, link(false)), (8_000, Event::Signal(Signal::Stop))],
     );
-    daemon::run(&mut sys, &mut exec, settings(100), &mut rx)
+    daemon::run(&mut sys, &mut loader, &mut exec, settings(100), &mut rx)
         .await
         .unwrap();
     let ads = adverts(&sys.recs);
@@ -324,14 +337,16 @@ async fn link_down_from_the_monitor_puts_the_instance_in_fault() {
 #[tokio::test(start_paused = true)]
 async fn a_good_reload_keeps_the_master_and_adds_the_new_vip() {
     let mut sys = RecSys::new();
+    let mut loader = Scripted(None);
     let mut new = settings(120);
     new.instances[0] = new.instances[0].clone().vip("10.0.0.101/24");
-    sys.next_reload = Some(Reloaded::Ok {
+    loader.0 = Some(Reloaded::Ok(Box::new(Runtime {
         settings: new,
-        ifaces: ifaces(),
-        config: Default::default(),
-        warnings: Vec::new(),
-    });
+        host: vrrpd::plan::HostInfo {
+            interfaces: ifaces().into_values().collect(),
+        },
+        ..Runtime::default()
+    })));
     let mut exec = Exec::new(ifaces(), false);
     let (tx, mut rx) = mpsc::channel(16);
     script(
@@ -341,7 +356,7 @@ async fn a_good_reload_keeps_the_master_and_adds_the_new_vip() {
             (6_000, Event::Signal(Signal::Stop)),
         ],
     );
-    daemon::run(&mut sys, &mut exec, settings(100), &mut rx)
+    daemon::run(&mut sys, &mut loader, &mut exec, settings(100), &mut rx)
         .await
         .unwrap();
     let ads = adverts(&sys.recs);
@@ -367,16 +382,9 @@ async fn a_good_reload_keeps_the_master_and_adds_the_new_vip() {
 #[tokio::test(start_paused = true)]
 async fn track_interface_weight_follows_link_events() {
     let mut sys = RecSys::new();
+    let mut loader = Scripted(None);
     let mut ifs = ifaces();
-    ifs.insert(
-        "eth1".into(),
-        Iface {
-            index: 3,
-            mac: None,
-            noarp: false,
-            up: true,
-        },
-    );
+    ifs.insert("eth1".into(), iface("eth1", 3, None, true));
     // The trackers come from the configuration (daemon::tracking owns interface tracking).
     let loaded = vrrpd::config::load_str(
         "vrrp_instance VI_1 {
@@ -392,7 +400,8 @@ async fn track_interface_weight_follows_link_events() {
         }",
     );
     let cfg = loaded.config.expect("config");
-    let (tracking, hooks) = daemon::tracking::Tracking::start(&cfg, &ifs, daemon::now());
+    let (tracking, hooks) =
+        daemon::tracking::Tracking::start(&Runtime::without_host(&cfg), &ifs, daemon::now());
     let mut exec = Exec::new(ifs, false);
     exec.hooks = Some(hooks);
     let (tx, mut rx) = mpsc::channel(16);
@@ -412,9 +421,16 @@ async fn track_interface_weight_follows_link_events() {
             (7_500, Event::Signal(Signal::Stop)),
         ],
     );
-    daemon::run_tracked(&mut sys, &mut exec, settings(100), tracking, &mut rx)
-        .await
-        .unwrap();
+    daemon::run_tracked(
+        &mut sys,
+        &mut loader,
+        &mut exec,
+        settings(100),
+        tracking,
+        &mut rx,
+    )
+    .await
+    .unwrap();
     let ads = adverts(&sys.recs);
     // docs/keepalived-compat.md#weights-and-effective-priority: a negative weight is subtracted while the tracked interface is down.
     assert!(
@@ -427,11 +443,12 @@ async fn track_interface_weight_follows_link_events() {
 #[tokio::test(start_paused = true)]
 async fn a_vip_that_cannot_be_added_stops_the_daemon_with_an_error() {
     let mut sys = RecSys::new();
+    let mut loader = Scripted(None);
     sys.fail_add = true;
     let mut exec = Exec::new(ifaces(), false);
     let (tx, mut rx) = mpsc::channel(16);
     script(tx, vec![(60_000, Event::Signal(Signal::Stop))]);
-    let err = daemon::run(&mut sys, &mut exec, settings(100), &mut rx)
+    let err = daemon::run(&mut sys, &mut loader, &mut exec, settings(100), &mut rx)
         .await
         .unwrap_err();
     assert!(
@@ -453,6 +470,7 @@ async fn a_vip_that_cannot_be_added_stops_the_daemon_with_an_error() {
 #[tokio::test(start_paused = true)]
 async fn ipv6_instances_send_kernel_headed_adverts_and_neighbour_adverts() {
     let mut sys = RecSys::new();
+    let mut loader = Scripted(None);
     let mut exec = Exec::new(ifaces(), false);
     let (tx, mut rx) = mpsc::channel(16);
     script(tx, vec![(5_000, Event::Signal(Signal::Stop))]);
@@ -461,7 +479,9 @@ async fn ipv6_instances_send_kernel_headed_adverts_and_neighbour_adverts() {
         .src("fe80::1")
         .priority(100)
         .vip("fd00::100/64")]);
-    daemon::run(&mut sys, &mut exec, s, &mut rx).await.unwrap();
+    daemon::run(&mut sys, &mut loader, &mut exec, s, &mut rx)
+        .await
+        .unwrap();
     let ads: Vec<_> = sys
         .recs
         .iter()
@@ -514,10 +534,12 @@ async fn track_file_values_reach_the_core_through_the_loop() {
         file.display()
     ));
     let cfg = loaded.config.expect("config");
-    let (tracking, hooks) = daemon::tracking::Tracking::start(&cfg, &ifaces(), daemon::now());
+    let (tracking, hooks) =
+        daemon::tracking::Tracking::start(&Runtime::without_host(&cfg), &ifaces(), daemon::now());
     let mut exec = Exec::new(ifaces(), false);
     exec.hooks = Some(hooks);
     let mut sys = RecSys::new();
+    let mut loader = Scripted(None);
     let (tx, mut rx) = mpsc::channel(16);
     let f = file.clone();
     tokio::spawn(async move {
@@ -525,9 +547,16 @@ async fn track_file_values_reach_the_core_through_the_loop() {
         std::fs::write(&f, "0\n").unwrap();
     });
     script(tx, vec![(9_000, Event::Signal(Signal::Stop))]);
-    daemon::run_tracked(&mut sys, &mut exec, settings(100), tracking, &mut rx)
-        .await
-        .unwrap();
+    daemon::run_tracked(
+        &mut sys,
+        &mut loader,
+        &mut exec,
+        settings(100),
+        tracking,
+        &mut rx,
+    )
+    .await
+    .unwrap();
     let _ = std::fs::remove_dir_all(&dir);
     let ads = adverts(&sys.recs);
     // docs/keepalived-compat.md#weights-and-effective-priority: value 3 × weight -10 = -30 while the file says 3; the full 100 once it says 0.

@@ -131,7 +131,7 @@ fn our_adverts_are_byte_identical_to_keepalived_captures() {
         rig.advance_to(Duration::from_secs(10));
         assert_eq!(rig.state("VI_1"), State::Master, "{}", c.name);
         if c.advert.priority == 0 {
-            rig.input_at(Duration::from_secs(10), Input::Stop);
+            rig.input_at(Duration::from_secs(10), Input::Stop { release: true });
         }
         let sent = rig.out.iter().rev().find_map(|t| match &t.action {
             Action::SendAdvert {

@@ -506,7 +506,7 @@ fn a_reload_can_clear_a_fault_and_is_ignored_after_stop() {
     relaxed.dont_track_primary = true;
     rig.reconfigure_at(ms(200), one(relaxed));
     assert_eq!(rig.logs(), ["(VI_1) Entering BACKUP STATE"]);
-    rig.input_at(ms(300), Input::Stop);
+    rig.input_at(ms(300), Input::Stop { release: true });
     rig.clear();
     rig.reconfigure_at(ms(400), RouterSettings::new(vec![]));
     assert!(rig.out.is_empty());

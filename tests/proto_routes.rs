@@ -110,7 +110,7 @@ fn leaving_master_removes_rules_then_routes_then_addresses() {
     // Stop (docs/keepalived-compat.md#shutdown).
     let mut rig = master_rig();
     rig.clear();
-    rig.input_at(ms(4100), Input::Stop);
+    rig.input_at(ms(4100), Input::Stop { release: true });
     let mut want = vec!["advert0".to_string()];
     want.extend(removal.iter().map(|s| s.to_string()));
     want.push("notify STOP".into());

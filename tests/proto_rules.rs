@@ -913,7 +913,7 @@ fn removing_the_source_address_faults() {
 #[test]
 fn stop_sends_priority_zero_removes_vips_and_notifies() {
     let mut rig = master_rig(vi_1());
-    rig.input_at(ms(4100), Input::Stop);
+    rig.input_at(ms(4100), Input::Stop { release: true });
     assert_eq!(
         rig.sent_adverts(),
         vec![(ms(4100), "224.0.0.18".parse().unwrap(), 0)]
@@ -938,10 +938,34 @@ fn stop_sends_priority_zero_removes_vips_and_notifies() {
     assert_eq!(rig.state("VI_1"), State::Stopped);
 }
 
+/// `-V/--dont-release-vrrp` (docs/keepalived-compat.md#removing-addresses): a master stopped
+/// without release sends no priority-0 advert and removes nothing; STOP still notifies.
+#[test]
+fn stop_without_release_keeps_vips_and_sends_nothing() {
+    let mut rig = master_rig(vi_1());
+    rig.input_at(ms(4100), Input::Stop { release: false });
+    assert!(rig.sent_adverts().is_empty());
+    assert_eq!(rig.count(is_del), 0);
+    assert!(!rig
+        .out
+        .iter()
+        .any(|t| matches!(t.action, Action::DelRoute { .. } | Action::DelRule { .. })));
+    assert!(rig.out.iter().any(|t| matches!(
+        t.action,
+        Action::Notify {
+            event: NotifyEvent::Stop,
+            priority: 100,
+            ..
+        }
+    )));
+    assert_eq!(rig.state("VI_1"), State::Stopped);
+    assert_eq!(rig.router.poll_timeout(), None);
+}
+
 #[test]
 fn backup_stop_sends_no_advert() {
     let mut rig = Rig::one(vi_1());
-    rig.input_at(ms(100), Input::Stop);
+    rig.input_at(ms(100), Input::Stop { release: true });
     assert!(rig.sent_adverts().is_empty());
 }
 

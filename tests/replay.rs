@@ -9,7 +9,7 @@
 //!   `{"t":1000,"rx":{"src":"10.0.0.2","vrid":51,"prio":150,"vips":["10.0.0.100"]}}` (a decoded
 //!   advert, encoded here with the wire codec so the decoder runs), `{"t":5,"rx_raw":{"src":..,
 //!   "hex":"2133..."}}` for malformed packets, `{"t":9,"input":{"Link":{...}}}` for any other
-//!   [`Input`] (link, addr, tracker, `"Stop"`), `{"t":5000,"reconfigure":{...settings...}}`
+//!   [`Input`] (link, addr, tracker, `"Stop"` (a releasing stop) or `{"Stop":{"release":false}}` (`-V`)), `{"t":5000,"reconfigure":{...settings...}}`
 //!   for a reload ([`Router::reconfigure`]), `{"t":5000,"reload":"keepalived.2.conf"}` for a
 //!   reload of a `keepalived.conf` case (settings and trackers, [`Node::reconfigure`]),
 //!   `{"t":1,"node":{"script_done":{"name":"chk","outcome":{"exited":1}}}}` for what the

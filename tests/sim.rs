@@ -527,7 +527,7 @@ fn run_seed(seed: u64) -> (Duration, usize) {
         let m = lan.masters()[0];
         let best = best_backup_prio(&lan, m);
         let stopped = lan.now;
-        lan.input(m, Input::Stop);
+        lan.input(m, Input::Stop { release: true });
         lan.kill(m);
         let skew = interval::skew(sc.version, best, vrrpd::proto::Centisecs(sc.interval_cs));
         lan.run_for(skew + sc.latency + eps);
@@ -581,7 +581,7 @@ fn three_routers_the_highest_wins_and_survivors_take_over_in_order() {
     lan.kill(2);
     lan.run_for(Duration::from_secs(10));
     assert_eq!(lan.masters(), vec![1]);
-    lan.input(1, Input::Stop);
+    lan.input(1, Input::Stop { release: true });
     lan.nodes[1].alive = false;
     let stopped = lan.now;
     lan.run_for(Duration::from_secs(2));

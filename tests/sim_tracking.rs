@@ -122,7 +122,7 @@ impl Sim {
             let cfg = loaded.config.expect("the config checks");
             let settings = vrrpd::plan::router_settings(&cfg, &host(i)).expect("settings");
             sim.m.push(Machine {
-                node: Node::new(settings, &cfg, t0),
+                node: Node::new(settings, &vrrpd::plan::trackers::tracker_settings(&cfg), t0),
                 base: p,
                 nginx_up: true,
                 sidecar_up: true,

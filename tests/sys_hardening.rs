@@ -242,7 +242,8 @@ async fn init_file_is_not_run_again_on_reload() {
     };
     let ifaces = std::collections::HashMap::new();
     let now = std::time::Instant::now();
-    let (mut t, _hooks) = Tracking::start(&cfg, &ifaces, now);
+    let plan = vrrpd::plan::Runtime::without_host(&cfg);
+    let (mut t, _hooks) = Tracking::start(&plan, &ifaces, now);
     assert_eq!(
         std::fs::read_to_string(&file).unwrap(),
         "0\n",
@@ -250,7 +251,7 @@ async fn init_file_is_not_run_again_on_reload() {
     );
     std::fs::write(&file, "5\n").unwrap();
     let trackers = t.take_trackers(now);
-    let _ = t.reload(&cfg, &trackers);
+    let _ = t.reload(&plan, &trackers);
     assert_eq!(
         std::fs::read_to_string(&file).unwrap(),
         "5\n",

@@ -488,9 +488,10 @@ async fn trackers_scripts_and_the_core_together() {
         security: false,
     };
     let t0 = Instant::now();
-    let mut trackers = Trackers::new(&config, t0);
+    let plan = vrrpd::plan::Runtime::without_host(&config);
+    let mut trackers = Trackers::new(&plan.trackers, t0);
     let (mut scripts, problems) =
-        ScriptSet::from_config(&config, trackers.script_names(), &defaults);
+        ScriptSet::prepare(&plan.scripts, trackers.script_names(), &defaults);
     scripts.grace = Duration::from_millis(200);
     assert_eq!(problems.len(), 1);
     assert_eq!(problems[0].0, "chk_gone");

@@ -50,7 +50,7 @@ async fn track_file_changes_are_seen() {
         panic!("{}", l.render())
     };
     std::fs::write(&other, "1").unwrap();
-    assert!(track_sources::init_files(&c).is_empty());
+    assert!(track_sources::init_files(&vrrpd::plan::scripts::init_files(&c)).is_empty());
     assert_eq!(track_sources::read_value(&other), 7, "overwritten");
     assert_eq!(track_sources::read_value(&file), 3, "exists: kept");
 
@@ -62,7 +62,7 @@ async fn track_file_changes_are_seen() {
     let Some(c) = l.config.clone() else {
         panic!("{}", l.render())
     };
-    let mut t = Trackers::new(&c, Instant::now());
+    let mut t = Trackers::new(&vrrpd::plan::trackers::tracker_settings(&c), Instant::now());
     let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
     let poller = tokio::spawn(FilePoller::new(t.files()).run(Duration::from_millis(50), tx));
     let want = |s| {

@@ -10,6 +10,7 @@ use std::net::IpAddr;
 use tracing::{debug, error, info, warn};
 
 use super::Sys;
+use crate::plan::HostInterface;
 use crate::proto::{Action, Input, LogLevel, NotifyTarget, VipSpec};
 use crate::proto::{RouteSpec, RuleSpec};
 use crate::sys::hooks::Hooks;
@@ -18,30 +19,23 @@ use crate::sys::routes::{
     route_key, route_message, rule_key, rule_message, Deleted, RouteKey, RuleKey,
 };
 use crate::sys::{Privilege, SysError};
-use crate::wire::garp::{garp_frame, unsolicited_na_frame, Mac};
+use crate::wire::garp::{garp_frame, unsolicited_na_frame};
 use crate::wire::{IpId, Ipv4Repr};
-
-/// What the shell knows about one interface (kept fresh from the netlink monitor).
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Iface {
-    pub index: u32,
-    pub mac: Option<Mac>,
-    /// IFF_NOARP: no gratuitous ARP (docs/keepalived-compat.md#gratuitous-arp-and-unsolicited-na).
-    pub noarp: bool,
-    /// IFF_UP and IFF_RUNNING (keepalived's "up").
-    pub up: bool,
-}
 
 /// The action executor and the interface table.
 #[derive(Debug, Default)]
 pub struct Exec {
-    pub ifaces: HashMap<String, Iface>,
+    /// The interface table by name: the plan's host snapshot (`plan::host`), kept fresh from
+    /// the netlink monitor.
+    pub ifaces: HashMap<String, HostInterface>,
     /// The notify scripts and FIFOs (docs/keepalived-compat.md#running-scripts, docs/keepalived-compat.md#notifications, docs/keepalived-compat.md#sync-groups): every `Action::Notify` goes here.
     pub hooks: Option<Hooks>,
     /// keepalived's per-instance IPv4 ID counters (docs/keepalived-compat.md#advert-packet-layout).
     ip_ids: HashMap<String, IpId>,
-    /// `-V/--dont-release-vrrp`: once `stopping`, no priority-0 advert and no VIP, route or
-    /// rule removal (docs/keepalived-compat.md#removing-addresses).
+    /// `-V/--dont-release-vrrp`: the loop stops the core with `Input::Stop { release: false }`,
+    /// so the core sends no priority-0 advert and removes no VIP, route or rule
+    /// (docs/keepalived-compat.md#removing-addresses). The policy is the core's; nothing here
+    /// filters actions.
     pub keep_vips_on_stop: bool,
     /// The stop sequence has begun.
     pub stopping: bool,
@@ -65,7 +59,7 @@ pub struct Exec {
 pub struct Fatal(pub SysError);
 
 impl Exec {
-    pub fn new(ifaces: HashMap<String, Iface>, keep_vips_on_stop: bool) -> Exec {
+    pub fn new(ifaces: HashMap<String, HostInterface>, keep_vips_on_stop: bool) -> Exec {
         Exec {
             ifaces,
             keep_vips_on_stop,
@@ -124,9 +118,6 @@ impl Exec {
                 ttl,
                 bytes,
             } => {
-                if self.stopping && self.keep_vips_on_stop {
-                    return Ok(());
-                }
                 let sent = match (src, dst) {
                     (IpAddr::V4(src), IpAddr::V4(dst)) => {
                         let id = self.ip_ids.entry(instance).or_default().next_id();
@@ -175,9 +166,6 @@ impl Exec {
                 }
             }
             Action::DelVip { instance, vip } => {
-                if self.stopping && self.keep_vips_on_stop {
-                    return Ok(());
-                }
                 let Some(nl) = self.vip(&vip) else {
                     return Ok(());
                 };
@@ -200,9 +188,6 @@ impl Exec {
                 self.routes.push((key, spec));
             }
             Action::DelRoute { instance, spec } => {
-                if self.stopping && self.keep_vips_on_stop {
-                    return Ok(());
-                }
                 let oif = spec
                     .dev
                     .as_ref()
@@ -223,9 +208,6 @@ impl Exec {
                 self.rules.push((key, spec));
             }
             Action::DelRule { instance, spec } => {
-                if self.stopping && self.keep_vips_on_stop {
-                    return Ok(());
-                }
                 let key = rule_key(&rule_message(&spec));
                 self.rules.retain(|(k, _)| *k != key);
                 if let Err(e) = sys.rule(false, &spec).await {
@@ -312,11 +294,11 @@ mod tests {
     fn vips_keep_keepalived_label_brd_and_scope() {
         let ifaces = HashMap::from([(
             "eth0".to_string(),
-            Iface {
+            HostInterface {
+                name: "eth0".into(),
                 index: 7,
-                mac: None,
-                noarp: false,
                 up: true,
+                ..HostInterface::default()
             },
         )]);
         let exec = Exec::new(ifaces, false);

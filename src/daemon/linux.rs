@@ -10,13 +10,11 @@ use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
 use tracing::{debug, info, warn};
 
-use super::exec::{Exec, Iface};
+use super::exec::Exec;
 use super::tracking::Tracking;
-use super::{DaemonError, Event, Reloaded, SdState, Sys};
-use crate::config::diag::{Diagnostic, Severity};
-use crate::config::read::source::{FsLoader, SourceMap};
+use super::{DaemonError, Event, Loader, Reloaded, SdState, Sys};
 use crate::config::read::ParseOptions;
-use crate::config::{self, Config};
+use crate::plan::{self, Checked, HostAddr, HostInfo, HostInterface};
 use crate::proto::RouterSettings;
 use crate::sys::frames::FrameSender;
 use crate::sys::netlink::{Added, Monitor, Netlink, Removed, Vip};
@@ -51,11 +49,11 @@ pub struct LinuxSys {
     receivers: HashMap<RecvKey, JoinHandle<()>>,
     events: mpsc::Sender<Event>,
     notifier: Notifier,
-    opts: Options,
 }
 
-/// Starts the daemon on the current runtime and runs it until it stops.
-pub async fn start(opts: Options, cfg: Config) -> Result<(), DaemonError> {
+/// Starts the daemon on the current runtime and runs it until it stops: `checked` is planned
+/// against the host's interfaces as netlink reports them.
+pub async fn start(opts: Options, checked: Checked) -> Result<(), DaemonError> {
     let (tx, mut rx) = mpsc::channel(1024);
     // Signals first, so a SIGTERM during start-up is not lost.
     let mut signals = Signals::install()?;
@@ -87,15 +85,14 @@ pub async fn start(opts: Options, cfg: Config) -> Result<(), DaemonError> {
             }
         }
     });
-    let Resolved {
-        settings,
-        ifaces,
-        unsupported,
-        host,
-    } = resolve(&netlink, &cfg).await?;
-    for line in &unsupported {
+    let host = read_host(&netlink).await?;
+    let plan = checked
+        .plan(host)
+        .map_err(|e| DaemonError::Other(e.to_string()))?;
+    for line in &plan.warnings {
         warn!(target: "vrrpd", "{line}");
     }
+    let settings = plan.settings.clone();
     debug!(target: "vrrpd", "Registering gratuitous ARP shared channel");
     let mut assigned: Vec<(&str, std::net::IpAddr)> = Vec::new();
     for i in &settings.instances {
@@ -113,78 +110,105 @@ pub async fn start(opts: Options, cfg: Config) -> Result<(), DaemonError> {
         receivers: HashMap::new(),
         events: tx,
         notifier,
-        opts: opts.clone(),
     };
     // `vrrp_startup_delay` (docs/keepalived-compat.md#global_defs-keywords): wait before the instances start;
     // signals arriving meanwhile stay queued.
-    if let Some(d) = cfg.global.startup_delay.as_ref().map(|d| d.value) {
+    if let Some(d) = plan.startup_delay {
         if !d.is_zero() {
             info!(target: "vrrpd", "Delaying startup for {} seconds", d.as_secs_f64());
             tokio::time::sleep(d).await;
         }
     }
     // Scripts are forked from this (the runtime's) thread: see sys::script.
-    let (tracking, hooks) = Tracking::start(&cfg, &ifaces, super::now());
+    let ifaces = plan::host::by_name(&plan.host);
+    let (tracking, hooks) = Tracking::start(&plan, &ifaces, super::now());
     let mut exec = Exec::new(ifaces, opts.dont_release);
     exec.hooks = Some(hooks);
     exec.log_addresses = opts.address_monitoring;
     if let Some(path) = &opts.record_events {
         // Times count from the node's start (`Recorder::begin` in run_tracked).
-        match super::record::Recorder::create(path, super::now(), &host, &opts.config_path) {
+        match super::record::Recorder::create(path, super::now(), &plan.host, &opts.config_path) {
             Ok(r) => exec.recorder = Some(r),
             Err(e) => warn!(target: "vrrpd", "--record-events {}: {e}", path.display()),
         }
     }
-    let result = super::run_tracked(&mut sys, &mut exec, settings, tracking, &mut rx).await;
+    let mut loader = FileLoader {
+        netlink: sys.netlink.clone(),
+        opts: opts.clone(),
+    };
+    let result = super::run_tracked(
+        &mut sys,
+        &mut loader,
+        &mut exec,
+        settings,
+        tracking,
+        &mut rx,
+    )
+    .await;
     for (_, h) in sys.receivers.drain() {
         h.abort();
     }
     result
 }
 
-/// Maps a checked configuration onto settings for this host, with the interface table.
-pub async fn resolve(netlink: &Netlink, cfg: &Config) -> Result<Resolved, DaemonError> {
-    let host = crate::host::gather();
-    let settings =
-        crate::plan::router_settings(cfg, &host).map_err(|e| DaemonError::Other(e.to_string()))?;
-    let mut ifaces = HashMap::new();
+/// One snapshot of the host's interfaces from netlink: links (index, IFF_UP && IFF_RUNNING,
+/// flags, MAC) and their addresses. The daemon reads netlink rather than getifaddrs: the
+/// monitor that keeps the table fresh speaks netlink too, so names, indexes and flags come
+/// from one source, and the MAC and IFF_NOARP the GARP sender needs are in the same reply.
+pub async fn read_host(netlink: &Netlink) -> Result<HostInfo, SysError> {
+    let mut interfaces = Vec::new();
     for l in netlink.links().await? {
-        ifaces.insert(
-            l.name.clone(),
-            Iface {
-                index: l.index,
-                mac: l.mac,
-                noarp: l.noarp,
-                up: l.is_up(),
-            },
-        );
+        let addrs = netlink
+            .addresses(l.index)
+            .await?
+            .into_iter()
+            .map(|a| HostAddr {
+                addr: a.addr,
+                prefix: a.prefix,
+            })
+            .collect();
+        interfaces.push(HostInterface {
+            up: l.is_up(),
+            name: l.name,
+            index: l.index,
+            is_loopback: l.loopback,
+            multicast: l.multicast,
+            addrs,
+            mac: l.mac,
+            noarp: l.noarp,
+        });
     }
-    Ok(Resolved {
-        settings,
-        ifaces,
-        unsupported: crate::plan::unsupported(cfg),
-        host,
-    })
+    interfaces.sort_by(|a, b| a.name.cmp(&b.name));
+    Ok(HostInfo { interfaces })
 }
 
-/// A configuration resolved against this host.
+/// The daemon's [`Loader`]: reads and checks the configuration file again, snapshots the
+/// host, plans (docs/keepalived-compat.md#reload).
 #[derive(Debug)]
-pub struct Resolved {
-    pub settings: RouterSettings,
-    pub ifaces: HashMap<String, Iface>,
-    /// Warnings about features not performed yet.
-    pub unsupported: Vec<String>,
-    /// The host facts the settings were planned against.
-    pub host: crate::config::HostInfo,
+pub struct FileLoader {
+    pub netlink: Netlink,
+    pub opts: Options,
 }
 
-/// A diagnostic as one log line (`file:line:col: severity: message`).
-pub fn diagnostic_line(d: &Diagnostic, sources: &SourceMap) -> String {
-    d.render(sources)
-        .lines()
-        .next()
-        .unwrap_or_default()
-        .to_string()
+impl Loader for FileLoader {
+    async fn load(&mut self) -> Reloaded {
+        let checked = match plan::read(&self.opts.config_path, &self.opts.parse) {
+            Ok(c) => c,
+            Err(lines) => return Reloaded::Failed(lines),
+        };
+        let host = match read_host(&self.netlink).await {
+            Ok(h) => h,
+            Err(e) => return Reloaded::Failed(vec![e.to_string()]),
+        };
+        match checked.plan(host) {
+            Ok(p) => {
+                // keepalived re-applies global_defs umask on reload (unless -u was given).
+                crate::sys::umask::apply_config(p.umask);
+                Reloaded::Ok(Box::new(p))
+            }
+            Err(e) => Reloaded::Failed(vec![e.to_string()]),
+        }
+    }
 }
 
 /// Hands every datagram a receive socket reads to the core, unparsed: the core runs every
@@ -359,39 +383,6 @@ impl Sys for LinuxSys {
         match first_error {
             Some(e) => Err(e),
             None => Ok(()),
-        }
-    }
-
-    async fn reload(&mut self) -> Reloaded {
-        let loaded = match config::load(&FsLoader, &self.opts.config_path, &self.opts.parse) {
-            Ok(l) => l,
-            Err(e) => return Reloaded::Failed(vec![format!("cannot read configuration file {e}")]),
-        };
-        let lines = |sev: Option<Severity>| -> Vec<String> {
-            loaded
-                .diagnostics
-                .iter()
-                .filter(|d| sev.is_none_or(|s| d.severity == s))
-                .map(|d| diagnostic_line(d, &loaded.sources))
-                .collect()
-        };
-        let Some(cfg) = &loaded.config else {
-            return Reloaded::Failed(lines(Some(Severity::Error)));
-        };
-        match resolve(&self.netlink, cfg).await {
-            Ok(r) => {
-                // keepalived re-applies global_defs umask on reload (unless -u was given).
-                crate::sys::umask::apply_config(cfg.global.umask.as_ref().map(|m| m.value));
-                let mut warnings = lines(Some(Severity::Warning));
-                warnings.extend(r.unsupported);
-                Reloaded::Ok {
-                    settings: r.settings,
-                    ifaces: r.ifaces,
-                    config: Box::new(cfg.clone()),
-                    warnings,
-                }
-            }
-            Err(e) => Reloaded::Failed(vec![e.to_string()]),
         }
     }
 

@@ -10,7 +10,10 @@
 //!   ([`exec::Exec`] turns actions into headers, netlink requests and frames).
 //! * `now` is `tokio::time::Instant::now().into_std()`, so tests run on tokio's paused clock.
 //!
-//! [`linux::LinuxSys`] is the real [`Sys`]; tests use a recording one.
+//! [`linux::LinuxSys`] is the real [`Sys`]; tests use a recording one. On SIGHUP the loop
+//! asks a [`Loader`] for a new [`Runtime`] (the plan of the configuration on this host,
+//! `crate::plan`); [`linux::FileLoader`] reads the file and the host, tests script it. Nothing
+//! here reads the configuration model.
 
 pub mod dump;
 pub mod exec;
@@ -25,12 +28,13 @@ use tokio::sync::mpsc;
 use tracing::{debug, error, info, warn};
 
 use crate::node::{Node, NodeAction, NodeInput};
+use crate::plan::{HostInterface, Runtime};
 use crate::proto::{Input, Router, RouterSettings};
 use crate::sys::netlink::{self, Added, Removed, Vip};
 use crate::sys::signals::Signal;
 use crate::sys::SysError;
 use crate::wire::Ipv4Repr;
-use exec::{Exec, Fatal, Iface};
+use exec::{Exec, Fatal};
 use tracking::Tracking;
 
 /// Everything that wakes the main task.
@@ -93,23 +97,34 @@ pub trait Sys {
     fn send_frame(&mut self, ifindex: u32, frame: &[u8]) -> Result<(), SysError>;
     /// Opens and closes sockets so that exactly those `settings` need exist (docs/keepalived-compat.md#sockets).
     fn sync_sockets(&mut self, settings: &RouterSettings) -> Result<(), SysError>;
-    /// Reads the configuration again (SIGHUP): the new settings and the current interface
-    /// table, or the lines explaining why it cannot be used.
-    fn reload(&mut self) -> impl Future<Output = Reloaded>;
     fn systemd(&mut self, state: SdState);
 }
 
-/// The outcome of [`Sys::reload`].
+/// Where the loop gets a new plan on SIGHUP (docs/keepalived-compat.md#reload).
+/// [`linux::FileLoader`] reads and checks the configuration file and snapshots the host's
+/// interfaces; tests script the outcome.
+#[allow(async_fn_in_trait)]
+pub trait Loader {
+    /// The plan of the configuration as it is now, or the lines explaining why it cannot be
+    /// used.
+    fn load(&mut self) -> impl Future<Output = Reloaded>;
+}
+
+/// A loader that never has a new plan (tests of the loop without reloads).
+#[derive(Debug, Default)]
+pub struct NoReload;
+
+impl Loader for NoReload {
+    async fn load(&mut self) -> Reloaded {
+        Reloaded::Failed(vec!["no configuration to reload".into()])
+    }
+}
+
+/// The outcome of [`Loader::load`].
 #[derive(Debug)]
 pub enum Reloaded {
-    Ok {
-        settings: RouterSettings,
-        ifaces: std::collections::HashMap<String, Iface>,
-        /// The new configuration, for the trackers and hooks.
-        config: Box<crate::config::model::Config>,
-        /// Warnings to log.
-        warnings: Vec<String>,
-    },
+    /// The new plan: settings, trackers, scripts, hooks, the interface table, warnings.
+    Ok(Box<Runtime>),
     /// Every diagnostic / the resolution error, one per line.
     Failed(Vec<String>),
 }
@@ -131,22 +146,24 @@ pub fn now() -> Instant {
 }
 
 /// Runs the daemon without trackers or hooks (tests of the loop); see [`run_tracked`].
-pub async fn run<S: Sys>(
+pub async fn run<S: Sys, L: Loader>(
     sys: &mut S,
+    loader: &mut L,
     exec: &mut Exec,
     settings: RouterSettings,
     events: &mut mpsc::Receiver<Event>,
 ) -> Result<(), DaemonError> {
     let (tracking, hooks) = Tracking::none();
     exec.hooks = Some(hooks);
-    run_tracked(sys, exec, settings, tracking, events).await
+    run_tracked(sys, loader, exec, settings, tracking, events).await
 }
 
 /// Runs the daemon until SIGTERM/SIGINT: start-up cleanup (docs/keepalived-compat.md#start-up-cleanup), sockets, the node (the
 /// core and the trackers), the loop, and the stop sequence (docs/keepalived-compat.md#shutdown). `exec.hooks` receives the
 /// core's notifications; `exec.recorder`, when set, every input of the node.
-pub async fn run_tracked<S: Sys>(
+pub async fn run_tracked<S: Sys, L: Loader>(
     sys: &mut S,
+    loader: &mut L,
     exec: &mut Exec,
     settings: RouterSettings,
     mut tracking: Tracking,
@@ -161,7 +178,16 @@ pub async fn run_tracked<S: Sys>(
     }
     let trackers = tracking.take_trackers(t0);
     let mut node = Node::from_parts(Router::new(settings, t0), trackers, t0);
-    let result = serve(&mut node, &mut current, sys, exec, &mut tracking, events).await;
+    let result = serve(
+        &mut node,
+        &mut current,
+        sys,
+        loader,
+        exec,
+        &mut tracking,
+        events,
+    )
+    .await;
     // Also after a fatal error (reported by the caller): release what can be released.
     tracking.stop();
     let stopped = stop(&mut node, sys, exec, &mut tracking).await;
@@ -172,10 +198,11 @@ pub async fn run_tracked<S: Sys>(
 }
 
 /// Start-up notifications and the loop, until a stop signal or a fatal error.
-async fn serve<S: Sys>(
+async fn serve<S: Sys, L: Loader>(
     node: &mut Node,
     current: &mut RouterSettings,
     sys: &mut S,
+    loader: &mut L,
     exec: &mut Exec,
     tracking: &mut Tracking,
     events: &mut mpsc::Receiver<Event>,
@@ -226,7 +253,7 @@ async fn serve<S: Sys>(
             Event::Warning(text) => warn!(target: "vrrpd", "{text}"),
             Event::Signal(Signal::Stop) => return Ok(()),
             Event::Signal(Signal::Reload) => {
-                reload(node, current, sys, exec, tracking).await?;
+                reload(node, current, sys, loader, exec, tracking).await?;
             }
             Event::Signal(sig) => dump::on_signal(sig, node.router(), current, &mut baseline),
         }
@@ -282,7 +309,8 @@ async fn stop<S: Sys>(
     info!(target: "vrrpd", "Stopping");
     sys.systemd(SdState::Stopping);
     exec.stopping = true;
-    give(node, exec, now(), NodeInput::Core(Input::Stop));
+    let release = !exec.keep_vips_on_stop;
+    give(node, exec, now(), NodeInput::Core(Input::Stop { release }));
     let drained = drain(node, sys, exec, tracking).await;
     // docs/keepalived-compat.md#shutdown: the STOP notifications run, for at most a second, then their groups are killed.
     if let Some(hooks) = exec.hooks.take() {
@@ -320,41 +348,37 @@ async fn release_leftovers<S: Sys>(
 
 /// SIGHUP (docs/keepalived-compat.md#reload): parse and validate the new file first; on any error keep
 /// running the old configuration. `RELOADING=1` … `READY=1` around it.
-async fn reload<S: Sys>(
+async fn reload<S: Sys, L: Loader>(
     node: &mut Node,
     current: &mut RouterSettings,
     sys: &mut S,
+    loader: &mut L,
     exec: &mut Exec,
     tracking: &mut Tracking,
 ) -> Result<(), DaemonError> {
     info!(target: "vrrpd", "Reloading");
     sys.systemd(SdState::Reloading);
-    match sys.reload().await {
+    match loader.load().await {
         Reloaded::Failed(lines) => {
             for l in &lines {
                 error!(target: "vrrpd", "{l}");
             }
             error!(target: "vrrpd", "Reload failed; keeping the running configuration");
         }
-        Reloaded::Ok {
-            settings,
-            ifaces,
-            config,
-            warnings,
-        } => {
-            for w in &warnings {
+        Reloaded::Ok(plan) => {
+            for w in &plan.warnings {
                 warn!(target: "vrrpd", "{w}");
             }
-            exec.ifaces = ifaces;
+            exec.ifaces = crate::plan::host::by_name(&plan.host);
             if let Some(r) = exec.recorder.as_mut() {
                 r.reload(now());
             }
-            let changed = (settings != *current).then_some(settings);
-            apply_settings(node, current, changed, &config, sys, exec, tracking).await?;
+            let changed = (plan.settings != *current).then(|| plan.settings.clone());
+            apply_settings(node, current, changed, &plan, sys, exec, tracking).await?;
             // Unchanged hooks keep running (their queues keep their order, the FIFO stays
             // open). Otherwise the notifications of the reconfiguration (e.g. DELETED) went to
             // the old hooks, which finish in the background while the new ones take over.
-            let (hook_cfg, inputs) = tracking.reload(&config, node.trackers());
+            let (hook_cfg, inputs) = tracking.reload(&plan, node.trackers());
             for input in inputs {
                 give(node, exec, now(), input);
             }
@@ -383,14 +407,14 @@ async fn apply_settings<S: Sys>(
     node: &mut Node,
     current: &mut RouterSettings,
     settings: Option<RouterSettings>,
-    config: &crate::config::model::Config,
+    plan: &Runtime,
     sys: &mut S,
     exec: &mut Exec,
     tracking: &mut Tracking,
 ) -> Result<(), DaemonError> {
     let Some(settings) = settings else {
         // The same instances: only the trackers are rebuilt (results carried over).
-        node.reconfigure(now(), None, config);
+        node.reconfigure(now(), None, &plan.trackers);
         return Ok(drain(node, sys, exec, tracking).await?);
     };
     // A socket that cannot be opened after a reload is logged, not fatal: the instances
@@ -400,7 +424,7 @@ async fn apply_settings<S: Sys>(
     if let Err(e) = sys.sync_sockets(&both) {
         error!(target: "vrrpd", "{e}");
     }
-    node.reconfigure(now(), Some(settings.clone()), config);
+    node.reconfigure(now(), Some(settings.clone()), &plan.trackers);
     drain(node, sys, exec, tracking).await?;
     if let Err(e) = sys.sync_sockets(&settings) {
         error!(target: "vrrpd", "{e}");
@@ -419,12 +443,14 @@ fn net_inputs(exec: &mut Exec, ev: netlink::Event) -> Vec<Input> {
             up,
             mac,
         } => {
-            let entry = exec.ifaces.entry(name.clone()).or_insert(Iface {
-                index: ifindex,
-                mac,
-                noarp: false,
-                up,
-            });
+            let entry = exec
+                .ifaces
+                .entry(name.clone())
+                .or_insert_with(|| HostInterface {
+                    name: name.clone(),
+                    index: ifindex,
+                    ..HostInterface::default()
+                });
             entry.index = ifindex;
             entry.mac = mac.or(entry.mac);
             entry.up = up;
@@ -448,6 +474,13 @@ fn net_inputs(exec: &mut Exec, ev: netlink::Event) -> Vec<Input> {
             let Some(ifname) = exec.name_of(ifindex).map(str::to_string) else {
                 return Vec::new();
             };
+            if let Some(i) = exec.ifaces.get_mut(&ifname) {
+                let net = crate::plan::host::HostAddr { addr, prefix };
+                i.addrs.retain(|a| *a != net);
+                if added {
+                    i.addrs.push(net);
+                }
+            }
             if exec.log_addresses {
                 let what = if added { "added to" } else { "removed from" };
                 info!(target: "vrrpd", "Netlink reflector reports IP {addr} {what} {ifname}");

@@ -23,8 +23,8 @@ use std::time::Instant;
 
 use serde::Serialize;
 
-use crate::config::HostInfo;
 use crate::node::NodeInput;
+use crate::plan::HostInfo;
 use crate::proto::Input;
 
 /// The most a recording grows to.

@@ -16,9 +16,8 @@ use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
 use tracing::{error, info, warn};
 
-use super::exec::Iface;
-use crate::config::model::Config;
 use crate::node::NodeInput;
+use crate::plan::{HostInterface, Runtime};
 use crate::sys::hooks::{HookConfig, Hooks};
 use crate::sys::script::{self, ScriptDefaults};
 use crate::sys::script_set::ScriptSet;
@@ -65,22 +64,26 @@ impl std::fmt::Debug for Tracking {
 impl Tracking {
     /// No trackers and no hooks (tests of the loop, an empty configuration).
     pub fn none() -> (Tracking, Hooks) {
-        Tracking::start(&Config::default(), &HashMap::new(), super::now())
+        Tracking::start(&Runtime::default(), &HashMap::new(), super::now())
     }
 
     /// Step 1 of the start-up (docs/keepalived-compat.md#tracking-and-priority, docs/keepalived-compat.md#running-scripts): scripts prepared (those that
     /// cannot run are disabled), track files initialised, pollers started, hooks started.
     /// Call inside the runtime, on its long-lived thread (scripts are forked from here).
-    pub fn start(cfg: &Config, ifaces: &HashMap<String, Iface>, now: Instant) -> (Tracking, Hooks) {
+    pub fn start(
+        plan: &Runtime,
+        ifaces: &HashMap<String, HostInterface>,
+        now: Instant,
+    ) -> (Tracking, Hooks) {
         let (done_tx, done_rx) = mpsc::unbounded_channel();
         let (file_tx, file_rx) = mpsc::unbounded_channel();
         let (proc_tx, proc_rx) = mpsc::unbounded_channel();
-        let defaults = ScriptDefaults::from_config(cfg);
+        let defaults = ScriptDefaults::resolve(&plan.script_defaults);
         // init_file before the first read (docs/keepalived-compat.md#weights-and-effective-priority).
-        for line in track_sources::init_files(cfg) {
+        for line in track_sources::init_files(&plan.init_files) {
             warn!(target: "vrrpd", "{line}");
         }
-        let mut trackers = Trackers::new(cfg, now);
+        let mut trackers = Trackers::new(&plan.trackers, now);
         let mut t = Tracking {
             trackers: None,
             scripts: ScriptSet::default(),
@@ -93,28 +96,28 @@ impl Tracking {
             pollers: Vec::new(),
             warned_insecure: false,
         };
-        for name in t.prepare_scripts(cfg, &defaults, &trackers) {
+        for name in t.prepare_scripts(plan, &defaults, &trackers) {
             trackers.disable_script(&name);
         }
         t.start_pollers(&trackers);
         feed_links(&mut trackers, ifaces);
         t.trackers = Some(trackers);
-        (t, Hooks::start(hook_config(cfg, &defaults)))
+        (t, Hooks::start(hook_config(plan, &defaults)))
     }
 
     /// The trackers built by [`Tracking::start`], for the node (once; empty afterwards).
     pub fn take_trackers(&mut self, now: Instant) -> Trackers {
         self.trackers
             .take()
-            .unwrap_or_else(|| Trackers::new(&Config::default(), now))
+            .unwrap_or_else(|| Trackers::new(&Default::default(), now))
     }
 
     /// SIGHUP (docs/keepalived-compat.md#reload), after the node rebuilt its trackers (`Node::reconfigure`, results
     /// carried over for objects that still exist): scripts and pollers rebuilt for them.
     /// Returns the new hook configuration (the caller keeps its running hooks when it is
     /// unchanged, else starts new ones) and the inputs for the node (scripts that cannot run).
-    pub fn reload(&mut self, cfg: &Config, trackers: &Trackers) -> (HookConfig, Vec<NodeInput>) {
-        let defaults = ScriptDefaults::from_config(cfg);
+    pub fn reload(&mut self, plan: &Runtime, trackers: &Trackers) -> (HookConfig, Vec<NodeInput>) {
+        let defaults = ScriptDefaults::resolve(&plan.script_defaults);
         // No init_file here: keepalived does not overwrite a track file on reload, so
         // `overwrite` does not reset the tracked value at every SIGHUP.
         // docs/keepalived-compat.md#reload: a script that was failing is reported as such.
@@ -127,7 +130,7 @@ impl Tracking {
                 info!(target: "vrrpd", "VRRP_Script({n}) considered unsuccessful on reload");
             }
         }
-        let disabled = self.prepare_scripts(cfg, &defaults, trackers);
+        let disabled = self.prepare_scripts(plan, &defaults, trackers);
         for h in self.pollers.drain(..) {
             h.abort();
         }
@@ -136,13 +139,13 @@ impl Tracking {
             .into_iter()
             .map(|name| NodeInput::ScriptDisabled { name })
             .collect();
-        (hook_config(cfg, &defaults), inputs)
+        (hook_config(plan, &defaults), inputs)
     }
 
     /// Prepares the scripts the trackers run; returns the names of those that cannot run.
     fn prepare_scripts(
         &mut self,
-        cfg: &Config,
+        plan: &Runtime,
         defaults: &ScriptDefaults,
         trackers: &Trackers,
     ) -> Vec<String> {
@@ -153,7 +156,7 @@ impl Tracking {
             }
         }
         let (scripts, problems) =
-            ScriptSet::from_config(cfg, names.iter().map(String::as_str), defaults);
+            ScriptSet::prepare(&plan.scripts, names.iter().map(String::as_str), defaults);
         let mut disabled = Vec::new();
         for (name, e) in problems {
             error!(target: "vrrpd", "VRRP_Script({name}): {e}");
@@ -227,8 +230,8 @@ impl Tracking {
     }
 }
 
-fn hook_config(cfg: &Config, defaults: &ScriptDefaults) -> HookConfig {
-    let (hook_cfg, problems) = HookConfig::from_config(cfg, defaults);
+fn hook_config(plan: &Runtime, defaults: &ScriptDefaults) -> HookConfig {
+    let (hook_cfg, problems) = HookConfig::prepare(&plan.hooks, defaults);
     for p in problems {
         error!(target: "vrrpd", "{p}");
     }
@@ -236,7 +239,7 @@ fn hook_config(cfg: &Config, defaults: &ScriptDefaults) -> HookConfig {
 }
 
 /// The current state of every tracked interface (a missing one is down).
-fn feed_links(trackers: &mut Trackers, ifaces: &HashMap<String, Iface>) {
+fn feed_links(trackers: &mut Trackers, ifaces: &HashMap<String, HostInterface>) {
     let names: Vec<String> = trackers.interfaces().map(str::to_string).collect();
     for n in names {
         let up = ifaces.get(&n).is_some_and(|i| i.up);

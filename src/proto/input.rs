@@ -8,7 +8,12 @@ use serde::{Deserialize, Serialize};
 use super::routes::{RouteSpec, RuleSpec};
 
 /// One event for [`super::Router::handle`].
+///
+/// Serialized by serde's derive (through `remote = "Self"`, so that deserializing can also
+/// accept the older bare word `"Stop"`, read as `Stop { release: true }`; see the
+/// `Deserialize` impl below).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(remote = "Self")]
 pub enum Input {
     /// A datagram from a raw IPv4 socket, IP header included, exactly as the kernel delivered
     /// it. The core finds the instance by VRID and runs every receive check on it
@@ -56,8 +61,38 @@ pub enum Input {
         id: String,
         state: TrackerState,
     },
-    /// Graceful shutdown (SIGTERM): priority 0 from masters, VIPs removed, STOP notifies.
-    Stop,
+    /// Graceful shutdown (SIGTERM): STOP notifies for every instance and group. With
+    /// `release` masters also send priority 0 and remove their VIPs, routes and rules; without
+    /// it (`-V/--dont-release-vrrp`) they keep them and send nothing
+    /// (docs/keepalived-compat.md#shutdown, docs/keepalived-compat.md#removing-addresses).
+    Stop { release: bool },
+}
+
+impl Serialize for Input {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        Input::serialize(self, s)
+    }
+}
+
+impl<'de> Deserialize<'de> for Input {
+    /// The derived form, or the bare word `"Stop"` of recordings made before `Stop` had
+    /// its `release` field (tests/replay cases use it): a releasing stop.
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Input, D::Error> {
+        #[derive(Deserialize)]
+        enum Word {
+            Stop,
+        }
+        #[derive(Deserialize)]
+        #[serde(untagged)]
+        enum Form {
+            Word(Word),
+            Full(#[serde(with = "Input")] Input),
+        }
+        Ok(match Form::deserialize(d)? {
+            Form::Word(Word::Stop) => Input::Stop { release: true },
+            Form::Full(i) => i,
+        })
+    }
 }
 
 /// Whom a tracker applies to.
@@ -120,6 +155,24 @@ pub mod hex_bytes {
 #[cfg(test)]
 mod tests {
     use super::hex_bytes::{decode, encode};
+    use super::Input;
+
+    #[test]
+    fn stop_reads_the_bare_word_as_a_releasing_stop_and_round_trips() {
+        let old: Input = serde_json::from_str("\"Stop\"").unwrap();
+        assert_eq!(old, Input::Stop { release: true });
+        for i in [
+            Input::Stop { release: false },
+            Input::Link {
+                ifname: "eth0".into(),
+                up: true,
+            },
+        ] {
+            let text = serde_json::to_string(&i).unwrap();
+            assert_eq!(serde_json::from_str::<Input>(&text).unwrap(), i);
+        }
+        assert!(serde_json::from_str::<Input>("\"Start\"").is_err());
+    }
 
     #[test]
     fn hex_round_trips_and_rejects_garbage() {

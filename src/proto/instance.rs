@@ -500,8 +500,10 @@ impl Instance {
     }
 
     /// Graceful stop (docs/keepalived-compat.md#shutdown): priority 0 from a master, VIPs removed, STOP notify.
-    pub fn stop(&mut self, ctx: &mut Ctx) {
-        if self.state == State::Master {
+    /// Without `release` (`-V/--dont-release-vrrp`, docs/keepalived-compat.md#removing-addresses) a master
+    /// sends nothing and keeps its VIPs, routes and rules; the STOP notification still runs.
+    pub fn stop(&mut self, ctx: &mut Ctx, release: bool) {
+        if self.state == State::Master && release {
             self.send_advert(ctx, 0);
             self.del_vips(ctx);
         }

@@ -203,7 +203,7 @@ impl Router {
                 }
             }
             Input::Tracker { target, id, state } => self.on_tracker(now, target, id, state),
-            Input::Stop => self.stop(now),
+            Input::Stop { release } => self.stop(now, release),
         }
     }
 
@@ -473,12 +473,13 @@ impl Router {
         }
     }
 
-    /// Graceful shutdown (docs/keepalived-compat.md#shutdown): masters send priority 0 and remove their VIPs; STOP
+    /// Graceful shutdown (docs/keepalived-compat.md#shutdown): masters send priority 0 and remove their VIPs (unless
+    /// `release` is false: `-V`, docs/keepalived-compat.md#removing-addresses); STOP
     /// notifications for every instance and group. Later inputs are ignored.
-    fn stop(&mut self, now: Instant) {
+    fn stop(&mut self, now: Instant, release: bool) {
         let mut ctx = ctx!(self, now);
         for inst in &mut self.instances {
-            inst.stop(&mut ctx);
+            inst.stop(&mut ctx, release);
         }
         for g in 0..self.groups.len() {
             self.set_group_state(g, State::Stopped);

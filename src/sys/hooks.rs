@@ -56,8 +56,7 @@ use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
 
 use super::fsafe;
-use super::script::{self, Identity, Prepared, ScriptDefaults};
-use crate::config::model::{Command, Config, Fifo, Notify};
+use super::script::{self, CommandSpec, Identity, Prepared, ScriptDefaults};
 use crate::proto::{NotifyEvent, NotifyTarget};
 
 /// Default timeout of one notify script (keepalived has none; see the module doc).
@@ -140,20 +139,41 @@ impl Default for HookConfig {
     }
 }
 
+/// The notify commands of one instance or group as configured (docs/keepalived-compat.md#notifications).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct NotifySpec {
+    pub master: Option<CommandSpec>,
+    pub backup: Option<CommandSpec>,
+    pub fault: Option<CommandSpec>,
+    pub stop: Option<CommandSpec>,
+    pub deleted: Option<CommandSpec>,
+    pub any: Option<CommandSpec>,
+    pub master_rx_lower_pri: Option<CommandSpec>,
+}
+
+/// Every notify command and FIFO as configured (built by `plan::hooks`); [`HookConfig::prepare`]
+/// resolves the commands on this host.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct HookSpec {
+    /// By instance name, in configuration order.
+    pub instances: Vec<(String, NotifySpec)>,
+    /// By sync group name, in configuration order.
+    pub groups: Vec<(String, NotifySpec)>,
+    /// `vrrp_notify_fifo`, then `notify_fifo` when it names another file.
+    pub fifos: Vec<FifoSpec>,
+    /// `vrrp_notify_fifo_script` (else `notify_fifo_script`).
+    pub fifo_script: Option<CommandSpec>,
+}
+
 impl HookConfig {
-    /// Prepares every notify command of `config` (docs/keepalived-compat.md#running-scripts: split,
+    /// Prepares every notify command of `spec` (docs/keepalived-compat.md#running-scripts: split,
     /// `PATH`, realpath, run-as identity = the command's `USER [GROUP]` else `default`).
     /// A command that cannot be prepared is dropped; the returned lines say why (log them).
-    pub fn from_config(config: &Config, defaults: &ScriptDefaults) -> (HookConfig, Vec<String>) {
+    pub fn prepare(spec: &HookSpec, defaults: &ScriptDefaults) -> (HookConfig, Vec<String>) {
         let mut problems = Vec::new();
         let mut cfg = HookConfig::default();
-        let mut prep = |c: Option<&Command>, who: &str, kw: &str| -> Option<Prepared> {
-            let c = c?;
-            let user = c
-                .user
-                .as_ref()
-                .map(|u| (u.value.as_str(), c.group.as_ref().map(|g| g.value.as_str())));
-            match defaults.prepare(&c.cmd.value, user) {
+        let mut prep = |c: Option<&CommandSpec>, who: &str, kw: &str| -> Option<Prepared> {
+            match defaults.prepare_command(c?) {
                 Ok(p) => Some(p),
                 Err(e) => {
                     problems.push(format!("{who} {kw}: {e}"));
@@ -161,16 +181,12 @@ impl HookConfig {
                 }
             }
         };
-        let mut scripts = |n: &Notify, who: &str| NotifyScripts {
+        let mut scripts = |n: &NotifySpec, who: &str| NotifyScripts {
             master: prep(n.master.as_ref(), who, "notify_master"),
             backup: prep(n.backup.as_ref(), who, "notify_backup"),
             fault: prep(n.fault.as_ref(), who, "notify_fault"),
             stop: prep(n.stop.as_ref(), who, "notify_stop"),
-            deleted: prep(
-                n.deleted.as_ref().and_then(|d| d.value.as_ref()),
-                who,
-                "notify_deleted",
-            ),
+            deleted: prep(n.deleted.as_ref(), who, "notify_deleted"),
             any: prep(n.any.as_ref(), who, "notify"),
             master_rx_lower_pri: prep(
                 n.master_rx_lower_pri.as_ref(),
@@ -178,37 +194,21 @@ impl HookConfig {
                 "notify_master_rx_lower_pri",
             ),
         };
-        for i in &config.instances {
-            let s = scripts(&i.notify, &format!("({})", i.name.value));
+        for (name, n) in &spec.instances {
+            let s = scripts(n, &format!("({name})"));
             if !s.is_empty() {
-                cfg.instances.insert(i.name.value.clone(), s);
+                cfg.instances.insert(name.clone(), s);
             }
         }
-        for g in &config.sync_groups {
-            let s = scripts(&g.notify, &format!("VRRP_Group({})", g.name.value));
+        for (name, n) in &spec.groups {
+            let s = scripts(n, &format!("VRRP_Group({name})"));
             if !s.is_empty() {
-                cfg.groups.insert(g.name.value.clone(), s);
+                cfg.groups.insert(name.clone(), s);
             }
         }
-        let spec = |f: &Fifo| FifoSpec {
-            path: PathBuf::from(&f.path.value),
-            owner: f
-                .user
-                .as_ref()
-                .map(|u| (u.value.clone(), f.group.as_ref().map(|g| g.value.clone()))),
-        };
-        let g = &config.global;
-        cfg.fifos.extend(g.vrrp_notify_fifo.as_ref().map(spec));
-        if let Some(f) = g.notify_fifo.as_ref().map(spec) {
-            // A vrrp FIFO with the same path as the global one is the same file (docs/keepalived-compat.md#global_defs-keywords).
-            if !cfg.fifos.iter().any(|x| x.path == f.path) {
-                cfg.fifos.push(f);
-            }
-        }
+        cfg.fifos = spec.fifos.clone();
         cfg.fifo_script = prep(
-            g.vrrp_notify_fifo_script
-                .as_ref()
-                .or(g.notify_fifo_script.as_ref()),
+            spec.fifo_script.as_ref(),
             "global_defs",
             "vrrp_notify_fifo_script",
         );
@@ -601,31 +601,5 @@ mod tests {
             notify_args(&g, NotifyEvent::Stop, 77),
             ["GROUP", "G1", "STOP", "0"]
         );
-    }
-
-    #[test]
-    fn from_config_prepares_every_notify_command() {
-        let l = crate::config::load_str(
-            "global_defs {\n vrrp_notify_fifo /run/x.fifo\n notify_fifo /run/x.fifo\n}\nvrrp_instance VI_1 {\n interface lo\n virtual_router_id 5\n priority 100\n virtual_ipaddress { 10.0.0.1 }\n notify_master \"/bin/echo m\"\n notify /bin/true\n notify_backup /no/such/script\n}\nvrrp_instance VI_2 {\n interface lo\n virtual_router_id 6\n priority 100\n virtual_ipaddress { 10.0.0.2 }\n}\nvrrp_sync_group G {\n group {\n VI_1\n VI_2\n }\n notify_fault true\n}\n",
-        );
-        let Some(c) = l.config.clone() else {
-            panic!("{}", l.render())
-        };
-        let defaults = ScriptDefaults {
-            identity: Identity::current(),
-            missing_user: None,
-            security: false,
-        };
-        let (cfg, problems) = HookConfig::from_config(&c, &defaults);
-        let vi = &cfg.instances["VI_1"];
-        assert_eq!(vi.master.as_ref().unwrap().argv[1..], ["m"]);
-        assert!(vi.any.is_some() && vi.backup.is_none());
-        assert!(!cfg.instances.contains_key("VI_2"));
-        assert!(cfg.groups["G"].fault.is_some());
-        assert_eq!(
-            problems,
-            ["(VI_1) notify_backup: script `/no/such/script` not found or not executable"]
-        );
-        assert_eq!(cfg.fifos.len(), 1, "same path once");
     }
 }

@@ -43,6 +43,10 @@ pub struct Link {
     pub noarp: bool,
     /// The hardware address when it is an Ethernet MAC.
     pub mac: Option<[u8; 6]>,
+    /// IFF_LOOPBACK.
+    pub loopback: bool,
+    /// IFF_MULTICAST.
+    pub multicast: bool,
 }
 
 impl Link {
@@ -322,6 +326,8 @@ fn link_from(m: &LinkMessage) -> Option<Link> {
         running: flags.contains(LinkFlags::Running),
         noarp: flags.contains(LinkFlags::Noarp),
         mac,
+        loopback: flags.contains(LinkFlags::Loopback),
+        multicast: flags.contains(LinkFlags::Multicast),
     })
 }
 

@@ -217,21 +217,53 @@ pub struct ScriptDefaults {
     pub security: bool,
 }
 
+/// `USER [GROUP]`: whom a command runs as (`script_user`, a `vrrp_script`'s `user`, the
+/// words after a notify command).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct RunAs {
+    pub user: String,
+    pub group: Option<String>,
+}
+
+impl RunAs {
+    fn pair(&self) -> (&str, Option<&str>) {
+        (self.user.as_str(), self.group.as_deref())
+    }
+}
+
+/// A command as configured: the command line (split by keepalived's rules when prepared)
+/// and whom it runs as, when not the default.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CommandSpec {
+    pub cmd: String,
+    pub user: Option<RunAs>,
+}
+
+/// The global script settings as configured (docs/keepalived-compat.md#global_defs-keywords);
+/// [`ScriptDefaults::resolve`] looks the user up.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct DefaultsSpec {
+    /// `script_user USER [GROUP]`.
+    pub script_user: Option<RunAs>,
+    /// `enable_script_security`.
+    pub security: bool,
+}
+
 impl ScriptDefaults {
-    pub fn from_config(config: &crate::config::model::Config) -> ScriptDefaults {
-        let g = &config.global;
-        let su = g.script_user.as_ref().map(|r| {
-            (
-                r.user.value.as_str(),
-                r.group.as_ref().map(|g| g.value.as_str()),
-            )
-        });
-        let (identity, missing_user) = default_identity(su);
+    /// Looks up the default identity of `spec` (the configured `script_user`, else
+    /// `keepalived_script`, else the current user with a line to log).
+    pub fn resolve(spec: &DefaultsSpec) -> ScriptDefaults {
+        let (identity, missing_user) = default_identity(spec.script_user.as_ref().map(RunAs::pair));
         ScriptDefaults {
             identity,
             missing_user,
-            security: g.enable_script_security.as_ref().is_some_and(|s| s.value),
+            security: spec.security,
         }
+    }
+
+    /// [`ScriptDefaults::prepare`] for a configured command.
+    pub fn prepare_command(&self, c: &CommandSpec) -> Result<Prepared, PrepareError> {
+        self.prepare(&c.cmd, c.user.as_ref().map(RunAs::pair))
     }
 
     /// Prepares `cmd` to run as `user [group]`, else as the default identity. With script

@@ -4,9 +4,9 @@
 //! The daemon wires it like this (docs/keepalived-compat.md#tracking-and-priority):
 //!
 //! ```text
-//! let defaults = ScriptDefaults::from_config(&config);
-//! let mut trackers = Trackers::new(&config, now);
-//! let (scripts, problems) = ScriptSet::from_config(&config, trackers.script_names(), &defaults);
+//! let defaults = ScriptDefaults::resolve(&plan.script_defaults);
+//! let mut trackers = Trackers::new(&plan.trackers, now);
+//! let (scripts, problems) = ScriptSet::prepare(&plan.scripts, trackers.script_names(), &defaults);
 //! for (name, e) in problems { log(e); trackers.disable_script(&name); }
 //! if scripts.any_insecure() && !defaults.security { log(SECURITY_VIOLATION) }
 //! ...
@@ -19,9 +19,16 @@ use std::time::Duration;
 
 use tokio::sync::mpsc;
 
-use super::script::{self, PrepareError, Prepared, ScriptDefaults};
-use crate::config::model::Config;
+use super::script::{self, CommandSpec, PrepareError, Prepared, ScriptDefaults};
 use crate::track::ScriptOutcome;
+
+/// One `vrrp_script` as configured: its command and its timeout (built by `plan::scripts`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ScriptSpec {
+    pub name: String,
+    pub command: CommandSpec,
+    pub timeout: Duration,
+}
 
 /// Prepared track scripts with their timeouts.
 #[derive(Clone, Debug, Default)]
@@ -34,8 +41,8 @@ pub struct ScriptSet {
 impl ScriptSet {
     /// Prepares the scripts named in `names` (those some instance or group tracks). A script
     /// that cannot be prepared is returned with the reason; the caller disables it.
-    pub fn from_config<'a>(
-        config: &Config,
+    pub fn prepare<'a>(
+        specs: &[ScriptSpec],
         names: impl IntoIterator<Item = &'a str>,
         defaults: &ScriptDefaults,
     ) -> (ScriptSet, Vec<(String, PrepareError)>) {
@@ -45,20 +52,12 @@ impl ScriptSet {
         };
         let mut problems = Vec::new();
         for name in names {
-            let Some(s) = config.script(name) else {
+            let Some(s) = specs.iter().find(|s| s.name == name) else {
                 continue;
             };
-            let Some(cmd) = &s.script else { continue };
-            let user = s.user.as_ref().map(|r| {
-                (
-                    r.user.value.as_str(),
-                    r.group.as_ref().map(|g| g.value.as_str()),
-                )
-            });
-            let timeout = Duration::from_secs(u64::from(s.timeout_secs().max(1)));
-            match defaults.prepare(&cmd.value, user) {
+            match defaults.prepare_command(&s.command) {
                 Ok(p) => {
-                    set.scripts.insert(name.to_string(), (p, timeout));
+                    set.scripts.insert(name.to_string(), (p, s.timeout));
                 }
                 Err(e) => problems.push((name.to_string(), e)),
             }

@@ -98,23 +98,28 @@ fn is_dangling_symlink(path: &Path) -> bool {
         && std::fs::metadata(path).is_err()
 }
 
-/// Applies `init_file` of every `track_file` block that has one. Call once at start, before
-/// the first poll, and never on reload (keepalived: "don't overwrite a file on reload").
-/// Returns one line per file that could not be written.
-pub fn init_files(config: &crate::config::model::Config) -> Vec<String> {
+/// The `init_file` of one `track_file` block (docs/keepalived-compat.md#weights-and-effective-priority).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct InitFile {
+    /// The `track_file` block's name.
+    pub name: String,
+    pub path: String,
+    /// The value to write (none: 0).
+    pub value: Option<i64>,
+    /// Overwrite an existing file.
+    pub overwrite: bool,
+}
+
+/// Applies the `init_file`s. Call once at start, before the first poll, and never on reload
+/// (keepalived: "don't overwrite a file on reload"). Returns one line per file that could not
+/// be written.
+pub fn init_files(files: &[InitFile]) -> Vec<String> {
     let mut problems = Vec::new();
-    for f in &config.track_files {
-        let (Some(path), Some(init)) = (&f.file, &f.init_file) else {
-            continue;
-        };
-        if let Err(e) = init_file(
-            Path::new(&path.value),
-            init.value.value,
-            init.value.overwrite,
-        ) {
+    for f in files {
+        if let Err(e) = init_file(Path::new(&f.path), f.value, f.overwrite) {
             problems.push(format!(
                 "Unable to initialise track file {} ({}): {e}",
-                f.name.value, path.value
+                f.name, f.path
             ));
         }
     }

@@ -14,8 +14,8 @@
 //! * [`set`]: [`Trackers`], every tracker of a config and whom it applies to.
 //!
 //! The sync-group weight rules of docs/keepalived-compat.md#trackers-in-sync-groups are not repeated here: `config::check` already
-//! resolved them into `Effective::trackers` / `SyncGroup::trackers`, which [`Trackers`]
-//! reads.
+//! resolved them, and `plan::trackers` hands them over as [`TrackerSettings`], which
+//! [`Trackers::new`] takes. Nothing here reads the configuration model.
 
 pub mod effect;
 pub mod process;
@@ -24,7 +24,9 @@ pub mod set;
 
 pub use process::{ParamMatch, ProcInfo, ProcessMatcher, ProcessParams, ProcessQuorum};
 pub use script::{ScriptOutcome, ScriptParams, ScriptTracker};
-pub use set::{tracker_id, Output, Trackers};
+pub use set::{
+    tracker_id, Output, TrackedFile, TrackerKind, TrackerSettings, TrackerUse, Trackers,
+};
 
 #[cfg(test)]
 mod tests;

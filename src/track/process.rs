@@ -4,7 +4,6 @@
 
 use std::time::{Duration, Instant};
 
-use crate::config::model::TrackProcess;
 use crate::proto::LogLevel;
 
 use super::script::LogLine;
@@ -99,40 +98,6 @@ pub struct ProcessParams {
     pub terminate_delay: Duration,
     /// How long a gain must last before it is reported (`fork_delay`, else `delay`).
     pub fork_delay: Duration,
-}
-
-impl ProcessParams {
-    pub fn from_config(p: &TrackProcess) -> ProcessParams {
-        let delay = p.delay.as_ref().map(|d| d.value).unwrap_or_default();
-        let param_match = match p.param_match.as_ref().map(|m| m.value.as_str()) {
-            Some("initial") => ParamMatch::Initial,
-            Some("partial") => ParamMatch::Partial,
-            _ => ParamMatch::Exact,
-        };
-        let quorum = p.quorum.as_ref().map(|q| q.value).unwrap_or(1).max(1);
-        ProcessParams {
-            name: p.name.value.clone(),
-            matcher: ProcessMatcher {
-                name: p
-                    .process
-                    .as_ref()
-                    .map(|x| x.value.clone())
-                    .unwrap_or_default(),
-                params: p.args.iter().map(|a| a.value.clone()).collect(),
-                param_match,
-                full_command: p.full_command.is_some(),
-            },
-            quorum,
-            quorum_max: p
-                .quorum_max
-                .as_ref()
-                .map(|q| q.value)
-                .filter(|m| *m >= quorum)
-                .unwrap_or(u32::MAX),
-            terminate_delay: p.terminate_delay.as_ref().map(|d| d.value).unwrap_or(delay),
-            fork_delay: p.fork_delay.as_ref().map(|d| d.value).unwrap_or(delay),
-        }
-    }
 }
 
 /// The quorum state of one tracked process.
@@ -334,24 +299,6 @@ mod tests {
                 "Quorum lost for tracked process p",
                 "Quorum gained for tracked process p"
             ]
-        );
-    }
-
-    #[test]
-    fn params_from_config() {
-        let l = crate::config::load_str(
-            "vrrp_track_process nginx {\n process nginx -g daemon\n param_match initial\n quorum 2\n quorum_max 4\n delay 3\n fork_delay 1\n full_command\n}\n",
-        );
-        let c = l.config.expect("config");
-        let p = ProcessParams::from_config(&c.track_processes[0]);
-        assert_eq!(p.matcher.name, "nginx");
-        assert_eq!(p.matcher.params, ["-g", "daemon"]);
-        assert_eq!(p.matcher.param_match, ParamMatch::Initial);
-        assert!(p.matcher.full_command);
-        assert_eq!((p.quorum, p.quorum_max), (2, 4));
-        assert_eq!(
-            (p.fork_delay, p.terminate_delay),
-            (Duration::from_secs(1), Duration::from_secs(3))
         );
     }
 }

@@ -4,7 +4,6 @@
 
 use std::time::{Duration, Instant};
 
-use crate::config::model::VrrpScript;
 use crate::proto::LogLevel;
 
 /// How one run of a script ended.
@@ -44,17 +43,6 @@ pub struct ScriptParams {
 }
 
 impl ScriptParams {
-    pub fn from_config(s: &VrrpScript) -> ScriptParams {
-        ScriptParams {
-            name: s.name.value.clone(),
-            interval: Duration::from_secs(u64::from(s.interval_secs().max(1))),
-            timeout: Duration::from_secs(u64::from(s.timeout_secs().max(1))),
-            rise: s.rise_count().max(1),
-            fall: s.fall_count().max(1),
-            init_fail: s.init_fail.is_some(),
-        }
-    }
-
     /// For tests: `interval` seconds, timeout = interval, rise = fall = 1.
     pub fn new(name: &str, interval: Duration) -> ScriptParams {
         ScriptParams {
@@ -402,25 +390,5 @@ mod tests {
         // Late wake-up: missed ticks are not caught up, the grid is kept.
         assert!(t.on_tick(t0 + s(7), &mut log));
         assert_eq!(t.poll_timeout(), t0 + s(8));
-    }
-
-    #[test]
-    fn params_from_config_defaults() {
-        let l = crate::config::load_str(
-            "vrrp_script a {\n script /bin/true\n}\nvrrp_script b {\n script /bin/true\n interval 5\n fall 3\n rise 2\n init_fail\n}\nvrrp_script c {\n script /bin/true\n interval 5\n timeout 2\n}\n",
-        );
-        let c = l.config.expect("config");
-        let a = ScriptParams::from_config(&c.scripts[0]);
-        assert_eq!(
-            (a.interval, a.timeout, a.rise, a.fall, a.init_fail),
-            (Duration::from_secs(1), Duration::from_secs(1), 1, 1, false)
-        );
-        let b = ScriptParams::from_config(&c.scripts[1]);
-        assert_eq!(
-            (b.interval, b.timeout, b.rise, b.fall, b.init_fail),
-            (Duration::from_secs(5), Duration::from_secs(5), 2, 3, true)
-        );
-        let cc = ScriptParams::from_config(&c.scripts[2]);
-        assert_eq!(cc.timeout, Duration::from_secs(2));
     }
 }

@@ -3,7 +3,8 @@
 //!
 //! Call order (the same as [`crate::proto::Router`]):
 //!
-//! 1. [`Trackers::new`] from the checked config;
+//! 1. [`Trackers::new`] from [`TrackerSettings`] (built from the checked configuration by
+//!    `plan::trackers`, the one place that reads the model);
 //! 2. feed events: [`Trackers::handle_timeout`] at [`Trackers::poll_timeout`],
 //!    [`Trackers::script_done`] when a run ends, [`Trackers::file_value`],
 //!    [`Trackers::process_count`], [`Trackers::link`];
@@ -13,12 +14,51 @@
 use std::collections::{BTreeMap, VecDeque};
 use std::time::Instant;
 
-use crate::config::model::{Config, ResolvedTracker, TrackerKind};
 use crate::proto::{Input, LogLevel, TrackTarget, TrackerState};
 
 use super::effect::{bool_effect, file_effect, interface_weight};
 use super::process::{ProcessMatcher, ProcessParams, ProcessQuorum};
 use super::script::{LogLine, ScriptOutcome, ScriptParams, ScriptTracker};
+
+/// What a tracker watches.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum TrackerKind {
+    Interface,
+    Script,
+    File,
+    Process,
+}
+
+/// One tracker reference of an instance or sync group, resolved: the weight after the
+/// reference's own weight, the tracked object's and the sync-group / owner rules
+/// (docs/keepalived-compat.md#weights-and-effective-priority,
+/// docs/keepalived-compat.md#trackers-in-sync-groups). Weight 0 = unweighted (FAULT while down).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TrackerUse {
+    pub kind: TrackerKind,
+    pub name: String,
+    pub target: TrackTarget,
+    pub weight: i32,
+    pub reverse: bool,
+}
+
+/// A `track_file`: its name and the path to read.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TrackedFile {
+    pub name: String,
+    pub path: String,
+}
+
+/// Everything [`Trackers::new`] needs: the tracked objects some instance or group references
+/// (unreferenced scripts never run, docs/keepalived-compat.md#vrrp_script-keywords) and every
+/// reference. Built by `plan::trackers`.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct TrackerSettings {
+    pub scripts: Vec<ScriptParams>,
+    pub files: Vec<TrackedFile>,
+    pub processes: Vec<ProcessParams>,
+    pub uses: Vec<TrackerUse>,
+}
 
 /// What the shell must do next.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -75,62 +115,42 @@ pub fn tracker_id(kind: TrackerKind, name: &str) -> String {
 }
 
 impl Trackers {
-    /// Builds the trackers an instance or group references (`Effective::trackers`,
-    /// `SyncGroup::trackers`, already resolved by `config::check` including the sync-group
-    /// and owner weight rules of docs/keepalived-compat.md#trackers-in-sync-groups). Unreferenced scripts never run (docs/keepalived-compat.md#vrrp_script-keywords). The first
-    /// script runs are due at `now`; `init_fail` scripts report their failed state at once.
-    pub fn new(config: &Config, now: Instant) -> Trackers {
-        let mut uses = Vec::new();
-        let mut add = |list: &[ResolvedTracker], target: TrackTarget| {
-            for t in list {
-                let weight = match t.kind {
-                    TrackerKind::Interface => interface_weight(t.weight.value),
-                    _ => t.weight.value,
-                };
-                uses.push(Use {
-                    kind: t.kind,
-                    name: t.name.clone(),
-                    target: target.clone(),
-                    weight,
-                    reverse: t.reverse,
-                    sent: None,
-                });
-            }
-        };
-        for i in &config.instances {
-            add(
-                &i.effective.trackers,
-                TrackTarget::Instance(i.name.value.clone()),
-            );
-        }
-        for g in &config.sync_groups {
-            add(&g.trackers, TrackTarget::Group(g.name.value.clone()));
-        }
-        let used =
-            |kind: TrackerKind, name: &str| uses.iter().any(|u| u.kind == kind && u.name == name);
-        let scripts = config
-            .scripts
+    /// Builds the trackers of `settings`. The first script runs are due at `now`;
+    /// `init_fail` scripts report their failed state at once.
+    pub fn new(settings: &TrackerSettings, now: Instant) -> Trackers {
+        let uses: Vec<Use> = settings
+            .uses
             .iter()
-            .filter(|s| s.script.is_some() && used(TrackerKind::Script, &s.name.value))
-            .map(|s| ScriptTracker::new(ScriptParams::from_config(s), now))
-            .collect();
-        let files = config
-            .track_files
-            .iter()
-            .filter(|f| used(TrackerKind::File, &f.name.value))
-            .filter_map(|f| {
-                Some(FileState {
-                    name: f.name.value.clone(),
-                    path: f.file.as_ref()?.value.clone(),
-                    value: None,
-                })
+            .map(|u| Use {
+                kind: u.kind,
+                name: u.name.clone(),
+                target: u.target.clone(),
+                weight: match u.kind {
+                    TrackerKind::Interface => interface_weight(u.weight),
+                    _ => u.weight,
+                },
+                reverse: u.reverse,
+                sent: None,
             })
             .collect();
-        let processes = config
-            .track_processes
+        let scripts = settings
+            .scripts
             .iter()
-            .filter(|p| p.process.is_some() && used(TrackerKind::Process, &p.name.value))
-            .map(|p| ProcessQuorum::new(ProcessParams::from_config(p)))
+            .map(|p| ScriptTracker::new(p.clone(), now))
+            .collect();
+        let files = settings
+            .files
+            .iter()
+            .map(|f| FileState {
+                name: f.name.clone(),
+                path: f.path.clone(),
+                value: None,
+            })
+            .collect();
+        let processes = settings
+            .processes
+            .iter()
+            .map(|p| ProcessQuorum::new(p.clone()))
             .collect();
         let interfaces = uses
             .iter()
@@ -157,14 +177,14 @@ impl Trackers {
         t
     }
 
-    /// The trackers of a reloaded `config`, keeping what `old` knew about the objects that
+    /// The trackers of reloaded `settings`, keeping what `old` knew about the objects that
     /// still exist (same name): script results (an OK script logs `VRRP_Script(NAME)
     /// considered successful on reload`, docs/keepalived-compat.md#log-lines line 32), file values,
     /// process quorums and link states. Every known effect is queued again (unchanged ones
     /// are no-ops in the core) and `TrackerState::Up` is queued for the (target, id) pairs the
     /// new configuration dropped, as `Router::reconfigure` expects (proto/reload.rs).
-    pub fn reload(old: &Trackers, config: &Config, now: Instant) -> Trackers {
-        let mut t = Trackers::new(config, now);
+    pub fn reload(old: &Trackers, settings: &TrackerSettings, now: Instant) -> Trackers {
+        let mut t = Trackers::new(settings, now);
         t.out.clear();
         let mut log = Vec::new();
         for s in &mut t.scripts {

@@ -13,7 +13,7 @@ fn trackers(conf: &str, now: Instant) -> Trackers {
     let Some(c) = l.config.clone() else {
         panic!("config errors:\n{}", l.render());
     };
-    Trackers::new(&c, now)
+    Trackers::new(&crate::plan::trackers::tracker_settings(&c), now)
 }
 
 fn drain(t: &mut Trackers) -> Vec<Output> {
@@ -323,7 +323,7 @@ fn reload_keeps_known_states_and_releases_dropped_trackers() {
     );
     let l = crate::config::load_str(&new_conf);
     let c = l.config.clone().expect("config");
-    let mut t = Trackers::reload(&old, &c, t0);
+    let mut t = Trackers::reload(&old, &crate::plan::trackers::tracker_settings(&c), t0);
     assert_eq!(
         drain(&mut t),
         [

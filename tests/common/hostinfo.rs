@@ -18,6 +18,7 @@ pub fn eth0_host(addr: &str) -> HostInfo {
                 addr: addr.parse().expect("an IPv4 address"),
                 prefix: 24,
             }],
+            ..Default::default()
         }],
     }
 }

@@ -229,7 +229,7 @@ pub fn run_lines(dir: &Path, input: &Path) -> Result<(Vec<String>, String), Stri
     let conf = dir.join("keepalived.conf");
     let mut node = if conf.exists() {
         let (cfg, settings) = load_conf(&conf, &host)?;
-        Node::new(settings, &cfg, t0)
+        Node::new(settings, &vrrpd::plan::trackers::tracker_settings(&cfg), t0)
     } else {
         let settings_text = std::fs::read_to_string(dir.join("settings.json"))
             .map_err(|e| format!("settings.json: {e}"))?;
@@ -237,7 +237,7 @@ pub fn run_lines(dir: &Path, input: &Path) -> Result<(Vec<String>, String), Stri
             serde_json::from_str(&settings_text).map_err(|e| format!("settings.json: {e}"))?;
         Node::from_parts(
             Router::new(settings, t0),
-            Trackers::new(&Config::default(), t0),
+            Trackers::new(&Default::default(), t0),
             t0,
         )
     };
@@ -270,12 +270,16 @@ pub fn run_lines(dir: &Path, input: &Path) -> Result<(Vec<String>, String), Stri
         }
         now = at;
         if let Some(settings) = line.reconfigure.clone() {
-            node.reconfigure(now, Some(settings), &Config::default());
+            node.reconfigure(now, Some(settings), &Default::default());
             drain(&mut node, now, &mut out);
         }
         if let Some(file) = &line.reload {
             let (cfg, settings) = load_conf(&dir.join(file), &host)?;
-            node.reconfigure(now, Some(settings), &cfg);
+            node.reconfigure(
+                now,
+                Some(settings),
+                &vrrpd::plan::trackers::tracker_settings(&cfg),
+            );
             drain(&mut node, now, &mut out);
         }
         if let Some(input) = to_input(&line) {

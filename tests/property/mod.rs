@@ -279,7 +279,7 @@ fn next_step(b: &mut Bytes) -> Option<(Duration, Step)> {
             }
         }
         _ => match op / 16 {
-            15 => Input::Stop,
+            15 => Input::Stop { release: true },
             5..=9 => {
                 let k = b.u8()?;
                 match k % 4 {
@@ -476,7 +476,7 @@ pub fn run(data: &[u8], t0: Instant) {
                     Input::Rule { spec, added: false } if !spec.no_track => {
                         model.external_delete_item(format!("rule {spec}"))
                     }
-                    Input::Stop => stopped = true,
+                    Input::Stop { .. } => stopped = true,
                     _ => {}
                 }
                 router.handle(now, input);

@@ -5,8 +5,9 @@ use crate::config::diag::Diagnostic;
 use crate::config::model::{Config, IpNet};
 use crate::config::span::Span;
 
-/// Facts about the host's interfaces, gathered by the CLI (this module does no I/O).
-#[derive(Clone, Debug, Default, serde::Serialize, serde::Deserialize)]
+/// Facts about the host's interfaces, gathered by the shell (this module does no I/O): the
+/// one interface table of the runtime too (`plan::host`).
+#[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct HostInfo {
     pub interfaces: Vec<HostInterface>,
 }
@@ -14,14 +15,21 @@ pub struct HostInfo {
 /// An address configured on a host interface.
 pub type HostAddr = IpNet;
 
-#[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct HostInterface {
     pub name: String,
     pub index: u32,
+    /// IFF_UP and IFF_RUNNING (keepalived's "up").
     pub up: bool,
     pub is_loopback: bool,
     pub multicast: bool,
     pub addrs: Vec<HostAddr>,
+    /// The hardware address when it is an Ethernet MAC (gratuitous ARP / NA frames).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mac: Option<crate::wire::garp::Mac>,
+    /// IFF_NOARP: no gratuitous ARP (docs/keepalived-compat.md#gratuitous-arp-and-unsolicited-na).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub noarp: bool,
 }
 
 /// `--check-interfaces`: what keepalived `-t` checks against the machine it runs on (docs/keepalived-compat.md#configuration-test-and-exit-statuses):

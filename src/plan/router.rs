@@ -8,11 +8,11 @@
 
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
+use super::host::{HostInfo, HostInterface};
 use crate::config::model::{
     AuthType, Broadcast, Config, Family, InitialState, Instance, IpAddress, Route, Rule, Scope,
     Version,
 };
-use crate::config::{HostInfo, HostInterface};
 use crate::proto::{
     AuthSettings, Centisecs, GarpSettings, InstanceSettings, OldUnicastChecksum, PeerSettings,
     Prefix, RouteSpec, RouterSettings, RuleSpec, SyncGroupSettings, VipSpec,
@@ -450,6 +450,7 @@ mod tests {
                     }
                 })
                 .collect(),
+            ..HostInterface::default()
         }
     }
 

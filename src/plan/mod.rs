@@ -1,0 +1,224 @@
+//! The one boundary from configuration to runtime: a checked [`Config`] plus one snapshot of
+//! the host ([`HostInfo`]) become a [`Runtime`], everything the daemon runs with. No other
+//! runtime module (`sys`, `track`, `node`, `daemon`) reads the configuration model; they take
+//! the plain settings built here.
+//!
+//! * [`router`]: the protocol core's [`RouterSettings`] (interfaces resolved to indexes,
+//!   sources chosen, derived settings applied);
+//! * [`trackers`]: the trackers' [`TrackerSettings`] (scripts, files, processes, interfaces,
+//!   every reference with its weight and target);
+//! * [`scripts`]: the `vrrp_script` commands, the script defaults and the `init_file` actions;
+//! * [`hooks`]: the notify commands and FIFOs ([`HookSpec`]);
+//! * [`host`]: the interface table ([`HostInfo`]) the plan was built against, which the shell
+//!   keeps fresh from netlink events.
+//!
+//! Pure: reading the file ([`read`]) is the configuration front end's I/O; the host snapshot
+//! is read by the shell (netlink in the daemon, getifaddrs for `--check-interfaces`); the
+//! commands are resolved on the host (realpath, users) by `sys::script` from the specs here.
+
+pub mod hooks;
+pub mod host;
+pub mod router;
+pub mod scripts;
+pub mod trackers;
+
+use std::path::Path;
+use std::time::Duration;
+
+pub use host::{HostAddr, HostInfo, HostInterface};
+pub use router::{router_settings, unsupported, PlanError};
+
+use crate::config::diag::{Diagnostic, Severity};
+use crate::config::read::source::{FsLoader, SourceMap};
+use crate::config::read::ParseOptions;
+use crate::config::{self, Config};
+use crate::proto::RouterSettings;
+use crate::sys::hooks::HookSpec;
+use crate::sys::script::DefaultsSpec;
+use crate::sys::script_set::ScriptSpec;
+use crate::sys::track_sources::InitFile;
+use crate::track::TrackerSettings;
+
+/// Everything the runtime needs from one configuration on one host.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Runtime {
+    /// The protocol core's settings.
+    pub settings: RouterSettings,
+    /// The trackers' settings (`track::Trackers::new`).
+    pub trackers: TrackerSettings,
+    /// `script_user`, `enable_script_security` (`sys::script::ScriptDefaults::resolve`).
+    pub script_defaults: DefaultsSpec,
+    /// Every `vrrp_script` with a command (`sys::script_set::ScriptSet::prepare`).
+    pub scripts: Vec<ScriptSpec>,
+    /// The notify commands and FIFOs (`sys::hooks::HookConfig::prepare`).
+    pub hooks: HookSpec,
+    /// The `init_file`s, applied once at start (`sys::track_sources::init_files`).
+    pub init_files: Vec<InitFile>,
+    /// The interface table the plan was built against.
+    pub host: HostInfo,
+    /// `vrrp_startup_delay` (docs/keepalived-compat.md#global_defs-keywords).
+    pub startup_delay: Option<Duration>,
+    /// `global_defs umask` (docs/keepalived-compat.md#global_defs-keywords).
+    pub umask: Option<u32>,
+    /// Lines to log: the configuration's warnings and the features not performed yet.
+    pub warnings: Vec<String>,
+}
+
+impl Runtime {
+    /// Plans `cfg` for `host`; `warnings` (the configuration's own) go first in
+    /// [`Runtime::warnings`].
+    pub fn build(
+        cfg: &Config,
+        host: HostInfo,
+        mut warnings: Vec<String>,
+    ) -> Result<Runtime, PlanError> {
+        let settings = router_settings(cfg, &host)?;
+        warnings.extend(unsupported(cfg));
+        Ok(Runtime {
+            settings,
+            host,
+            warnings,
+            ..Runtime::without_host(cfg)
+        })
+    }
+
+    /// Everything that does not depend on the host: no router settings, an empty interface
+    /// table (tests of the trackers, scripts and hooks).
+    pub fn without_host(cfg: &Config) -> Runtime {
+        Runtime {
+            settings: RouterSettings::default(),
+            trackers: trackers::tracker_settings(cfg),
+            script_defaults: scripts::defaults(cfg),
+            scripts: scripts::script_specs(cfg),
+            hooks: hooks::hook_spec(cfg),
+            init_files: scripts::init_files(cfg),
+            host: HostInfo::default(),
+            startup_delay: cfg.global.startup_delay.as_ref().map(|d| d.value),
+            umask: cfg.global.umask.as_ref().map(|m| m.value),
+            warnings: Vec::new(),
+        }
+    }
+}
+
+/// A configuration file read and checked, waiting for a host snapshot.
+#[derive(Clone, Debug)]
+pub struct Checked {
+    config: Config,
+    /// The warnings of the check, one line each.
+    warnings: Vec<String>,
+}
+
+impl Checked {
+    /// A configuration already loaded and checked (`main` reads it before forking).
+    pub fn new(config: Config, warnings: Vec<String>) -> Checked {
+        Checked { config, warnings }
+    }
+
+    /// The runtime of this configuration on `host`.
+    pub fn plan(&self, host: HostInfo) -> Result<Runtime, PlanError> {
+        Runtime::build(&self.config, host, self.warnings.clone())
+    }
+
+    /// `global_defs umask`, applied before the host is read.
+    pub fn umask(&self) -> Option<u32> {
+        self.config.global.umask.as_ref().map(|m| m.value)
+    }
+}
+
+/// Reads and checks the configuration file at `path` (start-up and SIGHUP,
+/// docs/keepalived-compat.md#reload): the checked configuration, or one line per error.
+pub fn read(path: &Path, parse: &ParseOptions) -> Result<Checked, Vec<String>> {
+    let loaded = match config::load(&FsLoader, path, parse) {
+        Ok(l) => l,
+        Err(e) => return Err(vec![format!("cannot read configuration file {e}")]),
+    };
+    let lines = |sev: Severity| -> Vec<String> {
+        loaded
+            .diagnostics
+            .iter()
+            .filter(|d| d.severity == sev)
+            .map(|d| diagnostic_line(d, &loaded.sources))
+            .collect()
+    };
+    match &loaded.config {
+        Some(cfg) => Ok(Checked::new(cfg.clone(), lines(Severity::Warning))),
+        None => Err(lines(Severity::Error)),
+    }
+}
+
+/// A diagnostic as one log line (`file:line:col: severity: message`).
+pub fn diagnostic_line(d: &Diagnostic, sources: &SourceMap) -> String {
+    d.render(sources)
+        .lines()
+        .next()
+        .unwrap_or_default()
+        .to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::proto::TrackTarget;
+    use crate::track::TrackerKind;
+
+    #[test]
+    fn one_configuration_and_one_host_give_every_runtime_setting() {
+        let l = config::load_str(
+            "global_defs {\n vrrp_startup_delay 2\n enable_script_security\n}\ntrack_file tf {\n file /run/tf\n init_file 3 overwrite\n}\nvrrp_script chk {\n script /bin/true\n weight -20\n}\nvrrp_script unused {\n script /bin/true\n}\nvrrp_instance VI_1 {\n interface eth0\n virtual_router_id 51\n priority 100\n virtual_ipaddress { 10.0.0.100/24 }\n track_script {\n chk\n }\n track_file {\n tf\n }\n notify_master /bin/true\n}\n",
+        );
+        let Some(cfg) = l.config.clone() else {
+            panic!("{}", l.render())
+        };
+        let host = HostInfo {
+            interfaces: vec![HostInterface {
+                name: "eth0".into(),
+                index: 2,
+                up: true,
+                multicast: true,
+                addrs: vec![HostAddr {
+                    addr: "10.0.0.1".parse().unwrap(),
+                    prefix: 24,
+                }],
+                ..HostInterface::default()
+            }],
+        };
+        let plan = Runtime::build(&cfg, host.clone(), vec!["w".into()]).expect("plan");
+        assert_eq!(plan.settings.instances[0].ifindex, 2);
+        assert_eq!(plan.host, host);
+        assert_eq!(plan.warnings.first().map(String::as_str), Some("w"));
+        assert_eq!(plan.startup_delay, Some(Duration::from_secs(2)));
+        assert!(plan.script_defaults.security);
+        // Only the tracked script runs; every script with a command can be prepared.
+        let names: Vec<&str> = plan
+            .trackers
+            .scripts
+            .iter()
+            .map(|s| s.name.as_str())
+            .collect();
+        assert_eq!(names, ["chk"]);
+        assert_eq!(plan.scripts.len(), 2);
+        let uses: Vec<(TrackerKind, &str, i32)> = plan
+            .trackers
+            .uses
+            .iter()
+            .map(|u| (u.kind, u.name.as_str(), u.weight))
+            .collect();
+        assert_eq!(
+            uses,
+            [
+                (TrackerKind::Script, "chk", -20),
+                (TrackerKind::File, "tf", 1)
+            ]
+        );
+        assert!(plan
+            .trackers
+            .uses
+            .iter()
+            .all(|u| u.target == TrackTarget::Instance("VI_1".into())));
+        assert_eq!(plan.init_files.len(), 1);
+        assert_eq!(plan.init_files[0].value, Some(3));
+        assert!(plan.hooks.instances[0].1.master.is_some());
+        // A host without the interface cannot run it.
+        assert!(Runtime::build(&cfg, HostInfo::default(), Vec::new()).is_err());
+    }
+}
