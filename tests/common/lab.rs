@@ -83,9 +83,14 @@ pub fn tag(name: &str, suffix: &str) -> String {
     let head: String = name
         .chars()
         .filter(|c| c.is_ascii_alphanumeric())
-        .take(11)
+        .take(8)
         .collect();
-    format!("{head}{suffix}")
+    // The head alone is not unique (`reject_version` and `reject_version_2` share it, and their
+    // tests run at the same time): a hash of the whole name tells them apart.
+    let hash = name
+        .bytes()
+        .fold(0x811c_9dc5u32, |h, b| (h ^ u32::from(b)).wrapping_mul(0x0100_0193));
+    format!("{head}{:04x}{suffix}", hash & 0xffff)
 }
 
 /// Which daemon a router runs.
