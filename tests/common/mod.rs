@@ -1,5 +1,6 @@
 //! Helpers shared by integration tests.
 //!
+//! * [`rng`]: the one seeded pseudo-random generator (xorshift64*).
 //! * [`rig`]: the protocol-core rig (fixed `t0`, routers driven on explicit times, adverts
 //!   built with the real codec).
 //! * [`sysns`]: namespaces entered with `setns` on a thread, for OS-layer tests.
@@ -13,6 +14,7 @@ pub mod lab;
 pub mod netns;
 pub mod replay;
 pub mod rig;
+pub mod rng;
 pub mod sandbox;
 pub mod sysns;
 pub mod track;
