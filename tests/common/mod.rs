@@ -8,7 +8,34 @@
 //! * [`lab`]: routers and a client on a bridge running vrrpd or keepalived, for daemon tests.
 //! * [`sandbox`]: a whole host (process, mount and network namespaces, copy-on-write system
 //!   directories) for tests that install, start and stop daemons as an administrator does.
-#![allow(dead_code, unused_imports)]
+#![allow(dead_code, unused_imports, unused_macros)]
+
+/// `both!(a, b)` generates, per scenario `fn a(daemon: lab::Daemon, tag: &str)` of the calling
+/// file, a module `a` with two tests, `a::vrrpd` and `a::keepalived`, each running the
+/// scenario with that daemon in its own lab (namespace tag from [`lab::tag`]). The file must
+/// declare `#[macro_use] mod common;`.
+macro_rules! both {
+    ($($scenario:ident),* $(,)?) => {$(
+        mod $scenario {
+            #[cfg_attr(not(feature = "netns-tests"), ignore = "needs root, namespaces or keepalived: ./tests/run.sh")]
+            #[test]
+            fn vrrpd() {
+                super::$scenario(
+                    $crate::common::lab::Daemon::Vrrpd,
+                    &$crate::common::lab::tag(stringify!($scenario), "v"),
+                );
+            }
+            #[cfg_attr(not(feature = "netns-tests"), ignore = "needs root, namespaces or keepalived: ./tests/run.sh")]
+            #[test]
+            fn keepalived() {
+                super::$scenario(
+                    $crate::common::lab::Daemon::Keepalived,
+                    &$crate::common::lab::tag(stringify!($scenario), "k"),
+                );
+            }
+        }
+    )*};
+}
 
 pub mod lab;
 pub mod netns;
