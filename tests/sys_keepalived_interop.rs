@@ -13,10 +13,12 @@ use std::process::{Child, Command, Stdio};
 use std::sync::mpsc;
 use std::time::Duration;
 
+use common::frames::v4;
 use common::{capture, join, next_frame, veth_pair, within};
 use vrrpd::sys::vrrp_socket::{Listen, RecvSocket, SendSocket};
 use vrrpd::wire::{
-    emit_ipv4_datagram, IpId, Ipv4Repr, ADVERT_TTL as VRRP_TTL, GROUP_V4 as VRRP_GROUP_V4,
+    emit_ipv4_datagram, Advert, Auth, Checksum, IpId, Ipv4Repr, Version, ADVERT_TTL as VRRP_TTL,
+    GROUP_V4 as VRRP_GROUP_V4,
 };
 
 const CONFIG: &str = "\
@@ -107,17 +109,6 @@ fn wait_log(rx: &mpsc::Receiver<String>, needle: &str, secs: u64) -> String {
     );
 }
 
-fn checksum(bytes: &[u8]) -> u16 {
-    let mut sum: u32 = bytes
-        .chunks(2)
-        .map(|c| u32::from(u16::from_be_bytes([c[0], *c.get(1).unwrap_or(&0)])))
-        .sum();
-    while sum > 0xffff {
-        sum = (sum & 0xffff) + (sum >> 16);
-    }
-    !(sum as u16)
-}
-
 #[cfg_attr(
     not(feature = "netns-tests"),
     ignore = "needs root, namespaces or keepalived: ./tests/run.sh"
@@ -179,12 +170,21 @@ fn adverts_interoperate_with_keepalived_in_both_directions() {
 
     // Now our advert, priority 254, from B: keepalived (255) must accept it and answer with
     // the election line, which it only logs for adverts that passed every check.
-    let mut advert = [
-        0x21, 51, 254, 1, 1, 1, 0, 0, 10, 99, 0, 100, b's', b'e', b'c', b'r', b'e', b't', b'1',
-        b'2',
-    ];
-    let sum = checksum(&advert).to_be_bytes();
-    advert[6..8].copy_from_slice(&sum);
+    let advert = Advert {
+        version: Version::V2,
+        vrid: 51,
+        priority: 254,
+        interval: 1,
+        auth: Auth::Pass(*b"secret12"),
+        addrs: v4(&["10.99.0.100"]),
+    }
+    .to_vec(Checksum::V2)
+    .unwrap();
+    assert_eq!(
+        &advert[..6],
+        &[0x21, 51, 254, 1, 1, 1],
+        "v2, vrid 51, prio 254, 1 VIP, PASS, 1 s"
+    );
     b.run(move || async move {
         let tx = SendSocket::open_v4("eth0", b_idx).unwrap();
         let mut ids = IpId::new();

@@ -16,7 +16,10 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
-use vrrpd::wire::{emit_ipv4_datagram, Addrs, Advert, Auth, Checksum, Ipv4Repr, Version};
+mod common;
+
+use common::frames::{self, v4};
+use vrrpd::wire::{Addrs, Advert, Auth, Checksum, Version};
 
 const KA_MAC: [u8; 6] = [0x02, 0x00, 0x5e, 0x10, 0x00, 0x01];
 const OUR_MAC: [u8; 6] = [0x02, 0x00, 0x5e, 0x10, 0x00, 0x02];
@@ -92,46 +95,13 @@ impl Drop for Lab {
     }
 }
 
-fn ethernet(dst: [u8; 6], ethertype: u16, payload: &[u8]) -> Vec<u8> {
-    let mut f = Vec::new();
-    f.extend_from_slice(&dst);
-    f.extend_from_slice(&OUR_MAC);
-    f.extend_from_slice(&ethertype.to_be_bytes());
-    f.extend_from_slice(payload);
-    f
-}
-
-/// The datagram the daemon sends: the core's message (`Advert::to_vec`) behind the header the
-/// IPv4 send socket builds (`emit_ipv4_datagram`).
+/// An advert from us (`OUR_MAC`, `OUR_IP`) to `dst`: the datagram the daemon sends.
 fn ipv4_frame(a: &Advert, dst: Ipv4Addr) -> Vec<u8> {
-    let ip = Ipv4Repr::vrrp(OUR_IP, dst, 255, 1, 0);
-    let msg = a.to_vec(Checksum::ipv4(a.version, OUR_IP, dst)).unwrap();
-    let buf = emit_ipv4_datagram(&ip, &msg).unwrap();
-    let mac = if dst.is_multicast() {
-        let o = dst.octets();
-        [0x01, 0x00, 0x5e, o[1] & 0x7f, o[2], o[3]]
-    } else {
-        KA_MAC
-    };
-    ethernet(mac, 0x0800, &buf)
+    frames::ipv4_frame(a, (OUR_MAC, KA_MAC), OUR_IP, dst, 1)
 }
 
 fn ipv6_frame(a: &Advert, src: Ipv6Addr, dst: Ipv6Addr) -> Vec<u8> {
-    let msg = a.to_vec(Checksum::V3Ipv6 { src, dst }).unwrap();
-    let mut ip = Vec::new();
-    ip.extend_from_slice(&0x6c00_0000u32.to_be_bytes());
-    ip.extend_from_slice(&u16::try_from(msg.len()).unwrap().to_be_bytes());
-    ip.push(112);
-    ip.push(255);
-    ip.extend_from_slice(&src.octets());
-    ip.extend_from_slice(&dst.octets());
-    ip.extend_from_slice(&msg);
-    let o = dst.octets();
-    ethernet([0x33, 0x33, o[12], o[13], o[14], o[15]], 0x86dd, &ip)
-}
-
-fn v4(list: &[&str]) -> Addrs {
-    Addrs::V4(list.iter().map(|a| a.parse().unwrap()).collect())
+    frames::ipv6_frame(a, OUR_MAC, src, dst)
 }
 
 const CONFIG: &str = r#"

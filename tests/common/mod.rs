@@ -1,6 +1,8 @@
 //! Helpers shared by integration tests.
 //!
 //! * [`rng`]: the one seeded pseudo-random generator (xorshift64*).
+//! * [`frames`]: Ethernet/IPv4/IPv6 frames and VRRP datagrams built by hand for tests (with
+//!   the production codec where it can).
 //! * [`rig`]: the protocol-core rig (fixed `t0`, routers driven on explicit times, adverts
 //!   built with the real codec).
 //! * [`sysns`]: namespaces entered with `setns` on a thread, for OS-layer tests.
@@ -37,6 +39,7 @@ macro_rules! both {
     )*};
 }
 
+pub mod frames;
 pub mod lab;
 pub mod netns;
 pub mod replay;
@@ -46,5 +49,6 @@ pub mod sandbox;
 pub mod sysns;
 pub mod track;
 
+pub use frames::garp_frame;
 pub use rig::*;
 pub use sysns::*;
