@@ -9,11 +9,12 @@ mod common;
 
 use std::io::{BufRead, BufReader};
 use std::net::{IpAddr, Ipv4Addr};
-use std::process::{Child, Command, Stdio};
+use std::process::Stdio;
 use std::sync::mpsc;
 use std::time::Duration;
 
 use common::frames::v4;
+use common::keepalived::{self, Keepalived};
 use common::{capture, join, next_frame, veth_pair, within};
 use vrrpd::sys::vrrp_socket::{Listen, RecvSocket, SendSocket};
 use vrrpd::wire::{
@@ -38,49 +39,31 @@ vrrp_instance VI_1 {
 }
 ";
 
-/// keepalived in the foreground, stopped when dropped.
-struct Keepalived {
-    child: Child,
+/// keepalived (`common::keepalived`, with `-P`: VRRP only) in namespace `ns`, its stderr read
+/// line by line into the returned channel; its temp dir is removed when it is dropped.
+struct Running {
+    keepalived: Keepalived,
     dir: std::path::PathBuf,
 }
 
-impl Drop for Keepalived {
+impl Drop for Running {
     fn drop(&mut self) {
-        let _ = nix::sys::signal::kill(
-            nix::unistd::Pid::from_raw(self.child.id() as i32),
-            nix::sys::signal::Signal::SIGTERM,
-        );
-        let _ = self.child.wait();
+        self.keepalived.stop();
         let _ = std::fs::remove_dir_all(&self.dir);
     }
 }
 
-fn start_keepalived(ns: &str) -> (Keepalived, mpsc::Receiver<String>) {
+fn start_keepalived(ns: &str) -> (Running, mpsc::Receiver<String>) {
     let dir = std::env::temp_dir().join(format!("{ns}-keepalived"));
     std::fs::create_dir_all(&dir).unwrap();
-    let conf = dir.join("keepalived.conf");
-    std::fs::write(&conf, CONFIG).unwrap();
-    let path = |f: &str| dir.join(f).to_string_lossy().into_owned();
-    let mut child = Command::new("ip")
-        .args([
-            "netns",
-            "exec",
-            ns,
-            "keepalived",
-            "-n",
-            "-l",
-            "-D",
-            "-G",
-            "-P",
-        ])
-        .args(["-f", &path("keepalived.conf")])
-        .args(["-p", &path("keepalived.pid"), "-r", &path("vrrp.pid")])
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("keepalived 2.2.7 is required by the interop tests");
-    let stderr = child.stderr.take().unwrap();
+    let files = keepalived::Files {
+        conf: dir.join("keepalived.conf"),
+        pid: dir.join("keepalived.pid"),
+        vrrp_pid: dir.join("vrrp.pid"),
+    };
+    std::fs::write(&files.conf, CONFIG).unwrap();
+    let mut ka = Keepalived::start(Some(ns), &files, &["-P"], Stdio::null(), Stdio::piped());
+    let stderr = ka.child.stderr.take().unwrap();
     let (tx, rx) = mpsc::channel();
     std::thread::spawn(move || {
         for line in BufReader::new(stderr).lines().map_while(Result::ok) {
@@ -89,7 +72,13 @@ fn start_keepalived(ns: &str) -> (Keepalived, mpsc::Receiver<String>) {
             }
         }
     });
-    (Keepalived { child, dir }, rx)
+    (
+        Running {
+            keepalived: ka,
+            dir,
+        },
+        rx,
+    )
 }
 
 /// Waits for a log line containing `needle`; panics with everything seen on timeout.

@@ -10,8 +10,8 @@
 //! Every namespace is called `vl<pid><tag><node>`, so test binaries and the tests inside one run
 //! in parallel. A router runs `vrrpd` or Debian's `keepalived` with a generated keepalived.conf
 //! written to the lab's temp dir, with keepalived's command line (`-f CONF -n -l -D -G -p PID
-//! -r VRRP_PID`, pid files in the temp dir). vrrpd gets `NOTIFY_SOCKET` pointing at a unix datagram
-//! socket of the lab, so readiness is systemd's `READY=1` (which tests sd_notify too); keepalived's
+//! -r VRRP_PID`, pid files in the temp dir) from [`keepalived::command`]. vrrpd gets
+//! `NOTIFY_SOCKET` pointing at a unix datagram socket of the lab, so readiness is systemd's `READY=1` (which tests sd_notify too); keepalived's
 //! readiness is its `Startup complete` log line.
 //!
 //! Dropping the [`Lab`] kills every process it started (and anything else inside its namespaces),
@@ -30,6 +30,9 @@ use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
 use nix::sys::signal::{kill, Signal};
+
+#[path = "keepalived.rs"]
+pub mod keepalived;
 use nix::unistd::Pid;
 
 /// The interface name of every node's LAN port.
@@ -536,28 +539,12 @@ impl Lab {
         // Fresh pid files per start: keepalived refuses to start while a killed run's remain.
         let pid = self.dir.join(format!("r{i}.{n}.pid"));
         let vrrp_pid = self.dir.join(format!("r{i}.{n}.vrrp.pid"));
-        let (c, p, v) = (
-            conf.display().to_string(),
-            pid.display().to_string(),
-            vrrp_pid.display().to_string(),
-        );
-        let mut cmd = self.command(
-            &self.nodes[i].ns,
-            &[
-                daemon.program(),
-                "-f",
-                &c,
-                "-n",
-                "-l",
-                "-D",
-                "-G",
-                "-p",
-                &p,
-                "-r",
-                &v,
-            ],
-        );
-        cmd.args(extra);
+        let files = keepalived::Files {
+            conf: conf.clone(),
+            pid,
+            vrrp_pid,
+        };
+        let mut cmd = keepalived::command(Some(&self.nodes[i].ns), daemon.program(), &files, extra);
         let logf = File::create(&log).expect("log file");
         cmd.stdin(Stdio::null())
             .stdout(logf.try_clone().expect("log fd"))
