@@ -1,17 +1,18 @@
-//! Helpers shared by integration tests (and, through `#[path]`, by the benchmarks). A test file
-//! declares `mod common;` (`#[macro_use] mod common;` for [`both!`]); a file that needs only one
-//! self-contained helper (`rng.rs`, `fixtures.rs`, `keepalived.rs`) may include just that file
-//! with `#[path = "common/NAME.rs"] mod NAME;` to keep its build small.
+//! Helpers shared by integration tests (and, through `#[path]`, by the benchmarks and the fuzz
+//! targets, so the files they include stay self-contained: no `super::`). A test file declares
+//! `mod common;` (`#[macro_use] mod common;` for [`both!`]); in a grouped binary
+//! (`tests/config/main.rs`, `tests/proto/main.rs`, `tests/wire/main.rs`) `main.rs` declares it once
+//! and each module says `use crate::common;`.
 //!
 //! Data and packets:
 //! * [`rng`]: the one seeded pseudo-random generator (xorshift64*); use it for every random
 //!   input, seeded so a failure reproduces.
 //! * [`frames`]: Ethernet/IPv4/IPv6 frames and VRRP datagrams built by hand for tests (with
 //!   the production codec where it can), keepalived's GARP, the Internet checksum.
-//! * `fixtures.rs`, `roundtrip.rs`, `config_property.rs`, [`replay`]: captured keepalived
+//! * [`fixtures`], [`roundtrip`], [`config_property`], [`replay`]: captured keepalived
 //!   packets, the fuzz properties run on deterministic inputs, replay cases.
 //! * [`rig`]: the protocol-core rig (fixed `t0`, routers driven on explicit times, adverts
-//!   built with the real codec), for `proto_*` tests: no OS, no root.
+//!   built with the real codec), for the protocol-core tests (tests/proto): no OS, no root.
 //! * [`track`]: tracking scripts and notify hooks written to a temp dir for daemon tests.
 //!
 //! Which harness for what (all but `rig` need root and fail loudly without it; they never skip):
@@ -67,12 +68,15 @@ macro_rules! both {
     )*};
 }
 
+pub mod config_property;
+pub mod fixtures;
 pub mod frames;
 pub mod lab;
 pub mod netns;
 pub mod replay;
 pub mod rig;
 pub mod rng;
+pub mod roundtrip;
 pub mod sandbox;
 pub mod sysns;
 pub mod track;

@@ -17,7 +17,7 @@
 //!   and exactly one node is MASTER among the others: the one with the highest effective
 //!   priority.
 
-mod common;
+use crate::common;
 
 use common::rng::Rng;
 

@@ -3,7 +3,7 @@
 //! [`vrrpd::check_config::host_diagnostics`] with host facts of their own, so the output does
 //! not depend on the machine; the scripts are real files in a temp dir.
 //!
-//! `VRRPD_BLESS=1 cargo test --test config_scripts` rewrites the snapshot files in
+//! `VRRPD_BLESS=1 cargo test --test config scripts::` rewrites the snapshot files in
 //! `tests/config/scripts/`.
 
 use std::path::{Path, PathBuf};

@@ -8,8 +8,7 @@
 //! * a mutation test (a bogus keyword in every block gives exactly one new error, at its line);
 //! * lowering never panics on random statement trees or random text.
 
-#[path = "common/rng.rs"]
-mod rng;
+use crate::common::rng;
 
 use rng::Rng;
 

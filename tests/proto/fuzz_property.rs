@@ -1,7 +1,8 @@
 //! The `proto` fuzz property (tests/property/mod.rs) on deterministic pseudo-random inputs,
 //! so CI covers it without cargo-fuzz.
 
-mod common;
+use crate::common;
+#[path = "../property/mod.rs"]
 mod property;
 
 use common::rng::Rng;

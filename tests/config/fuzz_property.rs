@@ -1,10 +1,8 @@
 //! The cargo-fuzz config property (tests/common/config_property.rs) on deterministic inputs, so
 //! CI covers it without cargo-fuzz: every example and corpus file, and mutations of them.
 
-#[path = "common/config_property.rs"]
-mod property;
-#[path = "common/rng.rs"]
-mod rng;
+use crate::common::config_property as property;
+use crate::common::rng;
 
 use std::path::Path;
 

@@ -17,7 +17,7 @@ use std::path::{Path, PathBuf};
 use std::process::Stdio;
 use std::time::Duration;
 
-mod common;
+use crate::common;
 
 use common::frames::{self, v4};
 use common::keepalived::{self, Keepalived};

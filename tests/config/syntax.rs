@@ -2,8 +2,7 @@
 //! (docs/keepalived-compat.md#lexical-rules–docs/keepalived-compat.md#no-line-continuation). Expectations come from the spec and from runs of
 //! keepalived 2.2.7 `-t` where noted.
 
-#[path = "common/rng.rs"]
-mod rng;
+use crate::common::rng;
 
 use rng::Rng;
 
@@ -1327,7 +1326,7 @@ fn severities_are_errors_for_meaning_changes() {
 // ---------------------------------------------------------------------------------------
 // Corpus: tests/config/syntax/*.conf, read from the real file system, with the expected
 // rendered diagnostics (`.stderr`) and statement tree (`.tree`) next to each file.
-// `VRRPD_BLESS=1 cargo test --test config_syntax corpus` rewrites the expectations.
+// `VRRPD_BLESS=1 cargo test --test config syntax::corpus` rewrites the expectations.
 
 fn tree_dump(p: &Parsed, stmts: &[Stmt], indent: usize, out: &mut String) {
     for s in stmts {

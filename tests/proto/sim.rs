@@ -17,7 +17,7 @@
 //!   no action and no state change; a reload adding a VIP everywhere only adds it (and
 //!   GARPs it) on the master.
 
-mod common;
+use crate::common;
 
 use common::rng::Rng;
 

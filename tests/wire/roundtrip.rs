@@ -1,12 +1,9 @@
 //! The fuzz property (tests/common/roundtrip.rs) over every keepalived fixture and a few
 //! thousand deterministic pseudo-random inputs, so CI covers it without cargo-fuzz.
 
-#[path = "common/fixtures.rs"]
-mod fixtures;
-#[path = "common/rng.rs"]
-mod rng;
-#[path = "common/roundtrip.rs"]
-mod roundtrip;
+use crate::common::fixtures;
+use crate::common::rng;
+use crate::common::roundtrip;
 
 use rng::Rng;
 use vrrpd::wire::{Advert, Checksum, Family};

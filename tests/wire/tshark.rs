@@ -7,7 +7,7 @@ use std::net::{Ipv4Addr, Ipv6Addr};
 use std::path::PathBuf;
 use std::process::Command;
 
-mod common;
+use crate::common;
 
 use common::frames::{self, v4};
 use vrrpd::wire::{garp_frame, unsolicited_na_frame, Addrs, Advert, Auth, Checksum, Version};

@@ -5,8 +5,7 @@
 //!
 //! Needs the `keepalived` binary; fails loudly when it is missing.
 
-#[path = "common/keepalived.rs"]
-mod keepalived;
+use crate::common::keepalived;
 
 use std::path::PathBuf;
 
