@@ -1,7 +1,7 @@
 //! Helpers shared by integration tests (and, through `#[path]`, by the benchmarks and the fuzz
 //! targets, so the files they include stay self-contained: no `super::`). A test file declares
 //! `mod common;` (`#[macro_use] mod common;` for [`both!`]); in a grouped binary
-//! (`tests/config/main.rs`, `tests/proto/main.rs`, `tests/wire/main.rs`) `main.rs` declares it once
+//! (`tests/{config,proto,sys,wire}/main.rs`) `main.rs` declares it once
 //! and each module says `use crate::common;`.
 //!
 //! Data and packets:
@@ -17,7 +17,7 @@
 //!
 //! Which harness for what (all but `rig` need root and fail loudly without it; they never skip):
 //! * [`sysns`]: a namespace entered with `setns` on a thread running a tokio runtime, for
-//!   OS-layer tests (`sys_*`) that call `vrrpd::sys` directly: sockets, netlink, packet capture
+//!   OS-layer tests (tests/sys, `sys_*.rs`) that call `vrrpd::sys` directly: sockets, netlink, packet capture
 //!   ([`veth_pair`], [`capture`], [`next_frame`]). Names `vs<pid><tag>`.
 //! * [`netns`]: a namespace driven by `ip netns exec`, for tests that run whole programs in it
 //!   (keepalived, `vrrpd --check-config`, a frame sender) without a bridge or daemons of the

@@ -7,7 +7,7 @@
 //! docs/keepalived-compat.md#advert-packet-layout (header keepalived builds), docs/keepalived-compat.md#sockets (socket options: multicast
 //! join, bound receive socket, loop off), docs/keepalived-compat.md#unicast-mode (unicast mode).
 
-mod common;
+use crate::common;
 
 use std::net::{IpAddr, Ipv4Addr};
 use std::sync::mpsc;

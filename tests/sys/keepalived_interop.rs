@@ -5,7 +5,7 @@
 //! must pass keepalived's receive checks (docs/keepalived-compat.md#receive-checks), which it proves by logging the election line
 //! of docs/keepalived-compat.md#log-lines #7 for it.
 
-mod common;
+use crate::common;
 
 use std::io::{BufRead, BufReader};
 use std::net::{IpAddr, Ipv4Addr};
