@@ -17,7 +17,8 @@
 //!
 //! Which harness for what (all but `rig` need root and fail loudly without it; they never skip):
 //! * [`sysns`]: a namespace entered with `setns` on a thread running a tokio runtime, for
-//!   OS-layer tests (tests/sys, `sys_*.rs`) that call `vrrpd::sys` directly: sockets, netlink, packet capture
+//!   OS-layer tests (tests/sys, `sys_*.rs`) that call `vrrpd::sys` directly: sockets, netlink,
+//!   packet capture
 //!   ([`veth_pair`], [`capture`], [`next_frame`]). Names `vs<pid><tag>`.
 //! * [`netns`]: a namespace driven by `ip netns exec`, for tests that run whole programs in it
 //!   (keepalived, `vrrpd --check-config`, a frame sender) without a bridge or daemons of the
