@@ -11,8 +11,9 @@
 //! in parallel. A router runs `vrrpd` or Debian's `keepalived` with a generated keepalived.conf
 //! written to the lab's temp dir, with keepalived's command line (`-f CONF -n -l -D -G -p PID
 //! -r VRRP_PID`, pid files in the temp dir) from [`keepalived::command`]. vrrpd gets
-//! `NOTIFY_SOCKET` pointing at a unix datagram socket of the lab, so readiness is systemd's `READY=1` (which tests sd_notify too); keepalived's
-//! readiness is its `Startup complete` log line.
+//! `NOTIFY_SOCKET` pointing at a unix datagram socket of the lab, so readiness is systemd's
+//! `READY=1` (which tests sd_notify too); keepalived's readiness is its `Startup complete` log
+//! line.
 //!
 //! Dropping the [`Lab`] kills every process it started (and anything else inside its namespaces),
 //! deletes the namespaces and the temp dir; when the test is failing it first prints the tail of

@@ -15,11 +15,10 @@
 //!   built with the real codec), for the protocol-core tests (tests/proto): no OS, no root.
 //! * [`track`]: tracking scripts and notify hooks written to a temp dir for daemon tests.
 //!
-//! Which harness for what (all but `rig` need root and fail loudly without it; they never skip):
+//! Which harness for what (each needs root and fails loudly without it; none skips):
 //! * [`sysns`]: a namespace entered with `setns` on a thread running a tokio runtime, for
 //!   OS-layer tests (tests/sys, `sys_*.rs`) that call `vrrpd::sys` directly: sockets, netlink,
-//!   packet capture
-//!   ([`veth_pair`], [`capture`], [`next_frame`]). Names `vs<pid><tag>`.
+//!   packet capture ([`veth_pair`], [`capture`], [`next_frame`]). Names `vs<pid><tag>`.
 //! * [`netns`]: a namespace driven by `ip netns exec`, for tests that run whole programs in it
 //!   (keepalived, `vrrpd --check-config`, a frame sender) without a bridge or daemons of the
 //!   lab. Names `vd<pid><tag>`.
