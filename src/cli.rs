@@ -79,7 +79,7 @@ pub struct Cli {
     pub strict: bool,
 
     /// Write every input of the protocol core and the trackers to FILE as replay lines
-    /// (tests/replay.rs format), so a problem seen in the field can be replayed as a test.
+    /// (tests/proto/replay.rs format), so a problem seen in the field can be replayed as a test.
     #[arg(long = "record-events", value_name = "FILE")]
     pub record_events: Option<PathBuf>,
 

@@ -3,29 +3,12 @@
 //! instance's state, SIGRTMIN+2 `keepalived.json` with `data.state` (2 MASTER, 1 BACKUP) and the
 //! counters. Run against vrrpd and keepalived; needs root and keepalived.
 
+#[macro_use]
 mod common;
 
 use std::time::Duration;
 
-use common::lab::{self, config, Daemon, Instance, Lab};
-
-macro_rules! both {
-    ($($scenario:ident),* $(,)?) => {$(
-        mod $scenario {
-            use super::*;
-            #[cfg_attr(not(feature = "netns-tests"), ignore = "needs root, namespaces or keepalived: ./tests/run.sh")]
-            #[test]
-            fn vrrpd() {
-                super::$scenario(Daemon::Vrrpd, &lab::tag(stringify!($scenario), "v"));
-            }
-            #[cfg_attr(not(feature = "netns-tests"), ignore = "needs root, namespaces or keepalived: ./tests/run.sh")]
-            #[test]
-            fn keepalived() {
-                super::$scenario(Daemon::Keepalived, &lab::tag(stringify!($scenario), "k"));
-            }
-        }
-    )*};
-}
+use common::lab::{config, Daemon, Instance, Lab};
 
 both!(dumps);
 

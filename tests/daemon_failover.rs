@@ -8,6 +8,7 @@
 //! VRRPv3 with 0.2 s adverts keeps each to a few seconds. Needs root, keepalived, tcpdump and
 //! tshark; fails loudly without them.
 
+#[macro_use]
 mod common;
 
 use std::time::{Duration, Instant};
@@ -20,24 +21,6 @@ use nix::sys::signal::Signal;
 const SLACK: Duration = Duration::from_millis(250);
 const VIP: &str = "10.0.0.100";
 const ADVERT: &str = "0.2";
-
-macro_rules! both {
-    ($($scenario:ident),* $(,)?) => {$(
-        mod $scenario {
-            use super::*;
-            #[cfg_attr(not(feature = "netns-tests"), ignore = "needs root, namespaces or keepalived: ./tests/run.sh")]
-            #[test]
-            fn vrrpd() {
-                super::$scenario(Daemon::Vrrpd, &lab::tag(stringify!($scenario), "v"));
-            }
-            #[cfg_attr(not(feature = "netns-tests"), ignore = "needs root, namespaces or keepalived: ./tests/run.sh")]
-            #[test]
-            fn keepalived() {
-                super::$scenario(Daemon::Keepalived, &lab::tag(stringify!($scenario), "k"));
-            }
-        }
-    )*};
-}
 
 both!(
     election,

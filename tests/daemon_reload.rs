@@ -13,33 +13,16 @@
 //! instances matched by VRID/interface keep their state and addresses). Needs root and
 //! keepalived; fails loudly without them.
 
+#[macro_use]
 mod common;
 
 use std::time::Duration;
 
-use common::lab::{self, config, Daemon, Instance, Lab};
+use common::lab::{config, Daemon, Instance, Lab};
 use nix::sys::signal::Signal;
 
 const VIP: &str = "10.0.0.100";
 const VIP2: &str = "10.0.0.101";
-
-macro_rules! both {
-    ($($scenario:ident),* $(,)?) => {$(
-        mod $scenario {
-            use super::*;
-            #[cfg_attr(not(feature = "netns-tests"), ignore = "needs root, namespaces or keepalived: ./tests/run.sh")]
-            #[test]
-            fn vrrpd() {
-                super::$scenario(Daemon::Vrrpd, &lab::tag(stringify!($scenario), "v"));
-            }
-            #[cfg_attr(not(feature = "netns-tests"), ignore = "needs root, namespaces or keepalived: ./tests/run.sh")]
-            #[test]
-            fn keepalived() {
-                super::$scenario(Daemon::Keepalived, &lab::tag(stringify!($scenario), "k"));
-            }
-        }
-    )*};
-}
 
 both!(
     unchanged_file,

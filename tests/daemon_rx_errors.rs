@@ -15,11 +15,10 @@ mod common;
 use std::net::{Ipv4Addr, SocketAddrV4};
 use std::time::Duration;
 
+use common::frames;
 use common::lab::{self, config, Daemon, Instance, Lab};
 use socket2::{Domain, Protocol, SockAddr, Socket, Type};
-use vrrpd::wire::{
-    emit_ipv4_datagram, Addrs, Advert, Auth, Checksum, Ipv4Repr, Version, GROUP_V4, PROTO_VRRP,
-};
+use vrrpd::wire::{Addrs, Advert, Auth, Version, GROUP_V4, PROTO_VRRP};
 
 /// IP IDs that mark the adverts to corrupt, and what router 0's input hook does to them.
 const BAD_IHL: u16 = 0xbad1;
@@ -54,8 +53,7 @@ fn advert(from: Ipv4Addr, ident: u16) -> Vec<u8> {
         auth: Auth::None,
         addrs: Addrs::V4(vec![Ipv4Addr::new(10, 0, 0, 100)]),
     };
-    let msg = a.to_vec(Checksum::V2).expect("advert");
-    emit_ipv4_datagram(&Ipv4Repr::vrrp(from, GROUP_V4, 255, ident, 0), &msg).expect("datagram")
+    frames::ipv4_datagram(&a, from, GROUP_V4, ident)
 }
 
 #[cfg_attr(

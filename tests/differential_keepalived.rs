@@ -15,6 +15,7 @@ use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
+use common::keepalived;
 use common::netns::{self, Netns};
 
 /// Interfaces the corpus names (the keepalived samples use eth0-eth3, the tutorials ens33/eth0).
@@ -130,8 +131,7 @@ struct KaReport {
 }
 
 fn keepalived_t(ns: &Netns, file: &Path) -> KaReport {
-    let out = ns
-        .command(&["keepalived", "-t", "-f", &file.display().to_string()])
+    let out = keepalived::check_command(Some(&ns.name), file, &[])
         .output()
         .expect("run keepalived -t");
     let raw = String::from_utf8_lossy(&out.stderr).into_owned();

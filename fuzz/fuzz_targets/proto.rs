@@ -2,7 +2,7 @@
 //! configuration (v2 multicast + auth in a sync group, v3 unicast owner, v3 IPv6). After every
 //! step: no panic, `poll_timeout()` not in the past after `handle_timeout`, VIP add/del
 //! alternate per instance, MASTER iff VIPs held. The property lives in tests/property/mod.rs
-//! so `cargo test --test proto_property` runs it on deterministic inputs too.
+//! so `cargo test --test proto fuzz_property` runs it on deterministic inputs too.
 #![no_main]
 
 use std::sync::OnceLock;

@@ -1,5 +1,5 @@
 //! `vrrpd --record-events FILE`: the daemon's inputs written as replay lines, so that a field
-//! problem becomes a test (tests/replay.rs reads the same lines).
+//! problem becomes a test (tests/proto/replay.rs reads the same lines).
 //!
 //! One JSON object per line, `t` in milliseconds since the node started:
 //!

@@ -1,5 +1,5 @@
 //! Everything that enters the core. A serde enum, so a daemon can record its inputs as JSONL
-//! and the same file replays as a test (`--record-events`, tests/replay.rs).
+//! and the same file replays as a test (`--record-events`, tests/proto/replay.rs).
 
 use std::net::IpAddr;
 

@@ -31,8 +31,8 @@
 //! * `garp.rs`: gratuitous ARP and unsolicited NA frames.
 //!
 //! Byte-exactness against keepalived 2.2.7 is tested with captures in
-//! `tests/fixtures/keepalived` (`tests/wire_fixtures.rs`), and Wireshark's opinion of our
-//! output in `tests/wire_tshark.rs`.
+//! `tests/fixtures/keepalived` (`tests/wire/fixtures.rs`), and Wireshark's opinion of our
+//! output in `tests/wire/tshark.rs`.
 
 pub mod checksum;
 pub mod consts;

@@ -1,4 +1,4 @@
-//! The config front-end property, shared by `tests/config_fuzz_property.rs` and the cargo-fuzz
+//! The config front-end property, shared by `tests/config/fuzz_property.rs` and the cargo-fuzz
 //! target `fuzz/fuzz_targets/config.rs` (included there by path).
 //!
 //! Arbitrary bytes become the main file (the part after a first NUL byte becomes an include

@@ -10,9 +10,10 @@
 //! Every namespace is called `vl<pid><tag><node>`, so test binaries and the tests inside one run
 //! in parallel. A router runs `vrrpd` or Debian's `keepalived` with a generated keepalived.conf
 //! written to the lab's temp dir, with keepalived's command line (`-f CONF -n -l -D -G -p PID
-//! -r VRRP_PID`, pid files in the temp dir). vrrpd gets `NOTIFY_SOCKET` pointing at a unix datagram
-//! socket of the lab, so readiness is systemd's `READY=1` (which tests sd_notify too); keepalived's
-//! readiness is its `Startup complete` log line.
+//! -r VRRP_PID`, pid files in the temp dir) from [`keepalived::command`]. vrrpd gets
+//! `NOTIFY_SOCKET` pointing at a unix datagram socket of the lab, so readiness is systemd's
+//! `READY=1` (which tests sd_notify too); keepalived's readiness is its `Startup complete` log
+//! line.
 //!
 //! Dropping the [`Lab`] kills every process it started (and anything else inside its namespaces),
 //! deletes the namespaces and the temp dir; when the test is failing it first prints the tail of
@@ -30,6 +31,9 @@ use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
 use nix::sys::signal::{kill, Signal};
+
+#[path = "keepalived.rs"]
+pub mod keepalived;
 use nix::unistd::Pid;
 
 /// The interface name of every node's LAN port.
@@ -87,9 +91,9 @@ pub fn tag(name: &str, suffix: &str) -> String {
         .collect();
     // The head alone is not unique (`reject_version` and `reject_version_2` share it, and their
     // tests run at the same time): a hash of the whole name tells them apart.
-    let hash = name
-        .bytes()
-        .fold(0x811c_9dc5u32, |h, b| (h ^ u32::from(b)).wrapping_mul(0x0100_0193));
+    let hash = name.bytes().fold(0x811c_9dc5u32, |h, b| {
+        (h ^ u32::from(b)).wrapping_mul(0x0100_0193)
+    });
     format!("{head}{:04x}{suffix}", hash & 0xffff)
 }
 
@@ -541,28 +545,12 @@ impl Lab {
         // Fresh pid files per start: keepalived refuses to start while a killed run's remain.
         let pid = self.dir.join(format!("r{i}.{n}.pid"));
         let vrrp_pid = self.dir.join(format!("r{i}.{n}.vrrp.pid"));
-        let (c, p, v) = (
-            conf.display().to_string(),
-            pid.display().to_string(),
-            vrrp_pid.display().to_string(),
-        );
-        let mut cmd = self.command(
-            &self.nodes[i].ns,
-            &[
-                daemon.program(),
-                "-f",
-                &c,
-                "-n",
-                "-l",
-                "-D",
-                "-G",
-                "-p",
-                &p,
-                "-r",
-                &v,
-            ],
-        );
-        cmd.args(extra);
+        let files = keepalived::Files {
+            conf: conf.clone(),
+            pid,
+            vrrp_pid,
+        };
+        let mut cmd = keepalived::command(Some(&self.nodes[i].ns), daemon.program(), &files, extra);
         let logf = File::create(&log).expect("log file");
         cmd.stdin(Stdio::null())
             .stdout(logf.try_clone().expect("log fd"))

@@ -73,6 +73,24 @@ impl Netns {
         run(&["ip", "-n", &self.name, "addr", "add", cidr, "dev", ifname]);
     }
 
+    /// Adds a veth pair from this namespace (`ifname`, MAC `mac`) to `peer` (`peer_if`,
+    /// `peer_mac`), both ends up.
+    pub fn veth_to(&self, ifname: &str, mac: &str, peer: &Netns, peer_if: &str, peer_mac: &str) {
+        run(&[
+            "ip", "link", "add", ifname, "netns", &self.name, "address", mac, "type", "veth",
+            "peer", "name", peer_if, "netns", &peer.name, "address", peer_mac,
+        ]);
+        run(&["ip", "-n", &self.name, "link", "set", ifname, "up"]);
+        run(&["ip", "-n", &peer.name, "link", "set", peer_if, "up"]);
+    }
+
+    /// Sets sysctls (`key=value`) inside this namespace.
+    pub fn sysctl(&self, settings: &[&str]) {
+        let mut args = vec!["ip", "netns", "exec", &self.name, "sysctl", "-qw"];
+        args.extend_from_slice(settings);
+        run(&args);
+    }
+
     /// A command that runs `args` inside this namespace.
     pub fn command(&self, args: &[&str]) -> Command {
         let mut c = Command::new("ip");

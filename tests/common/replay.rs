@@ -1,4 +1,4 @@
-//! The replay driver (format in tests/replay.rs): a case directory and its input lines in,
+//! The replay driver (format in tests/proto/replay.rs): a case directory and its input lines in,
 //! the node's actions and final snapshot out. Shared by the replay cases and the test that
 //! replays a `--record-events` recording.
 #![allow(dead_code)]

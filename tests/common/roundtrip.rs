@@ -1,4 +1,4 @@
-//! The wire round-trip property, shared by `tests/wire_roundtrip.rs` and the cargo-fuzz
+//! The wire round-trip property, shared by `tests/wire/roundtrip.rs` and the cargo-fuzz
 //! target `fuzz/fuzz_targets/wire_vrrp.rs` (included there by path).
 //!
 //! The first input byte picks the family and checksum mode, the rest is the VRRP message:

@@ -170,21 +170,6 @@ pub async fn within<T>(secs: u64, what: &str, f: impl Future<Output = T>) -> T {
         .unwrap_or_else(|_| panic!("timed out after {secs}s waiting for {what}"))
 }
 
-/// A gratuitous ARP exactly as keepalived sends it (docs/keepalived-compat.md#gratuitous-arp-and-unsolicited-na). Test-only:
-/// the daemon's builder lives in `wire::garp`.
-pub fn garp_frame(mac: [u8; 6], vip: [u8; 4]) -> Vec<u8> {
-    let mut f = Vec::with_capacity(42);
-    f.extend_from_slice(&[0xff; 6]); // Ethernet destination: broadcast
-    f.extend_from_slice(&mac); // Ethernet source
-    f.extend_from_slice(&[0x08, 0x06]); // ARP
-    f.extend_from_slice(&[0x00, 0x01, 0x08, 0x00, 6, 4, 0x00, 0x01]); // Ethernet/IPv4, request
-    f.extend_from_slice(&mac); // sender HW
-    f.extend_from_slice(&vip); // sender IP
-    f.extend_from_slice(&[0xff; 6]); // target HW
-    f.extend_from_slice(&vip); // target IP
-    f
-}
-
 /// An AF_PACKET socket receiving every frame of EtherType `ethertype` in the calling thread's
 /// namespace (call it inside [`Netns::spawn`]), with a receive timeout.
 pub fn capture(ethertype: u16, timeout: Duration) -> socket2::Socket {

@@ -47,7 +47,12 @@ fn helper_sleeps() {
 
 fn spawn_same_program() -> std::process::Child {
     Command::new(std::env::current_exe().expect("own exe"))
-        .args(["--ignored", "--exact", "helper_sleeps", "--test-threads=1"])
+        .args([
+            "--ignored",
+            "--exact",
+            "pidfile::helper_sleeps",
+            "--test-threads=1",
+        ])
         .env("VRRPD_PIDFILE_HELPER", "1")
         .stdout(std::process::Stdio::null())
         .spawn()
@@ -209,7 +214,12 @@ fn a_live_daemon_under_another_name_is_recognised() {
     let alias = dir.join("keepalived");
     std::os::unix::fs::symlink(std::env::current_exe().unwrap(), &alias).unwrap();
     let mut other = Command::new(&alias)
-        .args(["--ignored", "--exact", "helper_sleeps", "--test-threads=1"])
+        .args([
+            "--ignored",
+            "--exact",
+            "pidfile::helper_sleeps",
+            "--test-threads=1",
+        ])
         .env("VRRPD_PIDFILE_HELPER", "1")
         .stdout(std::process::Stdio::null())
         .spawn()

@@ -17,7 +17,9 @@
 //!   and exactly one node is MASTER among the others: the one with the highest effective
 //!   priority.
 
-mod common;
+use crate::common;
+
+use common::rng::Rng;
 
 use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
@@ -26,24 +28,6 @@ use vrrpd::config::HostInfo;
 use vrrpd::node::{Node, NodeAction, NodeInput};
 use vrrpd::proto::{Action, Input, State};
 use vrrpd::track::ScriptOutcome;
-
-/// xorshift64*: small, seeded.
-struct Rng(u64);
-
-impl Rng {
-    fn new(seed: u64) -> Rng {
-        Rng(seed.wrapping_mul(0x9e37_79b9_7f4a_7c15) | 1)
-    }
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 >> 12;
-        self.0 ^= self.0 << 25;
-        self.0 ^= self.0 >> 27;
-        self.0.wrapping_mul(0x2545_f491_4f6c_dd1d)
-    }
-    fn below(&mut self, n: u64) -> u64 {
-        self.next() % n.max(1)
-    }
-}
 
 const FALL: u32 = 2;
 const RISE: u32 = 2;

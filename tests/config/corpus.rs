@@ -8,6 +8,10 @@
 //! * a mutation test (a bogus keyword in every block gives exactly one new error, at its line);
 //! * lowering never panics on random statement trees or random text.
 
+use crate::common::rng;
+
+use rng::Rng;
+
 use std::net::IpAddr;
 use std::path::{Path, PathBuf};
 
@@ -697,24 +701,6 @@ fn is_ignored_block(kw: &str) -> bool {
 // ---------------------------------------------------------------------------------------------
 // Lowering never panics
 
-/// xorshift64*: deterministic, no dependency.
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 >> 12;
-        self.0 ^= self.0 << 25;
-        self.0 ^= self.0 >> 27;
-        self.0.wrapping_mul(0x2545_F491_4F6C_DD1D)
-    }
-    fn below(&mut self, n: usize) -> usize {
-        (self.next() % n.max(1) as u64) as usize
-    }
-    fn pick<'a>(&mut self, v: &[&'a str]) -> &'a str {
-        v.get(self.below(v.len())).copied().unwrap_or("")
-    }
-}
-
 const VOCAB: &[&str] = &[
     "global_defs",
     "vrrp_instance",
@@ -847,26 +833,26 @@ fn random_word(rng: &mut Rng, pos: usize) -> Word {
     Word {
         span: Span::new(FileId(0), pos, pos + text.len()),
         text,
-        quoted: rng.below(10) == 0,
+        quoted: rng.index(10) == 0,
     }
 }
 
 fn random_stmts(rng: &mut Rng, depth: usize, pos: &mut usize) -> Vec<Stmt> {
-    let n = rng.below(8);
+    let n = rng.index(8);
     (0..n)
         .map(|_| {
             *pos += 3;
             let keyword = random_word(rng, *pos);
-            let args = (0..rng.below(5))
+            let args = (0..rng.index(5))
                 .map(|_| {
                     *pos += 2;
                     random_word(rng, *pos)
                 })
                 .collect();
-            let block = if depth < 4 && rng.below(3) == 0 {
+            let block = if depth < 4 && rng.index(3) == 0 {
                 let open = Span::new(FileId(0), *pos, *pos + 1);
                 let stmts = random_stmts(rng, depth + 1, pos);
-                let close = if rng.below(8) == 0 {
+                let close = if rng.index(8) == 0 {
                     None
                 } else {
                     Some(Span::new(FileId(0), *pos, *pos + 1))
@@ -886,7 +872,7 @@ fn random_stmts(rng: &mut Rng, depth: usize, pos: &mut usize) -> Vec<Stmt> {
 
 #[test]
 fn lowering_random_trees_never_panics() {
-    let mut rng = Rng(0x9E37_79B9_7F4A_7C15);
+    let mut rng = Rng::from_state(0x9E37_79B9_7F4A_7C15);
     for _ in 0..1000 {
         let mut pos = 0;
         let stmts = random_stmts(&mut rng, 0, &mut pos);
@@ -906,13 +892,13 @@ fn lowering_random_trees_never_panics() {
 
 #[test]
 fn lowering_random_text_never_panics() {
-    let mut rng = Rng(0x1234_5678_9ABC_DEF1);
+    let mut rng = Rng::from_state(0x1234_5678_9ABC_DEF1);
     for _ in 0..1000 {
         let mut text = String::new();
-        for _ in 0..rng.below(40) {
+        for _ in 0..rng.index(40) {
             let w = rng.pick(VOCAB);
             text.push_str(w);
-            text.push(match rng.below(6) {
+            text.push(match rng.index(6) {
                 0 => '\n',
                 1 => '\t',
                 _ => ' ',

@@ -3,7 +3,7 @@
 //! docs/keepalived-compat.md#adding-addresses (the address keepalived adds equals `ip addr add ... label`),
 //! docs/keepalived-compat.md#removing-addresses (removal ignores absent addresses), docs/keepalived-compat.md#addresses-deleted-while-master / docs/keepalived-compat.md#log-lines (netlink link and address events).
 
-mod common;
+use crate::common;
 
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 use std::sync::mpsc;

@@ -17,7 +17,9 @@
 //!   no action and no state change; a reload adding a VIP everywhere only adds it (and
 //!   GARPs it) on the master.
 
-mod common;
+use crate::common;
+
+use common::rng::Rng;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::net::IpAddr;
@@ -25,27 +27,6 @@ use std::time::{Duration, Instant};
 
 use vrrpd::proto::{interval, Action, Input, InstanceSettings, Router, RouterSettings, State};
 use vrrpd::wire::Version;
-
-/// xorshift64*: small, seeded, good enough for test scenarios.
-struct Rng(u64);
-
-impl Rng {
-    fn new(seed: u64) -> Rng {
-        Rng(seed.wrapping_mul(0x9e37_79b9_7f4a_7c15) | 1)
-    }
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 >> 12;
-        self.0 ^= self.0 << 25;
-        self.0 ^= self.0 >> 27;
-        self.0.wrapping_mul(0x2545_f491_4f6c_dd1d)
-    }
-    fn below(&mut self, n: u64) -> u64 {
-        self.next() % n.max(1)
-    }
-    fn chance(&mut self, permille: u64) -> bool {
-        self.below(1000) < permille
-    }
-}
 
 struct Node {
     settings: RouterSettings,

@@ -1,22 +1,18 @@
 //! The `proto` fuzz property (tests/property/mod.rs) on deterministic pseudo-random inputs,
 //! so CI covers it without cargo-fuzz.
 
-mod common;
+use crate::common;
+#[path = "../property/mod.rs"]
 mod property;
 
-fn xorshift(state: &mut u64) -> u64 {
-    *state ^= *state << 13;
-    *state ^= *state >> 7;
-    *state ^= *state << 17;
-    *state
-}
+use common::rng::Rng;
 
 #[test]
 fn router_property_holds_on_pseudo_random_sequences() {
     for seed in 1..=600u64 {
-        let mut s = seed.wrapping_mul(0x9e37_79b9_7f4a_7c15) | 1;
-        let len = 64 + (xorshift(&mut s) % 1500) as usize;
-        let mut data: Vec<u8> = (0..len).map(|_| xorshift(&mut s) as u8).collect();
+        let mut rng = Rng::new(seed);
+        let len = 64 + rng.index(1500);
+        let mut data: Vec<u8> = (0..len).map(|_| rng.byte()).collect();
         // Bias half the runs towards short gaps so adverts interleave with timers.
         if seed % 2 == 0 {
             for chunk in data.chunks_mut(9) {

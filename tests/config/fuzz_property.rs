@@ -1,25 +1,12 @@
 //! The cargo-fuzz config property (tests/common/config_property.rs) on deterministic inputs, so
 //! CI covers it without cargo-fuzz: every example and corpus file, and mutations of them.
 
-#[path = "common/config_property.rs"]
-mod property;
+use crate::common::config_property as property;
+use crate::common::rng;
 
 use std::path::Path;
 
-/// xorshift64*: small, deterministic.
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 >> 12;
-        self.0 ^= self.0 << 25;
-        self.0 ^= self.0 >> 27;
-        self.0.wrapping_mul(0x2545_f491_4f6c_dd1d)
-    }
-    fn below(&mut self, n: usize) -> usize {
-        (self.next() % n.max(1) as u64) as usize
-    }
-}
+use rng::Rng;
 
 fn corpus() -> Vec<Vec<u8>> {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
@@ -82,21 +69,21 @@ const FRAGMENTS: &[&str] = &[
 fn corpus_and_mutations_hold_the_property() {
     let corpus = corpus();
     assert!(corpus.len() >= 50, "corpus too small: {}", corpus.len());
-    let mut rng = Rng(0x5eed_c0f1);
+    let mut rng = Rng::from_state(0x5eed_c0f1);
     let mut runs = 0;
     for seed in &corpus {
         property::check(seed).unwrap_or_else(|e| panic!("unmutated corpus file: {e}"));
         for _ in 0..40 {
             let mut data = seed.clone();
-            for _ in 0..1 + rng.below(4) {
-                let at = rng.below(data.len() + 1);
-                match rng.below(3) {
+            for _ in 0..1 + rng.index(4) {
+                let at = rng.index(data.len() + 1);
+                match rng.index(3) {
                     0 => {
-                        let frag = FRAGMENTS[rng.below(FRAGMENTS.len())].as_bytes();
+                        let frag = FRAGMENTS[rng.index(FRAGMENTS.len())].as_bytes();
                         data.splice(at..at, frag.iter().copied());
                     }
                     1 => {
-                        let end = (at + rng.below(16)).min(data.len());
+                        let end = (at + rng.index(16)).min(data.len());
                         data.drain(at..end);
                     }
                     _ => {

@@ -3,14 +3,13 @@
 //! [`vrrpd::check_config::host_diagnostics`] with host facts of their own, so the output does
 //! not depend on the machine; the scripts are real files in a temp dir.
 //!
-//! `VRRPD_BLESS=1 cargo test --test config_scripts` rewrites the snapshot files in
+//! `VRRPD_BLESS=1 cargo test --test config scripts::` rewrites the snapshot files in
 //! `tests/config/scripts/`.
-
-mod common;
 
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
+use crate::common;
 use vrrpd::config::diag::{self, Diagnostic};
 use vrrpd::config::read::source::FsLoader;
 use vrrpd::config::read::ParseOptions;

@@ -7,8 +7,7 @@
 //! `check_ipv4` / `check_ipv6` (the core runs them on every datagram a receive socket hands
 //! over).
 
-#[path = "common/fixtures.rs"]
-mod fixtures;
+use crate::common::fixtures;
 
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 

@@ -9,14 +9,20 @@
 //! v3 checksum skips the pseudo-header (the control that proves keepalived checks ours).
 //!
 //! Needs root, keepalived, python3 (the frame sender) and iproute2; fails loudly without
-//! them. Namespaces are named `vwrx-*-<pid>` and removed at the end.
+//! them. Namespaces come from `common::netns` (`vd<pid>vwrxa`, `vd<pid>vwrxb`), keepalived from
+//! `common::keepalived`; both are removed at the end.
 
 use std::net::{Ipv4Addr, Ipv6Addr};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::Stdio;
 use std::time::Duration;
 
-use vrrpd::wire::{emit_ipv4_datagram, Addrs, Advert, Auth, Checksum, Ipv4Repr, Version};
+use crate::common;
+
+use common::frames::{self, v4};
+use common::keepalived::{self, Keepalived};
+use common::netns::{self, Netns};
+use vrrpd::wire::{Addrs, Advert, Auth, Checksum, Version};
 
 const KA_MAC: [u8; 6] = [0x02, 0x00, 0x5e, 0x10, 0x00, 0x01];
 const OUR_MAC: [u8; 6] = [0x02, 0x00, 0x5e, 0x10, 0x00, 0x02];
@@ -24,114 +30,22 @@ const KA_IP: Ipv4Addr = Ipv4Addr::new(10, 99, 0, 1);
 const OUR_IP: Ipv4Addr = Ipv4Addr::new(10, 99, 0, 2);
 const GROUP: Ipv4Addr = Ipv4Addr::new(224, 0, 0, 18);
 
-fn need(tool: &str) {
-    let ok = Command::new("sh")
-        .args(["-c", &format!("command -v {tool}")])
-        .stdout(Stdio::null())
-        .status()
-        .map(|s| s.success())
-        .unwrap_or(false);
-    assert!(
-        ok,
-        "{tool} is not installed: this test needs it and does not skip"
-    );
-}
+/// Removes the temp dir on drop.
+struct TempDir(PathBuf);
 
-fn run(args: &[&str]) {
-    let out = Command::new(args[0])
-        .args(&args[1..])
-        .output()
-        .expect("spawn");
-    assert!(
-        out.status.success(),
-        "{args:?} failed: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-}
-
-/// Removes the namespaces (and so the veth pair) and stops our children on drop.
-struct Lab {
-    ns_ka: String,
-    ns_us: String,
-    dir: PathBuf,
-    children: Vec<Child>,
-    /// keepalived gets SIGTERM (so its VRRP child exits too), then a wait.
-    keepalived: Option<Child>,
-}
-
-impl Lab {
-    /// Stops keepalived with SIGTERM (it forwards it to its VRRP child) and waits up to 5 s.
-    fn stop_keepalived(&mut self) {
-        if let Some(mut ka) = self.keepalived.take() {
-            let _ = Command::new("kill")
-                .args(["-TERM", &ka.id().to_string()])
-                .status();
-            for _ in 0..50 {
-                if let Ok(Some(_)) = ka.try_wait() {
-                    break;
-                }
-                std::thread::sleep(Duration::from_millis(100));
-            }
-            let _ = ka.kill();
-            let _ = ka.wait();
-        }
-    }
-}
-
-impl Drop for Lab {
+impl Drop for TempDir {
     fn drop(&mut self) {
-        self.stop_keepalived();
-        for c in &mut self.children {
-            let _ = c.kill();
-            let _ = c.wait();
-        }
-        for ns in [&self.ns_ka, &self.ns_us] {
-            let _ = Command::new("ip").args(["netns", "del", ns]).status();
-        }
-        let _ = std::fs::remove_dir_all(&self.dir);
+        let _ = std::fs::remove_dir_all(&self.0);
     }
 }
 
-fn ethernet(dst: [u8; 6], ethertype: u16, payload: &[u8]) -> Vec<u8> {
-    let mut f = Vec::new();
-    f.extend_from_slice(&dst);
-    f.extend_from_slice(&OUR_MAC);
-    f.extend_from_slice(&ethertype.to_be_bytes());
-    f.extend_from_slice(payload);
-    f
-}
-
-/// The datagram the daemon sends: the core's message (`Advert::to_vec`) behind the header the
-/// IPv4 send socket builds (`emit_ipv4_datagram`).
+/// An advert from us (`OUR_MAC`, `OUR_IP`) to `dst`: the datagram the daemon sends.
 fn ipv4_frame(a: &Advert, dst: Ipv4Addr) -> Vec<u8> {
-    let ip = Ipv4Repr::vrrp(OUR_IP, dst, 255, 1, 0);
-    let msg = a.to_vec(Checksum::ipv4(a.version, OUR_IP, dst)).unwrap();
-    let buf = emit_ipv4_datagram(&ip, &msg).unwrap();
-    let mac = if dst.is_multicast() {
-        let o = dst.octets();
-        [0x01, 0x00, 0x5e, o[1] & 0x7f, o[2], o[3]]
-    } else {
-        KA_MAC
-    };
-    ethernet(mac, 0x0800, &buf)
+    frames::ipv4_frame(a, (OUR_MAC, KA_MAC), OUR_IP, dst, 1)
 }
 
 fn ipv6_frame(a: &Advert, src: Ipv6Addr, dst: Ipv6Addr) -> Vec<u8> {
-    let msg = a.to_vec(Checksum::V3Ipv6 { src, dst }).unwrap();
-    let mut ip = Vec::new();
-    ip.extend_from_slice(&0x6c00_0000u32.to_be_bytes());
-    ip.extend_from_slice(&u16::try_from(msg.len()).unwrap().to_be_bytes());
-    ip.push(112);
-    ip.push(255);
-    ip.extend_from_slice(&src.octets());
-    ip.extend_from_slice(&dst.octets());
-    ip.extend_from_slice(&msg);
-    let o = dst.octets();
-    ethernet([0x33, 0x33, o[12], o[13], o[14], o[15]], 0x86dd, &ip)
-}
-
-fn v4(list: &[&str]) -> Addrs {
-    Addrs::V4(list.iter().map(|a| a.parse().unwrap()).collect())
+    frames::ipv6_frame(a, OUR_MAC, src, dst)
 }
 
 const CONFIG: &str = r#"
@@ -351,58 +265,31 @@ fn hex(b: &[u8]) -> String {
 )]
 #[test]
 fn keepalived_accepts_our_adverts() {
-    for tool in ["ip", "keepalived", "python3"] {
-        need(tool);
+    netns::require_root();
+    for tool in ["keepalived", "python3"] {
+        netns::require_tool(tool);
     }
-    // Without root, `ip netns add` below fails loudly.
     let pid = std::process::id();
-    let dir = std::env::temp_dir().join(format!("vwrx-{pid}"));
-    std::fs::create_dir_all(&dir).unwrap();
-    let mut lab = Lab {
-        ns_ka: format!("vwrx-a-{pid}"),
-        ns_us: format!("vwrx-b-{pid}"),
-        dir: dir.clone(),
-        children: Vec::new(),
-        keepalived: None,
-    };
-    let (a, b) = (lab.ns_ka.clone(), lab.ns_us.clone());
-    run(&["ip", "netns", "add", &a]);
-    run(&["ip", "netns", "add", &b]);
-    run(&[
-        "ip",
-        "link",
-        "add",
-        "vwa0",
-        "netns",
-        &a,
-        "address",
-        "02:00:5e:10:00:01",
-        "type",
-        "veth",
-        "peer",
-        "name",
-        "vwb0",
-        "netns",
-        &b,
-        "address",
-        "02:00:5e:10:00:02",
-    ]);
-    for ns in [&a, &b] {
-        run(&[
-            "ip",
-            "netns",
-            "exec",
-            ns,
-            "sysctl",
-            "-qw",
+    let dir = TempDir(std::env::temp_dir().join(format!("vwrx-{pid}")));
+    let dir = &dir.0;
+    std::fs::create_dir_all(dir).unwrap();
+    // Declared before keepalived, so keepalived is stopped before the namespaces go.
+    let (ka_ns, us_ns) = (Netns::new("vwrxa"), Netns::new("vwrxb"));
+    for ns in [&ka_ns, &us_ns] {
+        ns.sysctl(&[
             "net.ipv6.conf.all.accept_dad=0",
             "net.ipv6.conf.default.accept_dad=0",
         ]);
     }
-    run(&["ip", "-n", &a, "addr", "add", "10.99.0.1/24", "dev", "vwa0"]);
-    run(&["ip", "-n", &b, "addr", "add", "10.99.0.2/24", "dev", "vwb0"]);
-    run(&["ip", "-n", &a, "link", "set", "vwa0", "up"]);
-    run(&["ip", "-n", &b, "link", "set", "vwb0", "up"]);
+    ka_ns.veth_to(
+        "vwa0",
+        "02:00:5e:10:00:01",
+        &us_ns,
+        "vwb0",
+        "02:00:5e:10:00:02",
+    );
+    ka_ns.add_addr("vwa0", "10.99.0.1/24");
+    us_ns.add_addr("vwb0", "10.99.0.2/24");
 
     let fed = fed_instances();
     let mut frames: String = fed.iter().map(|(_, f)| hex(f) + "\n").collect();
@@ -411,34 +298,38 @@ fn keepalived_accepts_our_adverts() {
     std::fs::write(dir.join("sender.py"), SENDER).unwrap();
     std::fs::write(dir.join("keepalived.conf"), CONFIG).unwrap();
 
-    let sender = Command::new("ip")
-        .args(["netns", "exec", &b, "python3"])
+    // Killed below, or with everything in its namespace when the test fails first.
+    let mut sender = us_ns
+        .command(&["python3"])
         .arg(dir.join("sender.py"))
         .arg("vwb0")
         .arg(dir.join("frames.hex"))
         .stderr(Stdio::piped())
         .spawn()
         .expect("start the frame sender");
-    lab.children.push(sender);
     std::thread::sleep(Duration::from_millis(500));
 
     let log = dir.join("keepalived.log");
-    let ka = Command::new("ip")
-        .args(["netns", "exec", &a, "keepalived", "-n", "-l", "-D", "-f"])
-        .arg(dir.join("keepalived.conf"))
-        .arg("-p")
-        .arg(dir.join("keepalived.pid"))
-        .arg("-r")
-        .arg(dir.join("vrrp.pid"))
-        .stdout(std::fs::File::create(&log).unwrap())
-        .stderr(std::fs::File::create(dir.join("keepalived.err")).unwrap())
-        .spawn()
-        .expect("start keepalived");
-    lab.keepalived = Some(ka);
+    let files = keepalived::Files {
+        conf: dir.join("keepalived.conf"),
+        pid: dir.join("keepalived.pid"),
+        vrrp_pid: dir.join("vrrp.pid"),
+    };
+    let mut ka = Keepalived::start(
+        Some(&ka_ns.name),
+        &files,
+        &[],
+        std::fs::File::create(&log).unwrap().into(),
+        std::fs::File::create(dir.join("keepalived.err"))
+            .unwrap()
+            .into(),
+    );
     // Master-down interval is ~3.6 s (advert_int 1, priority 100); wait two of them.
     std::thread::sleep(Duration::from_secs(8));
     // keepalived's console log is block-buffered into the file: read it after it exits.
-    lab.stop_keepalived();
+    ka.stop();
+    let _ = sender.kill();
+    let _ = sender.wait();
     let text = read_log(&log) + &read_log(&dir.join("keepalived.err"));
 
     let mut failures = Vec::new();

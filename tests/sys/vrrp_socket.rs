@@ -7,12 +7,13 @@
 //! docs/keepalived-compat.md#advert-packet-layout (header keepalived builds), docs/keepalived-compat.md#sockets (socket options: multicast
 //! join, bound receive socket, loop off), docs/keepalived-compat.md#unicast-mode (unicast mode).
 
-mod common;
+use crate::common;
 
 use std::net::{IpAddr, Ipv4Addr};
 use std::sync::mpsc;
 use std::time::Duration;
 
+use common::frames::checksum;
 use common::{capture, join, next_frame, veth_pair, within};
 use vrrpd::sys::vrrp_socket::{Listen, RecvSocket, SendSocket};
 use vrrpd::sys::SysError;
@@ -197,15 +198,4 @@ fn try_recv_drains_without_waiting() {
     });
 
     assert_eq!(join(receiver), vec![1, 2, 3]);
-}
-
-fn checksum(bytes: &[u8]) -> u16 {
-    let mut sum: u32 = bytes
-        .chunks(2)
-        .map(|c| u32::from(u16::from_be_bytes([c[0], *c.get(1).unwrap_or(&0)])))
-        .sum();
-    while sum > 0xffff {
-        sum = (sum & 0xffff) + (sum >> 16);
-    }
-    !(sum as u16)
 }

@@ -20,9 +20,9 @@
 //! * `state.json` — the expected final [`Router::snapshot`].
 //!
 //! One driver test walks all cases and reports every mismatch before failing.
-//! `VRRPD_BLESS=1 cargo test --test replay` rewrites the expected files.
+//! `VRRPD_BLESS=1 cargo test --test proto replay::` rewrites the expected files.
 
-mod common;
+use crate::common;
 
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};

@@ -2,6 +2,10 @@
 //! (docs/keepalived-compat.md#lexical-rules–docs/keepalived-compat.md#no-line-continuation). Expectations come from the spec and from runs of
 //! keepalived 2.2.7 `-t` where noted.
 
+use crate::common::rng;
+
+use rng::Rng;
+
 use std::collections::BTreeSet;
 use std::io;
 use std::path::{Path, PathBuf};
@@ -1181,20 +1185,6 @@ fn large_generated_config_parses_quickly() {
 // ---------------------------------------------------------------------------------------
 // Deterministic random text: no panic, every span inside its file on char boundaries.
 
-struct Prng(u64);
-
-impl Prng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 << 13;
-        self.0 ^= self.0 >> 7;
-        self.0 ^= self.0 << 17;
-        self.0
-    }
-    fn pick<'a>(&mut self, v: &[&'a str]) -> &'a str {
-        v[(self.next() % v.len() as u64) as usize]
-    }
-}
-
 const FRAGMENTS: &[&str] = &[
     "vrrp_instance",
     "VI_1",
@@ -1284,7 +1274,7 @@ fn check_spans(p: &Parsed, stmts: &[Stmt]) {
     }
 }
 
-fn random_text(rng: &mut Prng) -> String {
+fn random_text(rng: &mut Rng) -> String {
     let n = 1 + rng.next() % 60;
     (0..n)
         .map(|_| rng.pick(FRAGMENTS))
@@ -1294,7 +1284,7 @@ fn random_text(rng: &mut Prng) -> String {
 
 #[test]
 fn random_text_never_panics_and_spans_stay_inside() {
-    let mut rng = Prng(0x5EED_1234_ABCD_0001);
+    let mut rng = Rng::from_state(0x5EED_1234_ABCD_0001);
     let start = Instant::now();
     for round in 0..3000 {
         let main = random_text(&mut rng);
@@ -1336,7 +1326,7 @@ fn severities_are_errors_for_meaning_changes() {
 // ---------------------------------------------------------------------------------------
 // Corpus: tests/config/syntax/*.conf, read from the real file system, with the expected
 // rendered diagnostics (`.stderr`) and statement tree (`.tree`) next to each file.
-// `VRRPD_BLESS=1 cargo test --test config_syntax corpus` rewrites the expectations.
+// `VRRPD_BLESS=1 cargo test --test config syntax::corpus` rewrites the expectations.
 
 fn tree_dump(p: &Parsed, stmts: &[Stmt], indent: usize, out: &mut String) {
     for s in stmts {

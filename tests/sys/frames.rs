@@ -3,7 +3,7 @@
 //! docs/keepalived-compat.md#gratuitous-arp-and-unsolicited-na: gratuitous ARPs go out through a packet socket; the peer must
 //! see exactly the bytes the codec built.
 
-mod common;
+use crate::common;
 
 use std::sync::mpsc;
 use std::time::Duration;

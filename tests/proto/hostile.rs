@@ -2,7 +2,7 @@
 //! them may silence a master, make it an amplifier, flood the log, or reach the wrong
 //! instance. Deterministic, on the rig's simulated clock.
 
-mod common;
+use crate::common;
 
 use std::time::Duration;
 

@@ -1,7 +1,7 @@
 //! One test per protocol rule of docs/keepalived-compat.md#timers-and-start-up–docs/keepalived-compat.md#gratuitous-arp-and-unsolicited-na, docs/keepalived-compat.md#addresses-deleted-while-master–docs/keepalived-compat.md#shutdown, on explicit
 //! times from a fixed t0. Each test's settings read like the keepalived.conf they model.
 
-mod common;
+use crate::common;
 
 use std::net::IpAddr;
 use std::time::Duration;

@@ -1,32 +1,12 @@
 //! The fuzz property (tests/common/roundtrip.rs) over every keepalived fixture and a few
 //! thousand deterministic pseudo-random inputs, so CI covers it without cargo-fuzz.
 
-#[path = "common/fixtures.rs"]
-mod fixtures;
-#[path = "common/roundtrip.rs"]
-mod roundtrip;
+use crate::common::fixtures;
+use crate::common::rng;
+use crate::common::roundtrip;
 
+use rng::Rng;
 use vrrpd::wire::{Advert, Checksum, Family};
-
-/// xorshift64*: deterministic, no dependency.
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 >> 12;
-        self.0 ^= self.0 << 25;
-        self.0 ^= self.0 >> 27;
-        self.0.wrapping_mul(0x2545_f491_4f6c_dd1d)
-    }
-
-    fn below(&mut self, n: u64) -> u64 {
-        self.next() % n
-    }
-
-    fn byte(&mut self) -> u8 {
-        self.next() as u8
-    }
-}
 
 /// Selector bytes for the family + checksum mode of a fixture.
 fn selector(family: Family, csum: Checksum) -> Vec<u8> {
@@ -80,7 +60,7 @@ fn fixtures_round_trip() {
 
 #[test]
 fn pseudo_random_inputs_round_trip() {
-    let mut rng = Rng(0x5eed_1234_abcd_0001);
+    let mut rng = Rng::from_state(0x5eed_1234_abcd_0001);
     let mut parsed = 0;
     let n = 20_000;
     for _ in 0..n {

@@ -7,10 +7,10 @@ use std::net::{Ipv4Addr, Ipv6Addr};
 use std::path::PathBuf;
 use std::process::Command;
 
-use vrrpd::wire::{
-    emit_ipv4_datagram, garp_frame, unsolicited_na_frame, Addrs, Advert, Auth, Checksum, Ipv4Repr,
-    Version,
-};
+use crate::common;
+
+use common::frames::{self, v4};
+use vrrpd::wire::{garp_frame, unsolicited_na_frame, Addrs, Advert, Auth, Checksum, Version};
 
 const MAC: [u8; 6] = [0x02, 0x00, 0x5e, 0x10, 0x00, 0x01];
 const PEER_MAC: [u8; 6] = [0x02, 0x00, 0x5e, 0x10, 0x00, 0x02];
@@ -40,46 +40,13 @@ fn pcap(frames: &[Vec<u8>]) -> Vec<u8> {
     out
 }
 
-fn ethernet(dst: [u8; 6], ethertype: u16, payload: &[u8]) -> Vec<u8> {
-    let mut f = Vec::new();
-    f.extend_from_slice(&dst);
-    f.extend_from_slice(&MAC);
-    f.extend_from_slice(&ethertype.to_be_bytes());
-    f.extend_from_slice(payload);
-    f
-}
-
-/// The datagram the daemon sends: the core's message (`Advert::to_vec`) behind the header
-/// the IPv4 send socket builds (`emit_ipv4_datagram`).
+/// An advert from us (`MAC`, `SRC`) to `dst` with IP ID `ident`.
 fn ipv4_frame(advert: &Advert, dst: Ipv4Addr, ident: u16) -> Vec<u8> {
-    let ip = Ipv4Repr::vrrp(SRC, dst, 255, ident, 0);
-    let csum = Checksum::ipv4(advert.version, SRC, dst);
-    let buf = emit_ipv4_datagram(&ip, &advert.to_vec(csum).unwrap()).unwrap();
-    let eth_dst = if dst.is_multicast() {
-        let o = dst.octets();
-        [0x01, 0x00, 0x5e, o[1] & 0x7f, o[2], o[3]]
-    } else {
-        PEER_MAC
-    };
-    ethernet(eth_dst, 0x0800, &buf)
+    frames::ipv4_frame(advert, (MAC, PEER_MAC), SRC, dst, ident)
 }
 
 fn ipv6_frame(advert: &Advert, src: Ipv6Addr, dst: Ipv6Addr) -> Vec<u8> {
-    let msg = advert.to_vec(Checksum::V3Ipv6 { src, dst }).unwrap();
-    let mut ip = Vec::new();
-    ip.extend_from_slice(&0x6c00_0000u32.to_be_bytes()); // traffic class 0xc0
-    ip.extend_from_slice(&u16::try_from(msg.len()).unwrap().to_be_bytes());
-    ip.push(112);
-    ip.push(255);
-    ip.extend_from_slice(&src.octets());
-    ip.extend_from_slice(&dst.octets());
-    ip.extend_from_slice(&msg);
-    let o = dst.octets();
-    ethernet([0x33, 0x33, o[12], o[13], o[14], o[15]], 0x86dd, &ip)
-}
-
-fn v4(list: &[&str]) -> Addrs {
-    Addrs::V4(list.iter().map(|a| a.parse().unwrap()).collect())
+    frames::ipv6_frame(advert, MAC, src, dst)
 }
 
 fn tshark() -> PathBuf {

@@ -1,7 +1,7 @@
 //! `virtual_routes` / `virtual_rules` as core actions (docs/keepalived-compat.md#vrrp_instance-keywords, docs/keepalived-compat.md#state-machine,
 //! docs/keepalived-compat.md#addresses-deleted-while-master, docs/keepalived-compat.md#removing-addresses), on explicit times from t0.
 
-mod common;
+use crate::common;
 
 use common::*;
 use vrrpd::proto::{Action, Input, InstanceSettings, RouteSpec, RuleSpec, State};

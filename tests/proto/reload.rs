@@ -1,6 +1,6 @@
 //! `Router::reconfigure` (reload, docs/keepalived-compat.md#reload) on explicit times from t0.
 
-mod common;
+use crate::common;
 
 use std::net::IpAddr;
 use std::time::Duration;

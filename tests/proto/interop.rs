@@ -3,9 +3,8 @@
 //! capturing keepalived emits byte-identical VRRP messages, and a Router configured as its peer
 //! accepts the captured bytes with no error counted.
 
-mod common;
-#[path = "common/fixtures.rs"]
-mod fixtures;
+use crate::common;
+use crate::common::fixtures;
 
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 use std::time::Duration;

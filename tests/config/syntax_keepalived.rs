@@ -5,8 +5,9 @@
 //!
 //! Needs the `keepalived` binary; fails loudly when it is missing.
 
+use crate::common::keepalived;
+
 use std::path::PathBuf;
-use std::process::Command;
 
 use vrrpd::config::read::source::FsLoader;
 use vrrpd::config::read::syntax::Stmt;
@@ -41,9 +42,7 @@ const CASES: &[&str] = &[
 ];
 
 fn keepalived_keywords(conf: &std::path::Path) -> Vec<(usize, String)> {
-    let out = Command::new("keepalived")
-        .args(["-t", "-i", "lb1", "-f"])
-        .arg(conf)
+    let out = keepalived::check_command(None, conf, &["-i", "lb1"])
         .output()
         .expect("this test needs keepalived 2.2.7 installed (apt install keepalived)");
     let stderr = String::from_utf8_lossy(&out.stderr);
@@ -153,9 +152,7 @@ fn include_order_matches_keepalived() {
         std::fs::write(&path, text).expect("write");
     }
     let main = dir.join("main.conf");
-    let out = Command::new("keepalived")
-        .args(["-t", "-i", "lb1", "-f"])
-        .arg(&main)
+    let out = keepalived::check_command(None, &main, &["-i", "lb1"])
         .output()
         .expect("this test needs keepalived 2.2.7 installed (apt install keepalived)");
     let want = first_pass_keywords(&String::from_utf8_lossy(&out.stderr));

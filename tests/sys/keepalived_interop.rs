@@ -5,18 +5,21 @@
 //! must pass keepalived's receive checks (docs/keepalived-compat.md#receive-checks), which it proves by logging the election line
 //! of docs/keepalived-compat.md#log-lines #7 for it.
 
-mod common;
+use crate::common;
 
 use std::io::{BufRead, BufReader};
 use std::net::{IpAddr, Ipv4Addr};
-use std::process::{Child, Command, Stdio};
+use std::process::Stdio;
 use std::sync::mpsc;
 use std::time::Duration;
 
+use common::frames::v4;
+use common::keepalived::{self, Keepalived};
 use common::{capture, join, next_frame, veth_pair, within};
 use vrrpd::sys::vrrp_socket::{Listen, RecvSocket, SendSocket};
 use vrrpd::wire::{
-    emit_ipv4_datagram, IpId, Ipv4Repr, ADVERT_TTL as VRRP_TTL, GROUP_V4 as VRRP_GROUP_V4,
+    emit_ipv4_datagram, Advert, Auth, Checksum, IpId, Ipv4Repr, Version, ADVERT_TTL as VRRP_TTL,
+    GROUP_V4 as VRRP_GROUP_V4,
 };
 
 const CONFIG: &str = "\
@@ -36,49 +39,31 @@ vrrp_instance VI_1 {
 }
 ";
 
-/// keepalived in the foreground, stopped when dropped.
-struct Keepalived {
-    child: Child,
+/// keepalived (`common::keepalived`, with `-P`: VRRP only) in namespace `ns`, its stderr read
+/// line by line into the returned channel; its temp dir is removed when it is dropped.
+struct Running {
+    keepalived: Keepalived,
     dir: std::path::PathBuf,
 }
 
-impl Drop for Keepalived {
+impl Drop for Running {
     fn drop(&mut self) {
-        let _ = nix::sys::signal::kill(
-            nix::unistd::Pid::from_raw(self.child.id() as i32),
-            nix::sys::signal::Signal::SIGTERM,
-        );
-        let _ = self.child.wait();
+        self.keepalived.stop();
         let _ = std::fs::remove_dir_all(&self.dir);
     }
 }
 
-fn start_keepalived(ns: &str) -> (Keepalived, mpsc::Receiver<String>) {
+fn start_keepalived(ns: &str) -> (Running, mpsc::Receiver<String>) {
     let dir = std::env::temp_dir().join(format!("{ns}-keepalived"));
     std::fs::create_dir_all(&dir).unwrap();
-    let conf = dir.join("keepalived.conf");
-    std::fs::write(&conf, CONFIG).unwrap();
-    let path = |f: &str| dir.join(f).to_string_lossy().into_owned();
-    let mut child = Command::new("ip")
-        .args([
-            "netns",
-            "exec",
-            ns,
-            "keepalived",
-            "-n",
-            "-l",
-            "-D",
-            "-G",
-            "-P",
-        ])
-        .args(["-f", &path("keepalived.conf")])
-        .args(["-p", &path("keepalived.pid"), "-r", &path("vrrp.pid")])
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("keepalived 2.2.7 is required by the interop tests");
-    let stderr = child.stderr.take().unwrap();
+    let files = keepalived::Files {
+        conf: dir.join("keepalived.conf"),
+        pid: dir.join("keepalived.pid"),
+        vrrp_pid: dir.join("vrrp.pid"),
+    };
+    std::fs::write(&files.conf, CONFIG).unwrap();
+    let mut ka = Keepalived::start(Some(ns), &files, &["-P"], Stdio::null(), Stdio::piped());
+    let stderr = ka.child.stderr.take().unwrap();
     let (tx, rx) = mpsc::channel();
     std::thread::spawn(move || {
         for line in BufReader::new(stderr).lines().map_while(Result::ok) {
@@ -87,7 +72,13 @@ fn start_keepalived(ns: &str) -> (Keepalived, mpsc::Receiver<String>) {
             }
         }
     });
-    (Keepalived { child, dir }, rx)
+    (
+        Running {
+            keepalived: ka,
+            dir,
+        },
+        rx,
+    )
 }
 
 /// Waits for a log line containing `needle`; panics with everything seen on timeout.
@@ -105,17 +96,6 @@ fn wait_log(rx: &mpsc::Receiver<String>, needle: &str, secs: u64) -> String {
         "keepalived never logged {needle:?}; it logged:\n{}",
         seen.join("\n")
     );
-}
-
-fn checksum(bytes: &[u8]) -> u16 {
-    let mut sum: u32 = bytes
-        .chunks(2)
-        .map(|c| u32::from(u16::from_be_bytes([c[0], *c.get(1).unwrap_or(&0)])))
-        .sum();
-    while sum > 0xffff {
-        sum = (sum & 0xffff) + (sum >> 16);
-    }
-    !(sum as u16)
 }
 
 #[cfg_attr(
@@ -179,12 +159,21 @@ fn adverts_interoperate_with_keepalived_in_both_directions() {
 
     // Now our advert, priority 254, from B: keepalived (255) must accept it and answer with
     // the election line, which it only logs for adverts that passed every check.
-    let mut advert = [
-        0x21, 51, 254, 1, 1, 1, 0, 0, 10, 99, 0, 100, b's', b'e', b'c', b'r', b'e', b't', b'1',
-        b'2',
-    ];
-    let sum = checksum(&advert).to_be_bytes();
-    advert[6..8].copy_from_slice(&sum);
+    let advert = Advert {
+        version: Version::V2,
+        vrid: 51,
+        priority: 254,
+        interval: 1,
+        auth: Auth::Pass(*b"secret12"),
+        addrs: v4(&["10.99.0.100"]),
+    }
+    .to_vec(Checksum::V2)
+    .unwrap();
+    assert_eq!(
+        &advert[..6],
+        &[0x21, 51, 254, 1, 1, 1],
+        "v2, vrid 51, prio 254, 1 VIP, PASS, 1 s"
+    );
     b.run(move || async move {
         let tx = SendSocket::open_v4("eth0", b_idx).unwrap();
         let mut ids = IpId::new();
