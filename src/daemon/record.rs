@@ -52,8 +52,12 @@ pub struct Recorder {
     config: String,
     t0: Instant,
     written: u64,
-    /// Set once the size limit was reached (the caller logs it once).
+    /// The size the recording stops at ([`MAX_BYTES`]).
+    limit: u64,
+    /// Set once the size limit was reached.
     full: bool,
+    /// The caller was told (it logs one line).
+    told_full: bool,
 }
 
 impl Recorder {
@@ -78,7 +82,9 @@ impl Recorder {
             config: config.display().to_string(),
             t0,
             written: 0,
+            limit: MAX_BYTES,
             full: false,
+            told_full: false,
         };
         r.write(
             t0,
@@ -143,8 +149,8 @@ impl Recorder {
 
     /// True the first time the size limit stops the recording (for one log line).
     pub fn just_filled(&mut self) -> bool {
-        if self.full && self.written != u64::MAX {
-            self.written = u64::MAX;
+        if self.full && !self.told_full {
+            self.told_full = true;
             return true;
         }
         false
@@ -161,7 +167,7 @@ impl Recorder {
             return;
         };
         text.push(b'\n');
-        if self.written.saturating_add(text.len() as u64) > MAX_BYTES {
+        if self.written.saturating_add(text.len() as u64) > self.limit {
             self.full = true;
             self.flush();
             return;
@@ -169,5 +175,36 @@ impl Recorder {
         if self.out.write_all(&text).is_ok() {
             self.written += text.len() as u64;
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The recording stops growing at its limit and says so once.
+    #[test]
+    fn a_recording_stops_at_its_limit() {
+        let path = std::env::temp_dir().join(format!("vrrpd-record-{}.jsonl", std::process::id()));
+        let _ = std::fs::remove_file(&path);
+        let t0 = Instant::now();
+        let mut r = Recorder::create(&path, t0, &HostInfo::default(), Path::new("/k.conf"))
+            .expect("create");
+        r.limit = 2000;
+        let link = NodeInput::Core(Input::Link {
+            ifname: "eth0".into(),
+            up: true,
+        });
+        let mut told = 0;
+        for _ in 0..1000 {
+            r.input(t0, &link);
+            told += usize::from(r.just_filled());
+        }
+        r.flush();
+        let size = std::fs::metadata(&path).expect("the file").len();
+        let _ = std::fs::remove_file(&path);
+        assert!(size <= 2000, "{size} bytes");
+        assert!(size > 1000, "{size} bytes: it recorded up to the limit");
+        assert_eq!(told, 1);
     }
 }
