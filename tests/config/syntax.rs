@@ -650,6 +650,66 @@ fn include_depth_is_limited() {
 }
 
 #[test]
+fn an_include_fan_out_ends_at_the_total_budget() {
+    // Twelve conf.d files that each include their own directory: the cycle check stops each
+    // chain at a repeat, but the chains of distinct files number about 12! (hours of work).
+    // The total budget ends it with one error, quickly.
+    let mut files: Vec<(String, String)> =
+        vec![("/k/main.conf".into(), "include conf.d/*.conf\n".into())];
+    for i in 0..12 {
+        files.push((
+            format!("/k/conf.d/f{i:02}.conf"),
+            format!("s{i}\ninclude *.conf\n"),
+        ));
+    }
+    let refs: Vec<(&str, &str)> = files
+        .iter()
+        .map(|(a, b)| (a.as_str(), b.as_str()))
+        .collect();
+    let started = std::time::Instant::now();
+    let p = parse_tree(&refs, &ParseOptions::default());
+    let errors: Vec<String> = diags(&p)
+        .into_iter()
+        .filter(|d| d.contains("Includes read more than"))
+        .collect();
+    assert_eq!(errors.len(), 1, "{errors:?}");
+    assert!(
+        errors[0].contains("Includes read more than 10000 files or 67108864 bytes in total"),
+        "{errors:?}"
+    );
+    // Every statement read before the budget ran out is kept (10,000 readings of one line).
+    assert_eq!(p.stmts.len(), 10_000);
+    // A generous bound (the reading itself takes well under a second): without the budget
+    // this parse does not finish.
+    assert!(started.elapsed() < std::time::Duration::from_secs(60));
+}
+
+#[test]
+fn the_include_budget_counts_bytes_too() {
+    let big = format!("{}\n", "x ".repeat(600));
+    let files = [
+        (
+            "/k/main.conf",
+            "include a.conf\ninclude a.conf\ninclude a.conf\n",
+        ),
+        ("/k/a.conf", big.as_str()),
+    ];
+    let opts = ParseOptions {
+        limits: Limits {
+            max_included_bytes: 2_500,
+            ..Limits::default()
+        },
+        ..ParseOptions::default()
+    };
+    let p = parse_tree(&files, &opts);
+    assert_eq!(p.stmts.len(), 2);
+    assert_eq!(
+        diags(&p),
+        ["error /k/main.conf:3:1 Includes read more than 10000 files or 2500 bytes in total; '/k/a.conf' and every later include are not read"]
+    );
+}
+
+#[test]
 fn includes_inside_generators_share_the_expansion_depth() {
     // Every file includes the next through a ~SEQ of ~SEQs: expansion and include depth
     // together stay bounded (and the stack with them).

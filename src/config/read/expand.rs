@@ -55,6 +55,11 @@ pub(super) struct Expander<'a> {
     pub(super) expanded_bytes: usize,
     pub(super) budget_reported: bool,
     pub(super) depth_reported: bool,
+    /// Files and bytes read through `include` so far (each reading counts).
+    pub(super) included_files: usize,
+    pub(super) included_bytes: usize,
+    /// The include budget ran out: reported once, and no further include is read.
+    pub(super) include_budget_spent: bool,
 }
 
 /// The line as quoted in a message: at most 200 characters.
@@ -110,6 +115,9 @@ impl<'a> Expander<'a> {
             expanded_bytes: 0,
             budget_reported: false,
             depth_reported: false,
+            included_files: 0,
+            included_bytes: 0,
+            include_budget_spent: false,
         }
     }
 
@@ -638,6 +646,39 @@ impl<'a> Expander<'a> {
         }
     }
 
+    /// Accounts for reading file `id` once more through an include; false (after one error
+    /// for the whole parse) when the total budget of [`Limits::max_included_files`] /
+    /// [`Limits::max_included_bytes`] is spent, so a fan-out of directories that include
+    /// themselves ends in a diagnostic instead of running for hours.
+    fn charge_include(&mut self, id: FileId, kw: &Word, path: &Path) -> bool {
+        if self.include_budget_spent {
+            return false;
+        }
+        let len = self.texts.get(id.0 as usize).map_or(0, |t| t.len());
+        self.included_files += 1;
+        self.included_bytes = self.included_bytes.saturating_add(len);
+        if self.included_files <= self.limits.max_included_files
+            && self.included_bytes <= self.limits.max_included_bytes
+        {
+            return true;
+        }
+        self.include_budget_spent = true;
+        self.diags.push(
+            Diagnostic::error(
+                kw.span,
+                format!(
+                    "Includes read more than {} files or {} bytes in total; '{}' and every later include are not read",
+                    self.limits.max_included_files,
+                    self.limits.max_included_bytes,
+                    path.display()
+                ),
+            )
+            .with_label("include budget spent here")
+            .with_help("files that include their own directory (for example conf.d/*.conf including conf.d/*.conf) read every chain of files; include each file once from the main configuration"),
+        );
+        false
+    }
+
     fn report_missing(&mut self, what: &str, wild: bool, checks: Checks, none: bool, span: Span) {
         let message = format!("Config files missing '{what}'.");
         let d = if wild {
@@ -717,6 +758,9 @@ impl<'a> Expander<'a> {
                 }
             },
         };
+        if !self.charge_include(id, kw, path) {
+            return;
+        }
         let depth_before = self.tree.depth();
         let saved_checks = self.checks;
         self.stack.push(Self::open_file(path));

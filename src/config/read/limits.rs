@@ -20,6 +20,13 @@ pub struct Limits {
     pub max_expanded_bytes: usize,
     /// Deepest chain of `include` (the main file is level 0).
     pub max_include_depth: usize,
+    /// Most files read through `include` in one parse, counting a file each time it is
+    /// read. The depth limit alone does not bound a fan-out: `conf.d/*.conf` files that each
+    /// include their own directory read every chain of distinct files, which grows like a
+    /// factorial and would take minutes or hours.
+    pub max_included_files: usize,
+    /// Most bytes of included text in one parse, counting a file each time it is read.
+    pub max_included_bytes: usize,
     /// Most patterns one csh brace expression (`{a,b}`) may expand to.
     pub max_brace_alternatives: usize,
     /// Deepest nesting of `{ ... }` blocks.
@@ -35,6 +42,8 @@ impl Default for Limits {
             max_expanded_lines: 500_000,
             max_expanded_bytes: 32 * 1024 * 1024,
             max_include_depth: 32,
+            max_included_files: 10_000,
+            max_included_bytes: 64 * 1024 * 1024,
             max_brace_alternatives: 1024,
             max_block_depth: 64,
         }
