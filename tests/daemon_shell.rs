@@ -133,10 +133,12 @@ impl Sys for RecSys {
 struct Scripted(Option<Reloaded>);
 
 impl Loader for Scripted {
-    async fn load(&mut self) -> Reloaded {
-        self.0
+    fn load(&mut self) -> impl std::future::Future<Output = Reloaded> + 'static {
+        let outcome = self
+            .0
             .take()
-            .unwrap_or_else(|| Reloaded::Failed(vec!["no reload scripted".into()]))
+            .unwrap_or_else(|| Reloaded::Failed(vec!["no reload scripted".into()]));
+        std::future::ready(outcome)
     }
 }
 
@@ -377,6 +379,113 @@ async fn a_good_reload_keeps_the_master_and_adds_the_new_vip() {
         .unwrap();
     assert!(!after[..ready].contains(&Rec::Del("10.0.0.100".parse().unwrap())));
     assert!(!after[..ready].contains(&Rec::Add("10.0.0.100".parse().unwrap(), 24, None)));
+}
+
+/// A loader that takes `delay` to read each plan (a large configuration or a slow disk),
+/// counting how often it was asked.
+struct Slow {
+    delay: Duration,
+    settings: RouterSettings,
+    calls: std::rc::Rc<std::cell::Cell<u32>>,
+}
+
+impl Loader for Slow {
+    fn load(&mut self) -> impl std::future::Future<Output = Reloaded> + 'static {
+        self.calls.set(self.calls.get() + 1);
+        let delay = self.delay;
+        let plan = Runtime {
+            settings: self.settings.clone(),
+            host: vrrpd::plan::HostInfo {
+                interfaces: ifaces().into_values().collect(),
+            },
+            ..Runtime::default()
+        };
+        async move {
+            tokio::time::sleep(delay).await;
+            Reloaded::Ok(Box::new(plan))
+        }
+    }
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_slow_reload_does_not_stop_the_adverts() {
+    // docs/keepalived-compat.md#reload: the master keeps advertising while the new file is
+    // read; the new priority is advertised once the plan is applied.
+    let mut sys = RecSys::new();
+    let calls = std::rc::Rc::new(std::cell::Cell::new(0));
+    let mut loader = Slow {
+        delay: Duration::from_secs(5),
+        settings: settings(120),
+        calls: calls.clone(),
+    };
+    let mut exec = Exec::new(ifaces(), false);
+    let (tx, mut rx) = mpsc::channel(16);
+    script(
+        tx,
+        vec![
+            (4_000, Event::Signal(Signal::Reload)),
+            (11_000, Event::Signal(Signal::Stop)),
+        ],
+    );
+    daemon::run(&mut sys, &mut loader, &mut exec, settings(100), &mut rx)
+        .await
+        .unwrap();
+    let ads = adverts(&sys.recs);
+    // Master at 3.61 s, then one advert a second: 4.61 … 8.61 at the old priority while
+    // the plan is read, the new one from 9 s on.
+    for at in [4610, 5610, 6610, 7610, 8610] {
+        assert!(ads.iter().any(|a| a.0 == at && a.2 == 100), "{at}: {ads:?}");
+    }
+    assert!(
+        ads.iter().any(|a| a.0 >= 9000 && a.0 < 11000 && a.2 == 120),
+        "{ads:?}"
+    );
+    let gaps = ads.windows(2).map(|w| w[1].0 - w[0].0).max();
+    assert!(gaps.is_some_and(|g| g <= 1000), "{ads:?}");
+    assert_eq!(calls.get(), 1);
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_sighup_during_a_reload_reads_the_file_again_afterwards() {
+    let mut sys = RecSys::new();
+    let calls = std::rc::Rc::new(std::cell::Cell::new(0));
+    let mut loader = Slow {
+        delay: Duration::from_secs(2),
+        settings: settings(120),
+        calls: calls.clone(),
+    };
+    let mut exec = Exec::new(ifaces(), false);
+    let (tx, mut rx) = mpsc::channel(16);
+    script(
+        tx,
+        vec![
+            (4_000, Event::Signal(Signal::Reload)),
+            (4_500, Event::Signal(Signal::Reload)),
+            (5_000, Event::Signal(Signal::Reload)),
+            (12_000, Event::Signal(Signal::Stop)),
+        ],
+    );
+    daemon::run(&mut sys, &mut loader, &mut exec, settings(100), &mut rx)
+        .await
+        .unwrap();
+    // The two SIGHUPs during the first reload make one more reading, after it.
+    assert_eq!(calls.get(), 2);
+    let sd: Vec<&Rec> = sys
+        .recs
+        .iter()
+        .filter(|r| matches!(r, Rec::Sd(_)))
+        .collect();
+    assert_eq!(
+        sd,
+        [
+            &Rec::Sd(SdState::Ready),
+            &Rec::Sd(SdState::Reloading),
+            &Rec::Sd(SdState::Ready),
+            &Rec::Sd(SdState::Reloading),
+            &Rec::Sd(SdState::Ready),
+            &Rec::Sd(SdState::Stopping)
+        ]
+    );
 }
 
 #[tokio::test(start_paused = true)]

@@ -191,22 +191,32 @@ pub struct FileLoader {
 }
 
 impl Loader for FileLoader {
-    async fn load(&mut self) -> Reloaded {
-        let checked = match plan::read(&self.opts.config_path, &self.opts.parse) {
-            Ok(c) => c,
-            Err(lines) => return Reloaded::Failed(lines),
-        };
-        let host = match read_host(&self.netlink).await {
-            Ok(h) => h,
-            Err(e) => return Reloaded::Failed(vec![e.to_string()]),
-        };
-        match checked.plan(host) {
-            Ok(p) => {
-                // keepalived re-applies global_defs umask on reload (unless -u was given).
-                crate::sys::umask::apply_config(p.umask);
-                Reloaded::Ok(Box::new(p))
+    /// The host snapshot comes from netlink on the loop; reading, checking and planning the
+    /// file run on a blocking thread, so a large configuration (or a slow file system) never
+    /// holds up adverts.
+    fn load(&mut self) -> impl std::future::Future<Output = Reloaded> + 'static {
+        let netlink = self.netlink.clone();
+        let path = self.opts.config_path.clone();
+        let parse = self.opts.parse.clone();
+        async move {
+            let host = match read_host(&netlink).await {
+                Ok(h) => h,
+                Err(e) => return Reloaded::Failed(vec![e.to_string()]),
+            };
+            let planned = tokio::task::spawn_blocking(move || {
+                plan::read(&path, &parse)
+                    .and_then(|checked| checked.plan(host).map_err(|e| vec![e.to_string()]))
+            })
+            .await;
+            match planned {
+                Ok(Ok(p)) => {
+                    // keepalived re-applies global_defs umask on reload (unless -u was given).
+                    crate::sys::umask::apply_config(p.umask);
+                    Reloaded::Ok(Box::new(p))
+                }
+                Ok(Err(lines)) => Reloaded::Failed(lines),
+                Err(e) => Reloaded::Failed(vec![format!("reading the configuration failed: {e}")]),
             }
-            Err(e) => Reloaded::Failed(vec![e.to_string()]),
         }
     }
 }

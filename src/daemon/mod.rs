@@ -103,11 +103,12 @@ pub trait Sys {
 /// Where the loop gets a new plan on SIGHUP (docs/keepalived-compat.md#reload).
 /// [`linux::FileLoader`] reads and checks the configuration file and snapshots the host's
 /// interfaces; tests script the outcome.
-#[allow(async_fn_in_trait)]
 pub trait Loader {
     /// The plan of the configuration as it is now, or the lines explaining why it cannot be
-    /// used.
-    fn load(&mut self) -> impl Future<Output = Reloaded>;
+    /// used. The future owns what it needs (`'static`): the loop keeps running (adverts,
+    /// received packets, trackers, signals) while it is pending, and applies the plan when
+    /// it is ready.
+    fn load(&mut self) -> impl Future<Output = Reloaded> + 'static;
 }
 
 /// A loader that never has a new plan (tests of the loop without reloads).
@@ -115,10 +116,13 @@ pub trait Loader {
 pub struct NoReload;
 
 impl Loader for NoReload {
-    async fn load(&mut self) -> Reloaded {
-        Reloaded::Failed(vec!["no configuration to reload".into()])
+    fn load(&mut self) -> impl Future<Output = Reloaded> + 'static {
+        std::future::ready(Reloaded::Failed(vec!["no configuration to reload".into()]))
     }
 }
+
+/// A reload whose plan is still being read.
+type PendingLoad = std::pin::Pin<Box<dyn Future<Output = Reloaded>>>;
 
 /// The outcome of [`Loader::load`].
 #[derive(Debug)]
@@ -214,6 +218,9 @@ async fn serve<S: Sys, L: Loader>(
     sys.systemd(SdState::Ready);
     info!(target: "vrrpd", "Startup complete");
     let mut baseline = dump::Baseline::default();
+    // The SIGHUP being read, and whether another SIGHUP came in meanwhile.
+    let mut loading: Option<PendingLoad> = None;
+    let mut load_again = false;
     loop {
         // quinn's drive_timer: trust the clock, not the sleep.
         let t = now();
@@ -229,6 +236,14 @@ async fn serve<S: Sys, L: Loader>(
                 let input = tracking.report(report);
                 give(node, exec, now(), input);
                 drain(node, sys, exec, tracking).await?;
+                continue;
+            }
+            outcome = until_loaded(&mut loading) => {
+                loading = None;
+                apply_reload(outcome, node, current, sys, exec, tracking).await?;
+                if std::mem::take(&mut load_again) {
+                    loading = Some(begin_reload(sys, loader));
+                }
                 continue;
             }
             // The check at the top of the loop handles the deadline.
@@ -252,9 +267,11 @@ async fn serve<S: Sys, L: Loader>(
             }
             Event::Warning(text) => warn!(target: "vrrpd", "{text}"),
             Event::Signal(Signal::Stop) => return Ok(()),
-            Event::Signal(Signal::Reload) => {
-                reload(node, current, sys, loader, exec, tracking).await?;
-            }
+            // docs/keepalived-compat.md#reload: the new file is read while the loop runs on
+            // (keepalived sends its pending adverts before it stops to re-read; here nothing
+            // waits). A SIGHUP during a reload is remembered and read once that one is done.
+            Event::Signal(Signal::Reload) if loading.is_some() => load_again = true,
+            Event::Signal(Signal::Reload) => loading = Some(begin_reload(sys, loader)),
             Event::Signal(sig) => dump::on_signal(sig, node.router(), current, &mut baseline),
         }
         drain(node, sys, exec, tracking).await?;
@@ -346,19 +363,33 @@ async fn release_leftovers<S: Sys>(
     Ok(())
 }
 
-/// SIGHUP (docs/keepalived-compat.md#reload): parse and validate the new file first; on any error keep
-/// running the old configuration. `RELOADING=1` … `READY=1` around it.
-async fn reload<S: Sys, L: Loader>(
+/// Waits for the pending reload, or forever without one.
+async fn until_loaded(loading: &mut Option<PendingLoad>) -> Reloaded {
+    match loading {
+        Some(f) => f.await,
+        None => std::future::pending().await,
+    }
+}
+
+/// SIGHUP (docs/keepalived-compat.md#reload): `RELOADING=1`, then the new file is read and
+/// checked by the loader while the loop carries on; [`apply_reload`] takes the result.
+fn begin_reload<S: Sys, L: Loader>(sys: &mut S, loader: &mut L) -> PendingLoad {
+    info!(target: "vrrpd", "Reloading");
+    sys.systemd(SdState::Reloading);
+    Box::pin(loader.load())
+}
+
+/// The end of a reload: on any error keep running the old configuration; otherwise apply
+/// the new plan hitlessly. `READY=1` either way.
+async fn apply_reload<S: Sys>(
+    outcome: Reloaded,
     node: &mut Node,
     current: &mut RouterSettings,
     sys: &mut S,
-    loader: &mut L,
     exec: &mut Exec,
     tracking: &mut Tracking,
 ) -> Result<(), DaemonError> {
-    info!(target: "vrrpd", "Reloading");
-    sys.systemd(SdState::Reloading);
-    match loader.load().await {
+    match outcome {
         Reloaded::Failed(lines) => {
             for l in &lines {
                 error!(target: "vrrpd", "{l}");
