@@ -41,6 +41,9 @@ pub enum SysError {
     /// The named interface does not exist (in this network namespace).
     #[error("interface {name} does not exist")]
     NoSuchInterface { name: String },
+    /// A frame found no room in its socket's send buffer and was dropped (sends never wait).
+    #[error("cannot send a frame on {ifname}: the transmit queue is full; frame dropped")]
+    FrameDropped { ifname: String },
 }
 
 impl SysError {
@@ -67,6 +70,7 @@ impl SysError {
             SysError::Os { source, .. } => source.raw_os_error(),
             SysError::Permission { .. } => Some(libc::EPERM),
             SysError::NoSuchInterface { .. } => Some(libc::ENODEV),
+            SysError::FrameDropped { .. } => Some(libc::ENOBUFS),
         }
     }
 }

@@ -8,8 +8,10 @@
 //! The packet socket handed to pnet only transmits: it gets a drop-all BPF filter and a
 //! minimal receive buffer before pnet binds it (pnet binds with ETH_P_ALL, which would
 //! otherwise queue a copy of every frame on the interface for a reader that never comes).
-//! Sends are blocking with a one-second write timeout; a burst of GARPs is a handful of
-//! frames, so the shell may call this from its task directly.
+//! Sends never wait: the runtime has one thread, and a transmit queue that is full (a
+//! saturated or shaped link) must not hold up adverts and received packets behind a GARP.
+//! A frame that finds the socket's send buffer full is dropped and reported as
+//! [`SysError::FrameDropped`]; the channel stays open for the next one.
 
 use std::collections::hash_map::Entry;
 use std::collections::HashMap;
@@ -24,7 +26,9 @@ use super::{Privilege, SysError};
 
 /// BPF `ret #0`: drop every packet.
 const BPF_RET_K: u16 = 0x06;
-const WRITE_TIMEOUT: Duration = Duration::from_secs(1);
+/// pnet polls the socket for room before each send for this long; zero makes a full send
+/// buffer an immediate `TimedOut` (pnet treats no timeout as "wait for ever").
+const WRITE_TIMEOUT: Duration = Duration::ZERO;
 
 /// Per-interface cache of transmit channels.
 #[derive(Default)]
@@ -59,6 +63,16 @@ impl FrameSender {
             None => Err(io::Error::other("the datalink channel refused the frame")),
         };
         if let Err(e) = result {
+            if matches!(
+                e.kind(),
+                io::ErrorKind::TimedOut | io::ErrorKind::WouldBlock
+            ) {
+                // No room in the send buffer: the link is not keeping up. Drop this frame and
+                // keep the channel (it is not broken).
+                return Err(SysError::FrameDropped {
+                    ifname: name.clone(),
+                });
+            }
             let err = SysError::os(what(), Privilege::NetRaw, e);
             // The interface may have been deleted and re-created: reopen next time.
             self.channels.remove(&ifindex);
