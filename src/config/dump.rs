@@ -20,8 +20,8 @@ use super::lower::keywords::{
 use super::lower::values::fmt_us;
 use super::model::{
     Broadcast, Command, Config, Derived, Fifo, GarpExtraIf, Global, Instance, IpAddress, Lifetime,
-    Notify, Origin, Route, Rule, RunAs, Sp, SyncGroup, TrackFile, TrackProcess, TrackRef, Tracking,
-    VrrpScript,
+    Notify, Origin, Route, Rule, RunAs, Sp, SyncGroup, TrackFile, TrackLists, TrackProcess,
+    TrackRef, VrrpScript,
 };
 
 const COMMENT_COLUMN: usize = 40;
@@ -563,7 +563,7 @@ static SYNC_GROUP: &[Item<SyncGroup>] = &[
 
 // ===== shared by instances and sync groups =====
 
-fn tracking(o: &mut Out, t: &Tracking) {
+fn tracking(o: &mut Out, t: &TrackLists) {
     for (kw, list) in [
         (track::TRACK_INTERFACE, &t.interfaces),
         (track::TRACK_SCRIPT, &t.scripts),

@@ -81,50 +81,9 @@ impl fmt::Display for IpNet {
     }
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub enum Family {
-    Ipv4,
-    Ipv6,
-}
-
-impl Family {
-    pub fn of(addr: &IpAddr) -> Family {
-        match addr {
-            IpAddr::V4(_) => Family::Ipv4,
-            IpAddr::V6(_) => Family::Ipv6,
-        }
-    }
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Family::Ipv4 => "IPv4",
-            Family::Ipv6 => "IPv6",
-        }
-    }
-
-    pub fn max_prefix(self) -> u8 {
-        match self {
-            Family::Ipv4 => 32,
-            Family::Ipv6 => 128,
-        }
-    }
-}
-
-/// VRRP protocol version (RFC 3768 = 2, RFC 5798 = 3).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub enum Version {
-    V2,
-    V3,
-}
-
-impl Version {
-    pub fn number(self) -> u8 {
-        match self {
-            Version::V2 => 2,
-            Version::V3 => 3,
-        }
-    }
-}
+/// The address family and VRRP version are the codec's types (`wire`), so the configuration
+/// and the packets name them the same way.
+pub use crate::wire::{Family, Version};
 
 /// `state MASTER|BACKUP`: the initial wish (docs/keepalived-compat.md#vrrp_instance-keywords).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -166,10 +125,10 @@ pub struct Fifo {
     pub group: Option<Sp<String>>,
 }
 
-/// The GARP / unsolicited-NA schedule knobs shared by `global_defs` (prefixed `vrrp_`) and
-/// `vrrp_instance` (docs/keepalived-compat.md#global_defs-keywords, docs/keepalived-compat.md#gratuitous-arp-and-unsolicited-na).
+/// The GARP / unsolicited-NA schedule keywords as written, shared by `global_defs` (prefixed
+/// `vrrp_`) and `vrrp_instance`; the plan resolves them into the core's `proto::GarpSettings` (docs/keepalived-compat.md#global_defs-keywords, docs/keepalived-compat.md#gratuitous-arp-and-unsolicited-na).
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct GarpSettings {
+pub struct GarpKeywords {
     pub master_delay: Option<Sp<u32>>,
     pub master_repeat: Option<Sp<u32>>,
     pub master_refresh: Option<Sp<u32>>,
@@ -201,7 +160,7 @@ pub struct Global {
     pub vrrp_version: Option<Sp<Version>>,
     pub mcast_group4: Option<Sp<Ipv4Addr>>,
     pub mcast_group6: Option<Sp<Ipv6Addr>>,
-    pub garp: GarpSettings,
+    pub garp: GarpKeywords,
     pub garp_interval: Option<Sp<Duration>>,
     pub gna_interval: Option<Sp<Duration>>,
     pub min_garp: Option<Sp<bool>>,
@@ -407,9 +366,11 @@ pub struct TrackRef {
     pub reverse: Option<Sp<bool>>,
 }
 
-/// All tracker lists of an instance or sync group.
+/// The tracker lists of an instance or sync group as written (`track_interface`,
+/// `track_script`, `track_file`, `track_process`, `track_bfd`); the plan turns them into the
+/// trackers of `track`.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct Tracking {
+pub struct TrackLists {
     pub interfaces: Vec<TrackRef>,
     pub scripts: Vec<TrackRef>,
     pub files: Vec<TrackRef>,
@@ -505,12 +466,12 @@ pub struct Instance {
     pub track_src_ip: Option<Sp<bool>>,
     pub version: Option<Sp<Version>>,
     pub native_ipv6: Option<Span>,
-    pub tracking: Tracking,
+    pub tracking: TrackLists,
     pub dont_track_primary: Option<Sp<bool>>,
     pub notify: Notify,
     pub notify_priority_changes: Option<Sp<bool>>,
     pub smtp_alert: Option<Sp<bool>>,
-    pub garp: GarpSettings,
+    pub garp: GarpKeywords,
     pub down_timer_adverts: Option<Sp<u32>>,
     pub lower_prio_no_advert: Option<Sp<bool>>,
     pub higher_prio_send_advert: Option<Sp<bool>>,
@@ -568,12 +529,12 @@ impl Instance {
             track_src_ip: None,
             version: None,
             native_ipv6: None,
-            tracking: Tracking::default(),
+            tracking: TrackLists::default(),
             dont_track_primary: None,
             notify: Notify::default(),
             notify_priority_changes: None,
             smtp_alert: None,
-            garp: GarpSettings::default(),
+            garp: GarpKeywords::default(),
             down_timer_adverts: None,
             lower_prio_no_advert: None,
             higher_prio_send_advert: None,
@@ -737,7 +698,7 @@ impl Effective {
     }
 
     pub fn family(&self) -> Family {
-        self.family.value.unwrap_or(Family::Ipv4)
+        self.family.value.unwrap_or(Family::V4)
     }
 
     pub fn version(&self) -> Version {
@@ -838,7 +799,7 @@ pub struct SyncGroup {
     pub members: Vec<Sp<String>>,
     /// Span of the `group` keyword, when written.
     pub group_span: Option<Span>,
-    pub tracking: Tracking,
+    pub tracking: TrackLists,
     pub notify: Notify,
     pub smtp_alert: Option<Sp<bool>>,
     pub notify_priority_changes: Option<Sp<bool>>,

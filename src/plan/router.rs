@@ -11,7 +11,6 @@ use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 use super::host::{HostInfo, HostInterface};
 use crate::config::model::{
     AuthType, Broadcast, Config, Family, InitialState, Instance, IpAddress, Route, Rule, Scope,
-    Version,
 };
 use crate::proto::{
     AuthSettings, Centisecs, GarpSettings, InstanceSettings, OldUnicastChecksum, PeerSettings,
@@ -112,10 +111,7 @@ fn instance_settings(
         .map(|v| v.value)
         .ok_or_else(|| err(format!("vrrp_instance {name} has no virtual_router_id")))?;
     let family = e.family();
-    let version = match e.version() {
-        Version::V2 => wire::Version::V2,
-        Version::V3 => wire::Version::V3,
-    };
+    let version = e.version();
     let vip_of = |a: &IpAddress| -> Result<VipSpec, PlanError> {
         let dev = a
             .dev
@@ -150,8 +146,8 @@ fn instance_settings(
         ))
     })?;
     let mcast_group = e.mcast_group.value.unwrap_or(match family {
-        Family::Ipv4 => IpAddr::V4(GROUP_V4),
-        Family::Ipv6 => IpAddr::V6(GROUP_V6),
+        Family::V4 => IpAddr::V4(GROUP_V4),
+        Family::V6 => IpAddr::V6(GROUP_V6),
     });
     let auth = match &e.auth.value {
         Some((AuthType::Pass, pass)) if version == wire::Version::V2 => {

@@ -14,11 +14,47 @@ pub enum Version {
     V3,
 }
 
-/// Address family of an advert (decides the size of each address and the checksum).
+impl Version {
+    /// The version number as written in the configuration and on the wire (2 or 3).
+    pub fn number(self) -> u8 {
+        match self {
+            Version::V2 => 2,
+            Version::V3 => 3,
+        }
+    }
+}
+
+/// Address family of an advert or an instance (decides the size of each address, the
+/// checksum, the multicast group). The one family type: the configuration uses it too.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Family {
     V4,
     V6,
+}
+
+impl Family {
+    pub fn of(addr: &IpAddr) -> Family {
+        match addr {
+            IpAddr::V4(_) => Family::V4,
+            IpAddr::V6(_) => Family::V6,
+        }
+    }
+
+    /// `IPv4` / `IPv6`, as diagnostics and logs name it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Family::V4 => "IPv4",
+            Family::V6 => "IPv6",
+        }
+    }
+
+    /// The longest prefix length of an address of this family.
+    pub fn max_prefix(self) -> u8 {
+        match self {
+            Family::V4 => 32,
+            Family::V6 => 128,
+        }
+    }
 }
 
 /// VRRPv2 authentication (RFC 3768 §5.3.6). VRRPv3 has none.
@@ -256,11 +292,7 @@ impl std::fmt::Display for Error {
                 write!(f, "Invalid packet type. {kind} and expect 1")
             }
             Error::Checksum { version, .. } => {
-                let v = match version {
-                    Version::V2 => 2,
-                    Version::V3 => 3,
-                };
-                write!(f, "Invalid VRRPv{v} checksum")
+                write!(f, "Invalid VRRPv{} checksum", version.number())
             }
             Error::AuthType { auth_type, .. } => write!(f, "Invalid auth type: {auth_type}"),
             Error::AuthTypeMismatch {

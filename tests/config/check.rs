@@ -83,12 +83,12 @@ fn priority_255_without_state_starts_master_and_default_is_backup_100() {
 fn ipv6_implies_v3_and_10ms_rounding() {
     let (c, l) = load_ok(&instance("    advert_int 0.333\n    virtual_ipaddress {\n        fe80::1\n        2001:db8::1/64\n    }"));
     let e = &c.instances[0].effective;
-    assert_eq!(e.family.value, Some(Family::Ipv6));
+    assert_eq!(e.family.value, Some(Family::V6));
     assert_eq!(e.version.value, Some(Version::V3));
     assert!(matches!(&e.version.origin, Origin::Derived(w) if w.contains("IPv6 implies VRRPv3")));
     assert_eq!(e.advert_int_cs.value, 33);
     assert_eq!(e.advert_interval(), std::time::Duration::from_millis(330));
-    assert_eq!((e.family(), e.version()), (Family::Ipv6, Version::V3));
+    assert_eq!((e.family(), e.version()), (Family::V6, Version::V3));
     assert_eq!(e.initial_state(), InitialState::Backup);
     assert_eq!(
         e.mcast_group.value,

@@ -290,7 +290,7 @@ fn seed003_mcast_src_ip_and_nopreempt() {
         i.mcast_src_ip.as_ref().map(|a| a.value),
         Some(ip("192.168.3.28"))
     );
-    assert_eq!(i.effective.family.value, Some(Family::Ipv4));
+    assert_eq!(i.effective.family.value, Some(Family::V4));
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -9,7 +9,7 @@ pub(super) struct Owner<'a> {
     pub(super) name: &'a str,
     /// Reading-order position, for the "defined earlier" rule.
     pub(super) seq: usize,
-    pub(super) tracking: &'a crate::config::model::Tracking,
+    pub(super) tracking: &'a crate::config::model::TrackLists,
     pub(super) interface: Option<&'a str>,
 }
 

@@ -10,7 +10,7 @@ use super::script::duplicate;
 use super::track::lower_track_block;
 use super::{Lower, Section};
 use crate::config::diag::Diagnostic;
-use crate::config::model::{Config, Notify, SyncGroup, Tracking};
+use crate::config::model::{Config, Notify, SyncGroup, TrackLists};
 use crate::config::read::syntax::Stmt;
 use crate::config::span::Spanned;
 
@@ -32,7 +32,7 @@ pub(crate) fn lower(l: &mut Lower, s: &Stmt, config: &mut Config) {
         seq: 0,
         members: Vec::new(),
         group_span: None,
-        tracking: Tracking::default(),
+        tracking: TrackLists::default(),
         notify: Notify::default(),
         smtp_alert: None,
         notify_priority_changes: None,

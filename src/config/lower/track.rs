@@ -6,7 +6,7 @@ use super::keywords::{track, track_ref};
 use super::values::narrow;
 use super::Lower;
 use crate::config::diag::Diagnostic;
-use crate::config::model::{TrackRef, Tracking};
+use crate::config::model::{TrackLists, TrackRef};
 use crate::config::read::syntax::Stmt;
 use crate::config::span::Spanned;
 
@@ -21,7 +21,7 @@ fn weight_range(keyword: &str) -> (i64, i64, i64) {
 }
 
 /// Lowers one `track_*` block into `tracking`. Returns false if `s` is not a track block.
-pub(crate) fn lower_track_block(l: &mut Lower, s: &Stmt, tracking: &mut Tracking) -> bool {
+pub(crate) fn lower_track_block(l: &mut Lower, s: &Stmt, tracking: &mut TrackLists) -> bool {
     let list = match s.keyword.text.as_str() {
         track::TRACK_INTERFACE => &mut tracking.interfaces,
         track::TRACK_SCRIPT => &mut tracking.scripts,

@@ -115,7 +115,7 @@ fn apply_option(l: &mut Lower, a: &mut IpAddress, opt: &Word, value: Option<&Wor
     match (opt.text.as_str(), value) {
         (address::DEV, Some(v)) => a.dev = Some(dev(l, v)),
         (address::BRD | address::BROADCAST, Some(v)) => {
-            if family == Family::Ipv6 {
+            if family == Family::V6 {
                 l.push(Diagnostic::error(
                     opt.span,
                     "broadcast is not valid for an IPv6 address",
@@ -125,7 +125,7 @@ fn apply_option(l: &mut Lower, a: &mut IpAddress, opt: &Word, value: Option<&Wor
             a.broadcast = broadcast(l, v).map(|b| Spanned::new(b, v.span));
         }
         (address::SCOPE, Some(v)) => {
-            if family == Family::Ipv6 {
+            if family == Family::V6 {
                 l.push(
                     Diagnostic::error(opt.span, "scope is not valid for an IPv6 address")
                         .with_help("keepalived rejects scope for IPv6 addresses"),
@@ -135,7 +135,7 @@ fn apply_option(l: &mut Lower, a: &mut IpAddress, opt: &Word, value: Option<&Wor
             a.scope = scope_word(l, v).map(|s| Spanned::new(s, v.span));
         }
         (address::LABEL, Some(v)) => {
-            if family == Family::Ipv6 {
+            if family == Family::V6 {
                 l.push(
                     Diagnostic::error(opt.span, "label is not valid for an IPv6 address")
                         .with_help("keepalived rejects labels for IPv6 addresses"),

@@ -48,12 +48,12 @@ pub(super) fn derive_family(w: &Written, e: &mut Effective) -> FamilyOf {
             f
         }
         (None, Some(span)) => {
-            e.family = Derived::written(Some(Family::Ipv6), span);
-            Family::Ipv6
+            e.family = Derived::written(Some(Family::V6), span);
+            Family::V6
         }
         (None, None) => {
-            e.family = Derived::default_value(Some(Family::Ipv4));
-            Family::Ipv4
+            e.family = Derived::default_value(Some(Family::V4));
+            Family::V4
         }
     };
     FamilyOf {
@@ -152,7 +152,7 @@ pub(super) fn derive_version(
     d: &mut Vec<Diagnostic>,
 ) -> Version {
     let (inst, name) = (w.inst, w.name);
-    if family == Family::Ipv6 {
+    if family == Family::V6 {
         if let Some(v) = &inst.version {
             if v.value == Version::V2 {
                 d.push(
@@ -248,7 +248,7 @@ pub(super) fn check_vip_list(
     {
         let why = if strict {
             Some("strict mode")
-        } else if family == Family::Ipv6 {
+        } else if family == Family::V6 {
             Some("IPv6")
         } else if version == Version::V3 {
             Some("VRRPv3")
@@ -273,7 +273,7 @@ pub(super) fn check_vip_list(
             );
         }
     }
-    if strict && family == Family::Ipv6 {
+    if strict && family == Family::V6 {
         if let Some(v) = inst.vips.first() {
             if let IpAddr::V6(a) = v.net.value.addr {
                 if (a.segments()[0] & 0xffc0) != 0xfe80 {
@@ -297,14 +297,14 @@ pub(super) fn derive_mcast_group(w: &Written, family: Family, e: &mut Effective)
     let g = w.global;
     e.mcast_group = match (&w.inst.mcast_dst_ip, family) {
         (Some(m), _) => Derived::written(Some(m.value), m.span),
-        (None, Family::Ipv4) => match &g.mcast_group4 {
+        (None, Family::V4) => match &g.mcast_group4 {
             Some(x) => Derived {
                 value: Some(IpAddr::V4(x.value)),
                 origin: Origin::Global(x.span),
             },
             None => Derived::default_value(Some(IpAddr::V4(DEFAULT_MCAST4))),
         },
-        (None, Family::Ipv6) => match &g.mcast_group6 {
+        (None, Family::V6) => match &g.mcast_group6 {
             Some(x) => Derived {
                 value: Some(IpAddr::V6(x.value)),
                 origin: Origin::Global(x.span),

@@ -43,7 +43,7 @@ pub(super) fn derive_auth(
             d,
         );
     } else if let Some(t) = &a.auth_type {
-        if t.value == AuthType::Ah && family == Family::Ipv6 {
+        if t.value == AuthType::Ah && family == Family::V6 {
             ignored(
                 format!("({name}) AH authentication is not supported with IPv6. Ignoring."),
                 "remove the authentication block",
