@@ -11,7 +11,7 @@ use tracing::{debug, error, info, warn};
 
 use super::Sys;
 use crate::plan::HostInterface;
-use crate::proto::{Action, Input, LogLevel, NotifyTarget, VipSpec};
+use crate::proto::{Action, Input, LogLevel, NotifyEvent, NotifyTarget, VipSpec};
 use crate::proto::{RouteSpec, RuleSpec};
 use crate::sys::hooks::Hooks;
 use crate::sys::netlink::{Removed, Vip};
@@ -90,8 +90,9 @@ impl Exec {
             .map(|(n, _)| n.as_str())
     }
 
-    /// Performs one action. Only missing privileges are fatal; everything else is logged and
-    /// the daemon carries on, as keepalived does.
+    /// Performs one action: a dispatch table, one small function per kind. Only missing
+    /// privileges (and a VIP request the kernel refuses as malformed) are fatal; everything
+    /// else is logged and the daemon carries on, as keepalived does.
     pub async fn perform<S: Sys>(&mut self, sys: &mut S, action: Action) -> Result<(), Fatal> {
         match action {
             Action::Log { level, message } => log(level, &message),
@@ -99,16 +100,7 @@ impl Exec {
                 target,
                 event,
                 priority,
-            } => {
-                let who = match &target {
-                    NotifyTarget::Instance(n) => format!("INSTANCE \"{n}\""),
-                    NotifyTarget::Group(n) => format!("GROUP \"{n}\""),
-                };
-                debug!(target: "vrrpd", "notify {who} {} {priority}", event.word());
-                if let Some(h) = &mut self.hooks {
-                    h.notify(&target, event, priority);
-                }
-            }
+            } => self.notify(&target, event, priority),
             Action::SendAdvert {
                 instance,
                 ifindex,
@@ -118,133 +110,203 @@ impl Exec {
                 ttl,
                 bytes,
             } => {
-                let sent = match (src, dst) {
-                    (IpAddr::V4(src), IpAddr::V4(dst)) => {
-                        let id = self.ip_ids.entry(instance).or_default().next_id();
-                        let header = Ipv4Repr::vrrp(src, dst, ttl, id, bytes.len());
-                        sys.send_advert(ifindex, &header, &bytes).await
-                    }
-                    (IpAddr::V6(src), IpAddr::V6(dst)) => {
-                        sys.send_advert6(ifindex, src, dst, ttl, &bytes).await
-                    }
-                    _ => return Ok(()),
+                let advert = Advert {
+                    instance,
+                    ifindex,
+                    ifname,
+                    src,
+                    dst,
+                    ttl,
                 };
-                match sent {
-                    Ok(()) => {
-                        self.send_errors.remove(&ifindex);
-                    }
-                    Err(e) => {
-                        let text = e.to_string();
-                        if self.send_errors.get(&ifindex) != Some(&text) {
-                            error!(target: "vrrpd", "{text} ({ifname})");
-                            self.send_errors.insert(ifindex, text);
-                        }
-                    }
-                }
+                self.send_advert(sys, advert, &bytes).await;
             }
-            Action::AddVip { instance, vip } => {
-                let Some(nl) = self.vip(&vip) else {
-                    info!(target: "vrrpd", "Not adding address {} to {} since interface doesn't exist", vip.addr, vip.ifname);
-                    return Ok(());
-                };
-                if let Err(e) = sys.add_vip(&nl).await {
-                    // A MASTER that cannot hold its address is no master: stop (priority 0,
-                    // everything released) so the peer takes over, and exit non-zero.
-                    if !self.stopping {
-                        return Err(Fatal(SysError::Os {
-                            what: format!(
-                                "add address {}/{} to {} for ({instance})",
-                                vip.addr, vip.prefix_len, vip.ifname
-                            ),
-                            source: std::io::Error::other(match e {
-                                SysError::Os { source, .. } => source.to_string(),
-                                other => other.to_string(),
-                            }),
-                        }));
-                    }
-                    return fatal_or_log(e, &instance);
-                }
-            }
-            Action::DelVip { instance, vip } => {
-                let Some(nl) = self.vip(&vip) else {
-                    return Ok(());
-                };
-                match sys.del_vip(&nl).await {
-                    Ok(Removed::Removed | Removed::NotPresent) => {}
-                    Err(e) => return fatal_or_log(e, &instance),
-                }
-            }
+            Action::AddVip { instance, vip } => return self.add_vip(sys, &instance, &vip).await,
+            Action::DelVip { instance, vip } => return self.del_vip(sys, &instance, &vip).await,
             Action::AddRoute { instance, spec } => {
-                let oif = spec
-                    .dev
-                    .as_ref()
-                    .and_then(|d| self.ifaces.get(d))
-                    .map(|i| i.index);
-                if let Err(e) = sys.route(true, &spec, oif).await {
-                    return fatal_or_log(e, &instance);
-                }
-                let key = route_key(&route_message(&spec, oif));
-                self.routes.retain(|(k, _)| *k != key);
-                self.routes.push((key, spec));
+                return self.add_route(sys, &instance, spec).await
             }
             Action::DelRoute { instance, spec } => {
-                let oif = spec
-                    .dev
-                    .as_ref()
-                    .and_then(|d| self.ifaces.get(d))
-                    .map(|i| i.index);
-                let key = route_key(&route_message(&spec, oif));
-                self.routes.retain(|(k, _)| *k != key);
-                if let Err(e) = sys.route(false, &spec, oif).await {
-                    return fatal_or_log(e, &instance);
-                }
+                return self.del_route(sys, &instance, &spec).await
             }
-            Action::AddRule { instance, spec } => {
-                if let Err(e) = sys.rule(true, &spec).await {
-                    return fatal_or_log(e, &instance);
-                }
-                let key = rule_key(&rule_message(&spec));
-                self.rules.retain(|(k, _)| *k != key);
-                self.rules.push((key, spec));
-            }
+            Action::AddRule { instance, spec } => return self.add_rule(sys, &instance, spec).await,
             Action::DelRule { instance, spec } => {
-                let key = rule_key(&rule_message(&spec));
-                self.rules.retain(|(k, _)| *k != key);
-                if let Err(e) = sys.rule(false, &spec).await {
-                    return fatal_or_log(e, &instance);
-                }
+                return self.del_rule(sys, &instance, &spec).await
             }
-            Action::SendGarp { ifname, ip, .. } => {
-                let Some(iface) = self.ifaces.get(&ifname) else {
-                    return Ok(());
-                };
-                let (Some(mac), false) = (iface.mac, iface.noarp) else {
-                    return Ok(());
-                };
-                debug!(target: "vrrpd", "Sending gratuitous ARP on {ifname} for {ip}");
-                if let Err(e) = sys.send_frame(iface.index, &garp_frame(mac, ip)) {
-                    warn!(target: "vrrpd", "{e}");
-                }
+            Action::SendGarp { ifname, ip, .. } => self.send_garp(sys, &ifname, ip),
+            Action::SendNa { ifname, ip, .. } => self.send_na(sys, &ifname, ip),
+        }
+        Ok(())
+    }
+
+    fn notify(&mut self, target: &NotifyTarget, event: NotifyEvent, priority: u8) {
+        let who = match target {
+            NotifyTarget::Instance(n) => format!("INSTANCE \"{n}\""),
+            NotifyTarget::Group(n) => format!("GROUP \"{n}\""),
+        };
+        debug!(target: "vrrpd", "notify {who} {} {priority}", event.word());
+        if let Some(h) = &mut self.hooks {
+            h.notify(target, event, priority);
+        }
+    }
+
+    /// One advert; a send error is logged once per interface until a send succeeds again.
+    async fn send_advert<S: Sys>(&mut self, sys: &mut S, a: Advert, bytes: &[u8]) {
+        let sent = match (a.src, a.dst) {
+            (IpAddr::V4(src), IpAddr::V4(dst)) => {
+                let id = self.ip_ids.entry(a.instance).or_default().next_id();
+                let header = Ipv4Repr::vrrp(src, dst, a.ttl, id, bytes.len());
+                sys.send_advert(a.ifindex, &header, bytes).await
             }
-            Action::SendNa { ifname, ip, .. } => {
-                let Some(iface) = self.ifaces.get(&ifname) else {
-                    return Ok(());
-                };
-                let Some(mac) = iface.mac else {
-                    return Ok(());
-                };
-                debug!(target: "vrrpd", "Sending unsolicited Neighbour Advert on {ifname} for {ip}");
-                // docs/keepalived-compat.md#gratuitous-arp-and-unsolicited-na: the Router flag is set when the interface forwards IPv6.
-                let forwarding =
-                    std::fs::read_to_string(format!("/proc/sys/net/ipv6/conf/{ifname}/forwarding"))
-                        .is_ok_and(|v| v.trim() == "1");
-                let frame = unsolicited_na_frame(mac, ip, forwarding);
-                if let Err(e) = sys.send_frame(iface.index, &frame) {
-                    warn!(target: "vrrpd", "{e}");
+            (IpAddr::V6(src), IpAddr::V6(dst)) => {
+                sys.send_advert6(a.ifindex, src, dst, a.ttl, bytes).await
+            }
+            _ => return,
+        };
+        match sent {
+            Ok(()) => {
+                self.send_errors.remove(&a.ifindex);
+            }
+            Err(e) => {
+                let text = e.to_string();
+                if self.send_errors.get(&a.ifindex) != Some(&text) {
+                    error!(target: "vrrpd", "{text} ({})", a.ifname);
+                    self.send_errors.insert(a.ifindex, text);
                 }
             }
         }
+    }
+
+    async fn add_vip<S: Sys>(
+        &mut self,
+        sys: &mut S,
+        instance: &str,
+        vip: &VipSpec,
+    ) -> Result<(), Fatal> {
+        let Some(nl) = self.vip(vip) else {
+            info!(target: "vrrpd", "Not adding address {} to {} since interface doesn't exist", vip.addr, vip.ifname);
+            return Ok(());
+        };
+        match sys.add_vip(&nl).await {
+            Ok(_) => Ok(()),
+            Err(e) if self.stopping => fatal_or_log(e, instance),
+            // A MASTER that cannot hold its address is no master: stop (priority 0,
+            // everything released) so the peer takes over, and exit non-zero.
+            Err(e) => Err(add_vip_fatal(instance, vip, e)),
+        }
+    }
+
+    async fn del_vip<S: Sys>(
+        &mut self,
+        sys: &mut S,
+        instance: &str,
+        vip: &VipSpec,
+    ) -> Result<(), Fatal> {
+        let Some(nl) = self.vip(vip) else {
+            return Ok(());
+        };
+        match sys.del_vip(&nl).await {
+            Ok(Removed::Removed | Removed::NotPresent) => Ok(()),
+            Err(e) => fatal_or_log(e, instance),
+        }
+    }
+
+    /// The interface index of a route's `dev`.
+    fn route_oif(&self, spec: &RouteSpec) -> Option<u32> {
+        spec.dev
+            .as_ref()
+            .and_then(|d| self.ifaces.get(d))
+            .map(|i| i.index)
+    }
+
+    async fn add_route<S: Sys>(
+        &mut self,
+        sys: &mut S,
+        instance: &str,
+        spec: RouteSpec,
+    ) -> Result<(), Fatal> {
+        let oif = self.route_oif(&spec);
+        if let Err(e) = sys.route(true, &spec, oif).await {
+            return fatal_or_log(e, instance);
+        }
+        let key = route_key(&route_message(&spec, oif));
+        self.routes.retain(|(k, _)| *k != key);
+        self.routes.push((key, spec));
         Ok(())
+    }
+
+    async fn del_route<S: Sys>(
+        &mut self,
+        sys: &mut S,
+        instance: &str,
+        spec: &RouteSpec,
+    ) -> Result<(), Fatal> {
+        let oif = self.route_oif(spec);
+        let key = route_key(&route_message(spec, oif));
+        self.routes.retain(|(k, _)| *k != key);
+        match sys.route(false, spec, oif).await {
+            Ok(()) => Ok(()),
+            Err(e) => fatal_or_log(e, instance),
+        }
+    }
+
+    async fn add_rule<S: Sys>(
+        &mut self,
+        sys: &mut S,
+        instance: &str,
+        spec: RuleSpec,
+    ) -> Result<(), Fatal> {
+        if let Err(e) = sys.rule(true, &spec).await {
+            return fatal_or_log(e, instance);
+        }
+        let key = rule_key(&rule_message(&spec));
+        self.rules.retain(|(k, _)| *k != key);
+        self.rules.push((key, spec));
+        Ok(())
+    }
+
+    async fn del_rule<S: Sys>(
+        &mut self,
+        sys: &mut S,
+        instance: &str,
+        spec: &RuleSpec,
+    ) -> Result<(), Fatal> {
+        let key = rule_key(&rule_message(spec));
+        self.rules.retain(|(k, _)| *k != key);
+        match sys.rule(false, spec).await {
+            Ok(()) => Ok(()),
+            Err(e) => fatal_or_log(e, instance),
+        }
+    }
+
+    fn send_garp<S: Sys>(&mut self, sys: &mut S, ifname: &str, ip: std::net::Ipv4Addr) {
+        let Some(iface) = self.ifaces.get(ifname) else {
+            return;
+        };
+        let (Some(mac), false) = (iface.mac, iface.noarp) else {
+            return;
+        };
+        debug!(target: "vrrpd", "Sending gratuitous ARP on {ifname} for {ip}");
+        if let Err(e) = sys.send_frame(iface.index, &garp_frame(mac, ip)) {
+            warn!(target: "vrrpd", "{e}");
+        }
+    }
+
+    fn send_na<S: Sys>(&mut self, sys: &mut S, ifname: &str, ip: std::net::Ipv6Addr) {
+        let Some(iface) = self.ifaces.get(ifname) else {
+            return;
+        };
+        let Some(mac) = iface.mac else {
+            return;
+        };
+        debug!(target: "vrrpd", "Sending unsolicited Neighbour Advert on {ifname} for {ip}");
+        // docs/keepalived-compat.md#gratuitous-arp-and-unsolicited-na: the Router flag is set when the interface forwards IPv6.
+        let forwarding =
+            std::fs::read_to_string(format!("/proc/sys/net/ipv6/conf/{ifname}/forwarding"))
+                .is_ok_and(|v| v.trim() == "1");
+        let frame = unsolicited_na_frame(mac, ip, forwarding);
+        if let Err(e) = sys.send_frame(iface.index, &frame) {
+            warn!(target: "vrrpd", "{e}");
+        }
     }
 
     /// The netlink form of a VIP (docs/keepalived-compat.md#adding-addresses): label, brd and scope exactly as written; `None` when
@@ -260,6 +322,31 @@ impl Exec {
         };
         Some(v)
     }
+}
+
+/// The fatal error of a VIP the kernel refused: names the address, the interface and the
+/// instance, with the OS's reason.
+fn add_vip_fatal(instance: &str, vip: &VipSpec, e: SysError) -> Fatal {
+    Fatal(SysError::Os {
+        what: format!(
+            "add address {}/{} to {} for ({instance})",
+            vip.addr, vip.prefix_len, vip.ifname
+        ),
+        source: std::io::Error::other(match e {
+            SysError::Os { source, .. } => source.to_string(),
+            other => other.to_string(),
+        }),
+    })
+}
+
+/// The fields of `Action::SendAdvert` besides the bytes.
+struct Advert {
+    instance: String,
+    ifindex: u32,
+    ifname: String,
+    src: IpAddr,
+    dst: IpAddr,
+    ttl: u8,
 }
 
 fn fatal_or_log(e: SysError, instance: &str) -> Result<(), Fatal> {
