@@ -248,6 +248,7 @@ fn load_config(
     cli: &Cli,
     args: &DaemonArgs,
 ) -> Result<(vrrpd::config::Loaded, vrrpd::config::Config), u8> {
+    test_start_delay();
     let loaded = check_config::load(cli).map_err(|e| {
         fail(
             EXIT_NO_CONFIG,
@@ -273,6 +274,19 @@ fn load_config(
         return Err(fail(EXIT_CONFIG, &e.to_string()));
     }
     Ok((loaded, cfg))
+}
+
+/// Test-only (debug builds): `VRRPD_TEST_START_DELAY_MS=N` makes loading the configuration
+/// take N ms longer, so tests can send signals inside the start-up window
+/// (tests/daemon_hardening.rs). Release builds do not read it.
+fn test_start_delay() {
+    #[cfg(debug_assertions)]
+    if let Some(ms) = std::env::var("VRRPD_TEST_START_DELAY_MS")
+        .ok()
+        .and_then(|v| v.parse::<u64>().ok())
+    {
+        std::thread::sleep(std::time::Duration::from_millis(ms));
+    }
 }
 
 /// The pid files to write, refusing to start when one names a running daemon.

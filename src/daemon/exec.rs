@@ -187,7 +187,10 @@ impl Exec {
             return Ok(());
         };
         match sys.add_vip(&nl).await {
-            Ok(_) => Ok(()),
+            Ok(_) => {
+                test_panic_after_master();
+                Ok(())
+            }
             Err(e) if self.stopping => fatal_or_log(e, instance),
             // A MASTER that cannot hold its address is no master: stop (priority 0,
             // everything released) so the peer takes over, and exit non-zero.
@@ -321,6 +324,16 @@ impl Exec {
             _ => None,
         };
         Some(v)
+    }
+}
+
+/// Test-only (debug builds): `VRRPD_TEST_PANIC_AFTER_MASTER=1` panics right after a VIP was
+/// added, so tests can see what a panic leaves behind (tests/daemon_hardening.rs). Release
+/// builds do not read it.
+fn test_panic_after_master() {
+    #[cfg(debug_assertions)]
+    if std::env::var_os("VRRPD_TEST_PANIC_AFTER_MASTER").is_some_and(|v| v == "1") {
+        panic!("VRRPD_TEST_PANIC_AFTER_MASTER: test-only panic after adding a VIP");
     }
 }
 
