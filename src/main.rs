@@ -26,8 +26,11 @@ const EXIT_NO_CONFIG: u8 = 6;
 
 fn main() -> ExitCode {
     // Last resort: one line, never a backtrace. A panic in any task
-    // ends the process (exit 70) rather than leaving a daemon that half works; the next start
-    // removes leftover VIPs (docs/keepalived-compat.md#start-up-cleanup).
+    // ends the process (exit 70) rather than leaving a daemon that half works. First the VIPs
+    // it added are deleted (blocking netlink, nothing of the runtime: daemon/held.rs), so the
+    // peer is not kept from taking over by addresses a dead node still holds; systemd
+    // restarts it (Restart=on-failure) and the new start removes anything left
+    // (docs/keepalived-compat.md#start-up-cleanup).
     std::panic::set_hook(Box::new(|info| {
         let at = info
             .location()
@@ -40,6 +43,10 @@ fn main() -> ExitCode {
             .or_else(|| info.payload().downcast_ref::<String>().cloned())
             .unwrap_or_else(|| "panic".into());
         logging::emergency(&format!("internal error: {what}{at}"));
+        let released = vrrpd::daemon::held::release_all();
+        if released > 0 {
+            logging::emergency(&format!("released {released} VIP(s) before exiting"));
+        }
         std::process::exit(70);
     }));
     // Started under keepalived's name: answer to it (compat.rs). Named first, so that
@@ -194,7 +201,13 @@ impl<'a> DaemonArgs<'a> {
 
 /// The steps in order; `Err(code)` ends start-up with that status.
 fn daemon_steps(cli: &Cli, names: &Names) -> Result<u8, u8> {
+    // First: a SIGHUP/SIGTERM during start-up stays pending instead of killing the process;
+    // shell::start delivers it once its handlers are installed (sys/signals.rs).
+    if let Err(e) = vrrpd::sys::signals::block_handled() {
+        return Err(fail(EXIT_FATAL, &e.to_string()));
+    }
     let args = DaemonArgs::of(cli);
+    vrrpd::daemon::held::keep_on_panic(args.dont_release_vrrp);
     let facility = early_options(&args)?;
     let (loaded, cfg) = load_config(cli, &args)?;
     let pid_paths = pid_paths(&args, names)?;

@@ -139,7 +139,7 @@ impl Sys for RecSys {
         self.recs.push(Rec::Del(vip.addr));
         if self.stopping && self.refuse_del_on_stop == Some(vip.addr) {
             return Err(SysError::os(
-                "delete address",
+                format!("delete address {}", vip.addr),
                 Privilege::NetAdmin,
                 std::io::Error::from_raw_os_error(libc::EPERM),
             ));
@@ -396,7 +396,11 @@ fn a_vip_refused_for_a_while_is_retried_until_held() {
     }
     lab.assert_running(0, "after the VIP was added");
     let log = lab.log(0);
-    assert!(log.contains("192.0.2.77"), "{log}");
+    assert!(log.contains("192.0.2.77/32 to interface index 1: No buffer space available (os error 105) - retrying in 100 ms"), "{log}");
+    assert!(
+        log.contains("added address 192.0.2.77/32 to lo after retrying"),
+        "{log}"
+    );
     assert_eq!(lab.stop(0).map(|s| s.code()), Some(Some(0)));
 }
 

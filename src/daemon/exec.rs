@@ -6,9 +6,11 @@
 
 use std::collections::HashMap;
 use std::net::IpAddr;
+use std::time::Instant;
 
 use tracing::{debug, error, info, warn};
 
+use super::vip_retry::{self, VipRetries};
 use super::Sys;
 use crate::plan::HostInterface;
 use crate::proto::{Action, Input, LogLevel, NotifyEvent, NotifyTarget, VipSpec};
@@ -50,6 +52,11 @@ pub struct Exec {
     /// `--record-events`: every input the node is given, as replay lines (the loop writes
     /// them; kept here because the loop hands `Exec` to everything it calls).
     pub recorder: Option<super::record::Recorder>,
+    /// VIPs the kernel refused for a reason that can pass, waiting for their next attempt.
+    pub vip_retries: VipRetries,
+    /// The first failure of the stop sequence: every removal is still attempted (each
+    /// failure logged), and this one makes the exit status non-zero.
+    stop_failure: Option<SysError>,
 }
 
 /// An error that ends the daemon: the privileges to change addresses are missing, or the
@@ -182,20 +189,52 @@ impl Exec {
         instance: &str,
         vip: &VipSpec,
     ) -> Result<(), Fatal> {
+        // A retry still pending for this address is superseded by this attempt.
+        self.vip_retries.cancel(instance, vip);
         let Some(nl) = self.vip(vip) else {
             info!(target: "vrrpd", "Not adding address {} to {} since interface doesn't exist", vip.addr, vip.ifname);
             return Ok(());
         };
         match sys.add_vip(&nl).await {
             Ok(_) => {
+                super::held::added(&nl);
                 test_panic_after_master();
                 Ok(())
             }
-            Err(e) if self.stopping => fatal_or_log(e, instance),
-            // A MASTER that cannot hold its address is no master: stop (priority 0,
+            Err(e) if self.stopping => self.fatal_or_log(e, instance),
+            // keepalived logs and carries on; vrrpd keeps trying (vip_retry.rs): exiting
+            // would leave no master at all.
+            Err(e) if vip_retry::is_transient(&e) => {
+                self.vip_retries.schedule(instance, vip, &e, super::now());
+                Ok(())
+            }
+            // Missing privileges, or a request the kernel refuses as malformed: no retry can
+            // help. A MASTER that cannot hold its address is no master: stop (priority 0,
             // everything released) so the peer takes over, and exit non-zero.
             Err(e) => Err(add_vip_fatal(instance, vip, e)),
         }
+    }
+
+    /// Tries again every VIP whose retry is due at `now` (the loop calls this when
+    /// [`VipRetries::due`] has passed).
+    pub async fn retry_vips<S: Sys>(&mut self, sys: &mut S, now: Instant) -> Result<(), Fatal> {
+        for p in self.vip_retries.take_due(now) {
+            let Some(nl) = self.vip(&p.spec) else {
+                info!(target: "vrrpd", "Not adding address {} to {} since interface doesn't exist", p.spec.addr, p.spec.ifname);
+                continue;
+            };
+            match sys.add_vip(&nl).await {
+                Ok(_) => {
+                    super::held::added(&nl);
+                    info!(target: "vrrpd", "({}) added address {}/{} to {} after retrying", p.instance, p.spec.addr, p.spec.prefix_len, p.spec.ifname);
+                }
+                Err(e) if vip_retry::is_transient(&e) => {
+                    self.vip_retries.failed_again(p, &e, now);
+                }
+                Err(e) => return Err(add_vip_fatal(&p.instance, &p.spec, e)),
+            }
+        }
+        Ok(())
     }
 
     async fn del_vip<S: Sys>(
@@ -204,12 +243,17 @@ impl Exec {
         instance: &str,
         vip: &VipSpec,
     ) -> Result<(), Fatal> {
+        // The core has let go of the address: a pending retry must not put it back.
+        self.vip_retries.cancel(instance, vip);
         let Some(nl) = self.vip(vip) else {
             return Ok(());
         };
         match sys.del_vip(&nl).await {
-            Ok(Removed::Removed | Removed::NotPresent) => Ok(()),
-            Err(e) => fatal_or_log(e, instance),
+            Ok(Removed::Removed | Removed::NotPresent) => {
+                super::held::removed(&nl);
+                Ok(())
+            }
+            Err(e) => self.fatal_or_log(e, instance),
         }
     }
 
@@ -229,7 +273,7 @@ impl Exec {
     ) -> Result<(), Fatal> {
         let oif = self.route_oif(&spec);
         if let Err(e) = sys.route(true, &spec, oif).await {
-            return fatal_or_log(e, instance);
+            return self.fatal_or_log(e, instance);
         }
         let key = route_key(&route_message(&spec, oif));
         self.routes.retain(|(k, _)| *k != key);
@@ -248,7 +292,7 @@ impl Exec {
         self.routes.retain(|(k, _)| *k != key);
         match sys.route(false, spec, oif).await {
             Ok(()) => Ok(()),
-            Err(e) => fatal_or_log(e, instance),
+            Err(e) => self.fatal_or_log(e, instance),
         }
     }
 
@@ -259,7 +303,7 @@ impl Exec {
         spec: RuleSpec,
     ) -> Result<(), Fatal> {
         if let Err(e) = sys.rule(true, &spec).await {
-            return fatal_or_log(e, instance);
+            return self.fatal_or_log(e, instance);
         }
         let key = rule_key(&rule_message(&spec));
         self.rules.retain(|(k, _)| *k != key);
@@ -277,7 +321,7 @@ impl Exec {
         self.rules.retain(|(k, _)| *k != key);
         match sys.rule(false, spec).await {
             Ok(()) => Ok(()),
-            Err(e) => fatal_or_log(e, instance),
+            Err(e) => self.fatal_or_log(e, instance),
         }
     }
 
@@ -310,6 +354,33 @@ impl Exec {
         if let Err(e) = sys.send_frame(iface.index, &frame) {
             warn!(target: "vrrpd", "{e}");
         }
+    }
+
+    /// An error changing addresses, routes or rules. Missing privileges end the daemon,
+    /// except in the stop sequence, which is best-effort: there every failure is logged, the
+    /// remaining removals still run, and the first failure is kept for the exit status
+    /// ([`Exec::take_stop_failure`]). Anything else is logged, as keepalived does.
+    fn fatal_or_log(&mut self, e: SysError, instance: &str) -> Result<(), Fatal> {
+        let privileges = matches!(
+            e,
+            SysError::Permission {
+                need: Privilege::NetAdmin,
+                ..
+            }
+        );
+        if privileges && !self.stopping {
+            return Err(Fatal(e));
+        }
+        error!(target: "vrrpd", "({instance}) {e}");
+        if self.stopping {
+            self.stop_failure.get_or_insert(e);
+        }
+        Ok(())
+    }
+
+    /// The first failure of the stop sequence, if any.
+    pub fn take_stop_failure(&mut self) -> Option<Fatal> {
+        self.stop_failure.take().map(Fatal)
     }
 
     /// The netlink form of a VIP (docs/keepalived-compat.md#adding-addresses): label, brd and scope exactly as written; `None` when
@@ -360,20 +431,6 @@ struct Advert {
     src: IpAddr,
     dst: IpAddr,
     ttl: u8,
-}
-
-fn fatal_or_log(e: SysError, instance: &str) -> Result<(), Fatal> {
-    if matches!(
-        e,
-        SysError::Permission {
-            need: Privilege::NetAdmin,
-            ..
-        }
-    ) {
-        return Err(Fatal(e));
-    }
-    error!(target: "vrrpd", "({instance}) {e}");
-    Ok(())
 }
 
 /// Logs a core line at the matching level; `Detail` lines only show with `-D`.
