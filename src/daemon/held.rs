@@ -8,12 +8,15 @@
 //! state. The lock is only held for a push or a retain, which cannot panic; the hook uses
 //! `try_lock`, so it can never wait on it.
 
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
 use std::sync::{Mutex, TryLockError};
 
 use crate::sys::netlink::Vip;
 
 static HELD: Mutex<Vec<Vip>> = Mutex::new(Vec::new());
+/// The process that added them: a forked child that panicked before exec must not take the
+/// daemon's addresses away.
+static OWNER: AtomicU32 = AtomicU32::new(0);
 /// `-V/--dont-release-vrrp`: VIPs stay after a panic too, as after a stop.
 static KEEP: AtomicBool = AtomicBool::new(false);
 
@@ -24,6 +27,7 @@ pub fn keep_on_panic(keep: bool) {
 
 /// `vip` was added.
 pub fn added(vip: &Vip) {
+    OWNER.store(std::process::id(), Ordering::Relaxed);
     let mut held = HELD.lock().unwrap_or_else(|p| p.into_inner());
     if !held.iter().any(|h| same(h, vip)) {
         held.push(vip.clone());
@@ -41,9 +45,10 @@ fn same(a: &Vip, b: &Vip) -> bool {
 }
 
 /// From the panic hook: deletes every VIP still held, best-effort and synchronously; returns
-/// how many the kernel confirmed. Nothing with `-V`, nothing when the registry is busy.
+/// how many the kernel confirmed. Nothing with `-V`, in another process, or when the registry
+/// is busy.
 pub fn release_all() -> usize {
-    if KEEP.load(Ordering::Relaxed) {
+    if KEEP.load(Ordering::Relaxed) || OWNER.load(Ordering::Relaxed) != std::process::id() {
         return 0;
     }
     let vips = match HELD.try_lock() {
