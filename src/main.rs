@@ -26,8 +26,11 @@ const EXIT_NO_CONFIG: u8 = 6;
 
 fn main() -> ExitCode {
     // Last resort: one line, never a backtrace. A panic in any task
-    // ends the process (exit 70) rather than leaving a daemon that half works; the next start
-    // removes leftover VIPs (docs/keepalived-compat.md#start-up-cleanup).
+    // ends the process (exit 70) rather than leaving a daemon that half works. First the VIPs
+    // it added are deleted (blocking netlink, nothing of the runtime: daemon/held.rs), so the
+    // peer is not kept from taking over by addresses a dead node still holds; systemd
+    // restarts it (Restart=on-failure) and the new start removes anything left
+    // (docs/keepalived-compat.md#start-up-cleanup).
     std::panic::set_hook(Box::new(|info| {
         let at = info
             .location()
@@ -40,6 +43,10 @@ fn main() -> ExitCode {
             .or_else(|| info.payload().downcast_ref::<String>().cloned())
             .unwrap_or_else(|| "panic".into());
         logging::emergency(&format!("internal error: {what}{at}"));
+        let released = vrrpd::daemon::held::release_all();
+        if released > 0 {
+            logging::emergency(&format!("released {released} VIP(s) before exiting"));
+        }
         std::process::exit(70);
     }));
     // Started under keepalived's name: answer to it (compat.rs). Named first, so that
@@ -102,151 +109,289 @@ fn fail(code: u8, text: &str) -> u8 {
 
 /// The daemon: everything that can be checked is checked before forking, so a broken
 /// configuration or a daemon already running is reported on the terminal with a non-zero
-/// exit status.
+/// exit status. Each step returns the exit status to end with as its error.
 fn run_daemon(cli: &Cli, names: Names) -> u8 {
-    let Cli {
-        use_file,
-        dont_fork,
-        log_console,
-        log_detail,
-        log_facility,
-        no_syslog,
-        pid,
-        vrrp_pid,
-        umask,
-        dont_release_vrrp,
-        address_monitoring,
-        record_events,
-        release_vips: _,
-        ..
-    } = cli;
-    if let Some(mask) = umask {
-        match parse_umask(mask) {
-            Some(m) => vrrpd::sys::umask::set_from_command_line(m),
-            None => return fail(EXIT_FATAL, &format!("invalid umask {mask}")),
+    match daemon_steps(cli, &names) {
+        Ok(code) | Err(code) => code,
+    }
+}
+
+/// The daemon's options, taken from [`Cli`] exhaustively: a new flag does not compile until
+/// this function decides about it.
+struct DaemonArgs<'a> {
+    use_file: &'a PathBuf,
+    dont_fork: bool,
+    log_console: bool,
+    log_detail: bool,
+    log_facility: Option<&'a str>,
+    no_syslog: bool,
+    pid: Option<&'a PathBuf>,
+    vrrp_pid: Option<&'a PathBuf>,
+    umask: Option<&'a str>,
+    dont_release_vrrp: bool,
+    address_monitoring: bool,
+    record_events: Option<&'a PathBuf>,
+}
+
+impl<'a> DaemonArgs<'a> {
+    fn of(cli: &'a Cli) -> DaemonArgs<'a> {
+        let Cli {
+            use_file,
+            dont_fork,
+            log_console,
+            log_detail,
+            log_facility,
+            no_syslog,
+            pid,
+            vrrp_pid,
+            umask,
+            dont_release_vrrp,
+            address_monitoring,
+            record_events,
+            // `-P`: accepted; vrrpd only has the VRRP part.
+            vrrp: _,
+            // `-i`, `-e`: read by check_config::load / parse_options (config and reload).
+            config_id: _,
+            all_config: _,
+            // Config-check mode, dump and `--signum`/`-v`: dispatched by `run` before here.
+            config_test: _,
+            check_config: _,
+            check_interfaces: _,
+            strict: _,
+            format: _,
+            dump_conf: _,
+            signum: _,
+            version: _,
+            // `-X`: accepted, no effect yet (README "Command line").
+            release_vips: _,
+            // keepalived's LVS/BFD/SNMP/respawn options: reported as ignored by `run`
+            // (Cli::ignored_options).
+            dont_respawn: _,
+            lvs_check: _,
+            no_bfd: _,
+            all: _,
+            checkers_pid: _,
+            bfd_pid: _,
+            dont_release_ipvs: _,
+            snmp: _,
+            snmp_agent_socket: _,
+            core_dump: _,
+            core_dump_pattern: _,
+            namespace: _,
+            genhash: _,
+            // Stray words: printed by `run`.
+            unexpected: _,
+        } = cli;
+        DaemonArgs {
+            use_file,
+            dont_fork: *dont_fork,
+            log_console: *log_console,
+            log_detail: *log_detail > 0,
+            log_facility: log_facility.as_deref(),
+            no_syslog: *no_syslog,
+            pid: pid.as_ref(),
+            vrrp_pid: vrrp_pid.as_ref(),
+            umask: umask.as_deref(),
+            dont_release_vrrp: *dont_release_vrrp,
+            address_monitoring: *address_monitoring,
+            record_events: record_events.as_ref(),
         }
     }
-    let facility = match log_facility.as_deref() {
-        None => logging::FACILITY_DAEMON,
-        Some(f) => match logging::parse_facility(f) {
-            Some(n) => n,
-            None => return fail(EXIT_FATAL, &format!("Invalid log facility '{f}'")),
-        },
+}
+
+/// The steps in order; `Err(code)` ends start-up with that status.
+fn daemon_steps(cli: &Cli, names: &Names) -> Result<u8, u8> {
+    // First: a SIGHUP/SIGTERM during start-up stays pending instead of killing the process;
+    // shell::start delivers it once its handlers are installed (sys/signals.rs).
+    if let Err(e) = vrrpd::sys::signals::block_handled() {
+        return Err(fail(EXIT_FATAL, &e.to_string()));
+    }
+    let args = DaemonArgs::of(cli);
+    vrrpd::daemon::held::keep_on_panic(args.dont_release_vrrp);
+    let facility = early_options(&args)?;
+    let (loaded, cfg) = load_config(cli, &args)?;
+    let pid_paths = pid_paths(&args, names)?;
+    let detached = fork(&args, &pid_paths)?;
+    let log_opts = LogOptions {
+        console: args.log_console && args.dont_fork,
+        syslog: !args.no_syslog,
+        facility,
+        detail: args.log_detail,
+        ident: names.syslog_ident(),
     };
-    let loaded = match check_config::load(cli) {
-        Ok(l) => l,
-        Err(e) => {
-            return fail(
-                EXIT_NO_CONFIG,
-                &format!("cannot read configuration file {e}"),
-            )
+    logging::init(&log_opts);
+    let pid_files = write_pid_files(&pid_paths)?;
+    // In place: the process that started us may return now (daemonize.rs).
+    if let Some(d) = detached {
+        d.ready();
+    }
+    log_start(&args, &loaded);
+    let opts = Options {
+        // The daemon changes directory to / when it forks; a reload must still find the file.
+        config_path: std::path::absolute(args.use_file).unwrap_or_else(|_| args.use_file.clone()),
+        parse: check_config::parse_options(cli),
+        dont_release: args.dont_release_vrrp,
+        address_monitoring: args.address_monitoring,
+        record_events: args.record_events.cloned(),
+    };
+    let code = run_runtime(opts, cfg, log_opts.console)?;
+    drop(pid_files);
+    info!(target: "vrrpd", "Stopped vrrpd v{}", env!("CARGO_PKG_VERSION"));
+    Ok(code)
+}
+
+/// `-u` and `-S`: applied/checked before anything else; returns the syslog facility.
+fn early_options(args: &DaemonArgs) -> Result<u8, u8> {
+    if let Some(mask) = args.umask {
+        match parse_umask(mask) {
+            Some(m) => vrrpd::sys::umask::set_from_command_line(m),
+            None => return Err(fail(EXIT_FATAL, &format!("invalid umask {mask}"))),
         }
-    };
+    }
+    match args.log_facility {
+        None => Ok(logging::FACILITY_DAEMON),
+        Some(f) => logging::parse_facility(f)
+            .ok_or_else(|| fail(EXIT_FATAL, &format!("Invalid log facility '{f}'"))),
+    }
+}
+
+/// Reads and checks the configuration, applies its umask and resolves its interfaces once,
+/// so that errors show on the terminal.
+fn load_config(
+    cli: &Cli,
+    args: &DaemonArgs,
+) -> Result<(vrrpd::config::Loaded, vrrpd::config::Config), u8> {
+    test_start_delay();
+    let loaded = check_config::load(cli).map_err(|e| {
+        fail(
+            EXIT_NO_CONFIG,
+            &format!("cannot read configuration file {e}"),
+        )
+    })?;
     let Some(cfg) = loaded.config.clone() else {
         for d in loaded.diagnostics.iter().filter(|d| d.is_error()) {
             eprint!("{}", d.render(&loaded.sources));
         }
-        return fail(
+        return Err(fail(
             EXIT_CONFIG,
             &format!(
                 "configuration {} has errors; not starting",
-                use_file.display()
+                args.use_file.display()
             ),
-        );
+        ));
     };
     // docs/keepalived-compat.md#global_defs-keywords: global_defs umask, else 0177 (unless -u was given).
     vrrpd::sys::umask::apply_config(cfg.global.umask.as_ref().map(|m| m.value));
     // Interfaces and addresses: resolved again after start-up, but a typo is best seen here.
     if let Err(e) = vrrpd::plan::router_settings(&cfg, &vrrpd::host::gather()) {
-        return fail(EXIT_CONFIG, &e.to_string());
+        return Err(fail(EXIT_CONFIG, &e.to_string()));
     }
+    Ok((loaded, cfg))
+}
+
+/// Test-only (debug builds): `VRRPD_TEST_START_DELAY_MS=N` makes loading the configuration
+/// take N ms longer, so tests can send signals inside the start-up window
+/// (tests/daemon_hardening.rs). Release builds do not read it.
+fn test_start_delay() {
+    #[cfg(debug_assertions)]
+    if let Some(ms) = std::env::var("VRRPD_TEST_START_DELAY_MS")
+        .ok()
+        .and_then(|v| v.parse::<u64>().ok())
+    {
+        std::thread::sleep(std::time::Duration::from_millis(ms));
+    }
+}
+
+/// The pid files to write, refusing to start when one names a running daemon.
+fn pid_paths(args: &DaemonArgs, names: &Names) -> Result<Vec<PathBuf>, u8> {
     // keepalived's pid files under its name, /run/vrrpd.pid otherwise (README "Differences").
     let (default_pid, default_vrrp_pid) = names.default_pid_files();
-    let pid_paths: Vec<PathBuf> =
-        std::iter::once(pid.clone().unwrap_or_else(|| PathBuf::from(default_pid)))
-            .chain(
-                vrrp_pid
-                    .clone()
-                    .or_else(|| default_vrrp_pid.map(PathBuf::from)),
-            )
-            .collect();
+    let pid_paths: Vec<PathBuf> = std::iter::once(
+        args.pid
+            .cloned()
+            .unwrap_or_else(|| PathBuf::from(default_pid)),
+    )
+    .chain(
+        args.vrrp_pid
+            .cloned()
+            .or_else(|| default_vrrp_pid.map(PathBuf::from)),
+    )
+    .collect();
     for p in &pid_paths {
         if let Some(other) = pidfile::running_pid(p) {
-            return fail(
+            return Err(fail(
                 EXIT_FATAL,
                 &format!("daemon is already running (pid {other} in {})", p.display()),
-            );
+            ));
         }
     }
-    let mut detached = None;
-    if !dont_fork {
-        // Try the pid files before forking, so an unwritable one is reported on the terminal;
-        // they are written again with the daemon's pid after the fork.
-        for p in &pid_paths {
-            if let Err(e) = PidFile::create(p) {
-                return fail(EXIT_FATAL, &e.to_string());
-            }
-        }
-        match vrrpd::sys::daemonize::daemonize() {
-            Ok(d) => detached = Some(d),
-            Err(e) => return fail(EXIT_FATAL, &e.to_string()),
+    Ok(pid_paths)
+}
+
+/// Forks to the background unless `-n`.
+fn fork(
+    args: &DaemonArgs,
+    pid_paths: &[PathBuf],
+) -> Result<Option<vrrpd::sys::daemonize::Detached>, u8> {
+    if args.dont_fork {
+        return Ok(None);
+    }
+    // Try the pid files before forking, so an unwritable one is reported on the terminal;
+    // they are written again with the daemon's pid after the fork.
+    for p in pid_paths {
+        if let Err(e) = PidFile::create(p) {
+            return Err(fail(EXIT_FATAL, &e.to_string()));
         }
     }
-    let log_opts = LogOptions {
-        console: *log_console && *dont_fork,
-        syslog: !no_syslog,
-        facility,
-        detail: *log_detail > 0,
-        ident: names.syslog_ident(),
-    };
-    logging::init(&log_opts);
+    match vrrpd::sys::daemonize::daemonize() {
+        Ok(d) => Ok(Some(d)),
+        Err(e) => Err(fail(EXIT_FATAL, &e.to_string())),
+    }
+}
+
+/// The pid files with the daemon's own pid (after the fork).
+fn write_pid_files(pid_paths: &[PathBuf]) -> Result<Vec<PidFile>, u8> {
     let mut pid_files = Vec::new();
-    for p in &pid_paths {
+    for p in pid_paths {
         match PidFile::create(p) {
             Ok(f) => pid_files.push(f),
             Err(e) => {
                 error!(target: "vrrpd", "{e}");
-                return fail(EXIT_FATAL, &e.to_string());
+                return Err(fail(EXIT_FATAL, &e.to_string()));
             }
         }
     }
-    // In place: the process that started us may return now (daemonize.rs).
-    if let Some(d) = detached.take() {
-        d.ready();
-    }
+    Ok(pid_files)
+}
+
+/// keepalived's start-up lines and the configuration's warnings.
+fn log_start(args: &DaemonArgs, loaded: &vrrpd::config::Loaded) {
     info!(target: "vrrpd", "Starting vrrpd v{}", env!("CARGO_PKG_VERSION"));
-    let args: Vec<String> = std::env::args().map(|a| format!("'{a}'")).collect();
-    info!(target: "vrrpd", "Command line: {}", args.join(" "));
-    info!(target: "vrrpd", "Configuration file {}", use_file.display());
+    let argv: Vec<String> = std::env::args().map(|a| format!("'{a}'")).collect();
+    info!(target: "vrrpd", "Command line: {}", argv.join(" "));
+    info!(target: "vrrpd", "Configuration file {}", args.use_file.display());
     for d in &loaded.diagnostics {
         if d.severity == Severity::Warning {
             warn!(target: "vrrpd", "{}", vrrpd::plan::diagnostic_line(d, &loaded.sources));
         }
     }
-    let opts = Options {
-        // The daemon changes directory to / when it forks; a reload must still find the file.
-        config_path: std::path::absolute(use_file).unwrap_or_else(|_| use_file.clone()),
-        parse: check_config::parse_options(cli),
-        dont_release: *dont_release_vrrp,
-        address_monitoring: *address_monitoring,
-        record_events: record_events.clone(),
-    };
-    let runtime = match tokio::runtime::Builder::new_current_thread()
+}
+
+/// The async runtime and the daemon in it, until it stops; returns the exit status.
+fn run_runtime(opts: Options, cfg: vrrpd::config::Config, console: bool) -> Result<u8, u8> {
+    let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
-    {
-        Ok(r) => r,
-        Err(e) => return fail(EXIT_FATAL, &format!("cannot start the async runtime: {e}")),
-    };
+        .map_err(|e| fail(EXIT_FATAL, &format!("cannot start the async runtime: {e}")))?;
     // The warnings were logged above; the daemon plans the configuration on this host.
     let checked = vrrpd::plan::Checked::new(cfg, Vec::new());
     let result = runtime.block_on(shell::start(opts, checked));
     drop(runtime);
-    let code = match result {
+    Ok(match result {
         Ok(()) => EXIT_OK,
         Err(e) => {
             error!(target: "vrrpd", "{e}");
-            if !log_opts.console {
+            if !console {
                 eprintln!("vrrpd: {e}");
             }
             match e {
@@ -254,10 +399,7 @@ fn run_daemon(cli: &Cli, names: Names) -> u8 {
                 _ => EXIT_FATAL,
             }
         }
-    };
-    drop(pid_files);
-    info!(target: "vrrpd", "Stopped vrrpd v{}", env!("CARGO_PKG_VERSION"));
-    code
+    })
 }
 
 /// `-u MASK`: keepalived reads it with strtol base 0 (0177 octal, 0x7f hex, 127 decimal).

@@ -6,12 +6,14 @@
 
 use std::collections::HashMap;
 use std::net::IpAddr;
+use std::time::Instant;
 
 use tracing::{debug, error, info, warn};
 
+use super::vip_retry::{self, VipRetries};
 use super::Sys;
 use crate::plan::HostInterface;
-use crate::proto::{Action, Input, LogLevel, NotifyTarget, VipSpec};
+use crate::proto::{Action, Input, LogLevel, NotifyEvent, NotifyTarget, VipSpec};
 use crate::proto::{RouteSpec, RuleSpec};
 use crate::sys::hooks::Hooks;
 use crate::sys::netlink::{Removed, Vip};
@@ -50,6 +52,11 @@ pub struct Exec {
     /// `--record-events`: every input the node is given, as replay lines (the loop writes
     /// them; kept here because the loop hands `Exec` to everything it calls).
     pub recorder: Option<super::record::Recorder>,
+    /// VIPs the kernel refused for a reason that can pass, waiting for their next attempt.
+    pub vip_retries: VipRetries,
+    /// The first failure of the stop sequence: every removal is still attempted (each
+    /// failure logged), and this one makes the exit status non-zero.
+    stop_failure: Option<SysError>,
 }
 
 /// An error that ends the daemon: the privileges to change addresses are missing, or the
@@ -90,8 +97,9 @@ impl Exec {
             .map(|(n, _)| n.as_str())
     }
 
-    /// Performs one action. Only missing privileges are fatal; everything else is logged and
-    /// the daemon carries on, as keepalived does.
+    /// Performs one action: a dispatch table, one small function per kind. Only missing
+    /// privileges (and a VIP request the kernel refuses as malformed) are fatal; everything
+    /// else is logged and the daemon carries on, as keepalived does.
     pub async fn perform<S: Sys>(&mut self, sys: &mut S, action: Action) -> Result<(), Fatal> {
         match action {
             Action::Log { level, message } => log(level, &message),
@@ -99,16 +107,7 @@ impl Exec {
                 target,
                 event,
                 priority,
-            } => {
-                let who = match &target {
-                    NotifyTarget::Instance(n) => format!("INSTANCE \"{n}\""),
-                    NotifyTarget::Group(n) => format!("GROUP \"{n}\""),
-                };
-                debug!(target: "vrrpd", "notify {who} {} {priority}", event.word());
-                if let Some(h) = &mut self.hooks {
-                    h.notify(&target, event, priority);
-                }
-            }
+            } => self.notify(&target, event, priority),
             Action::SendAdvert {
                 instance,
                 ifindex,
@@ -118,133 +117,270 @@ impl Exec {
                 ttl,
                 bytes,
             } => {
-                let sent = match (src, dst) {
-                    (IpAddr::V4(src), IpAddr::V4(dst)) => {
-                        let id = self.ip_ids.entry(instance).or_default().next_id();
-                        let header = Ipv4Repr::vrrp(src, dst, ttl, id, bytes.len());
-                        sys.send_advert(ifindex, &header, &bytes).await
-                    }
-                    (IpAddr::V6(src), IpAddr::V6(dst)) => {
-                        sys.send_advert6(ifindex, src, dst, ttl, &bytes).await
-                    }
-                    _ => return Ok(()),
+                let advert = Advert {
+                    instance,
+                    ifindex,
+                    ifname,
+                    src,
+                    dst,
+                    ttl,
                 };
-                match sent {
-                    Ok(()) => {
-                        self.send_errors.remove(&ifindex);
-                    }
-                    Err(e) => {
-                        let text = e.to_string();
-                        if self.send_errors.get(&ifindex) != Some(&text) {
-                            error!(target: "vrrpd", "{text} ({ifname})");
-                            self.send_errors.insert(ifindex, text);
-                        }
-                    }
-                }
+                self.send_advert(sys, advert, &bytes).await;
             }
-            Action::AddVip { instance, vip } => {
-                let Some(nl) = self.vip(&vip) else {
-                    info!(target: "vrrpd", "Not adding address {} to {} since interface doesn't exist", vip.addr, vip.ifname);
-                    return Ok(());
-                };
-                if let Err(e) = sys.add_vip(&nl).await {
-                    // A MASTER that cannot hold its address is no master: stop (priority 0,
-                    // everything released) so the peer takes over, and exit non-zero.
-                    if !self.stopping {
-                        return Err(Fatal(SysError::Os {
-                            what: format!(
-                                "add address {}/{} to {} for ({instance})",
-                                vip.addr, vip.prefix_len, vip.ifname
-                            ),
-                            source: std::io::Error::other(match e {
-                                SysError::Os { source, .. } => source.to_string(),
-                                other => other.to_string(),
-                            }),
-                        }));
-                    }
-                    return fatal_or_log(e, &instance);
-                }
-            }
-            Action::DelVip { instance, vip } => {
-                let Some(nl) = self.vip(&vip) else {
-                    return Ok(());
-                };
-                match sys.del_vip(&nl).await {
-                    Ok(Removed::Removed | Removed::NotPresent) => {}
-                    Err(e) => return fatal_or_log(e, &instance),
-                }
-            }
+            Action::AddVip { instance, vip } => return self.add_vip(sys, &instance, &vip).await,
+            Action::DelVip { instance, vip } => return self.del_vip(sys, &instance, &vip).await,
             Action::AddRoute { instance, spec } => {
-                let oif = spec
-                    .dev
-                    .as_ref()
-                    .and_then(|d| self.ifaces.get(d))
-                    .map(|i| i.index);
-                if let Err(e) = sys.route(true, &spec, oif).await {
-                    return fatal_or_log(e, &instance);
-                }
-                let key = route_key(&route_message(&spec, oif));
-                self.routes.retain(|(k, _)| *k != key);
-                self.routes.push((key, spec));
+                return self.add_route(sys, &instance, spec).await
             }
             Action::DelRoute { instance, spec } => {
-                let oif = spec
-                    .dev
-                    .as_ref()
-                    .and_then(|d| self.ifaces.get(d))
-                    .map(|i| i.index);
-                let key = route_key(&route_message(&spec, oif));
-                self.routes.retain(|(k, _)| *k != key);
-                if let Err(e) = sys.route(false, &spec, oif).await {
-                    return fatal_or_log(e, &instance);
-                }
+                return self.del_route(sys, &instance, &spec).await
             }
-            Action::AddRule { instance, spec } => {
-                if let Err(e) = sys.rule(true, &spec).await {
-                    return fatal_or_log(e, &instance);
-                }
-                let key = rule_key(&rule_message(&spec));
-                self.rules.retain(|(k, _)| *k != key);
-                self.rules.push((key, spec));
-            }
+            Action::AddRule { instance, spec } => return self.add_rule(sys, &instance, spec).await,
             Action::DelRule { instance, spec } => {
-                let key = rule_key(&rule_message(&spec));
-                self.rules.retain(|(k, _)| *k != key);
-                if let Err(e) = sys.rule(false, &spec).await {
-                    return fatal_or_log(e, &instance);
-                }
+                return self.del_rule(sys, &instance, &spec).await
             }
-            Action::SendGarp { ifname, ip, .. } => {
-                let Some(iface) = self.ifaces.get(&ifname) else {
-                    return Ok(());
-                };
-                let (Some(mac), false) = (iface.mac, iface.noarp) else {
-                    return Ok(());
-                };
-                debug!(target: "vrrpd", "Sending gratuitous ARP on {ifname} for {ip}");
-                if let Err(e) = sys.send_frame(iface.index, &garp_frame(mac, ip)) {
-                    warn!(target: "vrrpd", "{e}");
-                }
+            Action::SendGarp { ifname, ip, .. } => self.send_garp(sys, &ifname, ip),
+            Action::SendNa { ifname, ip, .. } => self.send_na(sys, &ifname, ip),
+        }
+        Ok(())
+    }
+
+    fn notify(&mut self, target: &NotifyTarget, event: NotifyEvent, priority: u8) {
+        let who = match target {
+            NotifyTarget::Instance(n) => format!("INSTANCE \"{n}\""),
+            NotifyTarget::Group(n) => format!("GROUP \"{n}\""),
+        };
+        debug!(target: "vrrpd", "notify {who} {} {priority}", event.word());
+        if let Some(h) = &mut self.hooks {
+            h.notify(target, event, priority);
+        }
+    }
+
+    /// One advert; a send error is logged once per interface until a send succeeds again.
+    async fn send_advert<S: Sys>(&mut self, sys: &mut S, a: Advert, bytes: &[u8]) {
+        let sent = match (a.src, a.dst) {
+            (IpAddr::V4(src), IpAddr::V4(dst)) => {
+                let id = self.ip_ids.entry(a.instance).or_default().next_id();
+                let header = Ipv4Repr::vrrp(src, dst, a.ttl, id, bytes.len());
+                sys.send_advert(a.ifindex, &header, bytes).await
             }
-            Action::SendNa { ifname, ip, .. } => {
-                let Some(iface) = self.ifaces.get(&ifname) else {
-                    return Ok(());
-                };
-                let Some(mac) = iface.mac else {
-                    return Ok(());
-                };
-                debug!(target: "vrrpd", "Sending unsolicited Neighbour Advert on {ifname} for {ip}");
-                // docs/keepalived-compat.md#gratuitous-arp-and-unsolicited-na: the Router flag is set when the interface forwards IPv6.
-                let forwarding =
-                    std::fs::read_to_string(format!("/proc/sys/net/ipv6/conf/{ifname}/forwarding"))
-                        .is_ok_and(|v| v.trim() == "1");
-                let frame = unsolicited_na_frame(mac, ip, forwarding);
-                if let Err(e) = sys.send_frame(iface.index, &frame) {
-                    warn!(target: "vrrpd", "{e}");
+            (IpAddr::V6(src), IpAddr::V6(dst)) => {
+                sys.send_advert6(a.ifindex, src, dst, a.ttl, bytes).await
+            }
+            _ => return,
+        };
+        match sent {
+            Ok(()) => {
+                self.send_errors.remove(&a.ifindex);
+            }
+            Err(e) => {
+                let text = e.to_string();
+                if self.send_errors.get(&a.ifindex) != Some(&text) {
+                    error!(target: "vrrpd", "{text} ({})", a.ifname);
+                    self.send_errors.insert(a.ifindex, text);
                 }
             }
         }
+    }
+
+    async fn add_vip<S: Sys>(
+        &mut self,
+        sys: &mut S,
+        instance: &str,
+        vip: &VipSpec,
+    ) -> Result<(), Fatal> {
+        // A retry still pending for this address is superseded by this attempt.
+        self.vip_retries.cancel(instance, vip);
+        let Some(nl) = self.vip(vip) else {
+            info!(target: "vrrpd", "Not adding address {} to {} since interface doesn't exist", vip.addr, vip.ifname);
+            return Ok(());
+        };
+        match sys.add_vip(&nl).await {
+            Ok(_) => {
+                super::held::added(&nl);
+                test_panic_after_master();
+                Ok(())
+            }
+            Err(e) if self.stopping => self.fatal_or_log(e, instance),
+            // keepalived logs and carries on; vrrpd keeps trying (vip_retry.rs): exiting
+            // would leave no master at all.
+            Err(e) if vip_retry::is_transient(&e) => {
+                self.vip_retries.schedule(instance, vip, &e, super::now());
+                Ok(())
+            }
+            // Missing privileges, or a request the kernel refuses as malformed: no retry can
+            // help. A MASTER that cannot hold its address is no master: stop (priority 0,
+            // everything released) so the peer takes over, and exit non-zero.
+            Err(e) => Err(add_vip_fatal(instance, vip, e)),
+        }
+    }
+
+    /// Tries again every VIP whose retry is due at `now` (the loop calls this when
+    /// [`VipRetries::due`] has passed).
+    pub async fn retry_vips<S: Sys>(&mut self, sys: &mut S, now: Instant) -> Result<(), Fatal> {
+        for p in self.vip_retries.take_due(now) {
+            let Some(nl) = self.vip(&p.spec) else {
+                info!(target: "vrrpd", "Not adding address {} to {} since interface doesn't exist", p.spec.addr, p.spec.ifname);
+                continue;
+            };
+            match sys.add_vip(&nl).await {
+                Ok(_) => {
+                    super::held::added(&nl);
+                    info!(target: "vrrpd", "({}) added address {}/{} to {} after retrying", p.instance, p.spec.addr, p.spec.prefix_len, p.spec.ifname);
+                }
+                Err(e) if vip_retry::is_transient(&e) => {
+                    self.vip_retries.failed_again(p, &e, now);
+                }
+                Err(e) => return Err(add_vip_fatal(&p.instance, &p.spec, e)),
+            }
+        }
         Ok(())
+    }
+
+    async fn del_vip<S: Sys>(
+        &mut self,
+        sys: &mut S,
+        instance: &str,
+        vip: &VipSpec,
+    ) -> Result<(), Fatal> {
+        // The core has let go of the address: a pending retry must not put it back.
+        self.vip_retries.cancel(instance, vip);
+        let Some(nl) = self.vip(vip) else {
+            return Ok(());
+        };
+        match sys.del_vip(&nl).await {
+            Ok(Removed::Removed | Removed::NotPresent) => {
+                super::held::removed(&nl);
+                Ok(())
+            }
+            Err(e) => self.fatal_or_log(e, instance),
+        }
+    }
+
+    /// The interface index of a route's `dev`.
+    fn route_oif(&self, spec: &RouteSpec) -> Option<u32> {
+        spec.dev
+            .as_ref()
+            .and_then(|d| self.ifaces.get(d))
+            .map(|i| i.index)
+    }
+
+    async fn add_route<S: Sys>(
+        &mut self,
+        sys: &mut S,
+        instance: &str,
+        spec: RouteSpec,
+    ) -> Result<(), Fatal> {
+        let oif = self.route_oif(&spec);
+        if let Err(e) = sys.route(true, &spec, oif).await {
+            return self.fatal_or_log(e, instance);
+        }
+        let key = route_key(&route_message(&spec, oif));
+        self.routes.retain(|(k, _)| *k != key);
+        self.routes.push((key, spec));
+        Ok(())
+    }
+
+    async fn del_route<S: Sys>(
+        &mut self,
+        sys: &mut S,
+        instance: &str,
+        spec: &RouteSpec,
+    ) -> Result<(), Fatal> {
+        let oif = self.route_oif(spec);
+        let key = route_key(&route_message(spec, oif));
+        self.routes.retain(|(k, _)| *k != key);
+        match sys.route(false, spec, oif).await {
+            Ok(()) => Ok(()),
+            Err(e) => self.fatal_or_log(e, instance),
+        }
+    }
+
+    async fn add_rule<S: Sys>(
+        &mut self,
+        sys: &mut S,
+        instance: &str,
+        spec: RuleSpec,
+    ) -> Result<(), Fatal> {
+        if let Err(e) = sys.rule(true, &spec).await {
+            return self.fatal_or_log(e, instance);
+        }
+        let key = rule_key(&rule_message(&spec));
+        self.rules.retain(|(k, _)| *k != key);
+        self.rules.push((key, spec));
+        Ok(())
+    }
+
+    async fn del_rule<S: Sys>(
+        &mut self,
+        sys: &mut S,
+        instance: &str,
+        spec: &RuleSpec,
+    ) -> Result<(), Fatal> {
+        let key = rule_key(&rule_message(spec));
+        self.rules.retain(|(k, _)| *k != key);
+        match sys.rule(false, spec).await {
+            Ok(()) => Ok(()),
+            Err(e) => self.fatal_or_log(e, instance),
+        }
+    }
+
+    fn send_garp<S: Sys>(&mut self, sys: &mut S, ifname: &str, ip: std::net::Ipv4Addr) {
+        let Some(iface) = self.ifaces.get(ifname) else {
+            return;
+        };
+        let (Some(mac), false) = (iface.mac, iface.noarp) else {
+            return;
+        };
+        debug!(target: "vrrpd", "Sending gratuitous ARP on {ifname} for {ip}");
+        if let Err(e) = sys.send_frame(iface.index, &garp_frame(mac, ip)) {
+            warn!(target: "vrrpd", "{e}");
+        }
+    }
+
+    fn send_na<S: Sys>(&mut self, sys: &mut S, ifname: &str, ip: std::net::Ipv6Addr) {
+        let Some(iface) = self.ifaces.get(ifname) else {
+            return;
+        };
+        let Some(mac) = iface.mac else {
+            return;
+        };
+        debug!(target: "vrrpd", "Sending unsolicited Neighbour Advert on {ifname} for {ip}");
+        // docs/keepalived-compat.md#gratuitous-arp-and-unsolicited-na: the Router flag is set when the interface forwards IPv6.
+        let forwarding =
+            std::fs::read_to_string(format!("/proc/sys/net/ipv6/conf/{ifname}/forwarding"))
+                .is_ok_and(|v| v.trim() == "1");
+        let frame = unsolicited_na_frame(mac, ip, forwarding);
+        if let Err(e) = sys.send_frame(iface.index, &frame) {
+            warn!(target: "vrrpd", "{e}");
+        }
+    }
+
+    /// An error changing addresses, routes or rules. Missing privileges end the daemon,
+    /// except in the stop sequence, which is best-effort: there every failure is logged, the
+    /// remaining removals still run, and the first failure is kept for the exit status
+    /// ([`Exec::take_stop_failure`]). Anything else is logged, as keepalived does.
+    fn fatal_or_log(&mut self, e: SysError, instance: &str) -> Result<(), Fatal> {
+        let privileges = matches!(
+            e,
+            SysError::Permission {
+                need: Privilege::NetAdmin,
+                ..
+            }
+        );
+        if privileges && !self.stopping {
+            return Err(Fatal(e));
+        }
+        error!(target: "vrrpd", "({instance}) {e}");
+        if self.stopping {
+            self.stop_failure.get_or_insert(e);
+        }
+        Ok(())
+    }
+
+    /// The first failure of the stop sequence, if any.
+    pub fn take_stop_failure(&mut self) -> Option<Fatal> {
+        self.stop_failure.take().map(Fatal)
     }
 
     /// The netlink form of a VIP (docs/keepalived-compat.md#adding-addresses): label, brd and scope exactly as written; `None` when
@@ -262,18 +398,39 @@ impl Exec {
     }
 }
 
-fn fatal_or_log(e: SysError, instance: &str) -> Result<(), Fatal> {
-    if matches!(
-        e,
-        SysError::Permission {
-            need: Privilege::NetAdmin,
-            ..
-        }
-    ) {
-        return Err(Fatal(e));
+/// Test-only (debug builds): `VRRPD_TEST_PANIC_AFTER_MASTER=1` panics right after a VIP was
+/// added, so tests can see what a panic leaves behind (tests/daemon_hardening.rs). Release
+/// builds do not read it.
+fn test_panic_after_master() {
+    #[cfg(debug_assertions)]
+    if std::env::var_os("VRRPD_TEST_PANIC_AFTER_MASTER").is_some_and(|v| v == "1") {
+        panic!("VRRPD_TEST_PANIC_AFTER_MASTER: test-only panic after adding a VIP");
     }
-    error!(target: "vrrpd", "({instance}) {e}");
-    Ok(())
+}
+
+/// The fatal error of a VIP the kernel refused: names the address, the interface and the
+/// instance, with the OS's reason.
+fn add_vip_fatal(instance: &str, vip: &VipSpec, e: SysError) -> Fatal {
+    Fatal(SysError::Os {
+        what: format!(
+            "add address {}/{} to {} for ({instance})",
+            vip.addr, vip.prefix_len, vip.ifname
+        ),
+        source: std::io::Error::other(match e {
+            SysError::Os { source, .. } => source.to_string(),
+            other => other.to_string(),
+        }),
+    })
+}
+
+/// The fields of `Action::SendAdvert` besides the bytes.
+struct Advert {
+    instance: String,
+    ifindex: u32,
+    ifname: String,
+    src: IpAddr,
+    dst: IpAddr,
+    ttl: u8,
 }
 
 /// Logs a core line at the matching level; `Detail` lines only show with `-D`.

@@ -57,6 +57,8 @@ pub async fn start(opts: Options, checked: Checked) -> Result<(), DaemonError> {
     let (tx, mut rx) = mpsc::channel(1024);
     // Signals first, so a SIGTERM during start-up is not lost.
     let mut signals = Signals::install()?;
+    // main blocked them until now: what arrived meanwhile is delivered to the handlers.
+    crate::sys::signals::unblock_handled()?;
     let sig_tx = tx.clone();
     tokio::spawn(async move {
         while let Some(s) = signals.recv().await {

@@ -17,9 +17,11 @@
 
 pub mod dump;
 pub mod exec;
+pub mod held;
 pub mod linux;
 pub mod record;
 pub mod tracking;
+pub mod vip_retry;
 
 use std::future::Future;
 use std::time::Instant;
@@ -229,7 +231,11 @@ async fn serve<S: Sys, L: Loader>(
             drain(node, sys, exec, tracking).await?;
             continue;
         }
-        let deadline = node.poll_timeout();
+        if exec.vip_retries.due().is_some_and(|d| d <= t) {
+            exec.retry_vips(sys, t).await?;
+            continue;
+        }
+        let deadline = next_deadline(node, exec);
         let event = tokio::select! {
             ev = events.recv() => ev,
             report = tracking.next() => {
@@ -275,6 +281,15 @@ async fn serve<S: Sys, L: Loader>(
             Event::Signal(sig) => dump::on_signal(sig, node.router(), current, &mut baseline),
         }
         drain(node, sys, exec, tracking).await?;
+    }
+}
+
+/// When the loop must wake up: the node's deadline or a VIP retry (daemon/vip_retry.rs),
+/// whichever is earlier.
+fn next_deadline(node: &Node, exec: &Exec) -> Option<Instant> {
+    match (node.poll_timeout(), exec.vip_retries.due()) {
+        (Some(a), Some(b)) => Some(a.min(b)),
+        (a, b) => a.or(b),
     }
 }
 
@@ -326,6 +341,7 @@ async fn stop<S: Sys>(
     info!(target: "vrrpd", "Stopping");
     sys.systemd(SdState::Stopping);
     exec.stopping = true;
+    exec.vip_retries.clear();
     let release = !exec.keep_vips_on_stop;
     give(node, exec, now(), NodeInput::Core(Input::Stop { release }));
     let drained = drain(node, sys, exec, tracking).await;
@@ -334,6 +350,11 @@ async fn stop<S: Sys>(
         hooks.shutdown(tracking::STOP_HOOK_DEADLINE).await;
     }
     drained?;
+    // Best-effort: every removal was attempted and each failure logged (exec.rs); the first
+    // one makes the exit status non-zero.
+    if let Some(failure) = exec.take_stop_failure() {
+        return Err(failure.into());
+    }
     info!(target: "vrrpd", "Stopped");
     Ok(())
 }

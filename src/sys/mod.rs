@@ -7,6 +7,7 @@
 //!   group or unicast address, send per interface), moving bytes that `wire` builds and
 //!   parses, async through tokio's `AsyncFd`.
 //! * [`netlink`]: link/address lookup, VIP add/delete and the link/address monitor (rtnetlink).
+//! * [`netlink_release`]: blocking VIP removal for the panic hook (no runtime involved).
 //! * [`frames`]: raw Ethernet frames (gratuitous ARP / unsolicited NA) through AF_PACKET.
 //! * [`systemd`]: the sd_notify protocol (`READY=1`, `RELOADING=1`, `STOPPING=1`, ...).
 //! * [`signals`]: keepalived's signal set mapped to [`signals::Signal`].
@@ -31,6 +32,7 @@ pub mod frames;
 pub mod fsafe;
 pub mod hooks;
 pub mod netlink;
+pub mod netlink_release;
 pub mod pidfile;
 pub mod routes;
 pub mod script;

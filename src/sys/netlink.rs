@@ -114,7 +114,7 @@ impl Vip {
 
     /// The `RTM_NEWADDR` / `RTM_DELADDR` body (docs/keepalived-compat.md#adding-addresses: prefix length, scope, index; IFA_LOCAL;
     /// IFA_ADDRESS = peer or the address; IFA_BROADCAST and IFA_LABEL only when given).
-    fn message(&self, for_add: bool) -> AddressMessage {
+    pub(super) fn message(&self, for_add: bool) -> AddressMessage {
         let mut m = AddressMessage::default();
         m.header.family = match self.addr {
             IpAddr::V4(_) => AddressFamily::Inet,

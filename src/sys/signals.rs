@@ -58,6 +58,41 @@ pub const HANDLED: [i32; 7] = [
     SIGJSON,
 ];
 
+/// Blocks every signal of [`HANDLED`] in the calling thread (threads started later inherit
+/// the mask). The daemon calls this first thing, before it reads the configuration: until the
+/// handlers exist a SIGHUP or SIGTERM would otherwise kill the process with the default
+/// action. A blocked signal stays pending (one of each kind) and is delivered by
+/// [`unblock_handled`] once [`Signals::install`] has put the handlers in place.
+pub fn block_handled() -> Result<(), SysError> {
+    set_mask(libc::SIG_BLOCK)
+}
+
+/// Undoes [`block_handled`]; pending signals are delivered now (to the installed handlers).
+/// Must run before any child process is started: children inherit the mask.
+pub fn unblock_handled() -> Result<(), SysError> {
+    set_mask(libc::SIG_UNBLOCK)
+}
+
+fn set_mask(how: libc::c_int) -> Result<(), SysError> {
+    // SAFETY: sigset_t is plain data initialised by sigemptyset before use; pthread_sigmask
+    // only reads it and changes this thread's mask.
+    let rc = unsafe {
+        let mut set: libc::sigset_t = std::mem::zeroed();
+        libc::sigemptyset(&mut set);
+        for signo in HANDLED {
+            libc::sigaddset(&mut set, signo);
+        }
+        libc::pthread_sigmask(how, &set, std::ptr::null_mut())
+    };
+    match rc {
+        0 => Ok(()),
+        errno => Err(SysError::io(
+            "change the signal mask",
+            std::io::Error::from_raw_os_error(errno),
+        )),
+    }
+}
+
 /// The installed handlers.
 #[derive(Debug)]
 pub struct Signals {

@@ -536,6 +536,18 @@ impl Lab {
 
     /// [`Lab::start`] with extra command-line options (e.g. `-V`).
     pub fn start_with(&mut self, i: usize, daemon: Daemon, text: &str, extra: &[&str]) {
+        self.start_env(i, daemon, text, extra, &[]);
+    }
+
+    /// [`Lab::start_with`] with extra environment variables (e.g. vrrpd's test-only hooks).
+    pub fn start_env(
+        &mut self,
+        i: usize,
+        daemon: Daemon,
+        text: &str,
+        extra: &[&str],
+        env: &[(&str, &str)],
+    ) {
         daemon.require();
         assert!(self.procs[i].is_none(), "router {i} already runs a daemon");
         let conf = self.write_conf(i, text);
@@ -561,6 +573,7 @@ impl Lab {
         let tmp = self.tmpdir(i);
         fs::create_dir_all(&tmp).expect("router TMPDIR");
         cmd.env("TMPDIR", &tmp);
+        cmd.envs(env.iter().copied());
         let mut notify = None;
         if daemon == Daemon::Vrrpd {
             let path = self.dir.join(format!("r{i}.notify"));
