@@ -26,7 +26,7 @@ pub const MAX_DELAY: Duration = Duration::from_secs(5);
 pub fn is_transient(e: &SysError) -> bool {
     match e {
         SysError::Permission { .. } => false,
-        SysError::NoSuchInterface { .. } => true,
+        SysError::NoSuchInterface { .. } | SysError::FrameDropped { .. } => true,
         SysError::Os { source, .. } => !matches!(
             source.raw_os_error(),
             Some(libc::EINVAL | libc::EOPNOTSUPP | libc::EAFNOSUPPORT | libc::EPROTONOSUPPORT)
