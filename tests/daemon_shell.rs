@@ -494,7 +494,7 @@ async fn track_interface_weight_follows_link_events() {
     let mut loader = Scripted(None);
     let mut ifs = ifaces();
     ifs.insert("eth1".into(), iface("eth1", 3, None, true));
-    // The trackers come from the configuration (daemon::tracking owns interface tracking).
+    // The trackers come from the configuration (daemon::tracker_io owns interface tracking).
     let loaded = vrrpd::config::load_str(
         "vrrp_instance VI_1 {
             interface eth0
@@ -510,7 +510,7 @@ async fn track_interface_weight_follows_link_events() {
     );
     let cfg = loaded.config.expect("config");
     let (tracking, hooks) =
-        daemon::tracking::Tracking::start(&Runtime::without_host(&cfg), &ifs, daemon::now());
+        daemon::tracker_io::TrackerIo::start(&Runtime::without_host(&cfg), &ifs, daemon::now());
     let mut exec = Exec::new(ifs, false);
     exec.hooks = Some(hooks);
     let (tx, mut rx) = mpsc::channel(16);
@@ -643,8 +643,11 @@ async fn track_file_values_reach_the_core_through_the_loop() {
         file.display()
     ));
     let cfg = loaded.config.expect("config");
-    let (tracking, hooks) =
-        daemon::tracking::Tracking::start(&Runtime::without_host(&cfg), &ifaces(), daemon::now());
+    let (tracking, hooks) = daemon::tracker_io::TrackerIo::start(
+        &Runtime::without_host(&cfg),
+        &ifaces(),
+        daemon::now(),
+    );
     let mut exec = Exec::new(ifaces(), false);
     exec.hooks = Some(hooks);
     let mut sys = RecSys::new();

@@ -11,7 +11,7 @@ use tokio::task::JoinHandle;
 use tracing::{debug, info, warn};
 
 use super::exec::Exec;
-use super::tracking::Tracking;
+use super::tracker_io::TrackerIo;
 use super::{DaemonError, Event, Loader, Reloaded, SdState, Sys};
 use crate::config::read::ParseOptions;
 use crate::plan::{self, Checked, HostAddr, HostInfo, HostInterface};
@@ -123,7 +123,7 @@ pub async fn start(opts: Options, checked: Checked) -> Result<(), DaemonError> {
     }
     // Scripts are forked from this (the runtime's) thread: see sys::script.
     let ifaces = plan::host::by_name(&plan.host);
-    let (tracking, hooks) = Tracking::start(&plan, &ifaces, super::now());
+    let (tracking, hooks) = TrackerIo::start(&plan, &ifaces, super::now());
     let mut exec = Exec::new(ifaces, opts.dont_release);
     exec.hooks = Some(hooks);
     exec.log_addresses = opts.address_monitoring;

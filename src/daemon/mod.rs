@@ -20,7 +20,7 @@ pub mod exec;
 pub mod held;
 pub mod linux;
 pub mod record;
-pub mod tracking;
+pub mod tracker_io;
 pub mod vip_retry;
 
 use std::future::Future;
@@ -37,7 +37,7 @@ use crate::sys::signals::Signal;
 use crate::sys::SysError;
 use crate::wire::Ipv4Repr;
 use exec::{Exec, Fatal};
-use tracking::Tracking;
+use tracker_io::TrackerIo;
 
 /// Everything that wakes the main task.
 #[derive(Debug)]
@@ -159,7 +159,7 @@ pub async fn run<S: Sys, L: Loader>(
     settings: RouterSettings,
     events: &mut mpsc::Receiver<Event>,
 ) -> Result<(), DaemonError> {
-    let (tracking, hooks) = Tracking::none();
+    let (tracking, hooks) = TrackerIo::none();
     exec.hooks = Some(hooks);
     run_tracked(sys, loader, exec, settings, tracking, events).await
 }
@@ -172,7 +172,7 @@ pub async fn run_tracked<S: Sys, L: Loader>(
     loader: &mut L,
     exec: &mut Exec,
     settings: RouterSettings,
-    mut tracking: Tracking,
+    mut tracking: TrackerIo,
     events: &mut mpsc::Receiver<Event>,
 ) -> Result<(), DaemonError> {
     release_leftovers(sys, exec, &settings).await?;
@@ -210,7 +210,7 @@ async fn serve<S: Sys, L: Loader>(
     sys: &mut S,
     loader: &mut L,
     exec: &mut Exec,
-    tracking: &mut Tracking,
+    tracking: &mut TrackerIo,
     events: &mut mpsc::Receiver<Event>,
 ) -> Result<(), DaemonError> {
     drain(node, sys, exec, tracking).await?;
@@ -313,12 +313,12 @@ async fn sleep_until(deadline: Option<Instant>) {
 }
 
 /// Performs every queued action, in order: the core's through [`Exec`], script runs through
-/// [`Tracking`], the trackers' log lines.
+/// [`TrackerIo`], the trackers' log lines.
 async fn drain<S: Sys>(
     node: &mut Node,
     sys: &mut S,
     exec: &mut Exec,
-    tracking: &mut Tracking,
+    tracking: &mut TrackerIo,
 ) -> Result<(), Fatal> {
     while let Some(action) = node.poll_action() {
         match action {
@@ -336,7 +336,7 @@ async fn stop<S: Sys>(
     node: &mut Node,
     sys: &mut S,
     exec: &mut Exec,
-    tracking: &mut Tracking,
+    tracking: &mut TrackerIo,
 ) -> Result<(), DaemonError> {
     info!(target: "vrrpd", "Stopping");
     sys.systemd(SdState::Stopping);
@@ -347,7 +347,7 @@ async fn stop<S: Sys>(
     let drained = drain(node, sys, exec, tracking).await;
     // docs/keepalived-compat.md#shutdown: the STOP notifications run, for at most a second, then their groups are killed.
     if let Some(hooks) = exec.hooks.take() {
-        hooks.shutdown(tracking::STOP_HOOK_DEADLINE).await;
+        hooks.shutdown(tracker_io::STOP_HOOK_DEADLINE).await;
     }
     drained?;
     // Best-effort: every removal was attempted and each failure logged (exec.rs); the first
@@ -408,7 +408,7 @@ async fn apply_reload<S: Sys>(
     current: &mut RouterSettings,
     sys: &mut S,
     exec: &mut Exec,
-    tracking: &mut Tracking,
+    tracking: &mut TrackerIo,
 ) -> Result<(), DaemonError> {
     match outcome {
         Reloaded::Failed(lines) => {
@@ -462,7 +462,7 @@ async fn apply_settings<S: Sys>(
     plan: &Runtime,
     sys: &mut S,
     exec: &mut Exec,
-    tracking: &mut Tracking,
+    tracking: &mut TrackerIo,
 ) -> Result<(), DaemonError> {
     let Some(settings) = settings else {
         // The same instances: only the trackers are rebuilt (results carried over).

@@ -613,7 +613,7 @@ mod tests {
         let loaded = crate::config::load_str(text);
         let rendered = loaded.render();
         let cfg = loaded.config.unwrap_or_else(|| panic!("{rendered}"));
-        // Tracking is performed (daemon::tracking): nothing to warn about.
+        // Tracking is performed (daemon::tracker_io): nothing to warn about.
         assert!(unsupported(&cfg).is_empty());
     }
 

@@ -229,7 +229,7 @@ fn init_file_never_writes_through_symlinks() {
 /// only, so a SIGHUP does not reset the tracked value.
 #[tokio::test]
 async fn init_file_is_not_run_again_on_reload() {
-    use vrrpd::daemon::tracking::Tracking;
+    use vrrpd::daemon::tracker_io::TrackerIo;
     let d = tmpdir("initreload");
     let file = d.join("weight");
     let text = format!(
@@ -243,7 +243,7 @@ async fn init_file_is_not_run_again_on_reload() {
     let ifaces = std::collections::HashMap::new();
     let now = std::time::Instant::now();
     let plan = vrrpd::plan::Runtime::without_host(&cfg);
-    let (mut t, _hooks) = Tracking::start(&plan, &ifaces, now);
+    let (mut t, _hooks) = TrackerIo::start(&plan, &ifaces, now);
     assert_eq!(
         std::fs::read_to_string(&file).unwrap(),
         "0\n",

@@ -1,9 +1,9 @@
 //! The shell side of tracking and hooks: the prepared scripts, the file and process pollers
 //! and the notify [`Hooks`]. The tracker logic itself ([`Trackers`]: rise/fall, weights,
 //! quorum) is pure and lives in the [`crate::node::Node`] beside the protocol core; this module
-//! builds it at start ([`Tracking::start`], handed over with [`Tracking::take_trackers`]),
-//! runs the scripts the node asks for ([`Tracking::run_script`]) and turns what the scripts
-//! and pollers report into [`NodeInput`]s ([`Tracking::next`], [`Tracking::report`]).
+//! builds it at start ([`TrackerIo::start`], handed over with [`TrackerIo::take_trackers`]),
+//! runs the scripts the node asks for ([`TrackerIo::run_script`]) and turns what the scripts
+//! and pollers report into [`NodeInput`]s ([`TrackerIo::next`], [`TrackerIo::report`]).
 //!
 //! docs/keepalived-compat.md#tracking-and-priority: tracker results become `Input::Tracker` for the core, which
 //! changes the effective priority (and, being MASTER, advertises it at once). docs/keepalived-compat.md#running-scripts/docs/keepalived-compat.md#notifications/docs/keepalived-compat.md#sync-groups:
@@ -39,9 +39,10 @@ pub enum Report {
     Processes(Vec<(String, u32)>),
 }
 
-/// Tracking and hooks of the running configuration.
-pub struct Tracking {
-    /// The trackers until the node takes them ([`Tracking::take_trackers`]).
+/// The I/O side of the trackers (script runs, file and process pollers) and the notify hooks
+/// of the running configuration; the pure trackers are `track::Trackers`, inside the node.
+pub struct TrackerIo {
+    /// The trackers until the node takes them ([`TrackerIo::take_trackers`]).
     trackers: Option<Trackers>,
     scripts: ScriptSet,
     done_tx: mpsc::UnboundedSender<(String, ScriptOutcome)>,
@@ -55,16 +56,16 @@ pub struct Tracking {
     warned_insecure: bool,
 }
 
-impl std::fmt::Debug for Tracking {
+impl std::fmt::Debug for TrackerIo {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Tracking").finish_non_exhaustive()
+        f.debug_struct("TrackerIo").finish_non_exhaustive()
     }
 }
 
-impl Tracking {
+impl TrackerIo {
     /// No trackers and no hooks (tests of the loop, an empty configuration).
-    pub fn none() -> (Tracking, Hooks) {
-        Tracking::start(&Runtime::default(), &HashMap::new(), super::now())
+    pub fn none() -> (TrackerIo, Hooks) {
+        TrackerIo::start(&Runtime::default(), &HashMap::new(), super::now())
     }
 
     /// Step 1 of the start-up (docs/keepalived-compat.md#tracking-and-priority, docs/keepalived-compat.md#running-scripts): scripts prepared (those that
@@ -74,7 +75,7 @@ impl Tracking {
         plan: &Runtime,
         ifaces: &HashMap<String, HostInterface>,
         now: Instant,
-    ) -> (Tracking, Hooks) {
+    ) -> (TrackerIo, Hooks) {
         let (done_tx, done_rx) = mpsc::unbounded_channel();
         let (file_tx, file_rx) = mpsc::unbounded_channel();
         let (proc_tx, proc_rx) = mpsc::unbounded_channel();
@@ -84,7 +85,7 @@ impl Tracking {
             warn!(target: "vrrpd", "{line}");
         }
         let mut trackers = Trackers::new(&plan.trackers, now);
-        let mut t = Tracking {
+        let mut t = TrackerIo {
             trackers: None,
             scripts: ScriptSet::default(),
             done_tx,
@@ -105,7 +106,7 @@ impl Tracking {
         (t, Hooks::start(hook_config(plan, &defaults)))
     }
 
-    /// The trackers built by [`Tracking::start`], for the node (once; empty afterwards).
+    /// The trackers built by [`TrackerIo::start`], for the node (once; empty afterwards).
     pub fn take_trackers(&mut self, now: Instant) -> Trackers {
         self.trackers
             .take()
@@ -217,7 +218,7 @@ impl Tracking {
     }
 
     /// Starts one supervised run of `name` (the node's `RunScript`); its end is reported
-    /// through [`Tracking::next`].
+    /// through [`TrackerIo::next`].
     pub fn run_script(&mut self, name: &str) {
         self.scripts.start(name, self.done_tx.clone());
     }
