@@ -126,7 +126,8 @@ impl Instance {
         match (self.state, timer) {
             (State::Master, Timer::Advert) => {
                 self.send_advert(ctx, self.effective);
-                // RFC 5798 §6.4.3: adverts every Advertisement_Interval. Re-arm from the
+                // RFC 5798 §6.4.3: "If the Adver_Timer fires", send an advert and reset the
+                // timer to Advertisement_Interval. Re-arm from the
                 // deadline, not from the (late) wake-up, so the cadence does not drift by the
                 // shell's timer lateness each period (measured ~1 % at 0.1 s); after a long
                 // stall, restart from now instead of sending a burst.
