@@ -276,3 +276,43 @@ async fn shutdown_runs_queued_stop_hooks_then_gives_up_at_the_deadline() {
     );
     std::fs::remove_dir_all(&d).expect("cleanup");
 }
+
+/// A MASTER hearing a flood of lower-priority adverts queues `notify_master_rx_lower_pri`
+/// runs; they must neither pile up (at most one pending per instance, newer ones join it) nor
+/// hold back the hooks of a state transition queued after them.
+#[tokio::test]
+async fn rx_lower_pri_runs_coalesce_and_never_delay_a_transition() {
+    let d = tmpdir("rxlower");
+    let out = d.join("log");
+    let mut cfg = HookConfig::default();
+    cfg.instances.insert(
+        "VI_1".into(),
+        NotifyScripts {
+            // Slow: the events below are queued while it runs.
+            master: Some(prep(&format!(
+                "/bin/sh -c 'sleep 1; echo master >> {}'",
+                out.display()
+            ))),
+            backup: Some(appender(&out, "backup")),
+            master_rx_lower_pri: Some(appender(&out, "rx-lower")),
+            ..NotifyScripts::default()
+        },
+    );
+    let mut h = Hooks::start(cfg);
+    h.notify(&vi(), NotifyEvent::Master, 100);
+    for _ in 0..100 {
+        h.notify(&vi(), NotifyEvent::MasterRxLowerPri, 100);
+    }
+    h.notify(&vi(), NotifyEvent::Backup, 90);
+    // The master run (running or about to), the backup run, one coalesced rx-lower run.
+    assert_eq!(h.pending(), 3, "rx_lower_pri runs are coalesced");
+    wait_idle(&h, 30).await;
+    let text = std::fs::read_to_string(&out).expect("written");
+    assert_eq!(
+        text.lines().collect::<Vec<_>>(),
+        ["master", "backup", "rx-lower"],
+        "the BACKUP hooks run right after the running script; one rx-lower run remains"
+    );
+    assert_eq!(h.shutdown(Duration::from_secs(1)).await, 0);
+    std::fs::remove_dir_all(&d).expect("cleanup");
+}

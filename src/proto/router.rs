@@ -190,7 +190,7 @@ impl Router {
                 if !added {
                     let mut ctx = ctx!(self, now);
                     for inst in &mut self.instances {
-                        inst.restore_route(&mut ctx, &spec);
+                        inst.restore(&mut ctx, &spec);
                     }
                 }
             }
@@ -198,7 +198,7 @@ impl Router {
                 if !added {
                     let mut ctx = ctx!(self, now);
                     for inst in &mut self.instances {
-                        inst.restore_rule(&mut ctx, &spec);
+                        inst.restore(&mut ctx, &spec);
                     }
                 }
             }

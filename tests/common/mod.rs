@@ -1,7 +1,7 @@
 //! Helpers shared by integration tests (and, through `#[path]`, by the benchmarks and the fuzz
 //! targets, so the files they include stay self-contained: no `super::`). A test file declares
 //! `mod common;` (`#[macro_use] mod common;` for [`both!`]); in a grouped binary
-//! (`tests/{config,proto,sys,wire}/main.rs`) `main.rs` declares it once
+//! (`tests/{config,daemon,proto,sys,wire}/main.rs`) `main.rs` declares it once
 //! and each module says `use crate::common;`.
 //!
 //! Data and packets:
@@ -25,7 +25,7 @@
 //!   (keepalived, `vrrpd --check-config`, a frame sender) without a bridge or daemons of the
 //!   lab. Names `vd<pid><tag>`.
 //! * [`lab`]: routers and a client on a bridge running vrrpd or keepalived with generated
-//!   configurations, readiness, logs, captures, link cuts, for daemon tests (`daemon_*`, and the
+//!   configurations, readiness, logs, captures, link cuts, for daemon tests (tests/daemon, and the
 //!   failover/flood benchmarks). [`both!`] runs one scenario against both daemons.
 //! * [`sandbox`]: a whole host (process, mount and network namespaces, copy-on-write system
 //!   directories) for tests that install, start and stop daemons as an administrator does

@@ -8,8 +8,7 @@
 //! VRRPv3 with 0.2 s adverts keeps each to a few seconds. Needs root, keepalived, tcpdump and
 //! tshark; fails loudly without them.
 
-#[macro_use]
-mod common;
+use crate::common;
 
 use std::time::{Duration, Instant};
 

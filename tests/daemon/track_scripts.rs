@@ -4,7 +4,7 @@
 //! zombie or stray process, and a mixed pair whose keepalived side tracks a script. Needs
 //! root, nginx and keepalived (`sudo ./tests/setup-deps.sh`).
 
-mod common;
+use crate::common;
 
 use std::time::{Duration, Instant};
 

@@ -3,8 +3,7 @@
 //! instance's state, SIGRTMIN+2 `keepalived.json` with `data.state` (2 MASTER, 1 BACKUP) and the
 //! counters. Run against vrrpd and keepalived; needs root and keepalived.
 
-#[macro_use]
-mod common;
+use crate::common;
 
 use std::time::Duration;
 

@@ -3,7 +3,7 @@
 //! and a sync group of two instances moves together when one member's tracked script fails.
 //! Needs root.
 
-mod common;
+use crate::common;
 
 use std::time::Duration;
 

@@ -1,7 +1,7 @@
 //! `track_file`, `vrrp_track_process` and reload of tracked scripts under the daemon (issue
 //! #5, docs/keepalived-compat.md#weights-and-effective-priority, docs/keepalived-compat.md#reload). Needs root.
 
-mod common;
+use crate::common;
 
 use std::process::Command;
 use std::time::Duration;

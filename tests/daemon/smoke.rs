@@ -6,7 +6,7 @@
 //! The scenario matrix, keepalived interop and benchmarks live in the lab tests; this is the
 //! one smoke test of the binary.
 
-mod common;
+use crate::common;
 
 use std::path::{Path, PathBuf};
 use std::process::{Child, Stdio};

@@ -3,7 +3,7 @@
 //! daemon runs, `RELOADING=1` then `READY=1` around a SIGHUP, and `STOPPING=1` on SIGTERM,
 //! after which the daemon exits 0. Needs root.
 
-mod common;
+use crate::common;
 
 use std::time::Duration;
 

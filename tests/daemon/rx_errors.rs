@@ -10,7 +10,7 @@
 //! rule in router 0's input hook (after those kernel checks, before raw-socket delivery)
 //! corrupts the marked ones. Needs root and nft; fails loudly without them.
 
-mod common;
+use crate::common;
 
 use std::net::{Ipv4Addr, SocketAddrV4};
 use std::time::Duration;

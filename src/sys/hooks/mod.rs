@@ -25,6 +25,11 @@
 //! reaches 64, 128, 256, ... transitions, a warning says so (a script slower than the flap
 //! rate).
 //!
+//! `MASTER_RX_LOWER_PRI` is not a transition and is not queued like one (`queue.rs`): at
+//! most one such run waits per instance (newer events join it), and it waits behind every
+//! state notify queued after it, so the hooks of a transition are never delayed by
+//! lower-priority adverts the MASTER heard.
+//!
 //! # The FIFO
 //!
 //! `vrrp_notify_fifo PATH` (and `notify_fifo PATH`, if it names another file) receive one
@@ -48,12 +53,15 @@ use std::collections::HashMap;
 use std::io::Write;
 use std::os::unix::fs::{FileTypeExt, MetadataExt, OpenOptionsExt};
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
+
+mod queue;
+
+use queue::{Job, JobQueue};
 
 use super::fsafe;
 use super::script::{self, CommandSpec, Identity, Prepared, ScriptDefaults};
@@ -216,16 +224,8 @@ impl HookConfig {
     }
 }
 
-/// One queued transition.
-#[derive(Clone, Debug)]
-struct Job {
-    event: NotifyEvent,
-    priority: u8,
-}
-
 struct Worker {
-    tx: mpsc::UnboundedSender<Job>,
-    backlog: Arc<AtomicUsize>,
+    queue: Arc<JobQueue>,
     /// The next backlog size that gets a warning.
     warn_at: usize,
     handle: JoinHandle<()>,
@@ -327,7 +327,11 @@ impl Hooks {
                 self.workers.entry(key.clone()).or_insert(w)
             }
         };
-        let n = worker.backlog.fetch_add(1, Ordering::SeqCst) + 1;
+        if !worker.queue.push(Job { event, priority }) {
+            // Joined the waiting MASTER_RX_LOWER_PRI run: the backlog did not grow.
+            return;
+        }
+        let n = worker.queue.len();
         if n >= worker.warn_at {
             tracing::warn!(
                 "{} has {n} notify transitions queued: its notify scripts are slower than its state changes",
@@ -336,9 +340,6 @@ impl Hooks {
             worker.warn_at = worker.warn_at.saturating_mul(2);
         } else if n < FIRST_BACKLOG_WARNING / 2 {
             worker.warn_at = FIRST_BACKLOG_WARNING;
-        }
-        if worker.tx.send(Job { event, priority }).is_err() {
-            tracing::error!("{} notify worker is gone", who(key.0, &key.1));
         }
     }
 
@@ -349,10 +350,7 @@ impl Hooks {
 
     /// Transitions queued and not yet finished, over all targets.
     pub fn pending(&self) -> usize {
-        self.workers
-            .values()
-            .map(|w| w.backlog.load(Ordering::SeqCst))
-            .sum()
+        self.workers.values().map(|w| w.queue.len()).sum()
     }
 
     /// FIFO lines dropped because the FIFO was full.
@@ -365,10 +363,10 @@ impl Hooks {
     /// Returns the number of transitions whose hooks did not complete.
     pub async fn shutdown(mut self, deadline: Duration) -> usize {
         let workers: Vec<Worker> = self.workers.drain().map(|(_, w)| w).collect();
-        let backlogs: Vec<Arc<AtomicUsize>> = workers.iter().map(|w| w.backlog.clone()).collect();
+        let queues: Vec<Arc<JobQueue>> = workers.iter().map(|w| w.queue.clone()).collect();
         let mut handles = Vec::new();
         for w in workers {
-            drop(w.tx);
+            w.queue.close();
             handles.push(w.handle);
         }
         let all = futures::future::join_all(handles.iter_mut());
@@ -388,18 +386,17 @@ impl Hooks {
         if let Some(r) = self.fifo_script.take() {
             let _ = r.wait(Duration::ZERO, script::KILL_GRACE).await;
         }
-        backlogs.iter().map(|b| b.load(Ordering::SeqCst)).sum()
+        queues.iter().map(|q| q.len()).sum()
     }
 
     fn spawn_worker(&self, is_group: bool, name: &str) -> Worker {
-        let (tx, mut rx) = mpsc::unbounded_channel::<Job>();
-        let backlog = Arc::new(AtomicUsize::new(0));
+        let queue = Arc::new(JobQueue::default());
         let cfg = self.cfg.clone();
         let running = self.running.clone();
-        let b = backlog.clone();
+        let q = queue.clone();
         let name = name.to_string();
         let handle = tokio::spawn(async move {
-            while let Some(job) = rx.recv().await {
+            while let Some(job) = q.next().await {
                 let scripts = if is_group {
                     cfg.groups.get(&name)
                 } else {
@@ -408,12 +405,11 @@ impl Hooks {
                 if let Some(s) = scripts {
                     run_job(&cfg, s, is_group, &name, &job, &running).await;
                 }
-                b.fetch_sub(1, Ordering::SeqCst);
+                q.done();
             }
         });
         Worker {
-            tx,
-            backlog,
+            queue,
             warn_at: FIRST_BACKLOG_WARNING,
             handle,
         }

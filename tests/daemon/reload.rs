@@ -13,8 +13,7 @@
 //! instances matched by VRID/interface keep their state and addresses). Needs root and
 //! keepalived; fails loudly without them.
 
-#[macro_use]
-mod common;
+use crate::common;
 
 use std::time::Duration;
 

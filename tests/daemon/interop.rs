@@ -9,7 +9,7 @@
 //! yields to the other); SIGTERM of the master → its priority-0 advert makes the other take over
 //! within its skew time. Needs root, keepalived, tcpdump and tshark; fails loudly without them.
 
-mod common;
+use crate::common;
 
 use std::net::Ipv4Addr;
 use std::time::{Duration, Instant};

@@ -3,7 +3,7 @@
 //! the same when its recorded inputs are fed to a [`vrrpd::node::Node`] built from the same
 //! keepalived.conf. Needs root (`sudo ./tests/run.sh`).
 
-mod common;
+use crate::common;
 
 use std::time::Duration;
 

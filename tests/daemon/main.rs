@@ -1,0 +1,29 @@
+//! Tests of the running daemon, one module per subject: the shell loop on a paused clock with
+//! a recording `Sys` (`shell`, no root), and whole `vrrpd` processes (and keepalived) in
+//! namespace labs (`common::lab`, `common::netns`; root and the `netns-tests` feature):
+//! failover, interop with keepalived, reload, dumps, sd_notify, `--record-events`, receive
+//! errors, tracking scripts and sources, notify hooks. `cargo test --features netns-tests
+//! --test daemon failover::` runs one module.
+//!
+//! They share one process because none of them changes process-wide state: the daemons are
+//! child processes (their environment, `NOTIFY_SOCKET` included, is set on the child's
+//! command), signals go to those children, the shell tests feed signals to the loop as events,
+//! and nothing here runs `vrrpd::sys::script` (whose reaper would own `waitpid(-1)`). Lab and
+//! namespace names carry the process id and a tag unique to each test (`lab::tag`).
+
+#[macro_use]
+#[path = "../common/mod.rs"]
+mod common;
+
+mod dumps;
+mod failover;
+mod interop;
+mod notify;
+mod record;
+mod reload;
+mod rx_errors;
+mod shell;
+mod smoke;
+mod track_hooks;
+mod track_scripts;
+mod track_sources;
