@@ -291,7 +291,7 @@ fn load_config(
 
 /// Test-only (debug builds): `VRRPD_TEST_START_DELAY_MS=N` makes loading the configuration
 /// take N ms longer, so tests can send signals inside the start-up window
-/// (tests/daemon_hardening.rs). Release builds do not read it.
+/// (tests/daemon/hardening.rs). Release builds do not read it.
 fn test_start_delay() {
     #[cfg(debug_assertions)]
     if let Some(ms) = std::env::var("VRRPD_TEST_START_DELAY_MS")

@@ -399,7 +399,7 @@ impl Exec {
 }
 
 /// Test-only (debug builds): `VRRPD_TEST_PANIC_AFTER_MASTER=1` panics right after a VIP was
-/// added, so tests can see what a panic leaves behind (tests/daemon_hardening.rs). Release
+/// added, so tests can see what a panic leaves behind (tests/daemon/hardening.rs). Release
 /// builds do not read it.
 fn test_panic_after_master() {
     #[cfg(debug_assertions)]

@@ -2,7 +2,7 @@
 //! a recording `Sys` (`shell`, no root), and whole `vrrpd` processes (and keepalived) in
 //! namespace labs (`common::lab`, `common::netns`; root and the `netns-tests` feature):
 //! failover, interop with keepalived, reload, dumps, sd_notify, `--record-events`, receive
-//! errors, tracking scripts and sources, notify hooks. `cargo test --features netns-tests
+//! errors, tracking scripts and sources, notify hooks, the daemon when things go wrong. `cargo test --features netns-tests
 //! --test daemon failover::` runs one module.
 //!
 //! They share one process because none of them changes process-wide state: the daemons are
@@ -17,6 +17,7 @@ mod common;
 
 mod dumps;
 mod failover;
+mod hardening;
 mod interop;
 mod notify;
 mod record;

@@ -8,7 +8,7 @@
 //!   (main.rs `test_start_delay`), to send signals inside the start-up window;
 //! * `VRRPD_TEST_PANIC_AFTER_MASTER=1`: panic right after a VIP was added (daemon/exec.rs).
 
-mod common;
+use crate::common;
 
 use std::collections::HashMap;
 use std::net::IpAddr;
