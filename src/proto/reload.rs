@@ -45,7 +45,7 @@ use std::net::IpAddr;
 use std::time::Instant;
 
 use super::action::{Action, LogLevel, NotifyEvent};
-use super::instance::{Ctx, Instance};
+use super::instance::{Ctx, VirtualRouter};
 use super::router::{ctx, sanitise, Router};
 use super::settings::{InstanceSettings, OldUnicastChecksum, RouterSettings, VipSpec};
 use super::state::State;
@@ -125,7 +125,7 @@ impl Router {
 
         // 3. The new instance list, timers moved to the new positions.
         let n = new_cfgs.len();
-        let mut old: Vec<Option<Instance>> = std::mem::take(&mut self.instances)
+        let mut old: Vec<Option<VirtualRouter>> = std::mem::take(&mut self.instances)
             .into_iter()
             .map(Some)
             .collect();
@@ -146,7 +146,7 @@ impl Router {
                     inst
                 }
                 None => {
-                    let mut inst = Instance::new(cfg, idx);
+                    let mut inst = VirtualRouter::new(cfg, idx);
                     if down_interfaces.contains(&inst.cfg.ifname) {
                         inst.link_up = false;
                     }
@@ -177,7 +177,7 @@ impl Router {
     }
 }
 
-impl Instance {
+impl VirtualRouter {
     /// Removal by a reload (docs/keepalived-compat.md#reload): priority 0 and address removal from a MASTER, then
     /// `FAULT` (or `DELETED` with `notify_deleted`). All timers stop.
     fn remove(&mut self, ctx: &mut Ctx) {

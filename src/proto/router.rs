@@ -7,7 +7,7 @@ use std::time::Instant;
 
 use super::action::{Action, LogLevel};
 use super::input::{Input, TrackTarget, TrackerState};
-use super::instance::Instance;
+use super::instance::VirtualRouter;
 use super::rx::Packet;
 use super::settings::{Centisecs, RouterSettings, SyncGroupSettings};
 use super::snapshot::{GroupSnapshot, InstanceSnapshot, Snapshot};
@@ -54,7 +54,7 @@ pub(crate) struct Group {
 ///
 /// `now` must never go backwards between calls.
 pub struct Router {
-    pub(crate) instances: Vec<Instance>,
+    pub(crate) instances: Vec<VirtualRouter>,
     pub(crate) groups: Vec<Group>,
     /// Demultiplexing of received adverts by (ifindex, VRID, family): O(1) per packet
     /// whatever the number of instances. Several entries only for unicast instances that
@@ -85,10 +85,10 @@ pub(crate) use ctx;
 impl Router {
     /// Builds the router and starts every instance at `now` (docs/keepalived-compat.md#timers-and-start-up).
     pub fn new(settings: RouterSettings, now: Instant) -> Router {
-        let mut instances: Vec<Instance> = Vec::with_capacity(settings.instances.len());
+        let mut instances: Vec<VirtualRouter> = Vec::with_capacity(settings.instances.len());
         for (idx, mut cfg) in settings.instances.into_iter().enumerate() {
             sanitise(&mut cfg);
-            let mut inst = Instance::new(cfg, idx);
+            let mut inst = VirtualRouter::new(cfg, idx);
             if settings.down_interfaces.contains(&inst.cfg.ifname) {
                 inst.link_up = false;
             }

@@ -9,7 +9,7 @@
 use std::net::IpAddr;
 
 use super::action::LogLevel;
-use super::instance::{Ctx, Instance, QuietError};
+use super::instance::{Ctx, QuietError, VirtualRouter};
 use super::settings::OldUnicastChecksum;
 use super::state::State;
 use super::stats::Counters;
@@ -53,7 +53,7 @@ fn counter<'a>(counters: &'a mut Counters, error: &Error) -> Option<&'a mut u64>
     })
 }
 
-impl Instance {
+impl VirtualRouter {
     /// What this instance expects of a received advert right now.
     fn expect(&self, src: IpAddr) -> Expect {
         // Check 9/14 apply always for a master; for a backup unless skip_check_adv_addr and
@@ -106,7 +106,7 @@ impl Instance {
             *c += 1;
         }
         // Each kind is logged once until a valid advert arrives, and at most once an
-        // advert interval (Instance::quiet_errors).
+        // advert interval (VirtualRouter::quiet_errors).
         let kind = std::mem::discriminant(&error);
         let interval = self.cfg.advert_int.to_duration();
         match self.quiet_errors.iter_mut().find(|q| q.kind == kind) {

@@ -1,11 +1,11 @@
 //! Adding and removing what a MASTER holds: VIPs, excluded VIPs, `virtual_routes` and
 //! `virtual_rules`, in keepalived's order.
 
-use super::{Ctx, Instance};
+use super::{Ctx, VirtualRouter};
 use crate::proto::action::{Action, LogLevel};
 use crate::proto::settings::VipSpec;
 
-impl Instance {
+impl VirtualRouter {
     pub(crate) fn all_vips(&self) -> impl Iterator<Item = &VipSpec> {
         self.cfg.vips.iter().chain(self.cfg.excluded_vips.iter())
     }

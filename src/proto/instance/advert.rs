@@ -3,11 +3,11 @@
 
 use std::net::IpAddr;
 
-use super::{Ctx, Instance};
+use super::{Ctx, VirtualRouter};
 use crate::proto::action::{Action, LogLevel};
 use crate::wire::{Advert, Checksum, Version, ADVERT_TTL};
 
-impl Instance {
+impl VirtualRouter {
     fn checksum_for(&self, dst: IpAddr) -> Checksum {
         match (self.cfg.version, self.cfg.src, dst) {
             (Version::V2, _, _) => Checksum::V2,

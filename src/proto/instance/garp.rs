@@ -3,11 +3,11 @@
 
 use std::net::IpAddr;
 
-use super::{Ctx, Instance};
+use super::{Ctx, VirtualRouter};
 use crate::proto::action::{Action, LogLevel};
 use crate::proto::timer::Timer;
 
-impl Instance {
+impl VirtualRouter {
     /// One burst: `repeat` GARP/NA per VIP and excluded VIP, interleaved (docs/keepalived-compat.md#state-machine, docs/keepalived-compat.md#gratuitous-arp-and-unsolicited-na).
     pub fn garp_burst(&self, ctx: &mut Ctx, repeat: u32) {
         if repeat == 0 {

@@ -60,7 +60,7 @@ pub(crate) enum Transition {
     ToBackup,
 }
 
-/// One kind of receive error that was logged (see `Instance::quiet_errors`).
+/// One kind of receive error that was logged (see `VirtualRouter::quiet_errors`).
 pub(crate) struct QuietError {
     pub kind: std::mem::Discriminant<crate::wire::Error>,
     pub logged: Instant,
@@ -68,7 +68,9 @@ pub(crate) struct QuietError {
     pub rearmed: bool,
 }
 
-pub(crate) struct Instance {
+/// One `vrrp_instance` at run time: what RFC 5798 calls a virtual router (its state, timers,
+/// counters and what it holds), as opposed to `config::model::Instance`, the block as written.
+pub(crate) struct VirtualRouter {
     pub cfg: InstanceSettings,
     pub idx: usize,
     pub state: State,
@@ -113,9 +115,9 @@ pub(crate) struct Instance {
     pub last_lower_log: Option<Instant>,
 }
 
-impl Instance {
-    pub fn new(cfg: InstanceSettings, idx: usize) -> Instance {
-        let mut inst = Instance {
+impl VirtualRouter {
+    pub fn new(cfg: InstanceSettings, idx: usize) -> VirtualRouter {
+        let mut inst = VirtualRouter {
             idx,
             state: State::Init,
             effective: cfg.priority.max(1),

@@ -1,13 +1,13 @@
 //! The effective priority: base priority plus tracker weights
 //! (docs/keepalived-compat.md#weights-and-effective-priority).
 
-use super::{Ctx, Instance};
+use super::{Ctx, VirtualRouter};
 use crate::proto::action::LogLevel;
 use crate::proto::input::TrackerState;
 use crate::proto::state::State;
 use crate::proto::timer::Timer;
 
-impl Instance {
+impl VirtualRouter {
     /// Recomputes the effective priority from the base and the weighted trackers (docs/keepalived-compat.md#weights-and-effective-priority):
     /// clamped to 1..=254; an owner (255) never changes. Logs the change; a MASTER
     /// re-advertises at once (vrrpd: not at its next tick), a BACKUP shifts its running

@@ -4,13 +4,13 @@
 use std::fmt::Display;
 use std::net::IpAddr;
 
-use super::{Ctx, Instance};
+use super::{Ctx, VirtualRouter};
 use crate::proto::action::{Action, LogLevel};
 use crate::proto::routes::{RouteSpec, RuleSpec};
 use crate::proto::settings::InstanceSettings;
 use crate::proto::state::State;
 
-impl Instance {
+impl VirtualRouter {
     /// An address of the instance disappeared while MASTER (docs/keepalived-compat.md#addresses-deleted-while-master). vrrpd puts it back at
     /// once and stays MASTER (keepalived would drop to BACKUP, send priority 0 and reclaim
     /// after Skew_Time). Returns true when the address was one of ours.
@@ -72,7 +72,7 @@ impl Instance {
     }
 }
 
-/// A configured entry that [`Instance::restore`] can put back: a `virtual_routes` or a
+/// A configured entry that [`VirtualRouter::restore`] can put back: a `virtual_routes` or a
 /// `virtual_rules` entry.
 pub(crate) trait Restorable: Clone + Display {
     /// What the log line calls it.

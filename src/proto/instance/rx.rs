@@ -5,7 +5,7 @@ use std::cmp::Ordering;
 use std::net::IpAddr;
 use std::time::Instant;
 
-use super::{Ctx, Instance, Transition};
+use super::{Ctx, Transition, VirtualRouter};
 use crate::proto::action::{LogLevel, NotifyEvent};
 use crate::proto::settings::Centisecs;
 use crate::proto::state::State;
@@ -21,7 +21,7 @@ enum Lower {
     Log,
 }
 
-impl Instance {
+impl VirtualRouter {
     /// True when the lower-priority `what` may happen now (and notes that it did): at most once
     /// per advert interval.
     fn once_per_interval(&mut self, now: Instant, what: Lower) -> bool {

@@ -3,12 +3,12 @@
 
 use std::time::Instant;
 
-use super::{Ctx, Instance, Transition};
+use super::{Ctx, Transition, VirtualRouter};
 use crate::proto::action::{LogLevel, NotifyEvent};
 use crate::proto::state::State;
 use crate::proto::timer::Timer;
 
-impl Instance {
+impl VirtualRouter {
     pub(super) fn arm_master_down(&self, ctx: &mut Ctx) {
         ctx.arm(self.idx, Timer::MasterDown, self.master_down_interval());
     }
