@@ -206,8 +206,11 @@ impl Loader for FileLoader {
                 Err(e) => return Reloaded::Failed(vec![e.to_string()]),
             };
             let planned = tokio::task::spawn_blocking(move || {
-                plan::read(&path, &parse)
-                    .and_then(|checked| checked.plan(host).map_err(|e| vec![e.to_string()]))
+                let p = plan::read(&path, &parse)
+                    .and_then(|checked| checked.plan(host).map_err(|e| vec![e.to_string()]))?;
+                // User and group lookups may block (NSS): made here, answered on the loop.
+                crate::sys::script::prefetch(p.run_as_names());
+                Ok(p)
             })
             .await;
             match planned {

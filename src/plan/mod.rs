@@ -65,6 +65,38 @@ pub struct Runtime {
 }
 
 impl Runtime {
+    /// Every `USER [GROUP]` this plan runs something as or gives a FIFO to, plus the default
+    /// script user keepalived looks for: what the loader resolves off the loop
+    /// (`sys::script::prefetch`).
+    pub fn run_as_names(&self) -> Vec<(String, Option<String>)> {
+        use crate::sys::script::{CommandSpec, RunAs, DEFAULT_SCRIPT_USER};
+        let pair = |r: &RunAs| (r.user.clone(), r.group.clone());
+        let mut names = vec![(DEFAULT_SCRIPT_USER.to_string(), None)];
+        names.extend(self.script_defaults.script_user.as_ref().map(pair));
+        let mut commands: Vec<&CommandSpec> = self.scripts.iter().map(|s| &s.command).collect();
+        for (_, n) in self.hooks.instances.iter().chain(self.hooks.groups.iter()) {
+            commands.extend(
+                [
+                    &n.master,
+                    &n.backup,
+                    &n.fault,
+                    &n.stop,
+                    &n.deleted,
+                    &n.any,
+                    &n.master_rx_lower_pri,
+                ]
+                .into_iter()
+                .flatten(),
+            );
+        }
+        commands.extend(self.hooks.fifo_script.as_ref());
+        names.extend(commands.iter().filter_map(|c| c.user.as_ref().map(pair)));
+        names.extend(self.hooks.fifos.iter().filter_map(|f| f.owner.clone()));
+        names.sort();
+        names.dedup();
+        names
+    }
+
     /// Plans `cfg` for `host`; `warnings` (the configuration's own) go first in
     /// [`Runtime::warnings`].
     pub fn build(
@@ -220,5 +252,27 @@ mod tests {
         assert!(plan.hooks.instances[0].1.master.is_some());
         // A host without the interface cannot run it.
         assert!(Runtime::build(&cfg, HostInfo::default(), Vec::new()).is_err());
+    }
+
+    #[test]
+    fn every_run_as_user_is_listed_for_the_loader() {
+        let l = config::load_str(
+            "global_defs {\n script_user alice staff\n vrrp_notify_fifo /run/f bob\n}\nvrrp_script chk {\n script /bin/true\n user carol\n}\nvrrp_instance VI_1 {\n interface eth0\n virtual_router_id 51\n priority 100\n virtual_ipaddress { 10.0.0.100/24 }\n track_script {\n chk\n }\n notify_master /bin/true dave\n}\n",
+        );
+        let Some(cfg) = l.config.clone() else {
+            panic!("{}", l.render())
+        };
+        let plan = Runtime::without_host(&cfg);
+        let want: Vec<(String, Option<String>)> = [
+            ("alice", Some("staff")),
+            ("bob", None),
+            ("carol", None),
+            ("dave", None),
+            ("keepalived_script", None),
+        ]
+        .iter()
+        .map(|(u, g)| (u.to_string(), g.map(str::to_string)))
+        .collect();
+        assert_eq!(plan.run_as_names(), want);
     }
 }

@@ -20,8 +20,14 @@ pub struct Identity {
 }
 
 impl Identity {
-    /// The daemon's own identity (normally root).
+    /// The daemon's own identity (normally root), looked up once per process: its name
+    /// comes from NSS, which the loop must not wait for on every reload.
     pub fn current() -> Identity {
+        static CURRENT: std::sync::OnceLock<Identity> = std::sync::OnceLock::new();
+        CURRENT.get_or_init(Identity::now).clone()
+    }
+
+    fn now() -> Identity {
         let uid = nix::unistd::geteuid().as_raw();
         Identity {
             user: nix::unistd::User::from_uid(uid.into())
@@ -38,32 +44,42 @@ impl Identity {
     }
 
     /// `USER [GROUP]`: the user's primary group unless GROUP is given, plus its group list.
+    /// Answered from the loader's prefetched lookups when the plan named this user
+    /// (`directory.rs`: NSS may block), else resolved now.
     pub fn lookup(user: &str, group: Option<&str>) -> Result<Identity, PrepareError> {
-        let u = nix::unistd::User::from_name(user)
-            .ok()
-            .flatten()
-            .ok_or_else(|| PrepareError::NoUser { user: user.into() })?;
-        let gid = match group {
-            Some(g) => {
-                nix::unistd::Group::from_name(g)
-                    .ok()
-                    .flatten()
-                    .ok_or_else(|| PrepareError::NoGroup { group: g.into() })?
-                    .gid
-            }
-            None => u.gid,
-        };
-        let cname = CString::new(user).map_err(|_| PrepareError::Nul)?;
-        let groups = nix::unistd::getgrouplist(&cname, gid)
-            .map(|g| g.into_iter().map(|g| g.as_raw()).collect())
-            .unwrap_or_else(|_| vec![gid.as_raw()]);
-        Ok(Identity {
-            user: user.into(),
-            uid: u.uid.as_raw(),
-            gid: gid.as_raw(),
-            groups,
-        })
+        if let Some(answer) = super::directory::cached(user, group) {
+            return answer;
+        }
+        lookup_now(user, group)
     }
+}
+
+/// [`Identity::lookup`] through NSS, now (may block).
+pub(super) fn lookup_now(user: &str, group: Option<&str>) -> Result<Identity, PrepareError> {
+    let u = nix::unistd::User::from_name(user)
+        .ok()
+        .flatten()
+        .ok_or_else(|| PrepareError::NoUser { user: user.into() })?;
+    let gid = match group {
+        Some(g) => {
+            nix::unistd::Group::from_name(g)
+                .ok()
+                .flatten()
+                .ok_or_else(|| PrepareError::NoGroup { group: g.into() })?
+                .gid
+        }
+        None => u.gid,
+    };
+    let cname = CString::new(user).map_err(|_| PrepareError::Nul)?;
+    let groups = nix::unistd::getgrouplist(&cname, gid)
+        .map(|g| g.into_iter().map(|g| g.as_raw()).collect())
+        .unwrap_or_else(|_| vec![gid.as_raw()]);
+    Ok(Identity {
+        user: user.into(),
+        uid: u.uid.as_raw(),
+        gid: gid.as_raw(),
+        groups,
+    })
 }
 
 /// The default identity of scripts without their own `user` (docs/keepalived-compat.md#global_defs-keywords):

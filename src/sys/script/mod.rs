@@ -50,6 +50,7 @@
 
 use std::time::Duration;
 
+mod directory;
 mod env;
 mod identity;
 mod outcome;
@@ -57,6 +58,7 @@ mod prepare;
 mod reaper;
 mod spawn;
 
+pub use directory::{prefetch, prefetch_with};
 pub use identity::{
     default_identity, CommandSpec, DefaultsSpec, Identity, RunAs, ScriptDefaults,
     DEFAULT_SCRIPT_USER,
