@@ -50,6 +50,8 @@ pub struct Exec {
     /// `--record-events`: every input the node is given, as replay lines (the loop writes
     /// them; kept here because the loop hands `Exec` to everything it calls).
     pub recorder: Option<super::record::Recorder>,
+    /// The instances held in FAULT for want of their VRRP sockets (daemon/sockets.rs).
+    pub sockets: super::sockets::Sockets,
 }
 
 /// An error that ends the daemon: the privileges to change addresses are missing, or the

@@ -33,6 +33,7 @@
 
 mod v4;
 mod v6;
+pub mod wanted;
 
 use std::io;
 use std::net::{IpAddr, Ipv6Addr};
@@ -42,6 +43,7 @@ use tokio::io::unix::AsyncFd;
 use tokio::io::Interest;
 
 use super::{Privilege, SysError};
+pub use wanted::{wanted, RecvKey, Unopened, Want, Wanted};
 use crate::proto::Input;
 use crate::wire::{
     parse_ipv4_datagram, parse_ipv6_datagram, Datagram, Error as WireError, Family, Ipv4Repr,
