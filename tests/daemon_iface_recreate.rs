@@ -67,7 +67,7 @@ fn a_backup_whose_interface_is_recreated_keeps_hearing_the_master() {
     // Several master-down intervals (0.8 s): a deaf backup would have taken over by now.
     holders_stay(&lab, &[0], Duration::from_secs(3));
     // It still hears the master: when the master goes, it takes over.
-    lab.signal(0, Signal::SIGKILL);
+    lab.signal(0, Signal::SIGTERM);
     lab.wait_holders(VIP, &[1], Duration::from_secs(5));
 }
 
