@@ -32,7 +32,13 @@ fn holders_stay(lab: &Lab, want: &[usize], d: Duration) {
     let t0 = std::time::Instant::now();
     while t0.elapsed() < d {
         let h = lab.holders(VIP);
-        assert_eq!(h, want, "{VIP} holders after {:?}\n{}", t0.elapsed(), lab.all_logs());
+        assert_eq!(
+            h,
+            want,
+            "{VIP} holders after {:?}\n{}",
+            t0.elapsed(),
+            lab.all_logs()
+        );
         std::thread::sleep(Duration::from_millis(50));
     }
 }
@@ -50,20 +56,26 @@ fn a_backup_whose_interface_is_recreated_keeps_hearing_the_master() {
         Instance::v3("VI_1", 51, 100, "0.2").vip(&vip),
     ];
     start(&mut lab, &inst);
-    let (ns, lan, port) = (lab.ns(1).to_string(), lab.lan.clone(), lab.nodes[1].port.clone());
+    let (ns, lan, port) = (
+        lab.ns(1).to_string(),
+        lab.lan.clone(),
+        lab.nodes[1].port.clone(),
+    );
     let old_index = lab.ip_json(&ns, &["link", "show", "dev", IF])[0]["ifindex"].clone();
     // Delete the veth (its bridge end goes with it) and create it again, as lab.rs plugs it.
     lab.ip(&ns, &["link", "del", IF]);
     std::thread::sleep(Duration::from_millis(300));
     lab::sh(&[
-        "ip", "link", "add", IF, "netns", &ns, "type", "veth", "peer", "name", &port, "netns",
-        &lan,
+        "ip", "link", "add", IF, "netns", &ns, "type", "veth", "peer", "name", &port, "netns", &lan,
     ]);
     lab.ip(&lan, &["link", "set", &port, "master", "br0", "up"]);
     lab.ip(&ns, &["addr", "add", "10.0.0.2/24", "dev", IF]);
     lab.ip(&ns, &["link", "set", IF, "up"]);
     let new_index = lab.ip_json(&ns, &["link", "show", "dev", IF])[0]["ifindex"].clone();
-    assert_ne!(old_index, new_index, "the kernel reused the index; nothing to test");
+    assert_ne!(
+        old_index, new_index,
+        "the kernel reused the index; nothing to test"
+    );
     // Several master-down intervals (0.8 s): a deaf backup would have taken over by now.
     holders_stay(&lab, &[0], Duration::from_secs(3));
     // It still hears the master: when the master goes, it takes over.
@@ -84,7 +96,9 @@ fn a_reload_to_a_foreign_unicast_src_ip_is_fault_until_the_address_appears() {
         Instance::v3("VI_1", 51, 150, "0.2")
             .vip(&vip)
             .unicast(r0, &[r1, new_src]),
-        Instance::v3("VI_1", 51, 100, "0.2").vip(&vip).unicast(r1, &[r0]),
+        Instance::v3("VI_1", 51, 100, "0.2")
+            .vip(&vip)
+            .unicast(r1, &[r0]),
     ];
     start(&mut lab, &inst);
     // r1 reloads with a source this host does not have.
@@ -113,4 +127,45 @@ fn a_reload_to_a_foreign_unicast_src_ip_is_fault_until_the_address_appears() {
         std::thread::sleep(Duration::from_millis(10));
     }
     holders_stay(&lab, &[0], Duration::from_secs(2));
+}
+
+/// The route monitor is subscribed only when the plan has virtual routes or rules; with one,
+/// a virtual route deleted by hand on the MASTER still comes back
+/// (docs/keepalived-compat.md#addresses-deleted-while-master).
+#[cfg_attr(
+    not(feature = "netns-tests"),
+    ignore = "needs root, namespaces or keepalived: ./tests/run.sh"
+)]
+#[test]
+fn a_virtual_route_deleted_by_hand_comes_back() {
+    let mut lab = Lab::new(&lab::tag("routeback", "v"), 1);
+    let inst = Instance::v3("VI_1", 51, 150, "0.2")
+        .vip(&format!("{VIP}/24 dev eth0"))
+        .extra("virtual_routes {\n        192.168.50.0/24 dev eth0\n    }");
+    lab.start(0, Daemon::Vrrpd, &config("r0", &[inst]));
+    lab.wait_ready(0, Duration::from_secs(10));
+    lab.wait_holders(VIP, &[0], Duration::from_secs(10));
+    let has_route = |lab: &Lab| {
+        lab.ip(lab.ns(0), &["route", "show", "192.168.50.0/24"])
+            .contains("192.168.50.0/24")
+    };
+    let deadline = std::time::Instant::now() + Duration::from_secs(3);
+    while !has_route(&lab) {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "route never added\n{}",
+            lab.all_logs()
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    lab.ip(lab.ns(0), &["route", "del", "192.168.50.0/24"]);
+    let deadline = std::time::Instant::now() + Duration::from_secs(3);
+    while !has_route(&lab) {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "route not restored\n{}",
+            lab.all_logs()
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
 }

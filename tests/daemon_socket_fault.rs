@@ -52,8 +52,16 @@ impl FlakySys {
 }
 
 impl Sys for FlakySys {
-    async fn send_advert(&mut self, ifindex: u32, _h: &Ipv4Repr, payload: &[u8]) -> Result<(), SysError> {
-        let (vrid, prio) = (payload.get(1).copied().unwrap_or(0), payload.get(2).copied().unwrap_or(0));
+    async fn send_advert(
+        &mut self,
+        ifindex: u32,
+        _h: &Ipv4Repr,
+        payload: &[u8],
+    ) -> Result<(), SysError> {
+        let (vrid, prio) = (
+            payload.get(1).copied().unwrap_or(0),
+            payload.get(2).copied().unwrap_or(0),
+        );
         let at = self.ms();
         self.recs.push(Rec::Advert(at, ifindex, vrid, prio));
         Ok(())
@@ -68,7 +76,12 @@ impl Sys for FlakySys {
     ) -> Result<(), SysError> {
         Ok(())
     }
-    async fn route(&mut self, _add: bool, _spec: &RouteSpec, _oif: Option<u32>) -> Result<(), SysError> {
+    async fn route(
+        &mut self,
+        _add: bool,
+        _spec: &RouteSpec,
+        _oif: Option<u32>,
+    ) -> Result<(), SysError> {
         Ok(())
     }
     async fn rule(&mut self, _add: bool, _spec: &RuleSpec) -> Result<(), SysError> {
@@ -200,7 +213,10 @@ async fn an_instance_whose_socket_fails_on_reload_is_fault_until_it_opens_the_ot
     let vi2 = adverts(&sys.recs, 52);
     // VI_1 advertises every second throughout.
     for t in (5..30).map(|s| s * 1000) {
-        assert!(vi1.iter().any(|a| *a > t && *a <= t + 1000), "VI_1 gap after {t} ms: {vi1:?}");
+        assert!(
+            vi1.iter().any(|a| *a > t && *a <= t + 1000),
+            "VI_1 gap after {t} ms: {vi1:?}"
+        );
     }
     // VI_2 was master, went to FAULT at the reload (its VIP released), stayed silent while
     // deaf, and came back (BACKUP, then MASTER, alone on this link) after the retry.
@@ -211,14 +227,21 @@ async fn an_instance_whose_socket_fails_on_reload_is_fault_until_it_opens_the_ot
     );
     let v101: IpAddr = "10.0.0.101".parse().unwrap();
     assert!(
-        sys.recs.iter().any(|r| matches!(r, Rec::Del(at, a) if *a == v101 && *at == 10_000)),
+        sys.recs
+            .iter()
+            .any(|r| matches!(r, Rec::Del(at, a) if *a == v101 && *at == 10_000)),
         "{:?}",
         sys.recs
     );
-    assert!(vi2.iter().any(|a| *a > 20_000), "VI_2 never came back: {vi2:?}");
+    assert!(
+        vi2.iter().any(|a| *a > 20_000),
+        "VI_2 never came back: {vi2:?}"
+    );
     let v100: IpAddr = "10.0.0.100".parse().unwrap();
     assert!(
-        !sys.recs.iter().any(|r| matches!(r, Rec::Del(at, a) if *a == v100 && *at > 0 && *at < 30_000)),
+        !sys.recs
+            .iter()
+            .any(|r| matches!(r, Rec::Del(at, a) if *a == v100 && *at > 0 && *at < 30_000)),
         "VI_1 released its VIP: {:?}",
         sys.recs
     );
@@ -291,6 +314,10 @@ async fn a_resync_replays_a_link_change_the_monitor_missed() {
     for vrid in [51, 52] {
         assert!(adverts(&sys.recs, vrid).iter().all(|a| *a <= 5_000));
     }
-    assert!(sys.recs.iter().any(|r| matches!(r, Rec::Del(5_000, _))), "{:?}", sys.recs);
+    assert!(
+        sys.recs.iter().any(|r| matches!(r, Rec::Del(5_000, _))),
+        "{:?}",
+        sys.recs
+    );
     assert!(!exec.ifaces["eth0"].up);
 }

@@ -189,9 +189,11 @@ pub async fn run_tracked<S: Sys, L: Loader>(
     events: &mut mpsc::Receiver<Event>,
 ) -> Result<(), DaemonError> {
     release_leftovers(sys, exec, &settings).await?;
-    let synced = exec.sockets.sync(sys, &settings, &exec.ifaces);
-    if let Some(e) = synced.permission {
-        return Err(e.into());
+    // At start-up a socket that cannot be opened is an error (exit 1, README "Errors before
+    // forking"); later it only holds its instances in FAULT.
+    let (_, failed) = exec.sockets.open(sys, &settings, &exec.ifaces);
+    if let Some(u) = failed.into_iter().next() {
+        return Err(u.error.into());
     }
     let mut current = settings.clone();
     let t0 = now();
@@ -200,9 +202,6 @@ pub async fn run_tracked<S: Sys, L: Loader>(
     }
     let trackers = tracking.take_trackers(t0);
     let mut node = Node::from_parts(Router::new(settings, t0), trackers, t0);
-    for input in synced.inputs {
-        give(&mut node, exec, t0, NodeInput::Core(input));
-    }
     let result = serve(
         &mut node,
         &mut current,
@@ -450,9 +449,9 @@ async fn apply_settings<S: Sys>(
     let _ = sys.open_sockets(&both);
     node.reconfigure(now(), Some(settings.clone()), &plan.trackers);
     drain(node, sys, exec, tracking).await?;
-    let synced = exec.sockets.sync(sys, &settings, &exec.ifaces);
+    let inputs = exec.sockets.sync(sys, &settings, &exec.ifaces);
     // An instance the reload created anew does not know it is held yet.
-    for input in synced.inputs.into_iter().chain(exec.sockets.held(&settings)) {
+    for input in inputs.into_iter().chain(exec.sockets.held(&settings)) {
         give(node, exec, now(), NodeInput::Core(input));
     }
     *current = settings;
@@ -485,8 +484,7 @@ fn on_net<S: Sys>(
         give(node, exec, now(), NodeInput::Core(input));
     }
     if resync {
-        let synced = exec.sockets.sync(sys, current, &exec.ifaces);
-        for input in synced.inputs {
+        for input in exec.sockets.sync(sys, current, &exec.ifaces) {
             give(node, exec, now(), NodeInput::Core(input));
         }
     }

@@ -41,7 +41,8 @@ pub fn diff(known: &HashMap<String, HostInterface>, now: &HostInfo) -> Vec<Event
             };
             removed_addrs(o, keep, &mut out);
         }
-        let changed = same_link.is_none_or(|o| o.up != new.up || (new.mac.is_some() && o.mac != new.mac));
+        let changed =
+            same_link.is_none_or(|o| o.up != new.up || (new.mac.is_some() && o.mac != new.mac));
         if changed {
             out.push(Event::LinkChange {
                 ifindex: new.index,

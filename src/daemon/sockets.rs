@@ -39,7 +39,22 @@ impl Sockets {
         sys: &mut S,
         settings: &RouterSettings,
         ifaces: &HashMap<String, HostInterface>,
-    ) -> Synced {
+    ) -> Vec<Input> {
+        let (inputs, failed) = self.open(sys, settings, ifaces);
+        for f in &failed {
+            error!(target: "vrrpd", "({}) {}", f.instances.join(", "), f.error);
+        }
+        inputs
+    }
+
+    /// [`Sockets::sync`] without the log lines: the inputs and what failed. Start-up uses it
+    /// and stops on the first failure instead (an operating-system error, exit status 1).
+    pub fn open<S: Sys>(
+        &mut self,
+        sys: &mut S,
+        settings: &RouterSettings,
+        ifaces: &HashMap<String, HostInterface>,
+    ) -> (Vec<Input>, Vec<Unopened>) {
         let foreign = foreign_sources(settings, ifaces);
         let mut usable = settings.clone();
         usable
@@ -49,18 +64,13 @@ impl Sockets {
             .into_iter()
             .chain(sys.open_sockets(&usable))
             .collect();
-        let mut deaf = BTreeSet::new();
-        for f in &failed {
-            error!(target: "vrrpd", "({}) {}", f.instances.join(", "), f.error);
-            deaf.extend(f.instances.iter().cloned());
-        }
+        let deaf: BTreeSet<String> = failed
+            .iter()
+            .flat_map(|f| f.instances.iter().cloned())
+            .collect();
         let inputs = changes(&self.deaf, &deaf, settings);
         self.deaf = deaf;
-        let permission = failed
-            .into_iter()
-            .map(|f| f.error)
-            .find(|e| matches!(e, SysError::Permission { .. }));
-        Synced { inputs, permission }
+        (inputs, failed)
     }
 }
 
@@ -78,16 +88,6 @@ impl Sockets {
             })
             .collect()
     }
-}
-
-/// The outcome of [`Sockets::sync`].
-#[derive(Debug)]
-pub struct Synced {
-    /// `Input::Sockets` for the instances whose sockets came or went.
-    pub inputs: Vec<Input>,
-    /// A failure only privileges can fix: start-up stops on it (every instance would fail
-    /// the same way), as it did before per-instance FAULT.
-    pub permission: Option<SysError>,
 }
 
 /// `Input::Sockets` for every instance of `settings` whose state moved between `before`
@@ -125,7 +125,7 @@ pub fn foreign_sources(
         .map(|i| Unopened {
             instances: vec![i.name.clone()],
             error: SysError::Os {
-                what: format!("unicast_src_ip {} on {}", i.src, i.ifname),
+                what: format!("use unicast_src_ip {} on {}", i.src, i.ifname),
                 source: std::io::Error::other("not an address of this host"),
             },
         })
@@ -185,7 +185,11 @@ mod tests {
         let f = foreign_sources(&s, &host("10.0.0.7"));
         assert_eq!(f.len(), 1);
         assert_eq!(f[0].instances, ["U"]);
-        assert!(f[0].error.to_string().contains("unicast_src_ip 10.0.0.5"), "{}", f[0].error);
+        assert!(
+            f[0].error.to_string().contains("unicast_src_ip 10.0.0.5"),
+            "{}",
+            f[0].error
+        );
     }
 
     #[test]

@@ -99,7 +99,8 @@ impl Routes {
 
     /// Subscribes to the route and rule groups `plan` needs (none: no monitor at all).
     pub fn follow(&mut self, plan: &Runtime) -> Result<(), SysError> {
-        let has = |f: fn(&crate::proto::InstanceSettings) -> bool| plan.settings.instances.iter().any(f);
+        let has =
+            |f: fn(&crate::proto::InstanceSettings) -> bool| plan.settings.instances.iter().any(f);
         let wanted = (has(|i| !i.routes.is_empty()), has(|i| !i.rules.is_empty()));
         if wanted == self.wanted && (self.task.is_some() || wanted == (false, false)) {
             return Ok(());

@@ -498,7 +498,11 @@ impl Router {
         } else {
             inst.trackers.insert(SOCKETS_REASON.to_owned(), state);
             if !matches!(inst.state, State::Fault | State::Stopped) {
-                inst.log(&mut ctx, LogLevel::Info, "entering FAULT state (VRRP socket unavailable)");
+                inst.log(
+                    &mut ctx,
+                    LogLevel::Info,
+                    "entering FAULT state (VRRP socket unavailable)",
+                );
             }
         }
         self.update_fault(now, idx);

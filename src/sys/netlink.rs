@@ -587,11 +587,19 @@ mod tests {
             up: true,
             mac: None,
         };
-        for m in [new_link(2, "eth0", true), new_link(2, "eth0", true), overrun(), new_link(2, "eth0", true)] {
+        for m in [
+            new_link(2, "eth0", true),
+            new_link(2, "eth0", true),
+            overrun(),
+            new_link(2, "eth0", true),
+        ] {
             tx.unbounded_send((m, from)).unwrap();
         }
         drop(tx);
-        assert_eq!(mon.next_notice().await, Some(Monitored::Event(link.clone())));
+        assert_eq!(
+            mon.next_notice().await,
+            Some(Monitored::Event(link.clone()))
+        );
         // The unchanged repeat is filtered; the overrun is not.
         assert_eq!(mon.next_notice().await, Some(Monitored::Overrun));
         // After an overrun the link cache is gone: the same state is reported again.

@@ -354,9 +354,13 @@ mod tests {
         assert!(monitor_groups(false, false).is_empty());
         let routes = monitor_groups(true, false);
         assert_eq!(routes.len(), 2);
-        assert!(routes.iter().all(|g| matches!(g, MulticastGroup::Ipv4Route | MulticastGroup::Ipv6Route)));
+        assert!(routes
+            .iter()
+            .all(|g| matches!(g, MulticastGroup::Ipv4Route | MulticastGroup::Ipv6Route)));
         let rules = monitor_groups(false, true);
-        assert!(rules.iter().all(|g| matches!(g, MulticastGroup::Ipv4Rule | MulticastGroup::Ipv6Rule)));
+        assert!(rules
+            .iter()
+            .all(|g| matches!(g, MulticastGroup::Ipv4Rule | MulticastGroup::Ipv6Rule)));
         assert_eq!(monitor_groups(true, true).len(), 4);
     }
 

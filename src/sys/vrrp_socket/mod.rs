@@ -43,12 +43,12 @@ use tokio::io::unix::AsyncFd;
 use tokio::io::Interest;
 
 use super::{Privilege, SysError};
-pub use wanted::{wanted, RecvKey, Unopened, Want, Wanted};
 use crate::proto::Input;
 use crate::wire::{
     parse_ipv4_datagram, parse_ipv6_datagram, Datagram, Error as WireError, Family, Ipv4Repr,
     PROTO_VRRP,
 };
+pub use wanted::{wanted, RecvKey, Unopened, Want, Wanted};
 
 /// Largest datagram we read: a v3 IPv6 advert with 255 addresses is 4088 bytes, everything
 /// VRRP sends is below this. A longer datagram is cut here and then fails the length checks

@@ -105,9 +105,15 @@ mod tests {
         ]);
         let w = wanted(&s);
         let group = v4([224, 0, 0, 18]);
-        assert_eq!(w.recv.keys().copied().collect::<Vec<_>>(), [(2, false, group), (3, false, group)]);
+        assert_eq!(
+            w.recv.keys().copied().collect::<Vec<_>>(),
+            [(2, false, group), (3, false, group)]
+        );
         let eth0 = &w.recv[&(2, false, group)];
-        assert_eq!((eth0.ifname.as_str(), eth0.what), ("eth0", Listen::Multicast(group)));
+        assert_eq!(
+            (eth0.ifname.as_str(), eth0.what),
+            ("eth0", Listen::Multicast(group))
+        );
         assert_eq!(eth0.instances, ["A", "B"]);
         assert_eq!(w.send4.keys().copied().collect::<Vec<_>>(), [2, 3]);
         assert_eq!(w.send4[&3].instances, ["C"]);
@@ -131,20 +137,35 @@ mod tests {
         ]);
         let w = wanted(&s);
         let u = &w.recv[&(2, true, v4([10, 0, 0, 5]))];
-        assert_eq!((u.what, u.instances.clone()), (Listen::Unicast(v4([10, 0, 0, 5])), vec!["U".to_string()]));
+        assert_eq!(
+            (u.what, u.instances.clone()),
+            (Listen::Unicast(v4([10, 0, 0, 5])), vec!["U".to_string()])
+        );
         assert!(w.recv.contains_key(&(2, false, v4([224, 0, 0, 18]))));
         assert_eq!(w.send4[&2].instances, ["U", "M"]);
         let srcs: Vec<String> = w.send6.keys().map(|(i, a)| format!("{i}/{a}")).collect();
         assert_eq!(srcs, ["2/fe80::1", "2/fe80::2"]);
-        let v6_recv: Vec<&Want<Listen>> = w.recv.values().filter(|r| r.what.addr().is_ipv6()).collect();
-        assert_eq!(v6_recv.len(), 1, "one IPv6 group socket for both: {v6_recv:?}");
+        let v6_recv: Vec<&Want<Listen>> = w
+            .recv
+            .values()
+            .filter(|r| r.what.addr().is_ipv6())
+            .collect();
+        assert_eq!(
+            v6_recv.len(),
+            1,
+            "one IPv6 group socket for both: {v6_recv:?}"
+        );
         assert_eq!(v6_recv[0].instances, ["S", "T"]);
     }
 
     #[test]
     fn a_new_interface_index_is_a_new_socket() {
-        let old = wanted(&settings(vec![InstanceSettings::backup("A", 1).interface("veth0", 7)]));
-        let new = wanted(&settings(vec![InstanceSettings::backup("A", 1).interface("veth0", 9)]));
+        let old = wanted(&settings(vec![
+            InstanceSettings::backup("A", 1).interface("veth0", 7)
+        ]));
+        let new = wanted(&settings(vec![
+            InstanceSettings::backup("A", 1).interface("veth0", 9)
+        ]));
         assert!(old.recv.keys().all(|k| !new.recv.contains_key(k)));
         assert!(old.send4.keys().all(|k| !new.send4.contains_key(k)));
     }
