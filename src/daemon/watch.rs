@@ -133,3 +133,59 @@ impl Drop for Routes {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rtnetlink::packet_core::{NetlinkHeader, NetlinkMessage, NetlinkPayload, NLMSG_OVERRUN};
+    use rtnetlink::sys::SocketAddr;
+
+    /// Runs the link task on a monitor fed `messages` (then closed) and returns the first
+    /// thing it tells the loop. Reads this host's links (a netlink dump, no packets).
+    async fn first_event(
+        messages: Vec<NetlinkMessage<rtnetlink::packet_route::RouteNetlinkMessage>>,
+    ) -> Option<Event> {
+        let (feed, rx) = futures::channel::mpsc::unbounded();
+        for m in messages {
+            feed.unbounded_send((m, SocketAddr::new(0, 0))).ok()?;
+        }
+        let (tx, mut events) = mpsc::channel(4);
+        let netlink = Netlink::open().ok()?;
+        let task = tokio::spawn(links(Monitor::from_messages(rx), netlink, tx));
+        let got = tokio::time::timeout(Duration::from_secs(5), events.recv()).await;
+        task.abort();
+        drop(feed);
+        got.ok().flatten()
+    }
+
+    fn has_loopback(ev: &Option<Event>) -> bool {
+        matches!(ev, Some(Event::Resync(h)) if h.interfaces.iter().any(|i| i.is_loopback))
+    }
+
+    #[tokio::test]
+    async fn an_overrun_makes_the_task_read_the_host_again() {
+        let mut hdr = NetlinkHeader::default();
+        hdr.message_type = NLMSG_OVERRUN;
+        let overrun = NetlinkMessage::new(hdr, NetlinkPayload::Overrun(Vec::new()));
+        let ev = first_event(vec![overrun]).await;
+        assert!(has_loopback(&ev), "{ev:?}");
+    }
+
+    #[tokio::test]
+    async fn a_closed_monitor_is_reopened_and_the_host_read_again() {
+        let (feed, rx) = futures::channel::mpsc::unbounded();
+        drop(feed);
+        let (tx, mut events) = mpsc::channel(4);
+        let task = tokio::spawn(links(
+            Monitor::from_messages(rx),
+            Netlink::open().unwrap(),
+            tx,
+        ));
+        let ev = tokio::time::timeout(Duration::from_secs(5), events.recv())
+            .await
+            .ok()
+            .flatten();
+        task.abort();
+        assert!(has_loopback(&ev), "{ev:?}");
+    }
+}
