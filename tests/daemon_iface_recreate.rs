@@ -19,8 +19,8 @@ use nix::sys::signal::Signal;
 
 const VIP: &str = "10.0.0.100";
 
-fn start(lab: &mut Lab, inst: &[Instance; 2]) {
-    lab.start(0, Daemon::Vrrpd, &config("r0", &[inst[0].clone()]));
+fn start(lab: &mut Lab, master: Daemon, inst: &[Instance; 2]) {
+    lab.start(0, master, &config("r0", &[inst[0].clone()]));
     lab.start(1, Daemon::Vrrpd, &config("r1", &[inst[1].clone()]));
     lab.wait_ready(0, Duration::from_secs(10));
     lab.wait_ready(1, Duration::from_secs(10));
@@ -49,13 +49,28 @@ fn holders_stay(lab: &Lab, want: &[usize], d: Duration) {
 )]
 #[test]
 fn a_backup_whose_interface_is_recreated_keeps_hearing_the_master() {
-    let mut lab = Lab::new(&lab::tag("ifrecreate", "v"), 2);
+    recreated(Daemon::Vrrpd, "v");
+}
+
+/// The same with keepalived 2.2.7 as the master.
+#[cfg_attr(
+    not(feature = "netns-tests"),
+    ignore = "needs root, namespaces or keepalived: ./tests/run.sh"
+)]
+#[test]
+fn a_backup_whose_interface_is_recreated_keeps_hearing_a_keepalived_master() {
+    recreated(Daemon::Keepalived, "k");
+}
+
+/// vrrpd backup (r1) whose eth0 is deleted and created again; `master` on r0.
+fn recreated(master: Daemon, suffix: &str) {
+    let mut lab = Lab::new(&lab::tag("ifrecreate", suffix), 2);
     let vip = format!("{VIP}/24 dev eth0");
     let inst = [
         Instance::v3("VI_1", 51, 150, "0.2").vip(&vip),
         Instance::v3("VI_1", 51, 100, "0.2").vip(&vip),
     ];
-    start(&mut lab, &inst);
+    start(&mut lab, master, &inst);
     let (ns, lan, port) = (
         lab.ns(1).to_string(),
         lab.lan.clone(),
@@ -100,7 +115,7 @@ fn a_reload_to_a_foreign_unicast_src_ip_is_fault_until_the_address_appears() {
             .vip(&vip)
             .unicast(r1, &[r0]),
     ];
-    start(&mut lab, &inst);
+    start(&mut lab, Daemon::Vrrpd, &inst);
     // r1 reloads with a source this host does not have.
     let moved = inst[1].clone().unicast(new_src, &[r0]);
     lab.write_conf(1, &config("r1", &[moved]));
