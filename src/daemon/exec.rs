@@ -57,6 +57,8 @@ pub struct Exec {
     /// The first failure of the stop sequence: every removal is still attempted (each
     /// failure logged), and this one makes the exit status non-zero.
     stop_failure: Option<SysError>,
+    /// The instances held in FAULT for want of their VRRP sockets (daemon/sockets.rs).
+    pub sockets: super::sockets::Sockets,
 }
 
 /// An error that ends the daemon: the privileges to change addresses are missing, or the

@@ -1,8 +1,9 @@
 //! The real [`Sys`]: raw VRRP sockets, rtnetlink, AF_PACKET frames, sd_notify, and the
 //! start-up that wires them to the loop.
 
+use std::collections::hash_map::Entry;
 use std::collections::HashMap;
-use std::net::{IpAddr, Ipv6Addr};
+use std::net::Ipv6Addr;
 use std::path::PathBuf;
 use std::time::Duration;
 
@@ -12,16 +13,16 @@ use tracing::{debug, info, warn};
 
 use super::exec::Exec;
 use super::tracker_io::TrackerIo;
+use super::watch;
 use super::{DaemonError, Event, Loader, Reloaded, SdState, Sys};
 use crate::config::read::ParseOptions;
 use crate::plan::{self, Checked, HostAddr, HostInfo, HostInterface};
 use crate::proto::RouterSettings;
 use crate::sys::frames::FrameSender;
 use crate::sys::netlink::{Added, Monitor, Netlink, Removed, Vip};
-use crate::sys::routes::RouteMonitor;
 use crate::sys::signals::Signals;
 use crate::sys::systemd::Notifier;
-use crate::sys::vrrp_socket::{Listen, RecvSocket, SendSocket};
+use crate::sys::vrrp_socket::{wanted, RecvKey, RecvSocket, SendSocket, Unopened};
 use crate::sys::SysError;
 use crate::wire::{Ipv4Repr, PROTO_VRRP};
 
@@ -38,9 +39,6 @@ pub struct Options {
     pub record_events: Option<PathBuf>,
 }
 
-/// Key of one receive socket: interface and group (multicast) or local address (unicast).
-type RecvKey = (u32, bool, IpAddr);
-
 pub struct LinuxSys {
     netlink: Netlink,
     frames: FrameSender,
@@ -49,6 +47,9 @@ pub struct LinuxSys {
     receivers: HashMap<RecvKey, JoinHandle<()>>,
     events: mpsc::Sender<Event>,
     notifier: Notifier,
+    /// The route/rule monitor, subscribed to what the settings in force need: re-checked
+    /// whenever the sockets are (start, reload).
+    routes: watch::Routes,
 }
 
 /// Starts the daemon on the current runtime and runs it until it stops: `checked` is planned
@@ -69,28 +70,14 @@ pub async fn start(opts: Options, checked: Checked) -> Result<(), DaemonError> {
     });
     debug!(target: "vrrpd", "Registering Kernel netlink reflector");
     let netlink = Netlink::open()?;
-    let mut monitor = Monitor::open()?;
-    let mon_tx = tx.clone();
-    tokio::spawn(async move {
-        while let Some(ev) = monitor.next().await {
-            if mon_tx.send(Event::Net(ev)).await.is_err() {
-                return;
-            }
-        }
-    });
-    let mut routes = RouteMonitor::open()?;
-    let route_tx = tx.clone();
-    tokio::spawn(async move {
-        while let Some(d) = routes.next().await {
-            if route_tx.send(Event::Deleted(d)).await.is_err() {
-                return;
-            }
-        }
-    });
+    let monitor = Monitor::open()?;
+    tokio::spawn(watch::links(monitor, netlink.clone(), tx.clone()));
     let host = read_host(&netlink).await?;
     let plan = checked
         .plan(host)
         .map_err(|e| DaemonError::Other(e.to_string()))?;
+    let mut routes = watch::Routes::new(tx.clone());
+    routes.follow(&plan.settings)?;
     for line in &plan.warnings {
         warn!(target: "vrrpd", "{line}");
     }
@@ -112,6 +99,7 @@ pub async fn start(opts: Options, checked: Checked) -> Result<(), DaemonError> {
         receivers: HashMap::new(),
         events: tx,
         notifier,
+        routes,
     };
     // `vrrp_startup_delay` (docs/keepalived-compat.md#global_defs-keywords): wait before the instances start;
     // signals arriving meanwhile stay queued.
@@ -315,90 +303,86 @@ impl Sys for LinuxSys {
     }
 
     fn sync_sockets(&mut self, settings: &RouterSettings) -> Result<(), SysError> {
-        let mut want_rx: HashMap<RecvKey, (String, Listen)> = HashMap::new();
-        let mut want_tx: HashMap<u32, String> = HashMap::new();
-        let mut want_tx6: HashMap<(u32, Ipv6Addr), String> = HashMap::new();
-        for i in &settings.instances {
-            match (i.src, i.mcast_group) {
-                (IpAddr::V4(_), IpAddr::V4(_)) => {
-                    want_tx.insert(i.ifindex, i.ifname.clone());
-                }
-                (IpAddr::V6(src), IpAddr::V6(_)) => {
-                    want_tx6.insert((i.ifindex, src), i.ifname.clone());
-                }
-                _ => continue,
-            }
-            let listen = if i.is_unicast() {
-                Listen::Unicast(i.src)
-            } else {
-                Listen::Multicast(i.mcast_group)
-            };
-            let key = (i.ifindex, i.is_unicast(), listen.addr());
-            want_rx.insert(key, (i.ifname.clone(), listen));
+        match self.open_sockets(settings).into_iter().next() {
+            Some(u) => Err(u.error),
+            None => Ok(()),
         }
+    }
+
+    /// Closes the sockets `settings` no longer needs and opens the missing ones (the set is
+    /// `vrrp_socket::wanted`); every socket that cannot be opened is returned with its users.
+    fn open_sockets(&mut self, settings: &RouterSettings) -> Vec<Unopened> {
+        if let Err(e) = self.routes.follow(settings) {
+            warn!(target: "vrrpd", "{e}");
+        }
+        let want = wanted(settings);
         self.receivers.retain(|k, h| {
-            let keep = want_rx.contains_key(k);
+            let keep = want.recv.contains_key(k);
             if !keep {
                 h.abort();
             }
             keep
         });
-        self.senders.retain(|k, _| want_tx.contains_key(k));
-        self.senders6.retain(|k, _| want_tx6.contains_key(k));
-        // Open everything that can be opened; report the first failure.
-        let mut first_error: Option<SysError> = None;
-        for (key, (ifname, listen)) in want_rx {
+        self.senders.retain(|k, _| want.send4.contains_key(k));
+        self.senders6.retain(|k, _| want.send6.contains_key(k));
+        let mut failed = Vec::new();
+        for (key, w) in want.recv {
             if self.receivers.contains_key(&key) {
                 continue;
             }
-            let bind_error = |e: SysError| SysError::Os {
-                what: format!("bind unicast_src {} on {ifname}", key.2),
-                source: std::io::Error::other(e.to_string()),
-            };
-            let family = if key.2.is_ipv4() { "IPv4" } else { "IPv6" };
-            let sock = match RecvSocket::open(&ifname, key.0, listen) {
+            let (ifindex, unicast, addr) = key;
+            let sock = match RecvSocket::open(&w.ifname, ifindex, w.what) {
                 Ok(s) => s,
                 Err(e) => {
-                    let e = if key.1 { bind_error(e) } else { e };
-                    first_error.get_or_insert(e);
+                    // keepalived's wording for a unicast source it cannot bind.
+                    let error = if unicast {
+                        SysError::Os {
+                            what: format!("bind unicast_src {addr} on {}", w.ifname),
+                            source: std::io::Error::other(e.to_string()),
+                        }
+                    } else {
+                        e
+                    };
+                    failed.push(Unopened {
+                        instances: w.instances,
+                        error,
+                    });
                     continue;
                 }
             };
-            let mode = if key.1 { "unicast" } else { "multicast" };
-            debug!(target: "vrrpd", "VRRP sockpool: [ifindex({:3}), family({family}), proto({PROTO_VRRP}), {mode}, address({})]", key.0, key.2);
+            let family = if addr.is_ipv4() { "IPv4" } else { "IPv6" };
+            let mode = if unicast { "unicast" } else { "multicast" };
+            debug!(target: "vrrpd", "VRRP sockpool: [ifindex({ifindex:3}), family({family}), proto({PROTO_VRRP}), {mode}, address({addr})]");
             let handle = tokio::spawn(rx_task(sock, self.events.clone()));
             self.receivers.insert(key, handle);
         }
-        for (ifindex, ifname) in want_tx {
-            if let std::collections::hash_map::Entry::Vacant(e) = self.senders.entry(ifindex) {
-                match SendSocket::open_v4(&ifname, ifindex) {
+        for (ifindex, w) in want.send4 {
+            if let Entry::Vacant(e) = self.senders.entry(ifindex) {
+                match SendSocket::open_v4(&w.ifname, ifindex) {
                     Ok(s) => {
                         e.insert(s);
                     }
-                    Err(err) => {
-                        first_error.get_or_insert(err);
-                    }
+                    Err(error) => failed.push(Unopened {
+                        instances: w.instances,
+                        error,
+                    }),
                 }
             }
         }
-        for ((ifindex, src), ifname) in want_tx6 {
-            if let std::collections::hash_map::Entry::Vacant(e) =
-                self.senders6.entry((ifindex, src))
-            {
-                match SendSocket::open_v6(&ifname, ifindex, src) {
+        for ((ifindex, src), w) in want.send6 {
+            if let Entry::Vacant(e) = self.senders6.entry((ifindex, src)) {
+                match SendSocket::open_v6(&w.ifname, ifindex, src) {
                     Ok(s) => {
                         e.insert(s);
                     }
-                    Err(err) => {
-                        first_error.get_or_insert(err);
-                    }
+                    Err(error) => failed.push(Unopened {
+                        instances: w.instances,
+                        error,
+                    }),
                 }
             }
         }
-        match first_error {
-            Some(e) => Err(e),
-            None => Ok(()),
-        }
+        failed
     }
 
     fn systemd(&mut self, state: SdState) {

@@ -20,8 +20,11 @@ pub mod exec;
 pub mod held;
 pub mod linux;
 pub mod record;
+pub mod resync;
+pub mod sockets;
 pub mod tracker_io;
 pub mod vip_retry;
+pub mod watch;
 
 use std::future::Future;
 use std::time::Instant;
@@ -34,6 +37,7 @@ use crate::plan::{HostInterface, Runtime};
 use crate::proto::{Input, Router, RouterSettings};
 use crate::sys::netlink::{self, Added, Removed, Vip};
 use crate::sys::signals::Signal;
+use crate::sys::vrrp_socket::Unopened;
 use crate::sys::SysError;
 use crate::wire::Ipv4Repr;
 use exec::{Exec, Fatal};
@@ -51,6 +55,9 @@ pub enum Event {
     Deleted(crate::sys::routes::Deleted),
     /// keepalived's signals (docs/keepalived-compat.md#signals).
     Signal(Signal),
+    /// The host's links and addresses read again after the monitor lost events (overrun, or
+    /// a reopened monitor); the loop feeds the differences as [`Event::Net`] would.
+    Resync(crate::plan::HostInfo),
     /// A child task hit an error worth one log line (for example a socket read failing).
     Warning(String),
 }
@@ -99,6 +106,18 @@ pub trait Sys {
     fn send_frame(&mut self, ifindex: u32, frame: &[u8]) -> Result<(), SysError>;
     /// Opens and closes sockets so that exactly those `settings` need exist (docs/keepalived-compat.md#sockets).
     fn sync_sockets(&mut self, settings: &RouterSettings) -> Result<(), SysError>;
+    /// [`Sys::sync_sockets`], telling which sockets could not be opened and whose they are
+    /// (those instances go to FAULT). The default cannot tell whose, so it blames every
+    /// instance.
+    fn open_sockets(&mut self, settings: &RouterSettings) -> Vec<Unopened> {
+        match self.sync_sockets(settings) {
+            Ok(()) => Vec::new(),
+            Err(error) => vec![Unopened {
+                instances: settings.instances.iter().map(|i| i.name.clone()).collect(),
+                error,
+            }],
+        }
+    }
     fn systemd(&mut self, state: SdState);
 }
 
@@ -176,7 +195,12 @@ pub async fn run_tracked<S: Sys, L: Loader>(
     events: &mut mpsc::Receiver<Event>,
 ) -> Result<(), DaemonError> {
     release_leftovers(sys, exec, &settings).await?;
-    sys.sync_sockets(&settings)?;
+    // At start-up a socket that cannot be opened is an error (exit 1, README "Errors before
+    // forking"); later it only holds its instances in FAULT.
+    let (_, failed) = exec.sockets.open(sys, &settings, &exec.ifaces);
+    if let Some(u) = failed.into_iter().next() {
+        return Err(u.error.into());
+    }
     let mut current = settings.clone();
     let t0 = now();
     if let Some(r) = exec.recorder.as_mut() {
@@ -261,9 +285,10 @@ async fn serve<S: Sys, L: Loader>(
         };
         match event {
             Event::Input(input) => give(node, exec, now(), NodeInput::Core(input)),
-            Event::Net(ev) => {
-                for input in net_inputs(exec, ev) {
-                    give(node, exec, now(), NodeInput::Core(input));
+            Event::Net(ev) => on_net(node, current, sys, exec, ev),
+            Event::Resync(host) => {
+                for ev in resync::diff(&exec.ifaces, &host) {
+                    on_net(node, current, sys, exec, ev);
                 }
             }
             Event::Deleted(d) => {
@@ -469,20 +494,52 @@ async fn apply_settings<S: Sys>(
         node.reconfigure(now(), None, &plan.trackers);
         return Ok(drain(node, sys, exec, tracking).await?);
     };
-    // A socket that cannot be opened after a reload is logged, not fatal: the instances
-    // that work keep working (the error names the interface).
+    // A socket that cannot be opened after a reload puts its instances in FAULT (never
+    // deaf); the others keep working. Failures are logged by the second sync.
     let mut both = current.clone();
     both.instances.extend(settings.instances.iter().cloned());
-    if let Err(e) = sys.sync_sockets(&both) {
-        error!(target: "vrrpd", "{e}");
-    }
+    let _ = sys.open_sockets(&both);
     node.reconfigure(now(), Some(settings.clone()), &plan.trackers);
     drain(node, sys, exec, tracking).await?;
-    if let Err(e) = sys.sync_sockets(&settings) {
-        error!(target: "vrrpd", "{e}");
+    let inputs = exec.sockets.sync(sys, &settings, &exec.ifaces);
+    // An instance the reload created anew does not know it is held yet.
+    for input in inputs.into_iter().chain(exec.sockets.held(&settings)) {
+        give(node, exec, now(), NodeInput::Core(input));
     }
     *current = settings;
     Ok(())
+}
+
+/// One kernel change: the interface table, a re-created interface's new index (the core and
+/// the sockets follow it), the core's inputs, and another try at the sockets of instances
+/// held in FAULT without them (the missing address or interface may just have appeared).
+fn on_net<S: Sys>(
+    node: &mut Node,
+    current: &mut RouterSettings,
+    sys: &mut S,
+    exec: &mut Exec,
+    ev: netlink::Event,
+) {
+    let mut resync = exec.sockets.waiting();
+    if let netlink::Event::LinkChange { ifindex, name, .. } = &ev {
+        if sockets::reindex(current, name, *ifindex) {
+            info!(target: "vrrpd", "Interface {name} has a new index {ifindex}; reopening its VRRP sockets");
+            let input = Input::Ifindex {
+                ifname: name.clone(),
+                ifindex: *ifindex,
+            };
+            give(node, exec, now(), NodeInput::Core(input));
+            resync = true;
+        }
+    }
+    for input in net_inputs(exec, ev) {
+        give(node, exec, now(), NodeInput::Core(input));
+    }
+    if resync {
+        for input in exec.sockets.sync(sys, current, &exec.ifaces) {
+            give(node, exec, now(), NodeInput::Core(input));
+        }
+    }
 }
 
 /// Turns a kernel change into the core's inputs (a link change also reaches the interface
@@ -503,6 +560,10 @@ fn net_inputs(exec: &mut Exec, ev: netlink::Event) -> Vec<Input> {
                     index: ifindex,
                     ..HostInterface::default()
                 });
+            if entry.index != ifindex {
+                // Re-created: the old interface's addresses went with it.
+                entry.addrs.clear();
+            }
             entry.index = ifindex;
             entry.mac = mac.or(entry.mac);
             entry.up = up;

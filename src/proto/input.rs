@@ -61,6 +61,14 @@ pub enum Input {
         id: String,
         state: TrackerState,
     },
+    /// Interface `ifname` has a new index: it was deleted and created again under the same
+    /// name (VLANs, bonds, bridges, veth). The instances on it send, and hear, on the new
+    /// index from now on.
+    Ifindex { ifname: String, ifindex: u32 },
+    /// Whether the VRRP sockets of `instance` are open. Without them it would run deaf (and
+    /// become MASTER beside the real one), so `open: false` holds it in FAULT until a later
+    /// `open: true`, as a down interface does (docs/keepalived-compat.md#sockets).
+    Sockets { instance: String, open: bool },
     /// Graceful shutdown (SIGTERM): STOP notifies for every instance and group. With
     /// `release` masters also send priority 0 and remove their VIPs, routes and rules; without
     /// it (`-V/--dont-release-vrrp`) they keep them and send nothing

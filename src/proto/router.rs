@@ -16,6 +16,10 @@ use super::stats::GlobalCounters;
 use super::timer::{deadline, Timer, TimerTable};
 use crate::wire::{parse_ipv4_datagram, Error as WireError, Family, Ipv4Packet, Version};
 
+/// The tracker key that holds an instance in FAULT while its sockets cannot be opened
+/// ([`Input::Sockets`]); tracker ids are `kind:name`, so none can collide with it.
+const SOCKETS_REASON: &str = "(sockets)";
+
 /// A sync group at run time.
 pub(crate) struct Group {
     pub name: String,
@@ -117,15 +121,11 @@ impl Router {
     /// of the same name (reload, docs/keepalived-compat.md#reload); a new one starts in INIT.
     pub(crate) fn index(&mut self, groups: Vec<SyncGroupSettings>) {
         self.by_name.clear();
-        self.demux.clear();
         for inst in &mut self.instances {
             inst.group = None;
             self.by_name.insert(inst.cfg.name.clone(), inst.idx);
-            self.demux
-                .entry((inst.cfg.ifindex, inst.cfg.vrid, inst.cfg.family()))
-                .or_default()
-                .push(inst.idx);
         }
+        self.index_demux();
         let old: HashMap<String, State> =
             self.groups.drain(..).map(|g| (g.name, g.state)).collect();
         self.group_by_name.clear();
@@ -152,6 +152,17 @@ impl Router {
                 members,
                 state,
             });
+        }
+    }
+
+    /// Rebuilds the demultiplexing map from the instances' interface indexes.
+    fn index_demux(&mut self) {
+        self.demux.clear();
+        for inst in &self.instances {
+            self.demux
+                .entry((inst.cfg.ifindex, inst.cfg.vrid, inst.cfg.family()))
+                .or_default()
+                .push(inst.idx);
         }
     }
 
@@ -203,6 +214,8 @@ impl Router {
                 }
             }
             Input::Tracker { target, id, state } => self.on_tracker(now, target, id, state),
+            Input::Ifindex { ifname, ifindex } => self.on_ifindex(&ifname, ifindex),
+            Input::Sockets { instance, open } => self.on_sockets(now, &instance, open),
             Input::Stop { release } => self.stop(now, release),
         }
     }
@@ -442,6 +455,57 @@ impl Router {
                 inst.restore_vip(&mut ctx, ifname, addr);
             }
         }
+    }
+
+    /// The interface was re-created with a new index: adverts, GARPs and the demultiplexing
+    /// of received adverts follow it. Nothing else changes; the link and address events that
+    /// came with the re-creation decide the state.
+    fn on_ifindex(&mut self, ifname: &str, ifindex: u32) {
+        let mut changed = false;
+        for inst in &mut self.instances {
+            if inst.cfg.ifname == ifname && inst.cfg.ifindex != ifindex {
+                inst.cfg.ifindex = ifindex;
+                changed = true;
+            }
+        }
+        if changed {
+            self.index_demux();
+        }
+    }
+
+    /// The shell could (not) open the instance's sockets: held in FAULT while it cannot, as by
+    /// an unweighted tracker that is down (the reason is kept among the trackers, under a
+    /// name no configured tracker can have).
+    fn on_sockets(&mut self, now: Instant, name: &str, open: bool) {
+        let Some(idx) = self.instance_index(name) else {
+            return;
+        };
+        let state = if open {
+            TrackerState::Up
+        } else {
+            TrackerState::Down
+        };
+        let mut ctx = ctx!(self, now);
+        let Some(inst) = self.instances.get_mut(idx) else {
+            return;
+        };
+        let was = inst.trackers.get(SOCKETS_REASON).copied();
+        if was.unwrap_or(TrackerState::Up) == state {
+            return;
+        }
+        if open {
+            inst.trackers.remove(SOCKETS_REASON);
+        } else {
+            inst.trackers.insert(SOCKETS_REASON.to_owned(), state);
+            if !matches!(inst.state, State::Fault | State::Stopped) {
+                inst.log(
+                    &mut ctx,
+                    LogLevel::Info,
+                    "entering FAULT state (VRRP socket unavailable)",
+                );
+            }
+        }
+        self.update_fault(now, idx);
     }
 
     fn on_tracker(&mut self, now: Instant, target: TrackTarget, id: String, state: TrackerState) {

@@ -385,6 +385,16 @@ pub struct Monitor {
     links: HashMap<u32, (String, bool, Option<[u8; 6]>)>,
 }
 
+/// What the monitor hands on: a change, or the news that changes were lost.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Monitored {
+    Event(Event),
+    /// The kernel could not queue some notifications (ENOBUFS: the socket's receive buffer
+    /// was full; netlink-proto turns the error into an `NLMSG_OVERRUN` message). The reader
+    /// must dump the links and addresses again to learn what it missed.
+    Overrun,
+}
+
 impl Monitor {
     /// Subscribes to RTNLGRP_LINK, RTNLGRP_IPV4_IFADDR and RTNLGRP_IPV6_IFADDR and spawns the
     /// connection task on the current tokio runtime.
@@ -403,26 +413,55 @@ impl Monitor {
                 )
             })?;
         tokio::spawn(conn);
-        Ok(Monitor {
-            messages,
-            links: HashMap::new(),
-        })
+        Ok(Monitor::from_messages(messages))
     }
 
-    /// The next event; `None` when the netlink connection has closed. Cancel safe.
+    /// A monitor reading `messages` (the seam the tests use to inject what the connection
+    /// delivers, an overrun for instance).
+    pub fn from_messages(
+        messages: UnboundedReceiver<(NetlinkMessage<RouteNetlinkMessage>, SocketAddr)>,
+    ) -> Monitor {
+        Monitor {
+            messages,
+            links: HashMap::new(),
+        }
+    }
+
+    /// The next event, overruns skipped; `None` when the netlink connection has closed.
+    /// Cancel safe.
     pub async fn next(&mut self) -> Option<Event> {
         loop {
-            let (msg, _) = self.messages.next().await?;
-            if let Some(ev) = self.translate(msg) {
-                return Some(ev);
+            if let Monitored::Event(e) = self.next_notice().await? {
+                return Some(e);
             }
         }
     }
 
-    fn translate(&mut self, msg: NetlinkMessage<RouteNetlinkMessage>) -> Option<Event> {
-        let NetlinkPayload::InnerMessage(inner) = msg.payload else {
-            return None;
+    /// The next event or overrun; `None` when the netlink connection has closed (for
+    /// instance after an error netlink-proto cannot recover from). Cancel safe.
+    pub async fn next_notice(&mut self) -> Option<Monitored> {
+        loop {
+            let (msg, _) = self.messages.next().await?;
+            if let Some(m) = self.translate(msg) {
+                return Some(m);
+            }
+        }
+    }
+
+    fn translate(&mut self, msg: NetlinkMessage<RouteNetlinkMessage>) -> Option<Monitored> {
+        let inner = match msg.payload {
+            NetlinkPayload::InnerMessage(inner) => inner,
+            NetlinkPayload::Overrun(_) => {
+                // The remembered link states may be stale now: report every link again.
+                self.links.clear();
+                return Some(Monitored::Overrun);
+            }
+            _ => return None,
         };
+        self.event(inner).map(Monitored::Event)
+    }
+
+    fn event(&mut self, inner: RouteNetlinkMessage) -> Option<Event> {
         match inner {
             RouteNetlinkMessage::NewLink(m) => {
                 let link = link_from(&m)?;
@@ -518,6 +557,54 @@ mod tests {
             .attributes
             .iter()
             .any(|a| matches!(a, AddressAttribute::CacheInfo(c) if c.ifa_preferred == 0)));
+    }
+
+    /// What netlink-proto delivers when recvmsg on the monitor fails with ENOBUFS.
+    fn overrun() -> NetlinkMessage<RouteNetlinkMessage> {
+        let mut hdr = rtnetlink::packet_core::NetlinkHeader::default();
+        hdr.message_type = rtnetlink::packet_core::NLMSG_OVERRUN;
+        NetlinkMessage::new(hdr, NetlinkPayload::Overrun(Vec::new()))
+    }
+
+    fn new_link(index: u32, name: &str, up: bool) -> NetlinkMessage<RouteNetlinkMessage> {
+        let mut m = LinkMessage::default();
+        m.header.index = index;
+        if up {
+            m.header.flags = LinkFlags::Up | LinkFlags::Running;
+        }
+        m.attributes.push(LinkAttribute::IfName(name.into()));
+        NetlinkMessage::from(RouteNetlinkMessage::NewLink(m))
+    }
+
+    #[tokio::test]
+    async fn an_overrun_is_reported_and_a_closed_monitor_ends_the_stream() {
+        let (tx, rx) = futures::channel::mpsc::unbounded();
+        let mut mon = Monitor::from_messages(rx);
+        let from = SocketAddr::new(0, 0);
+        let link = Event::LinkChange {
+            ifindex: 2,
+            name: "eth0".into(),
+            up: true,
+            mac: None,
+        };
+        for m in [
+            new_link(2, "eth0", true),
+            new_link(2, "eth0", true),
+            overrun(),
+            new_link(2, "eth0", true),
+        ] {
+            tx.unbounded_send((m, from)).unwrap();
+        }
+        drop(tx);
+        assert_eq!(
+            mon.next_notice().await,
+            Some(Monitored::Event(link.clone()))
+        );
+        // The unchanged repeat is filtered; the overrun is not.
+        assert_eq!(mon.next_notice().await, Some(Monitored::Overrun));
+        // After an overrun the link cache is gone: the same state is reported again.
+        assert_eq!(mon.next_notice().await, Some(Monitored::Event(link)));
+        assert_eq!(mon.next_notice().await, None);
     }
 
     #[test]

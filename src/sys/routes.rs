@@ -299,17 +299,26 @@ pub struct RouteMonitor {
     messages: UnboundedReceiver<(NetlinkMessage<RouteNetlinkMessage>, SocketAddr)>,
 }
 
+/// The groups a route monitor needs: the route groups only when some instance has
+/// `virtual_routes`, the rule groups only with `virtual_rules`. On a busy router (a full BGP
+/// table) every route change would otherwise wake the daemon for nothing and could overrun
+/// its socket.
+pub fn monitor_groups(routes: bool, rules: bool) -> Vec<MulticastGroup> {
+    let mut groups = Vec::new();
+    if routes {
+        groups.extend([MulticastGroup::Ipv4Route, MulticastGroup::Ipv6Route]);
+    }
+    if rules {
+        groups.extend([MulticastGroup::Ipv4Rule, MulticastGroup::Ipv6Rule]);
+    }
+    groups
+}
+
 impl RouteMonitor {
-    /// Subscribes to the IPv4/IPv6 route and rule groups; spawns the connection task.
-    pub fn open() -> Result<RouteMonitor, SysError> {
-        let groups = [
-            MulticastGroup::Ipv4Route,
-            MulticastGroup::Ipv6Route,
-            MulticastGroup::Ipv4Rule,
-            MulticastGroup::Ipv6Rule,
-        ];
+    /// Subscribes to `groups` ([`monitor_groups`]); spawns the connection task.
+    pub fn open(groups: &[MulticastGroup]) -> Result<RouteMonitor, SysError> {
         let (conn, _handle, messages) =
-            rtnetlink::new_multicast_connection(&groups).map_err(|e| {
+            rtnetlink::new_multicast_connection(groups).map_err(|e| {
                 SysError::os(
                     "subscribe to netlink route and rule events",
                     Privilege::NetAdmin,
@@ -339,6 +348,21 @@ impl RouteMonitor {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn route_and_rule_groups_only_when_the_plan_has_them() {
+        assert!(monitor_groups(false, false).is_empty());
+        let routes = monitor_groups(true, false);
+        assert_eq!(routes.len(), 2);
+        assert!(routes
+            .iter()
+            .all(|g| matches!(g, MulticastGroup::Ipv4Route | MulticastGroup::Ipv6Route)));
+        let rules = monitor_groups(false, true);
+        assert!(rules
+            .iter()
+            .all(|g| matches!(g, MulticastGroup::Ipv4Rule | MulticastGroup::Ipv6Rule)));
+        assert_eq!(monitor_groups(true, true).len(), 4);
+    }
 
     #[test]
     fn route_defaults_follow_iproute2() {

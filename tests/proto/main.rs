@@ -15,3 +15,4 @@ mod routes;
 mod rules;
 mod sim;
 mod sim_tracking;
+mod sockets;

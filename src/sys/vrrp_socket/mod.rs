@@ -33,6 +33,7 @@
 
 mod v4;
 mod v6;
+pub mod wanted;
 
 use std::io;
 use std::net::{IpAddr, Ipv6Addr};
@@ -47,6 +48,7 @@ use crate::wire::{
     parse_ipv4_datagram, parse_ipv6_datagram, Datagram, Error as WireError, Family, Ipv4Repr,
     PROTO_VRRP,
 };
+pub use wanted::{wanted, RecvKey, Unopened, Want, Wanted};
 
 /// Largest datagram we read: a v3 IPv6 advert with 255 addresses is 4088 bytes, everything
 /// VRRP sends is below this. A longer datagram is cut here and then fails the length checks
