@@ -50,7 +50,7 @@ pub enum Event {
     /// check on them).
     Input(Input),
     /// A link or address change from the kernel.
-    Net(netlink::Event),
+    Net(netlink::Change),
     /// A route or rule deleted (from the route monitor).
     Deleted(crate::sys::routes::Deleted),
     /// keepalived's signals (docs/keepalived-compat.md#signals).
@@ -518,10 +518,10 @@ fn on_net<S: Sys>(
     current: &mut RouterSettings,
     sys: &mut S,
     exec: &mut Exec,
-    ev: netlink::Event,
+    ev: netlink::Change,
 ) {
     let mut resync = exec.sockets.waiting();
-    if let netlink::Event::LinkChange { ifindex, name, .. } = &ev {
+    if let netlink::Change::LinkChange { ifindex, name, .. } = &ev {
         if sockets::reindex(current, name, *ifindex) {
             info!(target: "vrrpd", "Interface {name} has a new index {ifindex}; reopening its VRRP sockets");
             let input = Input::Ifindex {
@@ -544,9 +544,9 @@ fn on_net<S: Sys>(
 
 /// Turns a kernel change into the core's inputs (a link change also reaches the interface
 /// trackers, inside the node), keeping the interface table fresh.
-fn net_inputs(exec: &mut Exec, ev: netlink::Event) -> Vec<Input> {
+fn net_inputs(exec: &mut Exec, ev: netlink::Change) -> Vec<Input> {
     match ev {
-        netlink::Event::LinkChange {
+        netlink::Change::LinkChange {
             ifindex,
             name,
             up,
@@ -569,7 +569,7 @@ fn net_inputs(exec: &mut Exec, ev: netlink::Event) -> Vec<Input> {
             entry.up = up;
             vec![Input::Link { ifname: name, up }]
         }
-        netlink::Event::LinkRemoved { name, .. } => {
+        netlink::Change::LinkRemoved { name, .. } => {
             if let Some(i) = exec.ifaces.get_mut(&name) {
                 i.up = false;
             }
@@ -578,7 +578,7 @@ fn net_inputs(exec: &mut Exec, ev: netlink::Event) -> Vec<Input> {
                 up: false,
             }]
         }
-        netlink::Event::AddrChange {
+        netlink::Change::AddrChange {
             ifindex,
             addr,
             prefix,

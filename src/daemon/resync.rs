@@ -6,14 +6,14 @@
 use std::collections::HashMap;
 
 use crate::plan::{HostAddr, HostInfo, HostInterface};
-use crate::sys::netlink::Event;
+use crate::sys::netlink::Change;
 
 /// The events that turn `known` (the loop's table) into `now` (a fresh dump), per interface:
 /// addresses that went away first (while the table can still name their interface), then
 /// the link, then the addresses that appeared. An interface re-created under its name (a new
 /// index) loses all its old addresses first. A vanished interface is reported removed once
 /// (the table keeps it, down).
-pub fn diff(known: &HashMap<String, HostInterface>, now: &HostInfo) -> Vec<Event> {
+pub fn diff(known: &HashMap<String, HostInterface>, now: &HostInfo) -> Vec<Change> {
     let mut out = Vec::new();
     let mut names: Vec<&String> = known.keys().collect();
     names.sort();
@@ -24,7 +24,7 @@ pub fn diff(known: &HashMap<String, HostInterface>, now: &HostInfo) -> Vec<Event
         }
         removed_addrs(old, &[], &mut out);
         if old.up {
-            out.push(Event::LinkRemoved {
+            out.push(Change::LinkRemoved {
                 ifindex: old.index,
                 name: name.clone(),
             });
@@ -44,7 +44,7 @@ pub fn diff(known: &HashMap<String, HostInterface>, now: &HostInfo) -> Vec<Event
         let changed =
             same_link.is_none_or(|o| o.up != new.up || (new.mac.is_some() && o.mac != new.mac));
         if changed {
-            out.push(Event::LinkChange {
+            out.push(Change::LinkChange {
                 ifindex: new.index,
                 name: new.name.clone(),
                 up: new.up,
@@ -53,7 +53,7 @@ pub fn diff(known: &HashMap<String, HostInterface>, now: &HostInfo) -> Vec<Event
         }
         let had: &[HostAddr] = same_link.map_or(&[], |o| o.addrs.as_slice());
         for a in new.addrs.iter().filter(|a| !had.contains(a)) {
-            out.push(Event::AddrChange {
+            out.push(Change::AddrChange {
                 ifindex: new.index,
                 addr: a.addr,
                 prefix: a.prefix,
@@ -65,9 +65,9 @@ pub fn diff(known: &HashMap<String, HostInterface>, now: &HostInfo) -> Vec<Event
 }
 
 /// Removal events for the addresses of `old` that are not in `keep`.
-fn removed_addrs(old: &HostInterface, keep: &[HostAddr], out: &mut Vec<Event>) {
+fn removed_addrs(old: &HostInterface, keep: &[HostAddr], out: &mut Vec<Change>) {
     for a in old.addrs.iter().filter(|a| !keep.contains(a)) {
-        out.push(Event::AddrChange {
+        out.push(Change::AddrChange {
             ifindex: old.index,
             addr: a.addr,
             prefix: a.prefix,
@@ -100,8 +100,8 @@ mod tests {
         ifaces.iter().map(|i| (i.name.clone(), i.clone())).collect()
     }
 
-    fn addr(ifindex: u32, a: &str, added: bool) -> Event {
-        Event::AddrChange {
+    fn addr(ifindex: u32, a: &str, added: bool) -> Change {
+        Change::AddrChange {
             ifindex,
             addr: a.parse().unwrap(),
             prefix: 24,
@@ -135,12 +135,12 @@ mod tests {
             diff(&known, &host),
             [
                 addr(4, "10.9.0.1", false),
-                Event::LinkRemoved {
+                Change::LinkRemoved {
                     ifindex: 4,
                     name: "gone".into()
                 },
                 addr(2, "10.0.0.100", false),
-                Event::LinkChange {
+                Change::LinkChange {
                     ifindex: 3,
                     name: "eth1".into(),
                     up: true,
@@ -161,7 +161,7 @@ mod tests {
             diff(&known, &host),
             [
                 addr(7, "10.0.0.2", false),
-                Event::LinkChange {
+                Change::LinkChange {
                     ifindex: 9,
                     name: "veth0".into(),
                     up: true,

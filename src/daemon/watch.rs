@@ -27,7 +27,7 @@ pub async fn links(mut monitor: Monitor, netlink: Netlink, tx: mpsc::Sender<Even
     let mut last_overrun: Option<Instant> = None;
     loop {
         match monitor.next_notice().await {
-            Some(Monitored::Event(ev)) => {
+            Some(Monitored::Change(ev)) => {
                 if tx.send(Event::Net(ev)).await.is_err() {
                     return;
                 }

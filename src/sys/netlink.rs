@@ -4,7 +4,7 @@
 //! [`Netlink`] is the request side (one connection, cloneable handle). [`Monitor`] is a
 //! separate multicast connection subscribed to the link and IPv4/IPv6 address groups, the
 //! equivalent of keepalived's "kernel netlink reflector"; it turns kernel notifications into
-//! the typed [`Event`]s the shell feeds to the core as `Input::Link` / `Input::Addr`.
+//! the typed [`Change`]s the shell feeds to the core as `Input::Link` / `Input::Addr`.
 //!
 //! VIPs are added with a hand-built `RTM_NEWADDR` instead of rtnetlink's `address().add()`,
 //! because that helper always adds `IFA_BROADCAST`, while keepalived adds a broadcast address
@@ -356,7 +356,7 @@ fn addr_from(m: &AddressMessage) -> Option<IfAddr> {
 
 /// A change reported by the kernel.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub enum Event {
+pub enum Change {
     /// A link appeared or its up state, name or MAC changed ("Netlink reports eth0 down").
     /// `up` is keepalived's IFF_UP && IFF_RUNNING.
     LinkChange {
@@ -388,7 +388,7 @@ pub struct Monitor {
 /// What the monitor hands on: a change, or the news that changes were lost.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Monitored {
-    Event(Event),
+    Change(Change),
     /// The kernel could not queue some notifications (ENOBUFS: the socket's receive buffer
     /// was full; netlink-proto turns the error into an `NLMSG_OVERRUN` message). The reader
     /// must dump the links and addresses again to learn what it missed.
@@ -429,9 +429,9 @@ impl Monitor {
 
     /// The next event, overruns skipped; `None` when the netlink connection has closed.
     /// Cancel safe.
-    pub async fn next(&mut self) -> Option<Event> {
+    pub async fn next(&mut self) -> Option<Change> {
         loop {
-            if let Monitored::Event(e) = self.next_notice().await? {
+            if let Monitored::Change(e) = self.next_notice().await? {
                 return Some(e);
             }
         }
@@ -458,10 +458,10 @@ impl Monitor {
             }
             _ => return None,
         };
-        self.event(inner).map(Monitored::Event)
+        self.event(inner).map(Monitored::Change)
     }
 
-    fn event(&mut self, inner: RouteNetlinkMessage) -> Option<Event> {
+    fn event(&mut self, inner: RouteNetlinkMessage) -> Option<Change> {
         match inner {
             RouteNetlinkMessage::NewLink(m) => {
                 let link = link_from(&m)?;
@@ -470,7 +470,7 @@ impl Monitor {
                     return None;
                 }
                 self.links.insert(link.index, state);
-                Some(Event::LinkChange {
+                Some(Change::LinkChange {
                     ifindex: link.index,
                     up: link.is_up(),
                     name: link.name,
@@ -480,7 +480,7 @@ impl Monitor {
             RouteNetlinkMessage::DelLink(m) => {
                 self.links.remove(&m.header.index);
                 let link = link_from(&m)?;
-                Some(Event::LinkRemoved {
+                Some(Change::LinkRemoved {
                     ifindex: link.index,
                     name: link.name,
                 })
@@ -492,9 +492,9 @@ impl Monitor {
     }
 }
 
-fn addr_event(m: &AddressMessage, added: bool) -> Option<Event> {
+fn addr_event(m: &AddressMessage, added: bool) -> Option<Change> {
     let a = addr_from(m)?;
-    Some(Event::AddrChange {
+    Some(Change::AddrChange {
         ifindex: a.ifindex,
         addr: a.addr,
         prefix: a.prefix,
@@ -581,7 +581,7 @@ mod tests {
         let (tx, rx) = futures::channel::mpsc::unbounded();
         let mut mon = Monitor::from_messages(rx);
         let from = SocketAddr::new(0, 0);
-        let link = Event::LinkChange {
+        let link = Change::LinkChange {
             ifindex: 2,
             name: "eth0".into(),
             up: true,
@@ -598,12 +598,12 @@ mod tests {
         drop(tx);
         assert_eq!(
             mon.next_notice().await,
-            Some(Monitored::Event(link.clone()))
+            Some(Monitored::Change(link.clone()))
         );
         // The unchanged repeat is filtered; the overrun is not.
         assert_eq!(mon.next_notice().await, Some(Monitored::Overrun));
         // After an overrun the link cache is gone: the same state is reported again.
-        assert_eq!(mon.next_notice().await, Some(Monitored::Event(link)));
+        assert_eq!(mon.next_notice().await, Some(Monitored::Change(link)));
         assert_eq!(mon.next_notice().await, None);
     }
 

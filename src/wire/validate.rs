@@ -58,7 +58,7 @@ pub struct Expect {
 /// A received advert that passed steps 1–12, with the IP fields the later steps and the
 /// state machine need.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Received {
+pub struct CheckedAdvert {
     pub advert: Advert,
     pub src: IpAddr,
     pub dst: IpAddr,
@@ -100,7 +100,7 @@ pub struct Envelope {
 
 /// Steps 1–12 of docs/keepalived-compat.md#receive-checks on a whole received IPv4 packet: the IP
 /// header (1, 2) here, the rest in [`check_message`].
-pub fn check_ipv4(packet: &[u8], expect: &Expect) -> Result<Received, Error> {
+pub fn check_ipv4(packet: &[u8], expect: &Expect) -> Result<CheckedAdvert, Error> {
     let datagram = parse_ipv4_datagram(packet)?;
     let vrrp_bytes = datagram.message;
 
@@ -128,7 +128,7 @@ pub fn check_ipv6(
     dst: Ipv6Addr,
     hop_limit: u8,
     expect: &Expect,
-) -> Result<Received, Error> {
+) -> Result<CheckedAdvert, Error> {
     // 1. Too short for the VRRP header.
     let datagram = parse_ipv6_datagram(message, src, dst, hop_limit)?;
     // 2. There is no AH over IPv6; an instance configured with it cannot match.
@@ -147,7 +147,11 @@ pub fn check_ipv6(
 /// [`check_ipv6`] and by the protocol core for inputs that carry a bare message. The family
 /// is the destination's. Never panics: header fields of a short message read as zero and
 /// fail the length check.
-pub fn check_message(message: &[u8], env: &Envelope, expect: &Expect) -> Result<Received, Error> {
+pub fn check_message(
+    message: &[u8],
+    env: &Envelope,
+    expect: &Expect,
+) -> Result<CheckedAdvert, Error> {
     let family = family_of(env.dst);
     let vrrp = VrrpPacket::new_unchecked(message, family);
     let vrid = byte(message, 1);
@@ -273,7 +277,7 @@ pub fn check_message(message: &[u8], env: &Envelope, expect: &Expect) -> Result<
     // 12. Destination kind must match the mode, addr_list_err.
     check_destination(vrid, env.dst, expect)?;
 
-    Ok(Received {
+    Ok(CheckedAdvert {
         advert: Advert::from_packet(&vrrp, version),
         src: env.src,
         dst: env.dst,

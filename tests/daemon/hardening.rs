@@ -259,7 +259,7 @@ async fn a_pending_retry_is_dropped_when_the_instance_leaves_master() {
     sys.fail_adds = 1000;
     let mut exec = Exec::new(ifaces(), false);
     let (tx, mut rx) = mpsc::channel(16);
-    let down = Event::Net(vrrpd::sys::netlink::Event::LinkChange {
+    let down = Event::Net(vrrpd::sys::netlink::Change::LinkChange {
         ifindex: 2,
         name: "eth0".into(),
         up: false,

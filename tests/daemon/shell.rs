@@ -315,7 +315,7 @@ async fn link_down_from_the_monitor_puts_the_instance_in_fault() {
     let mut exec = Exec::new(ifaces(), false);
     let (tx, mut rx) = mpsc::channel(16);
     let link = |up| {
-        Event::Net(vrrpd::sys::netlink::Event::LinkChange {
+        Event::Net(vrrpd::sys::netlink::Change::LinkChange {
             ifindex: 2,
             name: "eth0".into(),
             up,
@@ -515,7 +515,7 @@ async fn track_interface_weight_follows_link_events() {
     exec.hooks = Some(hooks);
     let (tx, mut rx) = mpsc::channel(16);
     let eth1 = |up| {
-        Event::Net(vrrpd::sys::netlink::Event::LinkChange {
+        Event::Net(vrrpd::sys::netlink::Change::LinkChange {
             ifindex: 3,
             name: "eth1".into(),
             up,

@@ -194,7 +194,7 @@ async fn an_instance_whose_socket_fails_on_reload_is_fault_until_it_opens_the_ot
     }))));
     let mut exec = Exec::new(HashMap::from([("eth0".to_string(), eth0(2, true))]), false);
     let (tx, mut rx) = mpsc::channel(16);
-    let addr = Event::Net(netlink::Event::AddrChange {
+    let addr = Event::Net(netlink::Change::AddrChange {
         ifindex: 2,
         addr: "10.0.0.9".parse().unwrap(),
         prefix: 24,
@@ -256,14 +256,14 @@ async fn a_recreated_interface_moves_sockets_and_adverts_to_its_new_index() {
     let mut exec = Exec::new(HashMap::from([("eth0".to_string(), eth0(2, true))]), false);
     let (tx, mut rx) = mpsc::channel(16);
     let link = |ifindex, up| {
-        Event::Net(netlink::Event::LinkChange {
+        Event::Net(netlink::Change::LinkChange {
             ifindex,
             name: "eth0".into(),
             up,
             mac: Some([2, 0, 0, 0, 0, 1]),
         })
     };
-    let removed = Event::Net(netlink::Event::LinkRemoved {
+    let removed = Event::Net(netlink::Change::LinkRemoved {
         ifindex: 2,
         name: "eth0".into(),
     });

@@ -10,7 +10,7 @@ use std::sync::mpsc;
 
 use common::{join, veth_pair, within, Netns};
 use serde_json::Value;
-use vrrpd::sys::netlink::{Added, Event, Monitor, Netlink, Removed, Vip};
+use vrrpd::sys::netlink::{Added, Change, Monitor, Netlink, Removed, Vip};
 
 fn v4(a: u8, b: u8, c: u8, d: u8) -> IpAddr {
     IpAddr::V4(Ipv4Addr::new(a, b, c, d))
@@ -269,13 +269,13 @@ fn monitor_reports_link_down_up_address_delete_and_link_removal() {
             while seen.len() < expected {
                 match mon.next().await.expect("monitor stream open") {
                     // Only eth0 and its IPv4 address; link-local IPv6 churn is not the point.
-                    e @ Event::LinkChange { ifindex, .. }
-                    | e @ Event::LinkRemoved { ifindex, .. }
+                    e @ Change::LinkChange { ifindex, .. }
+                    | e @ Change::LinkRemoved { ifindex, .. }
                         if ifindex == idx =>
                     {
                         seen.push(e)
                     }
-                    e @ Event::AddrChange {
+                    e @ Change::AddrChange {
                         addr: IpAddr::V4(_),
                         ifindex,
                         ..
@@ -301,9 +301,9 @@ fn monitor_reports_link_down_up_address_delete_and_link_removal() {
     let kinds: Vec<String> = seen
         .iter()
         .map(|e| match e {
-            Event::LinkChange { name, up, .. } => format!("link {name} up={up}"),
-            Event::LinkRemoved { name, .. } => format!("removed {name}"),
-            Event::AddrChange {
+            Change::LinkChange { name, up, .. } => format!("link {name} up={up}"),
+            Change::LinkRemoved { name, .. } => format!("removed {name}"),
+            Change::AddrChange {
                 addr,
                 prefix,
                 added,

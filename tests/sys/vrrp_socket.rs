@@ -176,7 +176,7 @@ fn try_recv_drains_without_waiting() {
         let first = within(3, "the first advert", sock.recv()).await.unwrap();
         // Let the rest of the burst land, then drain it without blocking.
         tokio::time::sleep(Duration::from_millis(200)).await;
-        let vrid = |r: &vrrpd::sys::vrrp_socket::Received| r.datagram().unwrap().message[1];
+        let vrid = |r: &vrrpd::sys::vrrp_socket::Delivered| r.datagram().unwrap().message[1];
         let mut ids = vec![vrid(&first)];
         while let Some(r) = sock.try_recv().unwrap() {
             ids.push(vrid(&r));

@@ -79,7 +79,7 @@ impl Listen {
 
 /// One datagram exactly as the kernel delivered it.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub enum Received {
+pub enum Delivered {
     /// From a raw IPv4 socket: the whole datagram, IP header included.
     V4 { ifindex: u32, datagram: Vec<u8> },
     /// From a raw IPv6 socket: the VRRP message, with the addresses and hop limit from
@@ -93,19 +93,19 @@ pub enum Received {
     },
 }
 
-impl Received {
+impl Delivered {
     /// The interface the datagram arrived on.
     pub fn ifindex(&self) -> u32 {
         match self {
-            Received::V4 { ifindex, .. } | Received::V6 { ifindex, .. } => *ifindex,
+            Delivered::V4 { ifindex, .. } | Delivered::V6 { ifindex, .. } => *ifindex,
         }
     }
 
     /// The envelope and VRRP message as `wire` splits them (check 1 and the IPv4 header).
     pub fn datagram(&self) -> Result<Datagram<'_>, WireError> {
         match self {
-            Received::V4 { datagram, .. } => parse_ipv4_datagram(datagram),
-            Received::V6 {
+            Delivered::V4 { datagram, .. } => parse_ipv4_datagram(datagram),
+            Delivered::V6 {
                 src,
                 dst,
                 hop_limit,
@@ -118,8 +118,8 @@ impl Received {
     /// The core's input for this datagram; the core runs every receive check on it.
     pub fn into_input(self) -> Input {
         match self {
-            Received::V4 { ifindex, datagram } => Input::Ipv4 { ifindex, datagram },
-            Received::V6 {
+            Delivered::V4 { ifindex, datagram } => Input::Ipv4 { ifindex, datagram },
+            Delivered::V6 {
                 ifindex,
                 src,
                 dst,
@@ -194,7 +194,7 @@ impl RecvSocket {
     ///
     /// Cancel safe: a datagram is only read once it is returned, so this can sit in the
     /// shell's `select!`.
-    pub async fn recv(&self) -> Result<Received, SysError> {
+    pub async fn recv(&self) -> Result<Delivered, SysError> {
         loop {
             let mut guard = self.io.readable().await.map_err(|e| self.err(e))?;
             match guard.try_io(|inner| self.recv_one(inner.get_ref())) {
@@ -208,7 +208,7 @@ impl RecvSocket {
 
     /// Reads one datagram if one is queued, without waiting: the shell drains the queue after
     /// each wake-up (docs/keepalived-compat.md#sockets).
-    pub fn try_recv(&self) -> Result<Option<Received>, SysError> {
+    pub fn try_recv(&self) -> Result<Option<Delivered>, SysError> {
         loop {
             match self.recv_one(self.io.get_ref()) {
                 Ok(Some(r)) => return Ok(Some(r)),
@@ -225,7 +225,7 @@ impl RecvSocket {
 
     /// Reads one datagram; `Ok(None)` for one to skip (an IPv6 datagram without the ancillary
     /// data that says where it came from and went to).
-    fn recv_one(&self, sock: &Socket) -> io::Result<Option<Received>> {
+    fn recv_one(&self, sock: &Socket) -> io::Result<Option<Delivered>> {
         // Only this socket's receive task reads it: the lock is never contended.
         let mut guard = self
             .buf
@@ -393,7 +393,7 @@ mod tests {
             let mut ip = Ipv4Repr::vrrp(src, GROUP_V4, 255, 1, 0);
             ip.protocol = protocol;
             let datagram = emit_ipv4_datagram(&ip, &MSG).unwrap();
-            let r = Received::V4 {
+            let r = Delivered::V4 {
                 ifindex: 3,
                 datagram: datagram.clone(),
             };
@@ -412,7 +412,7 @@ mod tests {
     #[test]
     fn ipv6_messages_reach_the_core_with_their_envelope() {
         let src: Ipv6Addr = "fe80::2".parse().unwrap();
-        let r = Received::V6 {
+        let r = Delivered::V6 {
             ifindex: 4,
             src,
             dst: GROUP_V6,

@@ -9,7 +9,7 @@ use std::os::fd::AsRawFd;
 use nix::sys::socket::{recvmsg, setsockopt, sockopt, ControlMessageOwned, MsgFlags, SockaddrIn};
 use socket2::{InterfaceIndexOrAddress, Socket};
 
-use super::Received;
+use super::Delivered;
 use crate::sys::{Privilege, SysError};
 use crate::wire::ADVERT_TOS;
 
@@ -60,7 +60,7 @@ pub(super) fn send_flags(dst: Ipv4Addr) -> libc::c_int {
 }
 
 /// Reads one datagram, header included, unparsed.
-pub(super) fn recv_one(sock: &Socket, bound_ifindex: u32, buf: &mut [u8]) -> io::Result<Received> {
+pub(super) fn recv_one(sock: &Socket, bound_ifindex: u32, buf: &mut [u8]) -> io::Result<Delivered> {
     let mut cmsg = nix::cmsg_space!(libc::in_pktinfo);
     let (len, ifindex) = {
         let mut iov = [IoSliceMut::new(buf)];
@@ -79,7 +79,7 @@ pub(super) fn recv_one(sock: &Socket, bound_ifindex: u32, buf: &mut [u8]) -> io:
         (msg.bytes, ifindex)
     };
     let bytes = buf.get(..len).unwrap_or_default().to_vec();
-    Ok(Received::V4 {
+    Ok(Delivered::V4 {
         ifindex,
         datagram: bytes,
     })

@@ -10,7 +10,7 @@ use std::os::fd::AsRawFd;
 use nix::sys::socket::{recvmsg, setsockopt, sockopt, ControlMessageOwned, MsgFlags, SockaddrIn6};
 use socket2::{SockAddr, Socket};
 
-use super::Received;
+use super::Delivered;
 use crate::sys::{Privilege, SysError};
 use crate::wire::{ADVERT_TOS, ADVERT_TTL};
 
@@ -78,7 +78,7 @@ pub(super) fn recv_one(
     sock: &Socket,
     bound_ifindex: u32,
     buf: &mut [u8],
-) -> io::Result<Option<Received>> {
+) -> io::Result<Option<Delivered>> {
     let mut cmsg = nix::cmsg_space!(libc::in6_pktinfo, libc::c_int);
     let (len, ifindex, src, dst, hops) = {
         let mut iov = [IoSliceMut::new(buf)];
@@ -107,7 +107,7 @@ pub(super) fn recv_one(
         return Ok(None);
     };
     let bytes = buf.get(..len).unwrap_or_default().to_vec();
-    Ok(Some(Received::V6 {
+    Ok(Some(Delivered::V6 {
         ifindex,
         src,
         dst,
