@@ -12,7 +12,7 @@
 //!   either joined to the group on that interface and bound to the group address
 //!   (multicast), or bound to the local unicast source address (unicast mode, docs/keepalived-compat.md#unicast-mode), so each
 //!   socket only sees the adverts meant for it. What arrives is handed over unparsed as
-//!   [`Received`]: a raw IPv4 socket delivers the whole datagram, header included (the
+//!   [`Delivered`]: a raw IPv4 socket delivers the whole datagram, header included (the
 //!   interface comes from `IP_PKTINFO`); a raw IPv6 socket delivers only the VRRP message, and
 //!   the destination, interface and hop limit come from `IPV6_RECVPKTINFO` and
 //!   `IPV6_RECVHOPLIMIT`. The core then runs every receive check of docs/keepalived-compat.md#receive-checks through
