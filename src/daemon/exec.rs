@@ -52,6 +52,8 @@ pub struct Exec {
     /// `--record-events`: every input the node is given, as replay lines (the loop writes
     /// them; kept here because the loop hands `Exec` to everything it calls).
     pub recorder: Option<super::record::Recorder>,
+    /// What the metrics endpoint, the control socket and systemd see (`observe`).
+    pub observers: super::observe::Observers,
     /// VIPs the kernel refused for a reason that can pass, waiting for their next attempt.
     pub vip_retries: VipRetries,
     /// The first failure of the stop sequence: every removal is still attempted (each
@@ -153,6 +155,17 @@ impl Exec {
             NotifyTarget::Group(n) => format!("GROUP \"{n}\""),
         };
         debug!(target: "vrrpd", "notify {who} {} {priority}", event.word());
+        let (kind, name) = match target {
+            NotifyTarget::Instance(n) => ("instance", n),
+            NotifyTarget::Group(n) => ("group", n),
+        };
+        self.observers
+            .happen(super::observe::Happening::Transition {
+                target: kind.into(),
+                name: name.clone(),
+                state: event.word().into(),
+                priority,
+            });
         if let Some(h) = &mut self.hooks {
             h.notify(target, event, priority);
         }

@@ -19,6 +19,7 @@ pub mod dump;
 pub mod exec;
 pub mod held;
 pub mod linux;
+pub mod observe;
 pub mod record;
 pub mod resync;
 pub mod sockets;
@@ -60,6 +61,8 @@ pub enum Event {
     Resync(crate::plan::HostInfo),
     /// A child task hit an error worth one log line (for example a socket read failing).
     Warning(String),
+    /// A question from the metrics endpoint or the control socket (`observe`).
+    Query(observe::Query),
 }
 
 /// systemd states the loop reports (docs/keepalived-compat.md#processes-and-systemd).
@@ -203,6 +206,7 @@ pub async fn run_tracked<S: Sys, L: Loader>(
     }
     let mut current = settings.clone();
     let t0 = now();
+    exec.observers.started = t0;
     if let Some(r) = exec.recorder.as_mut() {
         r.begin(t0);
     }
@@ -297,6 +301,7 @@ async fn serve<S: Sys, L: Loader>(
                 }
             }
             Event::Warning(text) => warn!(target: "vrrpd", "{text}"),
+            Event::Query(q) => answer(q, node, exec),
             Event::Signal(Signal::Stop) => return Ok(()),
             // docs/keepalived-compat.md#reload: the new file is read while the loop runs on
             // (keepalived sends its pending adverts before it stops to re-read; here nothing
@@ -315,6 +320,17 @@ fn next_deadline(node: &Node, exec: &Exec) -> Option<Instant> {
     match (node.poll_timeout(), exec.vip_retries.due()) {
         (Some(a), Some(b)) => Some(a.min(b)),
         (a, b) => a.or(b),
+    }
+}
+
+/// Answers a question from outside between two steps of the node (`observe`).
+fn answer(q: observe::Query, node: &Node, exec: &Exec) {
+    match q {
+        observe::Query::Picture(reply) => {
+            let picture = exec.observers.picture(node.router().snapshot(), now());
+            // The asker may have gone away meanwhile.
+            let _ = reply.send(picture);
+        }
     }
 }
 
@@ -349,7 +365,11 @@ async fn drain<S: Sys>(
         match action {
             NodeAction::Core(a) => exec.perform(sys, a).await?,
             NodeAction::RunScript { name } => tracking.run_script(&name),
-            NodeAction::Log { level, message } => exec::log(level, &message),
+            NodeAction::Log { level, message } => {
+                exec::log(level, &message);
+                exec.observers
+                    .happen(observe::Happening::Tracker { line: message });
+            }
         }
     }
     Ok(())
@@ -441,6 +461,7 @@ async fn apply_reload<S: Sys>(
                 error!(target: "vrrpd", "{l}");
             }
             error!(target: "vrrpd", "Reload failed; keeping the running configuration");
+            exec.observers.reloaded(false, lines);
         }
         Reloaded::Ok(plan) => {
             for w in &plan.warnings {
@@ -470,6 +491,7 @@ async fn apply_reload<S: Sys>(
             }
             drain(node, sys, exec, tracking).await?;
             info!(target: "vrrpd", "Reload complete");
+            exec.observers.reloaded(true, plan.warnings.clone());
         }
     }
     sys.systemd(SdState::Ready);

@@ -675,3 +675,36 @@ async fn track_file_values_reach_the_core_through_the_loop() {
     assert!(ads.iter().any(|a| a.0 < 6_000 && a.2 == 70), "{ads:?}");
     assert!(ads.iter().any(|a| a.0 > 6_600 && a.2 == 100), "{ads:?}");
 }
+
+#[tokio::test(start_paused = true)]
+async fn a_picture_query_is_answered_between_steps() {
+    use vrrpd::daemon::observe::{Happening, Query};
+    let mut sys = RecSys::new();
+    let mut loader = Scripted(None);
+    let mut exec = Exec::new(ifaces(), false);
+    let mut happenings = exec.observers.listen();
+    let (tx, mut rx) = mpsc::channel(16);
+    let (ask, answer) = tokio::sync::oneshot::channel();
+    script(
+        tx,
+        vec![
+            (5_000, Event::Query(Query::Picture(ask))),
+            (6_000, Event::Signal(Signal::Stop)),
+        ],
+    );
+    daemon::run(&mut sys, &mut loader, &mut exec, settings(100), &mut rx)
+        .await
+        .unwrap();
+    let picture = answer.await.unwrap();
+    let vi = picture.snapshot.instance("VI_1").unwrap();
+    assert_eq!(vi.state, vrrpd::proto::State::Master);
+    assert_eq!(picture.uptime, Duration::from_secs(5));
+    // The transitions went out as happenings: BACKUP at start, MASTER, STOP.
+    let mut states = Vec::new();
+    while let Ok(h) = happenings.try_recv() {
+        if let Happening::Transition { state, .. } = h {
+            states.push(state);
+        }
+    }
+    assert_eq!(states, ["BACKUP", "MASTER", "STOP"]);
+}
