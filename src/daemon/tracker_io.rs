@@ -54,6 +54,8 @@ pub struct TrackerIo {
     pollers: Vec<JoinHandle<()>>,
     /// `SECURITY VIOLATION ...` was logged (once per process, as keepalived).
     warned_insecure: bool,
+    /// What the data and JSON dumps say about the scripts and tracker references.
+    facts: super::dump::Facts,
 }
 
 impl std::fmt::Debug for TrackerIo {
@@ -96,6 +98,7 @@ impl TrackerIo {
             proc_rx,
             pollers: Vec::new(),
             warned_insecure: false,
+            facts: super::dump::Facts::default(),
         };
         for name in t.prepare_scripts(plan, &defaults, &trackers) {
             trackers.disable_script(&name);
@@ -167,8 +170,14 @@ impl TrackerIo {
             warn!(target: "vrrpd", "{}", script::SECURITY_VIOLATION);
             self.warned_insecure = true;
         }
+        self.facts = super::dump::Facts::new(plan, &names, &scripts);
         self.scripts = scripts;
         disabled
+    }
+
+    /// The scripts and tracker references of the running configuration, for the dumps.
+    pub fn dump_facts(&self) -> &super::dump::Facts {
+        &self.facts
     }
 
     fn start_pollers(&mut self, trackers: &Trackers) {

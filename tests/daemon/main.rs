@@ -15,6 +15,7 @@
 #[path = "../common/mod.rs"]
 mod common;
 
+mod dump_shapes;
 mod dumps;
 mod failover;
 mod hardening;
@@ -30,3 +31,4 @@ mod socket_fault;
 mod track_hooks;
 mod track_scripts;
 mod track_sources;
+mod watchdog;

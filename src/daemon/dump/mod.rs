@@ -2,21 +2,112 @@
 //! docs/keepalived-compat.md#signals, docs/keepalived-compat.md#dump-files), written to `$TMPDIR` (when absolute) or `/tmp` under a temporary name, mode
 //! 0600, then renamed into place.
 //!
-//! `keepalived.stats` and `keepalived.json` follow keepalived's formats for the fields the core
-//! knows; `keepalived.data` is a short human-readable topology (keepalived's own is not a
-//! stable format either).
+//! `keepalived.stats` follows keepalived's layout exactly; `keepalived.data` ([`data`]: the
+//! `VRRP Topology` and `VRRP Scripts` sections) and `keepalived.json` ([`json`]) have
+//! keepalived 2.2.7's lines and keys, in its order and with its JSON types, for everything
+//! vrrpd knows; what it cannot know is written with keepalived's default (README
+//! "Differences", dump files). Addresses are written in keepalived's form by [`vip`].
+
+pub mod data;
+pub mod json;
+pub mod vip;
 
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant, SystemTime};
 
 use std::collections::HashMap;
 
-use serde_json::{json, Value};
+use serde_json::Value;
 use tracing::{info, warn};
 
-use crate::proto::{Counters, Router, RouterSettings, Snapshot, State};
+pub use data::data_text;
+pub use json::json_text;
+
+use crate::node::Node;
+use crate::plan::Runtime;
+use crate::proto::{Counters, RouterSettings, Snapshot, State};
 use crate::sys::fsafe;
+use crate::sys::script_set::ScriptSet;
 use crate::sys::signals::Signal;
+use crate::track::{TrackerUse, Trackers};
+
+/// One `vrrp_script` as the dumps show it: keepalived's quoted command (`'/usr/bin/true'`,
+/// the resolved program then each argument), the identity it runs as, its own weight.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct ScriptFacts {
+    pub name: String,
+    pub command: String,
+    pub uid: u32,
+    pub gid: u32,
+    pub insecure: bool,
+    pub weight: i32,
+    pub weight_reverse: bool,
+}
+
+/// What the dumps need from the plan that the core does not keep: the tracking scripts and
+/// every tracker reference with its resolved weight. Rebuilt at start and on every reload
+/// (`TrackerIo`).
+#[derive(Clone, Debug, Default)]
+pub struct Facts {
+    pub scripts: Vec<ScriptFacts>,
+    pub uses: Vec<TrackerUse>,
+}
+
+impl Facts {
+    /// The facts of `plan` for the scripts `names` the trackers run, as `prepared`.
+    pub fn new(plan: &Runtime, names: &[String], prepared: &ScriptSet) -> Facts {
+        let scripts = names
+            .iter()
+            .map(|name| {
+                let spec = plan.scripts.iter().find(|s| &s.name == name);
+                let p = prepared.get(name);
+                ScriptFacts {
+                    name: name.clone(),
+                    command: p
+                        .map(|p| quoted(&p.argv))
+                        .or_else(|| spec.map(|s| quoted(&[s.command.cmd.clone()])))
+                        .unwrap_or_default(),
+                    uid: p.map_or(0, |p| p.identity.uid),
+                    gid: p.map_or(0, |p| p.identity.gid),
+                    insecure: p.is_some_and(|p| p.insecure),
+                    weight: spec.map_or(0, |s| s.weight),
+                    weight_reverse: spec.is_some_and(|s| s.weight_reverse),
+                }
+            })
+            .collect();
+        Facts {
+            scripts,
+            uses: plan.trackers.uses.clone(),
+        }
+    }
+}
+
+/// keepalived's `cmd_str`: every word in single quotes, separated by spaces.
+fn quoted(argv: &[String]) -> String {
+    argv.iter()
+        .map(|a| format!("'{a}'"))
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// Everything a dump reads, taken between two steps of the node.
+pub struct Sources<'a> {
+    /// The core's picture, counters counted since the last STATS_CLEAR.
+    pub snap: Snapshot,
+    pub settings: &'a RouterSettings,
+    pub trackers: &'a Trackers,
+    pub facts: &'a Facts,
+    /// The wall-clock time the node started (core times count from there).
+    pub started: SystemTime,
+}
+
+impl Sources<'_> {
+    /// The wall-clock time of `at` since the node started.
+    pub fn wall(&self, at: Duration) -> SystemTime {
+        self.started + at
+    }
+}
 
 /// The counters at the last STATS_CLEAR, per instance: keepalived zeroes its counters there;
 /// vrrpd subtracts this baseline from every later dump instead of touching the core.
@@ -49,24 +140,40 @@ fn minus(a: &Counters, b: &Counters) -> Counters {
     serde_json::from_value(Value::Object(ma)).unwrap_or_else(|_| a.clone())
 }
 
-/// Writes the file a dump signal asks for.
-pub fn on_signal(sig: Signal, router: &Router, settings: &RouterSettings, baseline: &mut Baseline) {
+/// Writes the file a dump signal asks for. `started` is when the node started (the loop's
+/// clock), `now` the loop's clock now.
+pub fn on_signal(
+    sig: Signal,
+    node: &Node,
+    settings: &RouterSettings,
+    facts: &Facts,
+    (started, now): (Instant, Instant),
+    baseline: &mut Baseline,
+) {
     let pid = std::process::id();
-    let raw = router.snapshot();
+    let raw = node.router().snapshot();
     let mut snap = raw.clone();
     baseline.apply(&mut snap);
+    let since = now.saturating_duration_since(started);
+    let src = Sources {
+        snap,
+        settings,
+        trackers: node.trackers(),
+        facts,
+        started: SystemTime::now().checked_sub(since).unwrap_or(SystemTime::UNIX_EPOCH),
+    };
     let (name, text) = match sig {
         Signal::Data => {
             info!(target: "vrrpd", "Printing VRRP data for process({pid}) on signal");
-            ("keepalived.data", data_text(&snap, settings))
+            ("keepalived.data", data_text(&src))
         }
         Signal::Stats => {
             info!(target: "vrrpd", "Printing VRRP stats for process({pid}) on signal");
-            ("keepalived.stats", stats_text(&snap))
+            ("keepalived.stats", stats_text(&src.snap))
         }
         Signal::StatsClear => {
             info!(target: "vrrpd", "Printing and clearing VRRP stats for process({pid}) on signal");
-            let text = stats_text(&snap);
+            let text = stats_text(&src.snap);
             baseline.0 = raw
                 .instances
                 .iter()
@@ -76,10 +183,10 @@ pub fn on_signal(sig: Signal, router: &Router, settings: &RouterSettings, baseli
         }
         Signal::Json => {
             info!(target: "vrrpd", "Printing VRRP as json for process({pid}) on signal");
-            if snap.instances.is_empty() {
+            if src.snap.instances.is_empty() {
                 return;
             }
-            ("keepalived.json", json_text(&snap, settings))
+            ("keepalived.json", json_text(&src))
         }
         Signal::Stop | Signal::Reload => return,
     };
@@ -136,97 +243,13 @@ pub fn stats_text(snap: &Snapshot) -> String {
     s
 }
 
-fn state_number(s: State) -> u8 {
+pub fn state_number(s: State) -> u8 {
     match s {
         State::Init | State::Stopped => 0,
         State::Backup => 1,
         State::Master => 2,
         State::Fault => 3,
     }
-}
-
-/// `keepalived.json`: one `{"data": {...}, "stats": {...}}` per instance (docs/keepalived-compat.md#dump-files).
-pub fn json_text(snap: &Snapshot, settings: &RouterSettings) -> String {
-    let list: Vec<_> = snap
-        .instances
-        .iter()
-        .map(|i| {
-            let cfg = settings.instances.iter().find(|c| c.name == i.name);
-            let c = &i.counters;
-            json!({
-                "data": {
-                    "iname": i.name,
-                    "ifp_ifname": cfg.map(|c| c.ifname.clone()),
-                    "vrid": i.vrid,
-                    "base_priority": i.base_priority,
-                    "effective_priority": i.effective_priority,
-                    "master_priority": i.master_priority,
-                    "vipset": !i.vips.is_empty(),
-                    "adver_int": cfg.map(|c| f64::from(c.advert_int.0) / 100.0),
-                    "master_adver_int": f64::from(i.master_adver_int.0) / 100.0,
-                    "accept": cfg.map(|c| u8::from(c.accept)),
-                    "nopreempt": cfg.map(|c| !c.preempt),
-                    "preempt_delay": cfg.map(|c| f64::from(c.preempt_delay.0) / 100.0),
-                    "state": state_number(i.state),
-                    "wantstate": state_number(i.state),
-                    "version": cfg.map(|c| match c.version { crate::wire::Version::V2 => 2, crate::wire::Version::V3 => 3 }),
-                    "vips": cfg.map(|c| c.vips.iter().map(|v| format!("{}/{}", v.addr, v.prefix_len)).collect::<Vec<_>>()),
-                    "evips": cfg.map(|c| c.excluded_vips.iter().map(|v| format!("{}/{}", v.addr, v.prefix_len)).collect::<Vec<_>>()),
-                },
-                "stats": {
-                    "advert_rcvd": c.advert_rcvd,
-                    "advert_sent": c.advert_sent,
-                    "become_master": c.become_master,
-                    "release_master": c.release_master,
-                    "packet_len_err": c.packet_len_err,
-                    "advert_interval_err": c.advert_interval_err,
-                    "ip_ttl_err": c.ip_ttl_err,
-                    "invalid_type_rcvd": c.invalid_type_rcvd,
-                    "addr_list_err": c.addr_list_err,
-                    "invalid_authtype": c.invalid_authtype,
-                    "authtype_mismatch": c.authtype_mismatch,
-                    "auth_failure": c.auth_failure,
-                    "pri_zero_rcvd": c.pri_zero_rcvd,
-                    "pri_zero_sent": c.pri_zero_sent,
-                }
-            })
-        })
-        .collect();
-    format!("{}\n", serde_json::Value::Array(list))
-}
-
-/// `keepalived.data`: the `VRRP Topology` section for the fields the core knows.
-pub fn data_text(snap: &Snapshot, settings: &RouterSettings) -> String {
-    let mut s = String::from("------< VRRP Topology >------\n");
-    for i in &snap.instances {
-        let cfg = settings.instances.iter().find(|c| c.name == i.name);
-        let _ = writeln!(s, " VRRP Instance = {}", i.name);
-        let _ = writeln!(s, "   State = {}", i.state.word());
-        if let Some(c) = cfg {
-            let _ = writeln!(s, "   Interface = {}", c.ifname);
-            let _ = writeln!(s, "   Using src_ip = {}", c.src);
-        }
-        let _ = writeln!(s, "   Virtual Router ID = {}", i.vrid);
-        let _ = writeln!(s, "   Priority = {}", i.base_priority);
-        let _ = writeln!(s, "   Effective priority = {}", i.effective_priority);
-        if let Some(c) = cfg {
-            let _ = writeln!(s, "   Virtual IP ({}):", c.vips.len());
-            let set = if i.vips.is_empty() { "" } else { " set" };
-            for v in &c.vips {
-                let label = v
-                    .label
-                    .as_ref()
-                    .map(|l| format!(" label {l}"))
-                    .unwrap_or_default();
-                let _ = writeln!(
-                    s,
-                    "     {}/{} dev {}{label}{set}",
-                    v.addr, v.prefix_len, v.ifname
-                );
-            }
-        }
-    }
-    s
 }
 
 #[cfg(test)]
@@ -240,16 +263,31 @@ mod tests {
         let settings = RouterSettings::new(vec![InstanceSettings::backup("VI_1", 51)
             .priority(100)
             .vip("10.0.0.100/24")]);
-        let router = Router::new(settings.clone(), Instant::now());
+        let now = Instant::now();
+        let router = Router::new(settings.clone(), now);
         let text = stats_text(&router.snapshot());
         assert!(text.starts_with("VRRP Instance: VI_1\n  Advertisements:\n    Received: 0\n"));
         assert!(text.ends_with("  Priority Zero:\n    Received: 0\n    Sent: 0\n"));
-        let json: serde_json::Value =
-            serde_json::from_str(&json_text(&router.snapshot(), &settings)).unwrap();
+        let trackers = Trackers::new(&Default::default(), now);
+        let facts = Facts::default();
+        let src = Sources {
+            snap: router.snapshot(),
+            settings: &settings,
+            trackers: &trackers,
+            facts: &facts,
+            started: SystemTime::now(),
+        };
+        let json: serde_json::Value = serde_json::from_str(&json_text(&src)).unwrap();
         assert_eq!(json[0]["data"]["iname"], "VI_1");
         assert_eq!(json[0]["data"]["state"], 1);
+        assert_eq!(json[0]["data"]["adver_int"], 1);
+        assert!(json[0]["data"]["adver_int"].is_u64(), "keepalived's %g: an integer");
+        assert_eq!(json[0]["data"]["vips"][0], "10.0.0.100/24 dev eth0 scope global");
         assert_eq!(json[0]["stats"]["advert_sent"], 0);
-        assert!(data_text(&router.snapshot(), &settings).contains("State = BACKUP"));
+        let data = data_text(&src);
+        assert!(data.contains("   State = BACKUP\n"), "{data}");
+        assert!(data.contains("   Wantstate = "), "{data}");
+        assert!(data.contains("   Last transition = "), "{data}");
     }
 
     #[test]
