@@ -73,7 +73,7 @@ fn watchdog_pings_and_status_follow_a_failover() {
         lab.start_env(i, Daemon::Vrrpd, &conf, &[], &watchdog);
     }
     // Router 2: the watchdog variables name another process (pid 1): no pings.
-    let other = config("r2", &[Instance::v3("VI_2", 52, 100, "0.2")]);
+    let other = config("r2", &[Instance::v3("VI_2", 52, 100, "0.2").vip("10.0.0.200/24 dev eth0")]);
     let not_ours = [("WATCHDOG_USEC", "400000"), ("WATCHDOG_PID", "1")];
     lab.start_env(2, Daemon::Vrrpd, &other, &[], &not_ours);
     for i in 0..3 {
