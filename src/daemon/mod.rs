@@ -261,7 +261,8 @@ async fn serve<S: Sys, L: Loader>(
     // The SIGHUP being read, and whether another SIGHUP came in meanwhile.
     let mut loading: Option<PendingLoad> = None;
     let mut load_again = false;
-    let mut live = sd_status::Liveness::new(sys.watchdog_interval(), exec.observers.listen(), now());
+    let mut live =
+        sd_status::Liveness::new(sys.watchdog_interval(), exec.observers.listen(), now());
     loop {
         // quinn's drive_timer: trust the clock, not the sleep.
         let t = now();

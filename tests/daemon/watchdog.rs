@@ -73,7 +73,10 @@ fn watchdog_pings_and_status_follow_a_failover() {
         lab.start_env(i, Daemon::Vrrpd, &conf, &[], &watchdog);
     }
     // Router 2: the watchdog variables name another process (pid 1): no pings.
-    let other = config("r2", &[Instance::v3("VI_2", 52, 100, "0.2").vip("10.0.0.200/24 dev eth0")]);
+    let other = config(
+        "r2",
+        &[Instance::v3("VI_2", 52, 100, "0.2").vip("10.0.0.200/24 dev eth0")],
+    );
     let not_ours = [("WATCHDOG_USEC", "400000"), ("WATCHDOG_PID", "1")];
     lab.start_env(2, Daemon::Vrrpd, &other, &[], &not_ours);
     for i in 0..3 {
@@ -94,10 +97,12 @@ fn watchdog_pings_and_status_follow_a_failover() {
     );
     listen(&mut lab, 2, Duration::from_millis(500));
     assert_eq!(pings(&lab, 2), 0, "WATCHDOG_PID names another process");
-    assert!(pings(&lab, 1) > 0 || {
-        listen(&mut lab, 1, Duration::from_millis(500));
-        pings(&lab, 1) > 0
-    });
+    assert!(
+        pings(&lab, 1) > 0 || {
+            listen(&mut lab, 1, Duration::from_millis(500));
+            pings(&lab, 1) > 0
+        }
+    );
 
     // Failover: the master stops (priority 0), the backup's STATUS= says MASTER.
     lab.signal(0, Signal::SIGTERM);

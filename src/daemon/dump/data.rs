@@ -118,7 +118,11 @@ fn instance(s: &mut String, src: &Sources, i: &InstanceSnapshot, cfg: Option<&In
     let _ = writeln!(s, "   Wantstate = {}", wanted(i).word());
     let _ = writeln!(s, "   Number of config faults = 0");
     let script_init = uses(src, &i.name, TrackerKind::Script)
-        .filter(|u| src.trackers.script(&u.name).is_some_and(|t| t.health().is_none()))
+        .filter(|u| {
+            src.trackers
+                .script(&u.name)
+                .is_some_and(|t| t.health().is_none())
+        })
         .count();
     let _ = writeln!(
         s,
@@ -147,7 +151,11 @@ fn instance(s: &mut String, src: &Sources, i: &InstanceSnapshot, cfg: Option<&In
     let g = &c.garp;
     let _ = writeln!(s, "   Gratuitous ARP delay = {}", g.master_delay.0 / 100);
     let _ = writeln!(s, "   Gratuitous ARP repeat = {}", g.master_repeat);
-    let _ = writeln!(s, "   Gratuitous ARP refresh = {}", g.master_refresh.0 / 100);
+    let _ = writeln!(
+        s,
+        "   Gratuitous ARP refresh = {}",
+        g.master_refresh.0 / 100
+    );
     let _ = writeln!(s, "   Gratuitous ARP refresh repeat = {}", g.refresh_repeat);
     let _ = writeln!(
         s,
@@ -242,7 +250,13 @@ fn instance(s: &mut String, src: &Sources, i: &InstanceSnapshot, cfg: Option<&In
             let _ = writeln!(s, "   {title} :");
         }
         for u in list {
-            let _ = writeln!(s, "     {} weight {}{}", u.name, u.weight, reverse(u.reverse));
+            let _ = writeln!(
+                s,
+                "     {} weight {}{}",
+                u.name,
+                u.weight,
+                reverse(u.reverse)
+            );
         }
     }
     let _ = writeln!(s, "   Using smtp notification = no");
@@ -261,7 +275,11 @@ fn script(s: &mut String, src: &Sources, f: &ScriptFacts) {
         "   Interval = {} sec",
         p.map_or(0, |p| p.interval.as_secs())
     );
-    let _ = writeln!(s, "   Timeout = {} sec", p.map_or(0, |p| p.timeout.as_secs()));
+    let _ = writeln!(
+        s,
+        "   Timeout = {} sec",
+        p.map_or(0, |p| p.timeout.as_secs())
+    );
     let _ = writeln!(s, "   Weight = {}{}", f.weight, reverse(f.weight_reverse));
     let (rise, fall) = p.map_or((1, 1), |p| (p.rise, p.fall));
     let _ = writeln!(s, "   Rise = {rise}");

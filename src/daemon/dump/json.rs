@@ -55,20 +55,29 @@ fn data(src: &Sources, i: &InstanceSnapshot, cfg: Option<&InstanceSettings>) -> 
         "skip_check_adv_addr",
         json!(u8::from(cfg.is_some_and(|c| c.skip_check_adv_addr))),
     );
-    put("strict_mode", json!(u8::from(cfg.is_some_and(|c| c.strict))));
+    put(
+        "strict_mode",
+        json!(u8::from(cfg.is_some_and(|c| c.strict))),
+    );
     // use_vmac is not performed: keepalived's empty name.
     put("vmac_ifname", json!(""));
     if let Some(c) = cfg {
         put("ifp_ifname", json!(c.ifname));
     }
     put("master_priority", json!(i.master_priority));
-    put("last_transition", Value::from(last_transition_epoch(src, i)));
+    put(
+        "last_transition",
+        Value::from(last_transition_epoch(src, i)),
+    );
     let garp = cfg.map(|c| c.garp.clone()).unwrap_or_default();
     put("garp_delay", g(secs(garp.master_delay)));
     put("garp_refresh", json!(garp.master_refresh.0 / 100));
     put("garp_rep", json!(garp.master_repeat));
     put("garp_refresh_rep", json!(garp.refresh_repeat));
-    put("garp_lower_prio_delay", json!(garp.lower_prio_delay.0 / 100));
+    put(
+        "garp_lower_prio_delay",
+        json!(garp.lower_prio_delay.0 / 100),
+    );
     put("garp_lower_prio_rep", json!(garp.lower_prio_repeat));
     put(
         "lower_prio_no_advert",
@@ -126,7 +135,9 @@ fn data(src: &Sources, i: &InstanceSnapshot, cfg: Option<&InstanceSettings>) -> 
             .iter()
             .filter(move |u| u.kind == kind && u.target == TrackTarget::Instance(i.name.clone()))
     };
-    let ifps: Vec<&str> = mine(TrackerKind::Interface).map(|u| u.name.as_str()).collect();
+    let ifps: Vec<&str> = mine(TrackerKind::Interface)
+        .map(|u| u.name.as_str())
+        .collect();
     if !ifps.is_empty() {
         put("track_ifp", json!(ifps));
     }

@@ -66,7 +66,7 @@ impl Facts {
                     name: name.clone(),
                     command: p
                         .map(|p| quoted(&p.argv))
-                        .or_else(|| spec.map(|s| quoted(&[s.command.cmd.clone()])))
+                        .or_else(|| spec.map(|s| quoted(std::slice::from_ref(&s.command.cmd))))
                         .unwrap_or_default(),
                     uid: p.map_or(0, |p| p.identity.uid),
                     gid: p.map_or(0, |p| p.identity.gid),
@@ -160,7 +160,9 @@ pub fn on_signal(
         settings,
         trackers: node.trackers(),
         facts,
-        started: SystemTime::now().checked_sub(since).unwrap_or(SystemTime::UNIX_EPOCH),
+        started: SystemTime::now()
+            .checked_sub(since)
+            .unwrap_or(SystemTime::UNIX_EPOCH),
     };
     let (name, text) = match sig {
         Signal::Data => {
@@ -281,8 +283,14 @@ mod tests {
         assert_eq!(json[0]["data"]["iname"], "VI_1");
         assert_eq!(json[0]["data"]["state"], 1);
         assert_eq!(json[0]["data"]["adver_int"], 1);
-        assert!(json[0]["data"]["adver_int"].is_u64(), "keepalived's %g: an integer");
-        assert_eq!(json[0]["data"]["vips"][0], "10.0.0.100/24 dev eth0 scope global");
+        assert!(
+            json[0]["data"]["adver_int"].is_u64(),
+            "keepalived's %g: an integer"
+        );
+        assert_eq!(
+            json[0]["data"]["vips"][0],
+            "10.0.0.100/24 dev eth0 scope global"
+        );
         assert_eq!(json[0]["stats"]["advert_sent"], 0);
         let data = data_text(&src);
         assert!(data.contains("   State = BACKUP\n"), "{data}");

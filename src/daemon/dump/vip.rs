@@ -59,7 +59,10 @@ mod tests {
     #[test]
     fn keepalived_forms() {
         let mut v = VipSpec::parse("10.0.0.100/24", "eth0");
-        assert_eq!(vip_text(&v, true), "10.0.0.100/24 dev eth0 scope global set");
+        assert_eq!(
+            vip_text(&v, true),
+            "10.0.0.100/24 dev eth0 scope global set"
+        );
         v.label = Some("eth0:1".into());
         assert_eq!(
             vip_text(&v, false),
