@@ -180,12 +180,6 @@ pub fn strftime_c() -> String {
 }
 
 fn strftime(format: &str) -> String {
-    // SAFETY: time(NULL) only reads the clock.
-    strftime_at(format, unsafe { libc::time(std::ptr::null_mut()) })
-}
-
-/// `strftime(format)` of the local time at `t` (seconds since the epoch), C locale.
-pub fn strftime_at(format: &str, t: libc::time_t) -> String {
     let Ok(fmt) = std::ffi::CString::new(format) else {
         return String::new();
     };
@@ -193,6 +187,7 @@ pub fn strftime_at(format: &str, t: libc::time_t) -> String {
     // SAFETY: localtime_r writes into `tm`, strftime into `buf` within its length; both get
     // valid pointers that outlive the calls.
     let n = unsafe {
+        let t = libc::time(std::ptr::null_mut());
         let mut tm: libc::tm = std::mem::zeroed();
         if libc::localtime_r(&t, &mut tm).is_null() {
             return String::new();

@@ -50,10 +50,10 @@ fn epoch_line(src: &Sources, at: Option<Duration>) -> String {
         .unwrap_or(UNIX_EPOCH)
         .duration_since(UNIX_EPOCH)
         .unwrap_or_default();
-    let secs = libc::time_t::try_from(t.as_secs()).unwrap_or(0);
+    let secs = i64::try_from(t.as_secs()).unwrap_or(0);
     let us = t.subsec_micros();
-    let date = crate::logging::strftime_at("%a %b %e %H:%M:%S", secs);
-    let year = crate::logging::strftime_at("%Y", secs);
+    let date = crate::sys::localtime::strftime_local("%a %b %e %H:%M:%S", secs);
+    let year = crate::sys::localtime::strftime_local("%Y", secs);
     format!("{}.{us:06} ({date}.{us:06} {year})", t.as_secs())
 }
 
