@@ -3,11 +3,8 @@
 
 /// `strftime(format)` of the local time at `t` (seconds since the epoch), in the C locale;
 /// empty when the time cannot be converted.
-pub fn strftime_local(format: &str, t: i64) -> String {
+pub fn strftime_local(format: &str, t: libc::time_t) -> String {
     let Ok(fmt) = std::ffi::CString::new(format) else {
-        return String::new();
-    };
-    let Ok(t) = libc::time_t::try_from(t) else {
         return String::new();
     };
     let mut buf = [0u8; 64];

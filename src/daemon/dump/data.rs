@@ -33,14 +33,14 @@ pub fn data_text(src: &Sources) -> String {
     s
 }
 
-/// keepalived's "Wantstate": the state the instance is heading for.
+/// keepalived's "Wantstate" (the core's `wanted_state`).
 pub fn wanted(i: &InstanceSnapshot) -> State {
-    i.state
+    i.wanted_state
 }
 
 /// When the instance last changed state, since the node started.
-pub fn last_transition_at(_i: &InstanceSnapshot) -> Option<Duration> {
-    None
+pub fn last_transition_at(i: &InstanceSnapshot) -> Option<Duration> {
+    i.last_transition.map(|t| t.at)
 }
 
 /// `EPOCH.USEC (Www Mmm dd hh:mm:ss.USEC yyyy)`, keepalived's `Last transition` value.
@@ -50,7 +50,7 @@ fn epoch_line(src: &Sources, at: Option<Duration>) -> String {
         .unwrap_or(UNIX_EPOCH)
         .duration_since(UNIX_EPOCH)
         .unwrap_or_default();
-    let secs = i64::try_from(t.as_secs()).unwrap_or(0);
+    let secs = libc::time_t::try_from(t.as_secs()).unwrap_or(0);
     let us = t.subsec_micros();
     let date = crate::sys::localtime::strftime_local("%a %b %e %H:%M:%S", secs);
     let year = crate::sys::localtime::strftime_local("%Y", secs);
