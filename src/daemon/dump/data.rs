@@ -136,6 +136,11 @@ fn instance(s: &mut String, src: &Sources, i: &InstanceSnapshot, cfg: Option<&In
         epoch_line(src, last_transition_at(i))
     );
     let Some(c) = cfg else { return };
+    let _ = writeln!(
+        s,
+        "   Master down timer = {} usecs",
+        master_down_usecs(i, c)
+    );
     let _ = writeln!(s, "   Interface = {}", c.ifname);
     let _ = writeln!(s, "   Using src_ip = {}", c.src);
     if !unicast {
@@ -263,6 +268,14 @@ fn instance(s: &mut String, src: &Sources, i: &InstanceSnapshot, cfg: Option<&In
     let deleted = if c.notify_deleted { "Deleted" } else { "Fault" };
     let _ = writeln!(s, "   Notify deleted = {deleted}");
     let _ = writeln!(s, "   Notify priority changes = false");
+}
+
+/// keepalived's `ms_down_timer`: `down_timer_adverts` × the master's interval + skew time
+/// ((256 − priority) × interval / 256), in microseconds.
+fn master_down_usecs(i: &InstanceSnapshot, c: &InstanceSettings) -> u64 {
+    let adv = u64::from(i.master_adver_int.0) * 10_000;
+    let skew = (256 - u64::from(i.effective_priority)) * adv / 256;
+    u64::from(c.down_timer_adverts) * adv + skew
 }
 
 fn script(s: &mut String, src: &Sources, f: &ScriptFacts) {
