@@ -328,7 +328,8 @@ async fn serve<S: Sys, L: Loader>(
             Event::Signal(sig) => {
                 let clock = (exec.observers.started, now());
                 let facts = tracking.dump_facts();
-                dump::on_signal(sig, node, current, facts, clock, &mut baseline)
+                let hooks = exec.hooks.as_ref().map(|h| h.config());
+                dump::on_signal(sig, node, current, facts, hooks, clock, &mut baseline)
             }
         }
         drain(node, sys, exec, tracking).await?;

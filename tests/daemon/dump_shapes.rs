@@ -11,7 +11,7 @@
 //! * json: the same keys in `data` and `stats`, each with the same JSON type (an integer where
 //!   keepalived prints one, a float where it does), and the `vips` and `track_script` strings
 //!   equal (the same configuration gives the same `addr/len [brd B] dev IF scope S [label L]
-//!   [set]` text).
+//!   [set]` text), and so are the notify commands (`script_master`, `script`).
 //!
 //! A line's shape is its indentation and its key (`Key = _`), or, without ` = `, its words
 //! with every number and every configured name replaced by `_`.
@@ -57,6 +57,8 @@ vrrp_instance VI_1 {{
     track_script {{
         chk_ok
     }}
+    notify_master \"/bin/true MASTERSCRIPT\"
+    notify \"/bin/true\"
 }}
 "
     )
@@ -203,7 +205,7 @@ fn compare_json(k: &str, v: &str, who: &str) {
             );
         }
     }
-    for key in ["vips", "track_script"] {
+    for key in ["vips", "track_script", "script_master", "script"] {
         assert_eq!(k[0]["data"][key], v[0]["data"][key], "{who} data.{key}");
     }
 }
@@ -238,6 +240,8 @@ fn data_and_json_have_keepalived_shapes() {
             "   Tracked scripts :",
             "     _ weight _",
             "     _ dev _ scope global label _ set",
+            "   Master state transition script = _",
+            "   Generic state transition script = _",
         ] {
             if who == "BACKUP" && want.ends_with(" set") {
                 continue;

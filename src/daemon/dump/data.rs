@@ -267,6 +267,17 @@ fn instance(s: &mut String, src: &Sources, i: &InstanceSnapshot, cfg: Option<&In
     let _ = writeln!(s, "   Using smtp notification = no");
     let deleted = if c.notify_deleted { "Deleted" } else { "Fault" };
     let _ = writeln!(s, "   Notify deleted = {deleted}");
+    if let Some(n) = src.hooks.and_then(|h| h.instances.get(&i.name)) {
+        for (_, word, p) in super::notify_commands(n) {
+            let _ = writeln!(
+                s,
+                "   {word} state transition script = {}, uid:gid {}:{}",
+                super::quoted(&p.argv),
+                p.identity.uid,
+                p.identity.gid
+            );
+        }
+    }
     let _ = writeln!(s, "   Notify priority changes = false");
 }
 

@@ -117,6 +117,11 @@ fn data(src: &Sources, i: &InstanceSnapshot, cfg: Option<&InstanceSettings>) -> 
         "notify_deleted",
         json!(cfg.is_some_and(|c| c.notify_deleted)),
     );
+    if let Some(n) = src.hooks.and_then(|h| h.instances.get(&i.name)) {
+        for (key, _, p) in super::notify_commands(n) {
+            put(key, json!(super::quoted(&p.argv)));
+        }
+    }
     if let Some(c) = cfg {
         let held = |v: &crate::proto::VipSpec| i.vips.contains(&v.addr);
         let list = |vs: &[crate::proto::VipSpec]| -> Vec<String> {

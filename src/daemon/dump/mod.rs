@@ -28,6 +28,8 @@ use crate::node::Node;
 use crate::plan::Runtime;
 use crate::proto::{Counters, RouterSettings, Snapshot, State};
 use crate::sys::fsafe;
+use crate::sys::hooks::{HookConfig, NotifyScripts};
+use crate::sys::script::Prepared;
 use crate::sys::script_set::ScriptSet;
 use crate::sys::signals::Signal;
 use crate::track::{TrackerUse, Trackers};
@@ -83,8 +85,30 @@ impl Facts {
     }
 }
 
+/// An instance's notify commands by keepalived's JSON key and data-file word, in
+/// keepalived's order, with their quoted command and the identity they run as.
+pub fn notify_commands<'a>(
+    scripts: &'a NotifyScripts,
+) -> impl Iterator<Item = (&'static str, &'static str, &'a Prepared)> + 'a {
+    [
+        ("script_backup", "Backup", &scripts.backup),
+        ("script_master", "Master", &scripts.master),
+        ("script_fault", "Fault", &scripts.fault),
+        ("script_stop", "Stop", &scripts.stop),
+        ("script_deleted", "Deleted", &scripts.deleted),
+        ("script", "Generic", &scripts.any),
+        (
+            "script_master_rx_lower_pri",
+            "Master rx lower pri",
+            &scripts.master_rx_lower_pri,
+        ),
+    ]
+    .into_iter()
+    .filter_map(|(key, word, p)| p.as_ref().map(|p| (key, word, p)))
+}
+
 /// keepalived's `cmd_str`: every word in single quotes, separated by spaces.
-fn quoted(argv: &[String]) -> String {
+pub fn quoted(argv: &[String]) -> String {
     argv.iter()
         .map(|a| format!("'{a}'"))
         .collect::<Vec<_>>()
@@ -98,6 +122,8 @@ pub struct Sources<'a> {
     pub settings: &'a RouterSettings,
     pub trackers: &'a Trackers,
     pub facts: &'a Facts,
+    /// The notify commands in force (`None` in tests of the loop without hooks).
+    pub hooks: Option<&'a HookConfig>,
     /// The wall-clock time the node started (core times count from there).
     pub started: SystemTime,
 }
@@ -147,6 +173,7 @@ pub fn on_signal(
     node: &Node,
     settings: &RouterSettings,
     facts: &Facts,
+    hooks: Option<&HookConfig>,
     (started, now): (Instant, Instant),
     baseline: &mut Baseline,
 ) {
@@ -160,6 +187,7 @@ pub fn on_signal(
         settings,
         trackers: node.trackers(),
         facts,
+        hooks,
         started: SystemTime::now()
             .checked_sub(since)
             .unwrap_or(SystemTime::UNIX_EPOCH),
@@ -277,6 +305,7 @@ mod tests {
             settings: &settings,
             trackers: &trackers,
             facts: &facts,
+            hooks: None,
             started: SystemTime::now(),
         };
         let json: serde_json::Value = serde_json::from_str(&json_text(&src)).unwrap();
