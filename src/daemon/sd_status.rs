@@ -9,7 +9,8 @@
 //!   such as `3 MASTER, 997 BACKUP` past [`MAX_LISTED`] instances), with `; last reload
 //!   failed` while the running configuration is not the file's. It is rebuilt only when
 //!   something happened (a transition, a tracker change, a reload: the `observe` happenings),
-//!   so an idle daemon with many instances takes no snapshot per advert.
+//!   so an idle daemon with many instances takes no snapshot per advert, and at most once per
+//!   [`STATUS_GAP`], so a mass failover costs one summary, not one per instance.
 
 use std::time::{Duration, Instant};
 
@@ -21,6 +22,9 @@ use crate::proto::{Snapshot, State};
 
 /// Up to this many instances `STATUS=` names each one; beyond, it counts them by state.
 pub const MAX_LISTED: usize = 5;
+/// At most one `STATUS=` per this long: a mass failover of many instances makes one
+/// summary, not one per transition (each summary walks every instance).
+pub const STATUS_GAP: Duration = Duration::from_millis(100);
 
 /// The loop's side of the watchdog and the status line.
 #[derive(Debug)]
@@ -31,6 +35,9 @@ pub struct Liveness {
     happenings: broadcast::Receiver<Happening>,
     /// The last `STATUS=` sent, so an unchanged line is not sent again.
     last: Option<String>,
+    /// Something happened that the last `STATUS=` does not show yet, and when that was sent.
+    dirty: bool,
+    sent_at: Option<Instant>,
 }
 
 impl Liveness {
@@ -46,12 +53,22 @@ impl Liveness {
             next_ping: period.map(|_| now),
             happenings,
             last: None,
+            dirty: true,
+            sent_at: None,
         }
     }
 
-    /// When the next `WATCHDOG=1` is due.
+    /// When the loop must wake up next: the next `WATCHDOG=1`, or a `STATUS=` held back by
+    /// [`STATUS_GAP`].
     pub fn due(&self) -> Option<Instant> {
-        self.next_ping
+        let status = match (self.dirty, self.sent_at) {
+            (true, Some(at)) => Some(at + STATUS_GAP),
+            _ => None,
+        };
+        match (self.next_ping, status) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        }
     }
 
     /// Sends `WATCHDOG=1` when due (the next one half an interval later) and `STATUS=` when
@@ -68,9 +85,14 @@ impl Liveness {
                 self.next_ping = Some(now + period);
             }
         }
-        if self.last.is_some() && !self.drain_happenings() {
+        if self.drain_happenings() {
+            self.dirty = true;
+        }
+        if !self.dirty || self.sent_at.is_some_and(|at| now < at + STATUS_GAP) {
             return;
         }
+        self.dirty = false;
+        self.sent_at = Some(now);
         let (snap, reload_failed) = picture();
         let line = summary(&snap, reload_failed);
         if self.last.as_deref() != Some(line.as_str()) {
@@ -254,12 +276,25 @@ mod tests {
         live.after_wake(&mut sys, t0 + Duration::from_millis(200), pic);
         assert_eq!(sys.0.len(), 3);
         let _ = tx.send(Happening::Tracker { line: "y".into() });
-        live.after_wake(&mut sys, t0 + Duration::from_millis(250), || {
+        live.after_wake(&mut sys, t0 + Duration::from_millis(300), || {
             (snapshot(1), true)
         });
         assert_eq!(
             sys.0.last().map(String::as_str),
             Some("STATUS=VI_1 BACKUP prio 100; last reload failed")
+        );
+        // A change right after a STATUS= waits STATUS_GAP, and the loop is told when.
+        let _ = tx.send(Happening::Tracker { line: "z".into() });
+        let t1 = t0 + Duration::from_millis(360);
+        live.after_wake(&mut sys, t1, || (snapshot(2), false));
+        assert_eq!(sys.0.len(), 4);
+        assert_eq!(live.due(), Some(t0 + Duration::from_millis(400)));
+        live.after_wake(&mut sys, t0 + Duration::from_millis(400), || {
+            (snapshot(2), false)
+        });
+        assert_eq!(
+            sys.0.last().map(String::as_str),
+            Some("STATUS=VI_1 BACKUP prio 100, VI_2 BACKUP prio 100")
         );
         // No watchdog: never due.
         let (_tx, rx) = broadcast::channel(8);
