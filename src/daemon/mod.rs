@@ -339,12 +339,10 @@ async fn serve<S: Sys, L: Loader>(
 /// When the loop must wake up: the node's deadline or a VIP retry (daemon/vip_retry.rs),
 /// whichever is earlier.
 fn next_deadline(node: &Node, exec: &Exec) -> Option<Instant> {
-    match (node.poll_timeout(), exec.vip_retries.due()) {
-        (Some(a), Some(b)) => Some(a.min(b)),
-        (a, b) => a.or(b),
-    }
+    earliest(node.poll_timeout(), exec.vip_retries.due())
 }
 
+/// The earlier of two optional deadlines.
 fn earliest(a: Option<Instant>, b: Option<Instant>) -> Option<Instant> {
     match (a, b) {
         (Some(a), Some(b)) => Some(a.min(b)),
