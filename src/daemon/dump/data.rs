@@ -244,6 +244,18 @@ fn instance(s: &mut String, src: &Sources, i: &InstanceSnapshot, cfg: Option<&In
             let _ = writeln!(s, "     {} min_ttl {lo} max_ttl {hi}", p.addr);
         }
     }
+    if !c.routes.is_empty() {
+        let _ = writeln!(s, "   Virtual Routes :");
+        for r in &c.routes {
+            let _ = writeln!(s, "     {r}");
+        }
+    }
+    if !c.rules.is_empty() {
+        let _ = writeln!(s, "   Virtual Rules :");
+        for r in &c.rules {
+            let _ = writeln!(s, "     {r}");
+        }
+    }
     for (kind, title) in [
         (TrackerKind::Interface, "Tracked interfaces"),
         (TrackerKind::Script, "Tracked scripts"),

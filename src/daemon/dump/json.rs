@@ -133,6 +133,15 @@ fn data(src: &Sources, i: &InstanceSnapshot, cfg: Option<&InstanceSettings>) -> 
         if !c.excluded_vips.is_empty() {
             put("evips", json!(list(&c.excluded_vips)));
         }
+        // In the configuration's iproute2 form (keepalived: its own, README "Differences").
+        if !c.routes.is_empty() {
+            let r: Vec<String> = c.routes.iter().map(ToString::to_string).collect();
+            put("vroutes", json!(r));
+        }
+        if !c.rules.is_empty() {
+            let r: Vec<String> = c.rules.iter().map(ToString::to_string).collect();
+            put("vrules", json!(r));
+        }
     }
     let mine = |kind: TrackerKind| {
         src.facts

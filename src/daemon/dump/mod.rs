@@ -290,9 +290,13 @@ mod tests {
 
     #[test]
     fn stats_have_keepalived_layout() {
+        let route = crate::proto::RouteSpec::to("10.9.0.0/16")
+            .via("10.0.0.254")
+            .dev("eth0");
         let settings = RouterSettings::new(vec![InstanceSettings::backup("VI_1", 51)
             .priority(100)
-            .vip("10.0.0.100/24")]);
+            .vip("10.0.0.100/24")
+            .route(route)]);
         let now = Instant::now();
         let router = Router::new(settings.clone(), now);
         let text = stats_text(&router.snapshot());
@@ -321,10 +325,18 @@ mod tests {
             "10.0.0.100/24 dev eth0 scope global"
         );
         assert_eq!(json[0]["stats"]["advert_sent"], 0);
+        assert_eq!(
+            json[0]["data"]["vroutes"][0],
+            "10.9.0.0/16 via 10.0.0.254 dev eth0"
+        );
         let data = data_text(&src);
         assert!(data.contains("   State = BACKUP\n"), "{data}");
         assert!(data.contains("   Wantstate = "), "{data}");
         assert!(data.contains("   Last transition = "), "{data}");
+        assert!(
+            data.contains("   Virtual Routes :\n     10.9.0.0/16 via 10.0.0.254 dev eth0\n"),
+            "{data}"
+        );
     }
 
     #[test]
