@@ -22,6 +22,7 @@ pub mod linux;
 pub mod observe;
 pub mod record;
 pub mod resync;
+pub mod shell_counters;
 pub mod sockets;
 pub mod tracker_io;
 pub mod vip_retry;
@@ -254,7 +255,11 @@ async fn serve<S: Sys, L: Loader>(
     loop {
         // quinn's drive_timer: trust the clock, not the sleep.
         let t = now();
-        if node.poll_timeout().is_some_and(|d| d <= t) {
+        if let Some(d) = node.poll_timeout().filter(|d| *d <= t) {
+            // How late the loop got to the deadline (vrrpd_advert_timer_lateness_seconds).
+            exec.observers
+                .shell
+                .timer_late(t.saturating_duration_since(d));
             node.handle_timeout(t);
             drain(node, sys, exec, tracking).await?;
             continue;
@@ -267,6 +272,10 @@ async fn serve<S: Sys, L: Loader>(
         let event = tokio::select! {
             ev = events.recv() => ev,
             report = tracking.next() => {
+                if let tracker_io::Report::Script(name, outcome) = &report {
+                    let took = tracking.took(name);
+                    exec.observers.shell.script_done(outcome.is_success(), took);
+                }
                 let input = tracking.report(report);
                 give(node, exec, now(), input);
                 drain(node, sys, exec, tracking).await?;
@@ -301,7 +310,7 @@ async fn serve<S: Sys, L: Loader>(
                 }
             }
             Event::Warning(text) => warn!(target: "vrrpd", "{text}"),
-            Event::Query(q) => answer(q, node, exec),
+            Event::Query(q) => answer(q, node, current, exec),
             Event::Signal(Signal::Stop) => return Ok(()),
             // docs/keepalived-compat.md#reload: the new file is read while the loop runs on
             // (keepalived sends its pending adverts before it stops to re-read; here nothing
@@ -324,10 +333,15 @@ fn next_deadline(node: &Node, exec: &Exec) -> Option<Instant> {
 }
 
 /// Answers a question from outside between two steps of the node (`observe`).
-fn answer(q: observe::Query, node: &Node, exec: &Exec) {
+fn answer(q: observe::Query, node: &Node, current: &RouterSettings, exec: &Exec) {
     match q {
         observe::Query::Picture(reply) => {
-            let picture = exec.observers.picture(node.router().snapshot(), now());
+            let queue = exec.hooks.as_ref().map_or(0, |h| h.pending());
+            let shell =
+                shell_counters::view(current, node.trackers(), &exec.observers.shell, queue);
+            let picture = exec
+                .observers
+                .picture_with(node.router().snapshot(), now(), shell);
             // The asker may have gone away meanwhile.
             let _ = reply.send(picture);
         }
