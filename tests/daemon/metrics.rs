@@ -170,6 +170,9 @@ fn names_labels_and_the_stats_dump_agree() {
             "vrrpd_config_reloads_total",
             "vrrpd_config_last_reload_successful",
             "vrrpd_advert_timer_lateness_seconds_bucket",
+            "vrrpd_transitions_total",
+            "vrrpd_last_transition_timestamp_seconds",
+            "vrrpd_dual_master_total",
         ] {
             assert!(text.contains(&format!("\n{name}")), "no {name} in\n{text}");
         }
@@ -346,6 +349,17 @@ fn prometheus_sees_a_failover() {
     lab.write_conf(1, &conf1);
     lab.signal(1, nix::sys::signal::Signal::SIGHUP);
     lab.wait_holders(VIP, &[1], Duration::from_secs(10));
+    // vrrpd's own account of why: the old master heard a higher priority.
+    let ids = "iname=\"VI_1\",intf=\"eth0\",vrid=\"51\"";
+    let text = scrape(&lab, 0);
+    let why = format!("vrrpd_transitions_total{{{ids},reason=\"higher_priority\"}}");
+    assert_eq!(sample(&text, &why), Some(1.0), "{text}");
+    assert!(
+        text.contains(&format!(
+            "vrrpd_last_transition_info{{{ids},from=\"MASTER\",to=\"BACKUP\",reason=\"higher_priority\"}} 1"
+        )),
+        "{text}"
+    );
     let deadline = Instant::now() + Duration::from_secs(30);
     loop {
         let series = query_range(&lab, "keepalived_vrrp_state", Duration::from_secs(120));
