@@ -83,7 +83,14 @@ async fn answer(
             "the daemon did not answer\n",
         ));
     };
-    let text = super::encode(&picture);
+    // The runtime is single-threaded and shared with the loop: encoding a large picture
+    // (1,000 instances make ~2.5 MiB) on it would delay adverts, so it runs off the loop.
+    let Ok(text) = tokio::task::spawn_blocking(move || super::encode(&picture)).await else {
+        return Ok(plain(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "encoding failed\n",
+        ));
+    };
     let mut resp = Response::new(Full::new(Bytes::from(text)));
     resp.headers_mut().insert(
         CONTENT_TYPE,
