@@ -151,14 +151,21 @@ fn main() {
         length.as_secs()
     );
     println!(
-        "no scrape:            {quiet:.2} CPU s ({:.2}% of a core)",
-        pct(quiet)
+        "no scrape:         {:.2} CPU s ({:.2}% of a core); timer deadlines > 5 ms late: {} of {}",
+        quiet.cpu,
+        pct(quiet.cpu),
+        quiet.late,
+        quiet.deadlines
     );
     println!(
-        "scrape every {} s:     {scraped:.2} CPU s ({:.2}% of a core); slowest scrape {:.1} ms, {} KiB",
+        "scrape every {} s:  {:.2} CPU s ({:.2}% of a core); timer deadlines > 5 ms late: {} of {}; \
+         slowest scrape {:.1} ms, {} KiB",
         SCRAPE_EVERY.as_secs(),
-        pct(scraped),
-        slowest.as_secs_f64() * 1000.0,
+        scraped.cpu,
+        pct(scraped.cpu),
+        scraped.late,
+        scraped.deadlines,
+        scraped.slowest.as_secs_f64() * 1000.0,
         bytes / 1024
     );
 }
