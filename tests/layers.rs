@@ -58,6 +58,7 @@ const ALLOWED: &[(&str, &[&str])] = &[
 
 /// What test code of a module may use besides [`ALLOWED`].
 const TEST_ALLOWED: &[(&str, &[&str])] = &[
+    ("metrics", &["track"]),
     ("track", &["config", "plan"]),
     ("sys", &["config", "plan"]),
     ("node", &["config", "plan"]),
