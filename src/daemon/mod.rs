@@ -336,9 +336,12 @@ fn next_deadline(node: &Node, exec: &Exec) -> Option<Instant> {
 fn answer(q: observe::Query, node: &Node, current: &RouterSettings, exec: &Exec) {
     match q {
         observe::Query::Picture(reply) => {
-            let queue = exec.hooks.as_ref().map_or(0, |h| h.pending());
-            let shell =
-                shell_counters::view(current, node.trackers(), &exec.observers.shell, queue);
+            let shell = shell_counters::view(
+                current,
+                node.trackers(),
+                &exec.observers.shell,
+                exec.hooks.as_ref(),
+            );
             let picture = exec
                 .observers
                 .picture_with(node.router().snapshot(), now(), shell);
@@ -500,6 +503,11 @@ async fn apply_reload<S: Sys>(
             if exec.hooks.as_ref().is_none_or(|h| *h.config() != hook_cfg) {
                 let hooks = crate::sys::hooks::Hooks::start(hook_cfg);
                 if let Some(old) = exec.hooks.replace(hooks) {
+                    // Runs the old hooks finish from now on are not counted.
+                    let (ok, failed) = old.runs();
+                    let before = &mut exec.observers.shell.notify_runs_before;
+                    before.ok += ok;
+                    before.failed += failed;
                     tokio::spawn(old.shutdown(crate::sys::hooks::DEFAULT_TIMEOUT));
                 }
             }

@@ -75,6 +75,8 @@ pub struct ShellCounters {
     pub script_seconds: Histogram,
     /// Notifications handed to the notify hooks' queue.
     pub notify_queued: u64,
+    /// Notify script runs of hooks replaced by a reload (the running hooks count their own).
+    pub notify_runs_before: Outcomes,
     /// How late the loop handled the node's deadline (advert and master-down timers).
     pub timer_lateness: Histogram,
 }
@@ -102,6 +104,8 @@ pub struct ShellView {
     pub scripts: Vec<ScriptView>,
     /// Notifications waiting for the hooks.
     pub notify_queue: u64,
+    /// Notify script runs by result (exit 0 = ok), since the daemon started.
+    pub notify_runs: Outcomes,
 }
 
 /// One instance's configuration as the exporter labels it.
@@ -139,8 +143,14 @@ pub fn view(
     settings: &crate::proto::RouterSettings,
     trackers: &crate::track::Trackers,
     counters: &ShellCounters,
-    notify_queue: usize,
+    hooks: Option<&crate::sys::hooks::Hooks>,
 ) -> ShellView {
+    let (ok, failed) = hooks.map_or((0, 0), |h| h.runs());
+    let before = counters.notify_runs_before;
+    let notify_runs = Outcomes {
+        ok: before.ok + ok,
+        failed: before.failed + failed,
+    };
     let instances = settings
         .instances
         .iter()
@@ -168,7 +178,8 @@ pub fn view(
         counters: counters.clone(),
         instances,
         scripts,
-        notify_queue: notify_queue as u64,
+        notify_queue: hooks.map_or(0, |h| h.pending()) as u64,
+        notify_runs,
     }
 }
 

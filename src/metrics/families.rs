@@ -396,6 +396,12 @@ fn vrrpd_own(f: &mut Families, p: &Observed) {
         &shell_counters::SCRIPT_BOUNDS,
         &s.script_seconds,
     );
+    f.outcomes(
+        "vrrpd_notify_runs_total",
+        "Notify script runs by result (exit 0 = ok)",
+        &[],
+        p.shell.notify_runs,
+    );
     f.counter(
         "vrrpd_notify_queued_total",
         "Notifications handed to the notify hooks",

@@ -42,7 +42,7 @@ mod tests {
         let trackers = Trackers::new(&TrackerSettings::default(), t0);
         let mut o = Observers::new(t0);
         o.shell.timer_late(std::time::Duration::from_micros(200));
-        let view = shell_counters::view(&settings, &trackers, &o.shell, 0);
+        let view = shell_counters::view(&settings, &trackers, &o.shell, None);
         o.picture_with(router.snapshot(), t0, view)
     }
 
@@ -58,6 +58,7 @@ mod tests {
             "vrrpd_base_priority{iname=\"VI_1\",intf=\"eth0\",vrid=\"51\"} 100",
             "vrrpd_advert_timer_lateness_seconds_bucket{le=\"0.0005\"} 1",
             "vrrpd_config_reloads_total{result=\"failed\"} 0",
+            "vrrpd_notify_runs_total{result=\"ok\"} 0",
             "vrrpd_transitions_total{iname=\"VI_1\",intf=\"eth0\",vrid=\"51\",reason=\"master_down\"} 0",
             "vrrpd_dual_master_total{iname=\"VI_1\",intf=\"eth0\",vrid=\"51\"} 0",
         ] {

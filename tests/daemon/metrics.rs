@@ -167,6 +167,7 @@ fn names_labels_and_the_stats_dump_agree() {
             "vrrpd_gratuitous_arp_sent_total",
             "vrrpd_script_runs_total",
             "vrrpd_notify_queue_depth",
+            "vrrpd_notify_runs_total",
             "vrrpd_config_reloads_total",
             "vrrpd_config_last_reload_successful",
             "vrrpd_advert_timer_lateness_seconds_bucket",
