@@ -386,3 +386,59 @@ fn prometheus_sees_a_failover() {
         std::thread::sleep(Duration::from_millis(500));
     }
 }
+
+#[cfg_attr(
+    not(feature = "netns-tests"),
+    ignore = "needs root, namespaces or keepalived: ./tests/run.sh"
+)]
+#[test]
+fn silent_clients_stall_neither_adverts_nor_later_scrapes() {
+    let lab = pair(&tag("metrics", "s"));
+    // 24 connections (more than the 16 slots) that never send a byte, held for 7 s.
+    let script = format!(
+        "for i in $(seq 3 26); do eval \"exec $i<>/dev/tcp/{}/{PORT}\"; done; sleep 7",
+        lab.addr(0)
+    );
+    let mut hog = lab
+        .command(lab.ns(0), &["bash", "-c", &script])
+        .spawn()
+        .expect("bash");
+    std::thread::sleep(Duration::from_millis(500));
+    let before = stat(
+        &lab.dump(1, libc::SIGUSR2, "keepalived.stats"),
+        "Advertisements:",
+        "Received:",
+    );
+    // Master-down is under a second at 0.2 s adverts: any stall of the master's loop would
+    // hand the VIP over.
+    let t0 = Instant::now();
+    while t0.elapsed() < Duration::from_secs(3) {
+        assert_eq!(lab.holders(VIP), vec![0], "the master stalled");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    let after = stat(
+        &lab.dump(1, libc::SIGUSR2, "keepalived.stats"),
+        "Advertisements:",
+        "Received:",
+    );
+    assert!(after >= before + 12, "adverts {before} -> {after} in 3 s");
+    // The silent clients are dropped at the header timeout; a scrape gets through then.
+    let t0 = Instant::now();
+    loop {
+        let url = format!("http://{}:{PORT}/metrics", lab.addr(0));
+        let out = lab
+            .command(lab.ns(0), &["curl", "-sS", "--max-time", "2", &url])
+            .output()
+            .expect("curl");
+        if out.status.success() && String::from_utf8_lossy(&out.stdout).contains("keepalived_up 1")
+        {
+            break;
+        }
+        assert!(
+            t0.elapsed() < Duration::from_secs(10),
+            "no scrape got through"
+        );
+    }
+    let _ = hog.kill();
+    let _ = hog.wait();
+}
