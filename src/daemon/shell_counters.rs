@@ -115,6 +115,8 @@ pub struct InstanceView {
     pub ifname: String,
     /// `(address as keepalived's data file prints it, dev)` per VIP.
     pub vips: Vec<(String, String)>,
+    /// The same for `virtual_ipaddress_excluded`.
+    pub excluded: Vec<(String, String)>,
     /// `garp_master_delay` in seconds.
     pub garp_delay_secs: f64,
 }
@@ -159,6 +161,11 @@ pub fn view(
             ifname: i.ifname.clone(),
             vips: i
                 .vips
+                .iter()
+                .map(|v| (vip_text(v.addr, v.prefix_len), v.ifname.clone()))
+                .collect(),
+            excluded: i
+                .excluded_vips
                 .iter()
                 .map(|v| (vip_text(v.addr, v.prefix_len), v.ifname.clone()))
                 .collect(),

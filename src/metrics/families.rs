@@ -184,6 +184,16 @@ fn keepalived_instance(f: &mut Families, i: &InstanceSnapshot, view: Option<&Ins
             f.gauge("keepalived_vrrp_state", state_help, &l, state);
         }
     }
+    for (addr, dev) in view.map_or(&[][..], |v| v.excluded.as_slice()) {
+        let l = [
+            ("iname", i.name.as_str()),
+            ("intf", dev.as_str()),
+            ("vrid", vrid.as_str()),
+            ("ip_address", addr.as_str()),
+        ];
+        let help = "State of vrrp with excluded VIP";
+        f.gauge("keepalived_vrrp_excluded_state", help, &l, state);
+    }
     let l = [
         ("iname", i.name.as_str()),
         ("intf", intf),

@@ -36,7 +36,8 @@ mod tests {
     pub(crate) fn picture() -> std::sync::Arc<Observed> {
         let settings = RouterSettings::new(vec![InstanceSettings::backup("VI_1", 51)
             .priority(100)
-            .vip("10.0.0.100/24")]);
+            .vip("10.0.0.100/24")
+            .excluded_vip("10.9.0.1")]);
         let t0 = Instant::now();
         let router = Router::new(settings.clone(), t0);
         let trackers = Trackers::new(&TrackerSettings::default(), t0);
@@ -51,6 +52,7 @@ mod tests {
         let text = encode(&picture());
         for line in [
             "keepalived_up 1",
+            "keepalived_vrrp_excluded_state{iname=\"VI_1\",intf=\"eth0\",vrid=\"51\",ip_address=\"10.9.0.1\"} 1",
             "keepalived_vrrp_state{iname=\"VI_1\",intf=\"eth0\",vrid=\"51\",ip_address=\"10.0.0.100/24\"} 1",
             "keepalived_advertisements_received_total{iname=\"VI_1\",intf=\"eth0\",vrid=\"51\"} 0",
             "keepalived_gratuitous_arp_delay_total{iname=\"VI_1\",intf=\"eth0\",vrid=\"51\"} 5",
