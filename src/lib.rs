@@ -35,6 +35,7 @@ pub mod config;
 pub mod daemon;
 pub mod host;
 pub mod logging;
+pub mod metrics;
 pub mod node;
 pub mod plan;
 pub mod proto;

@@ -148,6 +148,8 @@ impl<'a> DaemonArgs<'a> {
             dont_release_vrrp,
             address_monitoring,
             record_events,
+            // `--metrics-listen`: read into Options by `run_daemon`.
+            metrics_listen: _,
             // `-P`: accepted; vrrpd only has the VRRP part.
             vrrp: _,
             // `-i`, `-e`: read by check_config::load / parse_options (config and reload).
@@ -233,6 +235,7 @@ fn daemon_steps(cli: &Cli, names: &Names) -> Result<u8, u8> {
         dont_release: args.dont_release_vrrp,
         address_monitoring: args.address_monitoring,
         record_events: args.record_events.cloned(),
+        metrics_listen: cli.metrics_listen,
     };
     let code = run_runtime(opts, cfg, log_opts.console)?;
     drop(pid_files);

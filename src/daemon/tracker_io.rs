@@ -56,6 +56,8 @@ pub struct TrackerIo {
     warned_insecure: bool,
     /// What the data and JSON dumps say about the scripts and tracker references.
     facts: super::dump::Facts,
+    /// When each running script was started (the duration metric).
+    started: HashMap<String, std::time::Instant>,
 }
 
 impl std::fmt::Debug for TrackerIo {
@@ -99,6 +101,7 @@ impl TrackerIo {
             pollers: Vec::new(),
             warned_insecure: false,
             facts: super::dump::Facts::default(),
+            started: HashMap::new(),
         };
         for name in t.prepare_scripts(plan, &defaults, &trackers) {
             trackers.disable_script(&name);
@@ -229,7 +232,14 @@ impl TrackerIo {
     /// Starts one supervised run of `name` (the node's `RunScript`); its end is reported
     /// through [`TrackerIo::next`].
     pub fn run_script(&mut self, name: &str) {
+        self.started
+            .insert(name.to_string(), std::time::Instant::now());
         self.scripts.start(name, self.done_tx.clone());
+    }
+
+    /// How long the run of `name` that just ended took (metrics), when it was started here.
+    pub fn took(&mut self, name: &str) -> Option<Duration> {
+        self.started.remove(name).map(|t| t.elapsed())
     }
 
     /// Stops the pollers (script runs in flight finish on their own and are reaped).
