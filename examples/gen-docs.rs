@@ -25,7 +25,8 @@ fn main() {
     }
 }
 
-fn generate(out: &Path) -> std::io::Result<()> {
+/// Public because tests/package.rs includes this file to check the page without a package.
+pub fn generate(out: &Path) -> std::io::Result<()> {
     std::fs::create_dir_all(out.join("completions"))?;
     let mut page = Vec::new();
     man_page(&mut page)?;

@@ -133,7 +133,10 @@ fn github_format_prints_workflow_annotations() {
     assert_eq!(out.status.code(), Some(1), "{out:?}");
     let stdout = String::from_utf8_lossy(&out.stdout);
     let first = stdout.lines().next().unwrap_or_default();
-    let want = format!("::error file={},line=5,col=14", f.replace(':', "%3A").replace(',', "%2C"));
+    let want = format!(
+        "::error file={},line=5,col=14",
+        f.replace(':', "%3A").replace(',', "%2C")
+    );
     assert!(first.starts_with(&want), "{stdout}");
     assert!(first.contains("::"), "{stdout}");
     assert!(!first.contains('\n'), "{stdout}");

@@ -95,7 +95,10 @@ fn check_man_page(page: &Path) {
     let (rendered, warnings) = render_man(page);
     assert_eq!(warnings, "", "man/groff warnings for {}", page.display());
     for flag in long_flags(&vrrpd::cli::Cli::command()) {
-        assert!(rendered.contains(&flag), "{flag} missing from the man page:\n{rendered}");
+        assert!(
+            rendered.contains(&flag),
+            "{flag} missing from the man page:\n{rendered}"
+        );
     }
     for section in HAND_WRITTEN_SECTIONS {
         assert!(rendered.contains(section), "no {section}:\n{rendered}");
@@ -124,7 +127,10 @@ fn generated_man_page_names_every_long_flag_and_renders_without_warnings() {
         .arg(d.join("vrrpd.8"))
         .output()
         .expect("groff runs");
-    assert!(groff.status.success() && groff.stderr.is_empty(), "{groff:?}");
+    assert!(
+        groff.status.success() && groff.stderr.is_empty(),
+        "{groff:?}"
+    );
     let _ = std::fs::remove_dir_all(&d);
 }
 
@@ -133,7 +139,10 @@ fn generated_bash_completion_completes_a_flag() {
     let d = tempdir("genbash");
     gen_docs::generate(&d).expect("gen-docs writes");
     let offered = complete(&d.join("completions/vrrpd"), "--check-c");
-    assert!(offered.split_whitespace().any(|w| w == "--check-config"), "{offered:?}");
+    assert!(
+        offered.split_whitespace().any(|w| w == "--check-config"),
+        "{offered:?}"
+    );
     for f in ["completions/_vrrpd", "completions/vrrpd.fish"] {
         let s = std::fs::read_to_string(d.join(f)).expect("completion written");
         assert!(s.contains("check-config"), "{f}: {s}");
@@ -192,9 +201,11 @@ fn package_files(deb: &Path) -> Vec<PathBuf> {
 }
 
 fn is_installed() -> bool {
-    sh(&format!("dpkg-query -W -f='${{Status}}' {PACKAGE} 2>/dev/null | grep -q 'ok installed'"))
-        .status
-        .success()
+    sh(&format!(
+        "dpkg-query -W -f='${{Status}}' {PACKAGE} 2>/dev/null | grep -q 'ok installed'"
+    ))
+    .status
+    .success()
 }
 
 /// The package installed with `dpkg -i`; dropping it purges it and puts back every file the
@@ -265,15 +276,23 @@ impl Drop for Installed {
 
 /// Where the package put the unit (cargo-deb picks /lib or /usr/lib).
 fn installed_unit() -> PathBuf {
-    ["/usr/lib/systemd/system/vrrpd.service", "/lib/systemd/system/vrrpd.service"]
-        .iter()
-        .map(PathBuf::from)
-        .find(|p| p.exists())
-        .expect("vrrpd.service installed")
+    [
+        "/usr/lib/systemd/system/vrrpd.service",
+        "/lib/systemd/system/vrrpd.service",
+    ]
+    .iter()
+    .map(PathBuf::from)
+    .find(|p| p.exists())
+    .expect("vrrpd.service installed")
 }
 
 fn enabled_links(unit: &str) -> String {
-    text(&sh(&format!("ls /etc/systemd/system/*.wants/{unit} 2>/dev/null")).stdout)
+    text(
+        &sh(&format!(
+            "ls /etc/systemd/system/*.wants/{unit} 2>/dev/null"
+        ))
+        .stdout,
+    )
 }
 
 #[cfg_attr(
@@ -283,7 +302,18 @@ fn enabled_links(unit: &str) -> String {
 #[test]
 fn deb_installs_every_file_without_enabling_or_starting_and_purges_clean() {
     let keepalived_links = enabled_links("keepalived.service");
-    let keepalived_running = sh("pidof keepalived").stdout;
+    let keepalived_binary = sh("md5sum /usr/sbin/keepalived").stdout;
+    // lintian (tests/setup-deps.sh installs it): no errors on the package.
+    netns::require_tool("lintian");
+    let lint = Command::new("lintian")
+        .arg(deb())
+        .output()
+        .expect("lintian runs");
+    let report = text(&lint.stdout);
+    assert!(
+        !report.lines().any(|l| l.starts_with("E:")),
+        "lintian errors:\n{report}"
+    );
     let before: Vec<(PathBuf, bool)> = package_files(deb())
         .into_iter()
         .map(|f| {
@@ -339,8 +369,14 @@ fn deb_installs_every_file_without_enabling_or_starting_and_purges_clean() {
         assert_eq!(text(&man.stderr), "", "man warnings");
         assert!(text(&man.stdout).contains("--check-config"), "{man:?}");
 
-        let offered = complete(Path::new("/usr/share/bash-completion/completions/vrrpd"), "--check-c");
-        assert!(offered.split_whitespace().any(|w| w == "--check-config"), "{offered:?}");
+        let offered = complete(
+            Path::new("/usr/share/bash-completion/completions/vrrpd"),
+            "--check-c",
+        );
+        assert!(
+            offered.split_whitespace().any(|w| w == "--check-config"),
+            "{offered:?}"
+        );
 
         // systemd-analyze verify also runs `man vrrpd(8)` for Documentation=.
         let verify = Command::new("systemd-analyze")
@@ -348,16 +384,31 @@ fn deb_installs_every_file_without_enabling_or_starting_and_purges_clean() {
             .arg(&unit)
             .output()
             .expect("systemd-analyze runs");
-        assert!(verify.status.success() && verify.stderr.is_empty(), "{verify:?}");
+        assert!(
+            verify.status.success() && verify.stderr.is_empty(),
+            "{verify:?}"
+        );
 
         // Installed, neither enabled nor started; keepalived untouched.
         assert_eq!(enabled_links("vrrpd.service"), "", "dpkg enabled vrrpd");
-        assert!(!sh("pidof vrrpd").status.success(), "dpkg started vrrpd");
+        // Other tests on this machine run vrrpd from target/: look for the installed binary.
+        let started = sh("for p in $(pidof vrrpd); do \
+             [ \"$(readlink /proc/$p/exe)\" = /usr/sbin/vrrpd ] && exit 0; done; exit 1");
+        assert!(!started.status.success(), "dpkg started vrrpd");
         assert_eq!(enabled_links("keepalived.service"), keepalived_links);
-        assert_eq!(sh("pidof keepalived").stdout, keepalived_running);
-        let postinst = std::fs::read_to_string("/var/lib/dpkg/info/vrrpd.postinst").unwrap_or_default();
-        for action in ["invoke start", "invoke restart", "invoke try-restart", "enable --now"] {
-            assert!(!postinst.contains(action), "postinst runs `{action}`:\n{postinst}");
+        assert_eq!(sh("md5sum /usr/sbin/keepalived").stdout, keepalived_binary);
+        let postinst =
+            std::fs::read_to_string("/var/lib/dpkg/info/vrrpd.postinst").unwrap_or_default();
+        for action in [
+            "invoke start",
+            "invoke restart",
+            "invoke try-restart",
+            "enable --now",
+        ] {
+            assert!(
+                !postinst.contains(action),
+                "postinst runs `{action}`:\n{postinst}"
+            );
         }
     }
     // Purged: nothing of the package is left; files that were there before are back.
@@ -373,7 +424,9 @@ fn read_environment_file(text: &str, env: &mut HashMap<String, String>) {
         if line.is_empty() || line.starts_with('#') || line.starts_with(';') {
             continue;
         }
-        let Some((k, v)) = line.split_once('=') else { continue };
+        let Some((k, v)) = line.split_once('=') else {
+            continue;
+        };
         let v = v.trim();
         let v = v
             .strip_prefix('"')
@@ -433,9 +486,15 @@ fn installed_binary_started_as_the_unit_does_reports_ready() {
     let packaged = std::fs::read_to_string("/etc/default/vrrpd").expect("conffile");
     let vrrpd_default = packaged.replace(
         "VRRPD_ARGS=\"\"",
-        &format!("VRRPD_ARGS=\"--record-events {}\"", d.join("events").display()),
+        &format!(
+            "VRRPD_ARGS=\"--record-events {}\"",
+            d.join("events").display()
+        ),
     );
-    assert_ne!(packaged, vrrpd_default, "VRRPD_ARGS=\"\" line in /etc/default/vrrpd");
+    assert_ne!(
+        packaged, vrrpd_default,
+        "VRRPD_ARGS=\"\" line in /etc/default/vrrpd"
+    );
     std::fs::write(d.join("default-keepalived"), &keepalived_default).expect("write");
     std::fs::write(d.join("default-vrrpd"), &vrrpd_default).expect("write");
 
@@ -451,12 +510,15 @@ fn installed_binary_started_as_the_unit_does_reports_ready() {
         read_environment_file(&std::fs::read_to_string(d.join(f)).expect("read"), &mut env);
     }
     let argv = exec_start(&unit, &env);
-    assert_eq!(argv.first().map(String::as_str), Some("/usr/sbin/vrrpd"), "{argv:?}");
+    assert_eq!(
+        argv.first().map(String::as_str),
+        Some("/usr/sbin/vrrpd"),
+        "{argv:?}"
+    );
     assert!(argv.iter().any(|a| a == "--record-events"), "{argv:?}");
 
     let ns = netns::Netns::new("pkgready");
-    netns::run(&["ip", "-n", &ns.name, "link", "add", "d0", "type", "dummy"]);
-    netns::run(&["ip", "-n", &ns.name, "link", "set", "d0", "up"]);
+    ns.add_veth("d0", "d1");
     ns.add_addr("d0", "10.77.0.1/24");
 
     let sock_path = d.join("notify.sock");

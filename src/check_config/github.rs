@@ -23,10 +23,7 @@ pub fn render(sources: &SourceMap, diagnostics: &[Diagnostic], main_file: &Path)
                 "file={},line={line},col={col}",
                 escape_property(&path.display().to_string())
             ),
-            None => format!(
-                "file={}",
-                escape_property(&main_file.display().to_string())
-            ),
+            None => format!("file={}", escape_property(&main_file.display().to_string())),
         };
         props.push_str(",title=vrrpd --check-config");
         let mut message = d.message.clone();
