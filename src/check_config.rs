@@ -13,6 +13,12 @@ use crate::config::read::source::{FsLoader, SourceMap};
 use crate::config::read::ParseOptions;
 use crate::config::{self, Loaded};
 
+mod github;
+
+/// Version of the `--format json` report's layout; raised when a field changes meaning or goes
+/// away (new fields do not raise it).
+pub const JSON_SCHEMA_VERSION: u32 = 1;
+
 /// Exit status when the check found no errors.
 pub const EXIT_OK: u8 = 0;
 /// Exit status when errors were found.
@@ -120,6 +126,7 @@ fn report(cli: &Cli, sources: &SourceMap, diagnostics: &[Diagnostic]) {
                 .filter(|d| d.severity == Severity::Warning)
                 .count();
             let v = serde_json::json!({
+                "schema_version": JSON_SCHEMA_VERSION,
                 "file": cli.use_file.display().to_string(),
                 "errors": errors,
                 "warnings": warnings,
@@ -127,6 +134,7 @@ fn report(cli: &Cli, sources: &SourceMap, diagnostics: &[Diagnostic]) {
             });
             format!("{v:#}\n")
         }
+        Format::Github => github::render(sources, diagnostics, &cli.use_file),
         Format::Text => {
             let mut s = String::new();
             for d in diagnostics {
@@ -148,7 +156,8 @@ fn report(cli: &Cli, sources: &SourceMap, diagnostics: &[Diagnostic]) {
         }
     }
     match cli.format {
-        Format::Json => print!("{text}"),
+        // GitHub reads workflow commands from stdout only.
+        Format::Json | Format::Github => print!("{text}"),
         Format::Text => eprint!("{text}"),
     }
 }

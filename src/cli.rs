@@ -11,6 +11,8 @@ pub enum Format {
     #[default]
     Text,
     Json,
+    /// GitHub Actions workflow commands (`::error file=F,line=L,col=C::message`).
+    Github,
 }
 
 /// vrrpd: a drop-in, keepalived-compatible VRRP daemon.
@@ -88,7 +90,7 @@ pub struct Cli {
     #[arg(long = "metrics-listen", value_name = "ADDR:PORT")]
     pub metrics_listen: Option<std::net::SocketAddr>,
 
-    /// Output format of --check-config.
+    /// Output format of --check-config (github: workflow annotations for GitHub Actions).
     #[arg(long = "format", value_enum, default_value_t = Format::Text)]
     pub format: Format,
 

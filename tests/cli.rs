@@ -113,6 +113,35 @@ fn json_format_lists_diagnostics() {
     assert_eq!(d0["file"], f.as_str());
 }
 
+/// The JSON report carries a schema version so tools can tell formats apart.
+#[test]
+fn json_format_has_a_schema_version() {
+    let d = tempdir("jsonschema");
+    let f = write(&d, "k.conf", BAD);
+    let out = vrrpd(&["--check-config", "--format", "json", "-f", &f]);
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json on stdout");
+    assert_eq!(v["schema_version"], 1, "{v:#}");
+}
+
+/// `--format github`: one workflow command per diagnostic on stdout, which GitHub Actions turns
+/// into an annotation on that line of the pull request; the exit status is the text format's.
+#[test]
+fn github_format_prints_workflow_annotations() {
+    let d = tempdir("github");
+    let f = write(&d, "k.conf", BAD);
+    let out = vrrpd(&["--check-config", "--format", "github", "-f", &f]);
+    assert_eq!(out.status.code(), Some(1), "{out:?}");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let first = stdout.lines().next().unwrap_or_default();
+    let want = format!(
+        "::error file={},line=5,col=14",
+        f.replace(':', "%3A").replace(',', "%2C")
+    );
+    assert!(first.starts_with(&want), "{stdout}");
+    assert!(first.contains("::"), "{stdout}");
+    assert!(!first.contains('\n'), "{stdout}");
+}
+
 #[test]
 fn config_test_logfile_receives_report() {
     let d = tempdir("logfile");

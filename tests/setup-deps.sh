@@ -9,10 +9,12 @@ if [ "$(id -u)" -ne 0 ]; then
 fi
 
 # prometheus (promtool and the server): tests/daemon/metrics.rs.
+# lintian, man-db and groff-base: the package test (tests/package.rs; it installs cargo-deb itself
+# when missing).
 # systemd (systemd-analyze), util-linux (unshare, nsenter) and init-system-helpers (service):
 # the sandboxed-host tests of keepalived's names (tests/compat_*.rs).
 packages=(keepalived tshark tcpdump iproute2 nftables nginx-light curl psmisc procps time
-    systemd util-linux init-system-helpers prometheus)
+    systemd util-linux init-system-helpers prometheus lintian man-db groff-base)
 missing=()
 for p in "${packages[@]}"; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
