@@ -285,11 +285,7 @@ impl Router {
                         Vec::new()
                     },
                     counters: i.counters.clone(),
-                    wanted_state: if i.cfg.wants_master {
-                        State::Master
-                    } else {
-                        State::Backup
-                    },
+                    wanted_state: i.wanted_state(),
                     last_transition: i.last_transition,
                     transitions: i.transitions.clone(),
                     drained: i.drained,

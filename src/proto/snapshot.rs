@@ -33,8 +33,8 @@ pub struct InstanceSnapshot {
     /// Addresses currently held (VIPs then excluded VIPs); empty unless MASTER.
     pub vips: Vec<IpAddr>,
     pub counters: Counters,
-    /// The configured initial state (keepalived's `Wantstate`): MASTER for `state MASTER`,
-    /// else BACKUP.
+    /// keepalived's `Wantstate`: the state the instance is heading for (MASTER while MASTER,
+    /// BACKUP while BACKUP, the configured `state` before the start and in FAULT).
     pub wanted_state: State,
     /// The last state change, with its reason.
     #[serde(default, skip_serializing_if = "Option::is_none")]

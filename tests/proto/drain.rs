@@ -124,7 +124,8 @@ fn reasons_follow_what_happened() {
     assert_eq!(reason(&rig, "VI_1"), Some(TransitionReason::PriorityZero));
     let snap = rig.router.snapshot();
     let vi = snap.instance("VI_1").unwrap();
-    assert_eq!(vi.wanted_state, State::Backup);
+    // keepalived's Wantstate follows where the instance is heading: MASTER now.
+    assert_eq!(vi.wanted_state, State::Master);
     assert_eq!(
         vi.transitions.values().sum::<u64>(),
         4,

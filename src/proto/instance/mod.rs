@@ -225,6 +225,20 @@ impl VirtualRouter {
         self.cfg.is_owner() && self.cfg.wants_master && !self.owner_conflict && !self.drained
     }
 
+    /// keepalived's `wantstate` (docs/keepalived-compat.md#dump-files): the state the
+    /// instance is heading for. MASTER while MASTER or when its master-down timer ran out but
+    /// its sync group holds it back, BACKUP while BACKUP; before the start, in FAULT or
+    /// stopped, the configured `state`.
+    pub(crate) fn wanted_state(&self) -> State {
+        match self.state {
+            State::Master => State::Master,
+            State::Backup if self.wants_master_now => State::Master,
+            State::Backup => State::Backup,
+            _ if self.cfg.wants_master => State::Master,
+            _ => State::Backup,
+        }
+    }
+
     /// Records a change from the current state to `to`: the router's cause if it has one,
     /// else the instance's own reason, else what the two states imply.
     pub(crate) fn record_transition(&mut self, ctx: &Ctx, to: State) {
