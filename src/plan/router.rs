@@ -10,7 +10,8 @@ use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
 use super::host::{HostInfo, HostInterface};
 use crate::config::model::{
-    AuthType, Broadcast, Config, Family, InitialState, Instance, IpAddress, Route, Rule, Scope,
+    AuthType, Broadcast, Config, Effective, Family, InitialState, Instance, IpAddress, Route, Rule,
+    Scope,
 };
 use crate::proto::{
     AuthSettings, Centisecs, GarpSettings, InstanceSettings, OldUnicastChecksum, PeerSettings,
@@ -81,6 +82,8 @@ fn find<'h>(host: &'h HostInfo, name: &str) -> Option<&'h HostInterface> {
     host.interfaces.iter().find(|i| i.name == name)
 }
 
+/// One checked `vrrp_instance` on this host, as the core's settings: each step below maps one
+/// group of keywords, in the order their errors are reported.
 fn instance_settings(
     cfg: &Config,
     inst: &Instance,
@@ -89,6 +92,57 @@ fn instance_settings(
 ) -> Result<InstanceSettings, PlanError> {
     let name = inst.name.value.as_str();
     let e = &inst.effective;
+    let (ifname, iface) = interface(cfg, inst, host)?;
+    let vrid = vrid(inst)?;
+    let family = e.family();
+    let version = e.version();
+    let (vips, excluded_vips) = vips(inst, host, &ifname, family)?;
+    let src = advert_source(inst, iface, &ifname, family, all_vips)?;
+    let auth = auth(name, e, version)?;
+    let (routes, rules) = routes_and_rules(inst, host)?;
+    Ok(InstanceSettings {
+        name: name.to_string(),
+        vrid,
+        version,
+        ifindex: iface.index,
+        ifname,
+        priority: e.priority.value,
+        wants_master: e.initial_state() == InitialState::Master,
+        advert_int: Centisecs(e.advert_int_cs.value),
+        preempt: !e.nopreempt.value,
+        preempt_delay: preempt_delay(e),
+        accept: e.accept.value,
+        auth,
+        vips,
+        excluded_vips,
+        src,
+        mcast_group: mcast_group(e, family),
+        unicast_peers: unicast_peers(inst),
+        unicast_ttl: inst.unicast_ttl.as_ref().map_or(ADVERT_TTL, |t| t.value),
+        garp: garp(e),
+        down_timer_adverts: e.down_timer_adverts.value,
+        lower_prio_no_advert: e.lower_prio_no_advert.value,
+        higher_prio_send_advert: e.higher_prio_send_advert.value,
+        skip_check_adv_addr: e.skip_check_adv_addr.value,
+        check_unicast_src: e.check_unicast_src.value,
+        dont_track_primary: inst.dont_track_primary.as_ref().is_some_and(|d| d.value),
+        strict: e.strict.value,
+        old_unicast_checksum: old_unicast_checksum(inst),
+        sync_group: e.sync_group.clone(),
+        routes,
+        rules,
+        notify_deleted: inst.notify.deleted.is_some(),
+    })
+}
+
+/// The instance's interface (its own, else the global `default_interface`) and that
+/// interface on this host.
+fn interface<'h>(
+    cfg: &Config,
+    inst: &Instance,
+    host: &'h HostInfo,
+) -> Result<(String, &'h HostInterface), PlanError> {
+    let name = inst.name.value.as_str();
     let ifname = inst
         .interface
         .as_ref()
@@ -105,27 +159,26 @@ fn instance_settings(
             "interface {ifname} for vrrp_instance {name} doesn't exist"
         ))
     })?;
-    let vrid = inst
-        .vrid
+    Ok((ifname, iface))
+}
+
+fn vrid(inst: &Instance) -> Result<u8, PlanError> {
+    let name = inst.name.value.as_str();
+    inst.vrid
         .as_ref()
         .map(|v| v.value)
-        .ok_or_else(|| err(format!("vrrp_instance {name} has no virtual_router_id")))?;
-    let family = e.family();
-    let version = e.version();
-    let vip_of = |a: &IpAddress| -> Result<VipSpec, PlanError> {
-        let dev = a
-            .dev
-            .as_ref()
-            .map(|d| d.value.clone())
-            .unwrap_or_else(|| ifname.clone());
-        if find(host, &dev).is_none() {
-            return Err(err(format!(
-                "interface {dev} for address {} of vrrp_instance {name} doesn't exist",
-                a.net.value.addr
-            )));
-        }
-        Ok(vip_spec(a, dev))
-    };
+        .ok_or_else(|| err(format!("vrrp_instance {name} has no virtual_router_id")))
+}
+
+/// The VIPs and excluded VIPs, each on its `dev` (else the instance's interface), which must
+/// exist on this host.
+fn vips(
+    inst: &Instance,
+    host: &HostInfo,
+    ifname: &str,
+    family: Family,
+) -> Result<(Vec<VipSpec>, Vec<VipSpec>), PlanError> {
+    let vip_of = |a: &IpAddress| vip_on_host(inst, host, ifname, a);
     // docs/keepalived-compat.md#vrrp_instance-keywords: every VIP shares the instance's family; others are ignored by keepalived.
     let vips = inst
         .vips
@@ -138,18 +191,59 @@ fn instance_settings(
         .iter()
         .map(vip_of)
         .collect::<Result<Vec<_>, _>>()?;
-    let src = source_address(inst, iface, family, all_vips).ok_or_else(|| {
+    Ok((vips, excluded_vips))
+}
+
+fn vip_on_host(
+    inst: &Instance,
+    host: &HostInfo,
+    ifname: &str,
+    a: &IpAddress,
+) -> Result<VipSpec, PlanError> {
+    let name = inst.name.value.as_str();
+    let dev = a
+        .dev
+        .as_ref()
+        .map(|d| d.value.clone())
+        .unwrap_or_else(|| ifname.to_string());
+    if find(host, &dev).is_none() {
+        return Err(err(format!(
+            "interface {dev} for address {} of vrrp_instance {name} doesn't exist",
+            a.net.value.addr
+        )));
+    }
+    Ok(vip_spec(a, dev))
+}
+
+/// [`source_address`], or the error that says how to give one.
+fn advert_source(
+    inst: &Instance,
+    iface: &HostInterface,
+    ifname: &str,
+    family: Family,
+    all_vips: &[IpAddr],
+) -> Result<IpAddr, PlanError> {
+    let name = inst.name.value.as_str();
+    source_address(inst, iface, family, all_vips).ok_or_else(|| {
         let fam = family.as_str();
         err(format!(
             "vrrp_instance {name}: no {fam} address on {ifname} to send adverts from \
              (add one, or set unicast_src_ip / mcast_src_ip)"
         ))
-    })?;
-    let mcast_group = e.mcast_group.value.unwrap_or(match family {
+    })
+}
+
+/// `mcast_dst_address`, else the family's VRRP group.
+fn mcast_group(e: &Effective, family: Family) -> IpAddr {
+    e.mcast_group.value.unwrap_or(match family {
         Family::V4 => IpAddr::V4(GROUP_V4),
         Family::V6 => IpAddr::V6(GROUP_V6),
-    });
-    let auth = match &e.auth.value {
+    })
+}
+
+/// `authentication`: PASS only in VRRPv2; AH is refused.
+fn auth(name: &str, e: &Effective, version: wire::Version) -> Result<AuthSettings, PlanError> {
+    Ok(match &e.auth.value {
         Some((AuthType::Pass, pass)) if version == wire::Version::V2 => {
             AuthSettings::Pass(String::from_utf8_lossy(pass).into_owned())
         }
@@ -159,77 +253,71 @@ fn instance_settings(
             )))
         }
         _ => AuthSettings::None,
-    };
-    let old_unicast_checksum = match &inst.old_unicast_checksum {
+    })
+}
+
+/// `preempt_delay` in centiseconds, saturating.
+fn preempt_delay(e: &Effective) -> Centisecs {
+    Centisecs(u32::try_from(e.preempt_delay.value.as_millis() / 10).unwrap_or(u32::MAX))
+}
+
+/// `old_unicast_checksum`: absent is automatic, `never` is never, anything else always.
+fn old_unicast_checksum(inst: &Instance) -> OldUnicastChecksum {
+    match &inst.old_unicast_checksum {
         None => OldUnicastChecksum::Auto,
         Some(v) => match v.value.as_deref() {
             Some("never") => OldUnicastChecksum::Never,
             _ => OldUnicastChecksum::Always,
         },
-    };
-    Ok(InstanceSettings {
-        name: name.to_string(),
-        vrid,
-        version,
-        ifindex: iface.index,
-        ifname: ifname.clone(),
-        priority: e.priority.value,
-        wants_master: e.initial_state() == InitialState::Master,
-        advert_int: Centisecs(e.advert_int_cs.value),
-        preempt: !e.nopreempt.value,
-        preempt_delay: Centisecs(
-            u32::try_from(e.preempt_delay.value.as_millis() / 10).unwrap_or(u32::MAX),
-        ),
-        accept: e.accept.value,
-        auth,
-        vips,
-        excluded_vips,
-        src,
-        mcast_group,
-        unicast_peers: inst
-            .unicast_peers
-            .iter()
-            .map(|p| PeerSettings {
-                addr: p.addr.value,
-                ttl_range: match (&p.min_ttl, &p.max_ttl) {
-                    (None, None) => None,
-                    (min, max) => Some((
-                        min.as_ref().map_or(0, |m| m.value),
-                        max.as_ref().map_or(255, |m| m.value),
-                    )),
-                },
-            })
-            .collect(),
-        unicast_ttl: inst.unicast_ttl.as_ref().map_or(ADVERT_TTL, |t| t.value),
-        garp: GarpSettings {
-            master_delay: Centisecs::from_secs(e.garp_master_delay.value),
-            master_repeat: e.garp_master_repeat.value,
-            master_refresh: Centisecs::from_secs(e.garp_master_refresh.value),
-            refresh_repeat: e.garp_master_refresh_repeat.value,
-            lower_prio_delay: Centisecs::from_secs(e.garp_lower_prio_delay.value),
-            lower_prio_repeat: e.garp_lower_prio_repeat.value,
-        },
-        down_timer_adverts: e.down_timer_adverts.value,
-        lower_prio_no_advert: e.lower_prio_no_advert.value,
-        higher_prio_send_advert: e.higher_prio_send_advert.value,
-        skip_check_adv_addr: e.skip_check_adv_addr.value,
-        check_unicast_src: e.check_unicast_src.value,
-        dont_track_primary: inst.dont_track_primary.as_ref().is_some_and(|d| d.value),
-        strict: e.strict.value,
-        old_unicast_checksum,
-        sync_group: e.sync_group.clone(),
-        routes: inst
-            .routes
-            .iter()
-            .map(|r| route_spec(name, r, host))
-            .collect::<Result<_, _>>()?,
-        rules: inst
-            .rules
-            .iter()
-            .map(|r| rule_spec(name, r))
-            .collect::<Result<_, _>>()?,
-        notify_deleted: inst.notify.deleted.is_some(),
-    })
+    }
+}
+
+/// `unicast_peer` entries; a TTL range only when `min_ttl` or `max_ttl` is given.
+fn unicast_peers(inst: &Instance) -> Vec<PeerSettings> {
+    inst.unicast_peers
+        .iter()
+        .map(|p| PeerSettings {
+            addr: p.addr.value,
+            ttl_range: match (&p.min_ttl, &p.max_ttl) {
+                (None, None) => None,
+                (min, max) => Some((
+                    min.as_ref().map_or(0, |m| m.value),
+                    max.as_ref().map_or(255, |m| m.value),
+                )),
+            },
+        })
+        .collect()
+}
+
+/// The gratuitous ARP / NA schedule (`garp_*`).
+fn garp(e: &Effective) -> GarpSettings {
+    GarpSettings {
+        master_delay: Centisecs::from_secs(e.garp_master_delay.value),
+        master_repeat: e.garp_master_repeat.value,
+        master_refresh: Centisecs::from_secs(e.garp_master_refresh.value),
+        refresh_repeat: e.garp_master_refresh_repeat.value,
+        lower_prio_delay: Centisecs::from_secs(e.garp_lower_prio_delay.value),
+        lower_prio_repeat: e.garp_lower_prio_repeat.value,
+    }
+}
+
+/// `virtual_routes` and `virtual_rules`.
+fn routes_and_rules(
+    inst: &Instance,
+    host: &HostInfo,
+) -> Result<(Vec<RouteSpec>, Vec<RuleSpec>), PlanError> {
+    let name = inst.name.value.as_str();
+    let routes = inst
+        .routes
+        .iter()
+        .map(|r| route_spec(name, r, host))
+        .collect::<Result<_, _>>()?;
+    let rules = inst
+        .rules
+        .iter()
+        .map(|r| rule_spec(name, r))
+        .collect::<Result<_, _>>()?;
+    Ok((routes, rules))
 }
 
 /// The advert source (docs/keepalived-compat.md#advert-packet-layout, docs/keepalived-compat.md#start-up-cleanup): `unicast_src_ip` / `mcast_src_ip`, else the interface's

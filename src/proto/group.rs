@@ -8,6 +8,7 @@ use super::instance::Transition;
 use super::router::{ctx, Router};
 use super::state::State;
 use super::timer::{deadline, Timer};
+use super::transition::TransitionReason;
 
 impl Router {
     /// Start-up (docs/keepalived-compat.md#timers-and-start-up): owners wanting MASTER go MASTER at once; everyone else enters
@@ -117,7 +118,7 @@ impl Router {
         }
     }
 
-    fn members(&self, g: usize) -> Vec<usize> {
+    pub(crate) fn members(&self, g: usize) -> Vec<usize> {
         self.groups
             .get(g)
             .map(|g| g.members.clone())
@@ -126,6 +127,12 @@ impl Router {
 
     /// `VRRP_Group(G) Syncing instances to X state`, then every other member follows.
     fn sync_members(&mut self, now: Instant, g: usize, except: usize, to: State) {
+        self.with_cause(TransitionReason::SyncGroup, |r| {
+            r.sync_members_now(now, g, except, to)
+        });
+    }
+
+    fn sync_members_now(&mut self, now: Instant, g: usize, except: usize, to: State) {
         let others: Vec<usize> = self
             .members(g)
             .into_iter()

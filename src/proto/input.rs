@@ -74,6 +74,11 @@ pub enum Input {
     /// it (`-V/--dont-release-vrrp`) they keep them and send nothing
     /// (docs/keepalived-compat.md#shutdown, docs/keepalived-compat.md#removing-addresses).
     Stop { release: bool },
+    /// An operator drains (`drain: true`) or undrains the named instances (all of them when
+    /// `instances` is empty; names the router does not know are ignored): a drained MASTER
+    /// sends priority 0, removes its addresses and goes BACKUP; a drained instance never
+    /// becomes MASTER until undrained.
+    Drain { instances: Vec<String>, drain: bool },
 }
 
 impl Serialize for Input {

@@ -49,6 +49,7 @@ mod snapshot;
 mod state;
 mod stats;
 mod timer;
+mod transition;
 
 pub use action::{Action, LogLevel, NotifyEvent, NotifyTarget};
 pub use input::{hex_bytes, Input, TrackTarget, TrackerState};
@@ -62,3 +63,4 @@ pub use snapshot::{GroupSnapshot, InstanceSnapshot, Snapshot};
 pub use state::State;
 pub use stats::{Counters, GlobalCounters};
 pub use timer::Timer;
+pub use transition::{TransitionReason, TransitionRecord};

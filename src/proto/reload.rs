@@ -50,6 +50,7 @@ use super::router::{ctx, sanitise, Router};
 use super::settings::{InstanceSettings, OldUnicastChecksum, RouterSettings, VipSpec};
 use super::state::State;
 use super::timer::{Timer, TimerTable};
+use super::transition::TransitionReason;
 use crate::wire::{Family, Version};
 
 /// keepalived's identity of an instance across a reload (docs/keepalived-compat.md#reload).
@@ -87,6 +88,12 @@ impl Router {
         if self.stopped {
             return;
         }
+        self.with_cause(TransitionReason::Reload, |r| {
+            r.reconfigure_now(now, settings)
+        });
+    }
+
+    fn reconfigure_now(&mut self, now: Instant, settings: RouterSettings) {
         let RouterSettings {
             instances: mut new_cfgs,
             groups,

@@ -14,6 +14,7 @@ use super::snapshot::{GroupSnapshot, InstanceSnapshot, Snapshot};
 use super::state::State;
 use super::stats::GlobalCounters;
 use super::timer::{deadline, Timer, TimerTable};
+use super::transition::TransitionReason;
 use crate::wire::{parse_ipv4_datagram, Error as WireError, Family, Ipv4Packet, Version};
 
 /// The tracker key that holds an instance in FAULT while its sockets cannot be opened
@@ -71,6 +72,11 @@ pub struct Router {
     pub(crate) fast_preempt: bool,
     pub(crate) stopped: bool,
     global: GlobalCounters,
+    /// Why the router is acting in the current step, when it is the cause of the state
+    /// changes it makes (a sync group, a reload, a drain, the stop).
+    pub(crate) cause: Option<TransitionReason>,
+    /// When the router was built: transitions are reported as offsets from it.
+    pub(crate) started: Instant,
 }
 
 /// Splits the router into the instance list and a [`Ctx`] borrowing the other fields.
@@ -81,6 +87,8 @@ macro_rules! ctx {
             timers: &mut $self.timers,
             out: &mut $self.actions,
             fast_preempt: $self.fast_preempt,
+            cause: $self.cause,
+            started: $self.started,
         }
     };
 }
@@ -110,6 +118,8 @@ impl Router {
             fast_preempt: settings.fast_preempt,
             stopped: false,
             global: GlobalCounters::default(),
+            cause: None,
+            started: now,
         };
         router.index(settings.groups);
         router.start(now);
@@ -217,6 +227,9 @@ impl Router {
             Input::Ifindex { ifname, ifindex } => self.on_ifindex(&ifname, ifindex),
             Input::Sockets { instance, open } => self.on_sockets(now, &instance, open),
             Input::Stop { release } => self.stop(now, release),
+            Input::Drain { instances, drain } => self.with_cause(TransitionReason::Drain, |r| {
+                r.on_drain(now, &instances, drain)
+            }),
         }
     }
 
@@ -272,6 +285,14 @@ impl Router {
                         Vec::new()
                     },
                     counters: i.counters.clone(),
+                    wanted_state: if i.cfg.wants_master {
+                        State::Master
+                    } else {
+                        State::Backup
+                    },
+                    last_transition: i.last_transition,
+                    transitions: i.transitions.clone(),
+                    drained: i.drained,
                 })
                 .collect(),
             groups: self
@@ -540,7 +561,62 @@ impl Router {
     /// Graceful shutdown (docs/keepalived-compat.md#shutdown): masters send priority 0 and remove their VIPs (unless
     /// `release` is false: `-V`, docs/keepalived-compat.md#removing-addresses); STOP
     /// notifications for every instance and group. Later inputs are ignored.
+    /// Runs `f` with `cause` recorded as the reason of every state change it makes (an
+    /// outer cause, e.g. a reload that drains, wins).
+    pub(crate) fn with_cause(&mut self, cause: TransitionReason, f: impl FnOnce(&mut Router)) {
+        let outer = self.cause;
+        self.cause = outer.or(Some(cause));
+        f(self);
+        self.cause = outer;
+    }
+
+    /// An operator's drain or undrain (`Input::Drain`; README "Control"). A drained MASTER
+    /// hands over the graceful way, as a stopping one does (RFC 5798 §6.4.3: priority 0, so
+    /// the backups take over after their skew time), removes its addresses and stays BACKUP;
+    /// a drained BACKUP never takes over. Undraining lets the election run again.
+    fn on_drain(&mut self, now: Instant, names: &[String], drain: bool) {
+        // A sync group moves as one (docs/keepalived-compat.md#sync-groups): draining one
+        // member drains them all, or the others would pull it back to MASTER.
+        let named: Vec<usize> = self
+            .instances
+            .iter()
+            .filter(|i| names.is_empty() || names.contains(&i.cfg.name))
+            .map(|i| i.idx)
+            .collect();
+        let mut chosen: Vec<usize> = Vec::new();
+        for idx in named {
+            let group = self.instances.get(idx).and_then(|i| i.group);
+            let members = group.map_or_else(|| vec![idx], |g| self.members(g));
+            for m in members {
+                let differs = self.instances.get(m).is_some_and(|i| i.drained != drain);
+                if differs && !chosen.contains(&m) {
+                    chosen.push(m);
+                }
+            }
+        }
+        for idx in chosen {
+            let Some(inst) = self.instances.get_mut(idx) else {
+                continue;
+            };
+            inst.drained = drain;
+            let text = if drain {
+                "drained: handing over and staying BACKUP"
+            } else {
+                "undrained: taking part in elections again"
+            };
+            let mut ctx = ctx!(self, now);
+            inst.log(&mut ctx, LogLevel::Info, text);
+            if drain && inst.state == State::Master {
+                inst.send_advert(&mut ctx, 0);
+                self.apply(now, idx, super::instance::Transition::ToBackup);
+            }
+            // Undrained, a BACKUP's master-down timer (kept running while drained) decides
+            // as usual.
+        }
+    }
+
     fn stop(&mut self, now: Instant, release: bool) {
+        self.cause = Some(TransitionReason::Stop);
         let mut ctx = ctx!(self, now);
         for inst in &mut self.instances {
             inst.stop(&mut ctx, release);

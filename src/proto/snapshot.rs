@@ -1,6 +1,7 @@
 //! The serialisable picture returned by [`super::Router::snapshot`]: what a status dump,
 //! `keepalived.json`-style output or a replay test's `state.json` needs.
 
+use std::collections::BTreeMap;
 use std::net::IpAddr;
 
 use serde::{Deserialize, Serialize};
@@ -8,6 +9,7 @@ use serde::{Deserialize, Serialize};
 use super::settings::Centisecs;
 use super::state::State;
 use super::stats::{Counters, GlobalCounters};
+use super::transition::{TransitionReason, TransitionRecord};
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Snapshot {
@@ -31,6 +33,18 @@ pub struct InstanceSnapshot {
     /// Addresses currently held (VIPs then excluded VIPs); empty unless MASTER.
     pub vips: Vec<IpAddr>,
     pub counters: Counters,
+    /// The configured initial state (keepalived's `Wantstate`): MASTER for `state MASTER`,
+    /// else BACKUP.
+    pub wanted_state: State,
+    /// The last state change, with its reason.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_transition: Option<TransitionRecord>,
+    /// State changes by reason.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub transitions: BTreeMap<TransitionReason, u64>,
+    /// Drained by an operator (`Input::Drain`).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub drained: bool,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]

@@ -31,6 +31,10 @@ pub struct Counters {
     /// snapshots while 0.
     #[serde(default, skip_serializing_if = "is_zero")]
     pub lower_prio_unanswered: u64,
+    /// Valid adverts from another MASTER heard while MASTER (vrrpd's; two masters at once,
+    /// or the moment before one yields). Left out of snapshots while 0.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub dual_master: u64,
 }
 
 /// Errors that could not be charged to an instance.

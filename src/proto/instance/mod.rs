@@ -30,6 +30,7 @@ use super::settings::{Centisecs, InstanceSettings, OldUnicastChecksum};
 use super::state::State;
 use super::stats::Counters;
 use super::timer::{deadline, Timer, TimerTable};
+use super::transition::{TransitionReason, TransitionRecord};
 use crate::wire::{Addrs, Auth, Version};
 
 /// What the core hands an instance for one step: the time, the timers and the output queue.
@@ -38,6 +39,11 @@ pub(crate) struct Ctx<'a> {
     pub timers: &'a mut TimerTable,
     pub out: &'a mut VecDeque<Action>,
     pub fast_preempt: bool,
+    /// Why the router is acting, when it knows better than the instance (a sync group, a
+    /// reload, a drain, the stop): the reason recorded for any state change in this step.
+    pub cause: Option<TransitionReason>,
+    /// When the router started, so a transition's time can be told as an offset.
+    pub started: Instant,
 }
 
 impl Ctx<'_> {
@@ -113,6 +119,15 @@ pub(crate) struct VirtualRouter {
     pub last_lower_answer: Option<Instant>,
     /// When a lower-priority advert was last logged as BACKUP: likewise once per interval.
     pub last_lower_log: Option<Instant>,
+    /// Why the next state change happens, when the instance knows (a priority-0 advert, the
+    /// followed master lowering its priority); taken by the change.
+    pub pending_reason: Option<TransitionReason>,
+    /// The last state change.
+    pub last_transition: Option<TransitionRecord>,
+    /// State changes by reason.
+    pub transitions: BTreeMap<TransitionReason, u64>,
+    /// Drained by an operator: released if MASTER, and never MASTER again until undrained.
+    pub drained: bool,
 }
 
 impl VirtualRouter {
@@ -142,6 +157,10 @@ impl VirtualRouter {
             last_lower_answer: None,
             last_lower_log: None,
             cfg,
+            pending_reason: None,
+            last_transition: None,
+            transitions: BTreeMap::new(),
+            drained: false,
         };
         inst.derive();
         inst
@@ -203,7 +222,30 @@ impl VirtualRouter {
     /// Wants MASTER at start-up / after FAULT without waiting: an address owner with
     /// `state MASTER` (explicit or implied) (docs/keepalived-compat.md#timers-and-start-up).
     pub fn is_starting_master(&self) -> bool {
-        self.cfg.is_owner() && self.cfg.wants_master && !self.owner_conflict
+        self.cfg.is_owner() && self.cfg.wants_master && !self.owner_conflict && !self.drained
+    }
+
+    /// Records a change from the current state to `to`: the router's cause if it has one,
+    /// else the instance's own reason, else what the two states imply.
+    pub(crate) fn record_transition(&mut self, ctx: &Ctx, to: State) {
+        let from = self.state;
+        let implied = match (from, to) {
+            (State::Init, _) => TransitionReason::Start,
+            (_, State::Fault) => TransitionReason::Fault,
+            (State::Fault, _) => TransitionReason::Recovered,
+            (_, State::Stopped) => TransitionReason::Stop,
+            (_, State::Master) => TransitionReason::MasterDown,
+            _ => TransitionReason::HigherPriority,
+        };
+        let reason = ctx.cause.or(self.pending_reason.take()).unwrap_or(implied);
+        self.pending_reason = None;
+        *self.transitions.entry(reason).or_default() += 1;
+        self.last_transition = Some(TransitionRecord {
+            at: ctx.now.saturating_duration_since(ctx.started),
+            from,
+            to,
+            reason,
+        });
     }
 
     /// True while something keeps the instance in FAULT (docs/keepalived-compat.md#state-machine).

@@ -10,6 +10,7 @@ use crate::proto::action::{LogLevel, NotifyEvent};
 use crate::proto::settings::Centisecs;
 use crate::proto::state::State;
 use crate::proto::timer::{deadline, Timer};
+use crate::proto::transition::TransitionReason;
 use crate::wire::{Advert, Version};
 
 /// What a lower-priority advert may cause at most once per advert interval.
@@ -77,6 +78,7 @@ impl VirtualRouter {
                 "Backup received priority 0 advertisement",
             );
             ctx.arm(self.idx, Timer::MasterDown, self.skew());
+            self.pending_reason = Some(TransitionReason::PriorityZero);
             return;
         }
         let has_delay = self.cfg.preempt_delay.0 > 0;
@@ -103,6 +105,7 @@ impl VirtualRouter {
             self.master_priority = p;
             self.learn_interval(ctx, adv);
             self.wants_master_now = false;
+            self.pending_reason = None;
             self.arm_master_down(ctx);
         } else {
             // RFC 5798 §6.4.2: otherwise (preemption allowed, lower priority) "Discard the
@@ -122,6 +125,7 @@ impl VirtualRouter {
                 let current = ctx.timers.get(self.idx, Timer::MasterDown);
                 if current.is_none_or(|c| at < c) {
                     ctx.timers.set(self.idx, Timer::MasterDown, at);
+                    self.pending_reason = Some(TransitionReason::LowerPriority);
                 }
             }
         }
@@ -138,6 +142,9 @@ impl VirtualRouter {
             self.send_advert(ctx, self.effective);
             return None;
         }
+        // Another router advertises as MASTER while we are MASTER (split brain, or the
+        // moment before one of us yields).
+        self.counters.dual_master += 1;
         let e = self.effective;
         let cmp = src.cmp(&self.cfg.src);
         if self.cfg.higher_prio_send_advert && (p > e || (p == e && cmp == Ordering::Greater)) {

@@ -35,6 +35,7 @@ impl VirtualRouter {
     /// second-burst timers, then notifications.
     pub fn enter_master(&mut self, ctx: &mut Ctx) {
         self.log(ctx, LogLevel::Info, "Entering MASTER STATE");
+        self.record_transition(ctx, State::Master);
         self.state = State::Master;
         self.wants_master_now = false;
         self.master_adver_int = self.cfg.advert_int;
@@ -65,6 +66,7 @@ impl VirtualRouter {
             self.del_vips(ctx);
             self.counters.release_master += 1;
         }
+        self.record_transition(ctx, State::Backup);
         self.state = State::Backup;
         self.wants_master_now = false;
         self.arm_master_down(ctx);
@@ -87,6 +89,7 @@ impl VirtualRouter {
             self.del_vips(ctx);
             self.counters.release_master += 1;
         }
+        self.record_transition(ctx, State::Fault);
         self.state = State::Fault;
         self.wants_master_now = false;
         self.preempt_expired = false;
@@ -115,6 +118,7 @@ impl VirtualRouter {
             self.send_advert(ctx, 0);
             self.del_vips(ctx);
         }
+        self.record_transition(ctx, State::Stopped);
         self.state = State::Stopped;
         ctx.timers.stop_all(self.idx);
         self.notify(ctx, NotifyEvent::Stop);
@@ -136,6 +140,12 @@ impl VirtualRouter {
                     Some(next) => ctx.timers.set(self.idx, Timer::Advert, next),
                     None => ctx.arm(self.idx, Timer::Advert, interval),
                 }
+                None
+            }
+            (State::Backup, Timer::MasterDown) if self.drained => {
+                // Drained by an operator: stay BACKUP whatever the master does; watch again.
+                self.pending_reason = None;
+                self.arm_master_down(ctx);
                 None
             }
             (State::Backup, Timer::MasterDown) => {

@@ -233,6 +233,68 @@ fn args(words: &[Word], prog: usize) -> Vec<&Word> {
         .collect()
 }
 
+/// One command being classified: its words, where its command word is, and what was found
+/// inside each word's substitutions.
+struct Cmd<'a> {
+    words: &'a [Word],
+    /// Index of the command word in `words`.
+    p: usize,
+    prog: &'a Word,
+    /// The command word's basename (`/usr/bin/pkill` is `pkill`).
+    name: &'a str,
+    args: Vec<&'a Word>,
+    inner: &'a [Vec<Finding>],
+    pipeline_head: Option<&'a Command>,
+}
+
+impl<'a> Cmd<'a> {
+    /// A finding spanning the command word through `last`.
+    fn found(&self, kind: Kind, last: &Word) -> Option<Finding> {
+        Some(Finding {
+            kind,
+            start: self.prog.start,
+            end: last.end.max(self.prog.end),
+        })
+    }
+
+    /// A pid file named as an argument (`cat`, `test -f`, `pkill -F`, `< FILE`).
+    fn pid_file(&self) -> Option<&'a Word> {
+        self.words
+            .iter()
+            .skip(self.p)
+            .find(|w| is_pid_file(&w.text))
+    }
+
+    /// `kill -s $(keepalived --signum=RELOAD)`: the signal keepalived would print.
+    fn signum(&self, w: &Word) -> Option<Sig> {
+        let at = self.words.iter().position(|x| x.start == w.start)?;
+        self.inner.get(at)?.iter().find_map(|f| match &f.kind {
+            Kind::Invoke(Invocation::Signum(n)) => Some(Sig::from_signum(n)),
+            _ => None,
+        })
+    }
+
+    fn signal_args(&self) -> (Sig, Vec<&'a Word>) {
+        signal_args(self.name, &self.args, &|w: &Word| self.signum(w))
+    }
+}
+
+/// How one family of commands is read.
+type Reader = fn(&Cmd) -> Option<Finding>;
+
+/// The command families, by basename of the command word; any other command is read by
+/// [`reads_pid_file`].
+const FAMILIES: &[(&[&str], Reader)] = &[
+    (&["killall", "pkill"], signals_by_name),
+    (&["kill"], signals_by_pid),
+    (&["pidof", "pgrep"], looks_up_by_name),
+    (&["ps"], ps_lists_by_name),
+    (&["grep", "egrep", "fgrep"], greps_ps_output),
+    (&["systemctl"], systemctl_acts),
+    (&["service", "invoke-rc.d"], service_acts),
+    (&["keepalived"], runs_keepalived),
+];
+
 /// What `cmd` itself does with keepalived; `inner` holds the findings inside each of its
 /// words' substitutions.
 fn classify(
@@ -243,160 +305,174 @@ fn classify(
     let words = &cmd.words;
     let p = program(words)?;
     let prog = words.get(p)?;
-    let args = args(words, p);
-    let name = basename(&prog.text);
-    let span = |last: &Word| (prog.start, last.end.max(prog.end));
-    let found = |kind: Kind, last: &Word| {
-        let (start, end) = span(last);
-        Some(Finding { kind, start, end })
+    let c = Cmd {
+        words,
+        p,
+        prog,
+        name: basename(&prog.text),
+        args: args(words, p),
+        inner,
+        pipeline_head,
     };
-    // A pid file named as an argument (`cat`, `test -f`, `pkill -F`, `< FILE`).
-    let pid_file = || words.iter().skip(p).find(|w| is_pid_file(&w.text));
-    // `kill -s $(keepalived --signum=RELOAD)`: the signal keepalived would print.
-    let signum = |w: &Word| {
-        let at = words.iter().position(|x| x.start == w.start)?;
-        inner.get(at)?.iter().find_map(|f| match &f.kind {
-            Kind::Invoke(Invocation::Signum(n)) => Some(Sig::from_signum(n)),
-            _ => None,
-        })
-    };
-    match name {
-        "killall" | "pkill" => {
-            let (sig, names) = signal_args(name, &args, &signum);
-            let full = name == "pkill" && full_command_line(&args);
-            if let Some(w) = names.iter().find(|w| is_keepalived(&w.text)) {
-                let kind = match (sig, full) {
-                    (Sig::Zero, false) => Kind::Lookup,
-                    (Sig::Zero, true) => Kind::LookupCommandLine,
-                    (sig, full) => Kind::Signal {
-                        sig,
-                        target: if full {
-                            Target::CommandLine
-                        } else {
-                            Target::Name
-                        },
-                    },
-                };
-                return found(kind, w);
-            }
-            let w = pid_file()?;
-            found(
-                Kind::Signal {
-                    sig,
-                    target: Target::PidFile,
-                },
-                w,
-            )
-        }
-        "kill" => {
-            let (sig, _) = signal_args(name, &args, &signum);
-            let operands = words.iter().zip(inner).skip(p + 1);
-            for (w, inner) in operands.filter(|(w, _)| !w.redirect) {
-                let target = if is_pid_file(&w.text) {
-                    Some(Target::PidFile)
+    let read = FAMILIES
+        .iter()
+        .find(|(names, _)| names.contains(&c.name))
+        .map_or(reads_pid_file as Reader, |(_, read)| *read);
+    read(&c)
+}
+
+/// `killall`/`pkill`: a signal to keepalived by name (or command line, or pid file); signal 0
+/// only looks it up.
+fn signals_by_name(c: &Cmd) -> Option<Finding> {
+    let (sig, names) = c.signal_args();
+    let full = c.name == "pkill" && full_command_line(&c.args);
+    if let Some(w) = names.iter().find(|w| is_keepalived(&w.text)) {
+        let kind = match (sig, full) {
+            (Sig::Zero, false) => Kind::Lookup,
+            (Sig::Zero, true) => Kind::LookupCommandLine,
+            (sig, full) => Kind::Signal {
+                sig,
+                target: if full {
+                    Target::CommandLine
                 } else {
-                    inner.iter().find_map(|f| match f.kind {
-                        Kind::Lookup | Kind::LookupCommandLine => Some(Target::Lookup),
-                        Kind::PidFile => Some(Target::PidFile),
-                        _ => None,
-                    })
-                };
-                if let Some(target) = target {
-                    let kind = match sig {
-                        Sig::Zero => Kind::Lookup,
-                        sig => Kind::Signal { sig, target },
-                    };
-                    return found(kind, w);
-                }
-            }
-            None
-        }
-        "pidof" | "pgrep" => {
-            let names = names_after_options(&args, &lookup_value_options(name));
-            let w = names.iter().find(|w| is_keepalived(&w.text))?;
-            if name == "pgrep" && full_command_line(&args) {
-                return found(Kind::LookupCommandLine, w);
-            }
-            found(Kind::Lookup, w)
-        }
-        "ps" => {
-            let w = ps_command_list(&args)?;
-            found(Kind::Lookup, w)
-        }
-        "grep" | "egrep" | "fgrep" => {
-            // `ps ... | grep keepalived`: a lookup by name; grep on files is not.
-            let head = pipeline_head?;
-            let head_prog = program(&head.words).and_then(|i| head.words.get(i))?;
-            if basename(&head_prog.text) != "ps" {
-                return None;
-            }
-            let names = names_after_options(&args, &["-e", "-f", "-m", "-A", "-B", "-C"]);
-            let pattern = names.first()?;
-            let cleaned: String = pattern
-                .text
-                .chars()
-                .filter(|c| !matches!(c, '[' | ']' | '\\'))
-                .collect();
-            if names.len() != 1 || !is_keepalived(cleaned.trim_matches(['<', '>'])) {
-                return None;
-            }
-            let start = head_prog.start;
-            Some(Finding {
-                kind: Kind::LookupCommandLine,
-                start,
-                end: pattern.end.max(start),
-            })
-        }
-        "systemctl" => {
-            let names = names_after_options(&args, SYSTEMCTL_VALUE_OPTIONS);
-            let (verb, units) = names.split_first()?;
-            let unit = units.iter().find(|w| is_keepalived_unit(&w.text))?;
-            found(
-                Kind::Service {
-                    verb: verb.text.clone(),
+                    Target::Name
                 },
-                unit,
-            )
-        }
-        "service" | "invoke-rc.d" => {
-            let names = names_after_options(&args, &[]);
-            let (unit, rest) = names.split_first()?;
-            if !is_keepalived_unit(&unit.text) {
-                return None;
-            }
-            let verb = rest.first();
-            found(
-                Kind::Service {
-                    verb: verb.map(|v| v.text.clone()).unwrap_or_default(),
-                },
-                verb.copied().unwrap_or(unit),
-            )
-        }
-        "keepalived" if prog.text.contains("/init.d/") => {
-            let verb = args.first();
-            found(
-                Kind::Service {
-                    verb: verb.map(|v| v.text.clone()).unwrap_or_default(),
-                },
-                verb.copied().unwrap_or(prog),
-            )
-        }
-        "keepalived" => {
-            let (inv, last) = invocation(&args);
-            found(Kind::Invoke(inv), last.unwrap_or(prog))
-        }
-        _ => {
-            let w = pid_file()?;
-            // `[ -f FILE ]` reads better with its closing bracket.
-            let close = match prog.text.as_str() {
-                "[" => Some("]"),
-                "[[" => Some("]]"),
+            },
+        };
+        return c.found(kind, w);
+    }
+    let w = c.pid_file()?;
+    c.found(
+        Kind::Signal {
+            sig,
+            target: Target::PidFile,
+        },
+        w,
+    )
+}
+
+/// `kill`: a signal to a pid read from the pid file or looked up (`$(pidof keepalived)`).
+fn signals_by_pid(c: &Cmd) -> Option<Finding> {
+    let (sig, _) = c.signal_args();
+    let operands = c.words.iter().zip(c.inner).skip(c.p + 1);
+    for (w, inner) in operands.filter(|(w, _)| !w.redirect) {
+        let target = if is_pid_file(&w.text) {
+            Some(Target::PidFile)
+        } else {
+            inner.iter().find_map(|f| match f.kind {
+                Kind::Lookup | Kind::LookupCommandLine => Some(Target::Lookup),
+                Kind::PidFile => Some(Target::PidFile),
                 _ => None,
+            })
+        };
+        if let Some(target) = target {
+            let kind = match sig {
+                Sig::Zero => Kind::Lookup,
+                sig => Kind::Signal { sig, target },
             };
-            let last = close.and_then(|c| words.iter().find(|x| x.text == c && x.start > w.start));
-            found(Kind::PidFile, last.unwrap_or(w))
+            return c.found(kind, w);
         }
     }
+    None
+}
+
+/// `pidof`/`pgrep`: a lookup by name, or by command line with `pgrep -f`.
+fn looks_up_by_name(c: &Cmd) -> Option<Finding> {
+    let names = names_after_options(&c.args, &lookup_value_options(c.name));
+    let w = names.iter().find(|w| is_keepalived(&w.text))?;
+    if c.name == "pgrep" && full_command_line(&c.args) {
+        return c.found(Kind::LookupCommandLine, w);
+    }
+    c.found(Kind::Lookup, w)
+}
+
+/// `ps -C keepalived`: a lookup by name.
+fn ps_lists_by_name(c: &Cmd) -> Option<Finding> {
+    let w = ps_command_list(&c.args)?;
+    c.found(Kind::Lookup, w)
+}
+
+/// `ps ... | grep keepalived`: a lookup by command line; grep on files is not.
+fn greps_ps_output(c: &Cmd) -> Option<Finding> {
+    let head = c.pipeline_head?;
+    let head_prog = program(&head.words).and_then(|i| head.words.get(i))?;
+    if basename(&head_prog.text) != "ps" {
+        return None;
+    }
+    let names = names_after_options(&c.args, &["-e", "-f", "-m", "-A", "-B", "-C"]);
+    let pattern = names.first()?;
+    let cleaned: String = pattern
+        .text
+        .chars()
+        .filter(|ch| !matches!(ch, '[' | ']' | '\\'))
+        .collect();
+    if names.len() != 1 || !is_keepalived(cleaned.trim_matches(['<', '>'])) {
+        return None;
+    }
+    // The finding starts at `ps`, not at `grep`.
+    let start = head_prog.start;
+    Some(Finding {
+        kind: Kind::LookupCommandLine,
+        start,
+        end: pattern.end.max(start),
+    })
+}
+
+/// `systemctl VERB ... keepalived`.
+fn systemctl_acts(c: &Cmd) -> Option<Finding> {
+    let names = names_after_options(&c.args, SYSTEMCTL_VALUE_OPTIONS);
+    let (verb, units) = names.split_first()?;
+    let unit = units.iter().find(|w| is_keepalived_unit(&w.text))?;
+    c.found(
+        Kind::Service {
+            verb: verb.text.clone(),
+        },
+        unit,
+    )
+}
+
+/// `service keepalived VERB`, `invoke-rc.d keepalived VERB` (the verb may be missing).
+fn service_acts(c: &Cmd) -> Option<Finding> {
+    let names = names_after_options(&c.args, &[]);
+    let (unit, rest) = names.split_first()?;
+    if !is_keepalived_unit(&unit.text) {
+        return None;
+    }
+    service_verb(c, rest.first().copied(), unit)
+}
+
+/// The binary itself, or its SysV init script (`/etc/init.d/keepalived restart`), which is a
+/// service manager.
+fn runs_keepalived(c: &Cmd) -> Option<Finding> {
+    if c.prog.text.contains("/init.d/") {
+        return service_verb(c, c.args.first().copied(), c.prog);
+    }
+    let (inv, last) = invocation(&c.args);
+    c.found(Kind::Invoke(inv), last.unwrap_or(c.prog))
+}
+
+/// A service action with `verb` as written (empty when missing), through the verb, else
+/// through `fallback`.
+fn service_verb(c: &Cmd, verb: Option<&Word>, fallback: &Word) -> Option<Finding> {
+    c.found(
+        Kind::Service {
+            verb: verb.map(|v| v.text.clone()).unwrap_or_default(),
+        },
+        verb.unwrap_or(fallback),
+    )
+}
+
+/// Any other command: reading the pid file (`cat FILE`, `[ -f FILE ]`).
+fn reads_pid_file(c: &Cmd) -> Option<Finding> {
+    let w = c.pid_file()?;
+    // `[ -f FILE ]` reads better with its closing bracket.
+    let close = match c.prog.text.as_str() {
+        "[" => Some("]"),
+        "[[" => Some("]]"),
+        _ => None,
+    };
+    let last = close.and_then(|cl| c.words.iter().find(|x| x.text == cl && x.start > w.start));
+    c.found(Kind::PidFile, last.unwrap_or(w))
 }
 
 fn is_keepalived_unit(s: &str) -> bool {
