@@ -97,11 +97,9 @@ impl ControlState {
     }
 }
 
-/// The core's drain input (`Input::Drain`; an empty list means every instance).
+/// The core's drain input (an empty list means every instance).
 fn core_drain(instances: Vec<String>, drain: bool) -> Option<Input> {
-    // PRE-MERGE SHIM: replaced by Input::Drain once the core has it.
-    let _ = (instances, drain);
-    None::<Input>
+    Some(Input::Drain { instances, drain })
 }
 
 fn describe(d: &DrainSet) -> String {
