@@ -133,7 +133,7 @@ pub fn status_table(v: &Value) -> String {
         "INSTANCE",
         "VRID",
         "STATE",
-        "PRIO",
+        "PRIO BASE/EFF",
         "MASTER",
         "VIPS",
         "LAST TRANSITION",
@@ -219,7 +219,8 @@ pub fn status_table(v: &Value) -> String {
                 text(&c["pri_zero_sent"])
             ),
             errors.to_string(),
-            text(&c["dual_master"]),
+            // Left out of the snapshot while 0.
+            c["dual_master"].as_u64().unwrap_or(0).to_string(),
         ]);
     }
     out.push('\n');

@@ -15,6 +15,7 @@
 #[path = "../common/mod.rs"]
 mod common;
 
+mod control;
 mod dumps;
 mod failover;
 mod hardening;
