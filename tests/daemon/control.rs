@@ -288,8 +288,21 @@ fn events_show_transitions_and_reloads() {
 #[test]
 fn reload_answers_with_its_diagnostics_and_status() {
     let mut lab = Lab::new(&common::lab::tag("ctlrl", ""), 1);
-    let good = config("r0", &[pair_instance(150)]);
+    // With a tracker, so status shows its result.
+    let inst = pair_instance(150).extra("track_script {\n        chk\n    }");
+    let good = common::track::with_prelude(
+        &config("r0", &[inst]),
+        "vrrp_script chk {\n    script \"/bin/true\"\n    interval 1\n    weight 10\n}\n\n",
+    );
     lab.start_ready(0, Daemon::Vrrpd, &good);
+    lab.wait_log(0, "VRRP_Script(chk) succeeded", Duration::from_secs(5));
+    let table = cli_ok(&lab, 0, &["status"]);
+    println!("{table}");
+    assert!(table.contains("script:chk  VI_1  ok"), "{table}");
+    assert!(table.contains("priority +10"), "{table}");
+    let t = &instance(&status_json(&lab, 0), "VI_1")["trackers"][0];
+    assert_eq!(t["id"], "script:chk", "{t}");
+    assert_eq!(t["ok"], true, "{t}");
     lab.write_conf(0, &good.replace("priority 150", "prioritty 150"));
     let o = lab.vrrpd_cli(0, &["reload"]);
     let out = stdout(&o);
