@@ -211,8 +211,12 @@ pub async fn run_tracked<S: Sys, L: Loader>(
         r.begin(t0);
     }
     let trackers = tracking.take_trackers(t0);
-    let mut node = Node::from_parts(Router::new(settings, t0), trackers, t0);
-    // `vrrpd drain` survives a restart (src/control/drains.rs).
+    // `vrrpd drain` survives a restart (src/control/drains.rs): drained from the start, and
+    // the input once more so sync-group partners follow as they do on a live drain.
+    let names: Vec<String> = settings.instances.iter().map(|i| i.name.clone()).collect();
+    let drained = exec.control.drains.for_core(&names);
+    let router = Router::new_drained(settings, t0, drained.as_deref());
+    let mut node = Node::from_parts(router, trackers, t0);
     reapply_drains(&mut node, exec);
     let result = serve(
         &mut node,

@@ -760,3 +760,30 @@ async fn control_queries_drain_the_core_and_answer_a_reload_with_its_outcome() {
     assert!(vi.drained);
     assert!(parts.drains.contains("VI_1"));
 }
+
+#[tokio::test(start_paused = true)]
+async fn a_drained_address_owner_restarts_as_backup_without_taking_over_for_a_moment() {
+    // `vrrpd drain` kept across a restart (control/drains.rs): an owner (priority 255,
+    // state MASTER) must not add its VIP and advertise 255 before the drain applies.
+    let mut sys = RecSys::new();
+    let mut loader = Scripted(None);
+    let mut exec = Exec::new(ifaces(), false);
+    exec.control.drains.all = true;
+    let (tx, mut rx) = mpsc::channel(16);
+    script(tx, vec![(5_000, Event::Signal(Signal::Stop))]);
+    let owner = RouterSettings::new(vec![InstanceSettings::master("VI_1", 51)
+        .priority(255)
+        .vip("10.0.0.100/24")])
+    .exact_keepalived();
+    daemon::run(&mut sys, &mut loader, &mut exec, owner, &mut rx)
+        .await
+        .unwrap();
+    let added = sys
+        .recs
+        .iter()
+        .filter(|r| matches!(r, Rec::Add(..)))
+        .count();
+    assert_eq!(added, 0, "{:?}", sys.recs);
+    let ads = adverts(&sys.recs);
+    assert!(ads.iter().all(|a| a.2 != 255), "{ads:?}");
+}
