@@ -83,6 +83,11 @@ pub struct Cli {
     #[arg(long = "record-events", value_name = "FILE")]
     pub record_events: Option<PathBuf>,
 
+    /// Serve Prometheus metrics at http://ADDR:PORT/metrics (off by default; README
+    /// "Monitoring"). keepalived-exporter's names plus vrrpd's own.
+    #[arg(long = "metrics-listen", value_name = "ADDR:PORT")]
+    pub metrics_listen: Option<std::net::SocketAddr>,
+
     /// Output format of --check-config.
     #[arg(long = "format", value_enum, default_value_t = Format::Text)]
     pub format: Format,

@@ -36,6 +36,7 @@ pub mod control;
 pub mod daemon;
 pub mod host;
 pub mod logging;
+pub mod metrics;
 pub mod node;
 pub mod plan;
 pub mod proto;

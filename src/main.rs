@@ -156,6 +156,8 @@ impl<'a> DaemonArgs<'a> {
             control_socket,
             // The control subcommands: dispatched by `run` before here.
             command: _,
+            // `--metrics-listen`: read into Options by `run_daemon`.
+            metrics_listen: _,
             // `-P`: accepted; vrrpd only has the VRRP part.
             vrrp: _,
             // `-i`, `-e`: read by check_config::load / parse_options (config and reload).
@@ -243,6 +245,7 @@ fn daemon_steps(cli: &Cli, names: &Names) -> Result<u8, u8> {
         address_monitoring: args.address_monitoring,
         record_events: args.record_events.cloned(),
         control_socket: vrrpd::control::socket_path(args.control_socket.map(PathBuf::as_path)),
+        metrics_listen: cli.metrics_listen,
     };
     let code = run_runtime(opts, cfg, log_opts.console)?;
     drop(pid_files);

@@ -10,7 +10,8 @@
 //! node        core + trackers                      proto, track
 //! sys         the OS layer                         wire, proto, track, config::command (syntax)
 //! plan        config + host -> runtime settings    config, proto, wire, track, sys (their settings types)
-//! daemon      the shell                            plan and the runtime below it, config::read
+//! daemon      the shell                            plan and the runtime below it, config::read, metrics
+//! metrics     the Prometheus endpoint              daemon (pictures and its channel), proto
 //! ```
 //!
 //! Only `plan` turns the configuration model into runtime settings: `track`, `node`, `sys` and
@@ -38,11 +39,13 @@ const ALLOWED: &[(&str, &[&str])] = &[
     ("script_files", &["config"]),
     ("check_config", &["cli", "config", "host", "script_files"]),
     ("sys", &["wire", "proto", "track", "config::command"]),
+    ("metrics", &["daemon", "proto"]),
     (
         "daemon",
         &[
             "config::read",
             "host",
+            "metrics",
             "node",
             "plan",
             "proto",
@@ -55,6 +58,7 @@ const ALLOWED: &[(&str, &[&str])] = &[
 
 /// What test code of a module may use besides [`ALLOWED`].
 const TEST_ALLOWED: &[(&str, &[&str])] = &[
+    ("metrics", &["track"]),
     ("track", &["config", "plan"]),
     ("sys", &["config", "plan"]),
     ("node", &["config", "plan"]),

@@ -8,10 +8,11 @@ if [ "$(id -u)" -ne 0 ]; then
     exit 1
 fi
 
+# prometheus (promtool and the server): tests/daemon/metrics.rs.
 # systemd (systemd-analyze), util-linux (unshare, nsenter) and init-system-helpers (service):
 # the sandboxed-host tests of keepalived's names (tests/compat_*.rs).
 packages=(keepalived tshark tcpdump iproute2 nftables nginx-light curl psmisc procps time
-    systemd util-linux init-system-helpers)
+    systemd util-linux init-system-helpers prometheus)
 missing=()
 for p in "${packages[@]}"; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

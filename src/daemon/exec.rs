@@ -170,6 +170,7 @@ impl Exec {
             });
         if let Some(h) = &mut self.hooks {
             h.notify(target, event, priority);
+            self.observers.shell.notify_queued += 1;
         }
     }
 
@@ -212,7 +213,9 @@ impl Exec {
             info!(target: "vrrpd", "Not adding address {} to {} since interface doesn't exist", vip.addr, vip.ifname);
             return Ok(());
         };
-        match sys.add_vip(&nl).await {
+        let result = sys.add_vip(&nl).await;
+        self.observers.shell.vip_add.record(result.is_ok());
+        match result {
             Ok(_) => {
                 super::held::added(&nl);
                 test_panic_after_master();
@@ -240,7 +243,9 @@ impl Exec {
                 info!(target: "vrrpd", "Not adding address {} to {} since interface doesn't exist", p.spec.addr, p.spec.ifname);
                 continue;
             };
-            match sys.add_vip(&nl).await {
+            let result = sys.add_vip(&nl).await;
+            self.observers.shell.vip_add.record(result.is_ok());
+            match result {
                 Ok(_) => {
                     super::held::added(&nl);
                     info!(target: "vrrpd", "({}) added address {}/{} to {} after retrying", p.instance, p.spec.addr, p.spec.prefix_len, p.spec.ifname);
@@ -265,7 +270,9 @@ impl Exec {
         let Some(nl) = self.vip(vip) else {
             return Ok(());
         };
-        match sys.del_vip(&nl).await {
+        let result = sys.del_vip(&nl).await;
+        self.observers.shell.vip_del.record(result.is_ok());
+        match result {
             Ok(Removed::Removed | Removed::NotPresent) => {
                 super::held::removed(&nl);
                 Ok(())
@@ -289,7 +296,9 @@ impl Exec {
         spec: RouteSpec,
     ) -> Result<(), Fatal> {
         let oif = self.route_oif(&spec);
-        if let Err(e) = sys.route(true, &spec, oif).await {
+        let result = sys.route(true, &spec, oif).await;
+        self.observers.shell.route_add.record(result.is_ok());
+        if let Err(e) = result {
             return self.fatal_or_log(e, instance);
         }
         let key = route_key(&route_message(&spec, oif));
@@ -307,7 +316,9 @@ impl Exec {
         let oif = self.route_oif(spec);
         let key = route_key(&route_message(spec, oif));
         self.routes.retain(|(k, _)| *k != key);
-        match sys.route(false, spec, oif).await {
+        let result = sys.route(false, spec, oif).await;
+        self.observers.shell.route_del.record(result.is_ok());
+        match result {
             Ok(()) => Ok(()),
             Err(e) => self.fatal_or_log(e, instance),
         }
@@ -319,7 +330,9 @@ impl Exec {
         instance: &str,
         spec: RuleSpec,
     ) -> Result<(), Fatal> {
-        if let Err(e) = sys.rule(true, &spec).await {
+        let result = sys.rule(true, &spec).await;
+        self.observers.shell.rule_add.record(result.is_ok());
+        if let Err(e) = result {
             return self.fatal_or_log(e, instance);
         }
         let key = rule_key(&rule_message(&spec));
@@ -336,7 +349,9 @@ impl Exec {
     ) -> Result<(), Fatal> {
         let key = rule_key(&rule_message(spec));
         self.rules.retain(|(k, _)| *k != key);
-        match sys.rule(false, spec).await {
+        let result = sys.rule(false, spec).await;
+        self.observers.shell.rule_del.record(result.is_ok());
+        match result {
             Ok(()) => Ok(()),
             Err(e) => self.fatal_or_log(e, instance),
         }
@@ -350,7 +365,9 @@ impl Exec {
             return;
         };
         debug!(target: "vrrpd", "Sending gratuitous ARP on {ifname} for {ip}");
-        if let Err(e) = sys.send_frame(iface.index, &garp_frame(mac, ip)) {
+        let result = sys.send_frame(iface.index, &garp_frame(mac, ip));
+        self.observers.shell.garp.record(result.is_ok());
+        if let Err(e) = result {
             warn!(target: "vrrpd", "{e}");
         }
     }
@@ -368,7 +385,9 @@ impl Exec {
             std::fs::read_to_string(format!("/proc/sys/net/ipv6/conf/{ifname}/forwarding"))
                 .is_ok_and(|v| v.trim() == "1");
         let frame = unsolicited_na_frame(mac, ip, forwarding);
-        if let Err(e) = sys.send_frame(iface.index, &frame) {
+        let result = sys.send_frame(iface.index, &frame);
+        self.observers.shell.garp.record(result.is_ok());
+        if let Err(e) = result {
             warn!(target: "vrrpd", "{e}");
         }
     }

@@ -39,6 +39,8 @@ pub struct Options {
     pub record_events: Option<PathBuf>,
     /// `--control-socket` (or the default): `vrrpd status`, drain, events, reload.
     pub control_socket: PathBuf,
+    /// `--metrics-listen ADDR:PORT`: the Prometheus endpoint (crate::metrics).
+    pub metrics_listen: Option<std::net::SocketAddr>,
 }
 
 pub struct LinuxSys {
@@ -70,6 +72,14 @@ pub async fn start(opts: Options, checked: Checked) -> Result<(), DaemonError> {
             }
         }
     });
+    if let Some(addr) = opts.metrics_listen {
+        // Bound before start-up completes, so a port in use is an error at start.
+        let listener = tokio::net::TcpListener::bind(addr)
+            .await
+            .map_err(|e| DaemonError::Other(format!("--metrics-listen {addr}: {e}")))?;
+        info!(target: "vrrpd", "Serving metrics on http://{addr}/metrics");
+        tokio::spawn(crate::metrics::server::serve(listener, tx.clone()));
+    }
     debug!(target: "vrrpd", "Registering Kernel netlink reflector");
     let netlink = Netlink::open()?;
     let monitor = Monitor::open()?;

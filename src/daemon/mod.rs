@@ -22,6 +22,7 @@ pub mod linux;
 pub mod observe;
 pub mod record;
 pub mod resync;
+pub mod shell_counters;
 pub mod sockets;
 pub mod tracker_io;
 pub mod vip_retry;
@@ -262,7 +263,11 @@ async fn serve<S: Sys, L: Loader>(
     loop {
         // quinn's drive_timer: trust the clock, not the sleep.
         let t = now();
-        if node.poll_timeout().is_some_and(|d| d <= t) {
+        if let Some(d) = node.poll_timeout().filter(|d| *d <= t) {
+            // How late the loop got to the deadline (vrrpd_advert_timer_lateness_seconds).
+            exec.observers
+                .shell
+                .timer_late(t.saturating_duration_since(d));
             node.handle_timeout(t);
             drain(node, sys, exec, tracking).await?;
             continue;
@@ -275,6 +280,10 @@ async fn serve<S: Sys, L: Loader>(
         let event = tokio::select! {
             ev = events.recv() => ev,
             report = tracking.next() => {
+                if let tracker_io::Report::Script(name, outcome) = &report {
+                    let took = tracking.took(name);
+                    exec.observers.shell.script_done(outcome.is_success(), took);
+                }
                 let input = tracking.report(report);
                 give(node, exec, now(), input);
                 drain(node, sys, exec, tracking).await?;
@@ -321,7 +330,7 @@ async fn serve<S: Sys, L: Loader>(
                     loading = Some(begin_reload(sys, loader));
                 }
             }
-            Event::Query(q) => answer(q, node, exec),
+            Event::Query(q) => answer(q, node, current, exec),
             Event::Signal(Signal::Stop) => return Ok(()),
             // docs/keepalived-compat.md#reload: the new file is read while the loop runs on
             // (keepalived sends its pending adverts before it stops to re-read; here nothing
@@ -345,10 +354,18 @@ fn next_deadline(node: &Node, exec: &Exec) -> Option<Instant> {
 
 /// Answers a question from outside between two steps of the node (`observe`); a reload
 /// request is taken by the loop itself (it starts a reading).
-fn answer(q: observe::Query, node: &mut Node, exec: &mut Exec) {
+fn answer(q: observe::Query, node: &mut Node, current: &RouterSettings, exec: &mut Exec) {
     match q {
         observe::Query::Picture(reply) => {
-            let picture = exec.observers.picture(node.router().snapshot(), now());
+            let shell = shell_counters::view(
+                current,
+                node.trackers(),
+                &exec.observers.shell,
+                exec.hooks.as_ref(),
+            );
+            let picture = exec
+                .observers
+                .picture_with(node.router().snapshot(), now(), shell);
             // The asker may have gone away meanwhile.
             let _ = reply.send(picture);
         }
@@ -553,6 +570,11 @@ async fn apply_reload<S: Sys>(
             if exec.hooks.as_ref().is_none_or(|h| *h.config() != hook_cfg) {
                 let hooks = crate::sys::hooks::Hooks::start(hook_cfg);
                 if let Some(old) = exec.hooks.replace(hooks) {
+                    // Runs the old hooks finish from now on are not counted.
+                    let (ok, failed) = old.runs();
+                    let before = &mut exec.observers.shell.notify_runs_before;
+                    before.ok += ok;
+                    before.failed += failed;
                     tokio::spawn(old.shutdown(crate::sys::hooks::DEFAULT_TIMEOUT));
                 }
             }

@@ -29,6 +29,8 @@ pub struct Observed {
     pub uptime: Duration,
     /// Reloads so far and how the last one went.
     pub reloads: ReloadRecord,
+    /// The shell's counters and the configuration labels the metrics need.
+    pub shell: super::shell_counters::ShellView,
 }
 
 /// Reloads by outcome, and the last one's diagnostics.
@@ -85,6 +87,8 @@ pub struct Observers {
     happenings: broadcast::Sender<Happening>,
     pub reloads: ReloadRecord,
     pub started: Instant,
+    /// What the shell counts (metrics; daemon/shell_counters.rs).
+    pub shell: super::shell_counters::ShellCounters,
 }
 
 impl Observers {
@@ -94,6 +98,7 @@ impl Observers {
             happenings,
             reloads: ReloadRecord::default(),
             started,
+            shell: Default::default(),
         }
     }
 
@@ -121,10 +126,21 @@ impl Observers {
 
     /// The picture of `snapshot` taken at `now`.
     pub fn picture(&self, snapshot: Snapshot, now: Instant) -> Arc<Observed> {
+        self.picture_with(snapshot, now, Default::default())
+    }
+
+    /// [`Observers::picture`] with the shell's view (`shell_counters::view`).
+    pub fn picture_with(
+        &self,
+        snapshot: Snapshot,
+        now: Instant,
+        shell: super::shell_counters::ShellView,
+    ) -> Arc<Observed> {
         Arc::new(Observed {
             snapshot,
             uptime: now.saturating_duration_since(self.started),
             reloads: self.reloads.clone(),
+            shell,
         })
     }
 }

@@ -54,6 +54,8 @@ pub struct TrackerIo {
     pollers: Vec<JoinHandle<()>>,
     /// `SECURITY VIOLATION ...` was logged (once per process, as keepalived).
     warned_insecure: bool,
+    /// When each running script was started (the duration metric).
+    started: HashMap<String, std::time::Instant>,
 }
 
 impl std::fmt::Debug for TrackerIo {
@@ -96,6 +98,7 @@ impl TrackerIo {
             proc_rx,
             pollers: Vec::new(),
             warned_insecure: false,
+            started: HashMap::new(),
         };
         for name in t.prepare_scripts(plan, &defaults, &trackers) {
             trackers.disable_script(&name);
@@ -220,7 +223,14 @@ impl TrackerIo {
     /// Starts one supervised run of `name` (the node's `RunScript`); its end is reported
     /// through [`TrackerIo::next`].
     pub fn run_script(&mut self, name: &str) {
+        self.started
+            .insert(name.to_string(), std::time::Instant::now());
         self.scripts.start(name, self.done_tx.clone());
+    }
+
+    /// How long the run of `name` that just ended took (metrics), when it was started here.
+    pub fn took(&mut self, name: &str) -> Option<Duration> {
+        self.started.remove(name).map(|t| t.elapsed())
     }
 
     /// Stops the pollers (script runs in flight finish on their own and are reaped).

@@ -77,7 +77,11 @@ fn files_in(dir: &str) -> Vec<PathBuf> {
         .unwrap_or_else(|e| panic!("{dir}: {e}"))
         .filter_map(|e| e.ok().map(|e| e.path()))
         .filter(|p| p.is_file())
-        .filter(|p| p.extension().is_none_or(|e| e != "sh" && e != "rs"))
+        // Not configurations: scripts, and examples/grafana-vrrpd.json (a dashboard).
+        .filter(|p| {
+            p.extension()
+                .is_none_or(|e| e != "sh" && e != "rs" && e != "json")
+        })
         .collect();
     v.sort();
     v

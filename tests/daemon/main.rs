@@ -21,6 +21,7 @@ mod failover;
 mod hardening;
 mod iface_recreate;
 mod interop;
+mod metrics;
 mod notify;
 mod record;
 mod reload;

@@ -247,6 +247,8 @@ pub struct Hooks {
     /// Process groups of the notify scripts running now (killed at shutdown if needed).
     running: Arc<Mutex<Vec<i32>>>,
     dropped_lines: Arc<AtomicU64>,
+    /// Notify script runs that exited 0, and those that did not (metrics).
+    outcomes: Arc<[AtomicU64; 2]>,
 }
 
 const FIRST_BACKLOG_WARNING: usize = 64;
@@ -298,6 +300,7 @@ impl Hooks {
             fifo_script,
             running: Arc::new(Mutex::new(Vec::new())),
             dropped_lines: Arc::new(AtomicU64::new(0)),
+            outcomes: Arc::new([AtomicU64::new(0), AtomicU64::new(0)]),
         }
     }
 
@@ -353,6 +356,12 @@ impl Hooks {
         self.workers.values().map(|w| w.queue.len()).sum()
     }
 
+    /// Notify script runs so far: (exited 0, failed, timed out or could not start).
+    pub fn runs(&self) -> (u64, u64) {
+        let [ok, failed] = &*self.outcomes;
+        (ok.load(Ordering::Relaxed), failed.load(Ordering::Relaxed))
+    }
+
     /// FIFO lines dropped because the FIFO was full.
     pub fn dropped_fifo_lines(&self) -> u64 {
         self.dropped_lines.load(Ordering::Relaxed)
@@ -393,6 +402,7 @@ impl Hooks {
         let queue = Arc::new(JobQueue::default());
         let cfg = self.cfg.clone();
         let running = self.running.clone();
+        let outcomes = self.outcomes.clone();
         let q = queue.clone();
         let name = name.to_string();
         let handle = tokio::spawn(async move {
@@ -403,7 +413,7 @@ impl Hooks {
                     cfg.instances.get(&name)
                 };
                 if let Some(s) = scripts {
-                    run_job(&cfg, s, is_group, &name, &job, &running).await;
+                    run_job(&cfg, s, is_group, &name, &job, &running, &outcomes).await;
                 }
                 q.done();
             }
@@ -477,6 +487,7 @@ async fn run_job(
     name: &str,
     job: &Job,
     running: &Arc<Mutex<Vec<i32>>>,
+    outcomes: &[AtomicU64; 2],
 ) {
     let target = if is_group {
         NotifyTarget::Group(name.to_string())
@@ -517,6 +528,9 @@ async fn run_job(
             Err(e) => crate::track::ScriptOutcome::SpawnFailed(e.to_string()),
         };
         script::log_outcome(&what, &outcome);
+        let [ok, failed] = outcomes;
+        let counter = if outcome.is_success() { ok } else { failed };
+        counter.fetch_add(1, Ordering::Relaxed);
     }
 }
 
