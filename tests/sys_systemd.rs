@@ -86,3 +86,21 @@ fn notify_socket_comes_from_the_environment_and_is_optional() {
     assert_eq!(recv(&sock), "READY=1\n");
     let _ = std::fs::remove_file(&path);
 }
+
+#[test]
+fn a_manager_that_does_not_read_never_blocks_the_sender() {
+    // The daemon's loop sends these; a full queue (systemd's or this test's, which never
+    // reads) must make a send fail, not wait: a blocked send would stop the adverts.
+    let (_sock, path) = listener_at_path("full");
+    let n = Notifier::to_socket(&path).unwrap();
+    let (done_tx, done_rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let failed = (0..1000).filter(|_| n.watchdog().is_err()).count();
+        let _ = done_tx.send(failed);
+    });
+    let failed = done_rx
+        .recv_timeout(Duration::from_secs(5))
+        .expect("1000 sends to a full queue return at once");
+    assert!(failed > 0, "the queue never filled?");
+    let _ = std::fs::remove_file(&path);
+}

@@ -414,6 +414,25 @@ impl Sys for LinuxSys {
         failed
     }
 
+    fn watchdog_interval(&self) -> Option<Duration> {
+        self.notifier
+            .is_enabled()
+            .then(crate::sys::systemd::watchdog_interval)
+            .flatten()
+    }
+
+    fn watchdog_ping(&mut self) {
+        if let Err(e) = self.notifier.watchdog() {
+            debug!(target: "vrrpd", "{e}");
+        }
+    }
+
+    fn status(&mut self, text: &str) {
+        if let Err(e) = self.notifier.status(text) {
+            debug!(target: "vrrpd", "{e}");
+        }
+    }
+
     fn systemd(&mut self, state: SdState) {
         let r = match state {
             SdState::Ready => self.notifier.ready(),

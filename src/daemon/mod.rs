@@ -22,6 +22,7 @@ pub mod linux;
 pub mod observe;
 pub mod record;
 pub mod resync;
+pub mod sd_status;
 pub mod shell_counters;
 pub mod sockets;
 pub mod tracker_io;
@@ -123,6 +124,15 @@ pub trait Sys {
         }
     }
     fn systemd(&mut self, state: SdState);
+    /// The interval systemd's watchdog expects pings within (`WATCHDOG_USEC` for this
+    /// process), if any; see `sd_status`.
+    fn watchdog_interval(&self) -> Option<std::time::Duration> {
+        None
+    }
+    /// `WATCHDOG=1`.
+    fn watchdog_ping(&mut self) {}
+    /// `STATUS=text`: the one-line summary `systemctl status` shows.
+    fn status(&mut self, _text: &str) {}
 }
 
 /// Where the loop gets a new plan on SIGHUP (docs/keepalived-compat.md#reload).
@@ -260,9 +270,16 @@ async fn serve<S: Sys, L: Loader>(
     let mut load_again = false;
     // `vrrpd reload` requests waiting for the outcome (src/control/at_loop.rs).
     let mut reload_waiters = crate::control::at_loop::ReloadWaiters::default();
+    let mut live =
+        sd_status::Liveness::new(sys.watchdog_interval(), exec.observers.listen(), now());
     loop {
         // quinn's drive_timer: trust the clock, not the sleep.
         let t = now();
+        // Pings come from here, after every wake-up: a hung loop stops them (sd_status).
+        live.after_wake(sys, t, || {
+            let failed = exec.observers.reloads.last_ok == Some(false);
+            (node.router().snapshot(), failed)
+        });
         if let Some(d) = node.poll_timeout().filter(|d| *d <= t) {
             // How late the loop got to the deadline (vrrpd_advert_timer_lateness_seconds).
             exec.observers
@@ -276,7 +293,7 @@ async fn serve<S: Sys, L: Loader>(
             exec.retry_vips(sys, t).await?;
             continue;
         }
-        let deadline = next_deadline(node, exec);
+        let deadline = earliest(next_deadline(node, exec), live.due());
         let event = tokio::select! {
             ev = events.recv() => ev,
             report = tracking.next() => {
@@ -337,7 +354,12 @@ async fn serve<S: Sys, L: Loader>(
             // waits). A SIGHUP during a reload is remembered and read once that one is done.
             Event::Signal(Signal::Reload) if loading.is_some() => load_again = true,
             Event::Signal(Signal::Reload) => loading = Some(begin_reload(sys, loader)),
-            Event::Signal(sig) => dump::on_signal(sig, node.router(), current, &mut baseline),
+            Event::Signal(sig) => {
+                let clock = (exec.observers.started, now());
+                let facts = tracking.dump_facts();
+                let hooks = exec.hooks.as_ref().map(|h| h.config());
+                dump::on_signal(sig, node, current, facts, hooks, clock, &mut baseline)
+            }
         }
         drain(node, sys, exec, tracking).await?;
     }
@@ -346,7 +368,12 @@ async fn serve<S: Sys, L: Loader>(
 /// When the loop must wake up: the node's deadline or a VIP retry (daemon/vip_retry.rs),
 /// whichever is earlier.
 fn next_deadline(node: &Node, exec: &Exec) -> Option<Instant> {
-    match (node.poll_timeout(), exec.vip_retries.due()) {
+    earliest(node.poll_timeout(), exec.vip_retries.due())
+}
+
+/// The earlier of two optional deadlines.
+fn earliest(a: Option<Instant>, b: Option<Instant>) -> Option<Instant> {
+    match (a, b) {
         (Some(a), Some(b)) => Some(a.min(b)),
         (a, b) => a.or(b),
     }

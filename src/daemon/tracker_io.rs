@@ -54,6 +54,8 @@ pub struct TrackerIo {
     pollers: Vec<JoinHandle<()>>,
     /// `SECURITY VIOLATION ...` was logged (once per process, as keepalived).
     warned_insecure: bool,
+    /// What the data and JSON dumps say about the scripts and tracker references.
+    facts: super::dump::Facts,
     /// When each running script was started (the duration metric).
     started: HashMap<String, std::time::Instant>,
 }
@@ -98,6 +100,7 @@ impl TrackerIo {
             proc_rx,
             pollers: Vec::new(),
             warned_insecure: false,
+            facts: super::dump::Facts::default(),
             started: HashMap::new(),
         };
         for name in t.prepare_scripts(plan, &defaults, &trackers) {
@@ -170,8 +173,14 @@ impl TrackerIo {
             warn!(target: "vrrpd", "{}", script::SECURITY_VIOLATION);
             self.warned_insecure = true;
         }
+        self.facts = super::dump::Facts::new(plan, &names, &scripts);
         self.scripts = scripts;
         disabled
+    }
+
+    /// The scripts and tracker references of the running configuration, for the dumps.
+    pub fn dump_facts(&self) -> &super::dump::Facts {
+        &self.facts
     }
 
     fn start_pollers(&mut self, trackers: &Trackers) {

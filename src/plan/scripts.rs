@@ -32,6 +32,8 @@ pub fn script_specs(cfg: &Config) -> Vec<ScriptSpec> {
                     user: s.user.as_ref().map(run_as),
                 },
                 timeout: Duration::from_secs(u64::from(s.timeout_secs().max(1))),
+                weight: s.weight.as_ref().map_or(0, |w| w.value),
+                weight_reverse: s.weight_reverse,
             })
         })
         .collect()

@@ -20,6 +20,7 @@
 //! * [`track_sources`]: `track_file` values and `/proc` scans for `vrrp_track_process`.
 //! * [`routes`]: virtual routes and rules (rtnetlink) and their monitor.
 //! * [`umask`]: the file-creation mask (`-u`, `global_defs umask`, keepalived's 0177).
+//! * [`localtime`]: local time in `strftime`'s words (the dump files' dates).
 //! * [`fsafe`]: opening files as root where other users can write (no symlink, FIFO or
 //!   device tricks).
 //!
@@ -31,6 +32,7 @@ mod error;
 pub mod frames;
 pub mod fsafe;
 pub mod hooks;
+pub mod localtime;
 pub mod netlink;
 pub mod netlink_release;
 pub mod pidfile;

@@ -28,6 +28,9 @@ pub struct ScriptSpec {
     pub name: String,
     pub command: CommandSpec,
     pub timeout: Duration,
+    /// The script's own `weight [reverse]` (for the data dump; references carry theirs).
+    pub weight: i32,
+    pub weight_reverse: bool,
 }
 
 /// Prepared track scripts with their timeouts.

@@ -7,6 +7,8 @@
 //! `$NOTIFY_SOCKET` every call is a no-op, so the daemon behaves the same outside systemd.
 //! systemd ≥ 253 ignores `RELOADING=1` unless it carries `MONOTONIC_USEC`, the
 //! CLOCK_MONOTONIC time of the reload request, so [`Notifier::reloading`] always sends it.
+//! Sending never waits: a message the manager's full queue cannot take is dropped with an
+//! error (see [`Notifier::to_socket`]).
 
 use std::os::linux::net::SocketAddrExt;
 use std::os::unix::net::{SocketAddr, UnixDatagram};
@@ -45,6 +47,11 @@ impl Notifier {
         }
         .map_err(|e| SysError::io(what(), e))?;
         let sock = UnixDatagram::unbound().map_err(|e| SysError::io(what(), e))?;
+        // The loop sends these (WATCHDOG=1 every half interval, STATUS= on changes): when the
+        // manager's queue is full (it does not read, or not fast enough) a send fails with
+        // EAGAIN and the message is dropped, instead of blocking the loop and its adverts.
+        sock.set_nonblocking(true)
+            .map_err(|e| SysError::io(what(), e))?;
         Ok(Notifier {
             target: Some((sock, addr)),
         })

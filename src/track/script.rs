@@ -110,6 +110,11 @@ impl ScriptTracker {
         self.ok
     }
 
+    /// keepalived's `result` counter (0..=rise+fall−1; OK iff ≥ rise), for the data dump.
+    pub fn result(&self) -> u32 {
+        self.result
+    }
+
     pub fn is_running(&self) -> bool {
         self.running
     }

@@ -1,7 +1,8 @@
 //! Tests of the running daemon, one module per subject: the shell loop on a paused clock with
 //! a recording `Sys` (`shell`, no root), and whole `vrrpd` processes (and keepalived) in
 //! namespace labs (`common::lab`, `common::netns`; root and the `netns-tests` feature):
-//! failover, interop with keepalived, reload, dumps, sd_notify, `--record-events`, receive
+//! failover, interop with keepalived, reload, dumps (and their shapes against keepalived
+//! 2.2.7), sd_notify and the watchdog, `--record-events`, receive
 //! errors, tracking scripts and sources, notify hooks, the daemon when things go wrong. `cargo test --features netns-tests
 //! --test daemon failover::` runs one module.
 //!
@@ -16,6 +17,7 @@
 mod common;
 
 mod control;
+mod dump_shapes;
 mod dumps;
 mod failover;
 mod hardening;
@@ -32,3 +34,4 @@ mod socket_fault;
 mod track_hooks;
 mod track_scripts;
 mod track_sources;
+mod watchdog;

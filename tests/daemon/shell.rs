@@ -37,6 +37,9 @@ enum Rec {
     Route(bool, String),
     Sockets(usize),
     Sd(SdState),
+    /// `WATCHDOG=1` and `STATUS=` (recorded only when the watchdog is on).
+    Ping(u128),
+    Status(String),
 }
 
 struct RecSys {
@@ -44,6 +47,9 @@ struct RecSys {
     recs: Vec<Rec>,
     /// add_vip fails with EINVAL.
     fail_add: bool,
+    /// `WATCHDOG_USEC`, and add_vip never returns (a hung loop).
+    watchdog: Option<Duration>,
+    hang_add: bool,
 }
 
 impl RecSys {
@@ -52,6 +58,8 @@ impl RecSys {
             t0: tokio::time::Instant::now(),
             recs: Vec::new(),
             fail_add: false,
+            watchdog: None,
+            hang_add: false,
         }
     }
 }
@@ -104,6 +112,9 @@ impl Sys for RecSys {
     async fn add_vip(&mut self, vip: &Vip) -> Result<Added, SysError> {
         self.recs
             .push(Rec::Add(vip.addr, vip.prefix, vip.label.clone()));
+        if self.hang_add {
+            std::future::pending::<()>().await;
+        }
         if self.fail_add {
             return Err(SysError::io(
                 "add address",
@@ -126,6 +137,17 @@ impl Sys for RecSys {
     }
     fn systemd(&mut self, state: SdState) {
         self.recs.push(Rec::Sd(state));
+    }
+    fn watchdog_interval(&self) -> Option<Duration> {
+        self.watchdog
+    }
+    fn watchdog_ping(&mut self) {
+        self.recs.push(Rec::Ping(self.t0.elapsed().as_millis()));
+    }
+    fn status(&mut self, text: &str) {
+        if self.watchdog.is_some() {
+            self.recs.push(Rec::Status(text.to_string()));
+        }
     }
 }
 
@@ -786,4 +808,39 @@ async fn a_drained_address_owner_restarts_as_backup_without_taking_over_for_a_mo
     assert_eq!(added, 0, "{:?}", sys.recs);
     let ads = adverts(&sys.recs);
     assert!(ads.iter().all(|a| a.2 != 255), "{ads:?}");
+}
+
+/// systemd's watchdog (sd_status): `WATCHDOG=1` every half interval from the loop, `STATUS=`
+/// on changes; when the loop hangs (here: a VIP addition that never returns) the pings stop,
+/// so systemd would kill and restart the daemon.
+#[tokio::test(start_paused = true)]
+async fn watchdog_pings_stop_when_the_loop_hangs() {
+    let mut sys = RecSys::new();
+    sys.watchdog = Some(Duration::from_millis(400));
+    sys.hang_add = true;
+    let mut loader = Scripted(None);
+    let mut exec = Exec::new(ifaces(), false);
+    let (_tx, mut rx) = mpsc::channel(16);
+    let run = daemon::run(&mut sys, &mut loader, &mut exec, settings(100), &mut rx);
+    // Master at 3.61 s: the VIP addition hangs; nothing can end the run.
+    let hung = tokio::time::timeout(Duration::from_secs(10), run).await;
+    assert!(hung.is_err(), "the run cannot end while add_vip hangs");
+    let pings: Vec<u128> = sys
+        .recs
+        .iter()
+        .filter_map(|r| match r {
+            Rec::Ping(at) => Some(*at),
+            _ => None,
+        })
+        .collect();
+    // 0, 200, ..., 3600 ms: every 200 ms until the loop hung, none afterwards.
+    assert_eq!(pings.first(), Some(&0), "{pings:?}");
+    assert!(pings.windows(2).all(|w| w[1] - w[0] == 200), "{pings:?}");
+    assert!(
+        pings.last().is_some_and(|l| (3400..=3610).contains(l)),
+        "{pings:?}"
+    );
+    assert!(sys
+        .recs
+        .contains(&Rec::Status("VI_1 BACKUP prio 100".into())));
 }
