@@ -2,7 +2,7 @@
 
 use std::path::PathBuf;
 
-use clap::{ArgAction, Parser, ValueEnum};
+use clap::{ArgAction, Parser, Subcommand, ValueEnum};
 
 pub const DEFAULT_CONFIG: &str = "/etc/keepalived/keepalived.conf";
 
@@ -173,9 +173,58 @@ pub struct Cli {
     #[arg(short = 'T', long = "genhash", hide = true)]
     pub genhash: bool,
 
+    /// The control socket the daemon listens on and the subcommands talk to
+    /// (default /run/vrrpd/control.sock).
+    #[arg(long = "control-socket", value_name = "PATH", global = true)]
+    pub control_socket: Option<PathBuf>,
+
+    /// Talk to the running daemon (README "Control").
+    #[command(subcommand)]
+    pub command: Option<Command>,
+
     /// Words that are not options: keepalived prints them and carries on.
     #[arg(hide = true)]
     pub unexpected: Vec<String>,
+}
+
+/// The control subcommands: a client of the running daemon's control socket.
+#[derive(Debug, Clone, PartialEq, Eq, Subcommand)]
+pub enum Command {
+    /// Each instance: state, priorities, master, VIPs, trackers, last transition, counters.
+    Status {
+        /// One JSON object, for tools.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Hand instances over for maintenance (priority-0 advert) and keep them BACKUP, across
+    /// restarts and reloads, until undrained.
+    Drain {
+        /// Instances to drain.
+        #[arg(value_name = "INSTANCE", required_unless_present = "all")]
+        instances: Vec<String>,
+        /// Every instance.
+        #[arg(long, conflicts_with = "instances")]
+        all: bool,
+        /// Return once a peer has taken over; fail when none did within master-down.
+        #[arg(long)]
+        wait: bool,
+    },
+    /// Put drained instances back in service.
+    Undrain {
+        #[arg(value_name = "INSTANCE", required_unless_present = "all")]
+        instances: Vec<String>,
+        #[arg(long, conflicts_with = "instances")]
+        all: bool,
+    },
+    /// Follow transitions, tracker changes and reloads, one line each.
+    Events {
+        /// One JSON object per line.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Reload the configuration; prints the outcome and every diagnostic, exit 1 when the
+    /// reload was refused.
+    Reload,
 }
 
 impl Cli {

@@ -32,6 +32,7 @@ pub mod check_config;
 pub mod cli;
 pub mod compat;
 pub mod config;
+pub mod control;
 pub mod daemon;
 pub mod host;
 pub mod logging;

@@ -85,6 +85,10 @@ fn run(cli: &Cli, names: Names) -> u8 {
             None => 1,
         };
     }
+    if let Some(cmd) = &cli.command {
+        let socket = vrrpd::control::socket_path(cli.control_socket.as_deref());
+        return vrrpd::control::client::run(cmd, &socket);
+    }
     if !cli.unexpected.is_empty() {
         // keepalived prints stray words on stdout and carries on.
         println!("Unexpected argument(s): {}", cli.unexpected.join(" "));
@@ -131,6 +135,7 @@ struct DaemonArgs<'a> {
     dont_release_vrrp: bool,
     address_monitoring: bool,
     record_events: Option<&'a PathBuf>,
+    control_socket: Option<&'a PathBuf>,
 }
 
 impl<'a> DaemonArgs<'a> {
@@ -148,6 +153,9 @@ impl<'a> DaemonArgs<'a> {
             dont_release_vrrp,
             address_monitoring,
             record_events,
+            control_socket,
+            // The control subcommands: dispatched by `run` before here.
+            command: _,
             // `--metrics-listen`: read into Options by `run_daemon`.
             metrics_listen: _,
             // `-P`: accepted; vrrpd only has the VRRP part.
@@ -197,6 +205,7 @@ impl<'a> DaemonArgs<'a> {
             dont_release_vrrp: *dont_release_vrrp,
             address_monitoring: *address_monitoring,
             record_events: record_events.as_ref(),
+            control_socket: control_socket.as_ref(),
         }
     }
 }
@@ -235,6 +244,7 @@ fn daemon_steps(cli: &Cli, names: &Names) -> Result<u8, u8> {
         dont_release: args.dont_release_vrrp,
         address_monitoring: args.address_monitoring,
         record_events: args.record_events.cloned(),
+        control_socket: vrrpd::control::socket_path(args.control_socket.map(PathBuf::as_path)),
         metrics_listen: cli.metrics_listen,
     };
     let code = run_runtime(opts, cfg, log_opts.console)?;

@@ -54,6 +54,8 @@ pub struct Exec {
     pub recorder: Option<super::record::Recorder>,
     /// What the metrics endpoint, the control socket and systemd see (`observe`).
     pub observers: super::observe::Observers,
+    /// The drained instances and their file (src/control).
+    pub control: crate::control::at_loop::ControlState,
     /// VIPs the kernel refused for a reason that can pass, waiting for their next attempt.
     pub vip_retries: VipRetries,
     /// The first failure of the stop sequence: every removal is still attempted (each

@@ -37,6 +37,8 @@ pub struct Options {
     pub address_monitoring: bool,
     /// `--record-events FILE`: the node's inputs as replay lines (daemon/record.rs).
     pub record_events: Option<PathBuf>,
+    /// `--control-socket` (or the default): `vrrpd status`, drain, events, reload.
+    pub control_socket: PathBuf,
     /// `--metrics-listen ADDR:PORT`: the Prometheus endpoint (crate::metrics).
     pub metrics_listen: Option<std::net::SocketAddr>,
 }
@@ -132,6 +134,22 @@ pub async fn start(opts: Options, checked: Checked) -> Result<(), DaemonError> {
             Err(e) => warn!(target: "vrrpd", "--record-events {}: {e}", path.display()),
         }
     }
+    // The control socket (src/control): without it the daemon still runs VRRP, so a
+    // problem is one warning. The drained state is read first, so the node starts drained.
+    let control_socket = opts.control_socket.clone();
+    let control = match crate::control::server::start(&control_socket, sys.events.clone()) {
+        Ok(server) => {
+            let file = crate::control::drains::DrainFile::new(crate::control::drains_path(
+                &control_socket,
+            ));
+            exec.control = crate::control::at_loop::ControlState::load(file);
+            Some(server)
+        }
+        Err(e) => {
+            warn!(target: "vrrpd", "{e}; vrrpd status/drain/events/reload will not reach this daemon");
+            None
+        }
+    };
     let mut loader = FileLoader {
         netlink: sys.netlink.clone(),
         opts: opts.clone(),
@@ -148,6 +166,7 @@ pub async fn start(opts: Options, checked: Checked) -> Result<(), DaemonError> {
     for (_, h) in sys.receivers.drain() {
         h.abort();
     }
+    drop(control);
     result
 }
 

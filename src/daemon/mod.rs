@@ -222,7 +222,13 @@ pub async fn run_tracked<S: Sys, L: Loader>(
         r.begin(t0);
     }
     let trackers = tracking.take_trackers(t0);
-    let mut node = Node::from_parts(Router::new(settings, t0), trackers, t0);
+    // `vrrpd drain` survives a restart (src/control/drains.rs): drained from the start, and
+    // the input once more so sync-group partners follow as they do on a live drain.
+    let names: Vec<String> = settings.instances.iter().map(|i| i.name.clone()).collect();
+    let drained = exec.control.drains.for_core(&names);
+    let router = Router::new_drained(settings, t0, drained.as_deref());
+    let mut node = Node::from_parts(router, trackers, t0);
+    reapply_drains(&mut node, exec);
     let result = serve(
         &mut node,
         &mut current,
@@ -262,6 +268,8 @@ async fn serve<S: Sys, L: Loader>(
     // The SIGHUP being read, and whether another SIGHUP came in meanwhile.
     let mut loading: Option<PendingLoad> = None;
     let mut load_again = false;
+    // `vrrpd reload` requests waiting for the outcome (src/control/at_loop.rs).
+    let mut reload_waiters = crate::control::at_loop::ReloadWaiters::default();
     let mut live =
         sd_status::Liveness::new(sys.watchdog_interval(), exec.observers.listen(), now());
     loop {
@@ -301,6 +309,10 @@ async fn serve<S: Sys, L: Loader>(
             outcome = until_loaded(&mut loading) => {
                 loading = None;
                 apply_reload(outcome, node, current, sys, exec, tracking).await?;
+                // A reload may add instances: drained stays drained.
+                reapply_drains(node, exec);
+                drain(node, sys, exec, tracking).await?;
+                reload_waiters.done(&exec.observers.reloads);
                 if std::mem::take(&mut load_again) {
                     loading = Some(begin_reload(sys, loader));
                 }
@@ -327,6 +339,14 @@ async fn serve<S: Sys, L: Loader>(
                 }
             }
             Event::Warning(text) => warn!(target: "vrrpd", "{text}"),
+            Event::Query(observe::Query::Reload(reply)) => {
+                reload_waiters.add(reply, loading.is_some());
+                if loading.is_some() {
+                    load_again = true;
+                } else {
+                    loading = Some(begin_reload(sys, loader));
+                }
+            }
             Event::Query(q) => answer(q, node, current, exec),
             Event::Signal(Signal::Stop) => return Ok(()),
             // docs/keepalived-compat.md#reload: the new file is read while the loop runs on
@@ -359,8 +379,9 @@ fn earliest(a: Option<Instant>, b: Option<Instant>) -> Option<Instant> {
     }
 }
 
-/// Answers a question from outside between two steps of the node (`observe`).
-fn answer(q: observe::Query, node: &Node, current: &RouterSettings, exec: &Exec) {
+/// Answers a question from outside between two steps of the node (`observe`); a reload
+/// request is taken by the loop itself (it starts a reading).
+fn answer(q: observe::Query, node: &mut Node, current: &RouterSettings, exec: &mut Exec) {
     match q {
         observe::Query::Picture(reply) => {
             let shell = shell_counters::view(
@@ -375,6 +396,52 @@ fn answer(q: observe::Query, node: &Node, current: &RouterSettings, exec: &Exec)
             // The asker may have gone away meanwhile.
             let _ = reply.send(picture);
         }
+        observe::Query::Status(reply) => {
+            let parts = crate::control::at_loop::StatusParts {
+                picture: exec.observers.picture(node.router().snapshot(), now()),
+                trackers: node.trackers().report(),
+                drains: exec.control.drains.clone(),
+            };
+            let _ = reply.send(parts);
+        }
+        observe::Query::Drain {
+            instances,
+            drain,
+            reply,
+        } => {
+            let known = instance_names(node);
+            let (line, input) = exec.control.request(instances, drain, &known);
+            if let Some(input) = input {
+                give(node, exec, now(), NodeInput::Core(input));
+            }
+            let _ = reply.send(line);
+        }
+        observe::Query::Listen(reply) => {
+            let _ = reply.send(exec.observers.listen());
+        }
+        observe::Query::Reload(reply) => {
+            // serve() starts the reading; reaching here would be a bug: say so, never hang.
+            let _ = reply
+                .send(serde_json::json!({ "answer": "error", "message": "reload not available" }));
+        }
+    }
+}
+
+/// The names of the running instances.
+fn instance_names(node: &Node) -> Vec<String> {
+    node.router()
+        .snapshot()
+        .instances
+        .into_iter()
+        .map(|i| i.name)
+        .collect()
+}
+
+/// Drains again what `vrrpd drain` drained (at start and after a reload).
+fn reapply_drains(node: &mut Node, exec: &mut Exec) {
+    let known = instance_names(node);
+    if let Some(input) = exec.control.reapply(&known) {
+        give(node, exec, now(), NodeInput::Core(input));
     }
 }
 

@@ -67,6 +67,18 @@ pub enum Happening {
 pub enum Query {
     /// The current picture.
     Picture(oneshot::Sender<Arc<Observed>>),
+    /// `vrrpd status`: the picture, the trackers' last results and the drained set.
+    Status(oneshot::Sender<crate::control::at_loop::StatusParts>),
+    /// `vrrpd drain`/`undrain` of `instances` (empty: all); the answer line comes back.
+    Drain {
+        instances: Vec<String>,
+        drain: bool,
+        reply: oneshot::Sender<serde_json::Value>,
+    },
+    /// `vrrpd reload`: answered once the reload was applied or refused.
+    Reload(oneshot::Sender<serde_json::Value>),
+    /// `vrrpd events`: a new listener of happenings.
+    Listen(oneshot::Sender<broadcast::Receiver<Happening>>),
 }
 
 /// The loop's side: the happenings channel and the reload record.

@@ -97,6 +97,18 @@ pub(crate) use ctx;
 impl Router {
     /// Builds the router and starts every instance at `now` (docs/keepalived-compat.md#timers-and-start-up).
     pub fn new(settings: RouterSettings, now: Instant) -> Router {
+        Router::new_drained(settings, now, None)
+    }
+
+    /// [`Router::new`] with the instances named in `drained` (every one when the list is
+    /// empty, as in `Input::Drain`) drained from the start: an operator's drain kept across a
+    /// restart (README "Control"). Set before start-up, so an address owner starts as BACKUP
+    /// instead of taking over for a moment and then releasing.
+    pub fn new_drained(
+        settings: RouterSettings,
+        now: Instant,
+        drained: Option<&[String]>,
+    ) -> Router {
         let mut instances: Vec<VirtualRouter> = Vec::with_capacity(settings.instances.len());
         for (idx, mut cfg) in settings.instances.into_iter().enumerate() {
             sanitise(&mut cfg);
@@ -122,6 +134,13 @@ impl Router {
             started: now,
         };
         router.index(settings.groups);
+        if let Some(names) = drained {
+            for inst in &mut router.instances {
+                if names.is_empty() || names.contains(&inst.cfg.name) {
+                    inst.drained = true;
+                }
+            }
+        }
         router.start(now);
         router
     }

@@ -25,7 +25,8 @@ pub mod set;
 pub use process::{ParamMatch, ProcInfo, ProcessMatcher, ProcessParams, ProcessQuorum};
 pub use script::{ScriptOutcome, ScriptParams, ScriptTracker};
 pub use set::{
-    tracker_id, Output, TrackedFile, TrackerKind, TrackerSettings, TrackerUse, Trackers,
+    tracker_id, Output, TrackedFile, TrackerKind, TrackerReport, TrackerSettings, TrackerUse,
+    Trackers,
 };
 
 #[cfg(test)]

@@ -42,6 +42,22 @@ pub struct TrackerUse {
     pub reverse: bool,
 }
 
+/// One tracker reference as `vrrpd status` shows it ([`Trackers::report`]).
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+pub struct TrackerReport {
+    /// `script:chk_nginx`, `interface:eth1`, `file:f`, `process:p`.
+    pub id: String,
+    pub target: TrackTarget,
+    pub weight: i32,
+    pub reverse: bool,
+    /// The last result of a script, process or interface (`None`: none yet).
+    pub ok: Option<bool>,
+    /// The last value of a track file.
+    pub value: Option<i64>,
+    /// The effect last given to the core.
+    pub effect: Option<TrackerState>,
+}
+
 /// A `track_file`: its name and the path to read.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct TrackedFile {
@@ -420,6 +436,32 @@ impl Trackers {
 
     pub fn poll_output(&mut self) -> Option<Output> {
         self.out.pop_front()
+    }
+
+    /// Every reference with what is known of its object now and the effect last given to
+    /// the core (for `vrrpd status`; a copy, cheap enough per question).
+    pub fn report(&self) -> Vec<TrackerReport> {
+        self.uses
+            .iter()
+            .map(|u| {
+                let health = self.current(u.kind, &u.name);
+                TrackerReport {
+                    id: tracker_id(u.kind, &u.name),
+                    target: u.target.clone(),
+                    weight: u.weight,
+                    reverse: u.reverse,
+                    ok: match health {
+                        Some(Health::Bool(b)) => Some(b),
+                        _ => None,
+                    },
+                    value: match health {
+                        Some(Health::Value(v)) => Some(v),
+                        _ => None,
+                    },
+                    effect: u.sent,
+                }
+            })
+            .collect()
     }
 
     fn log_all(&mut self, log: Vec<LogLine>) {

@@ -563,6 +563,11 @@ impl Lab {
             vrrp_pid,
         };
         let mut cmd = keepalived::command(Some(&self.nodes[i].ns), daemon.program(), &files, extra);
+        if daemon == Daemon::Vrrpd {
+            // Each router its own control socket (never the host's /run/vrrpd), the same
+            // across restarts so the drained state is kept.
+            cmd.arg("--control-socket").arg(self.control_socket(i));
+        }
         let logf = File::create(&log).expect("log file");
         cmd.stdin(Stdio::null())
             .stdout(logf.try_clone().expect("log fd"))
@@ -595,6 +600,21 @@ impl Lab {
             notify,
             notes: Vec::new(),
         });
+    }
+
+    /// Router i's vrrpd control socket (`--control-socket`).
+    pub fn control_socket(&self, i: usize) -> PathBuf {
+        self.dir.join(format!("r{i}.ctl")).join("control.sock")
+    }
+
+    /// Runs the client subcommand `vrrpd ARGS` against router i's daemon.
+    pub fn vrrpd_cli(&self, i: usize, args: &[&str]) -> std::process::Output {
+        Command::new(Daemon::Vrrpd.program())
+            .args(args)
+            .arg("--control-socket")
+            .arg(self.control_socket(i))
+            .output()
+            .expect("run the vrrpd client")
     }
 
     /// Router i's `$TMPDIR`, where its daemon writes keepalived.data/.stats/.json on signals.

@@ -731,6 +731,85 @@ async fn a_picture_query_is_answered_between_steps() {
     assert_eq!(states, ["BACKUP", "MASTER", "STOP"]);
 }
 
+#[tokio::test(start_paused = true)]
+async fn control_queries_drain_the_core_and_answer_a_reload_with_its_outcome() {
+    use vrrpd::daemon::observe::Query;
+    let mut sys = RecSys::new();
+    let mut loader = Scripted(Some(Reloaded::Failed(vec!["bad line".into()])));
+    let mut exec = Exec::new(ifaces(), false);
+    let (tx, mut rx) = mpsc::channel(16);
+    let (drained, drained_answer) = tokio::sync::oneshot::channel();
+    let (unknown, unknown_answer) = tokio::sync::oneshot::channel();
+    let (status, status_answer) = tokio::sync::oneshot::channel();
+    let (reload, reload_answer) = tokio::sync::oneshot::channel();
+    script(
+        tx,
+        vec![
+            (
+                5_000,
+                Event::Query(Query::Drain {
+                    instances: vec!["VI_1".into()],
+                    drain: true,
+                    reply: drained,
+                }),
+            ),
+            (
+                5_100,
+                Event::Query(Query::Drain {
+                    instances: vec!["NOPE".into()],
+                    drain: true,
+                    reply: unknown,
+                }),
+            ),
+            (5_200, Event::Query(Query::Reload(reload))),
+            (9_000, Event::Query(Query::Status(status))),
+            (9_500, Event::Signal(Signal::Stop)),
+        ],
+    );
+    daemon::run(&mut sys, &mut loader, &mut exec, settings(100), &mut rx)
+        .await
+        .unwrap();
+    assert_eq!(drained_answer.await.unwrap()["answer"], "drain");
+    let refused = unknown_answer.await.unwrap();
+    assert_eq!(refused["answer"], "error", "{refused}");
+    let reloaded = reload_answer.await.unwrap();
+    assert_eq!(reloaded["ok"], false, "{reloaded}");
+    assert_eq!(reloaded["lines"][0], "bad line", "{reloaded}");
+    // Drained at 5 s, alone: BACKUP, and still drained after the failed reload.
+    let parts = status_answer.await.unwrap();
+    let vi = parts.picture.snapshot.instance("VI_1").unwrap();
+    assert_eq!(vi.state, vrrpd::proto::State::Backup);
+    assert!(vi.drained);
+    assert!(parts.drains.contains("VI_1"));
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_drained_address_owner_restarts_as_backup_without_taking_over_for_a_moment() {
+    // `vrrpd drain` kept across a restart (control/drains.rs): an owner (priority 255,
+    // state MASTER) must not add its VIP and advertise 255 before the drain applies.
+    let mut sys = RecSys::new();
+    let mut loader = Scripted(None);
+    let mut exec = Exec::new(ifaces(), false);
+    exec.control.drains.all = true;
+    let (tx, mut rx) = mpsc::channel(16);
+    script(tx, vec![(5_000, Event::Signal(Signal::Stop))]);
+    let owner = RouterSettings::new(vec![InstanceSettings::master("VI_1", 51)
+        .priority(255)
+        .vip("10.0.0.100/24")])
+    .exact_keepalived();
+    daemon::run(&mut sys, &mut loader, &mut exec, owner, &mut rx)
+        .await
+        .unwrap();
+    let added = sys
+        .recs
+        .iter()
+        .filter(|r| matches!(r, Rec::Add(..)))
+        .count();
+    assert_eq!(added, 0, "{:?}", sys.recs);
+    let ads = adverts(&sys.recs);
+    assert!(ads.iter().all(|a| a.2 != 255), "{ads:?}");
+}
+
 /// systemd's watchdog (sd_status): `WATCHDOG=1` every half interval from the loop, `STATUS=`
 /// on changes; when the loop hangs (here: a VIP addition that never returns) the pings stop,
 /// so systemd would kill and restart the daemon.

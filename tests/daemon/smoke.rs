@@ -105,6 +105,8 @@ impl Node {
         std::fs::write(&conf, config(fam, priority)).unwrap();
         let log = dir.join(format!("{}.log", ns.name));
         let pid_file = dir.join(format!("{}.pid", ns.name));
+        // Its own control socket, not the host's /run/vrrpd one.
+        let ctl = dir.join(format!("{}.ctl/control.sock", ns.name));
         let mut cmd = ns.command(&[
             env!("CARGO_BIN_EXE_vrrpd"),
             "-f",
@@ -115,6 +117,8 @@ impl Node {
             "-G",
             "-p",
             pid_file.to_str().unwrap(),
+            "--control-socket",
+            ctl.to_str().unwrap(),
         ]);
         if let Some(sock) = notify {
             cmd.env("NOTIFY_SOCKET", sock);

@@ -150,3 +150,28 @@ fn a_master_counts_other_masters_it_hears() {
     let snap = rig.router.snapshot();
     assert_eq!(snap.instance("VI_1").unwrap().counters.dual_master, 3);
 }
+
+#[test]
+fn a_drained_backup_follows_a_lower_priority_master() {
+    // The peer (priority 50) took over from us (100) after the drain: we follow it (its
+    // address becomes the master's, for `vrrpd drain --wait` and status) instead of
+    // discarding its adverts as a preempting backup would.
+    let mut rig = Rig::one(vi_1());
+    rig.advance_to(ms(4000));
+    rig.input_at(ms(4100), drain(&[], true));
+    let inst = vi_1();
+    rig.clear();
+    for i in 0..5 {
+        rig.rx_at(ms(4300 + i * 1000), "10.0.0.2", &advert_like(&inst, 50));
+    }
+    assert_eq!(rig.state("VI_1"), State::Backup);
+    let snap = rig.router.snapshot();
+    let vi = snap.instance("VI_1").unwrap();
+    assert_eq!(vi.master_addr, Some("10.0.0.2".parse().unwrap()));
+    assert_eq!(vi.master_priority, 50);
+    assert!(
+        !rig.logs().iter().any(|l| l.contains("discarding")),
+        "{:?}",
+        rig.logs()
+    );
+}

@@ -87,14 +87,20 @@ impl VirtualRouter {
         // is greater than or equal to the local Priority", follow that master: learn its
         // interval and reset Master_Down_Timer to Master_Down_Interval. keepalived's
         // preempt_delay holds preemption off the same way until it has run out.
-        if !self.cfg.preempt || p >= e || (has_delay && !self.preempt_expired) {
+        // A drained instance never takes over (README "Control"), so it follows whichever
+        // master it hears, as a non-preempting backup does: it knows who took over from it.
+        if !self.cfg.preempt || self.drained || p >= e || (has_delay && !self.preempt_expired) {
             if has_delay {
                 if p >= e {
                     if delay_running || self.preempt_expired {
                         self.log(ctx, LogLevel::Detail, "stop preempt delay");
                     }
                     self.cancel_preempt_delay(ctx);
-                } else if self.cfg.preempt && !delay_running && !self.preempt_expired {
+                } else if self.cfg.preempt
+                    && !self.drained
+                    && !delay_running
+                    && !self.preempt_expired
+                {
                     let d = self.cfg.preempt_delay;
                     let text = format!("start preempt delay ({}.{:02})", d.0 / 100, d.0 % 100);
                     self.log(ctx, LogLevel::Detail, &text);
