@@ -59,12 +59,50 @@ impl Scenario {
     }
 }
 
+/// `cargo bench --bench failover -- scrape`: each vrrpd also serves `--metrics-listen` and is
+/// scraped every 250 ms (twenty times Prometheus' usual 5 s) throughout each run, so the
+/// figures show whether scraping costs the failover anything.
+static SCRAPE: AtomicBool = AtomicBool::new(false);
+const METRICS: &str = "127.0.0.1:9165";
+
+/// Scrapes `/metrics` in every namespace of `nss` until `stop`; the number of good scrapes.
+fn scraper(nss: Vec<String>, stop: Arc<AtomicBool>) -> std::thread::JoinHandle<usize> {
+    std::thread::spawn(move || {
+        let mut ok = 0;
+        while !stop.load(Ordering::Relaxed) {
+            for ns in &nss {
+                let url = format!("http://{METRICS}/metrics");
+                let r = std::process::Command::new("ip")
+                    .args(["netns", "exec", ns, "curl", "-sf", "-o", "/dev/null", &url])
+                    .status();
+                ok += usize::from(r.is_ok_and(|s| s.success()));
+            }
+            std::thread::sleep(Duration::from_millis(250));
+        }
+        ok
+    })
+}
+
 /// One run: a fresh pair, the event, the longest gap the client saw.
 fn run(d: Daemon, sc: Scenario, inst: &[Instance; 2], tag: &str) -> Option<Duration> {
     let mut lab = Lab::new(tag, 2);
     let echo = [Echo::start(&lab, lab.ns(0)), Echo::start(&lab, lab.ns(1))];
-    lab.start(0, d, &config("r0", &[inst[0].clone()]));
-    lab.start(1, d, &config("r1", &[inst[1].clone()]));
+    let scrape = SCRAPE.load(Ordering::Relaxed) && d == Daemon::Vrrpd;
+    let extra: &[&str] = if scrape {
+        &["--metrics-listen", METRICS]
+    } else {
+        &[]
+    };
+    lab.start_with(0, d, &config("r0", &[inst[0].clone()]), extra);
+    lab.start_with(1, d, &config("r1", &[inst[1].clone()]), extra);
+    let scraping = Arc::new(AtomicBool::new(false));
+    let _stop_scraping = StopOnDrop(scraping.clone());
+    let scrapes = scrape.then(|| {
+        scraper(
+            vec![lab.ns(0).to_string(), lab.ns(1).to_string()],
+            scraping.clone(),
+        )
+    });
     lab.wait_ready(0, Duration::from_secs(10));
     lab.wait_ready(1, Duration::from_secs(10));
     lab.wait_holders(VIP, &[0], Duration::from_secs(15));
@@ -87,7 +125,12 @@ fn run(d: Daemon, sc: Scenario, inst: &[Instance; 2], tag: &str) -> Option<Durat
     lab.wait_holds(1, VIP, inst[1].master_down() + Duration::from_secs(5));
     std::thread::sleep(Duration::from_millis(600));
     stop.store(true, Ordering::Relaxed);
+    scraping.store(true, Ordering::Relaxed);
     let answers = prober.join().ok()?;
+    if let Some(n) = scrapes.and_then(|h| h.join().ok()) {
+        // Both routers are scraped through the run; the old master stops answering when it dies.
+        assert!(n > 0, "no scrape succeeded");
+    }
     drop(echo);
     Some(longest_gap(&answers))
 }
@@ -296,6 +339,10 @@ fn main() {
     if std::env::args().any(|a| a == "nginx") {
         nginx_death(if bench { RUNS } else { 1 });
         return;
+    }
+    if std::env::args().any(|a| a == "scrape") {
+        SCRAPE.store(true, Ordering::Relaxed);
+        println!("(vrrpd scraped at /metrics every 250 ms during every run)");
     }
     rss();
     if bench {

@@ -60,10 +60,46 @@ fn man_page(w: &mut dyn Write) -> std::io::Result<()> {
     man.render_options_section(w)?;
     if cmd.get_subcommands().any(|s| !s.is_hide_set()) {
         man.render_subcommands_section(w)?;
+        subcommand_options(&cmd, w)?;
     }
     w.write_all(HAND_WRITTEN.as_bytes())?;
     man.render_version_section(w)?;
     Ok(())
+}
+
+/// Each client subcommand's own options (clap_mangen lists the subcommands by name only), so
+/// every flag `vrrpd --help` knows is in the page.
+fn subcommand_options(cmd: &clap::Command, w: &mut dyn Write) -> std::io::Result<()> {
+    writeln!(w, ".SH \"SUBCOMMAND OPTIONS\"")?;
+    for sub in cmd.get_subcommands().filter(|s| !s.is_hide_set()) {
+        writeln!(w, ".SS \"vrrpd {}\"", sub.get_name())?;
+        if let Some(about) = sub.get_about() {
+            writeln!(w, "{}", roff_text(&about.to_string()))?;
+        }
+        for a in sub.get_arguments().filter(|a| !a.is_hide_set()) {
+            let name = match (a.get_long(), a.get_short()) {
+                (Some(l), Some(c)) => format!("\\fB\\-{c}\\fR, \\fB\\-\\-{l}\\fR"),
+                (Some(l), None) => format!("\\fB\\-\\-{l}\\fR"),
+                (None, _) => format!("\\fI{}\\fR", a.get_id().as_str().to_uppercase()),
+            };
+            writeln!(w, ".TP\n{name}")?;
+            if let Some(help) = a.get_help() {
+                writeln!(w, "{}", roff_text(&help.to_string()))?;
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Text for a roff paragraph: backslashes and minus signs escaped, no line starting with a
+/// control character.
+fn roff_text(text: &str) -> String {
+    let t = text.replace('\\', "\\\\").replace('-', "\\-");
+    if t.starts_with('.') || t.starts_with('\'') {
+        format!("\\&{t}")
+    } else {
+        t
+    }
 }
 
 const DESCRIPTION: &str = "vrrpd implements VRRP (RFC 5798, versions 2 and 3) for virtual IP \

@@ -114,20 +114,25 @@ fn enable_then_disable_gives_keepalived_its_files_back() {
 fn systemd_verifies_the_alias_and_reads_vrrpds_drop_in_for_it() {
     let h = host("verify", None);
     h.sh("vrrpd-compat enable");
-    let ok = h.sh_output("systemd-analyze verify keepalived.service vrrpd.service");
+    // --man=no: the sandbox host has vrrpd's unit but not its man page (the package test
+    // checks Documentation=man:vrrpd(8) with the page installed).
+    let ok = h.sh_output("systemd-analyze verify --man=no keepalived.service vrrpd.service");
     assert!(ok.status.success(), "{ok:?}");
-    assert!(
-        ok.stderr.is_empty(),
-        "{}",
-        String::from_utf8_lossy(&ok.stderr)
-    );
+    // Once keepalived.service is vrrpd.service's alias, the unit's Conflicts=keepalived.service
+    // names itself; systemd drops that dependency with this one notice, which is expected.
+    let stderr = String::from_utf8_lossy(&ok.stderr);
+    let unexpected: Vec<&str> = stderr
+        .lines()
+        .filter(|l| !l.contains("Dependency Conflicts=keepalived.service is dropped"))
+        .collect();
+    assert!(unexpected.is_empty(), "{stderr}");
     let dropin = h.read("/etc/systemd/system/vrrpd.service.d/keepalived-compat.conf");
     assert!(
         dropin.contains("ExecStart=/usr/sbin/keepalived --dont-fork $DAEMON_ARGS"),
         "{dropin}"
     );
     h.sh("echo 'PlantedByTheTest=1' >> /etc/systemd/system/vrrpd.service.d/keepalived-compat.conf");
-    let out = h.sh_output("systemd-analyze verify keepalived.service");
+    let out = h.sh_output("systemd-analyze verify --man=no keepalived.service");
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(
         err.contains("keepalived-compat.conf") && err.contains("PlantedByTheTest"),

@@ -10,7 +10,9 @@
 //! node        core + trackers                      proto, track
 //! sys         the OS layer                         wire, proto, track, config::command (syntax)
 //! plan        config + host -> runtime settings    config, proto, wire, track, sys (their settings types)
-//! daemon      the shell                            plan and the runtime below it, config::read, metrics
+//! daemon      the shell                            plan and the runtime below it, config::read
+//! metrics,    the shell's servers (Prometheus,      daemon (and daemon uses them), proto, track,
+//!   control     the control socket)                 cli (control's client subcommands), metrics
 //! metrics     the Prometheus endpoint              daemon (pictures and its channel), proto
 //! ```
 //!
@@ -39,11 +41,15 @@ const ALLOWED: &[(&str, &[&str])] = &[
     ("script_files", &["config"]),
     ("check_config", &["cli", "config", "host", "script_files"]),
     ("sys", &["wire", "proto", "track", "config::command"]),
+    // The shell's two servers: they and `daemon` use each other (the loop answers their
+    // queries; they run on its runtime), and nothing below the shell uses them.
     ("metrics", &["daemon", "proto"]),
+    ("control", &["cli", "daemon", "proto", "track"]),
     (
         "daemon",
         &[
             "config::read",
+            "control",
             "host",
             "metrics",
             "node",

@@ -395,6 +395,12 @@ fn a_vip_refused_for_a_while_is_retried_until_held() {
         std::thread::sleep(Duration::from_millis(20));
     }
     lab.assert_running(0, "after the VIP was added");
+    // The kernel shows the address before the daemon has written its line about it.
+    lab.wait_log(
+        0,
+        "added address 192.0.2.77/32 to lo after retrying",
+        Duration::from_secs(5),
+    );
     let log = lab.log(0);
     assert!(log.contains("192.0.2.77/32 to interface index 1: No buffer space available (os error 105) - retrying in 100 ms"), "{log}");
     assert!(
