@@ -179,22 +179,11 @@ pub fn strftime_c() -> String {
     strftime("%c")
 }
 
+/// `strftime(format)` of the local time now (the dump files use the same conversion).
 fn strftime(format: &str) -> String {
-    let Ok(fmt) = std::ffi::CString::new(format) else {
-        return String::new();
-    };
-    let mut buf = [0u8; 64];
-    // SAFETY: localtime_r writes into `tm`, strftime into `buf` within its length; both get
-    // valid pointers that outlive the calls.
-    let n = unsafe {
-        let t = libc::time(std::ptr::null_mut());
-        let mut tm: libc::tm = std::mem::zeroed();
-        if libc::localtime_r(&t, &mut tm).is_null() {
-            return String::new();
-        }
-        libc::strftime(buf.as_mut_ptr().cast(), buf.len(), fmt.as_ptr(), &tm)
-    };
-    String::from_utf8_lossy(buf.get(..n).unwrap_or_default()).into_owned()
+    // SAFETY: time(NULL) only reads the clock.
+    let now = unsafe { libc::time(std::ptr::null_mut()) };
+    crate::sys::localtime::strftime_local(format, now)
 }
 
 #[cfg(test)]

@@ -36,7 +36,7 @@ const ALLOWED: &[(&str, &[&str])] = &[
     ("plan", &["config", "proto", "wire", "track", "sys"]),
     ("host", &["plan"]),
     ("compat", &[]),
-    ("logging", &["compat"]),
+    ("logging", &["compat", "sys::localtime"]),
     ("cli", &[]),
     ("script_files", &["config"]),
     ("check_config", &["cli", "config", "host", "script_files"]),
