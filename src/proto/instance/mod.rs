@@ -251,8 +251,9 @@ impl VirtualRouter {
             (_, State::Master) => TransitionReason::MasterDown,
             _ => TransitionReason::HigherPriority,
         };
+        // `take` runs whether or not the router's cause wins: the instance's reason is spent
+        // by this change either way.
         let reason = ctx.cause.or(self.pending_reason.take()).unwrap_or(implied);
-        self.pending_reason = None;
         *self.transitions.entry(reason).or_default() += 1;
         self.last_transition = Some(TransitionRecord {
             at: ctx.now.saturating_duration_since(ctx.started),
