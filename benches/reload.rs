@@ -1,0 +1,279 @@
+//! Benchmark (README "Reload at any size"): what a reload of a large configuration costs the
+//! protocol, keepalived pair against vrrpd pair in the same run and the same lab
+//! (tests/common/lab.rs).
+//!
+//! lb1 (router 0, priority 150) and lb2 (router 1, priority 100) run one VRRPv3 instance at
+//! `advert_int 0.03` sharing 10.0.0.100. lb1's file also carries a load that the protocol does
+//! not use: 1,000 / 10,000 / 40,000 `vrrp_script` blocks that no instance tracks, or 999 more
+//! instances (one-second adverts, one VIP each, on eth0 and three veth interfaces, no peer).
+//! For each daemon and load:
+//!
+//! * start-up: lb1 starts alone; the time from its start to holding the VIP, against the
+//!   protocol's master-down interval (the target is master-down + 50 ms);
+//! * reloads: lb2 starts, then lb1 is sent SIGHUP [`RELOADS`] times, each after the previous one
+//!   completed (`Reload complete` in its log) and a quiet second. lb1's adverts are captured
+//!   on lb2's side; the longest delay of a due advert is the longest interval between two of
+//!   lb1's adverts less `advert_int` (target: 5 ms). Holder changes are counted by polling who
+//!   holds the VIP, and lb2's adverts are counted (a backup sends none): target 0. CPU per
+//!   reload is the daemon's processes' CPU time over each reload, averaged.
+//!
+//! Prints figures, asserts nothing. Needs root, keepalived, tcpdump and tshark:
+//! `sudo cargo bench --bench reload` (all loads) or `-- quick` (1,000 scripts only).
+
+#[path = "../tests/common/lab.rs"]
+mod lab;
+
+use std::fmt::Write as _;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use lab::{config, Daemon, Instance, Lab};
+use nix::sys::signal::Signal;
+
+const VIP: &str = "10.0.0.100";
+const ADVERT: &str = "0.03";
+const RELOADS: usize = 5;
+
+#[derive(Clone, Copy)]
+enum Load {
+    Scripts(usize),
+    Instances(usize),
+}
+
+impl Load {
+    fn name(self) -> String {
+        match self {
+            Load::Scripts(n) => format!("{n} scripts"),
+            Load::Instances(n) => format!("{n} instances"),
+        }
+    }
+}
+
+/// What one daemon did under one load.
+struct Row {
+    startup: Duration,
+    master_down: Duration,
+    longest_delay: Duration,
+    holder_changes: usize,
+    backup_adverts: usize,
+    cpu_per_reload: f64,
+    slowest_reload: Duration,
+}
+
+fn unused_scripts(n: usize) -> String {
+    let mut s = String::new();
+    for k in 0..n {
+        let _ = writeln!(
+            s,
+            "vrrp_script chk_unused_{k} {{\n    script \"/bin/true\"\n    interval 1\n}}"
+        );
+    }
+    s
+}
+
+/// The measured instance, plus `more` idle instances on eth0 and d1..d3 (created here).
+fn instances(lab: &Lab, router: usize, priority: u8, more: usize) -> Vec<Instance> {
+    let mut all = vec![Instance::v3("VI_1", 51, priority, ADVERT).vip(&format!("{VIP}/24 dev eth0"))];
+    if more == 0 {
+        return all;
+    }
+    let ns = lab.ns(router).to_string();
+    let mut ifaces = vec!["eth0".to_string()];
+    for k in 1..4u8 {
+        let name = format!("d{k}");
+        let peer = format!("e{k}");
+        lab.ip(&ns, &["link", "add", &name, "type", "veth", "peer", "name", &peer]);
+        lab.ip(&ns, &["link", "set", &peer, "up"]);
+        lab.ip(&ns, &["addr", "add", &format!("10.{k}.0.1/16"), "dev", &name]);
+        lab.ip(&ns, &["link", "set", &name, "up"]);
+        ifaces.push(name);
+    }
+    'outer: for (k, ifname) in ifaces.iter().enumerate() {
+        for vrid in 1..=255u8 {
+            if all.len() > more {
+                break 'outer;
+            }
+            if k == 0 && vrid == 51 {
+                continue;
+            }
+            let mut i = Instance::v3(&format!("VI_{k}_{vrid}"), vrid, 100, "1")
+                .vip(&format!("10.{}.1.{vrid}/32 dev {ifname}", 100 + k));
+            i.interface = ifname.clone();
+            all.push(i);
+        }
+    }
+    all
+}
+
+/// CPU seconds (user + system) of every process of router i's daemon.
+fn cpu(lab: &Lab, i: usize) -> f64 {
+    let ticks = nix::unistd::sysconf(nix::unistd::SysconfVar::CLK_TCK)
+        .ok()
+        .flatten()
+        .unwrap_or(100) as f64;
+    let want: String = lab.proc(i).daemon.name().chars().take(15).collect();
+    let pids = lab::sh(&["ip", "netns", "pids", lab.ns(i)]);
+    let mut sum = 0.0;
+    for pid in pids.split_whitespace() {
+        let comm = std::fs::read_to_string(format!("/proc/{pid}/comm")).unwrap_or_default();
+        if comm.trim() != want {
+            continue;
+        }
+        let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+        let after = stat.rfind(')').map_or("", |p| &stat[p + 1..]);
+        let f: Vec<&str> = after.split_whitespace().collect();
+        let t = |k: usize| f.get(k).and_then(|v| v.parse::<f64>().ok()).unwrap_or(0.0);
+        // Fields after the comm: state is 0, utime 11, stime 12.
+        sum += (t(11) + t(12)) / ticks;
+    }
+    sum
+}
+
+/// Counts changes of the set of routers holding the VIP until `stop`.
+fn holder_watch(lab: &Lab, stop: Arc<AtomicBool>, changes: Arc<AtomicUsize>) -> impl FnOnce() + Send + use<> {
+    let nss = [lab.ns(0).to_string(), lab.ns(1).to_string()];
+    move || {
+        let holds = |ns: &str| {
+            let out = lab::sh(&["ip", "netns", "exec", ns, "ip", "-4", "-o", "addr", "show", "dev", "eth0"]);
+            out.contains(&format!(" {VIP}/"))
+        };
+        let mut last = (holds(&nss[0]), holds(&nss[1]));
+        while !stop.load(Ordering::Relaxed) {
+            let now = (holds(&nss[0]), holds(&nss[1]));
+            if now != last {
+                changes.fetch_add(1, Ordering::Relaxed);
+                last = now;
+            }
+            std::thread::sleep(Duration::from_millis(10));
+        }
+    }
+}
+
+fn run(d: Daemon, load: Load, tag: &str) -> Row {
+    let mut lab = Lab::new(tag, 2);
+    let (extra, more) = match load {
+        Load::Scripts(n) => (unused_scripts(n), 0),
+        Load::Instances(n) => (String::new(), n.saturating_sub(1)),
+    };
+    let lb1 = instances(&lab, 0, 150, more);
+    let lb2 = instances(&lab, 1, 100, 0);
+    let master_down = lb1[0].master_down();
+    let text1 = format!("{}{extra}", config("lb1", &lb1));
+
+    // Start-up: lb1 alone, from its start to holding the VIP.
+    let t0 = Instant::now();
+    lab.start(0, d, &text1);
+    lab.wait_holds(0, VIP, Duration::from_secs(120));
+    let startup = t0.elapsed();
+    lab.wait_ready(0, Duration::from_secs(120));
+
+    lab.start(1, d, &config("lb2", &lb2));
+    lab.wait_ready(1, Duration::from_secs(30));
+    std::thread::sleep(Duration::from_secs(1));
+    lab.wait_holders(VIP, &[0], Duration::from_secs(10));
+
+    let cap = lab.capture(lab.ns(1), &format!("{tag}-reloads"));
+    std::thread::sleep(Duration::from_millis(300));
+    let stop = Arc::new(AtomicBool::new(false));
+    let changes = Arc::new(AtomicUsize::new(0));
+    let mut cpu_total = 0.0;
+    let mut slowest = Duration::ZERO;
+    std::thread::scope(|s| {
+        let watcher = s.spawn(holder_watch(&lab, stop.clone(), changes.clone()));
+        for _ in 0..RELOADS {
+            let done_before = lab.log(0).matches("Reload complete").count();
+            let c0 = cpu(&lab, 0);
+            let r0 = Instant::now();
+            lab.signal(0, Signal::SIGHUP);
+            let deadline = Instant::now() + Duration::from_secs(180);
+            while lab.log(0).matches("Reload complete").count() <= done_before
+                && Instant::now() < deadline
+            {
+                std::thread::sleep(Duration::from_millis(5));
+            }
+            slowest = slowest.max(r0.elapsed());
+            std::thread::sleep(Duration::from_millis(500));
+            cpu_total += cpu(&lab, 0) - c0;
+            std::thread::sleep(Duration::from_millis(500));
+        }
+        stop.store(true, Ordering::Relaxed);
+        let _ = watcher.join();
+    });
+    let pcap = cap.stop();
+    let adverts = lab::adverts(&pcap);
+    let lb1_addr = lab.addr(0).to_string();
+    let lb2_addr = lab.addr(1).to_string();
+    let lb1_times: Vec<f64> = adverts
+        .iter()
+        .filter(|a| a.src == lb1_addr && a.vrid == 51)
+        .map(|a| a.time)
+        .collect();
+    let longest_gap = lb1_times
+        .windows(2)
+        .map(|w| w[1] - w[0])
+        .fold(0.0f64, f64::max);
+    let advert = lb1[0].advert().as_secs_f64();
+    let backup_adverts = adverts
+        .iter()
+        .filter(|a| a.src == lb2_addr && a.vrid == 51 && a.prio != 0)
+        .count();
+    Row {
+        startup,
+        master_down,
+        longest_delay: Duration::from_secs_f64((longest_gap - advert).max(0.0)),
+        holder_changes: changes.load(Ordering::Relaxed),
+        backup_adverts,
+        cpu_per_reload: cpu_total / RELOADS as f64,
+        slowest_reload: slowest,
+    }
+}
+
+fn ms(d: Duration) -> String {
+    format!("{:.1} ms", d.as_secs_f64() * 1000.0)
+}
+
+fn main() {
+    lab::require_root();
+    lab::require_tool("keepalived");
+    lab::require_tool("tcpdump");
+    lab::require_tool("tshark");
+    let quick = std::env::args().any(|a| a == "quick")
+        || !std::env::args().any(|a| a == "--bench");
+    let loads: Vec<Load> = if quick {
+        vec![Load::Scripts(1_000)]
+    } else {
+        vec![
+            Load::Scripts(1_000),
+            Load::Scripts(10_000),
+            Load::Scripts(40_000),
+            Load::Instances(1_000),
+        ]
+    };
+    println!(
+        "== reload of lb1 ({RELOADS} SIGHUPs), VRRPv3 advert_int {ADVERT}, lb1 150 / lb2 100; \
+         targets: delay <= 5 ms, 0 holder changes, start-up <= master-down + 50 ms"
+    );
+    println!(
+        "{:<17} {:<11} {:>10} {:>12} {:>14} {:>8} {:>13} {:>13} {:>14}",
+        "load", "daemon", "start-up", "master-down", "longest delay", "holders", "lb2 adverts", "CPU/reload", "slowest reload"
+    );
+    for (k, load) in loads.iter().enumerate() {
+        for d in [Daemon::Keepalived, Daemon::Vrrpd] {
+            let tag = format!("rl{k}{}", &d.name()[..1]);
+            let r = run(d, *load, &tag);
+            println!(
+                "{:<17} {:<11} {:>10} {:>12} {:>14} {:>8} {:>13} {:>11.3} s {:>14}",
+                load.name(),
+                d.name(),
+                ms(r.startup),
+                ms(r.master_down),
+                ms(r.longest_delay),
+                r.holder_changes,
+                r.backup_adverts,
+                r.cpu_per_reload,
+                ms(r.slowest_reload),
+            );
+        }
+    }
+}
