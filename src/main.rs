@@ -25,6 +25,7 @@ const EXIT_CONFIG: u8 = 2;
 const EXIT_NO_CONFIG: u8 = 6;
 
 fn main() -> ExitCode {
+    vrrpd::sys::memory::single_arena();
     // Last resort: one line, never a backtrace. A panic in any task
     // ends the process (exit 70) rather than leaving a daemon that half works. First the VIPs
     // it added are deleted (blocking netlink, nothing of the runtime: daemon/held.rs), so the
@@ -220,7 +221,7 @@ fn daemon_steps(cli: &Cli, names: &Names) -> Result<u8, u8> {
     let args = DaemonArgs::of(cli);
     vrrpd::daemon::held::keep_on_panic(args.dont_release_vrrp);
     let facility = early_options(&args)?;
-    let (loaded, cfg) = load_config(cli, &args)?;
+    let (cfg, warnings) = load_config(cli, &args)?;
     let pid_paths = pid_paths(&args, names)?;
     let detached = fork(&args, &pid_paths)?;
     let log_opts = LogOptions {
@@ -236,7 +237,7 @@ fn daemon_steps(cli: &Cli, names: &Names) -> Result<u8, u8> {
     if let Some(d) = detached {
         d.ready();
     }
-    log_start(&args, &loaded);
+    log_start(&args, &warnings);
     let opts = Options {
         // The daemon changes directory to / when it forks; a reload must still find the file.
         config_path: std::path::absolute(args.use_file).unwrap_or_else(|_| args.use_file.clone()),
@@ -269,19 +270,19 @@ fn early_options(args: &DaemonArgs) -> Result<u8, u8> {
 }
 
 /// Reads and checks the configuration, applies its umask and resolves its interfaces once,
-/// so that errors show on the terminal.
-fn load_config(
-    cli: &Cli,
-    args: &DaemonArgs,
-) -> Result<(vrrpd::config::Loaded, vrrpd::config::Config), u8> {
+/// so that errors show on the terminal. Returns the model and the warnings to log; the
+/// sources and diagnostics are not kept for the daemon's life (README "Memory").
+fn load_config(cli: &Cli, args: &DaemonArgs) -> Result<(vrrpd::config::Config, Vec<String>), u8> {
     test_start_delay();
-    let loaded = check_config::load(cli).map_err(|e| {
+    let mut loaded = check_config::load(cli).map_err(|e| {
         fail(
             EXIT_NO_CONFIG,
             &format!("cannot read configuration file {e}"),
         )
     })?;
-    let Some(cfg) = loaded.config.clone() else {
+    // Taken, not cloned: the daemon keeps one copy of the model, and only until it is planned
+    // (README "Memory").
+    let Some(cfg) = loaded.config.take() else {
         for d in loaded.diagnostics.iter().filter(|d| d.is_error()) {
             eprint!("{}", d.render(&loaded.sources));
         }
@@ -299,7 +300,13 @@ fn load_config(
     if let Err(e) = vrrpd::plan::router_settings(&cfg, &vrrpd::host::gather()) {
         return Err(fail(EXIT_CONFIG, &e.to_string()));
     }
-    Ok((loaded, cfg))
+    let warnings = loaded
+        .diagnostics
+        .iter()
+        .filter(|d| d.severity == Severity::Warning)
+        .map(|d| vrrpd::plan::diagnostic_line(d, &loaded.sources))
+        .collect();
+    Ok((cfg, warnings))
 }
 
 /// Test-only (debug builds): `VRRPD_TEST_START_DELAY_MS=N` makes loading the configuration
@@ -378,15 +385,13 @@ fn write_pid_files(pid_paths: &[PathBuf]) -> Result<Vec<PidFile>, u8> {
 }
 
 /// keepalived's start-up lines and the configuration's warnings.
-fn log_start(args: &DaemonArgs, loaded: &vrrpd::config::Loaded) {
+fn log_start(args: &DaemonArgs, warnings: &[String]) {
     info!(target: "vrrpd", "Starting vrrpd v{}", env!("CARGO_PKG_VERSION"));
     let argv: Vec<String> = std::env::args().map(|a| format!("'{a}'")).collect();
     info!(target: "vrrpd", "Command line: {}", argv.join(" "));
     info!(target: "vrrpd", "Configuration file {}", args.use_file.display());
-    for d in &loaded.diagnostics {
-        if d.severity == Severity::Warning {
-            warn!(target: "vrrpd", "{}", vrrpd::plan::diagnostic_line(d, &loaded.sources));
-        }
+    for w in warnings {
+        warn!(target: "vrrpd", "{w}");
     }
 }
 

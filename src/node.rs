@@ -157,7 +157,11 @@ impl Node {
 
     /// The next thing to do.
     pub fn poll_action(&mut self) -> Option<NodeAction> {
-        self.out.pop_front()
+        let next = self.out.pop_front();
+        if next.is_none() {
+            crate::proto::shrink_idle(&mut self.out);
+        }
+        next
     }
 
     /// A reload (docs/keepalived-compat.md#reload): the core keeps matched instances in their

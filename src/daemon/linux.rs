@@ -88,6 +88,8 @@ pub async fn start(opts: Options, checked: Checked) -> Result<(), DaemonError> {
     let plan = checked
         .plan(host)
         .map_err(|e| DaemonError::Other(e.to_string()))?;
+    // The model served the plan; a reload reads the file again (README "Memory").
+    drop(checked);
     let mut routes = watch::Routes::new(tx.clone());
     routes.follow(&plan.settings)?;
     for line in &plan.warnings {
@@ -150,6 +152,9 @@ pub async fn start(opts: Options, checked: Checked) -> Result<(), DaemonError> {
             None
         }
     };
+    // Everything the loop needs was taken from the plan above.
+    drop(plan);
+    crate::sys::memory::trim();
     let mut loader = FileLoader {
         netlink: sys.netlink.clone(),
         opts: opts.clone(),

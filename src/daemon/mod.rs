@@ -472,7 +472,9 @@ async fn drain<S: Sys>(
     exec: &mut Exec,
     tracking: &mut TrackerIo,
 ) -> Result<(), Fatal> {
+    let mut performed = 0usize;
     while let Some(action) = node.poll_action() {
+        performed += 1;
         match action {
             NodeAction::Core(a) => exec.perform(sys, a).await?,
             NodeAction::RunScript { name } => tracking.run_script(&name),
@@ -483,8 +485,17 @@ async fn drain<S: Sys>(
             }
         }
     }
+    // A burst (start-up or a mass transition: every instance's GARPs at once) left megabytes
+    // of freed queue and action memory behind; hand it back (README "Memory").
+    if performed >= TRIM_AFTER_ACTIONS {
+        crate::sys::memory::trim();
+    }
     Ok(())
 }
+
+/// Actions in one drain past which the freed memory is returned to the kernel: far above
+/// what a pair of instances does per event, so the walk is paid only after bursts.
+const TRIM_AFTER_ACTIONS: usize = 4096;
 
 /// The stop sequence (docs/keepalived-compat.md#shutdown): priority 0 from masters and VIPs removed (unless `-V`), STOP
 /// notifications, `STOPPING=1`.
@@ -606,6 +617,8 @@ async fn apply_reload<S: Sys>(
                 }
             }
             drain(node, sys, exec, tracking).await?;
+            // The old settings and the loader's working set are free now.
+            crate::sys::memory::trim();
             info!(target: "vrrpd", "Reload complete");
             exec.observers.reloaded(true, plan.warnings.clone());
         }

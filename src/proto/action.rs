@@ -119,3 +119,15 @@ pub enum LogLevel {
     Warning,
     Error,
 }
+
+/// Capacity an emptied action queue keeps. A burst (1,000 instances entering MASTER at once
+/// queue one GARP action per VIP and repeat) grows a queue to megabytes; keeping that for the
+/// daemon's whole life made its resident memory twice keepalived's (README "Memory").
+const IDLE_QUEUE_CAPACITY: usize = 64;
+
+/// Gives an empty queue's burst capacity back to the allocator.
+pub fn shrink_idle<T>(queue: &mut std::collections::VecDeque<T>) {
+    if queue.is_empty() && queue.capacity() > 4 * IDLE_QUEUE_CAPACITY {
+        queue.shrink_to(IDLE_QUEUE_CAPACITY);
+    }
+}

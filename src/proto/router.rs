@@ -270,7 +270,11 @@ impl Router {
 
     /// The next queued action.
     pub fn poll_action(&mut self) -> Option<Action> {
-        self.actions.pop_front()
+        let next = self.actions.pop_front();
+        if next.is_none() {
+            super::shrink_idle(&mut self.actions);
+        }
+        next
     }
 
     /// The next deadline at which [`Router::handle_timeout`] must be called.

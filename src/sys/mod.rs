@@ -21,6 +21,7 @@
 //! * [`routes`]: virtual routes and rules (rtnetlink) and their monitor.
 //! * [`umask`]: the file-creation mask (`-u`, `global_defs umask`, keepalived's 0177).
 //! * [`localtime`]: local time in `strftime`'s words (the dump files' dates).
+//! * [`memory`]: giving the heap of a start-up or reload back to the kernel.
 //! * [`fsafe`]: opening files as root where other users can write (no symlink, FIFO or
 //!   device tricks).
 //!
@@ -33,6 +34,7 @@ pub mod frames;
 pub mod fsafe;
 pub mod hooks;
 pub mod localtime;
+pub mod memory;
 pub mod netlink;
 pub mod netlink_release;
 pub mod pidfile;
