@@ -5,6 +5,7 @@
 //!
 //! * `alerts_on_failover`: a pair starts and fails over; the subjects, bodies, headers and
 //!   envelope of the mails are checked, and that no STOP mail arrives.
+//! * `sync_group_alerts`: a pair of two-member sync groups; group and member mails.
 //! * `dead_server_does_not_delay`: the server accepts connections and never answers; the
 //!   master's adverts keep their cadence and the failover after SIGTERM is as fast as without
 //!   mail (vrrpd also logs the dropped mails once its bounded queue is full).
@@ -28,6 +29,7 @@ const SERVER: &str = "10.0.0.50";
 
 both!(
     alerts_on_failover,
+    sync_group_alerts,
     dead_server_does_not_delay,
     refused_connection_logged
 );
@@ -337,4 +339,67 @@ fn refused_connection_logged(d: Daemon, tag: &str) {
         Daemon::Vrrpd => "SMTP connection ERROR to [10.0.0.50]:2527.",
     };
     lab.wait_log(0, line, Duration::from_secs(10));
+}
+
+/// Two instances in sync group G on each router, alerts on globally: the group and each member
+/// mail BACKUP and MASTER (a member's notifications come before its group changes state, so
+/// they are not the group's repeated; keepalived does the same). r0's SIGTERM: r1's group and
+/// members mail MASTER; r0 mails nothing.
+fn sync_group_alerts(d: Daemon, tag: &str) {
+    let mut lab = Lab::new(tag, 2);
+    let (_server, dir) = smtp_server(&lab, 2528);
+    let members = |prio: u8| -> Vec<Instance> {
+        vec![
+            Instance::v3("VI_1", 51, prio, "0.2").vip(&format!("{VIP}/24 dev eth0")),
+            Instance::v3("VI_2", 52, prio, "0.2").vip("10.0.1.2/24 dev eth0"),
+        ]
+    };
+    let group = "vrrp_sync_group G {\n    group {\n        VI_1\n        VI_2\n    }\n}\n";
+    lab.start(0, d, &(conf("r0", 2528, &members(150)) + group));
+    lab.start(1, d, &(conf("r1", 2528, &members(100)) + group));
+    lab.wait_holders(VIP, &[0], Duration::from_secs(10));
+    let start = [
+        "[r0] VRRP Group G - Entering BACKUP state",
+        "[r0] VRRP Group G - Entering MASTER state",
+        "[r0] VRRP Instance VI_1 - Entering BACKUP state",
+        "[r0] VRRP Instance VI_1 - Entering MASTER state",
+        "[r0] VRRP Instance VI_2 - Entering BACKUP state",
+        "[r0] VRRP Instance VI_2 - Entering MASTER state",
+        "[r1] VRRP Group G - Entering BACKUP state",
+        "[r1] VRRP Instance VI_1 - Entering BACKUP state",
+        "[r1] VRRP Instance VI_2 - Entering BACKUP state",
+    ];
+    wait_mails(&dir, &start, Duration::from_secs(10));
+    lab.signal(0, Signal::SIGTERM);
+    lab.wait_holders(VIP, &[1], Duration::from_secs(5));
+    let all = [
+        &start[..],
+        &[
+            "[r1] VRRP Group G - Entering MASTER state",
+            "[r1] VRRP Instance VI_1 - Entering MASTER state",
+            "[r1] VRRP Instance VI_2 - Entering MASTER state",
+        ],
+    ]
+    .concat();
+    let mails = wait_mails(&dir, &all, Duration::from_secs(10));
+    let st = lab.wait_exit(0, Duration::from_secs(5));
+    assert!(st.is_some_and(|s| s.success()), "r0 exits 0: {st:?}");
+    std::thread::sleep(Duration::from_millis(500));
+    let mails = if read_mails(&dir).len() > mails.len() {
+        read_mails(&dir)
+    } else {
+        mails
+    };
+    let mut want: Vec<String> = all.iter().map(|s| s.to_string()).collect();
+    want.sort();
+    assert_eq!(subjects(&mails), want);
+    for m in mails
+        .iter()
+        .filter(|m| m.headers["Subject"].contains("Group G - Entering MASTER"))
+    {
+        assert_eq!(
+            m.body, "=> All VRRP group instances are now in MASTER state <=",
+            "{m:?}"
+        );
+    }
 }
