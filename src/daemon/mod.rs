@@ -384,12 +384,13 @@ fn earliest(a: Option<Instant>, b: Option<Instant>) -> Option<Instant> {
 fn answer(q: observe::Query, node: &mut Node, current: &RouterSettings, exec: &mut Exec) {
     match q {
         observe::Query::Picture(reply) => {
-            let shell = shell_counters::view(
+            let mut shell = shell_counters::view(
                 current,
                 node.trackers(),
                 &exec.observers.shell,
                 exec.hooks.as_ref(),
             );
+            shell.smtp_alerts = shell_counters::SmtpAlerts::of(exec.mailer.counts());
             let picture = exec
                 .observers
                 .picture_with(node.router().snapshot(), now(), shell);

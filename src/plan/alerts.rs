@@ -1,10 +1,22 @@
 //! The SMTP alert settings (docs/keepalived-compat.md#smtp-alerts): who gets mail, through
 //! which server, and which instances and sync groups send it.
 
+use std::collections::BTreeSet;
 use std::time::Duration;
 
 use crate::config::model::{Config, Sp};
 use crate::sys::smtp::{MailSpec, DEFAULT_CONNECT_TIMEOUT, DEFAULT_PORT};
+
+/// The instances whose effective `smtp_alert` is on (config::check derives it: the instance's
+/// own keyword, else `smtp_alert_vrrp`, else `smtp_alert`), mail server or not: the dumps
+/// show it.
+pub fn alerting_instances(cfg: &Config) -> BTreeSet<String> {
+    cfg.instances
+        .iter()
+        .filter(|i| i.effective.smtp_alert.value)
+        .map(|i| i.name.value.clone())
+        .collect()
+}
 
 /// The alert settings of `cfg`; `None` when keepalived sends no mail at all (no
 /// `notification_email` address or no `smtp_server`), whatever `smtp_alert` says.
@@ -40,12 +52,7 @@ pub fn mail_spec(cfg: &Config) -> Option<MailSpec> {
                 Duration::from_secs(u64::from(t.value.max(1)))
             }),
         no_email_faults: g.no_email_faults.as_ref().is_some_and(|b| b.value),
-        instances: cfg
-            .instances
-            .iter()
-            .filter(|i| i.effective.smtp_alert.value)
-            .map(|i| i.name.value.clone())
-            .collect(),
+        instances: alerting_instances(cfg),
         groups: cfg
             .sync_groups
             .iter()

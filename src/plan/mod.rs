@@ -57,6 +57,8 @@ pub struct Runtime {
     pub hooks: HookSpec,
     /// The SMTP alerts (`sys::smtp::Mailer`); `None` when no mail is ever sent.
     pub mail: Option<MailSpec>,
+    /// The instances with `smtp_alert` on, with or without a mail server (the dumps).
+    pub smtp_alert: std::collections::BTreeSet<String>,
     /// The `init_file`s, applied once at start (`sys::track_sources::init_files`).
     pub init_files: Vec<InitFile>,
     /// The interface table the plan was built against.
@@ -129,6 +131,7 @@ impl Runtime {
             scripts: scripts::script_specs(cfg),
             hooks: hooks::hook_spec(cfg),
             mail: alerts::mail_spec(cfg),
+            smtp_alert: alerts::alerting_instances(cfg),
             init_files: scripts::init_files(cfg),
             host: HostInfo::default(),
             startup_delay: cfg.global.startup_delay.as_ref().map(|d| d.value),

@@ -326,7 +326,7 @@ fn dead_server_does_not_delay(d: Daemon, tag: &str) {
 }
 
 /// Nothing listens on the server's port: the refused connection is logged (with one log line
-/// per mail), and the instance still becomes MASTER.
+/// per mail), and the instance still becomes MASTER; the data dump says alerts are on.
 fn refused_connection_logged(d: Daemon, tag: &str) {
     let mut lab = Lab::new(tag, 1);
     let inst = Instance::v3("VI_1", 51, 150, "0.2").vip(&format!("{VIP}/24 dev eth0"));
@@ -339,6 +339,9 @@ fn refused_connection_logged(d: Daemon, tag: &str) {
         Daemon::Vrrpd => "SMTP connection ERROR to [10.0.0.50]:2527.",
     };
     lab.wait_log(0, line, Duration::from_secs(10));
+    // The instance's effective smtp_alert in the SIGUSR1 dump.
+    let data = lab.dump(0, libc::SIGUSR1, "keepalived.data");
+    assert!(data.contains("   Using smtp notification = yes"), "{data}");
 }
 
 /// Two instances in sync group G on each router, alerts on globally: the group and each member
