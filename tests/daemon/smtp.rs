@@ -10,6 +10,8 @@
 //!   master's adverts keep their cadence and the failover after SIGTERM is as fast as without
 //!   mail (vrrpd also logs the dropped mails once its bounded queue is full).
 //! * `refused_connection_logged`: nothing listens on the port; the failure is logged.
+//! * `silent_server_times_out`: with `smtp_connect_timeout 1`, a server that never answers
+//!   is given up on within seconds, with keepalived's line.
 //!
 //! Needs root, python3-aiosmtpd, keepalived, tcpdump and tshark; fails loudly without them.
 
@@ -31,7 +33,8 @@ both!(
     alerts_on_failover,
     sync_group_alerts,
     dead_server_does_not_delay,
-    refused_connection_logged
+    refused_connection_logged,
+    silent_server_times_out
 );
 
 /// A process in a namespace, killed when dropped.
@@ -405,4 +408,22 @@ fn sync_group_alerts(d: Daemon, tag: &str) {
             "{m:?}"
         );
     }
+}
+
+/// `smtp_connect_timeout 1` and a server that accepts and never answers: the mail is given up
+/// within a few seconds (keepalived: 1 s for the greeting; vrrpd: 2 s for the whole mail), with
+/// keepalived's log line.
+fn silent_server_times_out(d: Daemon, tag: &str) {
+    let mut lab = Lab::new(tag, 1);
+    let _server = silent_server(&lab, 2529);
+    let inst = Instance::v3("VI_1", 51, 150, "0.2").vip(&format!("{VIP}/24 dev eth0"));
+    let text =
+        conf("r0", 2529, &[inst]).replace("smtp_connect_timeout 30", "smtp_connect_timeout 1");
+    lab.start(0, d, &text);
+    lab.wait_holders(VIP, &[0], Duration::from_secs(10));
+    lab.wait_log(
+        0,
+        "Timeout reading data to remote SMTP server [10.0.0.50]:2529.",
+        Duration::from_secs(6),
+    );
 }

@@ -6,8 +6,10 @@
 //! queues the mail for one worker task that sends the mails one after the other through
 //! `lettre`'s plain-SMTP client. A slow or dead server therefore delays only the mails:
 //!
-//! * connecting, and every read and write, time out after `smtp_connect_timeout` (keepalived's
-//!   default 30 s), and a whole mail after twice that ([`total_timeout`]);
+//! * connecting times out after `smtp_connect_timeout` (keepalived's default 30 s), and a
+//!   whole mail after twice that ([`total_timeout`]; lettre has no per-reply timeout, where
+//!   keepalived bounds each wait for a reply by `smtp_connect_timeout`, then sends QUIT and
+//!   waits as long again);
 //! * at most [`QUEUE`] mails wait; beyond that a new mail is dropped and counted, with one
 //!   warning per burst of drops (a flapping pair under a dead server costs bounded memory and
 //!   no task per mail);
