@@ -315,6 +315,11 @@ fn dead_server_does_not_delay(d: Daemon, tag: &str) {
         .collect();
     assert!(times.len() >= 8, "r0's adverts during the 2 s: {times:?}");
     let worst = times.windows(2).map(|w| w[1] - w[0]).fold(0.0, f64::max);
+    eprintln!(
+        "{}: takeover after SIGTERM {took:?}, worst advert gap {worst:.3} s over {} adverts",
+        d.name(),
+        times.len()
+    );
     assert!(
         worst < 0.35,
         "an advert gap of {worst:.3} s while the mails hang: {times:?}"
