@@ -10,6 +10,8 @@
 //!   master's adverts keep their cadence and the failover after SIGTERM is as fast as without
 //!   mail (vrrpd also logs the dropped mails once its bounded queue is full).
 //! * `refused_connection_logged`: nothing listens on the port; the failure is logged.
+//! * `reload_turns_alerts_on`: `smtp_alert` added by a SIGHUP reload applies to the next
+//!   transition.
 //! * `silent_server_times_out`: with `smtp_connect_timeout 1`, a server that never answers
 //!   is given up on within seconds, with keepalived's line.
 //!
@@ -34,7 +36,8 @@ both!(
     sync_group_alerts,
     dead_server_does_not_delay,
     refused_connection_logged,
-    silent_server_times_out
+    silent_server_times_out,
+    reload_turns_alerts_on
 );
 
 /// A process in a namespace, killed when dropped.
@@ -430,5 +433,52 @@ fn silent_server_times_out(d: Daemon, tag: &str) {
         0,
         "Timeout reading data to remote SMTP server [10.0.0.50]:2529.",
         Duration::from_secs(6),
+    );
+}
+
+/// r0 runs with a mail server but alerts off: no mail. A SIGHUP reload turns `smtp_alert` on;
+/// when r1 (priority 200) then preempts it, r0 mails its BACKUP.
+fn reload_turns_alerts_on(d: Daemon, tag: &str) {
+    let mut lab = Lab::new(tag, 2);
+    let (_server, dir) = smtp_server(&lab, 2530);
+    let vip = format!("{VIP}/24 dev eth0");
+    let r0 = [Instance::v3("VI_1", 51, 150, "0.2").vip(&vip)];
+    let on = conf("r0", 2530, &r0);
+    let off = on.replace("    smtp_alert\n", "");
+    assert_ne!(on, off);
+    lab.start(0, d, &off);
+    lab.wait_holders(VIP, &[0], Duration::from_secs(10));
+    std::thread::sleep(Duration::from_millis(1000));
+    assert!(
+        subjects(&read_mails(&dir)).is_empty(),
+        "mail with alerts off"
+    );
+
+    lab.write_conf(0, &on);
+    let n = lab.log(0).matches("Reload complete").count();
+    lab.signal(0, Signal::SIGHUP);
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while lab.log(0).matches("Reload complete").count() <= n {
+        assert!(Instant::now() < deadline, "{}", lab.log(0));
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    let r1 = [Instance::v3("VI_1", 51, 200, "0.2").vip(&vip)];
+    let r1_text = conf("r1", 2530, &r1).replace("    smtp_alert\n", "");
+    lab.start(1, d, &r1_text);
+    lab.wait_holders(VIP, &[1], Duration::from_secs(10));
+    let mails = wait_mails(
+        &dir,
+        &["[r0] VRRP Instance VI_1 - Entering BACKUP state"],
+        Duration::from_secs(10),
+    );
+    std::thread::sleep(Duration::from_millis(500));
+    let mails = if read_mails(&dir).len() > mails.len() {
+        read_mails(&dir)
+    } else {
+        mails
+    };
+    assert_eq!(
+        subjects(&mails),
+        ["[r0] VRRP Instance VI_1 - Entering BACKUP state"]
     );
 }
