@@ -20,6 +20,7 @@ use crate::sys::netlink::{Removed, Vip};
 use crate::sys::routes::{
     route_key, route_message, rule_key, rule_message, Deleted, RouteKey, RuleKey,
 };
+use crate::sys::smtp::Mailer;
 use crate::sys::{Privilege, SysError};
 use crate::wire::garp::{garp_frame, unsolicited_na_frame};
 use crate::wire::{IpId, Ipv4Repr};
@@ -32,6 +33,9 @@ pub struct Exec {
     pub ifaces: HashMap<String, HostInterface>,
     /// The notify scripts and FIFOs (docs/keepalived-compat.md#running-scripts, docs/keepalived-compat.md#notifications, docs/keepalived-compat.md#sync-groups): every `Action::Notify` goes here.
     pub hooks: Option<Hooks>,
+    /// The SMTP alerts (docs/keepalived-compat.md#smtp-alerts): every `Action::Notify` goes
+    /// here too; mails are queued and sent off the loop.
+    pub mailer: Mailer,
     /// keepalived's per-instance IPv4 ID counters (docs/keepalived-compat.md#advert-packet-layout).
     ip_ids: HashMap<String, IpId>,
     /// `-V/--dont-release-vrrp`: the loop stops the core with `Input::Stop { release: false }`,
@@ -168,6 +172,7 @@ impl Exec {
                 state: event.word().into(),
                 priority,
             });
+        self.mailer.notify(target, event);
         if let Some(h) = &mut self.hooks {
             h.notify(target, event, priority);
             self.observers.shell.notify_queued += 1;

@@ -384,12 +384,13 @@ fn earliest(a: Option<Instant>, b: Option<Instant>) -> Option<Instant> {
 fn answer(q: observe::Query, node: &mut Node, current: &RouterSettings, exec: &mut Exec) {
     match q {
         observe::Query::Picture(reply) => {
-            let shell = shell_counters::view(
+            let mut shell = shell_counters::view(
                 current,
                 node.trackers(),
                 &exec.observers.shell,
                 exec.hooks.as_ref(),
             );
+            shell.smtp_alerts = shell_counters::SmtpAlerts::of(exec.mailer.counts());
             let picture = exec
                 .observers
                 .picture_with(node.router().snapshot(), now(), shell);
@@ -516,6 +517,10 @@ async fn stop<S: Sys>(
     if let Some(hooks) = exec.hooks.take() {
         hooks.shutdown(tracker_io::STOP_HOOK_DEADLINE).await;
     }
+    // docs/keepalived-compat.md#smtp-alerts: mails still queued get a second, no more.
+    std::mem::take(&mut exec.mailer)
+        .shutdown(crate::sys::smtp::STOP_DEADLINE)
+        .await;
     drained?;
     // Best-effort: every removal was attempted and each failure logged (exec.rs); the first
     // one makes the exit status non-zero.
@@ -598,6 +603,7 @@ async fn apply_reload<S: Sys>(
             // Unchanged hooks keep running (their queues keep their order, the FIFO stays
             // open). Otherwise the notifications of the reconfiguration (e.g. DELETED) went to
             // the old hooks, which finish in the background while the new ones take over.
+            exec.mailer.configure(plan.mail.clone());
             let (hook_cfg, inputs) = tracking.reload(&plan, node.trackers());
             for input in inputs {
                 give(node, exec, now(), input);

@@ -106,6 +106,30 @@ pub struct ShellView {
     pub notify_queue: u64,
     /// Notify script runs by result (exit 0 = ok), since the daemon started.
     pub notify_runs: Outcomes,
+    /// SMTP alert mails since the daemon started (`sys::smtp`).
+    pub smtp_alerts: SmtpAlerts,
+}
+
+/// SMTP alert mails by outcome.
+#[derive(Clone, Copy, Debug, Default, Serialize)]
+pub struct SmtpAlerts {
+    /// Accepted by the server.
+    pub sent: u64,
+    /// Refused, timed out or not delivered for another reason (logged).
+    pub failed: u64,
+    /// Dropped because the queue was full.
+    pub dropped: u64,
+}
+
+impl SmtpAlerts {
+    pub fn of(c: &crate::sys::smtp::MailCounts) -> SmtpAlerts {
+        use std::sync::atomic::Ordering::Relaxed;
+        SmtpAlerts {
+            sent: c.sent.load(Relaxed),
+            failed: c.failed.load(Relaxed),
+            dropped: c.dropped.load(Relaxed),
+        }
+    }
 }
 
 /// One instance's configuration as the exporter labels it.
@@ -187,6 +211,7 @@ pub fn view(
         scripts,
         notify_queue: hooks.map_or(0, |h| h.pending()) as u64,
         notify_runs,
+        smtp_alerts: SmtpAlerts::default(),
     }
 }
 

@@ -412,6 +412,19 @@ fn vrrpd_own(f: &mut Families, p: &Observed) {
         &[],
         p.shell.notify_runs,
     );
+    let m = p.shell.smtp_alerts;
+    for (result, v) in [
+        ("sent", m.sent),
+        ("failed", m.failed),
+        ("dropped", m.dropped),
+    ] {
+        f.counter(
+            "vrrpd_smtp_alerts_total",
+            "SMTP alert mails by result (dropped = the queue was full)",
+            &[("result", result)],
+            v,
+        );
+    }
     f.counter(
         "vrrpd_notify_queued_total",
         "Notifications handed to the notify hooks",

@@ -61,6 +61,7 @@ mod tests {
             "vrrpd_advert_timer_lateness_seconds_bucket{le=\"0.0005\"} 1",
             "vrrpd_config_reloads_total{result=\"failed\"} 0",
             "vrrpd_notify_runs_total{result=\"ok\"} 0",
+            "vrrpd_smtp_alerts_total{result=\"dropped\"} 0",
             "vrrpd_transitions_total{iname=\"VI_1\",intf=\"eth0\",vrid=\"51\",reason=\"master_down\"} 0",
             "vrrpd_dual_master_total{iname=\"VI_1\",intf=\"eth0\",vrid=\"51\"} 0",
         ] {

@@ -9,6 +9,7 @@
 //!   every reference with its weight and target);
 //! * [`scripts`]: the `vrrp_script` commands, the script defaults and the `init_file` actions;
 //! * [`hooks`]: the notify commands and FIFOs ([`HookSpec`]);
+//! * [`alerts`]: the SMTP alert settings ([`MailSpec`]);
 //! * [`host`]: the interface table ([`HostInfo`]) the plan was built against, which the shell
 //!   keeps fresh from netlink events.
 //!
@@ -16,6 +17,7 @@
 //! is read by the shell (netlink in the daemon, getifaddrs for `--check-interfaces`); the
 //! commands are resolved on the host (realpath, users) by `sys::script` from the specs here.
 
+pub mod alerts;
 pub mod hooks;
 pub mod host;
 pub mod router;
@@ -36,6 +38,7 @@ use crate::proto::RouterSettings;
 use crate::sys::hooks::HookSpec;
 use crate::sys::script::DefaultsSpec;
 use crate::sys::script_set::ScriptSpec;
+use crate::sys::smtp::MailSpec;
 use crate::sys::track_sources::InitFile;
 use crate::track::TrackerSettings;
 
@@ -52,6 +55,10 @@ pub struct Runtime {
     pub scripts: Vec<ScriptSpec>,
     /// The notify commands and FIFOs (`sys::hooks::HookConfig::prepare`).
     pub hooks: HookSpec,
+    /// The SMTP alerts (`sys::smtp::Mailer`); `None` when no mail is ever sent.
+    pub mail: Option<MailSpec>,
+    /// The instances with `smtp_alert` on, with or without a mail server (the dumps).
+    pub smtp_alert: std::collections::BTreeSet<String>,
     /// The `init_file`s, applied once at start (`sys::track_sources::init_files`).
     pub init_files: Vec<InitFile>,
     /// The interface table the plan was built against.
@@ -123,6 +130,8 @@ impl Runtime {
             script_defaults: scripts::defaults(cfg),
             scripts: scripts::script_specs(cfg),
             hooks: hooks::hook_spec(cfg),
+            mail: alerts::mail_spec(cfg),
+            smtp_alert: alerts::alerting_instances(cfg),
             init_files: scripts::init_files(cfg),
             host: HostInfo::default(),
             startup_delay: cfg.global.startup_delay.as_ref().map(|d| d.value),

@@ -17,6 +17,7 @@
 //!   timeout kill, run-as user, script security) and the process-wide child reaper.
 //! * [`script_set`]: the `vrrp_script`s of a config, started on request of `track::Trackers`.
 //! * [`hooks`]: notify scripts and the notify FIFO, in transition order per instance/group.
+//! * [`smtp`]: `smtp_alert` mails, queued and sent off the loop (bounded queue and timeouts).
 //! * [`track_sources`]: `track_file` values and `/proc` scans for `vrrp_track_process`.
 //! * [`routes`]: virtual routes and rules (rtnetlink) and their monitor.
 //! * [`umask`]: the file-creation mask (`-u`, `global_defs umask`, keepalived's 0177).
@@ -42,6 +43,7 @@ pub mod routes;
 pub mod script;
 pub mod script_set;
 pub mod signals;
+pub mod smtp;
 pub mod systemd;
 pub mod track_sources;
 pub mod umask;

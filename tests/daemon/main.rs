@@ -30,6 +30,7 @@ mod reload;
 mod rx_errors;
 mod shell;
 mod smoke;
+mod smtp;
 mod socket_fault;
 mod track_hooks;
 mod track_scripts;

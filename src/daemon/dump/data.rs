@@ -276,7 +276,12 @@ fn instance(s: &mut String, src: &Sources, i: &InstanceSnapshot, cfg: Option<&In
             );
         }
     }
-    let _ = writeln!(s, "   Using smtp notification = no");
+    let smtp = if src.facts.smtp_alert.contains(&i.name) {
+        "yes"
+    } else {
+        "no"
+    };
+    let _ = writeln!(s, "   Using smtp notification = {smtp}");
     let deleted = if c.notify_deleted { "Deleted" } else { "Fault" };
     let _ = writeln!(s, "   Notify deleted = {deleted}");
     if let Some(n) = src.hooks.and_then(|h| h.instances.get(&i.name)) {

@@ -111,8 +111,7 @@ fn data(src: &Sources, i: &InstanceSnapshot, cfg: Option<&InstanceSettings>) -> 
         };
         put("version", json!(v));
     }
-    // No SMTP alerts in vrrpd: keepalived's default.
-    put("smtp_alert", json!(false));
+    put("smtp_alert", json!(src.facts.smtp_alert.contains(&i.name)));
     put(
         "notify_deleted",
         json!(cfg.is_some_and(|c| c.notify_deleted)),

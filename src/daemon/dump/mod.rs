@@ -54,6 +54,8 @@ pub struct ScriptFacts {
 pub struct Facts {
     pub scripts: Vec<ScriptFacts>,
     pub uses: Vec<TrackerUse>,
+    /// The instances with `smtp_alert` on (`Using smtp notification`).
+    pub smtp_alert: std::collections::BTreeSet<String>,
 }
 
 impl Facts {
@@ -81,6 +83,7 @@ impl Facts {
         Facts {
             scripts,
             uses: plan.trackers.uses.clone(),
+            smtp_alert: plan.smtp_alert.clone(),
         }
     }
 }
