@@ -126,6 +126,7 @@ pub async fn start(opts: Options, checked: Checked) -> Result<(), DaemonError> {
     let (tracking, hooks) = TrackerIo::start(&plan, &ifaces, super::now());
     let mut exec = Exec::new(ifaces, opts.dont_release);
     exec.hooks = Some(hooks);
+    exec.firewall = super::firewall::Firewall::start(plan.firewall.clone());
     exec.log_addresses = opts.address_monitoring;
     if let Some(path) = &opts.record_events {
         // Times count from the node's start (`Recorder::begin` in run_tracked).

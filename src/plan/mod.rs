@@ -8,6 +8,7 @@
 //! * [`trackers`]: the trackers' [`TrackerSettings`] (scripts, files, processes, interfaces,
 //!   every reference with its weight and target);
 //! * [`scripts`]: the `vrrp_script` commands, the script defaults and the `init_file` actions;
+//! * [`firewall`]: the nftables drop rules of `no_accept` instances ([`FirewallSpec`]);
 //! * [`hooks`]: the notify commands and FIFOs ([`HookSpec`]);
 //! * [`host`]: the interface table ([`HostInfo`]) the plan was built against, which the shell
 //!   keeps fresh from netlink events.
@@ -16,6 +17,7 @@
 //! is read by the shell (netlink in the daemon, getifaddrs for `--check-interfaces`); the
 //! commands are resolved on the host (realpath, users) by `sys::script` from the specs here.
 
+pub mod firewall;
 pub mod hooks;
 pub mod host;
 pub mod router;
@@ -25,6 +27,7 @@ pub mod trackers;
 use std::path::Path;
 use std::time::Duration;
 
+pub use firewall::FirewallSpec;
 pub use host::{HostAddr, HostInfo, HostInterface};
 pub use router::{router_settings, unsupported, PlanError};
 
@@ -62,6 +65,8 @@ pub struct Runtime {
     pub umask: Option<u32>,
     /// Lines to log: the configuration's warnings and the features not performed yet.
     pub warnings: Vec<String>,
+    /// The nftables rules of `no_accept` instances (`firewall`), if any.
+    pub firewall: Option<FirewallSpec>,
 }
 
 impl Runtime {
@@ -106,8 +111,10 @@ impl Runtime {
     ) -> Result<Runtime, PlanError> {
         let settings = router_settings(cfg, &host)?;
         warnings.extend(unsupported(cfg));
+        let firewall = firewall::firewall_spec(cfg, &settings);
         Ok(Runtime {
             settings,
+            firewall,
             host,
             warnings,
             ..Runtime::without_host(cfg)
@@ -128,6 +135,7 @@ impl Runtime {
             startup_delay: cfg.global.startup_delay.as_ref().map(|d| d.value),
             umask: cfg.global.umask.as_ref().map(|m| m.value),
             warnings: Vec::new(),
+            firewall: None,
         }
     }
 }
