@@ -132,10 +132,11 @@ pub fn firewall_spec(cfg: &Config, settings: &RouterSettings) -> Option<Firewall
             (i.name.clone(), b)
         })
         .collect();
-    let (table, origin) = match &g.nftables {
-        Some(t) => (t.value.clone(), Origin::Nftables),
-        None if accepted("vrrp_iptables") || accepted("vrrp_ipsets") => (None, Origin::Iptables),
-        None if !blocking.is_empty() => (None, Origin::Automatic),
+    let choice = crate::config::check::firewall::table_choice(g);
+    let (table, origin, priority) = match choice {
+        Some(c) if c.from_iptables => (None, Origin::Iptables, c.priority),
+        Some(c) => (c.name, Origin::Nftables, c.priority),
+        None if !blocking.is_empty() => (None, Origin::Automatic, None),
         None => return None,
     };
     let table = table
@@ -144,10 +145,7 @@ pub fn firewall_spec(cfg: &Config, settings: &RouterSettings) -> Option<Firewall
     Some(FirewallSpec {
         layout: Layout {
             table,
-            priority: g
-                .nftables_priority
-                .as_ref()
-                .map_or(DEFAULT_PRIORITY, |p| p.value),
+            priority: priority.unwrap_or(DEFAULT_PRIORITY),
             counters: accepted("nftables_counters"),
         },
         ifindex: accepted("nftables_ifindex"),
@@ -441,6 +439,27 @@ mod tests {
         let fw = plan(&text).expect("iptables means nftables here");
         assert_eq!(fw.origin, Origin::Iptables);
         assert_eq!(fw.layout.table, "keepalived");
+    }
+
+    #[test]
+    fn the_first_table_keyword_wins_and_resets_the_priority_as_keepalived() {
+        let with = |globals: &str| {
+            let text = format!(
+                "global_defs {{\n{globals}\n}}\n{}",
+                inst("VI_1", 51, "priority 100\n no_accept")
+            );
+            plan(&text).expect("a firewall").layout
+        };
+        // `nftables` after `vrrp_iptables` is "already specified - ignoring".
+        let l = with(" vrrp_iptables\n nftables other");
+        assert_eq!((l.table.as_str(), l.priority), ("keepalived", -1));
+        let l = with(" nftables other\n vrrp_iptables");
+        assert_eq!(l.table, "other");
+        // The table keyword resets the priority: only a later nftables_priority counts.
+        assert_eq!(with(" nftables_priority 7\n nftables t").priority, -1);
+        assert_eq!(with(" nftables t\n nftables_priority 7").priority, 7);
+        // A name nft cannot take falls back to keepalived's.
+        assert_eq!(with(" nftables 9lives").table, "keepalived");
     }
 
     fn spec(dont_track_primary: bool, ifindex: bool) -> FirewallSpec {

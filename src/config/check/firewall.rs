@@ -5,7 +5,7 @@
 //! (nginx, haproxy) cannot be reached through it.
 
 use crate::config::diag::Diagnostic;
-use crate::config::model::{Config, Instance, TrackerKind};
+use crate::config::model::{Config, Global, Instance, TrackerKind};
 use crate::config::span::Span;
 
 /// keepalived's words for `vrrp_iptables` / `vrrp_ipsets` in a build without iptables
@@ -22,8 +22,54 @@ pub fn usable_name(t: &str) -> bool {
             .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.'))
 }
 
+/// The table `global_defs` configures, as keepalived reads it: the first of `nftables` and
+/// `vrrp_iptables`/`vrrp_ipsets` wins (a later `nftables` is `already specified -
+/// ignoring`), and either resets the chain priority to -1, so `nftables_priority` counts only
+/// when written after it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TableChoice {
+    /// `nftables NAME` (None: the default name).
+    pub name: Option<String>,
+    /// Chosen by `vrrp_iptables`/`vrrp_ipsets`.
+    pub from_iptables: bool,
+    pub priority: Option<i32>,
+}
+
+/// See [`TableChoice`]; `None` when no table keyword is written.
+pub fn table_choice(g: &Global) -> Option<TableChoice> {
+    let iptables = g
+        .accepted
+        .iter()
+        .filter(|r| matches!(r.keyword.value.as_str(), "vrrp_iptables" | "vrrp_ipsets"))
+        .map(|r| r.keyword.span)
+        .min_by_key(|s| order(*s));
+    let nft = g.nftables.as_ref();
+    let (span, name, from_iptables) = match (nft, iptables) {
+        (Some(n), Some(i)) if order(i) < order(n.span) => (i, None, true),
+        (Some(n), _) => (n.span, n.value.clone(), false),
+        (None, Some(i)) => (i, None, true),
+        (None, None) => return None,
+    };
+    let priority = g
+        .nftables_priority
+        .as_ref()
+        .filter(|p| order(p.span) > order(span))
+        .map(|p| p.value);
+    Some(TableChoice {
+        name,
+        from_iptables,
+        priority,
+    })
+}
+
+/// Reading order (files in the order they were opened, then offsets).
+fn order(s: Span) -> (crate::config::span::FileId, u32) {
+    (s.file, s.start)
+}
+
 pub(super) fn check_firewall(config: &Config, d: &mut Vec<Diagnostic>) {
     let g = &config.global;
+    let choice = table_choice(g);
     for r in &g.accepted {
         let kw = r.keyword.value.as_str();
         if kw == "vrrp_iptables" || kw == "vrrp_ipsets" {
@@ -35,10 +81,24 @@ pub(super) fn check_firewall(config: &Config, d: &mut Vec<Diagnostic>) {
         }
     }
     if let Some(t) = g.nftables.as_ref() {
-        if let Some(name) = t.value.as_deref().filter(|n| !usable_name(n)) {
+        if choice.as_ref().is_some_and(|c| c.from_iptables) {
+            d.push(
+                Diagnostic::warning(t.span, "nftables already specified - ignoring").with_help(
+                    "the `vrrp_iptables`/`vrrp_ipsets` above already chose table `keepalived`; remove them to name the table",
+                ),
+            );
+        } else if let Some(name) = t.value.as_deref().filter(|n| !usable_name(n)) {
             d.push(
                 Diagnostic::warning(t.span, format!("nftables table name '{name}' cannot be used - using keepalived"))
                     .with_help("a table name is a letter followed by letters, digits, `_`, `-` or `.`, shorter than 256 characters"),
+            );
+        }
+    }
+    if let Some(p) = g.nftables_priority.as_ref() {
+        if choice.as_ref().is_some_and(|c| c.priority.is_none()) {
+            d.push(
+                Diagnostic::warning(p.span, "nftables_priority is reset to -1 by the table keyword after it")
+                    .with_help("keepalived resets the priority when it reads `nftables` or `vrrp_iptables`; write nftables_priority after them"),
             );
         }
     }
