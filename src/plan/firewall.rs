@@ -375,7 +375,9 @@ mod tests {
                 ..HostInterface::default()
             }],
         };
-        Runtime::build(&cfg, host, Vec::new()).expect("plan").firewall
+        Runtime::build(&cfg, host, Vec::new())
+            .expect("plan")
+            .firewall
     }
 
     fn inst(name: &str, vrid: u8, extra: &str) -> String {
@@ -523,7 +525,12 @@ mod tests {
         let vip = Element::V4("10.0.0.100".parse().unwrap());
         // Nothing wanted, nothing built: no command at all (a BACKUP at start).
         assert_eq!(render(&s.layout, &BTreeSet::new(), &Built::default()), None);
-        let (first, built) = render(&s.layout, &set(&[vip.clone()]), &Built::default()).unwrap();
+        let (first, built) = render(
+            &s.layout,
+            &set(std::slice::from_ref(&vip)),
+            &Built::default(),
+        )
+        .unwrap();
         assert_eq!(
             first,
             "add table ip keepalived; \
@@ -553,10 +560,7 @@ mod tests {
         layout.counters = true;
         let ll = Element::LinkLocal("fe80::100".parse().unwrap(), 7);
         let (script, built) = render(&layout, &set(&[ll]), &Built::default()).unwrap();
-        assert_eq!(
-            built.parts,
-            BTreeSet::from([Part::V6, Part::V6LinkLocal])
-        );
+        assert_eq!(built.parts, BTreeSet::from([Part::V6, Part::V6LinkLocal]));
         for want in [
             "add set ip6 keepalived neighbor-discovery { type icmpv6_type; flags constant; elements = { nd-neighbor-solicit, nd-neighbor-advert }; }",
             "add rule ip6 keepalived in icmpv6 type @neighbor-discovery counter accept",

@@ -60,11 +60,7 @@ fn tables(lab: &Lab, i: usize) -> Vec<String> {
         .into_iter()
         .filter_map(|o| {
             let t = o.get("table")?;
-            Some(format!(
-                "{} {}",
-                t["family"].as_str()?,
-                t["name"].as_str()?
-            ))
+            Some(format!("{} {}", t["family"].as_str()?, t["name"].as_str()?))
         })
         .collect()
 }
@@ -106,28 +102,48 @@ fn strict_mode_drops_vip_traffic_on_the_master_only_and_stop_removes_the_tables(
     lab.start_ready(1, Daemon::Vrrpd, &strict(&[vi1(100)]));
     lab.wait_holders(VIP, &[0], Duration::from_secs(10));
     let master_has_it = |l: &Lab| elements(l, 0, "ip", "vips") == Some(vec![VIP.to_string()]);
-    wait_for(&lab, "the VIP in the master's set", Duration::from_secs(5), master_has_it);
+    wait_for(
+        &lab,
+        "the VIP in the master's set",
+        Duration::from_secs(5),
+        master_has_it,
+    );
     // The backup never was master: keepalived builds nothing there either.
     assert_eq!(elements(&lab, 1, "ip", "vips"), None, "{}", lab.all_logs());
     // The master answers on its own address, never on the VIP (RFC 5798 section 6.4.3).
     assert!(lab.client_reaches("10.0.0.1"));
-    assert!(!lab.client_reaches(VIP), "strict mode: the VIP must not answer");
+    assert!(
+        !lab.client_reaches(VIP),
+        "strict mode: the VIP must not answer"
+    );
 
     // SIGTERM: the master releases the VIP, deletes its tables; the backup takes both over.
     assert!(lab.stop(0).is_some_and(|s| s.success()));
     assert_eq!(tables(&lab, 0), Vec::<String>::new(), "{}", lab.all_logs());
     lab.wait_holders(VIP, &[1], Duration::from_secs(5));
     let backup_has_it = |l: &Lab| elements(l, 1, "ip", "vips") == Some(vec![VIP.to_string()]);
-    wait_for(&lab, "the VIP in the new master's set", Duration::from_secs(5), backup_has_it);
+    wait_for(
+        &lab,
+        "the VIP in the new master's set",
+        Duration::from_secs(5),
+        backup_has_it,
+    );
     assert!(!lab.client_reaches(VIP), "the new master drops it too");
 
     // The old master comes back and preempts: the VIP leaves router 1's set, the table stays.
     lab.start_ready(0, Daemon::Vrrpd, &strict(&[vi1(150)]));
     lab.wait_holders(VIP, &[0], Duration::from_secs(10));
     let emptied = |l: &Lab| elements(l, 1, "ip", "vips") == Some(Vec::new());
-    wait_for(&lab, "router 1's set emptied", Duration::from_secs(5), emptied);
+    wait_for(
+        &lab,
+        "router 1's set emptied",
+        Duration::from_secs(5),
+        emptied,
+    );
     lab.signal(1, Signal::SIGTERM);
-    assert!(lab.wait_exit(1, Duration::from_secs(5)).is_some_and(|s| s.success()));
+    assert!(lab
+        .wait_exit(1, Duration::from_secs(5))
+        .is_some_and(|s| s.success()));
     assert_eq!(tables(&lab, 1), Vec::<String>::new());
 }
 
@@ -149,9 +165,18 @@ fn after_sigkill_the_next_start_deletes_the_stale_tables_and_builds_them_again()
     // A crash leaves the table, VIP and all.
     assert_eq!(tables(&lab, 0), ["ip keepalived"]);
     lab.start_ready(0, Daemon::Vrrpd, &conf);
-    lab.wait_log(0, "Deleting old ip keepalived table", Duration::from_secs(5));
+    lab.wait_log(
+        0,
+        "Deleting old ip keepalived table",
+        Duration::from_secs(5),
+    );
     lab.wait_holds(0, VIP, Duration::from_secs(10));
-    wait_for(&lab, "the VIP in the rebuilt set", Duration::from_secs(5), has_vip);
+    wait_for(
+        &lab,
+        "the VIP in the rebuilt set",
+        Duration::from_secs(5),
+        has_vip,
+    );
     // Rebuilt once: one drop rule per chain, not two.
     let rules = ruleset(&lab, 0)
         .into_iter()
@@ -204,7 +229,11 @@ fn the_tables_are_keepalived_s_for_the_same_configuration() {
                 && elements(l, 0, "ip6", "vips_link_local").is_some_and(|e| e.len() == 1)
         };
         wait_for(&lab, "every VIP in the sets", Duration::from_secs(5), full);
-        assert!(!lab.client_reaches(VIP), "{} lets the VIP answer", daemon.name());
+        assert!(
+            !lab.client_reaches(VIP),
+            "{} lets the VIP answer",
+            daemon.name()
+        );
         let text = nft(&lab, 0, &["list", "table", "ip", "keepalived"]);
         seen.push((
             String::from_utf8_lossy(&text.stdout).into_owned(),

@@ -177,12 +177,11 @@ fn unreachable_service(config: &Config, inst: &Instance, d: &mut Vec<Diagnostic>
 /// service running on this node.
 fn tracks_a_service(config: &Config, inst: &Instance) -> bool {
     let service = |k: TrackerKind| matches!(k, TrackerKind::Script | TrackerKind::Process);
-    let group = inst.effective.sync_group.as_deref().and_then(|g| {
-        config
-            .sync_groups
-            .iter()
-            .find(|s| s.name.value == g)
-    });
+    let group = inst
+        .effective
+        .sync_group
+        .as_deref()
+        .and_then(|g| config.sync_groups.iter().find(|s| s.name.value == g));
     inst.effective.trackers.iter().any(|t| service(t.kind))
         || group.is_some_and(|g| g.trackers.iter().any(|t| service(t.kind)))
 }
