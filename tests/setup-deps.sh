@@ -13,7 +13,7 @@ fi
 # when missing).
 # systemd (systemd-analyze), util-linux (unshare, nsenter) and init-system-helpers (service):
 # the sandboxed-host tests of keepalived's names (tests/compat_*.rs).
-packages=(keepalived tshark tcpdump iproute2 nftables nginx-light curl psmisc procps time
+packages=(keepalived tshark tcpdump iproute2 nftables iputils-ping nginx-light curl psmisc procps time
     systemd util-linux init-system-helpers prometheus lintian man-db groff-base)
 missing=()
 for p in "${packages[@]}"; do

@@ -86,7 +86,7 @@ impl Firewall {
         let nft = match script::prepare("nft", &Identity::current(), false) {
             Ok(p) => Some(p),
             Err(e) => {
-                error!(target: "vrrpd", "nftables: {e} - the drop rules of no_accept instances cannot be installed (install nftables)");
+                error!(target: "vrrpd", "nftables: cannot run nft ({e}) - the drop rules of no_accept instances cannot be installed (install nftables)");
                 None
             }
         };
@@ -200,7 +200,11 @@ async fn clean_leftovers(nft: &Prepared, table: &str) {
 async fn worker(nft: Option<Prepared>, table: String, mut rx: watch::Receiver<Want>) {
     let Some(nft) = nft else {
         // Nothing can be installed; the error was logged at start.
-        while rx.changed().await.is_ok() {}
+        while !rx.borrow_and_update().stop {
+            if rx.changed().await.is_err() {
+                return;
+            }
+        }
         return;
     };
     if firewall::usable_name(&table) {

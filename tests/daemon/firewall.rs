@@ -188,6 +188,65 @@ fn after_sigkill_the_next_start_deletes_the_stale_tables_and_builds_them_again()
     assert_eq!(tables(&lab, 0), Vec::<String>::new());
 }
 
+/// `ping -c 1 -W 1 ip` from the client: whether it was answered.
+fn client_pings(lab: &Lab, ip: &str) -> bool {
+    lab::require_tool("ping");
+    lab.command(&lab.client, &["ping", "-c", "1", "-W", "1", ip])
+        .output()
+        .is_ok_and(|o| o.status.success())
+}
+
+/// SIGHUP to router i; waits for its next `Reload complete`.
+fn reload(lab: &mut Lab, i: usize) {
+    let n = lab.log(i).matches("Reload complete").count();
+    lab.signal(i, Signal::SIGHUP);
+    let t0 = Instant::now();
+    while lab.log(i).matches("Reload complete").count() <= n {
+        lab.assert_running(i, "reloading");
+        assert!(t0.elapsed() < Duration::from_secs(5), "{}", lab.log(i));
+        std::thread::sleep(Duration::from_millis(10));
+    }
+}
+
+#[test]
+#[cfg_attr(
+    not(feature = "netns-tests"),
+    ignore = "needs root and network namespaces (netns-tests)"
+)]
+fn a_reload_to_accept_opens_the_vip_and_back_to_no_accept_closes_it() {
+    lab::require_tool("nft");
+    let mut lab = Lab::new(&lab::tag("a_reload_to_accept_opens", "f"), 1);
+    lab.start_ready(0, Daemon::Vrrpd, &strict(&[vi1(100)]));
+    lab.wait_holds(0, VIP, Duration::from_secs(10));
+    let has_vip = |l: &Lab| elements(l, 0, "ip", "vips") == Some(vec![VIP.to_string()]);
+    wait_for(&lab, "the VIP in the set", Duration::from_secs(5), has_vip);
+    assert!(!client_pings(&lab, VIP));
+    // VRRPv3 strict mode allows `accept`: nothing blocks any more, the tables go.
+    lab.write_conf(0, &strict(&[vi1(100).extra("accept")]));
+    reload(&mut lab, 0);
+    let gone = |l: &Lab| tables(l, 0).is_empty();
+    wait_for(&lab, "the tables deleted", Duration::from_secs(5), gone);
+    assert!(
+        client_pings(&lab, VIP),
+        "accept: the VIP answers\n{:?}\n{}\n{}",
+        ruleset(&lab, 0),
+        lab.ip(lab.ns(0), &["addr"]),
+        lab.all_logs()
+    );
+    assert!(lab.client_reaches(VIP));
+    // And back: the MASTER's VIP (kept across the reload) is blocked again.
+    lab.write_conf(0, &strict(&[vi1(100)]));
+    reload(&mut lab, 0);
+    wait_for(
+        &lab,
+        "the VIP in the set again",
+        Duration::from_secs(5),
+        has_vip,
+    );
+    assert!(!client_pings(&lab, VIP));
+    assert_eq!(lab.holders(VIP), [0], "the reload kept MASTER");
+}
+
 /// Router i's ruleset with what differs between two runs taken out: handles, and the order
 /// of set elements.
 fn comparable(lab: &Lab, i: usize) -> Vec<serde_json::Value> {
@@ -249,4 +308,30 @@ fn the_tables_are_keepalived_s_for_the_same_configuration() {
         serde_json::to_string_pretty(&ours.1).unwrap(),
         "the rulesets differ"
     );
+}
+
+#[test]
+#[cfg_attr(
+    not(feature = "netns-tests"),
+    ignore = "needs root and network namespaces (netns-tests)"
+)]
+fn without_nft_the_master_still_serves_and_says_what_is_missing() {
+    lab::require_tool("nft");
+    let mut lab = Lab::new(&lab::tag("without_nft_the_master", "f"), 1);
+    // A PATH without /usr/sbin: no `nft` (the daemon itself is started by its full path).
+    lab.start_env(
+        0,
+        Daemon::Vrrpd,
+        &strict(&[vi1(100)]),
+        &[],
+        &[("PATH", "/usr/bin:/bin")],
+    );
+    lab.wait_ready(0, Duration::from_secs(10));
+    lab.wait_holds(0, VIP, Duration::from_secs(10));
+    lab.wait_log(0, "install nftables", Duration::from_secs(5));
+    lab.assert_running(0, "running without nft");
+    assert_eq!(tables(&lab, 0), Vec::<String>::new());
+    lab.signal(0, Signal::SIGTERM);
+    let st = lab.wait_exit(0, Duration::from_secs(5));
+    assert!(st.is_some_and(|s| s.success()), "{st:?}\n{}", lab.log(0));
 }
