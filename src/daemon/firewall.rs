@@ -183,6 +183,17 @@ async fn run(nft: &Prepared, commands: &str) -> Result<(), String> {
     }
 }
 
+/// [`run`], with the time it took in the detail log (how long a new VIP may answer before its
+/// drop rule is in place).
+async fn timed(nft: &Prepared, commands: &str) -> Result<(), String> {
+    let t0 = std::time::Instant::now();
+    let r = run(nft, commands).await;
+    if r.is_ok() {
+        debug!(target: "vrrpd", "nftables: rules applied in {} ms", t0.elapsed().as_millis());
+    }
+    r
+}
+
 /// Deletes tables named `table` that a previous run left behind (a SIGKILL skips the stop
 /// sequence), with keepalived's line for each.
 async fn clean_leftovers(nft: &Prepared, table: &str) {
@@ -220,7 +231,7 @@ async fn worker(nft: Option<Prepared>, table: String, mut rx: watch::Receiver<Wa
         };
         let failed = match commands {
             None => false,
-            Some((c, next)) => match run(&nft, &c).await {
+            Some((c, next)) => match timed(&nft, &c).await {
                 Ok(()) => {
                     built = next;
                     pause = RETRY_FIRST;
