@@ -272,3 +272,61 @@ fn short(c: &str) -> String {
         None => c.to_string(),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::plan::firewall::Blocking;
+
+    fn spec(blocking: &[&str]) -> FirewallSpec {
+        FirewallSpec {
+            layout: Layout {
+                table: "keepalived".into(),
+                priority: -1,
+                counters: false,
+            },
+            ifindex: false,
+            origin: Origin::Automatic,
+            blocking: blocking
+                .iter()
+                .map(|n| {
+                    let b = Blocking {
+                        ifname: "eth0".into(),
+                        dont_track_primary: false,
+                    };
+                    (n.to_string(), b)
+                })
+                .collect(),
+        }
+    }
+
+    fn v4(a: &str) -> Element {
+        Element::V4(a.parse().unwrap())
+    }
+
+    #[test]
+    fn the_sets_follow_the_vips_each_blocking_instance_holds() {
+        let mut fw = Firewall {
+            spec: Some(spec(&["VI_1"])),
+            ..Firewall::default()
+        };
+        let vip = VipSpec::parse("10.0.0.100/24", "eth0");
+        fw.vip_added("VI_1", &vip, 2);
+        // An instance in accept mode holds its VIP without a drop rule.
+        fw.vip_added("VI_2", &VipSpec::parse("10.0.0.200", "eth0"), 2);
+        assert_eq!(fw.elements(), BTreeSet::from([v4("10.0.0.100")]));
+        // The same VIP again (put back after a deletion by hand) changes nothing.
+        fw.vip_added("VI_1", &vip, 2);
+        assert_eq!(fw.elements().len(), 1);
+        // A reload that makes VI_2 block too covers the VIP it already holds.
+        fw.spec = Some(spec(&["VI_1", "VI_2"]));
+        assert_eq!(
+            fw.elements(),
+            BTreeSet::from([v4("10.0.0.100"), v4("10.0.0.200")])
+        );
+        fw.vip_removed("VI_1", &vip);
+        assert_eq!(fw.elements(), BTreeSet::from([v4("10.0.0.200")]));
+        fw.spec = None;
+        assert!(fw.elements().is_empty());
+    }
+}
