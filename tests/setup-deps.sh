@@ -14,8 +14,10 @@ fi
 # systemd (systemd-analyze), util-linux (unshare, nsenter) and init-system-helpers (service):
 # the sandboxed-host tests of keepalived's names (tests/compat_*.rs).
 # python3-aiosmtpd: the SMTP server of the alert tests (tests/daemon/smtp.rs).
-packages=(keepalived tshark tcpdump iproute2 nftables nginx-light curl psmisc procps time
-    systemd util-linux init-system-helpers prometheus lintian man-db groff-base python3-aiosmtpd)
+# iputils-ping: the strict-mode tests ping the VIP (tests/daemon/firewall.rs).
+packages=(keepalived tshark tcpdump iproute2 nftables iputils-ping nginx-light curl psmisc procps
+    time systemd util-linux init-system-helpers prometheus lintian man-db groff-base
+    python3-aiosmtpd)
 missing=()
 for p in "${packages[@]}"; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

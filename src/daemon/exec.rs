@@ -67,6 +67,9 @@ pub struct Exec {
     stop_failure: Option<SysError>,
     /// The instances held in FAULT for want of their VRRP sockets (daemon/sockets.rs).
     pub sockets: super::sockets::Sockets,
+    /// The nftables drop rules of `no_accept` instances (daemon/firewall.rs): told of every
+    /// VIP added and removed.
+    pub firewall: super::firewall::Firewall,
 }
 
 /// An error that ends the daemon: the privileges to change addresses are missing, or the
@@ -218,6 +221,8 @@ impl Exec {
             info!(target: "vrrpd", "Not adding address {} to {} since interface doesn't exist", vip.addr, vip.ifname);
             return Ok(());
         };
+        // Before the address, as keepalived sets its drop rule before the VIPs.
+        self.firewall.vip_added(instance, vip, nl.ifindex);
         let result = sys.add_vip(&nl).await;
         self.observers.shell.vip_add.record(result.is_ok());
         match result {
@@ -280,6 +285,7 @@ impl Exec {
         match result {
             Ok(Removed::Removed | Removed::NotPresent) => {
                 super::held::removed(&nl);
+                self.firewall.vip_removed(instance, vip);
                 Ok(())
             }
             Err(e) => self.fatal_or_log(e, instance),

@@ -129,6 +129,7 @@ pub async fn start(opts: Options, checked: Checked) -> Result<(), DaemonError> {
     let mut exec = Exec::new(ifaces, opts.dont_release);
     exec.hooks = Some(hooks);
     exec.mailer.configure(plan.mail.clone());
+    exec.firewall = super::firewall::Firewall::start(plan.firewall.clone());
     exec.log_addresses = opts.address_monitoring;
     if let Some(path) = &opts.record_events {
         // Times count from the node's start (`Recorder::begin` in run_tracked).

@@ -17,6 +17,7 @@
 
 pub mod dump;
 pub mod exec;
+pub mod firewall;
 pub mod held;
 pub mod linux;
 pub mod observe;
@@ -521,6 +522,8 @@ async fn stop<S: Sys>(
     std::mem::take(&mut exec.mailer)
         .shutdown(crate::sys::smtp::STOP_DEADLINE)
         .await;
+    // keepalived deletes its tables last (after the VIPs are gone).
+    exec.firewall.stop().await;
     drained?;
     // Best-effort: every removal was attempted and each failure logged (exec.rs); the first
     // one makes the exit status non-zero.
@@ -599,6 +602,7 @@ async fn apply_reload<S: Sys>(
                 r.reload(now());
             }
             let changed = (plan.settings != *current).then(|| plan.settings.clone());
+            exec.firewall.reconfigure(plan.firewall.clone());
             apply_settings(node, current, changed, &plan, sys, exec, tracking).await?;
             // Unchanged hooks keep running (their queues keep their order, the FIFO stays
             // open). Otherwise the notifications of the reconfiguration (e.g. DELETED) went to

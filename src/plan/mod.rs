@@ -8,6 +8,7 @@
 //! * [`trackers`]: the trackers' [`TrackerSettings`] (scripts, files, processes, interfaces,
 //!   every reference with its weight and target);
 //! * [`scripts`]: the `vrrp_script` commands, the script defaults and the `init_file` actions;
+//! * [`firewall`]: the nftables drop rules of `no_accept` instances ([`FirewallSpec`]);
 //! * [`hooks`]: the notify commands and FIFOs ([`HookSpec`]);
 //! * [`alerts`]: the SMTP alert settings ([`MailSpec`]);
 //! * [`host`]: the interface table ([`HostInfo`]) the plan was built against, which the shell
@@ -18,6 +19,7 @@
 //! commands are resolved on the host (realpath, users) by `sys::script` from the specs here.
 
 pub mod alerts;
+pub mod firewall;
 pub mod hooks;
 pub mod host;
 pub mod router;
@@ -27,6 +29,7 @@ pub mod trackers;
 use std::path::Path;
 use std::time::Duration;
 
+pub use firewall::FirewallSpec;
 pub use host::{HostAddr, HostInfo, HostInterface};
 pub use router::{router_settings, unsupported, PlanError};
 
@@ -69,6 +72,8 @@ pub struct Runtime {
     pub umask: Option<u32>,
     /// Lines to log: the configuration's warnings and the features not performed yet.
     pub warnings: Vec<String>,
+    /// The nftables rules of `no_accept` instances (`firewall`), if any.
+    pub firewall: Option<FirewallSpec>,
 }
 
 impl Runtime {
@@ -113,8 +118,10 @@ impl Runtime {
     ) -> Result<Runtime, PlanError> {
         let settings = router_settings(cfg, &host)?;
         warnings.extend(unsupported(cfg));
+        let firewall = firewall::firewall_spec(cfg, &settings);
         Ok(Runtime {
             settings,
+            firewall,
             host,
             warnings,
             ..Runtime::without_host(cfg)
@@ -137,6 +144,7 @@ impl Runtime {
             startup_delay: cfg.global.startup_delay.as_ref().map(|d| d.value),
             umask: cfg.global.umask.as_ref().map(|m| m.value),
             warnings: Vec::new(),
+            firewall: None,
         }
     }
 }

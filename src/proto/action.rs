@@ -62,7 +62,8 @@ pub enum Action {
     AddRule { instance: String, spec: RuleSpec },
     /// Remove a `virtual_rules` entry, before the routes.
     DelRule { instance: String, spec: RuleSpec },
-    // Room for a later issue: firewall accept-mode rules, emitted before AddVip/after DelVip.
+    // The accept-mode firewall needs no action of its own: the shell derives the nftables
+    // sets from AddVip/DelVip (daemon/firewall.rs, docs/keepalived-compat.md#firewall-rules).
 }
 
 /// Who a notification is about.

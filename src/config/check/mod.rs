@@ -9,10 +9,12 @@
 //!   priority/state, auth, preempt, advert interval, strict mode, global inheritance);
 //! * `trackers.rs`: tracker resolution and weight rules;
 //! * `host.rs`: checks against the host's interfaces;
+//! * `firewall.rs`: the nftables keywords and the `no_accept` trap;
 //! * `by_name/`: commands in scripts that control keepalived by name (`--check-interfaces`);
 //! * here: sync-group membership, VRID conflicts, script security, unused scripts.
 
 pub mod by_name;
+pub mod firewall;
 mod host;
 mod instance;
 mod trackers;
@@ -39,6 +41,7 @@ pub fn check(config: &mut Config) -> Vec<Diagnostic> {
     vrid_conflicts(config, &mut d);
     script_security(config, &mut d);
     unused_scripts(config, &mut d);
+    firewall::check_firewall(config, &mut d);
     d
 }
 
