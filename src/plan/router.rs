@@ -98,7 +98,7 @@ fn instance_settings(
     let version = e.version();
     let (vips, excluded_vips) = vips(inst, host, &ifname, family)?;
     let src = advert_source(inst, iface, &ifname, family, all_vips)?;
-    let auth = auth(name, e, version)?;
+    let auth = auth(e, version);
     let (routes, rules) = routes_and_rules(inst, host)?;
     Ok(InstanceSettings {
         name: name.to_string(),
@@ -241,19 +241,17 @@ fn mcast_group(e: &Effective, family: Family) -> IpAddr {
     })
 }
 
-/// `authentication`: PASS only in VRRPv2; AH is refused.
-fn auth(name: &str, e: &Effective, version: wire::Version) -> Result<AuthSettings, PlanError> {
-    Ok(match &e.auth.value {
+/// `authentication`: PASS and AH only in VRRPv2 (the checker already dropped AH over IPv6).
+fn auth(e: &Effective, version: wire::Version) -> AuthSettings {
+    match &e.auth.value {
         Some((AuthType::Pass, pass)) if version == wire::Version::V2 => {
             AuthSettings::Pass(String::from_utf8_lossy(pass).into_owned())
         }
-        Some((AuthType::Ah, _)) => {
-            return Err(err(format!(
-                "vrrp_instance {name}: auth_type AH is not supported by vrrpd"
-            )))
+        Some((AuthType::Ah, pass)) if version == wire::Version::V2 => {
+            AuthSettings::Ah(String::from_utf8_lossy(pass).into_owned())
         }
         _ => AuthSettings::None,
-    })
+    }
 }
 
 /// `preempt_delay` in centiseconds, saturating.

@@ -153,7 +153,13 @@ impl RecvSocket {
     ///
     /// A unicast address that is not local fails here with the kernel's `EADDRNOTAVAIL`; the
     /// shell logs keepalived's `bind unicast_src X failed` around it.
-    pub fn open(ifname: &str, ifindex: u32, listen: Listen) -> Result<RecvSocket, SysError> {
+    /// `protocol` is 112, or 51 for `auth_type AH` instances (docs/keepalived-compat.md#ipsec-ah).
+    pub fn open(
+        ifname: &str,
+        ifindex: u32,
+        listen: Listen,
+        protocol: u8,
+    ) -> Result<RecvSocket, SysError> {
         let what = |op: &str| format!("{op} on {ifname}");
         let fail = |op: &str| {
             let what = what(op);
@@ -161,7 +167,7 @@ impl RecvSocket {
         };
         let bind_to = listen.addr();
         let family = family_of(bind_to);
-        let sock = raw_socket(family, &what("open the VRRP receive socket"))?;
+        let sock = raw_socket(family, protocol, &what("open the VRRP receive socket"))?;
         sock.bind_device(Some(ifname.as_bytes()))
             .map_err(fail("bind the VRRP receive socket to the device"))?;
         match family {
@@ -282,7 +288,9 @@ impl SendSocket {
             let what = what(op);
             move |e| SysError::os(what, Privilege::NetRaw, e)
         };
-        let sock = raw_socket(family, &what("open the VRRP send socket"))?;
+        // With IP_HDRINCL the header's protocol field decides what goes out, so one socket
+        // of protocol 112 also sends the AH adverts (protocol 51).
+        let sock = raw_socket(family, PROTO_VRRP, &what("open the VRRP send socket"))?;
         sock.bind_device(Some(ifname.as_bytes()))
             .map_err(fail("bind the VRRP send socket to the device"))?;
         options(&sock, &what)?;
@@ -349,8 +357,8 @@ fn family_of(addr: IpAddr) -> Family {
     }
 }
 
-/// A raw socket of protocol 112 in `family`.
-fn raw_socket(family: Family, what: &str) -> Result<Socket, SysError> {
+/// A raw socket of `protocol` (112, or 51 for AH) in `family`.
+fn raw_socket(family: Family, protocol: u8, what: &str) -> Result<Socket, SysError> {
     let domain = match family {
         Family::V4 => Domain::IPV4,
         Family::V6 => Domain::IPV6,
@@ -358,7 +366,7 @@ fn raw_socket(family: Family, what: &str) -> Result<Socket, SysError> {
     Socket::new(
         domain,
         Type::RAW,
-        Some(Protocol::from(i32::from(PROTO_VRRP))),
+        Some(Protocol::from(i32::from(protocol))),
     )
     .map_err(|e| SysError::os(what, Privilege::NetRaw, e))
 }
@@ -392,7 +400,10 @@ mod tests {
         for protocol in [PROTO_VRRP, PROTO_AH] {
             let mut ip = Ipv4Repr::vrrp(src, GROUP_V4, 255, 1, 0);
             ip.protocol = protocol;
-            let datagram = emit_ipv4_datagram(&ip, &MSG).unwrap();
+            // Room for an AH header in front of the message when there is one.
+            let mut payload = vec![0; if protocol == PROTO_AH { 24 } else { 0 }];
+            payload.extend_from_slice(&MSG);
+            let datagram = emit_ipv4_datagram(&ip, &payload).unwrap();
             let r = Delivered::V4 {
                 ifindex: 3,
                 datagram: datagram.clone(),
