@@ -190,8 +190,7 @@ impl Exec {
                             protocol: PROTO_AH,
                             ..header
                         };
-                        match crate::wire::ah::seal(&header, &ah.key, ah.seq, ah.zero_ttl, bytes)
-                        {
+                        match crate::wire::ah::seal(&header, &ah.key, ah.seq, ah.zero_ttl, bytes) {
                             Ok(sealed) => sys.send_advert(a.ifindex, &header, &sealed).await,
                             Err(e) => Err(SysError::Os {
                                 what: format!("seal an AH advert to {dst}"),

@@ -14,8 +14,8 @@ use super::settings::OldUnicastChecksum;
 use super::state::State;
 use super::stats::Counters;
 use crate::wire::{
-    check_ipv4_ah, check_ipv6, AhCheck, check_message, check_ttl_range, check_unicast_peer, check_vips, Advert,
-    Envelope, Error, Expect, UnicastChecksum, Version, GROUP_V4,
+    check_ipv4_ah, check_ipv6, check_message, check_ttl_range, check_unicast_peer, check_vips,
+    Advert, AhCheck, Envelope, Error, Expect, UnicastChecksum, Version, GROUP_V4,
 };
 
 /// A received datagram or message with the IP-level facts the core checks.
@@ -316,7 +316,9 @@ mod tests {
             protocol: PROTO_AH,
             ..Ipv4Repr::vrrp(Ipv4Addr::new(10, 0, 0, 2), GROUP_V4, 255, 1, 0)
         };
-        let key = crate::proto::AuthSettings::Ah(pass.into()).ah_key().unwrap();
+        let key = crate::proto::AuthSettings::Ah(pass.into())
+            .ah_key()
+            .unwrap();
         let payload = crate::wire::ah::seal(&ip, &key, seq, false, &msg).unwrap();
         emit_ipv4_datagram(&ip, &payload).unwrap()
     }

@@ -226,7 +226,10 @@ pub fn verify(
     if std::hint::black_box(diff) != 0 {
         return Err(AhReject::Icv);
     }
-    let src: [u8; 4] = ip.get(12..16).and_then(|s| s.try_into().ok()).unwrap_or([0; 4]);
+    let src: [u8; 4] = ip
+        .get(12..16)
+        .and_then(|s| s.try_into().ok())
+        .unwrap_or([0; 4]);
     if ah.spi != src {
         return Err(AhReject::Spi { src, spi: ah.spi });
     }
@@ -296,7 +299,10 @@ mod tests {
         };
         let payload = seal(&ip, b"secret\0\0", 7, false, &want[44..]).unwrap();
         assert_eq!(emit_ipv4_datagram(&ip, &payload).unwrap(), want);
-        let mut c = SeqCounter { seq: 6, cycle: false };
+        let mut c = SeqCounter {
+            seq: 6,
+            cycle: false,
+        };
         assert_eq!(verify(&want, 20, b"secret\0\0", false, &mut c), Ok(7));
     }
 
@@ -315,7 +321,10 @@ mod tests {
     #[test]
     fn verify_accepts_its_own_and_moves_the_counter() {
         let mut c = SeqCounter::default();
-        assert_eq!(verify(&datagram(5), 20, b"secret\0\0", false, &mut c), Ok(5));
+        assert_eq!(
+            verify(&datagram(5), 20, b"secret\0\0", false, &mut c),
+            Ok(5)
+        );
         assert_eq!(c.seq, 5);
         assert_eq!(
             verify(&datagram(5), 20, b"secret\0\0", false, &mut c),
@@ -325,7 +334,10 @@ mod tests {
             verify(&datagram(4), 20, b"secret\0\0", false, &mut c),
             Err(AhReject::Replay { seq: 4, local: 5 })
         );
-        assert_eq!(verify(&datagram(6), 20, b"secret\0\0", false, &mut c), Ok(6));
+        assert_eq!(
+            verify(&datagram(6), 20, b"secret\0\0", false, &mut c),
+            Ok(6)
+        );
     }
 
     #[test]
@@ -335,14 +347,20 @@ mod tests {
         p[1] = 0; // TOS
         p[6] = 0x40; // DF
         p[10] = 0xab; // header checksum
-        assert_eq!(verify(&p, 20, key, false, &mut SeqCounter::default()), Ok(1));
+        assert_eq!(
+            verify(&p, 20, key, false, &mut SeqCounter::default()),
+            Ok(1)
+        );
         let mut p = datagram(1);
         p[8] = 64; // TTL is covered for multicast
         assert_eq!(
             verify(&p, 20, key, false, &mut SeqCounter::default()),
             Err(AhReject::Icv)
         );
-        assert_eq!(verify(&p, 20, key, true, &mut SeqCounter::default()), Err(AhReject::Icv));
+        assert_eq!(
+            verify(&p, 20, key, true, &mut SeqCounter::default()),
+            Err(AhReject::Icv)
+        );
         for i in [2, 4, 9, 12, 16, 28, 44, 50, 63] {
             let mut p = datagram(1);
             p[i] ^= 1;
@@ -353,7 +371,13 @@ mod tests {
             );
         }
         assert_eq!(
-            verify(&datagram(1), 20, b"secreT\0\0", false, &mut SeqCounter::default()),
+            verify(
+                &datagram(1),
+                20,
+                b"secreT\0\0",
+                false,
+                &mut SeqCounter::default()
+            ),
             Err(AhReject::Icv),
             "wrong key"
         );
@@ -364,7 +388,13 @@ mod tests {
         let key = b"k\0\0\0\0\0\0\0";
         let ip = Ipv4Repr {
             protocol: PROTO_AH,
-            ..Ipv4Repr::vrrp(Ipv4Addr::new(10, 0, 0, 1), Ipv4Addr::new(10, 0, 0, 2), 64, 1, 0)
+            ..Ipv4Repr::vrrp(
+                Ipv4Addr::new(10, 0, 0, 1),
+                Ipv4Addr::new(10, 0, 0, 2),
+                64,
+                1,
+                0,
+            )
         };
         let mut p = emit_ipv4_datagram(&ip, &seal(&ip, key, 1, true, &MSG).unwrap()).unwrap();
         p[8] = 3;

@@ -55,7 +55,7 @@ pub use recv::{parse_ipv4_datagram, parse_ipv6_datagram, Datagram};
 pub use send::{emit_ipv4_advert, emit_ipv4_datagram, ipv4_advert_len};
 pub use types::{Addrs, Advert, Auth, Checksum, Error, Family, Version};
 pub use validate::{
-    check_ipv4, check_ipv4_ah, check_ipv6, check_message, check_ttl_range, check_unicast_peer, check_vips,
-    AhCheck, CheckedAdvert, Envelope, Expect, UnicastChecksum,
+    check_ipv4, check_ipv4_ah, check_ipv6, check_message, check_ttl_range, check_unicast_peer,
+    check_vips, AhCheck, CheckedAdvert, Envelope, Expect, UnicastChecksum,
 };
 pub use vrrp::{EmitError, VrrpPacket};

@@ -259,7 +259,10 @@ fn check_steps(
             }
             Auth::Ah => {
                 let Some(input) = ah else {
-                    return Err(Error::AhPresence { vrid, has_ah: false });
+                    return Err(Error::AhPresence {
+                        vrid,
+                        has_ah: false,
+                    });
                 };
                 // keepalived zeroes the TTL in the ICV for unicast instances only.
                 let seq = ah::verify(

@@ -104,7 +104,9 @@ fn replay(master: Daemon, backup: Daemon, tag: &str) {
     std::thread::sleep(Duration::from_millis(2500));
     let client = lab.client.clone();
     resend(&lab, &client, old);
-    let line = format!("(VI_1) IPSEC-AH : sequence number {seq} already processed. Packet dropped. Local(");
+    let line = format!(
+        "(VI_1) IPSEC-AH : sequence number {seq} already processed. Packet dropped. Local("
+    );
     lab.wait_log(1, &line, Duration::from_secs(3));
     assert_eq!(lab.holders(VIP), vec![0], "the replay changed nothing");
     if backup == Daemon::Vrrpd {
@@ -165,9 +167,5 @@ fn wrong_key_refused_and_counted_by_vrrpd() {
         stat(&stats, "Authentication Errors:", "Failure:") >= 1,
         "{stats}"
     );
-    assert_eq!(
-        stat(&stats, "Advertisements:", "Received:"),
-        0,
-        "{stats}"
-    );
+    assert_eq!(stat(&stats, "Advertisements:", "Received:"), 0, "{stats}");
 }

@@ -233,8 +233,14 @@ fn ah_well_formed(pcap: &std::path::Path, src: Ipv4Addr) {
         assert_eq!(r.len(), 6, "{text}");
         assert_eq!(r[0], "51", "{text}");
         assert_eq!(r[1], spi, "SPI = source address\n{text}");
-        assert_eq!((r[3], r[4], r[5]), ("2", "1", ""), "auth type 2, checksum good, not malformed\n{text}");
-        let seq: u32 = r[2].parse().unwrap_or_else(|_| panic!("sequence in {text}"));
+        assert_eq!(
+            (r[3], r[4], r[5]),
+            ("2", "1", ""),
+            "auth type 2, checksum good, not malformed\n{text}"
+        );
+        let seq: u32 = r[2]
+            .parse()
+            .unwrap_or_else(|_| panic!("sequence in {text}"));
         if let Some(prev) = last {
             assert_eq!(seq, prev + 1, "sequence numbers grow by one\n{text}");
         }

@@ -50,7 +50,8 @@ fn multicast_advert_reaches_the_peer_with_ttl_255_and_not_ourselves() {
 
     let own_copy = a.run(move || async move {
         // Our own receive socket on the same interface must not see our advert (loop off).
-        let own = RecvSocket::open("eth0", a_idx, Listen::Multicast(VRRP_GROUP_V4.into()), 112).unwrap();
+        let own =
+            RecvSocket::open("eth0", a_idx, Listen::Multicast(VRRP_GROUP_V4.into()), 112).unwrap();
         let tx = SendSocket::open_v4("eth0", a_idx).unwrap();
         ready_rx.recv().unwrap();
         let mut ids = IpId::new();
@@ -97,7 +98,8 @@ fn unicast_advert_uses_the_configured_ttl_and_skips_the_multicast_socket() {
 
     let receiver = b.spawn(move || async move {
         let uc = RecvSocket::open("eth0", b_idx, Listen::Unicast(B.into()), 112).unwrap();
-        let mc = RecvSocket::open("eth0", b_idx, Listen::Multicast(VRRP_GROUP_V4.into()), 112).unwrap();
+        let mc =
+            RecvSocket::open("eth0", b_idx, Listen::Multicast(VRRP_GROUP_V4.into()), 112).unwrap();
         ready_tx.send(()).unwrap();
         let got = within(3, "the unicast advert in ns B", uc.recv())
             .await

@@ -363,12 +363,8 @@ fn raw_socket(family: Family, protocol: u8, what: &str) -> Result<Socket, SysErr
         Family::V4 => Domain::IPV4,
         Family::V6 => Domain::IPV6,
     };
-    Socket::new(
-        domain,
-        Type::RAW,
-        Some(Protocol::from(i32::from(protocol))),
-    )
-    .map_err(|e| SysError::os(what, Privilege::NetRaw, e))
+    Socket::new(domain, Type::RAW, Some(Protocol::from(i32::from(protocol))))
+        .map_err(|e| SysError::os(what, Privilege::NetRaw, e))
 }
 
 /// The socket address of `addr` (port 0); link-scoped IPv6 addresses get the interface index.

@@ -13,8 +13,8 @@ use std::net::{IpAddr, Ipv6Addr};
 
 use super::Listen;
 use crate::proto::{AuthSettings, RouterSettings};
-use crate::wire::{PROTO_AH, PROTO_VRRP};
 use crate::sys::SysError;
+use crate::wire::{PROTO_AH, PROTO_VRRP};
 
 /// Key of one receive socket: interface index, unicast mode, bound address, IP protocol.
 pub type RecvKey = (u32, bool, IpAddr, u8);
