@@ -589,6 +589,19 @@ mod tests {
     }
 
     #[test]
+    fn auth_type_ah_is_planned_with_its_password() {
+        let h = host(vec![iface("eth0", 7, true, &["10.0.0.1/24"])]);
+        let conf = BASIC.replace("auth_type PASS", "auth_type AH");
+        let s = plan(&conf, &h).unwrap();
+        assert_eq!(s.instances[0].auth, AuthSettings::Ah("1111".into()));
+        assert_eq!(
+            s.instances[0].auth.ah_key(),
+            Some(*b"1111\0\0\0\0"),
+            "zero-padded to 8 bytes"
+        );
+    }
+
+    #[test]
     fn a_vip_is_never_the_source_address() {
         // docs/keepalived-compat.md#start-up-cleanup: the leftover VIP comes first on the interface but is skipped.
         let h = host(vec![iface(

@@ -5,7 +5,8 @@
 //!   protocol-51 socket in the backup's namespace) and sent again, unchanged, a few adverts
 //!   later from the client; the backup refuses it as already processed, with keepalived's log
 //!   line, whichever daemon is the backup, and vrrpd counts it under
-//!   `Authentication Errors: Failure` in its stats dump;
+//!   `Authentication Errors: Failure` in its stats dump; both daemons' data dumps say
+//!   `Authentication type = IPSEC_AH` and print no password;
 //! * a wrong key: vrrpd as backup refuses keepalived's adverts with keepalived's line, counts
 //!   them as authentication failures, and becomes master itself.
 //!
@@ -109,6 +110,14 @@ fn replay(master: Daemon, backup: Daemon, tag: &str) {
     );
     lab.wait_log(1, &line, Duration::from_secs(3));
     assert_eq!(lab.holders(VIP), vec![0], "the replay changed nothing");
+    // Both daemons' SIGUSR1 dumps name the type and keep the key to themselves.
+    for i in 0..2 {
+        let data = lab.dump(i, libc::SIGUSR1, "keepalived.data");
+        assert!(
+            data.contains("   Authentication type = IPSEC_AH\n") && !data.contains("Password"),
+            "router {i}:\n{data}"
+        );
+    }
     if backup == Daemon::Vrrpd {
         let stats = lab.dump(1, libc::SIGUSR2, "keepalived.stats");
         assert_eq!(

@@ -1,5 +1,7 @@
 //! Raw IP protocol 112 sockets for VRRP adverts, IPv4 and IPv6 (docs/keepalived-compat.md#advert-packet-layout,
-//! docs/keepalived-compat.md#sockets, docs/keepalived-compat.md#unicast-mode).
+//! docs/keepalived-compat.md#sockets, docs/keepalived-compat.md#unicast-mode); protocol 51
+//! receive sockets for `auth_type AH` instances (docs/keepalived-compat.md#ipsec-ah), whose
+//! datagrams are handed over whole so the core can verify the AH ICV over the IP header.
 //!
 //! keepalived keeps one receive socket and one send socket per (family, interface, multicast
 //! group or unicast source). This module provides exactly those two for both families; the
