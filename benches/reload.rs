@@ -74,7 +74,8 @@ fn unused_scripts(n: usize) -> String {
 
 /// The measured instance, plus `more` idle instances on eth0 and d1..d3 (created here).
 fn instances(lab: &Lab, router: usize, priority: u8, more: usize) -> Vec<Instance> {
-    let mut all = vec![Instance::v3("VI_1", 51, priority, ADVERT).vip(&format!("{VIP}/24 dev eth0"))];
+    let mut all =
+        vec![Instance::v3("VI_1", 51, priority, ADVERT).vip(&format!("{VIP}/24 dev eth0"))];
     if more == 0 {
         return all;
     }
@@ -83,9 +84,15 @@ fn instances(lab: &Lab, router: usize, priority: u8, more: usize) -> Vec<Instanc
     for k in 1..4u8 {
         let name = format!("d{k}");
         let peer = format!("e{k}");
-        lab.ip(&ns, &["link", "add", &name, "type", "veth", "peer", "name", &peer]);
+        lab.ip(
+            &ns,
+            &["link", "add", &name, "type", "veth", "peer", "name", &peer],
+        );
         lab.ip(&ns, &["link", "set", &peer, "up"]);
-        lab.ip(&ns, &["addr", "add", &format!("10.{k}.0.1/16"), "dev", &name]);
+        lab.ip(
+            &ns,
+            &["addr", "add", &format!("10.{k}.0.1/16"), "dev", &name],
+        );
         lab.ip(&ns, &["link", "set", &name, "up"]);
         ifaces.push(name);
     }
@@ -131,11 +138,17 @@ fn cpu(lab: &Lab, i: usize) -> f64 {
 }
 
 /// Counts changes of the set of routers holding the VIP until `stop`.
-fn holder_watch(lab: &Lab, stop: Arc<AtomicBool>, changes: Arc<AtomicUsize>) -> impl FnOnce() + Send + use<> {
+fn holder_watch(
+    lab: &Lab,
+    stop: Arc<AtomicBool>,
+    changes: Arc<AtomicUsize>,
+) -> impl FnOnce() + Send + use<> {
     let nss = [lab.ns(0).to_string(), lab.ns(1).to_string()];
     move || {
         let holds = |ns: &str| {
-            let out = lab::sh(&["ip", "netns", "exec", ns, "ip", "-4", "-o", "addr", "show", "dev", "eth0"]);
+            let out = lab::sh(&[
+                "ip", "netns", "exec", ns, "ip", "-4", "-o", "addr", "show", "dev", "eth0",
+            ]);
             out.contains(&format!(" {VIP}/"))
         };
         let mut last = (holds(&nss[0]), holds(&nss[1]));
@@ -238,8 +251,7 @@ fn main() {
     lab::require_tool("keepalived");
     lab::require_tool("tcpdump");
     lab::require_tool("tshark");
-    let quick = std::env::args().any(|a| a == "quick")
-        || !std::env::args().any(|a| a == "--bench");
+    let quick = std::env::args().any(|a| a == "quick") || !std::env::args().any(|a| a == "--bench");
     let loads: Vec<Load> = if quick {
         vec![Load::Scripts(1_000)]
     } else {
@@ -256,7 +268,15 @@ fn main() {
     );
     println!(
         "{:<17} {:<11} {:>10} {:>12} {:>14} {:>8} {:>13} {:>13} {:>14}",
-        "load", "daemon", "start-up", "master-down", "longest delay", "holders", "lb2 adverts", "CPU/reload", "slowest reload"
+        "load",
+        "daemon",
+        "start-up",
+        "master-down",
+        "longest delay",
+        "holders",
+        "lb2 adverts",
+        "CPU/reload",
+        "slowest reload"
     );
     for (k, load) in loads.iter().enumerate() {
         for d in [Daemon::Keepalived, Daemon::Vrrpd] {
