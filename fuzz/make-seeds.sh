@@ -17,4 +17,10 @@ for path in sorted(glob.glob('tests/fixtures/keepalived/*.hex')):
         open(out + '-ip.bin', 'wb').write(bytes([0x00]) + f[14:])
     elif et == b'\x86\xdd' and f[20] == 112:
         open(out + '.bin', 'wb').write(bytes([0x07]) + f[54:])
+# The AH captures (tests/fixtures/keepalived-ah) are IPv4 datagrams: selector bit 7 checks
+# them as an `auth_type AH` instance's.
+for path in sorted(glob.glob('tests/fixtures/keepalived-ah/*.hex')):
+    name = os.path.basename(path)[:-4]
+    d = bytes.fromhex(''.join(l.strip() for l in open(path) if not l.startswith('#')))
+    open('fuzz/seeds/wire_vrrp/%s-ip.bin' % name, 'wb').write(bytes([0x80]) + d)
 PY

@@ -232,7 +232,7 @@ fn child_no_net_raw() -> ExitCode {
     };
     rt.block_on(async {
         let lines = [
-            RecvSocket::open("lo", 1, Listen::Multicast(VRRP_GROUP_V4.into())).map(|_| ()),
+            RecvSocket::open("lo", 1, Listen::Multicast(VRRP_GROUP_V4.into()), 112).map(|_| ()),
             SendSocket::open_v4("lo", 1).map(|_| ()),
             FrameSender::new().send(1, &[0u8; 42]),
         ];

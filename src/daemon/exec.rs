@@ -13,7 +13,7 @@ use tracing::{debug, error, info, warn};
 use super::vip_retry::{self, VipRetries};
 use super::Sys;
 use crate::plan::HostInterface;
-use crate::proto::{Action, Input, LogLevel, NotifyEvent, NotifyTarget, VipSpec};
+use crate::proto::{Action, AhSeal, Input, LogLevel, NotifyEvent, NotifyTarget, VipSpec};
 use crate::proto::{RouteSpec, RuleSpec};
 use crate::sys::hooks::Hooks;
 use crate::sys::netlink::{Removed, Vip};
@@ -23,7 +23,7 @@ use crate::sys::routes::{
 use crate::sys::smtp::Mailer;
 use crate::sys::{Privilege, SysError};
 use crate::wire::garp::{garp_frame, unsolicited_na_frame};
-use crate::wire::{IpId, Ipv4Repr};
+use crate::wire::{IpId, Ipv4Repr, PROTO_AH};
 
 /// The action executor and the interface table.
 #[derive(Debug, Default)]
@@ -129,6 +129,7 @@ impl Exec {
                 dst,
                 ttl,
                 bytes,
+                ah,
             } => {
                 let advert = Advert {
                     instance,
@@ -137,6 +138,7 @@ impl Exec {
                     src,
                     dst,
                     ttl,
+                    ah,
                 };
                 self.send_advert(sys, advert, &bytes).await;
             }
@@ -188,7 +190,23 @@ impl Exec {
             (IpAddr::V4(src), IpAddr::V4(dst)) => {
                 let id = self.ip_ids.entry(a.instance).or_default().next_id();
                 let header = Ipv4Repr::vrrp(src, dst, a.ttl, id, bytes.len());
-                sys.send_advert(a.ifindex, &header, bytes).await
+                match a.ah {
+                    None => sys.send_advert(a.ifindex, &header, bytes).await,
+                    // The ICV covers this very header, ID included (docs/keepalived-compat.md#ipsec-ah).
+                    Some(ah) => {
+                        let header = Ipv4Repr {
+                            protocol: PROTO_AH,
+                            ..header
+                        };
+                        match crate::wire::ah::seal(&header, &ah.key, ah.seq, ah.zero_ttl, bytes) {
+                            Ok(sealed) => sys.send_advert(a.ifindex, &header, &sealed).await,
+                            Err(e) => Err(SysError::Os {
+                                what: format!("seal an AH advert to {dst}"),
+                                source: std::io::Error::other(e.to_string()),
+                            }),
+                        }
+                    }
+                }
             }
             (IpAddr::V6(src), IpAddr::V6(dst)) => {
                 sys.send_advert6(a.ifindex, src, dst, a.ttl, bytes).await
@@ -478,6 +496,7 @@ struct Advert {
     src: IpAddr,
     dst: IpAddr,
     ttl: u8,
+    ah: Option<AhSeal>,
 }
 
 /// Logs a core line at the matching level; `Detail` lines only show with `-D`.

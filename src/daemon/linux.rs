@@ -24,7 +24,7 @@ use crate::sys::signals::Signals;
 use crate::sys::systemd::Notifier;
 use crate::sys::vrrp_socket::{wanted, RecvKey, RecvSocket, SendSocket, Unopened};
 use crate::sys::SysError;
-use crate::wire::{Ipv4Repr, PROTO_VRRP};
+use crate::wire::Ipv4Repr;
 
 /// What `main` hands the daemon.
 #[derive(Clone, Debug)]
@@ -366,8 +366,8 @@ impl Sys for LinuxSys {
             if self.receivers.contains_key(&key) {
                 continue;
             }
-            let (ifindex, unicast, addr) = key;
-            let sock = match RecvSocket::open(&w.ifname, ifindex, w.what) {
+            let (ifindex, unicast, addr, protocol) = key;
+            let sock = match RecvSocket::open(&w.ifname, ifindex, w.what, protocol) {
                 Ok(s) => s,
                 Err(e) => {
                     // keepalived's wording for a unicast source it cannot bind.
@@ -388,7 +388,7 @@ impl Sys for LinuxSys {
             };
             let family = if addr.is_ipv4() { "IPv4" } else { "IPv6" };
             let mode = if unicast { "unicast" } else { "multicast" };
-            debug!(target: "vrrpd", "VRRP sockpool: [ifindex({ifindex:3}), family({family}), proto({PROTO_VRRP}), {mode}, address({addr})]");
+            debug!(target: "vrrpd", "VRRP sockpool: [ifindex({ifindex:3}), family({family}), proto({protocol}), {mode}, address({addr})]");
             let handle = tokio::spawn(rx_task(sock, self.events.clone()));
             self.receivers.insert(key, handle);
         }

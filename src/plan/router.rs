@@ -98,7 +98,7 @@ fn instance_settings(
     let version = e.version();
     let (vips, excluded_vips) = vips(inst, host, &ifname, family)?;
     let src = advert_source(inst, iface, &ifname, family, all_vips)?;
-    let auth = auth(name, e, version)?;
+    let auth = auth(e, version);
     let (routes, rules) = routes_and_rules(inst, host)?;
     Ok(InstanceSettings {
         name: name.to_string(),
@@ -241,19 +241,17 @@ fn mcast_group(e: &Effective, family: Family) -> IpAddr {
     })
 }
 
-/// `authentication`: PASS only in VRRPv2; AH is refused.
-fn auth(name: &str, e: &Effective, version: wire::Version) -> Result<AuthSettings, PlanError> {
-    Ok(match &e.auth.value {
+/// `authentication`: PASS and AH only in VRRPv2 (the checker already dropped AH over IPv6).
+fn auth(e: &Effective, version: wire::Version) -> AuthSettings {
+    match &e.auth.value {
         Some((AuthType::Pass, pass)) if version == wire::Version::V2 => {
             AuthSettings::Pass(String::from_utf8_lossy(pass).into_owned())
         }
-        Some((AuthType::Ah, _)) => {
-            return Err(err(format!(
-                "vrrp_instance {name}: auth_type AH is not supported by vrrpd"
-            )))
+        Some((AuthType::Ah, pass)) if version == wire::Version::V2 => {
+            AuthSettings::Ah(String::from_utf8_lossy(pass).into_owned())
         }
         _ => AuthSettings::None,
-    })
+    }
 }
 
 /// `preempt_delay` in centiseconds, saturating.
@@ -588,6 +586,19 @@ mod tests {
         assert_eq!((vi.vips[0].prefix_len, vi.vips[1].prefix_len), (24, 32));
         assert_eq!(vi.garp, GarpSettings::default());
         assert!(s.down_interfaces.is_empty());
+    }
+
+    #[test]
+    fn auth_type_ah_is_planned_with_its_password() {
+        let h = host(vec![iface("eth0", 7, true, &["10.0.0.1/24"])]);
+        let conf = BASIC.replace("auth_type PASS", "auth_type AH");
+        let s = plan(&conf, &h).unwrap();
+        assert_eq!(s.instances[0].auth, AuthSettings::Ah("1111".into()));
+        assert_eq!(
+            s.instances[0].auth.ah_key(),
+            Some(*b"1111\0\0\0\0"),
+            "zero-padded to 8 bytes"
+        );
     }
 
     #[test]

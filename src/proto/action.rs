@@ -16,7 +16,8 @@ pub enum Action {
     /// this `src`/`dst`; the shell adds the IP header (`wire::emit_ipv4_datagram`: protocol
     /// 112, TOS 0xC0, TTL `ttl`, DF clear, ID per-instance counter from 1; for IPv6 the
     /// kernel's) and sends it on `ifindex` (multicast with MSG_DONTROUTE). One action per
-    /// unicast peer.
+    /// unicast peer. With `ah` the shell puts an IPsec AH header in front (protocol 51,
+    /// `wire::ah::seal`), because its ICV covers the IP header the shell builds.
     SendAdvert {
         instance: String,
         ifindex: u32,
@@ -26,6 +27,8 @@ pub enum Action {
         ttl: u8,
         #[serde(with = "hex_bytes")]
         bytes: Vec<u8>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        ah: Option<AhSeal>,
     },
     /// Add an address (RTM_NEWADDR, docs/keepalived-compat.md#adding-addresses). VIPs first, then excluded.
     AddVip { instance: String, vip: VipSpec },
@@ -64,6 +67,17 @@ pub enum Action {
     DelRule { instance: String, spec: RuleSpec },
     // The accept-mode firewall needs no action of its own: the shell derives the nftables
     // sets from AddVip/DelVip (daemon/firewall.rs, docs/keepalived-compat.md#firewall-rules).
+}
+
+/// `auth_type AH`: what the shell seals an advert with (docs/keepalived-compat.md#ipsec-ah).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AhSeal {
+    /// The 8-byte key (`auth_pass`, zero-padded).
+    pub key: [u8; 8],
+    /// The sequence number of this advert (the same for every unicast copy).
+    pub seq: u32,
+    /// A unicast instance: the TTL is left out of the ICV, as keepalived does.
+    pub zero_ttl: bool,
 }
 
 /// Who a notification is about.

@@ -51,7 +51,7 @@ mod stats;
 mod timer;
 mod transition;
 
-pub use action::{shrink_idle, Action, LogLevel, NotifyEvent, NotifyTarget};
+pub use action::{shrink_idle, Action, AhSeal, LogLevel, NotifyEvent, NotifyTarget};
 pub use input::{hex_bytes, Input, TrackTarget, TrackerState};
 pub use router::Router;
 pub use routes::{Prefix, RouteSpec, RuleSpec};

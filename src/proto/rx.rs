@@ -1,5 +1,5 @@
 //! Receive validation for one instance (docs/keepalived-compat.md#receive-checks). The checks
-//! themselves live in one place, `wire::validate` ([`check_ipv4`] / [`check_ipv6`] for 1–12
+//! themselves live in one place, `wire::validate` ([`check_ipv4_ah`] / [`check_ipv6`] for 1–12
 //! on what the sockets delivered, [`check_message`] for 3–12 on a bare message,
 //! [`check_vips`] for 14, [`check_unicast_peer`] / [`check_ttl_range`] for 15); this file
 //! only does what depends on the instance: building the [`Expect`] from its state, charging
@@ -14,8 +14,8 @@ use super::settings::OldUnicastChecksum;
 use super::state::State;
 use super::stats::Counters;
 use crate::wire::{
-    check_ipv4, check_ipv6, check_message, check_ttl_range, check_unicast_peer, check_vips, Advert,
-    Envelope, Error, Expect, UnicastChecksum, Version, GROUP_V4,
+    check_ipv4_ah, check_ipv6, check_message, check_ttl_range, check_unicast_peer, check_vips,
+    Advert, AhCheck, Envelope, Error, Expect, UnicastChecksum, Version, GROUP_V4,
 };
 
 /// A received datagram or message with the IP-level facts the core checks.
@@ -42,14 +42,20 @@ fn counter<'a>(counters: &'a mut Counters, error: &Error) -> Option<&'a mut u64>
         Error::Version { .. } => &mut counters.vers_err,
         Error::AuthType { .. } => &mut counters.invalid_authtype,
         Error::AuthTypeMismatch { .. } => &mut counters.authtype_mismatch,
-        // keepalived counts a failed AH ICV check as auth_failure; vrrpd cannot verify AH.
-        Error::AuthFailure { .. } | Error::AhUnsupported { .. } => &mut counters.auth_failure,
+        Error::AhPresence { .. } => &mut counters.authtype_mismatch,
+        // keepalived's vrrp_in_chk_ipsecah: ICV, SPI and replay all count as auth_failure.
+        Error::AuthFailure { .. }
+        | Error::AhIcv { .. }
+        | Error::AhSpi { .. }
+        | Error::AhReplay { .. } => &mut counters.auth_failure,
         Error::Type { .. } => &mut counters.invalid_type_rcvd,
         Error::AddrCount { .. } | Error::AddrMissing { .. } | Error::DestinationKind { .. } => {
             &mut counters.addr_list_err
         }
         Error::Checksum { .. } => &mut counters.chk_err,
-        Error::Interval { .. } | Error::NotAPeer { .. } => return None,
+        Error::Interval { .. } | Error::NotAPeer { .. } | Error::AhNextHeader { .. } => {
+            return None
+        }
     })
 }
 
@@ -105,6 +111,9 @@ impl VirtualRouter {
         if let Some(c) = counter(&mut self.counters, &error) {
             *c += 1;
         }
+        if error.silent() {
+            return None;
+        }
         // Each kind is logged once until a valid advert arrives, and at most once an
         // advert interval (VirtualRouter::quiet_errors).
         let kind = std::mem::discriminant(&error);
@@ -121,6 +130,7 @@ impl VirtualRouter {
                 rearmed: false,
             }),
         }
+        let bare = error.logged_bare();
         let text = match error {
             // wire's wording lacks the instance's own version.
             Error::Version { version, .. } => {
@@ -132,7 +142,11 @@ impl VirtualRouter {
             }
             other => other.to_string(),
         };
-        self.log(ctx, LogLevel::Info, &text);
+        if bare {
+            ctx.log(LogLevel::Info, text);
+        } else {
+            self.log(ctx, LogLevel::Info, &text);
+        }
         None
     }
 
@@ -140,8 +154,27 @@ impl VirtualRouter {
     /// (13), then 14 and 15.
     fn check(&mut self, ctx: &mut Ctx, rx: &Packet) -> Result<Advert, Error> {
         let expect = self.expect(rx.src);
+        self.rx_ah_seq = None;
         let received = match (rx.ipv4_datagram, rx.src, rx.dst) {
-            (true, _, _) => check_ipv4(rx.bytes, &expect)?,
+            (true, _, _) => {
+                // The AH counter moves as soon as the AH header verified, even when a later
+                // check drops the advert (docs/keepalived-compat.md#ipsec-ah).
+                let mut ah = self.ah_key.map(|key| AhCheck {
+                    key,
+                    counter: self.ah_seq,
+                });
+                let result = check_ipv4_ah(rx.bytes, &expect, ah.as_mut());
+                if let Some(ah) = ah {
+                    self.ah_seq.seq = ah.counter.seq;
+                }
+                let received = result?;
+                // A BACKUP that accepted a number not below its counter clears `cycle`.
+                if received.ah_seq.is_some() && self.state == State::Backup {
+                    self.ah_seq.cycle = false;
+                }
+                self.rx_ah_seq = received.ah_seq;
+                received
+            }
             (false, IpAddr::V6(src), IpAddr::V6(dst)) => {
                 check_ipv6(rx.bytes, src, dst, rx.ttl, &expect)?
             }
@@ -268,6 +301,130 @@ mod tests {
         assert_eq!(snap.instances[0].counters.advert_rcvd, 1);
     }
 
+    /// A v2 AH advert for VRID 52 from 10.0.0.2 with sequence `seq`, keyed with `pass`.
+    fn ah_datagram(seq: u32, pass: &str, priority: u8) -> Vec<u8> {
+        let a = Advert {
+            version: Version::V2,
+            vrid: 52,
+            priority,
+            interval: 1,
+            auth: Auth::Ah,
+            addrs: Addrs::V4(vec![Ipv4Addr::new(10, 0, 0, 100)]),
+        };
+        let msg = a.to_vec(Checksum::V2).unwrap();
+        let ip = Ipv4Repr {
+            protocol: PROTO_AH,
+            ..Ipv4Repr::vrrp(Ipv4Addr::new(10, 0, 0, 2), GROUP_V4, 255, 1, 0)
+        };
+        let key = crate::proto::AuthSettings::Ah(pass.into())
+            .ah_key()
+            .unwrap();
+        let payload = crate::wire::ah::seal(&ip, &key, seq, false, &msg).unwrap();
+        emit_ipv4_datagram(&ip, &payload).unwrap()
+    }
+
+    #[test]
+    fn ah_adverts_are_verified_replays_and_wrong_keys_counted() {
+        let settings = RouterSettings::new(vec![InstanceSettings::backup("VI_AH", 52)
+            .vip("10.0.0.100/24")
+            .auth_ah("sEcret99x")]);
+        let now = crate::test_epoch();
+        let mut router = Router::new(settings, now);
+        let logs = std::cell::RefCell::new(Vec::new());
+        let mut feed = |datagram: Vec<u8>| {
+            router.handle(
+                now,
+                Input::Ipv4 {
+                    ifindex: 2,
+                    datagram,
+                },
+            );
+            while let Some(a) = router.poll_action() {
+                if let crate::proto::Action::Log { message, .. } = a {
+                    logs.borrow_mut().push(message);
+                }
+            }
+            router.snapshot()
+        };
+        // The key is cut to 8 bytes, as keepalived cuts auth_pass.
+        let snap = feed(ah_datagram(5, "sEcret99", 150));
+        assert_eq!(snap.instances[0].counters.advert_rcvd, 1);
+        let snap = feed(ah_datagram(5, "sEcret99", 150));
+        assert_eq!(
+            (
+                snap.instances[0].counters.advert_rcvd,
+                snap.instances[0].counters.auth_failure
+            ),
+            (1, 1),
+            "a replay is refused and counted"
+        );
+        let snap = feed(ah_datagram(9, "other", 150));
+        assert_eq!(snap.instances[0].counters.auth_failure, 2);
+        let snap = feed(ah_datagram(6, "sEcret99", 150));
+        assert_eq!(snap.instances[0].counters.advert_rcvd, 2);
+        // A plain advert is an AH presence mismatch.
+        let mut plain = datagram();
+        plain[21] = 52;
+        let snap = feed(plain);
+        assert_eq!(snap.instances[0].counters.authtype_mismatch, 1);
+        let logs = logs.borrow();
+        assert!(logs.iter().any(|l| l
+            == "(VI_AH) IPSEC-AH : sequence number 5 already processed. Packet dropped. Local(5)"));
+        assert!(logs.iter().any(|l| l
+            == "(VI_AH) IPSEC-AH : invalid IPSEC HMAC-MD5 value. Due to fields mutation or bad password !"));
+        assert!(logs
+            .iter()
+            .any(|l| l == "(VI_AH) No AH header but auth type is AH"));
+    }
+
+    /// The AH seals of the adverts sent so far, and the log lines.
+    fn drain(router: &mut Router) -> (Vec<crate::proto::AhSeal>, Vec<String>) {
+        let (mut seals, mut logs) = (Vec::new(), Vec::new());
+        while let Some(a) = router.poll_action() {
+            match a {
+                crate::proto::Action::SendAdvert { ah, .. } => seals.extend(ah),
+                crate::proto::Action::Log { message, .. } => logs.push(message),
+                _ => {}
+            }
+        }
+        (seals, logs)
+    }
+
+    #[test]
+    fn ah_master_numbers_its_adverts_and_syncs_above_a_lower_priority_one() {
+        let settings = RouterSettings::new(vec![InstanceSettings::master("VI_AH", 52)
+            .vip("10.0.0.100/24")
+            .auth_ah("sEcret99")]);
+        let mut now = crate::test_epoch();
+        let mut router = Router::new(settings, now);
+        for _ in 0..4 {
+            drain(&mut router);
+            now = router.poll_timeout().unwrap();
+            router.handle_timeout(now);
+        }
+        let (seals, _) = drain(&mut router);
+        assert_eq!(router.snapshot().instances[0].state, State::Master);
+        let key = crate::proto::AuthSettings::Ah("sEcret99".into()).ah_key();
+        assert!(seals.iter().all(|s| Some(s.key) == key && !s.zero_ttl));
+        let seq = seals.last().map(|s| s.seq).unwrap_or(0);
+        assert!(seq >= 1);
+        // A valid lower-priority AH advert numbered above ours: the counter goes one above it.
+        router.handle(
+            now,
+            Input::Ipv4 {
+                ifindex: 2,
+                datagram: ah_datagram(seq + 40, "sEcret99", 50),
+            },
+        );
+        let (seals, logs) = drain(&mut router);
+        assert!(
+            logs.iter()
+                .any(|l| l == "(VI_AH) IPSEC-AH : Syncing seq_num - Increment seq"),
+            "{logs:?}"
+        );
+        assert_eq!(seals.first().map(|s| s.seq), Some(seq + 42), "{seals:?}");
+    }
+
     #[test]
     fn a_bad_ipv6_checksum_is_counted() {
         let mut inst = InstanceSettings::backup("VI_6", 61)
@@ -308,14 +465,30 @@ mod tests {
     fn every_error_is_charged_like_keepalived() {
         let mut c = Counters::default();
         for e in [
-            Error::AhUnsupported { vrid: 1 },
+            Error::AhIcv { vrid: 1 },
+            Error::AhSpi {
+                vrid: 1,
+                src: [0; 4],
+                spi: [1; 4],
+            },
+            Error::AhReplay {
+                vrid: 1,
+                seq: 1,
+                local: 1,
+            },
             Error::AuthFailure { vrid: 1 },
+            Error::AhPresence {
+                vrid: 1,
+                has_ah: true,
+            },
         ] {
             if let Some(n) = counter(&mut c, &e) {
                 *n += 1;
             }
         }
-        assert_eq!(c.auth_failure, 2, "AH is counted as auth_failure");
+        assert_eq!(c.auth_failure, 4, "AH ICV, SPI and replay are auth_failure");
+        assert_eq!(c.authtype_mismatch, 1, "AH presence is authtype_mismatch");
+        assert!(counter(&mut c, &Error::AhNextHeader { vrid: 1 }).is_none());
         assert!(counter(
             &mut c,
             &Error::Interval {

@@ -83,6 +83,9 @@ pub enum AuthSettings {
     None,
     /// The password, at most 8 bytes are used (keepalived truncates and zero-pads).
     Pass(String),
+    /// IPsec AH (HMAC-MD5-96) keyed with `auth_pass`, zero-padded or cut to 8 bytes like
+    /// PASS (docs/keepalived-compat.md#ipsec-ah).
+    Ah(String),
 }
 
 impl AuthSettings {
@@ -91,6 +94,18 @@ impl AuthSettings {
         match self {
             AuthSettings::None => crate::wire::Auth::None,
             AuthSettings::Pass(p) => crate::wire::Auth::pass_from_str(p),
+            AuthSettings::Ah(_) => crate::wire::Auth::Ah,
+        }
+    }
+
+    /// The HMAC key of `auth_type AH`: the password's first 8 bytes, zero-padded.
+    pub fn ah_key(&self) -> Option<crate::wire::AhKey> {
+        match self {
+            AuthSettings::Ah(p) => match crate::wire::Auth::pass_from_str(p) {
+                crate::wire::Auth::Pass(key) => Some(key),
+                _ => None,
+            },
+            _ => None,
         }
     }
 }
@@ -421,6 +436,12 @@ impl InstanceSettings {
     /// `authentication { auth_type PASS; auth_pass P }`.
     pub fn auth_pass(mut self, pass: &str) -> Self {
         self.auth = AuthSettings::Pass(pass.into());
+        self
+    }
+
+    /// `authentication { auth_type AH; auth_pass P }`.
+    pub fn auth_ah(mut self, pass: &str) -> Self {
+        self.auth = AuthSettings::Ah(pass.into());
         self
     }
 

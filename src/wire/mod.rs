@@ -15,6 +15,8 @@
 //! `consts.rs`.
 //!
 //! Files, one concern each:
+//! * `ah.rs`: the IPsec AH header of `auth_type AH` (RFC 2402, HMAC-MD5-96): [`ah::seal`],
+//!   [`ah::verify`], keepalived's sequence counter [`ah::SeqCounter`].
 //! * `consts.rs`: protocol 112 and 51, TOS 0xC0, TTL 255, the groups 224.0.0.18 / ff02::12.
 //! * `checksum.rs`: RFC 1071 sums and the IPv4/IPv6 pseudo-headers.
 //! * `vrrp.rs`: [`VrrpPacket`] view, `Advert::{parse, buffer_len, emit}`, checksum modes,
@@ -34,6 +36,7 @@
 //! `tests/fixtures/keepalived` (`tests/wire/fixtures.rs`), and Wireshark's opinion of our
 //! output in `tests/wire/tshark.rs`.
 
+pub mod ah;
 pub mod checksum;
 pub mod consts;
 pub mod garp;
@@ -44,6 +47,7 @@ mod types;
 pub mod validate;
 pub mod vrrp;
 
+pub use ah::{AhKey, AhReject, SeqCounter};
 pub use consts::{ADVERT_TOS, ADVERT_TTL, GROUP_V4, GROUP_V6, PROTO_AH, PROTO_VRRP};
 pub use garp::{garp_frame, unsolicited_na_frame, Mac};
 pub use ip::{IpId, Ipv4Packet, Ipv4Repr};
@@ -51,7 +55,7 @@ pub use recv::{parse_ipv4_datagram, parse_ipv6_datagram, Datagram};
 pub use send::{emit_ipv4_advert, emit_ipv4_datagram, ipv4_advert_len};
 pub use types::{Addrs, Advert, Auth, Checksum, Error, Family, Version};
 pub use validate::{
-    check_ipv4, check_ipv6, check_message, check_ttl_range, check_unicast_peer, check_vips,
-    CheckedAdvert, Envelope, Expect, UnicastChecksum,
+    check_ipv4, check_ipv4_ah, check_ipv6, check_message, check_ttl_range, check_unicast_peer,
+    check_vips, AhCheck, CheckedAdvert, Envelope, Expect, UnicastChecksum,
 };
 pub use vrrp::{EmitError, VrrpPacket};

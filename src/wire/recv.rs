@@ -14,8 +14,8 @@ use super::ip::{Ipv4Packet, HEADER_LEN as IPV4_HEADER_LEN};
 use super::types::Error;
 use super::validate::Envelope;
 
-/// Length of the IPsec AH header keepalived puts between IP and VRRP (docs/keepalived-compat.md#advert-packet-layout).
-pub const AH_LEN: usize = 24;
+/// Length of the IPsec AH header keepalived puts between IP and VRRP (docs/keepalived-compat.md#ipsec-ah).
+pub use super::ah::AH_LEN;
 /// The fixed VRRP header (RFC 3768 §5.1, RFC 5798 §5.1): check 1 needs this much.
 const VRRP_HEADER_LEN: usize = 8;
 
@@ -81,6 +81,11 @@ pub fn parse_ipv4_datagram(packet: &[u8]) -> Result<Datagram<'_>, Error> {
         PROTO_AH => hlen + AH_LEN,
         _ => return Err(Error::BadIpHeader),
     };
+    // keepalived also wants the whole AH header and the VRRP header behind it
+    // ("IPv4 VRRP packet with AH too short").
+    if len < offset + VRRP_HEADER_LEN {
+        return Err(Error::TooShort { len });
+    }
     Ok(Datagram {
         envelope: Envelope {
             src: IpAddr::V4(ip.src()),

@@ -64,7 +64,7 @@ pub enum Auth {
     None,
     /// Type 1: simple text password, zero padded to 8 bytes.
     Pass([u8; 8]),
-    /// Type 2: IPsec AH. Recognised, not implemented.
+    /// Type 2: IPsec AH (`wire::ah`). The key travels separately: received adverts carry none.
     Ah,
     /// Any other type number, with the 8 data bytes as received.
     Unknown(u8, [u8; 8]),
@@ -204,10 +204,23 @@ pub enum Error {
         received: u8,
         expected: u8,
     },
-    /// An IPsec AH header arrived for an instance configured with `auth_type AH`: the ICV
-    /// cannot be checked because AH is recognised but not implemented (counted like
-    /// keepalived's `auth_failure`).
-    AhUnsupported { vrid: u8 },
+    /// Check 2: an AH header arrived for an instance without `auth_type AH` (`has_ah`), or
+    /// none for one with it (`authtype_mismatch`).
+    AhPresence { vrid: u8, has_ah: bool },
+    /// The AH header protects another protocol than VRRP: dropped without a log line or a
+    /// counter, as keepalived does.
+    AhNextHeader { vrid: u8 },
+    /// The AH ICV does not verify: wrong key or a changed field (`auth_failure`).
+    AhIcv { vrid: u8 },
+    /// The AH SPI is not the source address (`auth_failure`). Both are the wire bytes.
+    AhSpi {
+        vrid: u8,
+        src: [u8; 4],
+        spi: [u8; 4],
+    },
+    /// The AH sequence number is not above the last one seen or sent: a replay
+    /// (`auth_failure`).
+    AhReplay { vrid: u8, seq: u32, local: u32 },
     /// PASS password mismatch (`auth_failure`).
     AuthFailure { vrid: u8 },
     /// v2 advert interval differs from ours (dropped, no counter in keepalived 2.2.7).
@@ -247,7 +260,11 @@ impl Error {
             | Error::AuthType { vrid, .. }
             | Error::AuthTypeMismatch { vrid, .. }
             | Error::AuthFailure { vrid }
-            | Error::AhUnsupported { vrid }
+            | Error::AhPresence { vrid, .. }
+            | Error::AhNextHeader { vrid }
+            | Error::AhIcv { vrid }
+            | Error::AhSpi { vrid, .. }
+            | Error::AhReplay { vrid, .. }
             | Error::Interval { vrid, .. }
             | Error::AddrCount { vrid, .. }
             | Error::AddrMissing { vrid, .. }
@@ -255,6 +272,18 @@ impl Error {
             | Error::NotAPeer { vrid, .. }
             | Error::TtlRange { vrid, .. } => Some(vrid),
         }
+    }
+}
+
+impl Error {
+    /// keepalived logs this one without the `(VI) ` prefix.
+    pub fn logged_bare(&self) -> bool {
+        matches!(self, Error::AhSpi { .. })
+    }
+
+    /// keepalived drops this one without a log line.
+    pub fn silent(&self) -> bool {
+        matches!(self, Error::AhNextHeader { .. })
     }
 }
 
@@ -298,12 +327,29 @@ impl std::fmt::Display for Error {
             Error::AuthTypeMismatch {
                 received, expected, ..
             } => write!(f, "received a {received} auth, expecting {expected}!"),
-            Error::AhUnsupported { .. } => {
-                write!(
-                    f,
-                    "received an AH authenticated advert, AH is not supported"
-                )
+            Error::AhPresence { has_ah: true, .. } => {
+                write!(f, "Received AH header but auth type not AH")
             }
+            Error::AhPresence { has_ah: false, .. } => {
+                write!(f, "No AH header but auth type is AH")
+            }
+            Error::AhNextHeader { .. } => write!(f, "AH header for another protocol"),
+            Error::AhIcv { .. } => write!(
+                f,
+                "IPSEC-AH : invalid IPSEC HMAC-MD5 value. Due to fields mutation or bad password !"
+            ),
+            // keepalived prints both addresses as the host-order reading of the network-order
+            // bytes, source first, and without the instance name (Error::logged_bare).
+            Error::AhSpi { src, spi, .. } => write!(
+                f,
+                "IPSEC AH : invalid IPSEC SPI value. {} and expect {}",
+                u32::from_ne_bytes(*src),
+                u32::from_ne_bytes(*spi)
+            ),
+            Error::AhReplay { seq, local, .. } => write!(
+                f,
+                "IPSEC-AH : sequence number {seq} already processed. Packet dropped. Local({local})"
+            ),
             Error::AuthFailure { .. } => write!(f, "received an invalid passwd!"),
             Error::Interval {
                 received, expected, ..

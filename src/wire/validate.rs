@@ -14,6 +14,7 @@
 
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
+use super::ah::{self, AhKey, AhReject, SeqCounter, AH_LEN};
 use super::consts::ADVERT_TTL;
 use super::recv::{parse_ipv4_datagram, parse_ipv6_datagram};
 use super::types::{Advert, Auth, Checksum, Error, Family, Version};
@@ -68,6 +69,24 @@ pub struct CheckedAdvert {
     /// should log `(VI) Setting unicast VRRPv3 checksum to old version` and switch to
     /// [`UnicastChecksum::Old`] for sending and receiving (docs/keepalived-compat.md#checksums).
     pub old_unicast_checksum: bool,
+    /// The AH sequence number, when the advert came with a verified AH header.
+    pub ah_seq: Option<u32>,
+}
+
+/// What an `auth_type AH` instance verifies a received AH header with, and the sequence
+/// counter the check moves (docs/keepalived-compat.md#ipsec-ah).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct AhCheck {
+    pub key: AhKey,
+    pub counter: SeqCounter,
+}
+
+/// The whole datagram and its IPv4 header length, for the AH check inside [`check_message`]'s
+/// steps.
+struct AhInput<'a, 'b> {
+    packet: &'a [u8],
+    ip_header_len: usize,
+    check: &'b mut AhCheck,
 }
 
 fn byte(buf: &[u8], i: usize) -> u8 {
@@ -100,7 +119,20 @@ pub struct Envelope {
 
 /// Steps 1–12 of docs/keepalived-compat.md#receive-checks on a whole received IPv4 packet: the IP
 /// header (1, 2) here, the rest in [`check_message`].
+/// Without an AH key, so an `auth_type AH` instance refuses every advert
+/// ([`check_ipv4_ah`] is the one with the key).
 pub fn check_ipv4(packet: &[u8], expect: &Expect) -> Result<CheckedAdvert, Error> {
+    check_ipv4_ah(packet, expect, None)
+}
+
+/// [`check_ipv4`] for an instance that may use `auth_type AH`: `ah` holds its key and
+/// sequence counter. As in keepalived, the counter moves up as soon as the AH header verified
+/// (step 6), even when a later step then drops the advert.
+pub fn check_ipv4_ah(
+    packet: &[u8],
+    expect: &Expect,
+    ah: Option<&mut AhCheck>,
+) -> Result<CheckedAdvert, Error> {
     let datagram = parse_ipv4_datagram(packet)?;
     let vrrp_bytes = datagram.message;
 
@@ -109,13 +141,20 @@ pub fn check_ipv4(packet: &[u8], expect: &Expect) -> Result<CheckedAdvert, Error
     let has_ah = datagram.has_ah();
     let want_ah = expect.auth == Auth::Ah;
     if has_ah != want_ah {
-        return Err(Error::AuthTypeMismatch {
+        return Err(Error::AhPresence {
             vrid: byte(vrrp_bytes, 1),
-            received: if has_ah { 2 } else { byte(vrrp_bytes, 4) },
-            expected: expect.auth.type_number(),
+            has_ah,
         });
     }
-    check_message(vrrp_bytes, &datagram.envelope, expect)
+    let ah = match ah {
+        Some(check) if has_ah => Some(AhInput {
+            packet,
+            ip_header_len: datagram.envelope.header_len.saturating_sub(AH_LEN),
+            check,
+        }),
+        _ => None,
+    };
+    check_steps(vrrp_bytes, &datagram.envelope, expect, ah)
 }
 
 /// Steps 1–12 for IPv6, where the socket delivers only the VRRP message: `hop_limit`, `src`
@@ -133,10 +172,9 @@ pub fn check_ipv6(
     let datagram = parse_ipv6_datagram(message, src, dst, hop_limit)?;
     // 2. There is no AH over IPv6; an instance configured with it cannot match.
     if expect.auth == Auth::Ah {
-        return Err(Error::AuthTypeMismatch {
+        return Err(Error::AhPresence {
             vrid: byte(message, 1),
-            received: 0,
-            expected: expect.auth.type_number(),
+            has_ah: false,
         });
     }
     check_message(message, &datagram.envelope, expect)
@@ -146,11 +184,21 @@ pub fn check_ipv6(
 /// AH header): the single implementation of these checks, used by [`check_ipv4`],
 /// [`check_ipv6`] and by the protocol core for inputs that carry a bare message. The family
 /// is the destination's. Never panics: header fields of a short message read as zero and
-/// fail the length check.
+/// fail the length check. A bare message has no AH header, so an `auth_type AH` instance
+/// refuses it ("No AH header but auth type is AH").
 pub fn check_message(
     message: &[u8],
     env: &Envelope,
     expect: &Expect,
+) -> Result<CheckedAdvert, Error> {
+    check_steps(message, env, expect, None)
+}
+
+fn check_steps(
+    message: &[u8],
+    env: &Envelope,
+    expect: &Expect,
+    ah: Option<AhInput>,
 ) -> Result<CheckedAdvert, Error> {
     let family = family_of(env.dst);
     let vrrp = VrrpPacket::new_unchecked(message, family);
@@ -187,7 +235,9 @@ pub fn check_message(
     };
 
     // 6. v2 authentication: type 0..=2 (invalid_authtype), equal to ours
-    //    (authtype_mismatch), PASS compared in constant time (auth_failure).
+    //    (authtype_mismatch), PASS compared in constant time (auth_failure), AH header
+    //    verified (auth_failure; wire::ah).
+    let mut ah_seq = None;
     if version == Version::V2 {
         let auth_type = vrrp.auth_type();
         if auth_type > 2 {
@@ -207,8 +257,29 @@ pub fn check_message(
                     return Err(Error::AuthFailure { vrid });
                 }
             }
-            // keepalived checks the AH ICV here; vrrpd recognises AH but cannot verify it.
-            Auth::Ah => return Err(Error::AhUnsupported { vrid }),
+            Auth::Ah => {
+                let Some(input) = ah else {
+                    return Err(Error::AhPresence {
+                        vrid,
+                        has_ah: false,
+                    });
+                };
+                // keepalived zeroes the TTL in the ICV for unicast instances only.
+                let seq = ah::verify(
+                    input.packet,
+                    input.ip_header_len,
+                    &input.check.key,
+                    !expect.multicast,
+                    &mut input.check.counter,
+                )
+                .map_err(|e| match e {
+                    AhReject::NextHeader => Error::AhNextHeader { vrid },
+                    AhReject::Icv => Error::AhIcv { vrid },
+                    AhReject::Spi { src, spi } => Error::AhSpi { vrid, src, spi },
+                    AhReject::Replay { seq, local } => Error::AhReplay { vrid, seq, local },
+                })?;
+                ah_seq = Some(seq);
+            }
             Auth::None | Auth::Unknown(..) => {}
         }
 
@@ -283,6 +354,7 @@ pub fn check_message(
         dst: env.dst,
         ttl: env.ttl,
         old_unicast_checksum,
+        ah_seq,
     })
 }
 
@@ -455,10 +527,16 @@ mod tests {
         q[9] = 51;
         assert_eq!(
             check_ipv4(&q, &e),
-            Err(Error::AuthTypeMismatch {
-                vrid: 0,
-                received: 2,
-                expected: 1
+            Err(Error::TooShort { len: 40 }),
+            "no room for an AH header and a VRRP header behind it"
+        );
+        let a = advert(Version::V2, Auth::Ah);
+        let q = ah_packet(&a, GROUP_V4, 255, 1, &KEY);
+        assert_eq!(
+            check_ipv4(&q, &e),
+            Err(Error::AhPresence {
+                vrid: 51,
+                has_ah: true
             }),
             "AH header but auth type not AH (VRID read after the AH header)"
         );
@@ -466,31 +544,102 @@ mod tests {
         e.auth = Auth::Ah;
         assert_eq!(
             check_ipv4(&p, &e),
-            Err(Error::AuthTypeMismatch {
+            Err(Error::AhPresence {
                 vrid: 51,
-                received: 1,
-                expected: 2
+                has_ah: false
             }),
             "no AH header but auth type is AH"
         );
     }
 
+    const KEY: AhKey = *b"secret\0\0";
+
+    /// An AH advert for `a` with sequence number `seq`, sealed with `key`.
+    fn ah_packet(a: &Advert, dst: Ipv4Addr, ttl: u8, seq: u32, key: &AhKey) -> Vec<u8> {
+        let msg = a.to_vec(Checksum::V2).unwrap();
+        let ip = Ipv4Repr {
+            protocol: PROTO_AH,
+            ..Ipv4Repr::vrrp(SRC, dst, ttl, 1, 0)
+        };
+        let payload = ah::seal(&ip, key, seq, !dst.is_multicast(), &msg).unwrap();
+        crate::wire::emit_ipv4_datagram(&ip, &payload).unwrap()
+    }
+
     #[test]
-    fn ah_unsupported() {
+    fn ah_verified_in_step_6() {
         let a = advert(Version::V2, Auth::Ah);
-        let p = packet(&a, GROUP_V4, 255);
-        // Insert a 24-byte AH header between IP and VRRP.
-        let mut q = p[..20].to_vec();
-        q[9] = PROTO_AH;
-        q.extend_from_slice(&[112, 4, 0, 0]);
-        q.extend_from_slice(&[0; 20]);
-        q.extend_from_slice(&p[20..]);
-        let total = u16::try_from(q.len()).unwrap().to_be_bytes();
-        q[2..4].copy_from_slice(&total);
+        let mut ah = AhCheck {
+            key: KEY,
+            counter: SeqCounter::default(),
+        };
+        let p = ah_packet(&a, GROUP_V4, 255, 7, &KEY);
+        let rx = check_ipv4_ah(&p, &expect(&a), Some(&mut ah)).unwrap();
+        assert_eq!((rx.advert.clone(), rx.ah_seq), (a.clone(), Some(7)));
+        assert_eq!(ah.counter.seq, 7);
         assert_eq!(
-            check_ipv4(&q, &expect(&a)),
-            Err(Error::AhUnsupported { vrid: 51 })
+            check_ipv4_ah(&p, &expect(&a), Some(&mut ah)),
+            Err(Error::AhReplay {
+                vrid: 51,
+                seq: 7,
+                local: 7
+            })
         );
+        let wrong = ah_packet(&a, GROUP_V4, 255, 8, b"Secret\0\0");
+        assert_eq!(
+            check_ipv4_ah(&wrong, &expect(&a), Some(&mut ah)),
+            Err(Error::AhIcv { vrid: 51 })
+        );
+        assert_eq!(
+            check_ipv4(&ah_packet(&a, GROUP_V4, 255, 9, &KEY), &expect(&a)),
+            Err(Error::AhPresence {
+                vrid: 51,
+                has_ah: false
+            }),
+            "without a key nothing verifies"
+        );
+        // Unicast: the TTL is not covered.
+        let mut e = expect(&a);
+        e.multicast = false;
+        let mut p = ah_packet(&a, PEER, 64, 9, &KEY);
+        p[8] = 60;
+        assert!(check_ipv4_ah(&p, &e, Some(&mut ah)).is_ok());
+    }
+
+    #[test]
+    fn ah_counter_moves_even_when_a_later_step_drops() {
+        let mut a = advert(Version::V2, Auth::Ah);
+        a.interval = 3;
+        let mut ah = AhCheck {
+            key: KEY,
+            counter: SeqCounter::default(),
+        };
+        let p = ah_packet(&a, GROUP_V4, 255, 4, &KEY);
+        let mut e = expect(&a);
+        e.interval = 1;
+        assert!(matches!(
+            check_ipv4_ah(&p, &e, Some(&mut ah)),
+            Err(Error::Interval { .. })
+        ));
+        assert_eq!(ah.counter.seq, 4);
+    }
+
+    #[test]
+    fn ah_hostile_input_never_panics() {
+        let a = advert(Version::V2, Auth::Ah);
+        let good = ah_packet(&a, GROUP_V4, 255, 1, &KEY);
+        let e = expect(&a);
+        for i in 0..good.len() {
+            for v in [0, 1, 0x45, 0x4f, 0xff] {
+                let mut p = good.clone();
+                p[i] = v;
+                let mut ah = AhCheck {
+                    key: KEY,
+                    counter: SeqCounter::default(),
+                };
+                let _ = check_ipv4_ah(&p, &e, Some(&mut ah));
+                let _ = check_ipv4_ah(&p[..i], &e, Some(&mut ah));
+            }
+        }
     }
 
     #[test]

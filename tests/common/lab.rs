@@ -139,6 +139,8 @@ pub struct Instance {
     /// Seconds, as written in the file ("1", "0.1").
     pub advert_int: String,
     pub auth_pass: Option<String>,
+    /// `auth_type AH` instead of PASS for `auth_pass`.
+    pub auth_ah: bool,
     pub nopreempt: bool,
     pub mcast_src: Option<Ipv4Addr>,
     pub unicast_src: Option<Ipv4Addr>,
@@ -161,6 +163,7 @@ impl Instance {
             version: 3,
             advert_int: advert_int.to_string(),
             auth_pass: None,
+            auth_ah: false,
             nopreempt: false,
             mcast_src: None,
             unicast_src: None,
@@ -188,6 +191,12 @@ impl Instance {
     }
     pub fn pass(mut self, p: &str) -> Self {
         self.auth_pass = Some(p.to_string());
+        self
+    }
+    /// `authentication { auth_type AH; auth_pass P }`.
+    pub fn ah(mut self, p: &str) -> Self {
+        self.auth_pass = Some(p.to_string());
+        self.auth_ah = true;
         self
     }
     pub fn nopreempt(mut self) -> Self {
@@ -225,9 +234,10 @@ impl Instance {
             let _ = writeln!(s, "    mcast_src_ip {a}");
         }
         if let Some(p) = &self.auth_pass {
+            let kind = if self.auth_ah { "AH" } else { "PASS" };
             let _ = writeln!(
                 s,
-                "    authentication {{\n        auth_type PASS\n        auth_pass {p}\n    }}"
+                "    authentication {{\n        auth_type {kind}\n        auth_pass {p}\n    }}"
             );
         }
         if let Some(a) = self.unicast_src {

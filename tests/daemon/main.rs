@@ -16,6 +16,7 @@
 #[path = "../common/mod.rs"]
 mod common;
 
+mod ah;
 mod control;
 mod dump_shapes;
 mod dumps;

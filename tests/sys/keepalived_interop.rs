@@ -111,7 +111,7 @@ fn adverts_interoperate_with_keepalived_in_both_directions() {
     // B listens before keepalived starts, so its very first advert is seen.
     let listener = b.spawn(move || async move {
         let sock =
-            RecvSocket::open("eth0", b_idx, Listen::Multicast(VRRP_GROUP_V4.into())).unwrap();
+            RecvSocket::open("eth0", b_idx, Listen::Multicast(VRRP_GROUP_V4.into()), 112).unwrap();
         let wire = capture(0x0800, Duration::from_secs(5));
         ready_tx.send(()).unwrap();
         let got = within(5, "keepalived's advert", sock.recv()).await.unwrap();

@@ -40,7 +40,7 @@ fn multicast_advert_reaches_the_peer_with_ttl_255_and_not_ourselves() {
 
     let receiver = b.spawn(move || async move {
         let sock =
-            RecvSocket::open("eth0", b_idx, Listen::Multicast(VRRP_GROUP_V4.into())).unwrap();
+            RecvSocket::open("eth0", b_idx, Listen::Multicast(VRRP_GROUP_V4.into()), 112).unwrap();
         let wire = capture(0x0800, Duration::from_secs(3));
         ready_tx.send(()).unwrap();
         let got = within(3, "the advert in ns B", sock.recv()).await.unwrap();
@@ -50,7 +50,8 @@ fn multicast_advert_reaches_the_peer_with_ttl_255_and_not_ourselves() {
 
     let own_copy = a.run(move || async move {
         // Our own receive socket on the same interface must not see our advert (loop off).
-        let own = RecvSocket::open("eth0", a_idx, Listen::Multicast(VRRP_GROUP_V4.into())).unwrap();
+        let own =
+            RecvSocket::open("eth0", a_idx, Listen::Multicast(VRRP_GROUP_V4.into()), 112).unwrap();
         let tx = SendSocket::open_v4("eth0", a_idx).unwrap();
         ready_rx.recv().unwrap();
         let mut ids = IpId::new();
@@ -96,8 +97,9 @@ fn unicast_advert_uses_the_configured_ttl_and_skips_the_multicast_socket() {
     let (ready_tx, ready_rx) = mpsc::channel();
 
     let receiver = b.spawn(move || async move {
-        let uc = RecvSocket::open("eth0", b_idx, Listen::Unicast(B.into())).unwrap();
-        let mc = RecvSocket::open("eth0", b_idx, Listen::Multicast(VRRP_GROUP_V4.into())).unwrap();
+        let uc = RecvSocket::open("eth0", b_idx, Listen::Unicast(B.into()), 112).unwrap();
+        let mc =
+            RecvSocket::open("eth0", b_idx, Listen::Multicast(VRRP_GROUP_V4.into()), 112).unwrap();
         ready_tx.send(()).unwrap();
         let got = within(3, "the unicast advert in ns B", uc.recv())
             .await
@@ -144,6 +146,7 @@ fn binding_to_a_non_local_unicast_source_fails_with_a_sentence() {
             "eth0",
             a_idx,
             Listen::Unicast(Ipv4Addr::new(10, 99, 0, 9).into()),
+            112,
         )
         .unwrap_err()
     });
@@ -169,7 +172,7 @@ fn try_recv_drains_without_waiting() {
 
     let receiver = b.spawn(move || async move {
         let sock =
-            RecvSocket::open("eth0", b_idx, Listen::Multicast(VRRP_GROUP_V4.into())).unwrap();
+            RecvSocket::open("eth0", b_idx, Listen::Multicast(VRRP_GROUP_V4.into()), 112).unwrap();
         assert!(sock.try_recv().unwrap().is_none(), "nothing queued yet");
         ready_tx.send(()).unwrap();
         sent_rx.recv().unwrap();

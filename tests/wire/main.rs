@@ -5,6 +5,7 @@
 #[path = "../common/mod.rs"]
 mod common;
 
+mod ah;
 mod fixtures;
 mod keepalived_rx;
 mod roundtrip;

@@ -214,6 +214,10 @@ fn instance(s: &mut String, src: &Sources, i: &InstanceSnapshot, cfg: Option<&In
             let _ = writeln!(s, "   Authentication type = SIMPLE_PASSWORD");
             let _ = writeln!(s, "   Password = {}", p.chars().take(8).collect::<String>());
         }
+        // keepalived never prints the AH key.
+        AuthSettings::Ah(_) => {
+            let _ = writeln!(s, "   Authentication type = IPSEC_AH");
+        }
         AuthSettings::None if !v3 => {
             let _ = writeln!(s, "   Authentication type = none");
         }

@@ -174,6 +174,11 @@ fn data(src: &Sources, i: &InstanceSnapshot, cfg: Option<&InstanceSettings>) -> 
                 put("auth_type", json!(1));
                 put("auth_data", json!(p.chars().take(8).collect::<String>()));
             }
+            // keepalived's JSON prints the key for AH too.
+            AuthSettings::Ah(p) => {
+                put("auth_type", json!(2));
+                put("auth_data", json!(p.chars().take(8).collect::<String>()));
+            }
         }
     }
     Value::Object(m)

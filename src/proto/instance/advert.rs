@@ -4,7 +4,7 @@
 use std::net::IpAddr;
 
 use super::{Ctx, VirtualRouter};
-use crate::proto::action::{Action, LogLevel};
+use crate::proto::action::{Action, AhSeal, LogLevel};
 use crate::wire::{Advert, Checksum, Version, ADVERT_TTL};
 
 impl VirtualRouter {
@@ -44,6 +44,12 @@ impl VirtualRouter {
     /// Sends one advert with `priority`: to the group, or one copy per unicast peer (docs/keepalived-compat.md#unicast-mode).
     pub fn send_advert(&mut self, ctx: &mut Ctx, priority: u8) {
         let advert = self.advert(priority);
+        // keepalived numbers each advert once, whatever the number of unicast copies.
+        let ah = self.ah_key.map(|key| AhSeal {
+            key,
+            seq: self.ah_seq.next_to_send(),
+            zero_ttl: self.cfg.is_unicast(),
+        });
         let dsts: Vec<(IpAddr, u8)> = if self.cfg.is_unicast() {
             self.cfg
                 .unicast_peers
@@ -63,6 +69,7 @@ impl VirtualRouter {
                     dst,
                     ttl,
                     bytes,
+                    ah,
                 }),
                 Err(e) => {
                     self.log(ctx, LogLevel::Error, &format!("cannot build advert: {e}"));

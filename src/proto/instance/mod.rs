@@ -31,7 +31,7 @@ use super::state::State;
 use super::stats::Counters;
 use super::timer::{deadline, Timer, TimerTable};
 use super::transition::{TransitionReason, TransitionRecord};
-use crate::wire::{Addrs, Auth, Version};
+use crate::wire::{Addrs, AhKey, Auth, SeqCounter, Version};
 
 /// What the core hands an instance for one step: the time, the timers and the output queue.
 pub(crate) struct Ctx<'a> {
@@ -101,6 +101,13 @@ pub(crate) struct VirtualRouter {
     pub old_checksum: bool,
     pub counters: Counters,
     pub auth: Auth,
+    /// `auth_type AH`: the key (from the settings, at creation and reload).
+    pub ah_key: Option<AhKey>,
+    /// `auth_type AH`: keepalived's one sequence counter for sending and replay protection
+    /// (docs/keepalived-compat.md#ipsec-ah). Kept across a reload, like keepalived.
+    pub ah_seq: SeqCounter,
+    /// The AH sequence number of the advert being handled, for the master's "syncing" rule.
+    pub rx_ah_seq: Option<u32>,
     /// The VIPs of the instance family, as carried in adverts.
     pub advert_addrs: Addrs,
     /// The same addresses as a list, for check 14 of docs/keepalived-compat.md#receive-checks.
@@ -149,6 +156,9 @@ impl VirtualRouter {
             old_checksum: cfg.old_unicast_checksum == OldUnicastChecksum::Always,
             counters: Counters::default(),
             auth: Auth::None,
+            ah_key: None,
+            ah_seq: SeqCounter::default(),
+            rx_ah_seq: None,
             advert_addrs: Addrs::V4(Vec::new()),
             vip_addrs: Vec::new(),
             peer_addrs: Vec::new(),
@@ -199,6 +209,10 @@ impl VirtualRouter {
         self.auth = match cfg.version {
             Version::V2 => cfg.auth.to_wire(),
             Version::V3 => Auth::None,
+        };
+        self.ah_key = match self.auth {
+            Auth::Ah => self.cfg.auth.ah_key(),
+            _ => None,
         };
     }
 

@@ -178,6 +178,9 @@ impl VirtualRouter {
             // state. vrrpd answers at most once per advert interval and counts the rest, so a
             // flood of such adverts gets one answer an interval, not one each
             // (docs/keepalived-compat.md#state-machine).
+            // AH: keepalived takes the counter to one above the lower advert's number (which
+            // verified, so it was above ours), so our next advert is not a replay to it.
+            let synced = self.rx_ah_seq.take().map(|seq| self.ah_seq.sync_above(seq));
             if !self.once_per_interval(ctx.now, Lower::Answer) {
                 self.counters.lower_prio_unanswered += 1;
                 return None;
@@ -190,6 +193,13 @@ impl VirtualRouter {
             let text =
                 format!("Received advert from {src} with lower priority {p}, ours {e}{suffix}");
             self.log(ctx, LogLevel::Info, &text);
+            if synced.is_some() {
+                self.log(
+                    ctx,
+                    LogLevel::Info,
+                    "IPSEC-AH : Syncing seq_num - Increment seq",
+                );
+            }
             if !self.cfg.lower_prio_no_advert {
                 self.send_advert(ctx, e);
             }
@@ -212,6 +222,7 @@ impl VirtualRouter {
                 )
             };
             self.log(ctx, LogLevel::Info, &text);
+            self.ah_seq.cycle = false;
             self.master_addr = Some(src);
             self.master_priority = p;
             if self.cfg.version == Version::V3 && adv.interval_cs() > 0 {

@@ -36,6 +36,9 @@ impl VirtualRouter {
     pub fn enter_master(&mut self, ctx: &mut Ctx) {
         self.log(ctx, LogLevel::Info, "Entering MASTER STATE");
         self.record_transition(ctx, State::Master);
+        // AH: a counter that reached its ceiling starts again (keepalived's
+        // vrrp_state_goto_master).
+        self.ah_seq.on_become_master();
         self.state = State::Master;
         self.wants_master_now = false;
         self.master_adver_int = self.cfg.advert_int;

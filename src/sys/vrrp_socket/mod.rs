@@ -1,5 +1,7 @@
 //! Raw IP protocol 112 sockets for VRRP adverts, IPv4 and IPv6 (docs/keepalived-compat.md#advert-packet-layout,
-//! docs/keepalived-compat.md#sockets, docs/keepalived-compat.md#unicast-mode).
+//! docs/keepalived-compat.md#sockets, docs/keepalived-compat.md#unicast-mode); protocol 51
+//! receive sockets for `auth_type AH` instances (docs/keepalived-compat.md#ipsec-ah), whose
+//! datagrams are handed over whole so the core can verify the AH ICV over the IP header.
 //!
 //! keepalived keeps one receive socket and one send socket per (family, interface, multicast
 //! group or unicast source). This module provides exactly those two for both families; the
@@ -153,7 +155,13 @@ impl RecvSocket {
     ///
     /// A unicast address that is not local fails here with the kernel's `EADDRNOTAVAIL`; the
     /// shell logs keepalived's `bind unicast_src X failed` around it.
-    pub fn open(ifname: &str, ifindex: u32, listen: Listen) -> Result<RecvSocket, SysError> {
+    /// `protocol` is 112, or 51 for `auth_type AH` instances (docs/keepalived-compat.md#ipsec-ah).
+    pub fn open(
+        ifname: &str,
+        ifindex: u32,
+        listen: Listen,
+        protocol: u8,
+    ) -> Result<RecvSocket, SysError> {
         let what = |op: &str| format!("{op} on {ifname}");
         let fail = |op: &str| {
             let what = what(op);
@@ -161,7 +169,7 @@ impl RecvSocket {
         };
         let bind_to = listen.addr();
         let family = family_of(bind_to);
-        let sock = raw_socket(family, &what("open the VRRP receive socket"))?;
+        let sock = raw_socket(family, protocol, &what("open the VRRP receive socket"))?;
         sock.bind_device(Some(ifname.as_bytes()))
             .map_err(fail("bind the VRRP receive socket to the device"))?;
         match family {
@@ -282,7 +290,9 @@ impl SendSocket {
             let what = what(op);
             move |e| SysError::os(what, Privilege::NetRaw, e)
         };
-        let sock = raw_socket(family, &what("open the VRRP send socket"))?;
+        // With IP_HDRINCL the header's protocol field decides what goes out, so one socket
+        // of protocol 112 also sends the AH adverts (protocol 51).
+        let sock = raw_socket(family, PROTO_VRRP, &what("open the VRRP send socket"))?;
         sock.bind_device(Some(ifname.as_bytes()))
             .map_err(fail("bind the VRRP send socket to the device"))?;
         options(&sock, &what)?;
@@ -349,18 +359,14 @@ fn family_of(addr: IpAddr) -> Family {
     }
 }
 
-/// A raw socket of protocol 112 in `family`.
-fn raw_socket(family: Family, what: &str) -> Result<Socket, SysError> {
+/// A raw socket of `protocol` (112, or 51 for AH) in `family`.
+fn raw_socket(family: Family, protocol: u8, what: &str) -> Result<Socket, SysError> {
     let domain = match family {
         Family::V4 => Domain::IPV4,
         Family::V6 => Domain::IPV6,
     };
-    Socket::new(
-        domain,
-        Type::RAW,
-        Some(Protocol::from(i32::from(PROTO_VRRP))),
-    )
-    .map_err(|e| SysError::os(what, Privilege::NetRaw, e))
+    Socket::new(domain, Type::RAW, Some(Protocol::from(i32::from(protocol))))
+        .map_err(|e| SysError::os(what, Privilege::NetRaw, e))
 }
 
 /// The socket address of `addr` (port 0); link-scoped IPv6 addresses get the interface index.
@@ -392,7 +398,10 @@ mod tests {
         for protocol in [PROTO_VRRP, PROTO_AH] {
             let mut ip = Ipv4Repr::vrrp(src, GROUP_V4, 255, 1, 0);
             ip.protocol = protocol;
-            let datagram = emit_ipv4_datagram(&ip, &MSG).unwrap();
+            // Room for an AH header in front of the message when there is one.
+            let mut payload = vec![0; if protocol == PROTO_AH { 24 } else { 0 }];
+            payload.extend_from_slice(&MSG);
+            let datagram = emit_ipv4_datagram(&ip, &payload).unwrap();
             let r = Delivered::V4 {
                 ifindex: 3,
                 datagram: datagram.clone(),

@@ -1,5 +1,6 @@
 //! Which VRRP sockets a set of instances needs (docs/keepalived-compat.md#sockets), as a pure
-//! function of the settings: one receive socket per (interface, unicast?, listen address),
+//! function of the settings: one receive socket per (interface, unicast?, listen address,
+//! protocol: 51 for `auth_type AH` instances, 112 otherwise, as keepalived's socket pool),
 //! one IPv4 send socket per interface, one IPv6 send socket per (interface, source). Each
 //! wanted socket carries the names of the instances that use it, so a socket that cannot be
 //! opened puts exactly those instances in FAULT (the shell does that; this file only says who).
@@ -11,11 +12,12 @@ use std::collections::BTreeMap;
 use std::net::{IpAddr, Ipv6Addr};
 
 use super::Listen;
-use crate::proto::RouterSettings;
+use crate::proto::{AuthSettings, RouterSettings};
 use crate::sys::SysError;
+use crate::wire::{PROTO_AH, PROTO_VRRP};
 
-/// Key of one receive socket: interface index, unicast mode, bound address.
-pub type RecvKey = (u32, bool, IpAddr);
+/// Key of one receive socket: interface index, unicast mode, bound address, IP protocol.
+pub type RecvKey = (u32, bool, IpAddr, u8);
 
 /// One socket to have open: the interface it is bound to and who uses it.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -62,7 +64,13 @@ pub fn wanted(settings: &RouterSettings) -> Wanted {
         } else {
             Listen::Multicast(i.mcast_group)
         };
-        let key = (i.ifindex, i.is_unicast(), listen.addr());
+        // An AH instance hears nothing on a protocol-112 socket: the adverts arrive as
+        // protocol 51 (docs/keepalived-compat.md#ipsec-ah).
+        let protocol = match i.auth {
+            AuthSettings::Ah(_) => PROTO_AH,
+            _ => PROTO_VRRP,
+        };
+        let key = (i.ifindex, i.is_unicast(), listen.addr(), protocol);
         add(&mut w.recv, key, &i.ifname, listen, &i.name);
     }
     w
@@ -107,9 +115,9 @@ mod tests {
         let group = v4([224, 0, 0, 18]);
         assert_eq!(
             w.recv.keys().copied().collect::<Vec<_>>(),
-            [(2, false, group), (3, false, group)]
+            [(2, false, group, 112), (3, false, group, 112)]
         );
-        let eth0 = &w.recv[&(2, false, group)];
+        let eth0 = &w.recv[&(2, false, group, 112)];
         assert_eq!(
             (eth0.ifname.as_str(), eth0.what),
             ("eth0", Listen::Multicast(group))
@@ -136,12 +144,12 @@ mod tests {
                 .src("fe80::2"),
         ]);
         let w = wanted(&s);
-        let u = &w.recv[&(2, true, v4([10, 0, 0, 5]))];
+        let u = &w.recv[&(2, true, v4([10, 0, 0, 5]), 112)];
         assert_eq!(
             (u.what, u.instances.clone()),
             (Listen::Unicast(v4([10, 0, 0, 5])), vec!["U".to_string()])
         );
-        assert!(w.recv.contains_key(&(2, false, v4([224, 0, 0, 18]))));
+        assert!(w.recv.contains_key(&(2, false, v4([224, 0, 0, 18]), 112)));
         assert_eq!(w.send4[&2].instances, ["U", "M"]);
         let srcs: Vec<String> = w.send6.keys().map(|(i, a)| format!("{i}/{a}")).collect();
         assert_eq!(srcs, ["2/fe80::1", "2/fe80::2"]);
@@ -156,6 +164,25 @@ mod tests {
             "one IPv6 group socket for both: {v6_recv:?}"
         );
         assert_eq!(v6_recv[0].instances, ["S", "T"]);
+    }
+
+    #[test]
+    fn ah_instances_listen_on_protocol_51() {
+        let w = wanted(&settings(vec![
+            InstanceSettings::backup("AH", 1)
+                .interface("eth0", 2)
+                .auth_ah("k"),
+            InstanceSettings::backup("P", 2)
+                .interface("eth0", 2)
+                .auth_pass("k"),
+        ]));
+        let group = v4([224, 0, 0, 18]);
+        assert_eq!(
+            w.recv.keys().copied().collect::<Vec<_>>(),
+            [(2, false, group, 51), (2, false, group, 112)]
+        );
+        assert_eq!(w.recv[&(2, false, group, 51)].instances, ["AH"]);
+        assert_eq!(w.send4.len(), 1, "one IP_HDRINCL socket sends both");
     }
 
     #[test]
