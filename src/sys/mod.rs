@@ -18,6 +18,10 @@
 //! * [`script_set`]: the `vrrp_script`s of a config, started on request of `track::Trackers`.
 //! * [`hooks`]: notify scripts and the notify FIFO, in transition order per instance/group.
 //! * [`track_sources`]: `track_file` values and `/proc` scans for `vrrp_track_process`.
+//! * [`track_watch`]: the same, event-driven: pidfds on matched processes, inotify on the
+//!   track files' directories, polling only where those cannot be had.
+//! * [`pidfd`]: `pidfd_open` through `syscall(2)` (readable when the process exits).
+//! * [`inotify`]: directory watches for the track files.
 //! * [`routes`]: virtual routes and rules (rtnetlink) and their monitor.
 //! * [`umask`]: the file-creation mask (`-u`, `global_defs umask`, keepalived's 0177).
 //! * [`localtime`]: local time in `strftime`'s words (the dump files' dates).
@@ -32,9 +36,11 @@ mod error;
 pub mod frames;
 pub mod fsafe;
 pub mod hooks;
+pub mod inotify;
 pub mod localtime;
 pub mod netlink;
 pub mod netlink_release;
+pub mod pidfd;
 pub mod pidfile;
 pub mod routes;
 pub mod script;
@@ -42,6 +48,7 @@ pub mod script_set;
 pub mod signals;
 pub mod systemd;
 pub mod track_sources;
+pub mod track_watch;
 pub mod umask;
 pub mod vrrp_socket;
 

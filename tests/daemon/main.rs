@@ -31,6 +31,7 @@ mod rx_errors;
 mod shell;
 mod smoke;
 mod socket_fault;
+mod track_events;
 mod track_hooks;
 mod track_scripts;
 mod track_sources;
