@@ -103,7 +103,12 @@ struct Sleeper {
 
 impl Sleeper {
     fn new(d: &std::path::Path) -> Sleeper {
-        let name = format!("vtp{}", std::process::id());
+        Sleeper::with_prefix(d, "vtp")
+    }
+
+    /// Tests running at the same time need names of their own (they would match each other's).
+    fn with_prefix(d: &std::path::Path, prefix: &str) -> Sleeper {
+        let name = format!("{prefix}{}", std::process::id());
         let path = d.join(&name);
         let sleep = vrrpd::sys::script::resolve("sleep").expect("sleep in PATH");
         std::fs::copy(&sleep, &path).expect("copy sleep");
@@ -234,6 +239,16 @@ async fn process_quorum_is_gained_and_lost_with_real_processes() {
     std::fs::remove_dir_all(&d).expect("cleanup");
 }
 
+async fn recv(
+    rx: &mut tokio::sync::mpsc::UnboundedReceiver<vrrpd::sys::track_watch::ProcessEvent>,
+    secs: u64,
+) -> Option<vrrpd::sys::track_watch::ProcessEvent> {
+    tokio::time::timeout(Duration::from_secs(secs), rx.recv())
+        .await
+        .ok()
+        .flatten()
+}
+
 /// docs/keepalived-compat.md#how-tracked-sources-are-watched: with pidfds, an exit is reported
 /// the moment it happens, though the next scan is ten seconds away; without, only scans tell.
 #[tokio::test]
@@ -243,7 +258,7 @@ async fn process_exits_are_reported_at_once_through_pidfds() {
         eprintln!("no pidfd_open on this kernel: only the fallback below runs");
     }
     let d = tmpdir("watch");
-    let mut s = Sleeper::new(&d);
+    let mut s = Sleeper::with_prefix(&d, "vtw");
     let m = ProcessMatcher {
         name: s.name.clone(),
         params: Vec::new(),
@@ -253,16 +268,6 @@ async fn process_exits_are_reported_at_once_through_pidfds() {
     s.start("100");
     assert_eq!(settled(&m, 1), 1);
     let pid = s.children[0].id();
-    let recv = |rx: &mut tokio::sync::mpsc::UnboundedReceiver<ProcessEvent>, secs| {
-        let f = rx.recv();
-        async move {
-            tokio::time::timeout(Duration::from_secs(secs), f)
-                .await
-                .ok()
-                .flatten()
-        }
-    };
-
     if vrrpd::sys::pidfd::probe().is_ok() {
         let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
         let w = tokio::spawn(track_watch::run_process_watch(
