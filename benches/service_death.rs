@@ -80,8 +80,7 @@ fn why(lab: &Lab) -> String {
     };
     let state = log
         .lines()
-        .filter(|l| l.to_ascii_lowercase().contains("entering") || l.contains("Quorum"))
-        .next_back()
+        .rfind(|l| l.to_ascii_lowercase().contains("entering") || l.contains("Quorum"))
         .map(|l| l.split("VI_1)").last().unwrap_or(l).trim().to_string());
     s.push_str(&format!(
         "r0 last: {}",

@@ -38,11 +38,14 @@ pub const MAX_PIDFDS: usize = 256;
 /// Watched track files are still re-read this often (a writer that never closes the file).
 pub const WATCHED_REREAD: Duration = Duration::from_secs(5);
 
+/// The processes matching each tracked process, by its name.
+pub type Matches = Vec<(String, Vec<u32>)>;
+
 /// What the process watcher reports.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum ProcessEvent {
     /// A scan: the processes matching each tracked process, less those already seen exiting.
-    Matching(Vec<(String, Vec<u32>)>),
+    Matching(Matches),
     /// A matched process exited (its pidfd became readable).
     Exited(u32),
 }
@@ -87,7 +90,7 @@ pub async fn run_process_watch(
         held: HashMap::new(),
         waits: JoinSet::new(),
     };
-    let mut scan: Option<JoinHandle<Vec<(String, Vec<u32>)>>> = None;
+    let mut scan: Option<JoinHandle<Matches>> = None;
     loop {
         tokio::select! {
             _ = tick.tick(), if scan.is_none() => {
@@ -140,7 +143,7 @@ impl PidWatch {
     /// Opens pidfds for newly matched processes, closes those of processes no longer matched,
     /// and returns the scan less the processes found dead on the way (a scan may list a
     /// process whose exit was already reported: it is not resurrected).
-    fn after_scan(&mut self, scanned: Vec<(String, Vec<u32>)>) -> Vec<(String, Vec<u32>)> {
+    fn after_scan(&mut self, scanned: Matches) -> Matches {
         if !self.enabled {
             return scanned;
         }
