@@ -15,6 +15,7 @@ use std::time::{Duration, Instant};
 
 use common::lab::{config, tag, Daemon, Instance, Lab};
 use common::track::{with_prelude, NamedSleep};
+use nix::sys::signal::Signal;
 
 const VIP: &str = "10.0.0.100";
 
@@ -132,6 +133,37 @@ fn process_death(test: &str, short: &str, weight: &str, env: &[(&str, &str)], fa
         assert!(
             seen > Duration::from_millis(300),
             "the scan, not an event: {seen:?}"
+        );
+    }
+
+    // A reload rebuilds the watcher (its first scan at once): an exit 1.2 s later, 0.8 s
+    // before the next scan, is still seen at once.
+    proc_.start();
+    wait_count(
+        &mut lab,
+        0,
+        "Quorum gained for tracked process tp",
+        3,
+        Duration::from_secs(3),
+    );
+    lab.signal(0, Signal::SIGHUP);
+    wait_count(&mut lab, 0, "Reload complete", 1, Duration::from_secs(5));
+    std::thread::sleep(Duration::from_millis(1200));
+    let t0 = Instant::now();
+    proc_.kill9();
+    wait_count(
+        &mut lab,
+        0,
+        "Quorum lost for tracked process tp",
+        3,
+        Duration::from_secs(3),
+    );
+    let seen = t0.elapsed();
+    eprintln!("{test}: exit after a reload seen in {seen:?}");
+    if fast {
+        assert!(
+            seen < Duration::from_millis(300),
+            "after a reload: {seen:?}"
         );
     }
 }
