@@ -237,7 +237,7 @@ pub async fn run_file_watch(
     inotify: Option<Inotify>,
     tx: mpsc::UnboundedSender<(String, i64)>,
 ) {
-    let inotify = inotify.and_then(|i| register(i).ok());
+    let mut inotify = inotify.and_then(|i| register(i).ok());
     let mut wds: Vec<Option<i32>> = vec![None; files.len()];
     let mut tick = tokio::time::interval(poll);
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
@@ -263,8 +263,15 @@ pub async fn run_file_watch(
                     None => std::future::pending().await,
                 }
             } => match events {
-                Some(events) => named(&events, &files, &mut wds),
-                None => continue,
+                Ok(Some(events)) => named(&events, &files, &mut wds),
+                Ok(None) => continue,
+                Err(e) => {
+                    // Never spin on a descriptor that keeps failing: poll every file instead.
+                    debug!(target: "vrrpd", "track_file: inotify read failed ({e}) - files polled every 0.5 s");
+                    inotify = None;
+                    wds.iter_mut().for_each(|w| *w = None);
+                    (0..files.len()).collect()
+                }
             }
         };
         if due.is_empty() {
@@ -303,13 +310,17 @@ fn add_watches(ino: &Inotify, files: &FilePoller, wds: &mut [Option<i32>]) {
     }
 }
 
-/// The next batch of events; `None` when there was nothing after all (the readiness is then
-/// cleared) or the read failed.
-async fn read_ready(ino: &AsyncFd<Inotify>) -> Option<Vec<Event>> {
-    let mut guard = ino.readable().await.ok()?;
+/// The next batch of events; `Ok(None)` when there was nothing after all (the readiness is
+/// then cleared), an error when reading failed (the readiness would stay set: the caller
+/// must stop using the instance).
+async fn read_ready(ino: &AsyncFd<Inotify>) -> std::io::Result<Option<Vec<Event>>> {
+    let mut guard = ino.readable().await?;
     match guard.try_io(|i| i.get_ref().read_events()) {
-        Ok(Ok(events)) => Some(events),
-        Ok(Err(_)) | Err(_) => None,
+        Ok(Ok(events)) => Ok(Some(events)),
+        Ok(Err(e)) if e.kind() == std::io::ErrorKind::Interrupted => Ok(None),
+        Ok(Err(e)) => Err(e),
+        // WouldBlock: the readiness is cleared, wait for the next.
+        Err(_would_block) => Ok(None),
     }
 }
 
