@@ -39,6 +39,11 @@ pub enum NodeInput {
     FileValue { name: String, value: i64 },
     /// How many processes match each `vrrp_track_process` now.
     ProcessCounts { counts: Vec<(String, u32)> },
+    /// Which processes match each `vrrp_track_process` now (a `/proc` scan, less the
+    /// processes the shell already saw exit).
+    ProcessPids { pids: Vec<(String, Vec<u32>)> },
+    /// Process `pid` exited (seen through its pidfd the moment it happened).
+    ProcessExited { pid: u32 },
 }
 
 /// What the shell must do.
@@ -116,6 +121,12 @@ impl Node {
                     self.trackers.process_count(now, &name, n);
                 }
             }
+            NodeInput::ProcessPids { pids } => {
+                for (name, p) in pids {
+                    self.trackers.process_pids(now, &name, p);
+                }
+            }
+            NodeInput::ProcessExited { pid } => self.trackers.process_exited(now, pid),
         }
         self.pump(now);
     }

@@ -103,7 +103,12 @@ struct Sleeper {
 
 impl Sleeper {
     fn new(d: &std::path::Path) -> Sleeper {
-        let name = format!("vtp{}", std::process::id());
+        Sleeper::with_prefix(d, "vtp")
+    }
+
+    /// Tests running at the same time need names of their own (they would match each other's).
+    fn with_prefix(d: &std::path::Path, prefix: &str) -> Sleeper {
+        let name = format!("{prefix}{}", std::process::id());
         let path = d.join(&name);
         let sleep = vrrpd::sys::script::resolve("sleep").expect("sleep in PATH");
         std::fs::copy(&sleep, &path).expect("copy sleep");
@@ -232,4 +237,140 @@ async fn process_quorum_is_gained_and_lost_with_real_processes() {
     poller.abort();
     drop(s);
     std::fs::remove_dir_all(&d).expect("cleanup");
+}
+
+async fn recv(
+    rx: &mut tokio::sync::mpsc::UnboundedReceiver<vrrpd::sys::track_watch::ProcessEvent>,
+    secs: u64,
+) -> Option<vrrpd::sys::track_watch::ProcessEvent> {
+    tokio::time::timeout(Duration::from_secs(secs), rx.recv())
+        .await
+        .ok()
+        .flatten()
+}
+
+/// docs/keepalived-compat.md#how-tracked-sources-are-watched: with pidfds, an exit is reported
+/// the moment it happens, though the next scan is ten seconds away; without, only scans tell.
+#[tokio::test]
+async fn process_exits_are_reported_at_once_through_pidfds() {
+    use vrrpd::sys::track_watch::{self, ProcessEvent};
+    if vrrpd::sys::pidfd::probe().is_err() {
+        eprintln!("no pidfd_open on this kernel: only the fallback below runs");
+    }
+    let d = tmpdir("watch");
+    let mut s = Sleeper::with_prefix(&d, "vtw");
+    let m = ProcessMatcher {
+        name: s.name.clone(),
+        params: Vec::new(),
+        param_match: ParamMatch::Exact,
+        full_command: false,
+    };
+    s.start("100");
+    assert_eq!(settled(&m, 1), 1);
+    let pid = s.children[0].id();
+    if vrrpd::sys::pidfd::probe().is_ok() {
+        let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
+        let w = tokio::spawn(track_watch::run_process_watch(
+            vec![("tp".into(), m.clone())],
+            Duration::from_secs(10),
+            true,
+            tx,
+        ));
+        assert_eq!(
+            recv(&mut rx, 5).await,
+            Some(ProcessEvent::Matching(vec![("tp".into(), vec![pid])]))
+        );
+        let t0 = Instant::now();
+        s.stop_one();
+        assert_eq!(recv(&mut rx, 2).await, Some(ProcessEvent::Exited(pid)));
+        assert!(t0.elapsed() < Duration::from_secs(1), "{:?}", t0.elapsed());
+        w.abort();
+        s.start("100");
+        assert_eq!(settled(&m, 1), 1);
+    }
+    let pid = s.children[0].id();
+
+    // The fallback: no pidfds, the exit shows as a scan without the process.
+    let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
+    let w = tokio::spawn(track_watch::run_process_watch(
+        vec![("tp".into(), m.clone())],
+        Duration::from_millis(200),
+        false,
+        tx,
+    ));
+    assert_eq!(
+        recv(&mut rx, 5).await,
+        Some(ProcessEvent::Matching(vec![("tp".into(), vec![pid])]))
+    );
+    s.stop_one();
+    loop {
+        match recv(&mut rx, 5).await {
+            Some(ProcessEvent::Matching(m)) if m == [("tp".to_string(), vec![])] => break,
+            Some(ProcessEvent::Matching(_)) => continue,
+            other => panic!("only scans without pidfds: {other:?}"),
+        }
+    }
+    w.abort();
+    drop(s);
+    std::fs::remove_dir_all(&d).expect("cleanup");
+}
+
+/// docs/keepalived-compat.md#how-tracked-sources-are-watched: with inotify, a write, a rename
+/// over and a removal are each read at once although no poll is due for ten seconds; a
+/// symlinked track file (writes to its target are not seen in the link's directory) is polled.
+#[tokio::test]
+async fn track_files_are_read_on_inotify_events() {
+    use vrrpd::sys::inotify::Inotify;
+    use vrrpd::sys::track_watch;
+    let d = tmpdir("inotify");
+    let file = d.join("prio");
+    std::fs::write(&file, "1\n").unwrap();
+    let elsewhere = tmpdir("inotify-target");
+    let target = elsewhere.join("real");
+    std::fs::write(&target, "7\n").unwrap();
+    let link = d.join("linked");
+    std::os::unix::fs::symlink(&target, &link).unwrap();
+    let Ok(ino) = Inotify::new() else {
+        panic!("inotify unavailable here");
+    };
+    let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
+    let files = FilePoller::new([
+        ("tf", file.to_str().unwrap()),
+        ("ln", link.to_str().unwrap()),
+    ]);
+    let w = tokio::spawn(track_watch::run_file_watch(
+        files,
+        Duration::from_millis(300),
+        Some(ino),
+        tx,
+    ));
+    let mut next = async || {
+        tokio::time::timeout(Duration::from_secs(3), rx.recv())
+            .await
+            .expect("a value within 3 s")
+            .expect("watcher alive")
+    };
+    let mut first = vec![next().await, next().await];
+    first.sort();
+    assert_eq!(first, [("ln".to_string(), 7), ("tf".to_string(), 1)]);
+
+    let t0 = Instant::now();
+    std::fs::write(&file, "2\n").unwrap();
+    assert_eq!(next().await, ("tf".to_string(), 2));
+    let tmp = d.join("prio.new");
+    std::fs::write(&tmp, "3\n").unwrap();
+    std::fs::rename(&tmp, &file).unwrap();
+    assert_eq!(next().await, ("tf".to_string(), 3));
+    std::fs::remove_file(&file).unwrap();
+    assert_eq!(next().await, ("tf".to_string(), 0));
+    assert!(
+        t0.elapsed() < Duration::from_millis(250),
+        "three events read before the next poll: {:?}",
+        t0.elapsed()
+    );
+    std::fs::write(&target, "8\n").unwrap();
+    assert_eq!(next().await, ("ln".to_string(), 8), "the symlink is polled");
+    w.abort();
+    std::fs::remove_dir_all(&d).expect("cleanup");
+    std::fs::remove_dir_all(&elsewhere).expect("cleanup");
 }

@@ -22,11 +22,14 @@ use crate::sys::hooks::{HookConfig, Hooks};
 use crate::sys::script::{self, ScriptDefaults};
 use crate::sys::script_set::ScriptSet;
 use crate::sys::track_sources::{self, FilePoller};
+use crate::sys::track_watch::{self, ProcessEvent};
 use crate::track::{ScriptOutcome, Trackers};
 
-/// How often `track_file`s are re-read (keepalived uses inotify; README "Differences").
+/// How often a `track_file` that cannot be watched with inotify is re-read
+/// (docs/keepalived-compat.md#how-tracked-sources-are-watched).
 pub const FILE_POLL: Duration = Duration::from_millis(500);
-/// How often `/proc` is scanned for `vrrp_track_process`.
+/// How often `/proc` is scanned for new `vrrp_track_process` matches (exits are seen at once
+/// through pidfds where the kernel has them).
 pub const PROCESS_POLL: Duration = Duration::from_secs(1);
 /// keepalived waits at most 1 s for `notify_stop` scripts, then kills them (docs/keepalived-compat.md#shutdown).
 pub const STOP_HOOK_DEADLINE: Duration = Duration::from_secs(1);
@@ -36,7 +39,7 @@ pub const STOP_HOOK_DEADLINE: Duration = Duration::from_secs(1);
 pub enum Report {
     Script(String, ScriptOutcome),
     File(String, i64),
-    Processes(Vec<(String, u32)>),
+    Processes(ProcessEvent),
 }
 
 /// The I/O side of the trackers (script runs, file and process pollers) and the notify hooks
@@ -49,8 +52,8 @@ pub struct TrackerIo {
     done_rx: mpsc::UnboundedReceiver<(String, ScriptOutcome)>,
     file_tx: mpsc::UnboundedSender<(String, i64)>,
     file_rx: mpsc::UnboundedReceiver<(String, i64)>,
-    proc_tx: mpsc::UnboundedSender<Vec<(String, u32)>>,
-    proc_rx: mpsc::UnboundedReceiver<Vec<(String, u32)>>,
+    proc_tx: mpsc::UnboundedSender<ProcessEvent>,
+    proc_rx: mpsc::UnboundedReceiver<ProcessEvent>,
     pollers: Vec<JoinHandle<()>>,
     /// `SECURITY VIOLATION ...` was logged (once per process, as keepalived).
     warned_insecure: bool,
@@ -190,8 +193,12 @@ impl TrackerIo {
             .collect();
         if !files.is_empty() {
             let poller = FilePoller::new(files.iter().map(|(n, p)| (n.as_str(), p.as_str())));
-            self.pollers
-                .push(tokio::spawn(poller.run(FILE_POLL, self.file_tx.clone())));
+            self.pollers.push(tokio::spawn(track_watch::run_file_watch(
+                poller,
+                FILE_POLL,
+                track_watch::inotify_instance(),
+                self.file_tx.clone(),
+            )));
         }
         let procs: Vec<_> = trackers
             .processes()
@@ -199,9 +206,10 @@ impl TrackerIo {
             .collect();
         if !procs.is_empty() {
             self.pollers
-                .push(tokio::spawn(track_sources::run_process_poller(
+                .push(tokio::spawn(track_watch::run_process_watch(
                     procs,
                     PROCESS_POLL,
+                    track_watch::use_pidfds(),
                     self.proc_tx.clone(),
                 )));
         }
@@ -225,7 +233,8 @@ impl TrackerIo {
         match r {
             Report::Script(name, outcome) => NodeInput::ScriptDone { name, outcome },
             Report::File(name, value) => NodeInput::FileValue { name, value },
-            Report::Processes(counts) => NodeInput::ProcessCounts { counts },
+            Report::Processes(ProcessEvent::Matching(pids)) => NodeInput::ProcessPids { pids },
+            Report::Processes(ProcessEvent::Exited(pid)) => NodeInput::ProcessExited { pid },
         }
     }
 

@@ -19,6 +19,10 @@
 //! * [`hooks`]: notify scripts and the notify FIFO, in transition order per instance/group.
 //! * [`smtp`]: `smtp_alert` mails, queued and sent off the loop (bounded queue and timeouts).
 //! * [`track_sources`]: `track_file` values and `/proc` scans for `vrrp_track_process`.
+//! * [`track_watch`]: the same, event-driven: pidfds on matched processes, inotify on the
+//!   track files' directories, polling only where those cannot be had.
+//! * [`pidfd`]: `pidfd_open` through `syscall(2)` (readable when the process exits).
+//! * [`inotify`]: directory watches for the track files.
 //! * [`routes`]: virtual routes and rules (rtnetlink) and their monitor.
 //! * [`umask`]: the file-creation mask (`-u`, `global_defs umask`, keepalived's 0177).
 //! * [`localtime`]: local time in `strftime`'s words (the dump files' dates).
@@ -34,10 +38,12 @@ mod error;
 pub mod frames;
 pub mod fsafe;
 pub mod hooks;
+pub mod inotify;
 pub mod localtime;
 pub mod memory;
 pub mod netlink;
 pub mod netlink_release;
+pub mod pidfd;
 pub mod pidfile;
 pub mod routes;
 pub mod script;
@@ -46,6 +52,7 @@ pub mod signals;
 pub mod smtp;
 pub mod systemd;
 pub mod track_sources;
+pub mod track_watch;
 pub mod umask;
 pub mod vrrp_socket;
 

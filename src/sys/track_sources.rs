@@ -1,13 +1,13 @@
 //! Where `track_file` values and `vrrp_track_process` counts come from
 //! (docs/keepalived-compat.md#weights-and-effective-priority). The pure side is `crate::track`; this file only reads.
 //!
-//! # Polling, not inotify / the proc connector
+//! # Polling, the fallback
 //!
-//! keepalived watches track files with inotify and processes with the netlink proc
-//! connector. vrrpd polls both: a file is re-read every [`DEFAULT_FILE_POLL`], `/proc` is
-//! scanned every [`DEFAULT_PROCESS_POLL`]. Polling survives what makes watches fragile —
-//! files replaced by rename (editors, config management), directories created after start,
-//! containers without the proc connector — at the price of a bounded delay. Reading a few
+//! The readers and the `/proc` scan live here; `sys::track_watch` makes them event-driven
+//! (inotify on the files' directories, a pidfd per matched process) and keeps the polling
+//! below only where events cannot be had (docs/keepalived-compat.md#how-tracked-sources-are-watched):
+//! a file is then re-read every [`DEFAULT_FILE_POLL`], and `/proc` is scanned every
+//! [`DEFAULT_PROCESS_POLL`] in any case (new processes are found only that way). Reading a few
 //! small files and `/proc/*/stat` once a second costs little; `/proc/*/cmdline` is read
 //! (its first 4 KiB) only when a tracked process is matched by parameters or `full_command`.
 //!
@@ -134,11 +134,15 @@ struct Polled {
     last: Option<i64>,
     /// The read problem last logged (logged again only when it changes).
     problem: Option<String>,
+    /// The path was a symlink at the last read: a watch on its directory does not see writes
+    /// to the target, so it is polled.
+    link: bool,
 }
 
 impl Polled {
     /// Reads the value; a problem other than "missing" is logged once.
     fn read(&mut self) -> i64 {
+        self.link = std::fs::symlink_metadata(&self.path).is_ok_and(|m| m.file_type().is_symlink());
         match try_read_value(&self.path) {
             Ok(v) => {
                 self.problem = None;
@@ -181,16 +185,45 @@ impl FilePoller {
                     path: PathBuf::from(p),
                     last: None,
                     problem: None,
+                    link: false,
                 })
                 .collect(),
         }
     }
 
+    /// How many files.
+    pub fn len(&self) -> usize {
+        self.files.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.files.is_empty()
+    }
+
+    /// The path of file `i`.
+    pub fn path(&self, i: usize) -> Option<&Path> {
+        self.files.get(i).map(|f| f.path.as_path())
+    }
+
+    /// Whether file `i` was a symlink when last read.
+    pub fn is_link(&self, i: usize) -> bool {
+        self.files.get(i).is_some_and(|f| f.link)
+    }
+
     /// `(name, value)` for every file read for the first time or changed since the last
     /// poll (feed them to `Trackers::file_value`).
     pub fn poll(&mut self) -> Vec<(String, i64)> {
+        let all: Vec<usize> = (0..self.files.len()).collect();
+        self.poll_some(&all)
+    }
+
+    /// Like [`Self::poll`], for files `which` only (indices; unknown ones are skipped).
+    pub fn poll_some(&mut self, which: &[usize]) -> Vec<(String, i64)> {
         let mut changed = Vec::new();
-        for f in &mut self.files {
+        for &i in which {
+            let Some(f) = self.files.get_mut(i) else {
+                continue;
+            };
             let v = f.read();
             if f.last != Some(v) {
                 f.last = Some(v);
@@ -322,6 +355,20 @@ pub fn count_matches<'a>(
         .map(|(name, m)| {
             let n = procs.iter().filter(|p| m.matches(p)).count();
             (name.to_string(), u32::try_from(n).unwrap_or(u32::MAX))
+        })
+        .collect()
+}
+
+/// The pids of the processes matching each matcher, in order.
+pub fn match_pids<'a>(
+    procs: &[ProcInfo],
+    matchers: impl IntoIterator<Item = (&'a str, &'a ProcessMatcher)>,
+) -> Vec<(String, Vec<u32>)> {
+    matchers
+        .into_iter()
+        .map(|(name, m)| {
+            let pids = procs.iter().filter(|p| m.matches(p)).map(|p| p.pid);
+            (name.to_string(), pids.collect())
         })
         .collect()
 }

@@ -1,7 +1,11 @@
 //! `vrrp_track_process` (docs/keepalived-compat.md#weights-and-effective-priority): which processes match, and the
 //! quorum with its delays. Pure; the shell scans `/proc` (`sys::track_sources`) and reports
-//! the count of matching processes with [`ProcessQuorum::observe`].
+//! the matching processes ([`ProcessQuorum::observe_pids`], or a bare count with
+//! [`ProcessQuorum::observe`]) and, as soon as it sees one exit (a pidfd,
+//! docs/keepalived-compat.md#how-tracked-sources-are-watched), that exit
+//! ([`ProcessQuorum::exited`]): the count drops at once, without waiting for the next scan.
 
+use std::collections::BTreeSet;
 use std::time::{Duration, Instant};
 
 use crate::proto::LogLevel;
@@ -108,6 +112,9 @@ pub struct ProcessQuorum {
     have: Option<bool>,
     /// A change seen but not reported yet: (new state, when it may be reported).
     pending: Option<(bool, Instant)>,
+    /// The matching processes the shell last listed, less those it saw exit since. Empty when
+    /// the shell reports bare counts.
+    pids: BTreeSet<u32>,
 }
 
 impl ProcessQuorum {
@@ -116,6 +123,7 @@ impl ProcessQuorum {
             params,
             have: None,
             pending: None,
+            pids: BTreeSet::new(),
         }
     }
 
@@ -160,6 +168,29 @@ impl ProcessQuorum {
             }
         }
         self.handle_timeout(now, log)
+    }
+
+    /// The processes matching now (a scan, filtered by the shell to those still alive): the
+    /// count is their number, as for [`Self::observe`].
+    pub fn observe_pids(
+        &mut self,
+        now: Instant,
+        pids: impl IntoIterator<Item = u32>,
+        log: &mut Vec<LogLine>,
+    ) -> Option<bool> {
+        self.pids = pids.into_iter().collect();
+        let n = u32::try_from(self.pids.len()).unwrap_or(u32::MAX);
+        self.observe(now, n, log)
+    }
+
+    /// Process `pid` exited. Ignored unless it was one of the matching processes; otherwise the
+    /// count drops by one now (the delays apply as to any count).
+    pub fn exited(&mut self, now: Instant, pid: u32, log: &mut Vec<LogLine>) -> Option<bool> {
+        if !self.pids.remove(&pid) {
+            return None;
+        }
+        let n = u32::try_from(self.pids.len()).unwrap_or(u32::MAX);
+        self.observe(now, n, log)
     }
 
     /// Reports a pending change whose delay has run out.
@@ -266,6 +297,31 @@ mod tests {
         assert_eq!(q.observe(t0, 4, &mut log), Some(false), "above quorum_max");
         assert_eq!(q.observe(t0, 0, &mut log), None);
         assert_eq!(q.observe(t0, 3, &mut log), Some(true));
+    }
+
+    #[test]
+    fn an_exit_drops_the_count_at_once() {
+        let t0 = crate::test_epoch();
+        let ms = Duration::from_millis;
+        let mut q = ProcessQuorum::new(params(2, u32::MAX, 0, 0));
+        let mut log = Vec::new();
+        assert_eq!(q.observe_pids(t0, [10, 11, 12], &mut log), Some(true));
+        assert_eq!(q.exited(t0 + ms(1), 99, &mut log), None, "not one of ours");
+        assert_eq!(q.exited(t0 + ms(2), 11, &mut log), None, "2 left: quorum 2");
+        assert_eq!(
+            q.exited(t0 + ms(3), 11, &mut log),
+            None,
+            "the same exit twice"
+        );
+        assert_eq!(q.exited(t0 + ms(4), 12, &mut log), Some(false));
+        assert_eq!(q.observe_pids(t0 + ms(5), [10, 13], &mut log), Some(true));
+
+        // terminate_delay still debounces an exit.
+        let mut q = ProcessQuorum::new(params(1, u32::MAX, 0, 2));
+        assert_eq!(q.observe_pids(t0, [7], &mut log), Some(true));
+        assert_eq!(q.exited(t0 + ms(10), 7, &mut log), None);
+        assert_eq!(q.poll_timeout(), Some(t0 + ms(2010)));
+        assert_eq!(q.handle_timeout(t0 + ms(2010), &mut log), Some(false));
     }
 
     #[test]

@@ -7,7 +7,8 @@
 //!    `plan::trackers`, the one place that reads the model);
 //! 2. feed events: [`Trackers::handle_timeout`] at [`Trackers::poll_timeout`],
 //!    [`Trackers::script_done`] when a run ends, [`Trackers::file_value`],
-//!    [`Trackers::process_count`], [`Trackers::link`];
+//!    [`Trackers::process_pids`] / [`Trackers::process_exited`] (or
+//!    [`Trackers::process_count`]), [`Trackers::link`];
 //! 3. drain [`Trackers::poll_output`]: [`Output::Input`] goes to `Router::handle`,
 //!    [`Output::RunScript`] starts a supervised run (`sys::script`), [`Output::Log`] is logged.
 
@@ -422,6 +423,36 @@ impl Trackers {
         self.log_all(log);
         if let Some(h) = changed {
             self.apply(TrackerKind::Process, name, Health::Bool(h));
+        }
+    }
+
+    /// The processes matching `vrrp_track_process` `name` now (a scan).
+    pub fn process_pids(&mut self, now: Instant, name: &str, pids: Vec<u32>) {
+        let mut log = Vec::new();
+        let changed = self
+            .processes
+            .iter_mut()
+            .find(|p| p.params().name == name)
+            .and_then(|p| p.observe_pids(now, pids, &mut log));
+        self.log_all(log);
+        if let Some(h) = changed {
+            self.apply(TrackerKind::Process, name, Health::Bool(h));
+        }
+    }
+
+    /// Process `pid` exited (the shell saw it at once, through a pidfd): every tracked
+    /// process it matched counts one less now.
+    pub fn process_exited(&mut self, now: Instant, pid: u32) {
+        let mut log = Vec::new();
+        let mut changed = Vec::new();
+        for p in &mut self.processes {
+            if let Some(h) = p.exited(now, pid, &mut log) {
+                changed.push((p.params().name.clone(), h));
+            }
+        }
+        self.log_all(log);
+        for (name, h) in changed {
+            self.apply(TrackerKind::Process, &name, Health::Bool(h));
         }
     }
 

@@ -340,3 +340,47 @@ fn reload_keeps_known_states_and_releases_dropped_trackers() {
     t.script_done("a", &ScriptOutcome::Exited(1));
     assert!(drain(&mut t).contains(&tracker(inst("VI_1"), "script:a", TrackerState::Weight(0))));
 }
+
+/// docs/keepalived-compat.md#how-tracked-sources-are-watched: the shell lists the matching
+/// processes at each scan and reports an exit the moment its pidfd says so; the exit of a
+/// process matched by two trackers counts for both, an unknown pid for none.
+#[test]
+fn an_exit_reported_between_scans_counts_at_once() {
+    let t0 = crate::test_epoch();
+    let ms = Duration::from_millis;
+    let conf = format!(
+        "vrrp_track_process a {{\n process nginx\n quorum 2\n}}\nvrrp_track_process b {{\n process nginx\n weight -100\n}}\n{VI} track_process {{\n a\n b\n }}\n}}\n"
+    );
+    let mut t = trackers(&conf, t0);
+    t.process_pids(t0, "a", vec![100, 101]);
+    t.process_pids(t0, "b", vec![100, 101]);
+    drain(&mut t);
+    t.process_exited(t0 + ms(5), 999);
+    assert_eq!(drain(&mut t), [], "not a tracked process");
+    t.process_exited(t0 + ms(10), 101);
+    assert_eq!(
+        drain(&mut t),
+        [
+            log(LogLevel::Info, "Quorum lost for tracked process a"),
+            tracker(inst("VI_1"), "process:a", TrackerState::Down),
+        ],
+        "a needs 2; b still has 100"
+    );
+    t.process_exited(t0 + ms(20), 100);
+    assert_eq!(
+        drain(&mut t),
+        [
+            log(LogLevel::Info, "Quorum lost for tracked process b"),
+            tracker(inst("VI_1"), "process:b", TrackerState::Weight(-100)),
+        ]
+    );
+    // The next scan finds new ones.
+    t.process_pids(t0 + ms(1000), "b", vec![102]);
+    assert_eq!(
+        drain(&mut t),
+        [
+            log(LogLevel::Info, "Quorum gained for tracked process b"),
+            tracker(inst("VI_1"), "process:b", TrackerState::Weight(0)),
+        ]
+    );
+}

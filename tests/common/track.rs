@@ -199,3 +199,57 @@ pub fn write_script(lab: &Lab, name: &str, body: &str) -> PathBuf {
 pub fn run(args: &[&str]) -> String {
     sh(args)
 }
+
+/// A copy of `sleep` under a name of its own in the lab dir (at most 15 bytes, the kernel's
+/// `comm`), so that only it matches a `vrrp_track_process` of that name, whoever else runs
+/// `sleep` on the machine.
+pub struct NamedSleep {
+    pub name: String,
+    path: PathBuf,
+    child: Option<std::process::Child>,
+}
+
+impl NamedSleep {
+    /// `short` tells the copies of one test process apart (a few letters).
+    pub fn new(lab: &Lab, short: &str) -> NamedSleep {
+        let mut name = format!("{short}{}", std::process::id());
+        name.truncate(15);
+        let path = lab.dir.join(&name);
+        let sleep = ["/usr/bin/sleep", "/bin/sleep"]
+            .into_iter()
+            .find(|p| fs::metadata(p).is_ok())
+            .expect("sleep in /usr/bin or /bin");
+        fs::copy(sleep, &path).expect("copy sleep");
+        use std::os::unix::fs::PermissionsExt;
+        fs::set_permissions(&path, fs::Permissions::from_mode(0o755)).expect("chmod");
+        NamedSleep {
+            name,
+            path,
+            child: None,
+        }
+    }
+
+    /// Starts one (a long sleep).
+    pub fn start(&mut self) {
+        assert!(self.child.is_none(), "{} already runs", self.name);
+        let c = std::process::Command::new(&self.path)
+            .arg("3600")
+            .spawn()
+            .expect("start the named sleep");
+        self.child = Some(c);
+    }
+
+    /// SIGKILLs it (it is reaped right after: a zombie for an instant, as any killed child).
+    pub fn kill9(&mut self) {
+        if let Some(mut c) = self.child.take() {
+            let _ = c.kill();
+            let _ = c.wait();
+        }
+    }
+}
+
+impl Drop for NamedSleep {
+    fn drop(&mut self) {
+        self.kill9();
+    }
+}

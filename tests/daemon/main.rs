@@ -34,6 +34,7 @@ mod shell;
 mod smoke;
 mod smtp;
 mod socket_fault;
+mod track_events;
 mod track_hooks;
 mod track_scripts;
 mod track_sources;
