@@ -5,6 +5,7 @@ use std::collections::hash_map::Entry;
 use std::collections::HashMap;
 use std::net::Ipv6Addr;
 use std::path::PathBuf;
+use std::sync::Arc;
 use std::time::Duration;
 
 use tokio::sync::mpsc;
@@ -13,6 +14,7 @@ use tracing::{debug, info, warn};
 
 use super::exec::Exec;
 use super::tracker_io::TrackerIo;
+use super::vmac::VmacHost;
 use super::watch;
 use super::{DaemonError, Event, Loader, Reloaded, SdState, Sys};
 use crate::config::read::ParseOptions;
@@ -82,12 +84,24 @@ pub async fn start(opts: Options, checked: Checked) -> Result<(), DaemonError> {
     }
     debug!(target: "vrrpd", "Registering Kernel netlink reflector");
     let netlink = Netlink::open()?;
+    // docs/vmac.md: the vmacs exist before the plan, which puts their instances on them, and
+    // before the link monitor, which would otherwise report their creation (down, then up).
+    let vmacs = Arc::new(tokio::sync::Mutex::new(VmacHost::new(netlink.clone())));
+    let wants = checked.vmacs_wanted(&read_host(&netlink).await?);
+    let mut vmac_names = plan::Vmacs::new();
+    if !wants.is_empty() {
+        vmac_names = vmacs.lock().await.ensure(wants).await?;
+    }
     let monitor = Monitor::open()?;
     tokio::spawn(watch::links(monitor, netlink.clone(), tx.clone()));
     let host = read_host(&netlink).await?;
-    let plan = checked
-        .plan(host)
-        .map_err(|e| DaemonError::Other(e.to_string()))?;
+    let plan = match checked.plan_with(host, &vmac_names) {
+        Ok(p) => p,
+        Err(e) => {
+            vmacs.lock().await.teardown().await;
+            return Err(DaemonError::Other(e.to_string()));
+        }
+    };
     let mut routes = watch::Routes::new(tx.clone());
     routes.follow(&plan.settings)?;
     for line in &plan.warnings {
@@ -153,6 +167,7 @@ pub async fn start(opts: Options, checked: Checked) -> Result<(), DaemonError> {
     let mut loader = FileLoader {
         netlink: sys.netlink.clone(),
         opts: opts.clone(),
+        vmacs: vmacs.clone(),
     };
     let result = super::run_tracked(
         &mut sys,
@@ -165,6 +180,10 @@ pub async fn start(opts: Options, checked: Checked) -> Result<(), DaemonError> {
     .await;
     for (_, h) in sys.receivers.drain() {
         h.abort();
+    }
+    // docs/vmac.md#stop: the vmacs go with the VIPs, unless -V keeps both.
+    if !opts.dont_release {
+        vmacs.lock().await.teardown().await;
     }
     drop(control);
     result
@@ -207,6 +226,8 @@ pub async fn read_host(netlink: &Netlink) -> Result<HostInfo, SysError> {
 pub struct FileLoader {
     pub netlink: Netlink,
     pub opts: Options,
+    /// The daemon's vmacs: a reload sets up the ones it wants before planning.
+    pub vmacs: Arc<tokio::sync::Mutex<VmacHost>>,
 }
 
 impl Loader for FileLoader {
@@ -217,14 +238,36 @@ impl Loader for FileLoader {
         let netlink = self.netlink.clone();
         let path = self.opts.config_path.clone();
         let parse = self.opts.parse.clone();
+        let vmacs = self.vmacs.clone();
         async move {
-            let host = match read_host(&netlink).await {
+            let checked = match tokio::task::spawn_blocking(move || plan::read(&path, &parse)).await
+            {
+                Ok(Ok(c)) => c,
+                Ok(Err(lines)) => return Reloaded::Failed(lines),
+                Err(e) => {
+                    return Reloaded::Failed(vec![format!("reading the configuration failed: {e}")])
+                }
+            };
+            let mut host = match read_host(&netlink).await {
                 Ok(h) => h,
                 Err(e) => return Reloaded::Failed(vec![e.to_string()]),
             };
+            // docs/vmac.md#reload: wanted vmacs are set up, unwanted ones removed, first.
+            let wants = checked.vmacs_wanted(&host);
+            let names = match vmacs.lock().await.ensure(wants).await {
+                Ok(n) => n,
+                Err(e) => return Reloaded::Failed(vec![e.to_string()]),
+            };
+            if !names.is_empty() {
+                host = match read_host(&netlink).await {
+                    Ok(h) => h,
+                    Err(e) => return Reloaded::Failed(vec![e.to_string()]),
+                };
+            }
             let planned = tokio::task::spawn_blocking(move || {
-                let p = plan::read(&path, &parse)
-                    .and_then(|checked| checked.plan(host).map_err(|e| vec![e.to_string()]))?;
+                let p = checked
+                    .plan_with(host, &names)
+                    .map_err(|e| vec![e.to_string()])?;
                 // User and group lookups may block (NSS): made here, answered on the loop.
                 crate::sys::script::prefetch(p.run_as_names());
                 Ok(p)

@@ -27,6 +27,8 @@ pub mod shell_counters;
 pub mod sockets;
 pub mod tracker_io;
 pub mod vip_retry;
+pub mod vmac;
+pub mod vmac_conf;
 pub mod watch;
 
 use std::future::Future;

@@ -34,4 +34,5 @@ mod socket_fault;
 mod track_hooks;
 mod track_scripts;
 mod track_sources;
+mod vmac;
 mod watchdog;

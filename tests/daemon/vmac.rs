@@ -1,0 +1,348 @@
+//! `use_vmac` (docs/vmac.md) against keepalived 2.2.7, both using a vmac, in both roles:
+//! the VIP lives on `vrrp.51`, a private macvlan with 00:00:5e:00:01:33; adverts and
+//! gratuitous ARPs seen on the client's side come from that MAC (and tshark finds the ARPs
+//! well-formed); the client's neighbour entry for the VIP is that MAC; the vmac and parent
+//! sysctls are set; SIGTERM removes the vmac and puts the parent's back; after SIGKILL the
+//! leftover vmac is adopted by the next start. Then alone: a leftover with the wrong MAC is
+//! updated, a name held by another kind of link is left alone, `all.rp_filter` is cleared
+//! and restored, and `vmac_xmit_base` sends adverts from the parent.
+//! Needs root, keepalived, tcpdump and tshark; fails loudly without them.
+
+use crate::common;
+
+use std::time::Duration;
+
+use common::lab::{self, config, Daemon, Instance, Lab};
+
+const VIP: &str = "10.0.0.100";
+const VMAC: &str = "vrrp.51";
+const MAC: &str = "00:00:5e:00:01:33";
+
+fn inst(prio: u8) -> Instance {
+    bare(prio).extra("use_vmac")
+}
+
+fn bare(prio: u8) -> Instance {
+    Instance::v2("VI_1", 51, prio).vip(&format!("{VIP}/24"))
+}
+
+fn sysctl(lab: &Lab, i: usize, path: &str) -> String {
+    let out = lab
+        .command(lab.ns(i), &["cat", &format!("/proc/sys/net/{path}")])
+        .output()
+        .expect("cat");
+    String::from_utf8_lossy(&out.stdout).trim().to_string()
+}
+
+/// `ip -d -j link show NAME` in router i, if it exists.
+fn link(lab: &Lab, i: usize, name: &str) -> Option<serde_json::Value> {
+    let out = lab
+        .command(lab.ns(i), &["ip", "-d", "-j", "link", "show", "dev", name])
+        .output()
+        .expect("ip link");
+    if !out.status.success() {
+        return None;
+    }
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).ok()?;
+    v.get(0).cloned()
+}
+
+/// The macvlan links of router i, by name.
+fn macvlans(lab: &Lab, i: usize) -> Vec<String> {
+    let v = lab.ip_json(lab.ns(i), &["link", "show", "type", "macvlan"]);
+    v.as_array()
+        .map(|a| {
+            a.iter()
+                .filter_map(|l| l["ifname"].as_str().map(str::to_string))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+fn holds_on(lab: &Lab, i: usize, dev: &str) -> bool {
+    let Some(_) = link(lab, i, dev) else {
+        return false;
+    };
+    let v = lab.ip_json(lab.ns(i), &["addr", "show", "dev", dev]);
+    v[0]["addr_info"]
+        .as_array()
+        .is_some_and(|a| a.iter().any(|x| x["local"].as_str() == Some(VIP)))
+}
+
+fn wait_on(lab: &Lab, i: usize, dev: &str, want: bool, secs: u64) {
+    let t0 = std::time::Instant::now();
+    while holds_on(lab, i, dev) != want {
+        assert!(
+            t0.elapsed() < Duration::from_secs(secs),
+            "router {i}: VIP on {dev} is not {want} after {secs} s\n{}",
+            lab.all_logs()
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+/// The vmac of router i is what keepalived makes: a private macvlan on eth0, the RFC MAC, up.
+fn assert_vmac(lab: &Lab, i: usize) {
+    let l = link(lab, i, VMAC).unwrap_or_else(|| panic!("router {i} has no {VMAC}"));
+    assert_eq!(l["address"].as_str(), Some(MAC), "{l}");
+    assert_eq!(l["link"].as_str(), Some("eth0"), "{l}");
+    assert_eq!(l["linkinfo"]["info_kind"].as_str(), Some("macvlan"), "{l}");
+    assert_eq!(
+        l["linkinfo"]["info_data"]["mode"].as_str(),
+        Some("private"),
+        "{l}"
+    );
+    let flags = l["flags"].to_string();
+    assert!(flags.contains("\"UP\""), "{l}");
+}
+
+/// The sysctls keepalived sets for an IPv4 vmac (docs/vmac.md#sysctls).
+fn assert_sysctls(lab: &Lab, i: usize) {
+    for (p, v) in [
+        ("ipv4/conf/vrrp.51/arp_ignore", "1"),
+        ("ipv4/conf/vrrp.51/accept_local", "1"),
+        ("ipv4/conf/vrrp.51/rp_filter", "0"),
+        ("ipv4/conf/vrrp.51/promote_secondaries", "1"),
+        ("ipv6/conf/vrrp.51/disable_ipv6", "1"),
+        ("ipv6/conf/vrrp.51/addr_gen_mode", "1"),
+        ("ipv4/conf/eth0/arp_ignore", "1"),
+        ("ipv4/conf/eth0/arp_filter", "1"),
+    ] {
+        assert_eq!(sysctl(lab, i, p), v, "router {i}: {p}");
+    }
+}
+
+/// Adverts from `src` and gratuitous ARPs for the VIP in the capture: every one from the
+/// virtual MAC, the ARPs well-formed by tshark's judgement. Returns (adverts, garps).
+fn assert_virtual_source(pcap: &std::path::Path, src: &str) -> (usize, usize) {
+    let adverts = lab::fields(pcap, &format!("vrrp && ip.src == {src}"), &["eth.src"]);
+    assert!(!adverts.is_empty(), "no advert from {src}");
+    for r in &adverts {
+        assert_eq!(r[0], MAC, "advert source MAC");
+    }
+    let garp = format!("arp && arp.src.proto_ipv4 == {VIP} && arp.dst.proto_ipv4 == {VIP}");
+    let rows = lab::fields(
+        pcap,
+        &garp,
+        &["eth.src", "arp.src.hw_mac", "arp.isgratuitous", "eth.dst"],
+    );
+    assert!(!rows.is_empty(), "no gratuitous ARP for {VIP}");
+    for r in &rows {
+        assert_eq!(r[0], MAC, "GARP Ethernet source: {r:?}");
+        assert_eq!(r[1], MAC, "GARP sender MAC: {r:?}");
+        assert_eq!(r[2], "1", "tshark sees a gratuitous ARP: {r:?}");
+        assert_eq!(r[3], "ff:ff:ff:ff:ff:ff", "{r:?}");
+    }
+    let bad = lab::fields(
+        pcap,
+        &format!("({garp}) && (_ws.malformed || _ws.expert)"),
+        &["frame.number"],
+    );
+    assert!(bad.is_empty(), "tshark flags GARP frames {bad:?}");
+    (adverts.len(), rows.len())
+}
+
+/// The client resolves the VIP to the virtual MAC. The master first learns the client's
+/// MAC on eth0: its replies leave by eth0 (the older route of the subnet), and an ARP it sent
+/// from there for the client would carry the VIP as sender, as keepalived's does
+/// (docs/vmac.md#what-the-client-sees).
+fn client_sees_virtual_mac(lab: &Lab, master: usize) {
+    let _ = lab.ip(&lab.client, &["neigh", "flush", "dev", "eth0"]);
+    let client: std::net::SocketAddr = "10.0.0.50:9".parse().expect("address");
+    let knock = lab.spawn_in(lab.ns(master), move || {
+        std::net::TcpStream::connect_timeout(&client, Duration::from_secs(1))
+    });
+    let reached =
+        matches!(knock.join(), Ok(Err(e)) if e.kind() == std::io::ErrorKind::ConnectionRefused);
+    assert!(reached, "router {master} cannot reach the client");
+    assert!(lab.client_reaches(VIP), "client cannot reach {VIP}");
+    assert_eq!(lab.client_neigh(VIP).as_deref(), Some(MAC));
+}
+
+#[cfg_attr(
+    not(feature = "netns-tests"),
+    ignore = "needs root, namespaces or keepalived: ./tests/run.sh"
+)]
+#[test]
+fn vrrpd_master_keepalived_backup() {
+    lab::require_tool("tshark");
+    let mut lab = Lab::new(&lab::tag("vmacvm", ""), 2);
+    lab.start_ready(1, Daemon::Keepalived, &config("r1", &[inst(100)]));
+    let cap = lab.capture_filter(&lab.client.clone(), "c1", "ip proto 112 or arp");
+    lab.start_ready(0, Daemon::Vrrpd, &config("r0", &[inst(150)]));
+    wait_on(&lab, 0, VMAC, true, 10);
+    std::thread::sleep(Duration::from_millis(1500));
+    assert_vmac(&lab, 0);
+    assert_vmac(&lab, 1);
+    assert_sysctls(&lab, 0);
+    // The vmac is set up before the link monitor starts: no spurious FAULT at start.
+    assert!(!lab.log(0).contains("FAULT"), "{}", lab.log(0));
+    assert!(!holds_on(&lab, 1, VMAC) && !holds_on(&lab, 0, "eth0"));
+    client_sees_virtual_mac(&lab, 0);
+    let (a, g) = assert_virtual_source(&cap.stop(), "10.0.0.1");
+    println!("vrrpd master: {a} adverts, {g} GARPs from {MAC}");
+
+    // SIGTERM: keepalived takes over; the vmac goes, eth0's sysctls come back.
+    let st = lab.stop(0);
+    assert!(st.is_some_and(|s| s.success()), "clean exit: {st:?}");
+    wait_on(&lab, 1, VMAC, true, 3);
+    assert!(link(&lab, 0, VMAC).is_none(), "vmac left after SIGTERM");
+    assert_eq!(sysctl(&lab, 0, "ipv4/conf/eth0/arp_ignore"), "0");
+    assert_eq!(sysctl(&lab, 0, "ipv4/conf/eth0/arp_filter"), "0");
+    client_sees_virtual_mac(&lab, 1);
+
+    // Back: vrrpd preempts.
+    lab.start_ready(0, Daemon::Vrrpd, &config("r0", &[inst(150)]));
+    wait_on(&lab, 0, VMAC, true, 8);
+    wait_on(&lab, 1, VMAC, false, 3);
+
+    // SIGKILL: the vmac stays behind; keepalived takes over; the next start adopts it.
+    lab.kill9(0);
+    lab.forget(0);
+    assert!(link(&lab, 0, VMAC).is_some(), "a crash leaves the vmac");
+    wait_on(&lab, 1, VMAC, true, 6);
+    lab.start_ready(0, Daemon::Vrrpd, &config("r0", &[inst(150)]));
+    wait_on(&lab, 0, VMAC, true, 8);
+    let log = lab.log(0);
+    assert!(
+        log.contains("(VI_1) Found matching interface vrrp.51"),
+        "{log}"
+    );
+    assert!(!log.contains("Unable to create"), "{log}");
+    assert_eq!(macvlans(&lab, 0), [VMAC]);
+    assert_vmac(&lab, 0);
+    client_sees_virtual_mac(&lab, 0);
+    assert!(lab.stop(0).is_some_and(|s| s.success()));
+    assert!(macvlans(&lab, 0).is_empty());
+}
+
+#[cfg_attr(
+    not(feature = "netns-tests"),
+    ignore = "needs root, namespaces or keepalived: ./tests/run.sh"
+)]
+#[test]
+fn keepalived_master_vrrpd_backup() {
+    lab::require_tool("tshark");
+    let mut lab = Lab::new(&lab::tag("vmackm", ""), 2);
+    lab.start_ready(1, Daemon::Vrrpd, &config("r1", &[inst(100)]));
+    lab.start_ready(0, Daemon::Keepalived, &config("r0", &[inst(150)]));
+    wait_on(&lab, 0, VMAC, true, 10);
+    std::thread::sleep(Duration::from_millis(1500));
+    // The backup's vmac is there, up, configured, and has no VIP.
+    assert_vmac(&lab, 1);
+    assert_sysctls(&lab, 1);
+    assert!(!holds_on(&lab, 1, VMAC));
+    client_sees_virtual_mac(&lab, 0);
+
+    // keepalived stops: vrrpd takes over from its vmac.
+    let cap = lab.capture_filter(&lab.client.clone(), "c2", "ip proto 112 or arp");
+    lab.stop(0);
+    wait_on(&lab, 1, VMAC, true, 3);
+    std::thread::sleep(Duration::from_millis(1500));
+    client_sees_virtual_mac(&lab, 1);
+    let (a, g) = assert_virtual_source(&cap.stop(), "10.0.0.2");
+    println!("vrrpd takeover: {a} adverts, {g} GARPs from {MAC}");
+
+    // keepalived back: it preempts; then a crash of keepalived: vrrpd takes over again.
+    lab.start_ready(0, Daemon::Keepalived, &config("r0", &[inst(150)]));
+    wait_on(&lab, 0, VMAC, true, 8);
+    wait_on(&lab, 1, VMAC, false, 3);
+    lab.kill9(0);
+    lab.forget(0);
+    wait_on(&lab, 1, VMAC, true, 6);
+    client_sees_virtual_mac(&lab, 1);
+    assert!(lab.stop(1).is_some_and(|s| s.success()));
+    assert!(macvlans(&lab, 1).is_empty(), "vmac left after SIGTERM");
+}
+
+#[cfg_attr(
+    not(feature = "netns-tests"),
+    ignore = "needs root, namespaces or keepalived: ./tests/run.sh"
+)]
+#[test]
+fn leftovers_rp_filter_and_xmit_base() {
+    lab::require_tool("tshark");
+    let mut lab = Lab::new(&lab::tag("vmacleft", ""), 1);
+    let ns = lab.ns(0).to_string();
+    // A macvlan of the name with a wrong MAC: updated in place.
+    lab.ip(
+        &ns,
+        &[
+            "link",
+            "add",
+            VMAC,
+            "link",
+            "eth0",
+            "address",
+            "02:00:00:00:00:51",
+            "type",
+            "macvlan",
+            "mode",
+            "private",
+        ],
+    );
+    // all.rp_filter 2: raised on eth0 and default, cleared on all, all put back at stop.
+    let _ = lab
+        .command(&ns, &["sysctl", "-qw", "net.ipv4.conf.all.rp_filter=2"])
+        .status();
+    let _ = lab
+        .command(&ns, &["sysctl", "-qw", "net.ipv4.conf.eth0.rp_filter=0"])
+        .status();
+    let _ = lab
+        .command(&ns, &["sysctl", "-qw", "net.ipv4.conf.default.rp_filter=1"])
+        .status();
+    let conf = config("r0", &[bare(150).extra(&format!("use_vmac {VMAC}"))]);
+    lab.start_ready(0, Daemon::Vrrpd, &conf);
+    wait_on(&lab, 0, VMAC, true, 10);
+    assert_vmac(&lab, 0);
+    assert!(
+        lab.log(0).contains("Update old VMAC interface vrrp.51"),
+        "{}",
+        lab.log(0)
+    );
+    assert_eq!(sysctl(&lab, 0, "ipv4/conf/all/rp_filter"), "0");
+    assert_eq!(sysctl(&lab, 0, "ipv4/conf/default/rp_filter"), "2");
+    assert_eq!(sysctl(&lab, 0, "ipv4/conf/eth0/rp_filter"), "2");
+    assert_eq!(sysctl(&lab, 0, "ipv4/conf/vrrp.51/rp_filter"), "0");
+    assert!(lab.stop(0).is_some_and(|s| s.success()));
+    assert_eq!(sysctl(&lab, 0, "ipv4/conf/all/rp_filter"), "2");
+    assert_eq!(sysctl(&lab, 0, "ipv4/conf/default/rp_filter"), "1");
+    assert_eq!(sysctl(&lab, 0, "ipv4/conf/eth0/rp_filter"), "0");
+    assert!(macvlans(&lab, 0).is_empty());
+    let _ = lab
+        .command(&ns, &["sysctl", "-qw", "net.ipv4.conf.all.rp_filter=0"])
+        .status();
+
+    // The name held by a bridge: left alone, the vmac is vrrp1.51.
+    lab.ip(&ns, &["link", "add", VMAC, "type", "bridge"]);
+    lab.start_ready(0, Daemon::Vrrpd, &config("r0", &[inst(150)]));
+    wait_on(&lab, 0, "vrrp1.51", true, 10);
+    assert!(lab.stop(0).is_some_and(|s| s.success()));
+    assert!(link(&lab, 0, VMAC).is_some(), "the bridge stays");
+    assert!(link(&lab, 0, "vrrp1.51").is_none());
+    lab.ip(&ns, &["link", "del", VMAC]);
+
+    // vmac_xmit_base: adverts from eth0's MAC, the VIP and its GARPs on the vmac.
+    let cap = lab.capture_filter(&lab.client.clone(), "c3", "ip proto 112 or arp");
+    lab.start_ready(
+        0,
+        Daemon::Vrrpd,
+        &config("r0", &[inst(150).extra("vmac_xmit_base")]),
+    );
+    wait_on(&lab, 0, VMAC, true, 10);
+    std::thread::sleep(Duration::from_millis(1500));
+    client_sees_virtual_mac(&lab, 0);
+    let pcap = cap.stop();
+    let eth0 = lab.mac(0);
+    let adverts = lab::fields(&pcap, "vrrp", &["eth.src"]);
+    assert!(
+        !adverts.is_empty() && adverts.iter().all(|r| r[0] == eth0),
+        "{adverts:?}"
+    );
+    let garps = lab::fields(&pcap, &format!("arp.src.proto_ipv4 == {VIP}"), &["eth.src"]);
+    assert!(
+        !garps.is_empty() && garps.iter().all(|r| r[0] == MAC),
+        "{garps:?}"
+    );
+    assert!(lab.stop(0).is_some_and(|s| s.success()));
+}
