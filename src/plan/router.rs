@@ -170,6 +170,7 @@ fn instance_settings(
         routes,
         rules,
         notify_deleted: inst.notify.deleted.is_some(),
+        vmac: vmac.map(|v| v.name.clone()),
     })
 }
 

@@ -203,4 +203,123 @@ mod tests {
         let a = eui64_link_local([0x02, 0x11, 0x22, 0x33, 0x44, 0x55]);
         assert_eq!(a, "fe80::11:22ff:fe33:4455".parse::<Ipv6Addr>().unwrap());
     }
+
+    use crate::plan::router::{router_settings, router_settings_with, Vmacs};
+    use crate::plan::{HostAddr, HostInterface};
+
+    fn host(with_vmac: bool) -> HostInfo {
+        let addr = |a: &str, p| HostAddr {
+            addr: a.parse().unwrap(),
+            prefix: p,
+        };
+        let mut interfaces = vec![HostInterface {
+            name: "eth0".into(),
+            index: 2,
+            up: true,
+            multicast: true,
+            addrs: vec![addr("10.0.0.1", 24), addr("fe80::1", 64)],
+            mac: Some([2, 0, 0, 0, 0, 1]),
+            ..HostInterface::default()
+        }];
+        interfaces.push(HostInterface {
+            name: "eth1".into(),
+            index: 3,
+            up: true,
+            multicast: true,
+            ..HostInterface::default()
+        });
+        if with_vmac {
+            interfaces.push(HostInterface {
+                name: "vrrp.51".into(),
+                index: 9,
+                up: true,
+                multicast: true,
+                mac: Some(rfc_mac(51, Family::V4)),
+                ..HostInterface::default()
+            });
+        }
+        HostInfo { interfaces }
+    }
+
+    fn cfg(extra: &str) -> Config {
+        let text = format!(
+            "vrrp_instance VI_1 {{\n interface eth0\n virtual_router_id 51\n priority 100\n {extra}\n virtual_ipaddress {{\n 10.0.0.100/24\n 10.0.0.101/24 dev eth0\n 10.0.0.102/24 dev eth1\n }}\n}}\n"
+        );
+        let l = crate::config::load_str(&text);
+        let r = l.render();
+        l.config.unwrap_or_else(|| panic!("{r}"))
+    }
+
+    fn vmacs() -> Vmacs {
+        Vmacs::from([("VI_1".to_string(), "vrrp.51".to_string())])
+    }
+
+    #[test]
+    fn wanted_carries_parent_mac_and_the_xmit_choice() {
+        let w = wanted(&cfg("use_vmac"), &host(false));
+        assert_eq!(w.len(), 1);
+        assert_eq!((w[0].parent.as_str(), w[0].parent_index), ("eth0", 2));
+        assert_eq!(w[0].mac, rfc_mac(51, Family::V4));
+        assert_eq!(w[0].configured_name, None);
+        assert_eq!(w[0].prefix, "vrrp");
+        assert!(!w[0].xmit_base && w[0].link_local.is_none());
+        let w = wanted(
+            &cfg("use_vmac vm51 02:00:00:00:00:33\n vmac_xmit_base"),
+            &host(false),
+        );
+        assert_eq!(w[0].configured_name.as_deref(), Some("vm51"));
+        assert_eq!(w[0].mac, [2, 0, 0, 0, 0, 0x33]);
+        assert!(w[0].xmit_base);
+        // Unicast forces the parent; no use_vmac wants nothing.
+        let w = wanted(
+            &cfg("use_vmac\n unicast_peer {\n 10.0.0.2\n }"),
+            &host(false),
+        );
+        assert!(w[0].xmit_base);
+        assert!(wanted(&cfg(""), &host(false)).is_empty());
+    }
+
+    #[test]
+    fn vips_of_the_instance_interface_and_adverts_move_to_the_vmac() {
+        let c = cfg("use_vmac");
+        let s = router_settings_with(&c, &host(true), &vmacs()).expect("plan");
+        let i = &s.instances[0];
+        assert_eq!((i.ifname.as_str(), i.ifindex), ("vrrp.51", 9));
+        assert_eq!(i.vmac.as_deref(), Some("vrrp.51"));
+        let devs: Vec<&str> = i.vips.iter().map(|v| v.ifname.as_str()).collect();
+        assert_eq!(devs, ["vrrp.51", "vrrp.51", "eth1"]);
+        // The source is still the parent's address.
+        assert_eq!(i.src, "10.0.0.1".parse::<IpAddr>().unwrap());
+    }
+
+    #[test]
+    fn xmit_base_keeps_adverts_on_the_parent_and_vips_on_the_vmac() {
+        let c = cfg("use_vmac\n vmac_xmit_base");
+        let s = router_settings_with(&c, &host(true), &vmacs()).expect("plan");
+        let i = &s.instances[0];
+        assert_eq!((i.ifname.as_str(), i.ifindex), ("eth0", 2));
+        assert_eq!(i.vips[0].ifname, "vrrp.51");
+    }
+
+    #[test]
+    fn without_a_vmac_on_the_host_the_instance_stays_on_its_interface() {
+        let c = cfg("use_vmac");
+        let s = router_settings(&c, &host(false)).expect("plan");
+        assert_eq!(s.instances[0].ifname, "eth0");
+        assert_eq!(s.instances[0].vmac, None);
+        let s = router_settings_with(&c, &host(false), &vmacs()).expect("plan");
+        assert_eq!(s.instances[0].ifname, "eth0");
+    }
+
+    #[test]
+    fn ipv6_puts_the_parents_link_local_on_the_vmac() {
+        let text = "vrrp_instance VI_6 {\n interface eth0\n virtual_router_id 51\n priority 100\n use_vmac\n virtual_ipaddress {\n 2001:db8::100/64\n }\n}\n";
+        let l = crate::config::load_str(text);
+        let r = l.render();
+        let c = l.config.unwrap_or_else(|| panic!("{r}"));
+        let w = wanted(&c, &host(false));
+        assert_eq!(w[0].family, Family::V6);
+        assert_eq!(w[0].mac, rfc_mac(51, Family::V6));
+        assert_eq!(w[0].link_local, Some("fe80::1".parse().unwrap()));
+    }
 }
