@@ -56,6 +56,8 @@ pub struct LinuxSys {
     /// The route/rule monitor, subscribed to what the settings in force need: re-checked
     /// whenever the sockets are (start, reload).
     routes: watch::Routes,
+    /// The vmacs (docs/vmac.md), shared with the loader.
+    vmacs: Arc<tokio::sync::Mutex<VmacHost>>,
 }
 
 /// Starts the daemon on the current runtime and runs it until it stops: `checked` is planned
@@ -126,6 +128,7 @@ pub async fn start(opts: Options, checked: Checked) -> Result<(), DaemonError> {
         events: tx,
         notifier,
         routes,
+        vmacs: vmacs.clone(),
     };
     // `vrrp_startup_delay` (docs/keepalived-compat.md#global_defs-keywords): wait before the instances start;
     // signals arriving meanwhile stay queued.
@@ -372,6 +375,18 @@ impl Sys for LinuxSys {
         self.frames
             .send(ifindex, frame)
             .or_else(|_| self.frames.send(ifindex, frame))
+    }
+
+    /// Owned vmacs the settings in force no longer use go now that the core has released
+    /// their VIPs and sent its priority-0 adverts through them.
+    fn settings_applied(&mut self, settings: &RouterSettings) {
+        let keep: Vec<String> = settings
+            .instances
+            .iter()
+            .filter_map(|i| i.vmac.clone())
+            .collect();
+        let vmacs = self.vmacs.clone();
+        tokio::spawn(async move { vmacs.lock().await.prune(&keep).await });
     }
 
     fn sync_sockets(&mut self, settings: &RouterSettings) -> Result<(), SysError> {

@@ -111,6 +111,9 @@ pub trait Sys {
     async fn rule(&mut self, add: bool, spec: &crate::proto::RuleSpec) -> Result<(), SysError>;
     /// Sends one Ethernet frame (GARP / NA).
     fn send_frame(&mut self, ifindex: u32, frame: &[u8]) -> Result<(), SysError>;
+    /// A reload's settings are in force: the shell drops what only the old ones needed (the
+    /// vmacs, docs/vmac.md#reload).
+    fn settings_applied(&mut self, _settings: &RouterSettings) {}
     /// Opens and closes sockets so that exactly those `settings` need exist (docs/keepalived-compat.md#sockets).
     fn sync_sockets(&mut self, settings: &RouterSettings) -> Result<(), SysError>;
     /// [`Sys::sync_sockets`], telling which sockets could not be opened and whose they are
@@ -647,6 +650,7 @@ async fn apply_settings<S: Sys>(
         give(node, exec, now(), NodeInput::Core(input));
     }
     *current = settings;
+    sys.settings_applied(current);
     Ok(())
 }
 

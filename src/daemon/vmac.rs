@@ -2,8 +2,6 @@
 //! (create, adopt, update or replace each macvlan), configures it as keepalived does, and
 //! removes what it owns at a clean stop.
 
-use std::collections::BTreeSet;
-
 use tracing::{debug, info, warn};
 
 use super::vmac_conf::Sysctls;
@@ -44,21 +42,10 @@ impl VmacHost {
 
     /// Sets up every wanted vmac and returns their names by instance; an instance whose
     /// vmac could not be set up is left out (it then runs on its parent, with a warning).
-    /// Owned vmacs no longer wanted (a reload) are removed.
+    /// Owned vmacs no longer wanted stay until [`VmacHost::prune`].
     pub async fn ensure(&mut self, wants: Vec<VmacWant>) -> Result<Vmacs, SysError> {
         let links = self.netlink.link_facts().await?;
         let plans = resolve(&wants, &links);
-        let keep: BTreeSet<&str> = plans.iter().map(|p| p.name.as_str()).collect();
-        let gone: Vec<Owned> = self
-            .owned
-            .iter()
-            .filter(|o| !keep.contains(o.name.as_str()))
-            .cloned()
-            .collect();
-        for o in gone {
-            info!(target: "vrrpd", "({}) Deleting old VMAC interface {}", o.instance, o.name);
-            self.remove(&o).await;
-        }
         let mut names = Vmacs::new();
         for p in plans {
             for n in &p.notes {
@@ -86,6 +73,20 @@ impl VmacHost {
             }
         }
         Ok(names)
+    }
+
+    /// Removes the owned vmacs not named in `keep` (after a reload is applied).
+    pub async fn prune(&mut self, keep: &[String]) {
+        let gone: Vec<Owned> = self
+            .owned
+            .iter()
+            .filter(|o| !keep.contains(&o.name))
+            .cloned()
+            .collect();
+        for o in gone {
+            info!(target: "vrrpd", "({}) Deleting old VMAC interface {}", o.instance, o.name);
+            self.remove(&o).await;
+        }
     }
 
     /// Removes every owned vmac and puts back the sysctls changed for them (the clean stop).

@@ -346,3 +346,115 @@ fn leftovers_rp_filter_and_xmit_base() {
     );
     assert!(lab.stop(0).is_some_and(|s| s.success()));
 }
+
+const VIP6: &str = "2001:db8::100";
+const MAC6: &str = "00:00:5e:00:02:33";
+
+#[cfg_attr(
+    not(feature = "netns-tests"),
+    ignore = "needs root, namespaces or keepalived: ./tests/run.sh"
+)]
+#[test]
+fn ipv6_vrrpd_master_keepalived_backup() {
+    lab::require_tool("tshark");
+    let mut lab = Lab::new(&lab::tag("vmac6", ""), 2);
+    let inst6 = |prio| {
+        Instance::v3("VI_6", 51, prio, "1")
+            .vip(&format!("{VIP6}/64"))
+            .extra("use_vmac")
+    };
+    lab.start_ready(1, Daemon::Keepalived, &config("r1", &[inst6(100)]));
+    let cap = lab.capture_filter(&lab.client.clone(), "c6", "ip6");
+    lab.start_ready(0, Daemon::Vrrpd, &config("r0", &[inst6(150)]));
+    let has_vip6 = |lab: &Lab, i: usize| {
+        link(lab, i, VMAC).is_some() && {
+            let v = lab.ip_json(lab.ns(i), &["addr", "show", "dev", VMAC]);
+            v[0]["addr_info"]
+                .as_array()
+                .is_some_and(|a| a.iter().any(|x| x["local"].as_str() == Some(VIP6)))
+        }
+    };
+    let t0 = std::time::Instant::now();
+    while !has_vip6(&lab, 0) {
+        assert!(t0.elapsed() < Duration::from_secs(10), "{}", lab.all_logs());
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    std::thread::sleep(Duration::from_millis(2500));
+    assert!(!has_vip6(&lab, 1), "keepalived stays BACKUP\n{}", lab.all_logs());
+    let l = link(&lab, 0, VMAC).expect("vmac");
+    assert_eq!(l["address"].as_str(), Some(MAC6));
+    assert_eq!(sysctl(&lab, 0, "ipv6/conf/vrrp.51/disable_ipv6"), "0");
+    assert_eq!(sysctl(&lab, 0, "ipv6/conf/vrrp.51/addr_gen_mode"), "1");
+    // The vmac's only link-local address is eth0's: none made from the virtual MAC.
+    let lls = |dev: &str| -> Vec<String> {
+        let v = lab.ip_json(lab.ns(0), &["-6", "addr", "show", "dev", dev, "scope", "link"]);
+        v[0]["addr_info"]
+            .as_array()
+            .map(|a| {
+                a.iter()
+                    .filter_map(|x| x["local"].as_str().map(str::to_string))
+                    .collect()
+            })
+            .unwrap_or_default()
+    };
+    let eth0_ll = lls("eth0");
+    assert_eq!(eth0_ll.len(), 1, "{eth0_ll:?}");
+    assert_eq!(lls(VMAC), eth0_ll);
+    let pcap = cap.stop();
+    let adverts = lab::fields(
+        &pcap,
+        &format!("vrrp && ipv6.src == {}", eth0_ll[0]),
+        &["eth.src"],
+    );
+    assert!(
+        !adverts.is_empty() && adverts.iter().all(|r| r[0] == MAC6),
+        "{adverts:?}"
+    );
+    let na = lab::fields(
+        &pcap,
+        &format!("icmpv6.type == 136 && icmpv6.nd.na.target_address == {VIP6}"),
+        &["eth.src", "icmpv6.opt.linkaddr"],
+    );
+    assert!(!na.is_empty(), "no unsolicited NA");
+    for r in &na {
+        assert_eq!((r[0].as_str(), r[1].as_str()), (MAC6, MAC6), "{r:?}");
+    }
+    assert!(lab.stop(0).is_some_and(|s| s.success()));
+    assert!(link(&lab, 0, VMAC).is_none());
+}
+
+/// SIGHUP to router i; waits for its `Reload complete`.
+fn reload(lab: &mut Lab, i: usize) {
+    let n = lab.log(i).matches("Reload complete").count();
+    lab.signal(i, nix::sys::signal::Signal::SIGHUP);
+    let deadline = std::time::Instant::now() + Duration::from_secs(5);
+    while lab.log(i).matches("Reload complete").count() <= n {
+        lab.assert_running(i, "reloading");
+        assert!(std::time::Instant::now() < deadline, "{}", lab.log(i));
+        std::thread::sleep(Duration::from_millis(10));
+    }
+}
+
+#[cfg_attr(
+    not(feature = "netns-tests"),
+    ignore = "needs root, namespaces or keepalived: ./tests/run.sh"
+)]
+#[test]
+fn reload_adds_and_drops_the_vmac() {
+    let mut lab = Lab::new(&lab::tag("vmacrel", ""), 1);
+    lab.start_ready(0, Daemon::Vrrpd, &config("r0", &[bare(150)]));
+    wait_on(&lab, 0, "eth0", true, 10);
+    lab.write_conf(0, &config("r0", &[inst(150)]));
+    reload(&mut lab, 0);
+    wait_on(&lab, 0, VMAC, true, 5);
+    wait_on(&lab, 0, "eth0", false, 2);
+    assert_vmac(&lab, 0);
+    assert_sysctls(&lab, 0);
+    lab.write_conf(0, &config("r0", &[bare(150)]));
+    reload(&mut lab, 0);
+    wait_on(&lab, 0, "eth0", true, 5);
+    assert!(macvlans(&lab, 0).is_empty(), "{}", lab.log(0));
+    assert!(lab.log(0).contains("(VI_1) Deleting old VMAC interface vrrp.51"));
+    assert_eq!(sysctl(&lab, 0, "ipv4/conf/eth0/arp_ignore"), "0");
+    assert!(lab.stop(0).is_some_and(|s| s.success()));
+}
