@@ -21,6 +21,8 @@ struct Owned {
     index: u32,
     parent: String,
     family: Family,
+    /// What it was made from, to make it again (docs/vmac.md#deleted-by-hand).
+    want: VmacWant,
 }
 
 /// The vmacs of this daemon and the sysctls it changed for them.
@@ -59,6 +61,7 @@ impl VmacHost {
                         index,
                         parent: p.want.parent.clone(),
                         family: p.want.family,
+                        want: p.want.clone(),
                     };
                     if !self.owned.contains(&o) {
                         self.owned.retain(|x| x.name != o.name);
@@ -86,6 +89,33 @@ impl VmacHost {
         for o in gone {
             info!(target: "vrrpd", "({}) Deleting old VMAC interface {}", o.instance, o.name);
             self.remove(&o).await;
+        }
+    }
+
+    /// Creates owned vmac `name` again after it was deleted from outside; nothing when it is
+    /// not ours or its parent has gone too (a reload creates it then).
+    pub async fn recreate(&mut self, name: &str) {
+        let Some(o) = self.owned.iter().find(|o| o.name == name).cloned() else {
+            return;
+        };
+        if matches!(self.netlink.link_by_name(name).await, Ok(Some(_))) {
+            return;
+        }
+        let plan = VmacPlan {
+            want: o.want.clone(),
+            name: o.name.clone(),
+            step: Step::Create,
+            notes: Vec::new(),
+        };
+        match self.set_up(&plan).await {
+            Ok(index) => {
+                if let Some(x) = self.owned.iter_mut().find(|x| x.name == name) {
+                    x.index = index;
+                }
+            }
+            Err(e) => {
+                warn!(target: "vrrpd", "({}): Unable to create VMAC interface {name}: {e}", o.instance)
+            }
         }
     }
 

@@ -380,14 +380,21 @@ fn ipv6_vrrpd_master_keepalived_backup() {
         std::thread::sleep(Duration::from_millis(20));
     }
     std::thread::sleep(Duration::from_millis(2500));
-    assert!(!has_vip6(&lab, 1), "keepalived stays BACKUP\n{}", lab.all_logs());
+    assert!(
+        !has_vip6(&lab, 1),
+        "keepalived stays BACKUP\n{}",
+        lab.all_logs()
+    );
     let l = link(&lab, 0, VMAC).expect("vmac");
     assert_eq!(l["address"].as_str(), Some(MAC6));
     assert_eq!(sysctl(&lab, 0, "ipv6/conf/vrrp.51/disable_ipv6"), "0");
     assert_eq!(sysctl(&lab, 0, "ipv6/conf/vrrp.51/addr_gen_mode"), "1");
     // The vmac's only link-local address is eth0's: none made from the virtual MAC.
     let lls = |dev: &str| -> Vec<String> {
-        let v = lab.ip_json(lab.ns(0), &["-6", "addr", "show", "dev", dev, "scope", "link"]);
+        let v = lab.ip_json(
+            lab.ns(0),
+            &["-6", "addr", "show", "dev", dev, "scope", "link"],
+        );
         v[0]["addr_info"]
             .as_array()
             .map(|a| {
@@ -454,7 +461,29 @@ fn reload_adds_and_drops_the_vmac() {
     reload(&mut lab, 0);
     wait_on(&lab, 0, "eth0", true, 5);
     assert!(macvlans(&lab, 0).is_empty(), "{}", lab.log(0));
-    assert!(lab.log(0).contains("(VI_1) Deleting old VMAC interface vrrp.51"));
+    assert!(lab
+        .log(0)
+        .contains("(VI_1) Deleting old VMAC interface vrrp.51"));
     assert_eq!(sysctl(&lab, 0, "ipv4/conf/eth0/arp_ignore"), "0");
     assert!(lab.stop(0).is_some_and(|s| s.success()));
+}
+
+#[cfg_attr(
+    not(feature = "netns-tests"),
+    ignore = "needs root, namespaces or keepalived: ./tests/run.sh"
+)]
+#[test]
+fn a_vmac_deleted_by_hand_comes_back() {
+    let mut lab = Lab::new(&lab::tag("vmacdel", ""), 1);
+    lab.start_ready(0, Daemon::Vrrpd, &config("r0", &[inst(150)]));
+    wait_on(&lab, 0, VMAC, true, 10);
+    let before = link(&lab, 0, VMAC).expect("vmac")["ifindex"].clone();
+    lab.ip(lab.ns(0), &["link", "del", VMAC]);
+    wait_on(&lab, 0, VMAC, true, 10);
+    let after = link(&lab, 0, VMAC).expect("vmac");
+    assert_ne!(after["ifindex"], before, "a new link");
+    assert_vmac(&lab, 0);
+    assert_sysctls(&lab, 0);
+    assert!(lab.stop(0).is_some_and(|s| s.success()));
+    assert!(macvlans(&lab, 0).is_empty());
 }
