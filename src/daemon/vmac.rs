@@ -67,7 +67,7 @@ impl VmacHost {
                         self.owned.retain(|x| x.name != o.name);
                         self.owned.push(o);
                     }
-                    names.insert(p.want.instance.clone(), p.name);
+                    names.insert(p.want.key.clone(), p.name);
                 }
                 Err(e) => {
                     warn!(target: "vrrpd", "({}): Unable to create VMAC interface {}", p.want.instance, p.name);

@@ -22,6 +22,7 @@ pub mod router;
 pub mod scripts;
 pub mod trackers;
 pub mod vmac;
+pub mod vmac_addr;
 pub mod vmac_resolve;
 
 use std::path::Path;

@@ -77,26 +77,9 @@ pub fn router_settings_with(
 }
 
 /// Features the configuration uses that the daemon does not perform yet, one line each, for
-/// the start-up log.
-pub fn unsupported(cfg: &Config) -> Vec<String> {
-    let mut out = Vec::new();
-    for i in &cfg.instances {
-        let name = &i.name.value;
-        if i.use_vmac_addr.as_ref().is_some_and(|u| u.value) {
-            out.push(format!(
-                "({name}) use_vmac_addr is not supported by vrrpd yet; those addresses stay on their interfaces"
-            ));
-        }
-        for v in i.vips.iter().chain(i.excluded_vips.iter()) {
-            if v.use_vmac {
-                out.push(format!(
-                    "({name}) use_vmac on address {} is not supported by vrrpd yet; it stays on its interface",
-                    v.net.value.addr
-                ));
-            }
-        }
-    }
-    out
+/// the start-up log (none at present: `use_vmac` was the last).
+pub fn unsupported(_cfg: &Config) -> Vec<String> {
+    Vec::new()
 }
 
 fn find<'h>(host: &'h HostInfo, name: &str) -> Option<&'h HostInterface> {
@@ -128,7 +111,13 @@ fn instance_settings(
         Some(v) if a.family() == family && a.dev.as_ref().is_none_or(|d| d.value == base) => {
             v.name.clone()
         }
-        _ => a.dev.as_ref().map_or(base.clone(), |d| d.value.clone()),
+        _ => super::vmac_addr::extra_parent(inst, a, &base)
+            .and_then(|p| vmacs.get(&super::vmac_addr::key(name, &p, a.family())))
+            .and_then(|v| find(host, v))
+            .map_or_else(
+                || a.dev.as_ref().map_or(base.clone(), |d| d.value.clone()),
+                |v| v.name.clone(),
+            ),
     };
     let (vips, excluded_vips) = vips(inst, host, &vip_if, family)?;
     let src = advert_source(inst, iface, &base, family, all_vips)?;

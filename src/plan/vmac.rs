@@ -19,6 +19,9 @@ pub const DEFAULT_PREFIX: &str = "vrrp";
 /// One virtual-MAC interface an instance wants.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct VmacWant {
+    /// How the plan finds it again: the instance name for the instance's own vmac,
+    /// [`super::vmac_addr::key`] for an extra one.
+    pub key: String,
     /// The `vrrp_instance` name (log lines are prefixed with it).
     pub instance: String,
     pub vrid: u8,
@@ -113,10 +116,18 @@ pub fn wanted(cfg: &Config, host: &HostInfo) -> Vec<VmacWant> {
         .vmac_prefix
         .as_ref()
         .map_or(DEFAULT_PREFIX.to_string(), |p| p.value.clone());
-    cfg.instances
-        .iter()
-        .filter_map(|inst| want(cfg, inst, host, &prefix))
-        .collect()
+    let mut out = Vec::new();
+    for inst in &cfg.instances {
+        out.extend(want(cfg, inst, host, &prefix));
+        if let Some(base) = inst
+            .interface
+            .as_ref()
+            .or(cfg.global.default_interface.as_ref())
+        {
+            out.extend(super::vmac_addr::extra_wants(cfg, inst, host, &base.value));
+        }
+    }
+    out
 }
 
 fn want(cfg: &Config, inst: &Instance, host: &HostInfo, prefix: &str) -> Option<VmacWant> {
@@ -151,6 +162,7 @@ fn want(cfg: &Config, inst: &Instance, host: &HostInfo, prefix: &str) -> Option<
             .unwrap_or_else(|| eui64_link_local(iface.mac.unwrap_or_default()))
     });
     Some(VmacWant {
+        key: inst.name.value.clone(),
         instance: inst.name.value.clone(),
         vrid,
         family,

@@ -122,6 +122,7 @@ mod tests {
 
     fn want(name: Option<&str>) -> VmacWant {
         VmacWant {
+            key: "VI_1".into(),
             instance: "VI_1".into(),
             vrid: 51,
             family: Family::V4,

@@ -487,3 +487,30 @@ fn a_vmac_deleted_by_hand_comes_back() {
     assert!(lab.stop(0).is_some_and(|s| s.success()));
     assert!(macvlans(&lab, 0).is_empty());
 }
+
+#[cfg_attr(
+    not(feature = "netns-tests"),
+    ignore = "needs root, namespaces or keepalived: ./tests/run.sh"
+)]
+#[test]
+fn use_vmac_addr_puts_other_family_addresses_on_their_own_vmac() {
+    let mut lab = Lab::new(&lab::tag("vmacaddr", ""), 1);
+    let i = inst(150)
+        .extra("use_vmac_addr")
+        .extra("virtual_ipaddress_excluded {\n        2001:db8::5/64\n    }");
+    lab.start_ready(0, Daemon::Vrrpd, &config("r0", &[i]));
+    wait_on(&lab, 0, VMAC, true, 10);
+    let extra = link(&lab, 0, "vrrp6.51").unwrap_or_else(|| panic!("{}", lab.log(0)));
+    assert_eq!(extra["address"].as_str(), Some(MAC6));
+    assert_eq!(
+        extra["linkinfo"]["info_data"]["mode"].as_str(),
+        Some("private")
+    );
+    let v = lab.ip_json(lab.ns(0), &["addr", "show", "dev", "vrrp6.51"]);
+    let has = v[0]["addr_info"]
+        .as_array()
+        .is_some_and(|a| a.iter().any(|x| x["local"].as_str() == Some("2001:db8::5")));
+    assert!(has, "{v}\n{}", lab.log(0));
+    assert!(lab.stop(0).is_some_and(|s| s.success()));
+    assert!(macvlans(&lab, 0).is_empty());
+}
