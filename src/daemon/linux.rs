@@ -94,18 +94,26 @@ pub async fn start(opts: Options, checked: Checked) -> Result<(), DaemonError> {
     if !wants.is_empty() {
         vmac_names = vmacs.lock().await.ensure(wants).await?;
     }
-    let monitor = Monitor::open()?;
-    tokio::spawn(watch::links(monitor, netlink.clone(), tx.clone()));
-    let host = read_host(&netlink).await?;
-    let plan = match checked.plan_with(host, &vmac_names) {
-        Ok(p) => p,
+    // A start-up that fails from here removes the vmacs it made.
+    let started = async {
+        let monitor = Monitor::open()?;
+        tokio::spawn(watch::links(monitor, netlink.clone(), tx.clone()));
+        let host = read_host(&netlink).await?;
+        let plan = checked
+            .plan_with(host, &vmac_names)
+            .map_err(|e| DaemonError::Other(e.to_string()))?;
+        let mut routes = watch::Routes::new(tx.clone());
+        routes.follow(&plan.settings)?;
+        Ok::<_, DaemonError>((plan, routes))
+    }
+    .await;
+    let (plan, routes) = match started {
+        Ok(x) => x,
         Err(e) => {
             vmacs.lock().await.teardown().await;
-            return Err(DaemonError::Other(e.to_string()));
+            return Err(e);
         }
     };
-    let mut routes = watch::Routes::new(tx.clone());
-    routes.follow(&plan.settings)?;
     for line in &plan.warnings {
         warn!(target: "vrrpd", "{line}");
     }

@@ -473,7 +473,7 @@ fn reload_adds_and_drops_the_vmac() {
     ignore = "needs root, namespaces or keepalived: ./tests/run.sh"
 )]
 #[test]
-fn a_vmac_deleted_by_hand_comes_back() {
+fn a_vmac_deleted_by_hand_comes_back_and_follows_its_parent() {
     let mut lab = Lab::new(&lab::tag("vmacdel", ""), 1);
     lab.start_ready(0, Daemon::Vrrpd, &config("r0", &[inst(150)]));
     wait_on(&lab, 0, VMAC, true, 10);
@@ -484,6 +484,17 @@ fn a_vmac_deleted_by_hand_comes_back() {
     assert_ne!(after["ifindex"], before, "a new link");
     assert_vmac(&lab, 0);
     assert_sysctls(&lab, 0);
+    // The parent losing its carrier takes the vmac down with it: FAULT, then back.
+    wait_on(&lab, 0, VMAC, true, 10);
+    lab.cut_link(0);
+    wait_on(&lab, 0, VMAC, false, 3);
+    assert!(
+        lab.log(0).contains("Netlink reports vrrp.51 down"),
+        "{}",
+        lab.log(0)
+    );
+    lab.restore_link(0);
+    wait_on(&lab, 0, VMAC, true, 10);
     assert!(lab.stop(0).is_some_and(|s| s.success()));
     assert!(macvlans(&lab, 0).is_empty());
 }
