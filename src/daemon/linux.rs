@@ -397,12 +397,12 @@ impl Sys for LinuxSys {
         tokio::spawn(async move { vmacs.lock().await.prune(&keep).await });
     }
 
-    /// A vmac deleted from outside is created again, as keepalived does; its new index
-    /// reaches the core through the link monitor.
-    fn link_removed(&mut self, name: &str) {
+    /// A vmac deleted from outside, or with its parent, is created again (when its parent is
+    /// there), as keepalived does; its new index reaches the core through the link monitor.
+    fn link_event(&mut self, name: &str) {
         let vmacs = self.vmacs.clone();
         let name = name.to_string();
-        tokio::spawn(async move { vmacs.lock().await.recreate(&name).await });
+        tokio::spawn(async move { vmacs.lock().await.heal(&name).await });
     }
 
     fn sync_sockets(&mut self, settings: &RouterSettings) -> Result<(), SysError> {

@@ -114,9 +114,9 @@ pub trait Sys {
     /// A reload's settings are in force: the shell drops what only the old ones needed (the
     /// vmacs, docs/vmac.md#reload).
     fn settings_applied(&mut self, _settings: &RouterSettings) {}
-    /// A link was deleted: the shell re-creates it if it is one of its vmacs
-    /// (docs/vmac.md#deleted-by-hand).
-    fn link_removed(&mut self, _name: &str) {}
+    /// A link appeared, changed or was deleted: the shell re-creates its vmacs that are
+    /// missing while their parent is there (docs/vmac.md#deleted-by-hand).
+    fn link_event(&mut self, _name: &str) {}
     /// Opens and closes sockets so that exactly those `settings` need exist (docs/keepalived-compat.md#sockets).
     fn sync_sockets(&mut self, settings: &RouterSettings) -> Result<(), SysError>;
     /// [`Sys::sync_sockets`], telling which sockets could not be opened and whose they are
@@ -668,8 +668,10 @@ fn on_net<S: Sys>(
     ev: netlink::Change,
 ) {
     let mut resync = exec.sockets.waiting();
-    if let netlink::Change::LinkRemoved { name, .. } = &ev {
-        sys.link_removed(name);
+    if let netlink::Change::LinkRemoved { name, .. } | netlink::Change::LinkChange { name, .. } =
+        &ev
+    {
+        sys.link_event(name);
     }
     if let netlink::Change::LinkChange { ifindex, name, .. } = &ev {
         if sockets::reindex(current, name, *ifindex) {

@@ -92,29 +92,40 @@ impl VmacHost {
         }
     }
 
-    /// Creates owned vmac `name` again after it was deleted from outside; nothing when it is
-    /// not ours or its parent has gone too (a reload creates it then).
-    pub async fn recreate(&mut self, name: &str) {
-        let Some(o) = self.owned.iter().find(|o| o.name == name).cloned() else {
-            return;
-        };
-        if matches!(self.netlink.link_by_name(name).await, Ok(Some(_))) {
-            return;
-        }
-        let plan = VmacPlan {
-            want: o.want.clone(),
-            name: o.name.clone(),
-            step: Step::Create,
-            notes: Vec::new(),
-        };
-        match self.set_up(&plan).await {
-            Ok(index) => {
-                if let Some(x) = self.owned.iter_mut().find(|x| x.name == name) {
-                    x.index = index;
-                }
+    /// Creates again the owned vmacs that are missing, named `link` or hanging off `link`,
+    /// when their parent exists (its index may be new).
+    pub async fn heal(&mut self, link: &str) {
+        let todo: Vec<Owned> = self
+            .owned
+            .iter()
+            .filter(|o| o.name == link || o.parent == link)
+            .cloned()
+            .collect();
+        for o in todo {
+            if !matches!(self.netlink.link_by_name(&o.name).await, Ok(None)) {
+                continue;
             }
-            Err(e) => {
-                warn!(target: "vrrpd", "({}): Unable to create VMAC interface {name}: {e}", o.instance)
+            let Ok(Some(parent)) = self.netlink.link_by_name(&o.parent).await else {
+                continue;
+            };
+            let mut want = o.want.clone();
+            want.parent_index = parent.index;
+            let plan = VmacPlan {
+                want: want.clone(),
+                name: o.name.clone(),
+                step: Step::Create,
+                notes: Vec::new(),
+            };
+            match self.set_up(&plan).await {
+                Ok(index) => {
+                    if let Some(x) = self.owned.iter_mut().find(|x| x.name == o.name) {
+                        x.index = index;
+                        x.want = want;
+                    }
+                }
+                Err(e) => {
+                    warn!(target: "vrrpd", "({}): Unable to create VMAC interface {}: {e}", o.instance, o.name)
+                }
             }
         }
     }

@@ -525,3 +525,43 @@ fn use_vmac_addr_puts_other_family_addresses_on_their_own_vmac() {
     assert!(lab.stop(0).is_some_and(|s| s.success()));
     assert!(macvlans(&lab, 0).is_empty());
 }
+
+#[cfg_attr(
+    not(feature = "netns-tests"),
+    ignore = "needs root, namespaces or keepalived: ./tests/run.sh"
+)]
+#[test]
+fn a_vmac_gone_with_its_parent_comes_back_with_it() {
+    let mut lab = Lab::new(&lab::tag("vmacpar", ""), 1);
+    let ns = lab.ns(0).to_string();
+    let plug = |lab: &Lab| {
+        lab.ip(
+            &ns,
+            &["link", "add", "vp0", "type", "veth", "peer", "name", "vp1"],
+        );
+        lab.ip(&ns, &["addr", "add", "10.9.0.1/24", "dev", "vp0"]);
+        lab.ip(&ns, &["link", "set", "vp1", "up"]);
+        lab.ip(&ns, &["link", "set", "vp0", "up"]);
+    };
+    plug(&lab);
+    let mut i = Instance::v2("VI_1", 51, 150)
+        .vip("10.0.0.100/24")
+        .extra("use_vmac");
+    i.interface = "vp0".into();
+    lab.start_ready(0, Daemon::Vrrpd, &config("r0", &[i]));
+    wait_on(&lab, 0, VMAC, true, 10);
+    lab.ip(&ns, &["link", "del", "vp0"]);
+    let t0 = std::time::Instant::now();
+    while link(&lab, 0, VMAC).is_some() {
+        assert!(t0.elapsed() < Duration::from_secs(3), "vmac still there");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    lab.assert_running(0, "its parent went");
+    plug(&lab);
+    wait_on(&lab, 0, VMAC, true, 10);
+    let l = link(&lab, 0, VMAC).expect("vmac");
+    assert_eq!(l["link"].as_str(), Some("vp0"), "{l}");
+    assert_eq!(l["address"].as_str(), Some(MAC));
+    assert!(lab.stop(0).is_some_and(|s| s.success()));
+    assert!(macvlans(&lab, 0).is_empty());
+}
