@@ -183,9 +183,14 @@ fn vrrpd_master_keepalived_backup() {
     println!("vrrpd master: {a} adverts, {g} GARPs from {MAC}");
 
     // SIGTERM: keepalived takes over; the vmac goes, eth0's sysctls come back.
+    let t = std::time::Instant::now();
     let st = lab.stop(0);
     assert!(st.is_some_and(|s| s.success()), "clean exit: {st:?}");
     wait_on(&lab, 1, VMAC, true, 3);
+    println!(
+        "keepalived took over from a stopped vrrpd in {:?}",
+        t.elapsed()
+    );
     assert!(link(&lab, 0, VMAC).is_none(), "vmac left after SIGTERM");
     assert_eq!(sysctl(&lab, 0, "ipv4/conf/eth0/arp_ignore"), "0");
     assert_eq!(sysctl(&lab, 0, "ipv4/conf/eth0/arp_filter"), "0");
@@ -236,8 +241,13 @@ fn keepalived_master_vrrpd_backup() {
 
     // keepalived stops: vrrpd takes over from its vmac.
     let cap = lab.capture_filter(&lab.client.clone(), "c2", "ip proto 112 or arp");
+    let t = std::time::Instant::now();
     lab.stop(0);
     wait_on(&lab, 1, VMAC, true, 3);
+    println!(
+        "vrrpd took over from a stopped keepalived in {:?}",
+        t.elapsed()
+    );
     std::thread::sleep(Duration::from_millis(1500));
     client_sees_virtual_mac(&lab, 1);
     let (a, g) = assert_virtual_source(&cap.stop(), "10.0.0.2");
@@ -247,9 +257,14 @@ fn keepalived_master_vrrpd_backup() {
     lab.start_ready(0, Daemon::Keepalived, &config("r0", &[inst(150)]));
     wait_on(&lab, 0, VMAC, true, 8);
     wait_on(&lab, 1, VMAC, false, 3);
+    let t = std::time::Instant::now();
     lab.kill9(0);
     lab.forget(0);
     wait_on(&lab, 1, VMAC, true, 6);
+    println!(
+        "vrrpd took over from a killed keepalived in {:?}",
+        t.elapsed()
+    );
     client_sees_virtual_mac(&lab, 1);
     assert!(lab.stop(1).is_some_and(|s| s.success()));
     assert!(macvlans(&lab, 1).is_empty(), "vmac left after SIGTERM");
