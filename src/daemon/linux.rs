@@ -5,6 +5,7 @@ use std::collections::hash_map::Entry;
 use std::collections::HashMap;
 use std::net::Ipv6Addr;
 use std::path::PathBuf;
+use std::sync::Arc;
 use std::time::Duration;
 
 use tokio::sync::mpsc;
@@ -13,6 +14,7 @@ use tracing::{debug, info, warn};
 
 use super::exec::Exec;
 use super::tracker_io::TrackerIo;
+use super::vmac::VmacHost;
 use super::watch;
 use super::{DaemonError, Event, Loader, Reloaded, SdState, Sys};
 use crate::config::read::ParseOptions;
@@ -54,6 +56,8 @@ pub struct LinuxSys {
     /// The route/rule monitor, subscribed to what the settings in force need: re-checked
     /// whenever the sockets are (start, reload).
     routes: watch::Routes,
+    /// The vmacs (docs/vmac.md), shared with the loader.
+    vmacs: Arc<tokio::sync::Mutex<VmacHost>>,
 }
 
 /// Starts the daemon on the current runtime and runs it until it stops: `checked` is planned
@@ -82,16 +86,36 @@ pub async fn start(opts: Options, checked: Checked) -> Result<(), DaemonError> {
     }
     debug!(target: "vrrpd", "Registering Kernel netlink reflector");
     let netlink = Netlink::open()?;
-    let monitor = Monitor::open()?;
-    tokio::spawn(watch::links(monitor, netlink.clone(), tx.clone()));
-    let host = read_host(&netlink).await?;
-    let plan = checked
-        .plan(host)
-        .map_err(|e| DaemonError::Other(e.to_string()))?;
+    // docs/vmac.md: the vmacs exist before the plan, which puts their instances on them, and
+    // before the link monitor, which would otherwise report their creation (down, then up).
+    let vmacs = Arc::new(tokio::sync::Mutex::new(VmacHost::new(netlink.clone())));
+    let wants = checked.vmacs_wanted(&read_host(&netlink).await?);
+    let mut vmac_names = plan::Vmacs::new();
+    if !wants.is_empty() {
+        vmac_names = vmacs.lock().await.ensure(wants).await?;
+    }
+    // A start-up that fails from here removes the vmacs it made.
+    let started = async {
+        let monitor = Monitor::open()?;
+        tokio::spawn(watch::links(monitor, netlink.clone(), tx.clone()));
+        let host = read_host(&netlink).await?;
+        let plan = checked
+            .plan_with(host, &vmac_names)
+            .map_err(|e| DaemonError::Other(e.to_string()))?;
+        let mut routes = watch::Routes::new(tx.clone());
+        routes.follow(&plan.settings)?;
+        Ok::<_, DaemonError>((plan, routes))
+    }
+    .await;
+    let (plan, routes) = match started {
+        Ok(x) => x,
+        Err(e) => {
+            vmacs.lock().await.teardown().await;
+            return Err(e);
+        }
+    };
     // The model served the plan; a reload reads the file again (README "Memory").
     drop(checked);
-    let mut routes = watch::Routes::new(tx.clone());
-    routes.follow(&plan.settings)?;
     for line in &plan.warnings {
         warn!(target: "vrrpd", "{line}");
     }
@@ -114,6 +138,7 @@ pub async fn start(opts: Options, checked: Checked) -> Result<(), DaemonError> {
         events: tx,
         notifier,
         routes,
+        vmacs: vmacs.clone(),
     };
     // `vrrp_startup_delay` (docs/keepalived-compat.md#global_defs-keywords): wait before the instances start;
     // signals arriving meanwhile stay queued.
@@ -160,6 +185,7 @@ pub async fn start(opts: Options, checked: Checked) -> Result<(), DaemonError> {
     let mut loader = FileLoader {
         netlink: sys.netlink.clone(),
         opts: opts.clone(),
+        vmacs: vmacs.clone(),
     };
     let result = super::run_tracked(
         &mut sys,
@@ -172,6 +198,10 @@ pub async fn start(opts: Options, checked: Checked) -> Result<(), DaemonError> {
     .await;
     for (_, h) in sys.receivers.drain() {
         h.abort();
+    }
+    // docs/vmac.md#stop: the vmacs go with the VIPs, unless -V keeps both.
+    if !opts.dont_release {
+        vmacs.lock().await.teardown().await;
     }
     drop(control);
     result
@@ -214,6 +244,8 @@ pub async fn read_host(netlink: &Netlink) -> Result<HostInfo, SysError> {
 pub struct FileLoader {
     pub netlink: Netlink,
     pub opts: Options,
+    /// The daemon's vmacs: a reload sets up the ones it wants before planning.
+    pub vmacs: Arc<tokio::sync::Mutex<VmacHost>>,
 }
 
 impl Loader for FileLoader {
@@ -224,14 +256,36 @@ impl Loader for FileLoader {
         let netlink = self.netlink.clone();
         let path = self.opts.config_path.clone();
         let parse = self.opts.parse.clone();
+        let vmacs = self.vmacs.clone();
         async move {
-            let host = match read_host(&netlink).await {
+            let checked = match tokio::task::spawn_blocking(move || plan::read(&path, &parse)).await
+            {
+                Ok(Ok(c)) => c,
+                Ok(Err(lines)) => return Reloaded::Failed(lines),
+                Err(e) => {
+                    return Reloaded::Failed(vec![format!("reading the configuration failed: {e}")])
+                }
+            };
+            let mut host = match read_host(&netlink).await {
                 Ok(h) => h,
                 Err(e) => return Reloaded::Failed(vec![e.to_string()]),
             };
+            // docs/vmac.md#reload: wanted vmacs are set up, unwanted ones removed, first.
+            let wants = checked.vmacs_wanted(&host);
+            let names = match vmacs.lock().await.ensure(wants).await {
+                Ok(n) => n,
+                Err(e) => return Reloaded::Failed(vec![e.to_string()]),
+            };
+            if !names.is_empty() {
+                host = match read_host(&netlink).await {
+                    Ok(h) => h,
+                    Err(e) => return Reloaded::Failed(vec![e.to_string()]),
+                };
+            }
             let planned = tokio::task::spawn_blocking(move || {
-                let p = plan::read(&path, &parse)
-                    .and_then(|checked| checked.plan(host).map_err(|e| vec![e.to_string()]))?;
+                let p = checked
+                    .plan_with(host, &names)
+                    .map_err(|e| vec![e.to_string()])?;
                 // User and group lookups may block (NSS): made here, answered on the loop.
                 crate::sys::script::prefetch(p.run_as_names());
                 Ok(p)
@@ -336,6 +390,26 @@ impl Sys for LinuxSys {
         self.frames
             .send(ifindex, frame)
             .or_else(|_| self.frames.send(ifindex, frame))
+    }
+
+    /// Owned vmacs the settings in force no longer use go now that the core has released
+    /// their VIPs and sent its priority-0 adverts through them.
+    fn settings_applied(&mut self, settings: &RouterSettings) {
+        let keep: Vec<String> = settings
+            .instances
+            .iter()
+            .filter_map(|i| i.vmac.clone())
+            .collect();
+        let vmacs = self.vmacs.clone();
+        tokio::spawn(async move { vmacs.lock().await.prune(&keep).await });
+    }
+
+    /// A vmac deleted from outside, or with its parent, is created again (when its parent is
+    /// there), as keepalived does; its new index reaches the core through the link monitor.
+    fn link_event(&mut self, name: &str) {
+        let vmacs = self.vmacs.clone();
+        let name = name.to_string();
+        tokio::spawn(async move { vmacs.lock().await.heal(&name).await });
     }
 
     fn sync_sockets(&mut self, settings: &RouterSettings) -> Result<(), SysError> {

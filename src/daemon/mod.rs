@@ -28,6 +28,8 @@ pub mod shell_counters;
 pub mod sockets;
 pub mod tracker_io;
 pub mod vip_retry;
+pub mod vmac;
+pub mod vmac_conf;
 pub mod watch;
 
 use std::future::Future;
@@ -110,6 +112,12 @@ pub trait Sys {
     async fn rule(&mut self, add: bool, spec: &crate::proto::RuleSpec) -> Result<(), SysError>;
     /// Sends one Ethernet frame (GARP / NA).
     fn send_frame(&mut self, ifindex: u32, frame: &[u8]) -> Result<(), SysError>;
+    /// A reload's settings are in force: the shell drops what only the old ones needed (the
+    /// vmacs, docs/vmac.md#reload).
+    fn settings_applied(&mut self, _settings: &RouterSettings) {}
+    /// A link appeared, changed or was deleted: the shell re-creates its vmacs that are
+    /// missing while their parent is there (docs/vmac.md#deleted-by-hand).
+    fn link_event(&mut self, _name: &str) {}
     /// Opens and closes sockets so that exactly those `settings` need exist (docs/keepalived-compat.md#sockets).
     fn sync_sockets(&mut self, settings: &RouterSettings) -> Result<(), SysError>;
     /// [`Sys::sync_sockets`], telling which sockets could not be opened and whose they are
@@ -668,6 +676,7 @@ async fn apply_settings<S: Sys>(
         give(node, exec, now(), NodeInput::Core(input));
     }
     *current = settings;
+    sys.settings_applied(current);
     Ok(())
 }
 
@@ -682,6 +691,11 @@ fn on_net<S: Sys>(
     ev: netlink::Change,
 ) {
     let mut resync = exec.sockets.waiting();
+    if let netlink::Change::LinkRemoved { name, .. } | netlink::Change::LinkChange { name, .. } =
+        &ev
+    {
+        sys.link_event(name);
+    }
     if let netlink::Change::LinkChange { ifindex, name, .. } = &ev {
         if sockets::reindex(current, name, *ifindex) {
             info!(target: "vrrpd", "Interface {name} has a new index {ifindex}; reopening its VRRP sockets");

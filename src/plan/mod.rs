@@ -25,13 +25,16 @@ pub mod host;
 pub mod router;
 pub mod scripts;
 pub mod trackers;
+pub mod vmac;
+pub mod vmac_addr;
+pub mod vmac_resolve;
 
 use std::path::Path;
 use std::time::Duration;
 
 pub use firewall::FirewallSpec;
 pub use host::{HostAddr, HostInfo, HostInterface};
-pub use router::{router_settings, unsupported, PlanError};
+pub use router::{router_settings, router_settings_with, unsupported, PlanError, Vmacs};
 
 use crate::config::diag::{Diagnostic, Severity};
 use crate::config::read::source::{FsLoader, SourceMap};
@@ -114,9 +117,19 @@ impl Runtime {
     pub fn build(
         cfg: &Config,
         host: HostInfo,
-        mut warnings: Vec<String>,
+        warnings: Vec<String>,
     ) -> Result<Runtime, PlanError> {
-        let settings = router_settings(cfg, &host)?;
+        Runtime::build_with(cfg, host, warnings, &Vmacs::new())
+    }
+
+    /// [`Runtime::build`] with the `use_vmac` instances on the vmacs the shell set up.
+    pub fn build_with(
+        cfg: &Config,
+        host: HostInfo,
+        mut warnings: Vec<String>,
+        vmacs: &Vmacs,
+    ) -> Result<Runtime, PlanError> {
+        let settings = router_settings_with(cfg, &host, vmacs)?;
         warnings.extend(unsupported(cfg));
         let firewall = firewall::firewall_spec(cfg, &settings);
         Ok(Runtime {
@@ -166,6 +179,16 @@ impl Checked {
     /// The runtime of this configuration on `host`.
     pub fn plan(&self, host: HostInfo) -> Result<Runtime, PlanError> {
         Runtime::build(&self.config, host, self.warnings.clone())
+    }
+
+    /// The runtime of this configuration on `host`, the `use_vmac` instances on `vmacs`.
+    pub fn plan_with(&self, host: HostInfo, vmacs: &Vmacs) -> Result<Runtime, PlanError> {
+        Runtime::build_with(&self.config, host, self.warnings.clone(), vmacs)
+    }
+
+    /// The vmac interfaces this configuration wants on `host` (docs/vmac.md).
+    pub fn vmacs_wanted(&self, host: &HostInfo) -> Vec<vmac::VmacWant> {
+        vmac::wanted(&self.config, host)
     }
 
     /// `global_defs umask`, applied before the host is read.

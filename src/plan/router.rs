@@ -28,8 +28,21 @@ fn err(msg: impl Into<String>) -> PlanError {
     PlanError(msg.into())
 }
 
-/// Maps a checked configuration onto the core's settings for this host.
+/// Maps a checked configuration onto the core's settings for this host, every `use_vmac`
+/// instance on its parent interface (no vmac exists: `--check-interfaces`, tests).
 pub fn router_settings(cfg: &Config, host: &HostInfo) -> Result<RouterSettings, PlanError> {
+    router_settings_with(cfg, host, &Vmacs::new())
+}
+
+/// The vmac interface of each `use_vmac` instance, by instance name (docs/vmac.md).
+pub type Vmacs = std::collections::BTreeMap<String, String>;
+
+/// [`router_settings`] with the instances of `vmacs` moved onto their vmac interfaces.
+pub fn router_settings_with(
+    cfg: &Config,
+    host: &HostInfo,
+    vmacs: &Vmacs,
+) -> Result<RouterSettings, PlanError> {
     // docs/keepalived-compat.md#start-up-cleanup: a VIP is never the advert source, whatever instance it belongs to.
     let all_vips: Vec<IpAddr> = cfg
         .instances
@@ -40,7 +53,7 @@ pub fn router_settings(cfg: &Config, host: &HostInfo) -> Result<RouterSettings, 
     let mut instances = Vec::with_capacity(cfg.instances.len());
     let mut down = Vec::new();
     for inst in &cfg.instances {
-        let s = instance_settings(cfg, inst, host, &all_vips)?;
+        let s = instance_settings(cfg, inst, host, &all_vips, vmacs)?;
         let up = find(host, &s.ifname).is_some_and(|h| h.up);
         if !up && !down.contains(&s.ifname) {
             down.push(s.ifname.clone());
@@ -64,18 +77,9 @@ pub fn router_settings(cfg: &Config, host: &HostInfo) -> Result<RouterSettings, 
 }
 
 /// Features the configuration uses that the daemon does not perform yet, one line each, for
-/// the start-up log.
-pub fn unsupported(cfg: &Config) -> Vec<String> {
-    let mut out = Vec::new();
-    for i in &cfg.instances {
-        let name = &i.name.value;
-        if i.use_vmac.is_some() {
-            out.push(format!(
-                "({name}) use_vmac is not supported by vrrpd yet; the interface MAC is used"
-            ));
-        }
-    }
-    out
+/// the start-up log (none at present: `use_vmac` was the last).
+pub fn unsupported(_cfg: &Config) -> Vec<String> {
+    Vec::new()
 }
 
 fn find<'h>(host: &'h HostInfo, name: &str) -> Option<&'h HostInterface> {
@@ -89,22 +93,45 @@ fn instance_settings(
     inst: &Instance,
     host: &HostInfo,
     all_vips: &[IpAddr],
+    vmacs: &Vmacs,
 ) -> Result<InstanceSettings, PlanError> {
     let name = inst.name.value.as_str();
     let e = &inst.effective;
-    let (ifname, iface) = interface(cfg, inst, host)?;
+    let (base, iface) = interface(cfg, inst, host)?;
     let vrid = vrid(inst)?;
     let family = e.family();
     let version = e.version();
-    let (vips, excluded_vips) = vips(inst, host, &ifname, family)?;
-    let src = advert_source(inst, iface, &ifname, family, all_vips)?;
+    // docs/vmac.md#sending-and-receiving: VIPs of the instance's family live on the vmac;
+    // adverts use it too unless they go out of the parent.
+    let vmac = vmacs
+        .get(name)
+        .filter(|_| inst.use_vmac.is_some())
+        .and_then(|v| find(host, v));
+    let vip_if = |a: &IpAddress| match vmac {
+        Some(v) if a.family() == family && a.dev.as_ref().is_none_or(|d| d.value == base) => {
+            v.name.clone()
+        }
+        _ => super::vmac_addr::extra_parent(inst, a, &base)
+            .and_then(|p| vmacs.get(&super::vmac_addr::key(name, &p, a.family())))
+            .and_then(|v| find(host, v))
+            .map_or_else(
+                || a.dev.as_ref().map_or(base.clone(), |d| d.value.clone()),
+                |v| v.name.clone(),
+            ),
+    };
+    let (vips, excluded_vips) = vips(inst, host, &vip_if, family)?;
+    let src = advert_source(inst, iface, &base, family, all_vips)?;
+    let (ifname, sock_if) = match vmac {
+        Some(v) if !super::vmac::xmit_base(inst) => (v.name.clone(), v),
+        _ => (base, iface),
+    };
     let auth = auth(e, version);
     let (routes, rules) = routes_and_rules(inst, host)?;
     Ok(InstanceSettings {
         name: name.to_string(),
         vrid,
         version,
-        ifindex: iface.index,
+        ifindex: sock_if.index,
         ifname,
         priority: e.priority.value,
         wants_master: e.initial_state() == InitialState::Master,
@@ -132,6 +159,7 @@ fn instance_settings(
         routes,
         rules,
         notify_deleted: inst.notify.deleted.is_some(),
+        vmac: vmac.map(|v| v.name.clone()),
     })
 }
 
@@ -175,10 +203,10 @@ fn vrid(inst: &Instance) -> Result<u8, PlanError> {
 fn vips(
     inst: &Instance,
     host: &HostInfo,
-    ifname: &str,
+    ifname: &dyn Fn(&IpAddress) -> String,
     family: Family,
 ) -> Result<(Vec<VipSpec>, Vec<VipSpec>), PlanError> {
-    let vip_of = |a: &IpAddress| vip_on_host(inst, host, ifname, a);
+    let vip_of = |a: &IpAddress| vip_on_host(inst, host, &ifname(a), a);
     // docs/keepalived-compat.md#vrrp_instance-keywords: every VIP shares the instance's family; others are ignored by keepalived.
     let vips = inst
         .vips
@@ -201,11 +229,7 @@ fn vip_on_host(
     a: &IpAddress,
 ) -> Result<VipSpec, PlanError> {
     let name = inst.name.value.as_str();
-    let dev = a
-        .dev
-        .as_ref()
-        .map(|d| d.value.clone())
-        .unwrap_or_else(|| ifname.to_string());
+    let dev = ifname.to_string();
     if find(host, &dev).is_none() {
         return Err(err(format!(
             "interface {dev} for address {} of vrrp_instance {name} doesn't exist",

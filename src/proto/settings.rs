@@ -38,6 +38,7 @@
 //! | `strict_mode` (its consequences of docs/keepalived-compat.md#strict-mode already applied to the other fields) | `strict` |
 //! | `virtual_routes`, `virtual_rules` (resolved, `dev` names kept) | `routes`, `rules` ([`RouteSpec`], [`RuleSpec`]) |
 //! | `notify_deleted` | `notify_deleted` |
+//! | `use_vmac`, `vmac_xmit_base` (the vmac the shell set up, docs/vmac.md) | `vmac`; `ifname`/`ifindex` are the vmac unless adverts use the parent |
 //! | `vrrp_sync_group` membership | `sync_group` + [`SyncGroupSettings`] |
 //! | `track_script` / `track_interface` / `track_file` / `track_process` | not settings: the shell feeds each tracker's effect as `Input::Tracker` (Weight(w·m) / Down / Up, docs/keepalived-compat.md#weights-and-effective-priority) |
 //!
@@ -281,6 +282,10 @@ pub struct InstanceSettings {
     /// (docs/keepalived-compat.md#reload).
     #[serde(skip_serializing_if = "std::ops::Not::not")]
     pub notify_deleted: bool,
+    /// `use_vmac`: the vmac interface the VIPs live on (docs/vmac.md); `ifname` is it too
+    /// unless adverts go out of the parent (`vmac_xmit_base`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub vmac: Option<String>,
 }
 
 impl Default for InstanceSettings {
@@ -317,6 +322,7 @@ impl Default for InstanceSettings {
             old_unicast_checksum: OldUnicastChecksum::Auto,
             sync_group: None,
             notify_deleted: false,
+            vmac: None,
         }
     }
 }

@@ -7,6 +7,9 @@
 //!   group or unicast address, send per interface), moving bytes that `wire` builds and
 //!   parses, async through tokio's `AsyncFd`.
 //! * [`netlink`]: link/address lookup, VIP add/delete and the link/address monitor (rtnetlink).
+//! * [`netlink_vmac`]: macvlan links for `use_vmac` (list with parent and mode, create,
+//!   update, raise, delete).
+//! * [`vmac_sysctl`]: the per-interface sysctls a vmac and its parent need.
 //! * [`netlink_release`]: blocking VIP removal for the panic hook (no runtime involved).
 //! * [`frames`]: raw Ethernet frames (gratuitous ARP / unsolicited NA) through AF_PACKET.
 //! * [`systemd`]: the sd_notify protocol (`READY=1`, `RELOADING=1`, `STOPPING=1`, ...).
@@ -44,6 +47,7 @@ pub mod memory;
 pub mod netlink;
 pub mod netlink_release;
 pub mod pidfd;
+pub mod netlink_vmac;
 pub mod pidfile;
 pub mod routes;
 pub mod script;
@@ -54,6 +58,7 @@ pub mod systemd;
 pub mod track_sources;
 pub mod track_watch;
 pub mod umask;
+pub mod vmac_sysctl;
 pub mod vrrp_socket;
 
 pub use error::{Privilege, SysError};

@@ -182,6 +182,11 @@ impl Netlink {
         Ok(Netlink { handle })
     }
 
+    /// The request handle, for the other rtnetlink files of `sys` (netlink_vmac.rs).
+    pub(super) fn handle(&self) -> Handle {
+        self.handle.clone()
+    }
+
     /// The interface called `name`, or `None` when it does not exist.
     pub async fn link_by_name(&self, name: &str) -> Result<Option<Link>, SysError> {
         let req = self.handle.link().get().match_name(name.to_owned());

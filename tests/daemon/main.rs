@@ -38,4 +38,5 @@ mod track_events;
 mod track_hooks;
 mod track_scripts;
 mod track_sources;
+mod vmac;
 mod watchdog;

@@ -59,10 +59,14 @@ fn data(src: &Sources, i: &InstanceSnapshot, cfg: Option<&InstanceSettings>) -> 
         "strict_mode",
         json!(u8::from(cfg.is_some_and(|c| c.strict))),
     );
-    // use_vmac is not performed: keepalived's empty name.
-    put("vmac_ifname", json!(""));
+    // keepalived's ifp is the vmac when there is one, whatever sends the adverts.
+    let vmac = cfg.and_then(|c| c.vmac.clone());
+    put("vmac_ifname", json!(vmac.clone().unwrap_or_default()));
     if let Some(c) = cfg {
-        put("ifp_ifname", json!(c.ifname));
+        put(
+            "ifp_ifname",
+            json!(vmac.unwrap_or_else(|| c.ifname.clone())),
+        );
     }
     put("master_priority", json!(i.master_priority));
     put(
