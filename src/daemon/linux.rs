@@ -81,8 +81,9 @@ pub async fn start(opts: Options, checked: Checked) -> Result<(), DaemonError> {
         tokio::spawn(crate::metrics::server::serve(listener, tx.clone()));
     }
     debug!(target: "vrrpd", "Registering Kernel netlink reflector");
-    let netlink = Netlink::open()?;
-    let monitor = Monitor::open()?;
+    let (cmd_buf, monitor_buf) = checked.netlink_rcvbufs();
+    let netlink = Netlink::open_with(cmd_buf)?;
+    let monitor = Monitor::open_with(monitor_buf)?;
     tokio::spawn(watch::links(monitor, netlink.clone(), tx.clone()));
     let host = read_host(&netlink).await?;
     let plan = checked

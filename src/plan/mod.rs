@@ -31,9 +31,11 @@ pub use router::{router_settings, unsupported, PlanError};
 use crate::config::diag::{Diagnostic, Severity};
 use crate::config::read::source::{FsLoader, SourceMap};
 use crate::config::read::ParseOptions;
+use crate::config::model::Sp;
 use crate::config::{self, Config};
 use crate::proto::RouterSettings;
 use crate::sys::hooks::HookSpec;
+use crate::sys::netlink::RcvBuf;
 use crate::sys::script::DefaultsSpec;
 use crate::sys::script_set::ScriptSpec;
 use crate::sys::track_sources::InitFile;
@@ -149,6 +151,24 @@ impl Checked {
     /// The runtime of this configuration on `host`.
     pub fn plan(&self, host: HostInfo) -> Result<Runtime, PlanError> {
         Runtime::build(&self.config, host, self.warnings.clone())
+    }
+
+    /// `vrrp_netlink_cmd_rcv_bufs[_force]` and `vrrp_netlink_monitor_rcv_bufs[_force]`: the
+    /// receive buffers of the command and monitor netlink sockets, opened before the host is
+    /// read. A size of 0 or none keeps the system default (keepalived ignores 0 too).
+    pub fn netlink_rcvbufs(&self) -> (Option<RcvBuf>, Option<RcvBuf>) {
+        let g = &self.config.global;
+        let buf = |size: &Option<Sp<u32>>, force: &Option<Sp<bool>>| {
+            let bytes = size.as_ref().map_or(0, |v| v.value);
+            (bytes > 0).then(|| RcvBuf {
+                bytes,
+                force: force.as_ref().is_some_and(|f| f.value),
+            })
+        };
+        (
+            buf(&g.netlink_cmd_rcv_bufs, &g.netlink_cmd_rcv_bufs_force),
+            buf(&g.netlink_monitor_rcv_bufs, &g.netlink_monitor_rcv_bufs_force),
+        )
     }
 
     /// `global_defs umask`, applied before the host is read.
