@@ -33,6 +33,8 @@ pub struct Options {
     pub parse: ParseOptions,
     /// `-V/--dont-release-vrrp`.
     pub dont_release: bool,
+    /// `-X/--release-vips`.
+    pub release_vips: bool,
     /// `-a/--address-monitoring`.
     pub address_monitoring: bool,
     /// `--record-events FILE`: the node's inputs as replay lines (daemon/record.rs).
@@ -59,6 +61,10 @@ pub struct LinuxSys {
 /// Starts the daemon on the current runtime and runs it until it stops: `checked` is planned
 /// against the host's interfaces as netlink reports them.
 pub async fn start(opts: Options, checked: Checked) -> Result<(), DaemonError> {
+    // On the loop's own thread, before anything else starts (docs/keywords.md).
+    for line in crate::sys::realtime::apply(&checked.realtime()) {
+        warn!(target: "vrrpd", "{line}");
+    }
     let (tx, mut rx) = mpsc::channel(1024);
     // Signals first, so a SIGTERM during start-up is not lost.
     let mut signals = Signals::install()?;
@@ -126,6 +132,7 @@ pub async fn start(opts: Options, checked: Checked) -> Result<(), DaemonError> {
     let ifaces = plan::host::by_name(&plan.host);
     let (tracking, hooks) = TrackerIo::start(&plan, &ifaces, super::now());
     let mut exec = Exec::new(ifaces, opts.dont_release);
+    exec.release_vips = opts.release_vips;
     exec.hooks = Some(hooks);
     exec.log_addresses = opts.address_monitoring;
     if let Some(path) = &opts.record_events {

@@ -36,6 +36,7 @@ use crate::config::{self, Config};
 use crate::proto::RouterSettings;
 use crate::sys::hooks::HookSpec;
 use crate::sys::netlink::RcvBuf;
+use crate::sys::realtime::{RealtimeSpec, DEFAULT_RLIMIT_RTTIME_US};
 use crate::sys::script::DefaultsSpec;
 use crate::sys::script_set::ScriptSpec;
 use crate::sys::track_sources::InitFile;
@@ -169,6 +170,22 @@ impl Checked {
             buf(&g.netlink_cmd_rcv_bufs, &g.netlink_cmd_rcv_bufs_force),
             buf(&g.netlink_monitor_rcv_bufs, &g.netlink_monitor_rcv_bufs_force),
         )
+    }
+
+    /// `vrrp_rt_priority`, `vrrp_priority`, `vrrp_rlimit_rttime`, `vrrp_no_swap`,
+    /// `vrrp_cpu_affinity`: applied to the protocol loop at start (`sys::realtime::apply`).
+    pub fn realtime(&self) -> RealtimeSpec {
+        let g = &self.config.global;
+        RealtimeSpec {
+            rt_priority: g.vrrp_rt_priority.as_ref().map(|p| p.value),
+            nice: g.vrrp_priority.as_ref().map(|p| p.value),
+            rlimit_rttime_us: g
+                .vrrp_rlimit_rttime
+                .as_ref()
+                .map_or(DEFAULT_RLIMIT_RTTIME_US, |r| r.value),
+            no_swap: g.vrrp_no_swap.as_ref().is_some_and(|v| v.value),
+            cpus: g.vrrp_cpu_affinity.iter().map(|c| c.value).collect(),
+        }
     }
 
     /// `global_defs umask`, applied before the host is read.

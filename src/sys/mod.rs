@@ -36,6 +36,7 @@ pub mod localtime;
 pub mod netlink;
 pub mod netlink_release;
 pub mod pidfile;
+pub mod realtime;
 pub mod routes;
 pub mod script;
 pub mod script_set;
