@@ -17,9 +17,19 @@ fn rows() -> BTreeMap<(String, String), String> {
             continue;
         }
         let cells = split_row(line);
-        assert_eq!(cells.len(), 4, "line {}: four cells expected: {line}", n + 1);
+        assert_eq!(
+            cells.len(),
+            4,
+            "line {}: four cells expected: {line}",
+            n + 1
+        );
         if !header_seen {
-            assert_eq!(cells[0], "section", "line {}: the header row comes first", n + 1);
+            assert_eq!(
+                cells[0],
+                "section",
+                "line {}: the header row comes first",
+                n + 1
+            );
             header_seen = true;
             continue;
         }
@@ -149,5 +159,9 @@ fn a_refused_keyword_is_warned_about_where_it_is_written() {
         .1
         .as_deref()
         .is_some_and(|h| h.contains("without a minimum gap")));
-    assert!(loaded.config.is_some(), "warnings only: {:?}", loaded.diagnostics);
+    assert!(
+        loaded.config.is_some(),
+        "warnings only: {:?}",
+        loaded.diagnostics
+    );
 }

@@ -174,5 +174,7 @@ pub fn known_keywords() -> Vec<(&'static str, &'static str)> {
 /// check (docs/keywords.md status `refused`).
 #[doc(hidden)]
 pub fn not_performed_keywords() -> impl Iterator<Item = (&'static str, &'static str)> {
-    lower::keywords::NOT_PERFORMED.iter().map(|(s, k, _)| (*s, *k))
+    lower::keywords::NOT_PERFORMED
+        .iter()
+        .map(|(s, k, _)| (*s, *k))
 }

@@ -29,9 +29,9 @@ pub use host::{HostAddr, HostInfo, HostInterface};
 pub use router::{router_settings, unsupported, PlanError};
 
 use crate::config::diag::{Diagnostic, Severity};
+use crate::config::model::Sp;
 use crate::config::read::source::{FsLoader, SourceMap};
 use crate::config::read::ParseOptions;
-use crate::config::model::Sp;
 use crate::config::{self, Config};
 use crate::proto::RouterSettings;
 use crate::sys::hooks::HookSpec;
@@ -168,7 +168,10 @@ impl Checked {
         };
         (
             buf(&g.netlink_cmd_rcv_bufs, &g.netlink_cmd_rcv_bufs_force),
-            buf(&g.netlink_monitor_rcv_bufs, &g.netlink_monitor_rcv_bufs_force),
+            buf(
+                &g.netlink_monitor_rcv_bufs,
+                &g.netlink_monitor_rcv_bufs_force,
+            ),
         )
     }
 

@@ -189,7 +189,11 @@ fn set_rcvbuf(fd: &impl std::os::fd::AsFd, buf: Option<RcvBuf>, which: &str) {
         setsockopt(fd, sockopt::RcvBuf, &bytes)
     };
     if let Err(e) = res {
-        let opt = if buf.force { "SO_RCVBUFFORCE" } else { "SO_RCVBUF" };
+        let opt = if buf.force {
+            "SO_RCVBUFFORCE"
+        } else {
+            "SO_RCVBUF"
+        };
         tracing::warn!(target: "vrrpd", "Cannot set {opt} on the netlink {which} socket: {e}");
     }
 }

@@ -884,7 +884,12 @@ async fn release_vips_makes_a_reload_delete_a_backups_addresses() {
                 .position(|r| *r == Rec::Sd(SdState::Ready))
                 .unwrap();
         let deleted = sys.recs[reload..ready].contains(&Rec::Del("10.0.0.100".parse().unwrap()));
-        assert_eq!(deleted, release, "-X {release}: {:?}", &sys.recs[reload..ready]);
+        assert_eq!(
+            deleted,
+            release,
+            "-X {release}: {:?}",
+            &sys.recs[reload..ready]
+        );
     }
 }
 
