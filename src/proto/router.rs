@@ -647,10 +647,9 @@ impl Router {
 /// Keeps settings inside what the wire can carry and what keepalived accepts (docs/keepalived-compat.md#vrrp_instance-keywords), and
 /// away from values that would make a timer fire at `now` forever.
 pub(crate) fn sanitise(cfg: &mut super::settings::InstanceSettings) {
-    // VRRP over IPv6 is version 3 only (RFC 5798; docs/keepalived-compat.md#derived-instance-settings step 2).
-    if cfg.src.is_ipv6() {
-        cfg.version = Version::V3;
-    }
+    // IPv6 instances are version 3 (RFC 5798) unless the configuration asked for keepalived's
+    // VRRPv2 over IPv6 (docs/keepalived-compat.md#advert-packet-layout), which the
+    // configuration check allows only in that one case.
     let (min, max) = match cfg.version {
         Version::V2 => (100, 255 * 100),
         Version::V3 => (1, 4095),
