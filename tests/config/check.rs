@@ -119,9 +119,12 @@ fn version_2_with_ipv6_follows_keepalived() {
         "    strict_mode\n    version 2\n{strict_vips}"
     )));
     assert_eq!(c.instances[0].effective.version(), Version::V3);
-    assert!(messages(&l)
-        .iter()
-        .any(|(s, m)| *s == Severity::Warning && m.contains("cannot use IPv6 with VRRP version 2")));
+    assert!(
+        messages(&l)
+            .iter()
+            .any(|(s, m)| *s == Severity::Warning
+                && m.contains("cannot use IPv6 with VRRP version 2"))
+    );
     // Global vrrp_version 2 does not apply to IPv6 instances.
     let (c, _) = load_ok(&format!(
         "global_defs {{\n    vrrp_version 2\n}}\n{}",

@@ -440,7 +440,7 @@ pub(crate) const NOT_PERFORMED: &[(&str, &str, &str)] = &[
     (
         sections::ROOT,
         "use_pid_dir",
-        "vrrpd's pid files are where -p/-r say (default /run/keepalived.pid and /run/vrrp.pid)",
+        "the pid file is where -p/-r say (default /run/vrrpd.pid)",
     ),
     (
         sections::ROOT,
@@ -460,7 +460,7 @@ pub(crate) const NOT_PERFORMED: &[(&str, &str, &str)] = &[
     (
         global::GLOBAL_BLOCK,
         "use_pid_dir",
-        "vrrpd's pid files are where -p/-r say (default /run/keepalived.pid and /run/vrrp.pid)",
+        "the pid file is where -p/-r say (default /run/vrrpd.pid)",
     ),
     (
         global::GLOBAL_BLOCK,

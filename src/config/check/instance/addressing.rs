@@ -159,9 +159,10 @@ pub(super) fn derive_version(
         if let Some(v) = inst.version.as_ref().filter(|v| v.value == Version::V2) {
             // keepalived learns the family from the first address: `version 2` after it
             // is refused there ("conflicts with configured or deduced version").
-            let before = inst.vips.first().is_none_or(|a| {
-                a.net.span.file != v.span.file || v.span.start < a.net.span.start
-            });
+            let before = inst
+                .vips
+                .first()
+                .is_none_or(|a| a.net.span.file != v.span.file || v.span.start < a.net.span.start);
             if !before {
                 d.push(
                     Diagnostic::error(v.span, format!("({name}) vrrp_version 2 conflicts with configured or deduced version 3; ignoring."))
