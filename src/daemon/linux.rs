@@ -65,6 +65,15 @@ pub async fn start(opts: Options, checked: Checked) -> Result<(), DaemonError> {
     for line in crate::sys::realtime::apply(&checked.realtime()) {
         warn!(target: "vrrpd", "{line}");
     }
+    // Switched back on when this guard drops, whichever way the daemon ends.
+    let _local_igmp = if checked.disable_local_igmp() {
+        crate::sys::local_igmp::disable().unwrap_or_else(|line| {
+            info!(target: "vrrpd", "{line}");
+            None
+        })
+    } else {
+        None
+    };
     let (tx, mut rx) = mpsc::channel(1024);
     // Signals first, so a SIGTERM during start-up is not lost.
     let mut signals = Signals::install()?;

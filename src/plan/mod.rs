@@ -191,6 +191,15 @@ impl Checked {
         }
     }
 
+    /// `disable_local_igmp`, applied at start (`sys::local_igmp`).
+    pub fn disable_local_igmp(&self) -> bool {
+        self.config
+            .global
+            .disable_local_igmp
+            .as_ref()
+            .is_some_and(|d| d.value)
+    }
+
     /// `global_defs umask`, applied before the host is read.
     pub fn umask(&self) -> Option<u32> {
         self.config.global.umask.as_ref().map(|m| m.value)

@@ -32,6 +32,7 @@ mod error;
 pub mod frames;
 pub mod fsafe;
 pub mod hooks;
+pub mod local_igmp;
 pub mod localtime;
 pub mod netlink;
 pub mod netlink_release;

@@ -1,7 +1,8 @@
 //! The process-level `global_defs` keywords on a running daemon (root; docs/keywords.md):
 //! `vrrp_rt_priority`, `vrrp_rlimit_rttime`, `vrrp_no_swap`, `vrrp_cpu_affinity` on the
 //! protocol-loop thread, scripts back at normal scheduling, and
-//! `vrrp_netlink_{cmd,monitor}_rcv_bufs[_force]` on the two netlink sockets.
+//! `vrrp_netlink_{cmd,monitor}_rcv_bufs[_force]` on the two netlink sockets, and
+//! `disable_local_igmp` while the daemon runs.
 
 use crate::common;
 
@@ -75,7 +76,7 @@ fn realtime_keywords_apply_to_the_loop_and_not_to_scripts() {
         "    router_id r0\n    vrrp_rt_priority 10\n    vrrp_rlimit_rttime 20000\n    \
          vrrp_no_swap\n    vrrp_cpu_affinity 0\n    \
          vrrp_netlink_cmd_rcv_bufs 1048576\n    vrrp_netlink_cmd_rcv_bufs_force\n    \
-         vrrp_netlink_monitor_rcv_bufs 100000\n",
+         vrrp_netlink_monitor_rcv_bufs 100000\n    disable_local_igmp\n",
     );
     lab.start_ready(0, Daemon::Vrrpd, &text);
     lab.wait_log(0, "Entering MASTER STATE", Duration::from_secs(10));
@@ -141,4 +142,26 @@ fn realtime_keywords_apply_to_the_loop_and_not_to_scripts() {
         "command socket (forced): {bufs:?}"
     );
     assert!(bufs.contains(&200_000), "monitor socket: {bufs:?}");
+
+    // disable_local_igmp: 0 while the daemon runs, 1 again after it stopped.
+    let igmp = |lab: &Lab| {
+        common::lab::sh(&[
+            "ip",
+            "netns",
+            "exec",
+            lab.ns(0),
+            "cat",
+            "/proc/sys/net/ipv4/igmp_link_local_mcast_reports",
+        ])
+        .trim()
+        .to_string()
+    };
+    assert_eq!(igmp(&lab), "0");
+    lab.signal(0, nix::sys::signal::Signal::SIGTERM);
+    assert!(
+        lab.wait_exit(0, Duration::from_secs(5)).is_some(),
+        "{}",
+        lab.log(0)
+    );
+    assert_eq!(igmp(&lab), "1");
 }

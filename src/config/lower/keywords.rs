@@ -499,11 +499,6 @@ pub(crate) const NOT_PERFORMED: &[(&str, &str, &str)] = &[
     ),
     (
         global::GLOBAL_BLOCK,
-        global::DISABLE_LOCAL_IGMP,
-        "igmp_link_local_mcast_reports is left as it is",
-    ),
-    (
-        global::GLOBAL_BLOCK,
         global::LOG_UNKNOWN_VRIDS,
         "adverts for unconfigured VRIDs are counted but not logged",
     ),
