@@ -138,7 +138,7 @@ fn the_counts_line_matches_the_table() {
 fn a_refused_keyword_is_warned_about_where_it_is_written() {
     let conf = "global_defs {\n  vrrp_garp_interval 0.5\n  router_id r1\n}\n\
                 vrrp_instance VI_1 {\n  interface eth0\n  virtual_router_id 51\n  priority 100\n\
-                  promote_secondaries\n  virtual_ipaddress {\n    10.0.0.100/24 noprefixroute\n  }\n}\n";
+                  track_src_ip\n  virtual_ipaddress {\n    10.0.0.100/24 noprefixroute\n  }\n}\n";
     let loaded = vrrpd::config::load_str(conf);
     let warned: Vec<(String, Option<String>)> = loaded
         .diagnostics
@@ -151,7 +151,7 @@ fn a_refused_keyword_is_warned_about_where_it_is_written() {
         messages,
         [
             "`vrrp_garp_interval` is not performed by vrrpd",
-            "`promote_secondaries` is not performed by vrrpd",
+            "`track_src_ip` is not performed by vrrpd",
             "`noprefixroute` is not performed by vrrpd",
         ]
     );

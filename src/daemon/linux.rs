@@ -65,6 +65,11 @@ pub async fn start(opts: Options, checked: Checked) -> Result<(), DaemonError> {
     for line in crate::sys::realtime::apply(&checked.realtime()) {
         warn!(target: "vrrpd", "{line}");
     }
+    let (_promote, failed) =
+        crate::sys::promote_secondaries::enable(&checked.promote_secondaries_interfaces());
+    for line in failed {
+        info!(target: "vrrpd", "{line}");
+    }
     // Switched back on when this guard drops, whichever way the daemon ends.
     let _local_igmp = if checked.disable_local_igmp() {
         crate::sys::local_igmp::disable().unwrap_or_else(|line| {

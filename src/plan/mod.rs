@@ -191,6 +191,24 @@ impl Checked {
         }
     }
 
+    /// The interfaces of the instances with `promote_secondaries` (their own, else
+    /// `default_interface`), each once, in order: applied at start (`sys::promote_secondaries`).
+    pub fn promote_secondaries_interfaces(&self) -> Vec<String> {
+        let default = self.config.global.default_interface.as_ref();
+        let mut out: Vec<String> = Vec::new();
+        for i in &self.config.instances {
+            if !i.promote_secondaries.as_ref().is_some_and(|p| p.value) {
+                continue;
+            }
+            if let Some(name) = i.interface.as_ref().or(default) {
+                if !out.contains(&name.value) {
+                    out.push(name.value.clone());
+                }
+            }
+        }
+        out
+    }
+
     /// `disable_local_igmp`, applied at start (`sys::local_igmp`).
     pub fn disable_local_igmp(&self) -> bool {
         self.config

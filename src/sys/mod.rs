@@ -37,6 +37,7 @@ pub mod localtime;
 pub mod netlink;
 pub mod netlink_release;
 pub mod pidfile;
+pub mod promote_secondaries;
 pub mod realtime;
 pub mod routes;
 pub mod script;

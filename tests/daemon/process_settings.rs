@@ -2,7 +2,7 @@
 //! `vrrp_rt_priority`, `vrrp_rlimit_rttime`, `vrrp_no_swap`, `vrrp_cpu_affinity` on the
 //! protocol-loop thread, scripts back at normal scheduling, and
 //! `vrrp_netlink_{cmd,monitor}_rcv_bufs[_force]` on the two netlink sockets, and
-//! `disable_local_igmp` while the daemon runs.
+//! `disable_local_igmp` and `promote_secondaries` while the daemon runs.
 
 use crate::common;
 
@@ -70,7 +70,8 @@ fn realtime_keywords_apply_to_the_loop_and_not_to_scripts() {
     fs::set_permissions(&script, fs::Permissions::from_mode(0o755)).unwrap();
     let inst = Instance::v3("VI_1", 51, 200, "0.2")
         .vip("10.0.0.100/24 dev eth0")
-        .extra(&format!("notify_master {}", script.display()));
+        .extra(&format!("notify_master {}", script.display()))
+        .extra("promote_secondaries");
     let text = config("r0", &[inst]).replace(
         "    router_id r0\n",
         "    router_id r0\n    vrrp_rt_priority 10\n    vrrp_rlimit_rttime 20000\n    \
@@ -78,6 +79,13 @@ fn realtime_keywords_apply_to_the_loop_and_not_to_scripts() {
          vrrp_netlink_cmd_rcv_bufs 1048576\n    vrrp_netlink_cmd_rcv_bufs_force\n    \
          vrrp_netlink_monitor_rcv_bufs 100000\n    disable_local_igmp\n",
     );
+    let sysctl = |lab: &Lab, path: &str| {
+        common::lab::sh(&["ip", "netns", "exec", lab.ns(0), "cat", path])
+            .trim()
+            .to_string()
+    };
+    const PROMOTE: &str = "/proc/sys/net/ipv4/conf/eth0/promote_secondaries";
+    assert_eq!(sysctl(&lab, PROMOTE), "0", "precondition");
     lab.start_ready(0, Daemon::Vrrpd, &text);
     lab.wait_log(0, "Entering MASTER STATE", Duration::from_secs(10));
     let pid = lab.pid(0);
@@ -143,25 +151,17 @@ fn realtime_keywords_apply_to_the_loop_and_not_to_scripts() {
     );
     assert!(bufs.contains(&200_000), "monitor socket: {bufs:?}");
 
-    // disable_local_igmp: 0 while the daemon runs, 1 again after it stopped.
-    let igmp = |lab: &Lab| {
-        common::lab::sh(&[
-            "ip",
-            "netns",
-            "exec",
-            lab.ns(0),
-            "cat",
-            "/proc/sys/net/ipv4/igmp_link_local_mcast_reports",
-        ])
-        .trim()
-        .to_string()
-    };
-    assert_eq!(igmp(&lab), "0");
+    // disable_local_igmp: 0 while the daemon runs, 1 again after it stopped;
+    // promote_secondaries on eth0: 1 while it runs, 0 again after.
+    const IGMP: &str = "/proc/sys/net/ipv4/igmp_link_local_mcast_reports";
+    assert_eq!(sysctl(&lab, PROMOTE), "1");
+    assert_eq!(sysctl(&lab, IGMP), "0");
     lab.signal(0, nix::sys::signal::Signal::SIGTERM);
     assert!(
         lab.wait_exit(0, Duration::from_secs(5)).is_some(),
         "{}",
         lab.log(0)
     );
-    assert_eq!(igmp(&lab), "1");
+    assert_eq!(sysctl(&lab, IGMP), "1");
+    assert_eq!(sysctl(&lab, PROMOTE), "0");
 }

@@ -604,11 +604,6 @@ pub(crate) const NOT_PERFORMED: &[(&str, &str, &str)] = &[
     ),
     (
         instance::INSTANCE_BLOCK,
-        instance::PROMOTE_SECONDARIES,
-        "the promote_secondaries sysctl is left as it is",
-    ),
-    (
-        instance::INSTANCE_BLOCK,
         instance::VRF,
         "the instance is not bound to the VRF",
     ),
