@@ -59,6 +59,11 @@ pub fn router_settings(cfg: &Config, host: &HostInfo) -> Result<RouterSettings, 
         instances,
         groups,
         down_interfaces: down,
+        log_unknown_vrids: cfg
+            .global
+            .log_unknown_vrids
+            .as_ref()
+            .is_some_and(|l| l.value),
         ..RouterSettings::default()
     })
 }

@@ -499,11 +499,6 @@ pub(crate) const NOT_PERFORMED: &[(&str, &str, &str)] = &[
     ),
     (
         global::GLOBAL_BLOCK,
-        global::LOG_UNKNOWN_VRIDS,
-        "adverts for unconfigured VRIDs are counted but not logged",
-    ),
-    (
-        global::GLOBAL_BLOCK,
         global::VRRP_NOTIFY_PRIORITY_CHANGES,
         "no MASTER_PRIORITY/BACKUP_PRIORITY lines are written to the notify FIFO",
     ),
