@@ -134,6 +134,12 @@ pub async fn start(opts: Options, checked: Checked) -> Result<(), DaemonError> {
         notifier,
         routes,
     };
+    // `startup_script` runs to its end (or timeout) before VRRP starts, as in keepalived.
+    let script_defaults = (plan.startup_script.is_some() || plan.shutdown_script.is_some())
+        .then(|| crate::sys::script::ScriptDefaults::resolve(&plan.script_defaults));
+    if let (Some(script), Some(defaults)) = (&plan.startup_script, &script_defaults) {
+        super::startup_script::run_global("startup", script, defaults).await;
+    }
     // `vrrp_startup_delay` (docs/keepalived-compat.md#global_defs-keywords): wait before the instances start;
     // signals arriving meanwhile stay queued.
     if let Some(d) = plan.startup_delay {
@@ -189,6 +195,10 @@ pub async fn start(opts: Options, checked: Checked) -> Result<(), DaemonError> {
         h.abort();
     }
     drop(control);
+    // `shutdown_script` once VRRP has stopped (also after a fatal error).
+    if let (Some(script), Some(defaults)) = (&plan.shutdown_script, &script_defaults) {
+        super::startup_script::run_global("shutdown", script, defaults).await;
+    }
     result
 }
 

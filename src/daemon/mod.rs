@@ -25,6 +25,7 @@ pub mod resync;
 pub mod sd_status;
 pub mod shell_counters;
 pub mod sockets;
+pub mod startup_script;
 pub mod tracker_io;
 pub mod vip_retry;
 pub mod watch;

@@ -37,7 +37,7 @@ use crate::proto::RouterSettings;
 use crate::sys::hooks::HookSpec;
 use crate::sys::netlink::RcvBuf;
 use crate::sys::realtime::{RealtimeSpec, DEFAULT_RLIMIT_RTTIME_US};
-use crate::sys::script::DefaultsSpec;
+use crate::sys::script::{CommandSpec, DefaultsSpec};
 use crate::sys::script_set::ScriptSpec;
 use crate::sys::track_sources::InitFile;
 use crate::track::TrackerSettings;
@@ -63,6 +63,9 @@ pub struct Runtime {
     pub startup_delay: Option<Duration>,
     /// `global_defs umask` (docs/keepalived-compat.md#global_defs-keywords).
     pub umask: Option<u32>,
+    /// `startup_script` / `shutdown_script` with their timeouts (daemon::startup_script).
+    pub startup_script: Option<GlobalScript>,
+    pub shutdown_script: Option<GlobalScript>,
     /// Lines to log: the configuration's warnings and the features not performed yet.
     pub warnings: Vec<String>,
 }
@@ -130,8 +133,35 @@ impl Runtime {
             host: HostInfo::default(),
             startup_delay: cfg.global.startup_delay.as_ref().map(|d| d.value),
             umask: cfg.global.umask.as_ref().map(|m| m.value),
+            startup_script: GlobalScript::of(
+                cfg.global.startup_script.as_ref(),
+                cfg.global.startup_script_timeout.as_ref(),
+            ),
+            shutdown_script: GlobalScript::of(
+                cfg.global.shutdown_script.as_ref(),
+                cfg.global.shutdown_script_timeout.as_ref(),
+            ),
             warnings: Vec::new(),
         }
+    }
+}
+
+/// `startup_script` or `shutdown_script` and its timeout (keepalived's default 10 s).
+#[derive(Clone, Debug, PartialEq)]
+pub struct GlobalScript {
+    pub command: CommandSpec,
+    pub timeout: Duration,
+}
+
+impl GlobalScript {
+    fn of(
+        cmd: Option<&crate::config::model::Command>,
+        timeout: Option<&Sp<u32>>,
+    ) -> Option<GlobalScript> {
+        Some(GlobalScript {
+            command: hooks::command(cmd?),
+            timeout: Duration::from_secs(u64::from(timeout.map_or(10, |t| t.value))),
+        })
     }
 }
 

@@ -2,7 +2,8 @@
 //! `vrrp_rt_priority`, `vrrp_rlimit_rttime`, `vrrp_no_swap`, `vrrp_cpu_affinity` on the
 //! protocol-loop thread, scripts back at normal scheduling, and
 //! `vrrp_netlink_{cmd,monitor}_rcv_bufs[_force]` on the two netlink sockets, and
-//! `disable_local_igmp` and `promote_secondaries` while the daemon runs.
+//! `disable_local_igmp` and `promote_secondaries` while the daemon runs, `startup_script` and
+//! `shutdown_script` around it.
 
 use crate::common;
 
@@ -68,17 +69,29 @@ fn realtime_keywords_apply_to_the_loop_and_not_to_scripts() {
     )
     .unwrap();
     fs::set_permissions(&script, fs::Permissions::from_mode(0o755)).unwrap();
+    // startup_script / shutdown_script: each leaves a marker file.
+    for (name, marker) in [("start.sh", "started"), ("stop.sh", "stopped")] {
+        let path = lab.dir.join(name);
+        fs::write(
+            &path,
+            format!("#!/bin/sh\ntouch {}\n", out.join(marker).display()),
+        )
+        .unwrap();
+        fs::set_permissions(&path, fs::Permissions::from_mode(0o755)).unwrap();
+    }
     let inst = Instance::v3("VI_1", 51, 200, "0.2")
         .vip("10.0.0.100/24 dev eth0")
         .extra(&format!("notify_master {}", script.display()))
         .extra("promote_secondaries");
-    let text = config("r0", &[inst]).replace(
-        "    router_id r0\n",
+    let globals = format!(
         "    router_id r0\n    vrrp_rt_priority 10\n    vrrp_rlimit_rttime 20000\n    \
          vrrp_no_swap\n    vrrp_cpu_affinity 0\n    \
          vrrp_netlink_cmd_rcv_bufs 1048576\n    vrrp_netlink_cmd_rcv_bufs_force\n    \
-         vrrp_netlink_monitor_rcv_bufs 100000\n    disable_local_igmp\n",
+         vrrp_netlink_monitor_rcv_bufs 100000\n    disable_local_igmp\n    \
+         startup_script {d}/start.sh\n    shutdown_script {d}/stop.sh\n",
+        d = lab.dir.display()
     );
+    let text = config("r0", &[inst]).replace("    router_id r0\n", &globals);
     let sysctl = |lab: &Lab, path: &str| {
         common::lab::sh(&["ip", "netns", "exec", lab.ns(0), "cat", path])
             .trim()
@@ -88,6 +101,8 @@ fn realtime_keywords_apply_to_the_loop_and_not_to_scripts() {
     assert_eq!(sysctl(&lab, PROMOTE), "0", "precondition");
     lab.start_ready(0, Daemon::Vrrpd, &text);
     lab.wait_log(0, "Entering MASTER STATE", Duration::from_secs(10));
+    assert!(out.join("started").exists(), "startup_script did not run");
+    assert!(!out.join("stopped").exists(), "shutdown_script ran early");
     let pid = lab.pid(0);
 
     // The loop thread (the main thread: tid = pid).
@@ -164,4 +179,5 @@ fn realtime_keywords_apply_to_the_loop_and_not_to_scripts() {
     );
     assert_eq!(sysctl(&lab, IGMP), "1");
     assert_eq!(sysctl(&lab, PROMOTE), "0");
+    assert!(out.join("stopped").exists(), "shutdown_script did not run");
 }

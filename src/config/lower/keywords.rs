@@ -509,26 +509,6 @@ pub(crate) const NOT_PERFORMED: &[(&str, &str, &str)] = &[
     ),
     (
         global::GLOBAL_BLOCK,
-        global::STARTUP_SCRIPT,
-        "the script is not run at start",
-    ),
-    (
-        global::GLOBAL_BLOCK,
-        global::STARTUP_SCRIPT_TIMEOUT,
-        "startup_script is not run",
-    ),
-    (
-        global::GLOBAL_BLOCK,
-        global::SHUTDOWN_SCRIPT,
-        "the script is not run at stop",
-    ),
-    (
-        global::GLOBAL_BLOCK,
-        global::SHUTDOWN_SCRIPT_TIMEOUT,
-        "shutdown_script is not run",
-    ),
-    (
-        global::GLOBAL_BLOCK,
         "reload_time_file",
         "no scheduled reload happens",
     ),
