@@ -134,6 +134,7 @@ struct DaemonArgs<'a> {
     vrrp_pid: Option<&'a PathBuf>,
     umask: Option<&'a str>,
     dont_release_vrrp: bool,
+    release_vips: bool,
     address_monitoring: bool,
     record_events: Option<&'a PathBuf>,
     control_socket: Option<&'a PathBuf>,
@@ -152,6 +153,7 @@ impl<'a> DaemonArgs<'a> {
             vrrp_pid,
             umask,
             dont_release_vrrp,
+            release_vips,
             address_monitoring,
             record_events,
             control_socket,
@@ -173,8 +175,6 @@ impl<'a> DaemonArgs<'a> {
             dump_conf: _,
             signum: _,
             version: _,
-            // `-X`: accepted, no effect yet (README "Command line").
-            release_vips: _,
             // keepalived's LVS/BFD/SNMP/respawn options: reported as ignored by `run`
             // (Cli::ignored_options).
             dont_respawn: _,
@@ -204,6 +204,7 @@ impl<'a> DaemonArgs<'a> {
             vrrp_pid: vrrp_pid.as_ref(),
             umask: umask.as_deref(),
             dont_release_vrrp: *dont_release_vrrp,
+            release_vips: *release_vips,
             address_monitoring: *address_monitoring,
             record_events: record_events.as_ref(),
             control_socket: control_socket.as_ref(),
@@ -243,6 +244,7 @@ fn daemon_steps(cli: &Cli, names: &Names) -> Result<u8, u8> {
         config_path: std::path::absolute(args.use_file).unwrap_or_else(|_| args.use_file.clone()),
         parse: check_config::parse_options(cli),
         dont_release: args.dont_release_vrrp,
+        release_vips: args.release_vips,
         address_monitoring: args.address_monitoring,
         record_events: args.record_events.cloned(),
         control_socket: vrrpd::control::socket_path(args.control_socket.map(PathBuf::as_path)),

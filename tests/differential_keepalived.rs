@@ -85,9 +85,6 @@ const DIFFERENCES: &[(&str, usize, &str)] = &[
     ),
     // Difference 7: legacy `debug` without a level is accepted with a note (keepalived aborts).
     ("seed001-master.conf", 49, "`debug` without level"),
-    // Difference 10: `version 2` with IPv6 addresses is rejected (keepalived sends
-    // non-standard VRRPv2-over-IPv6 adverts).
-    ("ipv6-version2.conf", 0, "VRRPv2 over IPv6"),
 ];
 
 /// keepalived messages that mean "the text does not say what keepalived understood":

@@ -437,6 +437,18 @@ static GLOBAL: &[Item<Global>] = &[
     }),
     Item::Value(global::UMASK, |g| value(&g.umask, |v| format!("0{v:o}"))),
     Item::Value(global::RANDOM_SEED, |g| value(&g.random_seed, s)),
+    Item::Value(global::VRRP_NETLINK_CMD_RCV_BUFS, |g| {
+        value(&g.netlink_cmd_rcv_bufs, s)
+    }),
+    Item::Value(global::VRRP_NETLINK_CMD_RCV_BUFS_FORCE, |g| {
+        flag(&g.netlink_cmd_rcv_bufs_force)
+    }),
+    Item::Value(global::VRRP_NETLINK_MONITOR_RCV_BUFS, |g| {
+        value(&g.netlink_monitor_rcv_bufs, s)
+    }),
+    Item::Value(global::VRRP_NETLINK_MONITOR_RCV_BUFS_FORCE, |g| {
+        flag(&g.netlink_monitor_rcv_bufs_force)
+    }),
     Item::Value(global::NFTABLES, |g| {
         g.nftables
             .as_ref()

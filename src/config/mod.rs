@@ -163,3 +163,18 @@ fn keep_if_clean(sources: SourceMap, config: Config, diagnostics: Vec<Diagnostic
 pub fn dump(config: &Config) -> String {
     dump::dump(config)
 }
+
+/// Every `(section, keyword)` the parser knows (the test of docs/keywords.md).
+#[doc(hidden)]
+pub fn known_keywords() -> Vec<(&'static str, &'static str)> {
+    lower::known()
+}
+
+/// The `(section, keyword)`s vrrpd reads but does not perform, each warned about at every
+/// check (docs/keywords.md status `refused`).
+#[doc(hidden)]
+pub fn not_performed_keywords() -> impl Iterator<Item = (&'static str, &'static str)> {
+    lower::keywords::NOT_PERFORMED
+        .iter()
+        .map(|(s, k, _)| (*s, *k))
+}

@@ -212,6 +212,12 @@ pub struct Global {
     pub reload_check_config: Option<Sp<Option<String>>>,
     pub umask: Option<Sp<u32>>,
     pub random_seed: Option<Sp<u32>>,
+    /// `vrrp_netlink_cmd_rcv_bufs` (0 = the system default) and its `_force`.
+    pub netlink_cmd_rcv_bufs: Option<Sp<u32>>,
+    pub netlink_cmd_rcv_bufs_force: Option<Sp<bool>>,
+    /// `vrrp_netlink_monitor_rcv_bufs` (0 = the system default) and its `_force`.
+    pub netlink_monitor_rcv_bufs: Option<Sp<u32>>,
+    pub netlink_monitor_rcv_bufs_force: Option<Sp<bool>>,
     pub nftables: Option<Sp<Option<String>>>,
     pub nftables_priority: Option<Sp<i32>>,
     /// Other keys accepted without effect (SNMP, DBus, netlink buffer sizes, reload files, ...).

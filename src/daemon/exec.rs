@@ -43,6 +43,9 @@ pub struct Exec {
     /// (docs/keepalived-compat.md#removing-addresses). The policy is the core's; nothing here
     /// filters actions.
     pub keep_vips_on_stop: bool,
+    /// `-X/--release-vips`: after a reload, every instance that is not MASTER deletes its
+    /// addresses as at start-up (docs/keepalived-compat.md#removing-addresses).
+    pub release_vips: bool,
     /// The stop sequence has begun.
     pub stopping: bool,
     /// `-a/--address-monitoring`: log every address change netlink reports.

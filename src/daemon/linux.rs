@@ -35,6 +35,8 @@ pub struct Options {
     pub parse: ParseOptions,
     /// `-V/--dont-release-vrrp`.
     pub dont_release: bool,
+    /// `-X/--release-vips`.
+    pub release_vips: bool,
     /// `-a/--address-monitoring`.
     pub address_monitoring: bool,
     /// `--record-events FILE`: the node's inputs as replay lines (daemon/record.rs).
@@ -63,6 +65,24 @@ pub struct LinuxSys {
 /// Starts the daemon on the current runtime and runs it until it stops: `checked` is planned
 /// against the host's interfaces as netlink reports them.
 pub async fn start(opts: Options, checked: Checked) -> Result<(), DaemonError> {
+    // On the loop's own thread, before anything else starts (docs/keywords.md).
+    for line in crate::sys::realtime::apply(&checked.realtime()) {
+        warn!(target: "vrrpd", "{line}");
+    }
+    let (_promote, failed) =
+        crate::sys::promote_secondaries::enable(&checked.promote_secondaries_interfaces());
+    for line in failed {
+        info!(target: "vrrpd", "{line}");
+    }
+    // Switched back on when this guard drops, whichever way the daemon ends.
+    let _local_igmp = if checked.disable_local_igmp() {
+        crate::sys::local_igmp::disable().unwrap_or_else(|line| {
+            info!(target: "vrrpd", "{line}");
+            None
+        })
+    } else {
+        None
+    };
     let (tx, mut rx) = mpsc::channel(1024);
     // Signals first, so a SIGTERM during start-up is not lost.
     let mut signals = Signals::install()?;
@@ -85,7 +105,8 @@ pub async fn start(opts: Options, checked: Checked) -> Result<(), DaemonError> {
         tokio::spawn(crate::metrics::server::serve(listener, tx.clone()));
     }
     debug!(target: "vrrpd", "Registering Kernel netlink reflector");
-    let netlink = Netlink::open()?;
+    let (cmd_buf, monitor_buf) = checked.netlink_rcvbufs();
+    let netlink = Netlink::open_with(cmd_buf)?;
     // docs/vmac.md: the vmacs exist before the plan, which puts their instances on them, and
     // before the link monitor, which would otherwise report their creation (down, then up).
     let vmacs = Arc::new(tokio::sync::Mutex::new(VmacHost::new(netlink.clone())));
@@ -96,7 +117,7 @@ pub async fn start(opts: Options, checked: Checked) -> Result<(), DaemonError> {
     }
     // A start-up that fails from here removes the vmacs it made.
     let started = async {
-        let monitor = Monitor::open()?;
+        let monitor = Monitor::open_with(monitor_buf)?;
         tokio::spawn(watch::links(monitor, netlink.clone(), tx.clone()));
         let host = read_host(&netlink).await?;
         let plan = checked
@@ -140,6 +161,12 @@ pub async fn start(opts: Options, checked: Checked) -> Result<(), DaemonError> {
         routes,
         vmacs: vmacs.clone(),
     };
+    // `startup_script` runs to its end (or timeout) before VRRP starts, as in keepalived.
+    let script_defaults = (plan.startup_script.is_some() || plan.shutdown_script.is_some())
+        .then(|| crate::sys::script::ScriptDefaults::resolve(&plan.script_defaults));
+    if let (Some(script), Some(defaults)) = (&plan.startup_script, &script_defaults) {
+        super::startup_script::run_global("startup", script, defaults).await;
+    }
     // `vrrp_startup_delay` (docs/keepalived-compat.md#global_defs-keywords): wait before the instances start;
     // signals arriving meanwhile stay queued.
     if let Some(d) = plan.startup_delay {
@@ -152,6 +179,7 @@ pub async fn start(opts: Options, checked: Checked) -> Result<(), DaemonError> {
     let ifaces = plan::host::by_name(&plan.host);
     let (tracking, hooks) = TrackerIo::start(&plan, &ifaces, super::now());
     let mut exec = Exec::new(ifaces, opts.dont_release);
+    exec.release_vips = opts.release_vips;
     exec.hooks = Some(hooks);
     exec.mailer.configure(plan.mail.clone());
     exec.firewall = super::firewall::Firewall::start(plan.firewall.clone());
@@ -180,6 +208,7 @@ pub async fn start(opts: Options, checked: Checked) -> Result<(), DaemonError> {
         }
     };
     // Everything the loop needs was taken from the plan above.
+    let shutdown_script = plan.shutdown_script.clone();
     drop(plan);
     crate::sys::memory::trim();
     let mut loader = FileLoader {
@@ -204,6 +233,10 @@ pub async fn start(opts: Options, checked: Checked) -> Result<(), DaemonError> {
         vmacs.lock().await.teardown().await;
     }
     drop(control);
+    // `shutdown_script` once VRRP has stopped (also after a fatal error).
+    if let (Some(script), Some(defaults)) = (&shutdown_script, &script_defaults) {
+        super::startup_script::run_global("shutdown", script, defaults).await;
+    }
     result
 }
 

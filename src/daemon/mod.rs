@@ -26,6 +26,7 @@ pub mod resync;
 pub mod sd_status;
 pub mod shell_counters;
 pub mod sockets;
+pub mod startup_script;
 pub mod tracker_io;
 pub mod vip_retry;
 pub mod vmac;
@@ -551,17 +552,61 @@ async fn release_leftovers<S: Sys>(
     settings: &RouterSettings,
 ) -> Result<(), Fatal> {
     for inst in &settings.instances {
-        if !exec.ifaces.contains_key(&inst.ifname) {
+        delete_addresses(sys, exec, inst, &[]).await?;
+    }
+    Ok(())
+}
+
+/// `-X/--release-vips` after a reload: keepalived 2.2.7 re-initialises every instance after a
+/// reload and, with `-X`, an instance that is not MASTER deletes its VIPs and excluded VIPs
+/// even though it never added them (vrrp.c, `vrrp_restore_interface` with `RELEASE_VIPS`): a
+/// copy left on a backup (by hand, or by a configuration change) does not survive the reload.
+/// Addresses a MASTER instance holds are left alone.
+async fn release_not_master<S: Sys>(
+    sys: &mut S,
+    exec: &Exec,
+    settings: &RouterSettings,
+    node: &Node,
+) -> Result<(), Fatal> {
+    let snap = node.snapshot();
+    let held: Vec<std::net::IpAddr> = snap
+        .instances
+        .iter()
+        .flat_map(|i| i.vips.iter().copied())
+        .collect();
+    for inst in &settings.instances {
+        let master = snap
+            .instances
+            .iter()
+            .any(|s| s.name == inst.name && s.state == crate::proto::State::Master);
+        if !master {
+            delete_addresses(sys, exec, inst, &held).await?;
+        }
+    }
+    Ok(())
+}
+
+/// Deletes `inst`'s VIPs and excluded VIPs except those in `keep` ("not present" is fine);
+/// nothing when its interface does not exist.
+async fn delete_addresses<S: Sys>(
+    sys: &mut S,
+    exec: &Exec,
+    inst: &crate::proto::InstanceSettings,
+    keep: &[std::net::IpAddr],
+) -> Result<(), Fatal> {
+    if !exec.ifaces.contains_key(&inst.ifname) {
+        return Ok(());
+    }
+    debug!(target: "vrrpd", "({}) removing VIPs.", inst.name);
+    for spec in inst.vips.iter().chain(inst.excluded_vips.iter()) {
+        if keep.contains(&spec.addr) {
             continue;
         }
-        debug!(target: "vrrpd", "({}) removing VIPs.", inst.name);
-        for spec in inst.vips.iter().chain(inst.excluded_vips.iter()) {
-            let Some(vip) = exec.vip(spec) else { continue };
-            match sys.del_vip(&vip).await {
-                Ok(_) => {}
-                Err(e @ SysError::Permission { .. }) => return Err(Fatal(e)),
-                Err(e) => error!(target: "vrrpd", "({}) {e}", inst.name),
-            }
+        let Some(vip) = exec.vip(spec) else { continue };
+        match sys.del_vip(&vip).await {
+            Ok(_) => {}
+            Err(e @ SysError::Permission { .. }) => return Err(Fatal(e)),
+            Err(e) => error!(target: "vrrpd", "({}) {e}", inst.name),
         }
     }
     Ok(())
@@ -635,6 +680,9 @@ async fn apply_reload<S: Sys>(
                 }
             }
             drain(node, sys, exec, tracking).await?;
+            if exec.release_vips {
+                release_not_master(sys, exec, current, node).await?;
+            }
             // The old settings and the loader's working set are free now.
             crate::sys::memory::trim();
             info!(target: "vrrpd", "Reload complete");

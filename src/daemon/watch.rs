@@ -44,7 +44,7 @@ pub async fn links(mut monitor: Monitor, netlink: Netlink, tx: mpsc::Sender<Even
             }
             None => {
                 warn!(target: "vrrpd", "Netlink: monitor socket closed; reopening it");
-                monitor = reopen().await;
+                monitor = reopen(monitor.rcvbuf()).await;
                 info!(target: "vrrpd", "Netlink: monitor socket reopened; resynchronising interfaces and addresses");
             }
         }
@@ -55,9 +55,9 @@ pub async fn links(mut monitor: Monitor, netlink: Netlink, tx: mpsc::Sender<Even
 }
 
 /// A new monitor, retried every second until the kernel gives one.
-async fn reopen() -> Monitor {
+async fn reopen(rcvbuf: Option<crate::sys::netlink::RcvBuf>) -> Monitor {
     loop {
-        match Monitor::open() {
+        match Monitor::open_with(rcvbuf) {
             Ok(m) => return m,
             Err(e) => {
                 warn!(target: "vrrpd", "Netlink: cannot reopen the monitor socket: {e}");

@@ -37,12 +37,15 @@ pub use host::{HostAddr, HostInfo, HostInterface};
 pub use router::{router_settings, router_settings_with, unsupported, PlanError, Vmacs};
 
 use crate::config::diag::{Diagnostic, Severity};
+use crate::config::model::Sp;
 use crate::config::read::source::{FsLoader, SourceMap};
 use crate::config::read::ParseOptions;
 use crate::config::{self, Config};
 use crate::proto::RouterSettings;
 use crate::sys::hooks::HookSpec;
-use crate::sys::script::DefaultsSpec;
+use crate::sys::netlink::RcvBuf;
+use crate::sys::realtime::{RealtimeSpec, DEFAULT_RLIMIT_RTTIME_US};
+use crate::sys::script::{CommandSpec, DefaultsSpec};
 use crate::sys::script_set::ScriptSpec;
 use crate::sys::smtp::MailSpec;
 use crate::sys::track_sources::InitFile;
@@ -73,6 +76,9 @@ pub struct Runtime {
     pub startup_delay: Option<Duration>,
     /// `global_defs umask` (docs/keepalived-compat.md#global_defs-keywords).
     pub umask: Option<u32>,
+    /// `startup_script` / `shutdown_script` with their timeouts (daemon::startup_script).
+    pub startup_script: Option<GlobalScript>,
+    pub shutdown_script: Option<GlobalScript>,
     /// Lines to log: the configuration's warnings and the features not performed yet.
     pub warnings: Vec<String>,
     /// The nftables rules of `no_accept` instances (`firewall`), if any.
@@ -156,9 +162,36 @@ impl Runtime {
             host: HostInfo::default(),
             startup_delay: cfg.global.startup_delay.as_ref().map(|d| d.value),
             umask: cfg.global.umask.as_ref().map(|m| m.value),
+            startup_script: GlobalScript::of(
+                cfg.global.startup_script.as_ref(),
+                cfg.global.startup_script_timeout.as_ref(),
+            ),
+            shutdown_script: GlobalScript::of(
+                cfg.global.shutdown_script.as_ref(),
+                cfg.global.shutdown_script_timeout.as_ref(),
+            ),
             warnings: Vec::new(),
             firewall: None,
         }
+    }
+}
+
+/// `startup_script` or `shutdown_script` and its timeout (keepalived's default 10 s).
+#[derive(Clone, Debug, PartialEq)]
+pub struct GlobalScript {
+    pub command: CommandSpec,
+    pub timeout: Duration,
+}
+
+impl GlobalScript {
+    fn of(
+        cmd: Option<&crate::config::model::Command>,
+        timeout: Option<&Sp<u32>>,
+    ) -> Option<GlobalScript> {
+        Some(GlobalScript {
+            command: hooks::command(cmd?),
+            timeout: Duration::from_secs(u64::from(timeout.map_or(10, |t| t.value))),
+        })
     }
 }
 
@@ -189,6 +222,70 @@ impl Checked {
     /// The vmac interfaces this configuration wants on `host` (docs/vmac.md).
     pub fn vmacs_wanted(&self, host: &HostInfo) -> Vec<vmac::VmacWant> {
         vmac::wanted(&self.config, host)
+    }
+
+    /// `vrrp_netlink_cmd_rcv_bufs[_force]` and `vrrp_netlink_monitor_rcv_bufs[_force]`: the
+    /// receive buffers of the command and monitor netlink sockets, opened before the host is
+    /// read. A size of 0 or none keeps the system default (keepalived ignores 0 too).
+    pub fn netlink_rcvbufs(&self) -> (Option<RcvBuf>, Option<RcvBuf>) {
+        let g = &self.config.global;
+        let buf = |size: &Option<Sp<u32>>, force: &Option<Sp<bool>>| {
+            let bytes = size.as_ref().map_or(0, |v| v.value);
+            (bytes > 0).then(|| RcvBuf {
+                bytes,
+                force: force.as_ref().is_some_and(|f| f.value),
+            })
+        };
+        (
+            buf(&g.netlink_cmd_rcv_bufs, &g.netlink_cmd_rcv_bufs_force),
+            buf(
+                &g.netlink_monitor_rcv_bufs,
+                &g.netlink_monitor_rcv_bufs_force,
+            ),
+        )
+    }
+
+    /// `vrrp_rt_priority`, `vrrp_priority`, `vrrp_rlimit_rttime`, `vrrp_no_swap`,
+    /// `vrrp_cpu_affinity`: applied to the protocol loop at start (`sys::realtime::apply`).
+    pub fn realtime(&self) -> RealtimeSpec {
+        let g = &self.config.global;
+        RealtimeSpec {
+            rt_priority: g.vrrp_rt_priority.as_ref().map(|p| p.value),
+            nice: g.vrrp_priority.as_ref().map(|p| p.value),
+            rlimit_rttime_us: g
+                .vrrp_rlimit_rttime
+                .as_ref()
+                .map_or(DEFAULT_RLIMIT_RTTIME_US, |r| r.value),
+            no_swap: g.vrrp_no_swap.as_ref().is_some_and(|v| v.value),
+            cpus: g.vrrp_cpu_affinity.iter().map(|c| c.value).collect(),
+        }
+    }
+
+    /// The interfaces of the instances with `promote_secondaries` (their own, else
+    /// `default_interface`), each once, in order: applied at start (`sys::promote_secondaries`).
+    pub fn promote_secondaries_interfaces(&self) -> Vec<String> {
+        let default = self.config.global.default_interface.as_ref();
+        let mut out: Vec<String> = Vec::new();
+        for i in &self.config.instances {
+            if !i.promote_secondaries.as_ref().is_some_and(|p| p.value) {
+                continue;
+            }
+            if let Some(name) = i.interface.as_ref().or(default) {
+                if !out.contains(&name.value) {
+                    out.push(name.value.clone());
+                }
+            }
+        }
+        out
+    }
+
+    /// `disable_local_igmp`, applied at start (`sys::local_igmp`).
+    pub fn disable_local_igmp(&self) -> bool {
+        self.config
+            .global
+            .disable_local_igmp
+            .as_ref()
+            .is_some_and(|d| d.value)
     }
 
     /// `global_defs umask`, applied before the host is read.

@@ -72,6 +72,11 @@ pub fn router_settings_with(
         instances,
         groups,
         down_interfaces: down,
+        log_unknown_vrids: cfg
+            .global
+            .log_unknown_vrids
+            .as_ref()
+            .is_some_and(|l| l.value),
         ..RouterSettings::default()
     })
 }

@@ -99,8 +99,10 @@ impl Router {
             groups,
             fast_preempt,
             down_interfaces,
+            log_unknown_vrids,
         } = settings;
         self.fast_preempt = fast_preempt;
+        self.log_unknown_vrids = log_unknown_vrids;
         for cfg in &mut new_cfgs {
             sanitise(cfg);
         }

@@ -70,6 +70,9 @@ pub struct Router {
     pub(crate) timers: TimerTable,
     pub(crate) actions: VecDeque<Action>,
     pub(crate) fast_preempt: bool,
+    /// `log_unknown_vrids`, and the unknown (interface, VRID, family)s already logged.
+    pub(crate) log_unknown_vrids: bool,
+    unknown_logged: std::collections::HashSet<(u32, u8, Family)>,
     pub(crate) stopped: bool,
     global: GlobalCounters,
     /// Why the router is acting in the current step, when it is the cause of the state
@@ -128,6 +131,8 @@ impl Router {
             timers: TimerTable::new(n),
             actions: VecDeque::new(),
             fast_preempt: settings.fast_preempt,
+            log_unknown_vrids: settings.log_unknown_vrids,
+            unknown_logged: std::collections::HashSet::new(),
             stopped: false,
             global: GlobalCounters::default(),
             cause: None,
@@ -379,13 +384,37 @@ impl Router {
         });
     }
 
+    /// An advert no instance takes: counted; with `log_unknown_vrids` logged in keepalived's
+    /// words, once per (interface, VRID, family): at most 255 × 2 lines per interface.
+    fn unknown_vrid(&mut self, ifindex: u32, vrid: u8, family: Family, from: Option<IpAddr>) {
+        self.global.unknown_vrid += 1;
+        if !self.log_unknown_vrids || !self.unknown_logged.insert((ifindex, vrid, family)) {
+            return;
+        }
+        let ifname = self
+            .instances
+            .iter()
+            .find(|i| i.cfg.ifindex == ifindex)
+            .map_or_else(|| ifindex.to_string(), |i| i.cfg.ifname.clone());
+        let message = match from {
+            None => format!("Unknown VRID({vrid}) received on interface({ifname}). ignoring..."),
+            Some(src) => format!(
+                "Unknown VRID({vrid}) received on interface({ifname}) from {src}. ignoring..."
+            ),
+        };
+        self.actions.push_back(Action::Log {
+            level: LogLevel::Info,
+            message,
+        });
+    }
+
     fn on_packet(&mut self, now: Instant, ifindex: u32, vrid: u8, rx: &Packet) {
         let family = match rx.dst {
             IpAddr::V4(_) => Family::V4,
             IpAddr::V6(_) => Family::V6,
         };
         let Some(candidates) = self.demux.get(&(ifindex, vrid, family)) else {
-            self.global.unknown_vrid += 1;
+            self.unknown_vrid(ifindex, vrid, family, None);
             return;
         };
         let idx = match candidates.as_slice() {
@@ -412,7 +441,7 @@ impl Router {
                 match by_peer.or_else(multicast) {
                     Some(i) => i,
                     None => {
-                        self.global.unknown_vrid += 1;
+                        self.unknown_vrid(ifindex, vrid, family, Some(rx.src));
                         return;
                     }
                 }
@@ -651,10 +680,9 @@ impl Router {
 /// Keeps settings inside what the wire can carry and what keepalived accepts (docs/keepalived-compat.md#vrrp_instance-keywords), and
 /// away from values that would make a timer fire at `now` forever.
 pub(crate) fn sanitise(cfg: &mut super::settings::InstanceSettings) {
-    // VRRP over IPv6 is version 3 only (RFC 5798; docs/keepalived-compat.md#derived-instance-settings step 2).
-    if cfg.src.is_ipv6() {
-        cfg.version = Version::V3;
-    }
+    // IPv6 instances are version 3 (RFC 5798) unless the configuration asked for keepalived's
+    // VRRPv2 over IPv6 (docs/keepalived-compat.md#advert-packet-layout), which the
+    // configuration check allows only in that one case.
     let (min, max) = match cfg.version {
         Version::V2 => (100, 255 * 100),
         Version::V3 => (1, 4095),

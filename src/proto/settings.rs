@@ -498,6 +498,12 @@ pub struct RouterSettings {
     /// `dont_track_primary`. Later changes arrive as [`super::Input::Link`].
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub down_interfaces: Vec<String>,
+    /// `log_unknown_vrids` (docs/keywords.md): log an advert whose VRID no instance on that
+    /// interface uses, keepalived's `Unknown VRID(N) received on interface(IF). ignoring...`.
+    /// Each (interface, VRID, family) is logged once (a LAN must not fill the log); every
+    /// one is counted.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub log_unknown_vrids: bool,
 }
 
 impl Default for RouterSettings {
@@ -507,6 +513,7 @@ impl Default for RouterSettings {
             groups: Vec::new(),
             fast_preempt: true,
             down_interfaces: Vec::new(),
+            log_unknown_vrids: false,
         }
     }
 }

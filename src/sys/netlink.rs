@@ -25,7 +25,7 @@ use rtnetlink::packet_route::address::{
 };
 use rtnetlink::packet_route::link::{LinkAttribute, LinkFlags, LinkMessage};
 use rtnetlink::packet_route::{AddressFamily, RouteNetlinkMessage};
-use rtnetlink::sys::SocketAddr;
+use rtnetlink::sys::{AsyncSocket, SocketAddr};
 use rtnetlink::{Handle, MulticastGroup};
 
 use super::{Privilege, SysError};
@@ -167,6 +167,37 @@ pub enum Removed {
     NotPresent,
 }
 
+/// `vrrp_netlink_cmd_rcv_bufs[_force]` / `vrrp_netlink_monitor_rcv_bufs[_force]`
+/// (docs/keywords.md): the receive buffer of a netlink socket. `force` uses SO_RCVBUFFORCE,
+/// which (with CAP_NET_ADMIN) may go beyond net.core.rmem_max; the kernel doubles the value
+/// for its bookkeeping, as for any SO_RCVBUF.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct RcvBuf {
+    pub bytes: u32,
+    pub force: bool,
+}
+
+/// Sets `buf` on `fd`. keepalived logs a failure (`Cannot set SO_RCVBUF IP option`) and carries
+/// on with the default size; so does vrrpd.
+fn set_rcvbuf(fd: &impl std::os::fd::AsFd, buf: Option<RcvBuf>, which: &str) {
+    use nix::sys::socket::{setsockopt, sockopt};
+    let Some(buf) = buf else { return };
+    let bytes = usize::try_from(buf.bytes).unwrap_or(usize::MAX);
+    let res = if buf.force {
+        setsockopt(fd, sockopt::RcvBufForce, &bytes)
+    } else {
+        setsockopt(fd, sockopt::RcvBuf, &bytes)
+    };
+    if let Err(e) = res {
+        let opt = if buf.force {
+            "SO_RCVBUFFORCE"
+        } else {
+            "SO_RCVBUF"
+        };
+        tracing::warn!(target: "vrrpd", "Cannot set {opt} on the netlink {which} socket: {e}");
+    }
+}
+
 /// The request side of rtnetlink.
 #[derive(Clone, Debug)]
 pub struct Netlink {
@@ -176,8 +207,14 @@ pub struct Netlink {
 impl Netlink {
     /// Opens the connection and spawns its driver task on the current tokio runtime.
     pub fn open() -> Result<Netlink, SysError> {
-        let (conn, handle, _messages) = rtnetlink::new_connection()
+        Netlink::open_with(None)
+    }
+
+    /// [`Netlink::open`] with the receive buffer `vrrp_netlink_cmd_rcv_bufs` asks for.
+    pub fn open_with(rcvbuf: Option<RcvBuf>) -> Result<Netlink, SysError> {
+        let (mut conn, handle, _messages) = rtnetlink::new_connection()
             .map_err(|e| SysError::os("open a netlink socket", Privilege::NetAdmin, e))?;
+        set_rcvbuf(conn.socket_mut().socket_ref(), rcvbuf, "command");
         tokio::spawn(conn);
         Ok(Netlink { handle })
     }
@@ -388,6 +425,8 @@ pub enum Change {
 pub struct Monitor {
     messages: UnboundedReceiver<(NetlinkMessage<RouteNetlinkMessage>, SocketAddr)>,
     links: HashMap<u32, (String, bool, Option<[u8; 6]>)>,
+    /// The receive buffer it was opened with, for [`Monitor::rcvbuf`].
+    rcvbuf: Option<RcvBuf>,
 }
 
 /// What the monitor hands on: a change, or the news that changes were lost.
@@ -404,12 +443,18 @@ impl Monitor {
     /// Subscribes to RTNLGRP_LINK, RTNLGRP_IPV4_IFADDR and RTNLGRP_IPV6_IFADDR and spawns the
     /// connection task on the current tokio runtime.
     pub fn open() -> Result<Monitor, SysError> {
+        Monitor::open_with(None)
+    }
+
+    /// [`Monitor::open`] with the receive buffer `vrrp_netlink_monitor_rcv_bufs` asks for
+    /// (kept for a reopen after the socket closed).
+    pub fn open_with(rcvbuf: Option<RcvBuf>) -> Result<Monitor, SysError> {
         let groups = [
             MulticastGroup::Link,
             MulticastGroup::Ipv4Ifaddr,
             MulticastGroup::Ipv6Ifaddr,
         ];
-        let (conn, _handle, messages) =
+        let (mut conn, _handle, messages) =
             rtnetlink::new_multicast_connection(&groups).map_err(|e| {
                 SysError::os(
                     "subscribe to netlink link and address events",
@@ -417,8 +462,11 @@ impl Monitor {
                     e,
                 )
             })?;
+        set_rcvbuf(conn.socket_mut().socket_ref(), rcvbuf, "monitor");
         tokio::spawn(conn);
-        Ok(Monitor::from_messages(messages))
+        let mut m = Monitor::from_messages(messages);
+        m.rcvbuf = rcvbuf;
+        Ok(m)
     }
 
     /// A monitor reading `messages` (the seam the tests use to inject what the connection
@@ -429,7 +477,13 @@ impl Monitor {
         Monitor {
             messages,
             links: HashMap::new(),
+            rcvbuf: None,
         }
+    }
+
+    /// The receive buffer asked for at open (a reopened monitor keeps it).
+    pub fn rcvbuf(&self) -> Option<RcvBuf> {
+        self.rcvbuf
     }
 
     /// The next event, overruns skipped; `None` when the netlink connection has closed.

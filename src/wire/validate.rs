@@ -227,11 +227,13 @@ fn check_steps(
         return Err(Error::Ttl { vrid, ttl: env.ttl });
     }
 
-    // 5. Version must equal the instance's ("wrong version"); IPv6 carries only v3.
-    let version = match (vrrp.version(), expect.version, family) {
-        (2, Version::V2, Family::V4) => Version::V2,
-        (3, Version::V3, _) => Version::V3,
-        (version, _, _) => return Err(Error::Version { vrid, version }),
+    // 5. Version must equal the instance's ("wrong version"). keepalived 2.2.7 also runs
+    //    `version 2` over IPv6 (docs/keepalived-compat.md#advert-packet-layout): a v2 header,
+    //    the IPv6 addresses, no authentication data.
+    let version = match (vrrp.version(), expect.version) {
+        (2, Version::V2) => Version::V2,
+        (3, Version::V3) => Version::V3,
+        (version, _) => return Err(Error::Version { vrid, version }),
     };
 
     // 6. v2 authentication: type 0..=2 (invalid_authtype), equal to ours
@@ -326,6 +328,14 @@ fn check_steps(
         (_, src, dst) if family_of(src) != family_of(dst) => {
             return Err(Error::Checksum { vrid, version })
         }
+        // IPv6, v2 included: the kernel's IPV6_CHECKSUM on keepalived's sockets computes and
+        // verifies the checksum with the IPv6 pseudo-header whatever the version nibble.
+        (_, IpAddr::V6(src), IpAddr::V6(dst)) => {
+            if !vrrp.verify_checksum(Checksum::V3Ipv6 { src, dst }) {
+                return Err(Error::Checksum { vrid, version });
+            }
+            false
+        }
         (Version::V2, _, _) => {
             if !vrrp.verify_checksum(Checksum::V2) {
                 return Err(Error::Checksum { vrid, version });
@@ -335,12 +345,6 @@ fn check_steps(
         (Version::V3, IpAddr::V4(src), IpAddr::V4(dst)) => {
             check_v3_ipv4_checksum(message, src, dst, expect)
                 .ok_or(Error::Checksum { vrid, version })?
-        }
-        (Version::V3, IpAddr::V6(src), IpAddr::V6(dst)) => {
-            if !vrrp.verify_checksum(Checksum::V3Ipv6 { src, dst }) {
-                return Err(Error::Checksum { vrid, version });
-            }
-            false
         }
         (Version::V3, _, _) => return Err(Error::Checksum { vrid, version }),
     };

@@ -489,8 +489,6 @@ pub enum EmitError {
     TooManyAddrs { count: usize },
     /// The interval does not fit: v2 has 8 bits of seconds, v3 12 bits of centiseconds.
     Interval { version: Version, interval: u16 },
-    /// VRRPv2 is IPv4 only (RFC 3768); keepalived uses v3 for IPv6.
-    V2OverIpv6,
     /// The IPv4 total length would exceed 65535.
     TooLong { len: usize },
 }
@@ -507,7 +505,6 @@ impl fmt::Display for EmitError {
             EmitError::Interval { version, interval } => {
                 write!(f, "interval {interval} does not fit a {version:?} advert")
             }
-            EmitError::V2OverIpv6 => write!(f, "VRRPv2 cannot carry IPv6 addresses"),
             EmitError::TooLong { len } => write!(f, "IPv4 packet of {len} bytes is too long"),
         }
     }
@@ -587,9 +584,10 @@ impl Advert {
     /// that length. The checksum is computed per `csum` (`Offload` leaves zero).
     ///
     /// Never panics. On an error nothing is written: a buffer shorter than `buffer_len()`,
-    /// more than 255 addresses, an interval that does not fit, or v2 with IPv6 addresses.
-    /// Bytes of `buf` after `buffer_len()` are left untouched. For v3, `auth` is ignored;
-    /// for v2 the 8 authentication bytes are always written (zeros for `None` and `Ah`).
+    /// more than 255 addresses, or an interval that does not fit. Bytes of `buf` after
+    /// `buffer_len()` are left untouched. For v3, `auth` is ignored; for v2 over IPv4 the 8
+    /// authentication bytes are always written (zeros for `None` and `Ah`); v2 over IPv6
+    /// (keepalived's extension) has none.
     pub fn emit(&self, buf: &mut [u8], csum: Checksum) -> Result<usize, EmitError> {
         let family = self.addrs.family();
         let count = u8::try_from(self.addrs.len()).map_err(|_| EmitError::TooManyAddrs {
@@ -604,9 +602,6 @@ impl Advert {
                 version: self.version,
                 interval: self.interval,
             });
-        }
-        if self.version == Version::V2 && family == Family::V6 {
-            return Err(EmitError::V2OverIpv6);
         }
         let need = self.buffer_len();
         let got = buf.len();
@@ -643,7 +638,8 @@ impl Advert {
                 }
             }
         }
-        if self.version == Version::V2 {
+        // keepalived's VRRPv2 over IPv6 carries no authentication data (docs/keepalived-compat.md#advert-packet-layout).
+        if self.version == Version::V2 && family == Family::V4 {
             packet.set_auth_data(&self.auth.data());
         }
         packet.fill_checksum(csum);
@@ -962,16 +958,30 @@ mod tests {
             a.to_vec(Checksum::V2),
             Err(EmitError::Interval { .. })
         ));
-        let mut a = v6_repr();
-        a.version = Version::V2;
-        a.interval = 1;
-        assert_eq!(a.to_vec(Checksum::V2), Err(EmitError::V2OverIpv6));
         let mut a = v3_repr();
         a.addrs = Addrs::V4(vec![Ipv4Addr::LOCALHOST; 256]);
         assert_eq!(
             a.to_vec(V3_CSUM),
             Err(EmitError::TooManyAddrs { count: 256 })
         );
+    }
+
+    /// keepalived 2.2.7's `version 2` over IPv6: the v2 header (auth type, interval in
+    /// seconds), the IPv6 addresses, no authentication data; the IPv6 pseudo-header checksum.
+    #[test]
+    fn v2_over_ipv6_is_the_v2_header_and_the_addresses_only() {
+        let mut a = v6_repr();
+        a.version = Version::V2;
+        a.interval = 1;
+        let src: Ipv6Addr = "fe80::1".parse().unwrap();
+        let dst: Ipv6Addr = "ff02::12".parse().unwrap();
+        let b = a.to_vec(Checksum::V3Ipv6 { src, dst }).unwrap();
+        assert_eq!(b.len(), 8 + 2 * 16);
+        assert_eq!(b[..6], [0x21, 61, 254, 2, 0, 1]);
+        assert_eq!(b[8..24], "fe80::61".parse::<Ipv6Addr>().unwrap().octets());
+        let p = VrrpPacket::new_checked(&b[..], Family::V6).unwrap();
+        assert!(p.verify_checksum(Checksum::V3Ipv6 { src, dst }));
+        assert_eq!(Advert::from_packet(&p, Version::V2), a);
     }
 
     #[test]

@@ -99,6 +99,40 @@ fn ipv6_implies_v3_and_10ms_rounding() {
         .any(|(s, m)| *s == Severity::Warning && m.contains("must be in units of 10ms")));
 }
 
+/// keepalived 2.2.7's VRRPv2 over IPv6: `version 2` before the first IPv6 address is kept
+/// (with a warning saying what goes on the wire); after it, an error as keepalived reports;
+/// in strict mode, version 3 with a warning.
+#[test]
+fn version_2_with_ipv6_follows_keepalived() {
+    let vips = "    virtual_ipaddress {\n        fd00::100/64\n    }";
+    let (c, l) = load_ok(&instance(&format!("    version 2\n{vips}")));
+    let e = &c.instances[0].effective;
+    assert_eq!((e.family(), e.version()), (Family::V6, Version::V2));
+    assert!(messages(&l)
+        .iter()
+        .any(|(s, m)| *s == Severity::Warning && m.contains("VRRPv2 over IPv6 is not standard")));
+    let l = config::load_str(&instance(&format!("{vips}\n    version 2")));
+    assert!(messages(&l).iter().any(|(s, m)| *s == Severity::Error
+        && m.contains("vrrp_version 2 conflicts with configured or deduced version 3")));
+    let strict_vips = "    virtual_ipaddress {\n        fe80::100/64\n    }";
+    let (c, l) = load_ok(&instance(&format!(
+        "    strict_mode\n    version 2\n{strict_vips}"
+    )));
+    assert_eq!(c.instances[0].effective.version(), Version::V3);
+    assert!(
+        messages(&l)
+            .iter()
+            .any(|(s, m)| *s == Severity::Warning
+                && m.contains("cannot use IPv6 with VRRP version 2"))
+    );
+    // Global vrrp_version 2 does not apply to IPv6 instances.
+    let (c, _) = load_ok(&format!(
+        "global_defs {{\n    vrrp_version 2\n}}\n{}",
+        instance(vips)
+    ));
+    assert_eq!(c.instances[0].effective.version(), Version::V3);
+}
+
 #[test]
 fn v2_advert_int_rounds_to_whole_seconds() {
     let (c, l) = load_ok(&instance(

@@ -445,7 +445,14 @@ fn sample_routes() {
         32,
         "\"gw\" for routes is deprecated"
     ));
-    assert_eq!(l.diagnostics.len(), 2, "{}", l.render());
+    // The second gateway is not added (docs/keywords.md).
+    assert!(has(
+        &l,
+        Severity::Warning,
+        30,
+        "`or` is not performed by vrrpd"
+    ));
+    assert_eq!(l.diagnostics.len(), 3, "{}", l.render());
 }
 
 #[test]

@@ -304,6 +304,81 @@ mod v3_ipv6 {
     }
 }
 
+/// keepalived 2.2.7's `version 2` over IPv6 (docs/keepalived-compat.md#advert-packet-layout):
+/// `version 2` written before the IPv6 address, mixed pair, multicast to ff02::12. Every advert on
+/// the LAN is VRRP version 2, the master alone holds the VIP, no rejection is logged, vrrpd warns
+/// that the adverts are not standard, and SIGKILL of the master moves the VIP within the
+/// master-down interval.
+fn v2_ipv6(master: Daemon, backup: Daemon, tag: &str) {
+    const VIP6: &str = "fd00::100";
+    let mut lab = Lab::new(tag, 2);
+    let inst = [
+        Instance::v2("VI_6", 57, 150).vip(&format!("{VIP6}/64 dev eth0")),
+        Instance::v2("VI_6", 57, 100).vip(&format!("{VIP6}/64 dev eth0")),
+    ];
+    let ns1 = lab.ns(1).to_string();
+    let cap = lab.capture_filter(&ns1, "v2ipv6", "ip6 proto 112");
+    lab.start(1, backup, &config("r1", &[inst[1].clone()]));
+    lab.start(0, master, &config("r0", &[inst[0].clone()]));
+    lab.wait_ready(0, Duration::from_secs(10));
+    lab.wait_ready(1, Duration::from_secs(10));
+    lab.wait_holders(VIP6, &[0], Duration::from_secs(10));
+    let t_end = Instant::now() + Duration::from_millis(2500);
+    while Instant::now() < t_end {
+        assert_eq!(lab.holders(VIP6), vec![0], "only the master holds the VIP");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    for i in 0..2 {
+        let log = lab.log(i);
+        let bad = rejections(&log);
+        assert!(bad.is_empty(), "router {i} rejected adverts: {bad:#?}");
+    }
+    let vrrpd = if master == Daemon::Vrrpd { 0 } else { 1 };
+    assert!(
+        lab.log(vrrpd).contains("VRRPv2 over IPv6 is not standard"),
+        "{}",
+        lab.log(vrrpd)
+    );
+    let pcap = cap.stop();
+    let rows = lab::fields(&pcap, "vrrp", &["ipv6.dst", "vrrp.version", "vrrp.prio"]);
+    assert!(rows.len() >= 2, "adverts captured: {rows:?}");
+    for r in &rows {
+        assert_eq!(r[0], "ff02::12", "{rows:?}");
+        assert_eq!(r[1], "2", "{rows:?}");
+        assert_eq!(r[2], "150", "only the master advertises: {rows:?}");
+    }
+    let t0 = Instant::now();
+    lab.kill9(0);
+    lab.wait_holds(1, VIP6, Duration::from_secs(8));
+    let md = inst[1].master_down();
+    assert!(
+        t0.elapsed() <= md + SLACK,
+        "VRRPv2/IPv6 takeover by {} after {:?}, master-down {md:?}",
+        backup.name(),
+        t0.elapsed()
+    );
+}
+
+mod v2_ipv6 {
+    use super::*;
+    #[cfg_attr(
+        not(feature = "netns-tests"),
+        ignore = "needs root, namespaces or keepalived: ./tests/run.sh"
+    )]
+    #[test]
+    fn vrrpd_master() {
+        super::v2_ipv6(Daemon::Vrrpd, Daemon::Keepalived, &lab::tag("v2ipv6", "v"));
+    }
+    #[cfg_attr(
+        not(feature = "netns-tests"),
+        ignore = "needs root, namespaces or keepalived: ./tests/run.sh"
+    )]
+    #[test]
+    fn keepalived_master() {
+        super::v2_ipv6(Daemon::Keepalived, Daemon::Vrrpd, &lab::tag("v2ipv6", "k"));
+    }
+}
+
 /// The rejection check is live: a backup whose instance disagrees with the master's adverts
 /// rejects them with keepalived's log line (docs/keepalived-compat.md#receive-checks, docs/keepalived-compat.md#log-lines lines 16–20) and
 /// becomes master too, whichever daemon is the backup.

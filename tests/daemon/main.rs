@@ -27,6 +27,7 @@ mod iface_recreate;
 mod interop;
 mod metrics;
 mod notify;
+mod process_settings;
 mod record;
 mod reload;
 mod rx_errors;

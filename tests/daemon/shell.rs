@@ -844,3 +844,92 @@ async fn watchdog_pings_stop_when_the_loop_hangs() {
         .recs
         .contains(&Rec::Status("VI_1 BACKUP prio 100".into())));
 }
+
+/// `-X/--release-vips` (docs/keepalived-compat.md#removing-addresses): after a reload, an
+/// instance that is not MASTER deletes its VIPs although it never added them (a copy left on a
+/// backup does not survive the reload); without `-X` a backup's reload touches no address.
+#[tokio::test(start_paused = true)]
+async fn release_vips_makes_a_reload_delete_a_backups_addresses() {
+    for release in [false, true] {
+        let mut sys = RecSys::new();
+        let mut loader = Scripted(Some(Reloaded::Ok(Box::new(Runtime {
+            settings: settings(100),
+            host: vrrpd::plan::HostInfo {
+                interfaces: ifaces().into_values().collect(),
+            },
+            ..Runtime::default()
+        }))));
+        let mut exec = Exec::new(ifaces(), false);
+        exec.release_vips = release;
+        let (tx, mut rx) = mpsc::channel(16);
+        // BACKUP until 3.6 s: the reload comes at 1 s.
+        script(
+            tx,
+            vec![
+                (1_000, Event::Signal(Signal::Reload)),
+                (2_000, Event::Signal(Signal::Stop)),
+            ],
+        );
+        daemon::run(&mut sys, &mut loader, &mut exec, settings(100), &mut rx)
+            .await
+            .unwrap();
+        let reload = sys
+            .recs
+            .iter()
+            .position(|r| *r == Rec::Sd(SdState::Reloading))
+            .unwrap();
+        let ready = reload
+            + sys.recs[reload..]
+                .iter()
+                .position(|r| *r == Rec::Sd(SdState::Ready))
+                .unwrap();
+        let deleted = sys.recs[reload..ready].contains(&Rec::Del("10.0.0.100".parse().unwrap()));
+        assert_eq!(
+            deleted,
+            release,
+            "-X {release}: {:?}",
+            &sys.recs[reload..ready]
+        );
+    }
+}
+
+/// `-X` leaves a MASTER's addresses alone.
+#[tokio::test(start_paused = true)]
+async fn release_vips_keeps_a_masters_addresses() {
+    let mut sys = RecSys::new();
+    let mut loader = Scripted(Some(Reloaded::Ok(Box::new(Runtime {
+        settings: settings(100),
+        host: vrrpd::plan::HostInfo {
+            interfaces: ifaces().into_values().collect(),
+        },
+        ..Runtime::default()
+    }))));
+    let mut exec = Exec::new(ifaces(), false);
+    exec.release_vips = true;
+    let (tx, mut rx) = mpsc::channel(16);
+    script(
+        tx,
+        vec![
+            (4_000, Event::Signal(Signal::Reload)),
+            (5_000, Event::Signal(Signal::Stop)),
+        ],
+    );
+    daemon::run(&mut sys, &mut loader, &mut exec, settings(100), &mut rx)
+        .await
+        .unwrap();
+    let reload = sys
+        .recs
+        .iter()
+        .position(|r| *r == Rec::Sd(SdState::Reloading))
+        .unwrap();
+    let ready = reload
+        + sys.recs[reload..]
+            .iter()
+            .position(|r| *r == Rec::Sd(SdState::Ready))
+            .unwrap();
+    assert!(
+        !sys.recs[reload..ready].contains(&Rec::Del("10.0.0.100".parse().unwrap())),
+        "{:?}",
+        &sys.recs[reload..ready]
+    );
+}

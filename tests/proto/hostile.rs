@@ -212,3 +212,37 @@ fn a_unicast_advert_from_no_ones_peer_is_dropped_and_counted() {
     let snap = rig.router.snapshot();
     assert_eq!(snap.instances[0].counters.advert_rcvd, 1);
 }
+
+/// `log_unknown_vrids` (docs/keywords.md): an advert for a VRID nobody here uses is logged in
+/// keepalived's words, once per interface and VRID however many arrive, and counted each time;
+/// without the keyword it is only counted.
+#[test]
+fn unknown_vrids_are_logged_once_each_with_log_unknown_vrids() {
+    let mine = InstanceSettings::backup("VI_1", 51).vip("10.0.0.100/24");
+    let other = InstanceSettings::backup("VI_X", 99).vip("10.0.0.199/24");
+    let third = InstanceSettings::backup("VI_Y", 98).vip("10.0.0.198/24");
+    for log in [false, true] {
+        let mut settings = RouterSettings::new(vec![mine.clone()]);
+        settings.log_unknown_vrids = log;
+        let mut rig = Rig::new(settings);
+        for k in 0..5 {
+            rig.rx_at(ms(100 + 10 * k), "10.0.0.9", &advert_like(&other, 100));
+        }
+        rig.rx_at(ms(200), "10.0.0.9", &advert_like(&third, 100));
+        let logged: Vec<String> = rig
+            .all_logs()
+            .into_iter()
+            .filter(|l| l.contains("Unknown VRID"))
+            .collect();
+        let expected: Vec<String> = if log {
+            vec![
+                "Unknown VRID(99) received on interface(eth0). ignoring...".into(),
+                "Unknown VRID(98) received on interface(eth0). ignoring...".into(),
+            ]
+        } else {
+            Vec::new()
+        };
+        assert_eq!(logged, expected);
+        assert_eq!(rig.router.snapshot().global.unknown_vrid, 6);
+    }
+}

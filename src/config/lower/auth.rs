@@ -22,7 +22,7 @@ pub(crate) fn lower(l: &mut Lower, s: &Stmt) -> Option<Authentication> {
     Some(a)
 }
 
-static AUTH: Section<Authentication> = Section {
+pub(super) static AUTH: Section<Authentication> = Section {
     name: "authentication",
     ignored: &[],
     also_known: &[],

@@ -18,6 +18,7 @@ pub(crate) fn lower(l: &mut Lower, s: &Stmt, g: &mut Global) {
     for st in &b.stmts {
         let kw = st.keyword.text.as_str();
         if ACCEPTED_GLOBAL.contains(&kw) {
+            l.check_performed(root::GLOBAL_DEFS, &st.keyword);
             let raw = l.raw(st);
             g.accepted.push(raw);
         } else if kw == global::NOTIFICATION_EMAIL {
@@ -178,7 +179,7 @@ fn mcast6(l: &mut Lower, s: &Stmt, g: &mut Global) {
     }
 }
 
-static GLOBAL: Section<Global> = Section {
+pub(super) static GLOBAL: Section<Global> = Section {
     name: root::GLOBAL_DEFS,
     ignored: IGNORED_GLOBAL,
     also_known: ACCEPTED_GLOBAL,
@@ -374,6 +375,18 @@ static GLOBAL: Section<Global> = Section {
         (global::UMASK, |l, s, g| g.umask = umask(l, s)),
         (global::RANDOM_SEED, |l, s, g| {
             g.random_seed = l.uint(s, 0, u32::MAX)
+        }),
+        (global::VRRP_NETLINK_CMD_RCV_BUFS, |l, s, g| {
+            g.netlink_cmd_rcv_bufs = l.uint(s, 0, u32::MAX)
+        }),
+        (global::VRRP_NETLINK_CMD_RCV_BUFS_FORCE, |l, s, g| {
+            g.netlink_cmd_rcv_bufs_force = l.opt_bool(s)
+        }),
+        (global::VRRP_NETLINK_MONITOR_RCV_BUFS, |l, s, g| {
+            g.netlink_monitor_rcv_bufs = l.uint(s, 0, u32::MAX)
+        }),
+        (global::VRRP_NETLINK_MONITOR_RCV_BUFS_FORCE, |l, s, g| {
+            g.netlink_monitor_rcv_bufs_force = l.opt_bool(s)
         }),
         (global::NFTABLES, |l, s, g| {
             g.nftables = Some(l.opt_string(s))

@@ -31,7 +31,9 @@ pub(crate) fn lower(l: &mut Lower, s: &Stmt, config: &mut Config) {
         .insert(name.value.clone(), config.instances.len());
     let mut inst = Instance::new(name, s.keyword.span);
     for st in &b.stmts {
-        if !lower_track_block(l, st, &mut inst.tracking) {
+        if lower_track_block(l, st, &mut inst.tracking) {
+            l.check_performed(root::VRRP_INSTANCE, &st.keyword);
+        } else {
             l.section(std::slice::from_ref(st), &INSTANCE, &mut inst);
         }
     }
@@ -227,7 +229,7 @@ fn mcast_dst(l: &mut Lower, s: &Stmt, i: &mut Instance) {
     i.mcast_dst_ip = Some(a);
 }
 
-static INSTANCE: Section<Instance> = Section {
+pub(super) static INSTANCE: Section<Instance> = Section {
     name: root::VRRP_INSTANCE,
     ignored: &["lvs_sync_daemon_interface"],
     also_known: &[],
@@ -358,6 +360,10 @@ static INSTANCE: Section<Instance> = Section {
             i.garp.lower_prio_repeat = l.uint(s, 0, 255)
         }),
         (instance::GARP_EXTRA_IF, |l, s, i| {
+            i.garp.extra_if = l.garp_extra_if(s)
+        }),
+        (instance::VMAC_GARP_INTVL, |l, s, i| {
+            l.deprecated(s, "use `garp_extra_if` instead");
             i.garp.extra_if = l.garp_extra_if(s)
         }),
         (instance::DOWN_TIMER_ADVERTS, |l, s, i| {

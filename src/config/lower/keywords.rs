@@ -29,6 +29,8 @@ pub(crate) const IGNORED_GLOBAL: &[&str] = &[
     "lvs_sync_daemon",
     "lvs_flush",
     "lvs_flush_on_stop",
+    "lvs_flush_onstop",
+    "lvs_process_name",
     "lvs_timeouts",
     "lvs_netlink_cmd_rcv_bufs",
     "lvs_netlink_cmd_rcv_bufs_force",
@@ -39,6 +41,7 @@ pub(crate) const IGNORED_GLOBAL: &[&str] = &[
     "checker_no_swap",
     "checker_cpu_affinity",
     "checker_rlimit_rttime",
+    "checker_rlimit_rtime",
     "checker_process_name",
     "checker_log_all_failures",
     "checker_netlink_cmd_rcv_bufs",
@@ -50,6 +53,7 @@ pub(crate) const IGNORED_GLOBAL: &[&str] = &[
     "bfd_no_swap",
     "bfd_cpu_affinity",
     "bfd_rlimit_rttime",
+    "bfd_rlimit_rtime",
     "bfd_process_name",
     "lvs_notify_fifo",
     "lvs_notify_fifo_script",
@@ -92,10 +96,6 @@ pub(crate) const ACCEPTED_GLOBAL: &[&str] = &[
     "enable_dbus",
     "dbus_service_name",
     "enable_dbus_v2",
-    "vrrp_netlink_cmd_rcv_bufs",
-    "vrrp_netlink_cmd_rcv_bufs_force",
-    "vrrp_netlink_monitor_rcv_bufs",
-    "vrrp_netlink_monitor_rcv_bufs_force",
     "vrrp_iptables",
     "vrrp_ipsets",
     "nftables_counters",
@@ -148,6 +148,8 @@ pub(crate) mod root {
 
 /// `global_defs` keys.
 pub(crate) mod global {
+    /// The section name.
+    pub(crate) const GLOBAL_BLOCK: &str = super::root::GLOBAL_DEFS;
     pub(crate) const ROUTER_ID: &str = "router_id";
     pub(crate) const VRRP_VERSION: &str = "vrrp_version";
     pub(crate) const VRRP_MCAST_GROUP4: &str = "vrrp_mcast_group4";
@@ -208,6 +210,11 @@ pub(crate) mod global {
     pub(crate) const RELOAD_CHECK_CONFIG: &str = "reload_check_config";
     pub(crate) const UMASK: &str = "umask";
     pub(crate) const RANDOM_SEED: &str = "random_seed";
+    pub(crate) const VRRP_NETLINK_CMD_RCV_BUFS: &str = "vrrp_netlink_cmd_rcv_bufs";
+    pub(crate) const VRRP_NETLINK_CMD_RCV_BUFS_FORCE: &str = "vrrp_netlink_cmd_rcv_bufs_force";
+    pub(crate) const VRRP_NETLINK_MONITOR_RCV_BUFS: &str = "vrrp_netlink_monitor_rcv_bufs";
+    pub(crate) const VRRP_NETLINK_MONITOR_RCV_BUFS_FORCE: &str =
+        "vrrp_netlink_monitor_rcv_bufs_force";
     pub(crate) const NFTABLES: &str = "nftables";
     pub(crate) const NFTABLES_PRIORITY: &str = "nftables_priority";
     pub(crate) const NOTIFICATION_EMAIL: &str = "notification_email";
@@ -215,6 +222,8 @@ pub(crate) mod global {
 
 /// `vrrp_instance` keys (notify and track blocks are in [`notify`] and [`track`]).
 pub(crate) mod instance {
+    /// The section name.
+    pub(crate) const INSTANCE_BLOCK: &str = super::root::VRRP_INSTANCE;
     pub(crate) const STATE: &str = "state";
     pub(crate) const INTERFACE: &str = "interface";
     pub(crate) const VIRTUAL_ROUTER_ID: &str = "virtual_router_id";
@@ -246,6 +255,7 @@ pub(crate) mod instance {
     pub(crate) const GARP_LOWER_PRIO_DELAY: &str = "garp_lower_prio_delay";
     pub(crate) const GARP_LOWER_PRIO_REPEAT: &str = "garp_lower_prio_repeat";
     pub(crate) const GARP_EXTRA_IF: &str = "garp_extra_if";
+    pub(crate) const VMAC_GARP_INTVL: &str = "vmac_garp_intvl";
     pub(crate) const DOWN_TIMER_ADVERTS: &str = "down_timer_adverts";
     pub(crate) const LOWER_PRIO_NO_ADVERT: &str = "lower_prio_no_advert";
     pub(crate) const HIGHER_PRIO_SEND_ADVERT: &str = "higher_prio_send_advert";
@@ -395,6 +405,337 @@ pub(crate) mod track_ref {
     pub(crate) const REVERSE: &str = "reverse";
     pub(crate) const NOREVERSE: &str = "noreverse";
 }
+
+/// Section names of the entries of [`NOT_PERFORMED`] and of `docs/keywords.md` that are not
+/// block keywords: the root, and the option words of list entries.
+pub(crate) mod sections {
+    pub(crate) const ROOT: &str = "root";
+    pub(crate) const UNICAST_PEER: &str = "unicast_peer";
+    pub(crate) const ADDRESS_OPTION: &str = "address option";
+    pub(crate) const ROUTE_OPTION: &str = "route option";
+    pub(crate) const RULE_OPTION: &str = "rule option";
+    pub(crate) const TRACK_OPTION: &str = "track option";
+}
+
+/// Keywords vrrpd reads but does not perform although, on a keepalived node, they change what
+/// the node does: each use gets a warning naming what is missing, at `--check-config` and in
+/// the log at start and reload (docs/keywords.md, status `refused`). `(section, keyword, what
+/// the node does without it)`.
+pub(crate) const NOT_PERFORMED: &[(&str, &str, &str)] = &[
+    (
+        sections::ROOT,
+        "net_namespace",
+        "vrrpd runs in the network namespace it is started in; start it with `ip netns exec NAME`",
+    ),
+    (
+        sections::ROOT,
+        "interface_up_down_delays",
+        "link changes take effect at once",
+    ),
+    (
+        sections::ROOT,
+        "garp_group",
+        "gratuitous ARPs and NAs are not paced per interface",
+    ),
+    (
+        sections::ROOT,
+        "use_pid_dir",
+        "the pid file is where -p/-r say (default /run/vrrpd.pid)",
+    ),
+    (
+        sections::ROOT,
+        "instance",
+        "pid file names and the syslog ident do not carry the instance name",
+    ),
+    (
+        sections::ROOT,
+        "track_group",
+        "static addresses and routes are not tied to instance groups",
+    ),
+    (
+        global::GLOBAL_BLOCK,
+        "net_namespace",
+        "vrrpd runs in the network namespace it is started in; start it with `ip netns exec NAME`",
+    ),
+    (
+        global::GLOBAL_BLOCK,
+        "use_pid_dir",
+        "the pid file is where -p/-r say (default /run/vrrpd.pid)",
+    ),
+    (
+        global::GLOBAL_BLOCK,
+        "instance",
+        "pid file names and the syslog ident do not carry the instance name",
+    ),
+    (
+        global::GLOBAL_BLOCK,
+        global::VRRP_GARP_INTERVAL,
+        "gratuitous ARPs are sent without a minimum gap",
+    ),
+    (
+        global::GLOBAL_BLOCK,
+        global::VRRP_GNA_INTERVAL,
+        "unsolicited neighbour adverts are sent without a minimum gap",
+    ),
+    (
+        global::GLOBAL_BLOCK,
+        global::MAX_AUTO_PRIORITY,
+        "the daemon is never raised to real-time scheduling when its timers run late",
+    ),
+    (
+        global::GLOBAL_BLOCK,
+        global::MIN_AUTO_PRIORITY_DELAY,
+        "the daemon is never raised to real-time scheduling when its timers run late",
+    ),
+    (
+        global::GLOBAL_BLOCK,
+        global::VRRP_RX_BUFS_POLICY,
+        "the advert sockets keep the system's default receive buffer",
+    ),
+    (
+        global::GLOBAL_BLOCK,
+        global::VRRP_RX_BUFS_MULTIPLIER,
+        "the advert sockets keep the system's default receive buffer",
+    ),
+    (
+        global::GLOBAL_BLOCK,
+        global::VRRP_NOTIFY_PRIORITY_CHANGES,
+        "no MASTER_PRIORITY/BACKUP_PRIORITY lines are written to the notify FIFO",
+    ),
+    (
+        global::GLOBAL_BLOCK,
+        global::FIFO_WRITE_VRRP_STATES_ON_RELOAD,
+        "the states are not written to the notify FIFO again after a reload",
+    ),
+    (
+        global::GLOBAL_BLOCK,
+        "reload_time_file",
+        "no scheduled reload happens",
+    ),
+    (
+        global::GLOBAL_BLOCK,
+        "reload_repeat",
+        "no scheduled reload happens",
+    ),
+    (
+        global::GLOBAL_BLOCK,
+        "reload_file",
+        "reloads are not guarded by a file",
+    ),
+    (
+        global::GLOBAL_BLOCK,
+        "enable_snmp_vrrp",
+        "vrrpd has no SNMP agent; use the Prometheus metrics (--metrics-listen)",
+    ),
+    (
+        global::GLOBAL_BLOCK,
+        "enable_snmp_keepalived",
+        "vrrpd has no SNMP agent; use the Prometheus metrics (--metrics-listen)",
+    ),
+    (
+        global::GLOBAL_BLOCK,
+        "enable_snmp_rfc",
+        "vrrpd has no SNMP agent; use the Prometheus metrics (--metrics-listen)",
+    ),
+    (
+        global::GLOBAL_BLOCK,
+        "enable_snmp_rfcv2",
+        "vrrpd has no SNMP agent; use the Prometheus metrics (--metrics-listen)",
+    ),
+    (
+        global::GLOBAL_BLOCK,
+        "enable_snmp_rfcv3",
+        "vrrpd has no SNMP agent; use the Prometheus metrics (--metrics-listen)",
+    ),
+    (
+        global::GLOBAL_BLOCK,
+        "enable_traps",
+        "vrrpd sends no SNMP traps; use the notify scripts or FIFO",
+    ),
+    (
+        global::GLOBAL_BLOCK,
+        "enable_dbus",
+        "vrrpd has no DBus interface; use `vrrpd status` and the control socket",
+    ),
+    (
+        global::GLOBAL_BLOCK,
+        "enable_dbus_v2",
+        "vrrpd has no DBus interface; use `vrrpd status` and the control socket",
+    ),
+    (
+        global::GLOBAL_BLOCK,
+        "vrrp_track_process_match_pattern",
+        "process names are matched exactly",
+    ),
+    (
+        instance::INSTANCE_BLOCK,
+        instance::UNICAST_FAULT_NO_PEER,
+        "an instance without unicast peers falls back to multicast instead of staying in FAULT",
+    ),
+    (
+        instance::INSTANCE_BLOCK,
+        instance::TRACK_SRC_IP,
+        "the instance does not go to FAULT when its source address disappears",
+    ),
+    (
+        instance::INSTANCE_BLOCK,
+        instance::VRF,
+        "the instance is not bound to the VRF",
+    ),
+    (
+        instance::INSTANCE_BLOCK,
+        instance::USE_IPVLAN,
+        "no ipvlan interface is created; the addresses go on the instance's interface",
+    ),
+    (
+        instance::INSTANCE_BLOCK,
+        instance::KERNEL_RX_BUF_SIZE,
+        "the advert sockets keep the system's default receive buffer",
+    ),
+    (
+        instance::INSTANCE_BLOCK,
+        track::TRACK_BFD,
+        "vrrpd has no BFD: the listed sessions never change the priority",
+    ),
+    (
+        instance::INSTANCE_BLOCK,
+        notify::NOTIFY_PRIORITY_CHANGES,
+        "no priority-change lines are written to the notify FIFO",
+    ),
+    (
+        root::VRRP_SYNC_GROUP,
+        track::TRACK_BFD,
+        "vrrpd has no BFD: the listed sessions never change the priority",
+    ),
+    (
+        root::VRRP_SYNC_GROUP,
+        notify::NOTIFY_PRIORITY_CHANGES,
+        "no priority-change lines are written to the notify FIFO",
+    ),
+    (
+        sections::ADDRESS_OPTION,
+        address::PEER,
+        "the address is added without its peer",
+    ),
+    (
+        sections::ADDRESS_OPTION,
+        address::HOME,
+        "the address is added without IFA_F_HOMEADDRESS",
+    ),
+    (
+        sections::ADDRESS_OPTION,
+        address::NODAD,
+        "duplicate address detection stays off",
+    ),
+    (
+        sections::ADDRESS_OPTION,
+        address::MNGTMPADDR,
+        "the address is added without IFA_F_MANAGETEMPADDR",
+    ),
+    (
+        sections::ADDRESS_OPTION,
+        address::NOPREFIXROUTE,
+        "the kernel adds the prefix route",
+    ),
+    (
+        sections::ADDRESS_OPTION,
+        address::AUTOJOIN,
+        "the address is added without IFA_F_MCAUTOJOIN",
+    ),
+    (
+        sections::ADDRESS_OPTION,
+        address::PREFERRED_LFT,
+        "the address gets vrrpd's default preferred lifetime",
+    ),
+    (
+        sections::ROUTE_OPTION,
+        route::OR,
+        "the route is added with its first gateway only",
+    ),
+];
+
+/// What is missing when `keyword` of `section` is used, if vrrpd does not perform it.
+pub(crate) fn not_performed(section: &str, keyword: &str) -> Option<&'static str> {
+    NOT_PERFORMED
+        .iter()
+        .find(|(s, k, _)| *s == section && *k == keyword)
+        .map(|(_, _, why)| *why)
+}
+
+/// The option words of list entries, for `docs/keywords.md` and its test (the entry parsers
+/// match the same constants).
+pub(crate) const OPTION_WORDS: &[(&str, &[&str])] = &[
+    (sections::UNICAST_PEER, &[peer::MIN_TTL, peer::MAX_TTL]),
+    (
+        sections::ADDRESS_OPTION,
+        &[
+            address::DEV,
+            address::BRD,
+            address::BROADCAST,
+            address::SCOPE,
+            address::LABEL,
+            address::PEER,
+            address::HOME,
+            address::NODAD,
+            address::MNGTMPADDR,
+            address::NOPREFIXROUTE,
+            address::AUTOJOIN,
+            address::NO_TRACK,
+            address::PREFERRED_LFT,
+            address::USE_VMAC,
+        ],
+    ),
+    (
+        sections::ROUTE_OPTION,
+        &[
+            route::SRC,
+            route::TO,
+            route::VIA,
+            route::GW,
+            route::OR,
+            route::DEV,
+            route::OIF,
+            route::TABLE,
+            route::METRIC,
+            route::PRIORITY,
+            route::PREFERENCE,
+            route::SCOPE,
+            route::NO_TRACK,
+        ],
+    ),
+    (
+        sections::RULE_OPTION,
+        &[
+            rule::FROM,
+            rule::TO,
+            rule::TABLE,
+            rule::LOOKUP,
+            rule::PREFERENCE,
+            rule::PREF,
+            rule::PRIORITY,
+            rule::PRIO,
+            rule::NO_TRACK,
+        ],
+    ),
+    (
+        sections::TRACK_OPTION,
+        &[track_ref::WEIGHT, track_ref::REVERSE, track_ref::NOREVERSE],
+    ),
+];
+
+/// Root-level blocks vrrpd lowers.
+pub(crate) const ROOT_BLOCKS: &[&str] = &[
+    root::GLOBAL_DEFS,
+    root::VRRP_INSTANCE,
+    root::VRRP_SCRIPT,
+    root::VRRP_SYNC_GROUP,
+    root::VRRP_TRACK_PROCESS,
+    root::TRACK_FILE,
+    root::VRRP_TRACK_FILE,
+    root::STATIC_IPADDRESS,
+    root::STATIC_ROUTES,
+    root::STATIC_RULES,
+];
 
 /// Levenshtein distance (for "did you mean").
 pub(crate) fn edit_distance(a: &str, b: &str) -> usize {

@@ -61,6 +61,7 @@ impl Lower {
             let kw = s.keyword.text.as_str();
             if let Some((_, handler)) = section.keywords.iter().find(|(k, _)| *k == kw) {
                 handler(self, s, target);
+                self.check_performed(section.name, &s.keyword);
             } else if section.ignored.contains(&kw) {
                 self.ignore(s);
             } else {
@@ -68,6 +69,21 @@ impl Lower {
                 let others = section.ignored.iter().chain(section.also_known).copied();
                 self.unknown(s, section.name, known.chain(others));
             }
+        }
+    }
+
+    /// The warning for a keyword vrrpd reads but does not perform (`keywords::NOT_PERFORMED`,
+    /// docs/keywords.md): a node swapped from keepalived must not find out from an outage.
+    pub(crate) fn check_performed(&mut self, section: &str, word: &super::read::syntax::Word) {
+        if let Some(why) = keywords::not_performed(section, &word.text) {
+            self.push(
+                Diagnostic::warning(
+                    word.span,
+                    format!("`{}` is not performed by vrrpd", word.text),
+                )
+                .with_label("accepted without effect")
+                .with_help(format!("without it, {why} (docs/keywords.md)")),
+            );
         }
     }
 
@@ -158,6 +174,37 @@ impl Lower {
     }
 }
 
+/// Every `(section, keyword)` the lowering knows, each once: the sections' keyword tables, the
+/// keywords accepted verbatim or skipped as another subsystem's, and the option words of list
+/// entries. docs/keywords.md gives each its status; its test compares the two.
+pub(crate) fn known() -> Vec<(&'static str, &'static str)> {
+    fn table<T>(out: &mut Vec<(&'static str, &'static str)>, s: &'static Section<T>) {
+        let words = s.keywords.iter().map(|(k, _)| *k);
+        let others = s.ignored.iter().chain(s.also_known).copied();
+        out.extend(words.chain(others).map(|k| (s.name, k)));
+    }
+    let mut out = Vec::new();
+    let root = keywords::sections::ROOT;
+    let root_words = keywords::ROOT_BLOCKS
+        .iter()
+        .chain(keywords::PROCESS_ROOT)
+        .chain(keywords::IGNORED_ROOT);
+    out.extend(root_words.map(|k| (root, *k)));
+    table(&mut out, &global::GLOBAL);
+    table(&mut out, &instance::INSTANCE);
+    table(&mut out, &auth::AUTH);
+    table(&mut out, &sync_group::GROUP);
+    table(&mut out, &script::SCRIPT);
+    table(&mut out, &script::PROCESS);
+    table(&mut out, &script::FILE);
+    for (section, words) in keywords::OPTION_WORDS {
+        out.extend(words.iter().map(|k| (*section, *k)));
+    }
+    let mut seen = std::collections::HashSet::new();
+    out.retain(|x| seen.insert(*x));
+    out
+}
+
 /// Root-level keywords (docs/keepalived-compat.md#root-level-keywords).
 pub(crate) fn lower_root(stmts: &[Stmt]) -> (Config, Vec<Diagnostic>) {
     let mut root = RootLowerer::default();
@@ -192,18 +239,7 @@ impl RootLowerer {
 
 fn lower_root_stmt(l: &mut Lower, config: &mut Config, seq: usize, s: &Stmt) {
     // Known root keywords, for suggestions.
-    const ROOT: &[&str] = &[
-        root::GLOBAL_DEFS,
-        root::VRRP_INSTANCE,
-        root::VRRP_SCRIPT,
-        root::VRRP_SYNC_GROUP,
-        root::VRRP_TRACK_PROCESS,
-        root::TRACK_FILE,
-        root::VRRP_TRACK_FILE,
-        root::STATIC_IPADDRESS,
-        root::STATIC_ROUTES,
-        root::STATIC_RULES,
-    ];
+    const ROOT: &[&str] = keywords::ROOT_BLOCKS;
     {
         let kw = s.keyword.text.as_str();
         let counts = (
@@ -243,6 +279,7 @@ fn lower_root_stmt(l: &mut Lower, config: &mut Config, seq: usize, s: &Stmt) {
                 }
             }
             _ if keywords::PROCESS_ROOT.contains(&kw) => {
+                l.check_performed(keywords::sections::ROOT, &s.keyword);
                 let raw = l.raw(s);
                 config.process.push(raw);
             }

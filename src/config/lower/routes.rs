@@ -112,6 +112,7 @@ fn lower_route(l: &mut Lower, e: &Stmt) -> Option<Route> {
                 }
             }
             route::OR => {
+                l.check_performed(super::keywords::sections::ROUTE_OPTION, w);
                 l.push(
                     Diagnostic::warning(w.span, "\"or\" for routes is deprecated")
                         .with_help("use `nexthop` instead"),

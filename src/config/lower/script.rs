@@ -101,7 +101,7 @@ pub(crate) fn lower_script(l: &mut Lower, s: &Stmt, config: &mut Config) {
     config.scripts.push(vs);
 }
 
-static SCRIPT: Section<VrrpScript> = Section {
+pub(super) static SCRIPT: Section<VrrpScript> = Section {
     name: root::VRRP_SCRIPT,
     ignored: &[],
     also_known: &[],
@@ -171,7 +171,7 @@ pub(crate) fn lower_track_process(l: &mut Lower, s: &Stmt, config: &mut Config) 
     config.track_processes.push(p);
 }
 
-static PROCESS: Section<TrackProcess> = Section {
+pub(super) static PROCESS: Section<TrackProcess> = Section {
     name: root::VRRP_TRACK_PROCESS,
     ignored: &[],
     also_known: &[],
@@ -262,7 +262,7 @@ pub(crate) fn lower_track_file(l: &mut Lower, s: &Stmt, config: &mut Config) {
     config.track_files.push(f);
 }
 
-static FILE: Section<TrackFile> = Section {
+pub(super) static FILE: Section<TrackFile> = Section {
     name: root::TRACK_FILE,
     ignored: &[],
     also_known: &[],

@@ -43,6 +43,7 @@ pub(crate) fn lower(l: &mut Lower, s: &Stmt, config: &mut Config) {
     for st in &b.stmts {
         let kw = st.keyword.text.as_str();
         if lower_track_block(l, st, &mut g.tracking) {
+            l.check_performed(root::VRRP_SYNC_GROUP, &st.keyword);
             continue;
         }
         let old_style_member = !known.contains(&kw)
@@ -64,7 +65,7 @@ pub(crate) fn lower(l: &mut Lower, s: &Stmt, config: &mut Config) {
     config.sync_groups.push(g);
 }
 
-static GROUP: Section<SyncGroup> = Section {
+pub(super) static GROUP: Section<SyncGroup> = Section {
     name: root::VRRP_SYNC_GROUP,
     ignored: &[],
     also_known: &[],

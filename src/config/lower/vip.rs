@@ -82,6 +82,7 @@ fn lower_entry(l: &mut Lower, e: &Stmt) -> Option<IpAddress> {
             None
         };
         apply_option(l, &mut a, opt, value);
+        l.check_performed(super::keywords::sections::ADDRESS_OPTION, opt);
     }
     Some(a)
 }

@@ -10,6 +10,9 @@ use crate::wire::{Advert, Checksum, Version, ADVERT_TTL};
 impl VirtualRouter {
     fn checksum_for(&self, dst: IpAddr) -> Checksum {
         match (self.cfg.version, self.cfg.src, dst) {
+            // keepalived's v2 over IPv6 gets the kernel's IPv6 pseudo-header checksum
+            // (docs/keepalived-compat.md#checksums).
+            (_, IpAddr::V6(src), IpAddr::V6(dst)) => Checksum::V3Ipv6 { src, dst },
             (Version::V2, _, _) => Checksum::V2,
             (Version::V3, IpAddr::V4(src), IpAddr::V4(dst)) => {
                 let dst = match (
@@ -21,7 +24,6 @@ impl VirtualRouter {
                 };
                 Checksum::V3Ipv4 { src, dst }
             }
-            (Version::V3, IpAddr::V6(src), IpAddr::V6(dst)) => Checksum::V3Ipv6 { src, dst },
             _ => Checksum::Offload,
         }
     }

@@ -154,6 +154,8 @@ fn child_exec(plan: &ChildPlan) -> ! {
         // Descriptors the daemon inherited without CLOEXEC (jobserver pipes, systemd fds)
         // are not the script's business; only the error pipe stays until exec closes it.
         close_from(3, plan.err_fd);
+        // Scripts run at normal priority whatever `vrrp_rt_priority` & co. did to the loop.
+        crate::sys::realtime::reset_in_child();
         if plan.switch_user
             && (libc::setgroups(plan.groups.len(), plan.groups.as_ptr()) != 0
                 || libc::setgid(plan.gid) != 0

@@ -144,22 +144,44 @@ pub(super) fn check_family_match(w: &Written, of: FamilyOf, d: &mut Vec<Diagnost
     }
 }
 
-/// Version: IPv6 -> 3; else instance, else global, else 2.
+/// Version: instance, else global, else 2; IPv6 -> 3 unless `version 2` is written before
+/// the first IPv6 address, which keepalived 2.2.7 honours with non-standard VRRPv2-over-IPv6
+/// adverts (docs/keepalived-compat.md#advert-packet-layout); strict mode forces 3 then.
 pub(super) fn derive_version(
     w: &Written,
     family: Family,
+    strict: bool,
     e: &mut Effective,
     d: &mut Vec<Diagnostic>,
 ) -> Version {
     let (inst, name) = (w.inst, w.name);
     if family == Family::V6 {
-        if let Some(v) = &inst.version {
-            if v.value == Version::V2 {
+        if let Some(v) = inst.version.as_ref().filter(|v| v.value == Version::V2) {
+            // keepalived learns the family from the first address: `version 2` after it
+            // is refused there ("conflicts with configured or deduced version").
+            let before = inst
+                .vips
+                .first()
+                .is_none_or(|a| a.net.span.file != v.span.file || v.span.start < a.net.span.start);
+            if !before {
                 d.push(
-                    Diagnostic::error(v.span, format!("({name}) VRRPv2 over IPv6 is not supported: `version 2` conflicts with the IPv6 addresses"))
-                        .with_label("IPv6 instances use VRRPv3 (RFC 5798)")
-                        .with_help("remove `version 2` here and on the peers; keepalived 2.2.7 accepts `version 2` written before the addresses and sends non-standard VRRPv2-over-IPv6 adverts, with which vrrpd cannot interoperate"),
+                    Diagnostic::error(v.span, format!("({name}) vrrp_version 2 conflicts with configured or deduced version 3; ignoring."))
+                        .with_label("written after the IPv6 addresses")
+                        .with_help("IPv6 instances use VRRPv3 (RFC 5798): remove `version 2`; keepalived 2.2.7 only honours it when it comes before the first address"),
                 );
+            } else if strict {
+                d.push(
+                    Diagnostic::warning(v.span, format!("({name}) cannot use IPv6 with VRRP version 2; setting version 3"))
+                        .with_help("strict mode (vrrp_strict / strict_mode) sends VRRPv3 over IPv6: remove `version 2`"),
+                );
+            } else {
+                d.push(
+                    Diagnostic::warning(v.span, format!("({name}) VRRPv2 over IPv6 is not standard"))
+                        .with_label("sends VRRP version 2 adverts to the IPv6 group")
+                        .with_help("as keepalived 2.2.7, the adverts carry a VRRPv2 header (interval in whole seconds, auth type 0), the IPv6 addresses and no authentication data, with the IPv6 pseudo-header checksum; RFC 3768 defines VRRPv2 for IPv4 only, so only keepalived and vrrpd understand them. Use `version 3` on every node when you can"),
+                );
+                e.version = Derived::written(Some(Version::V2), v.span);
+                return Version::V2;
             }
         }
         e.version = Derived::because(

@@ -49,6 +49,14 @@ pub(super) fn derive_auth(
                 "remove the authentication block",
                 d,
             );
+        } else if family == Family::V6 {
+            // keepalived's VRRPv2 over IPv6 has no room for the password (it is only copied
+            // into IPv4 adverts).
+            ignored(
+                format!("({name}) PASS authentication is not supported with IPv6. Ignoring."),
+                "remove the authentication block",
+                d,
+            );
         } else if pass.is_empty() {
             ignored(
                 format!("({name}) authentication has no auth_pass. Ignoring."),

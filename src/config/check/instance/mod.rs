@@ -45,7 +45,7 @@ pub(super) fn derive_instance(
     let family_of = addressing::derive_family(&w, &mut e);
     addressing::check_family_match(&w, family_of, d);
     let family = family_of.family;
-    let version = addressing::derive_version(&w, family, &mut e, d);
+    let version = addressing::derive_version(&w, family, strict, &mut e, d);
     let owner = election::derive_priority_and_state(&w, strict, &mut e, d);
     auth::derive_auth(&w, strict, family, version, owner, &mut e, d);
     addressing::check_unicast(&w, strict, d);
