@@ -23,6 +23,8 @@
 //! * [`localtime`]: local time in `strftime`'s words (the dump files' dates).
 //! * [`fsafe`]: opening files as root where other users can write (no symlink, FIFO or
 //!   device tricks).
+//! * [`kernel_floor`]: system calls newer than the support floor (Linux 3.10, glibc 2.17),
+//!   probed once, and which fallback this kernel gets.
 //!
 //! Errors from all of them are [`SysError`], whose `Display` is one sentence naming the
 //! operation and the interface.
@@ -32,6 +34,7 @@ mod error;
 pub mod frames;
 pub mod fsafe;
 pub mod hooks;
+pub mod kernel_floor;
 pub mod localtime;
 pub mod netlink;
 pub mod netlink_release;

@@ -25,6 +25,7 @@ mod iface_recreate;
 mod interop;
 mod metrics;
 mod notify;
+mod old_kernel;
 mod record;
 mod reload;
 mod rx_errors;
