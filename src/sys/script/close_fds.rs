@@ -12,7 +12,7 @@
 //! 3. Without `/proc` (a chroot, a container without it): `close` on every number up to
 //!    `bound`, the descriptor limit computed before `fork`.
 
-/// The highest descriptor number worth trying in path 3, computed before `fork`: the larger
+/// One past the highest descriptor number worth trying in path 3, computed before `fork`: the larger
 /// of the soft and hard `RLIMIT_NOFILE` (a limit lowered after opening leaves higher numbers
 /// open), capped at the kernel's default `fs.nr_open` (no descriptor can be numbered above
 /// it unless an administrator raised it).
