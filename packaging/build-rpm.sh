@@ -33,6 +33,7 @@ grep -q 'EnvironmentFile=-/etc/sysconfig/keepalived' "$assets/vrrpd.service" &&
 }
 out=target/generate-rpm
 rm -f "$out"/vrrpd-*.rpm
-cargo generate-rpm --output "$out/" "$@" >&2
+# xz, not the default zstd: the rpm of RHEL 7 (4.11) cannot unpack a zstd payload.
+cargo generate-rpm --payload-compress xz "$@" >&2
 rpm=$(ls "$out"/vrrpd-*.rpm)
 echo "$PWD/$rpm"
