@@ -16,4 +16,5 @@ command -v cargo-deb >/dev/null 2>&1 || {
 ./packaging/gen-assets.sh target/deb-assets
 # --target makes cargo-deb take target/x86_64-unknown-linux-gnu/release/vrrpd for the
 # `target/release/vrrpd` asset, which build-portable.sh has just built.
-exec cargo deb --no-build --target x86_64-unknown-linux-gnu "$@"
+# --strip: the package gets the binary without its debug info, as the RPM (lintian wants it).
+exec cargo deb --no-build --strip --target x86_64-unknown-linux-gnu "$@"
