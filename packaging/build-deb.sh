@@ -2,27 +2,19 @@
 # Builds target/debian/vrrpd_<version>_<arch>.deb: `./packaging/build-deb.sh` (extra arguments go
 # to `cargo deb`). Needs cargo-deb (`cargo install --locked cargo-deb`).
 #
-# The man page and the completions are generated first from the clap definition
-# (examples/gen-docs.rs), so they always match `vrrpd --help` of the packaged binary.
-# VRRPD_DEB_PROFILE picks the cargo profile (release by default; the tests use dev to save a
-# release build).
+# The package carries the portable binary of packaging/build-portable.sh (glibc >= 2.17), the
+# same one the RPM carries; the man page and the completions are generated first
+# (packaging/gen-assets.sh).
 set -eu
 cd "$(dirname "$0")/.."
-profile="${VRRPD_DEB_PROFILE:-release}"
-assets=target/deb-assets
 
 command -v cargo-deb >/dev/null 2>&1 || {
     echo "error: cargo-deb not found: cargo install --locked cargo-deb" >&2
     exit 1
 }
-rm -rf "$assets"
-cargo run --quiet --example gen-docs -- "$assets"
-# The README's "Differences from keepalived" section, on its own for /usr/share/doc/vrrpd.
-awk '/^## Differences from keepalived/ { on = 1; print; next }
-     on && /^## / { exit }
-     on { print }' README.md >"$assets/differences.md"
-test -s "$assets/differences.md" || {
-    echo "error: README.md has no '## Differences from keepalived' section" >&2
-    exit 1
-}
-exec cargo deb --profile "$profile" "$@"
+./packaging/build-portable.sh >/dev/null
+./packaging/gen-assets.sh target/deb-assets
+# --target makes cargo-deb take target/x86_64-unknown-linux-gnu/release/vrrpd for the
+# `target/release/vrrpd` asset, which build-portable.sh has just built.
+# --strip: the package gets the binary without its debug info, as the RPM (lintian wants it).
+exec cargo deb --no-build --strip --target x86_64-unknown-linux-gnu "$@"

@@ -239,6 +239,7 @@ fn daemon_steps(cli: &Cli, names: &Names) -> Result<u8, u8> {
         d.ready();
     }
     log_start(&args, &warnings);
+    vrrpd::sys::kernel_floor::log_paths();
     let opts = Options {
         // The daemon changes directory to / when it forks; a reload must still find the file.
         config_path: std::path::absolute(args.use_file).unwrap_or_else(|_| args.use_file.clone()),

@@ -4,9 +4,12 @@
 //! Without root: the man page generated from `Cli::command()` names every long flag and renders
 //! without warnings; the generated bash completion completes a flag.
 //!
-//! As root (netns-tests): the .deb is built once per run (dev profile, to save a release build),
-//! installed with `dpkg -i` and purged again; the tests check its files, that dpkg neither
-//! enables nor starts the unit, and start the installed binary the way the unit does.
+//! As root (netns-tests): the portable release binary (packaging/build-portable.sh) is built
+//! once per run and shared by both packages; its glibc symbol versions are checked
+//! (`portable`). The .deb is installed with `dpkg -i` and purged again; the tests check its
+//! files, that dpkg neither enables nor starts the unit, and start the installed binary the way
+//! the unit does. The RPM is checked with rpm and rpmlint and installed into a scratch root
+//! (`rpm`).
 //! Installing is serialised (one dpkg at a time) and every file the package would overwrite is
 //! saved first and put back after the purge, so a hand-installed vrrpd and keepalived survive.
 
@@ -15,6 +18,10 @@
 mod gen_docs;
 #[path = "common/netns.rs"]
 mod netns;
+#[path = "package/portable.rs"]
+mod portable;
+#[path = "package/rpm.rs"]
+mod rpm;
 
 use std::collections::HashMap;
 use std::os::unix::net::UnixDatagram;
@@ -154,11 +161,34 @@ fn generated_bash_completion_completes_a_flag() {
 
 const PACKAGE: &str = "vrrpd";
 
+/// The portable release binary both packages carry (packaging/build-portable.sh), built once
+/// per test run.
+fn portable_binary() -> &'static Path {
+    static BIN: OnceLock<PathBuf> = OnceLock::new();
+    BIN.get_or_init(|| {
+        let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+        let out = Command::new(root.join("packaging/build-portable.sh"))
+            .current_dir(&root)
+            .stderr(Stdio::inherit())
+            .output()
+            .expect("build-portable.sh runs");
+        assert!(out.status.success(), "build-portable.sh: {out:?}");
+        let path = text(&out.stdout)
+            .lines()
+            .last()
+            .map(PathBuf::from)
+            .expect("build-portable.sh prints the binary's path last");
+        assert!(path.is_file(), "{}", path.display());
+        path
+    })
+}
+
 /// The .deb, built once per test run: `cargo-deb` installed only when missing.
 fn deb() -> &'static Path {
     static DEB: OnceLock<PathBuf> = OnceLock::new();
     DEB.get_or_init(|| {
         let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+        portable_binary();
         if !sh("command -v cargo-deb").status.success() {
             let st = Command::new("cargo")
                 .args(["install", "--locked", "cargo-deb"])
@@ -171,7 +201,6 @@ fn deb() -> &'static Path {
         let out = Command::new(root.join("packaging/build-deb.sh"))
             .arg("--output")
             .arg(&outdir)
-            .env("VRRPD_DEB_PROFILE", "dev")
             .current_dir(&root)
             .output()
             .expect("build-deb.sh runs");
@@ -348,6 +377,7 @@ fn deb_installs_every_file_without_enabling_or_starting_and_purges_clean() {
             "/etc/default/vrrpd is not a conffile"
         );
 
+        portable::assert_glibc_floor(Path::new("/usr/sbin/vrrpd"));
         let v = Command::new("/usr/sbin/vrrpd")
             .arg("--version")
             .output()

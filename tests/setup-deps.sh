@@ -15,9 +15,11 @@ fi
 # the sandboxed-host tests of keepalived's names (tests/compat_*.rs).
 # python3-aiosmtpd: the SMTP server of the alert tests (tests/daemon/smtp.rs).
 # iputils-ping: the strict-mode tests ping the VIP (tests/daemon/firewall.rs).
+# rpm, rpmlint and binutils (objdump, readelf, strip): the RPM and the portable binary's symbol
+# versions (tests/package/); python3-pip for zig below.
 packages=(keepalived tshark tcpdump iproute2 nftables iputils-ping nginx-light curl psmisc procps
     time systemd util-linux init-system-helpers prometheus lintian man-db groff-base
-    python3-aiosmtpd)
+    python3-aiosmtpd rpm rpmlint binutils python3-pip)
 missing=()
 for p in "${packages[@]}"; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
@@ -36,3 +38,18 @@ if ! command -v cargo >/dev/null 2>&1; then
     echo "error: cargo (Rust toolchain) not found" >&2
     exit 1
 fi
+
+# The portable binary (packaging/build-portable.sh) links with zig from PyPI through
+# cargo-zigbuild; the packages are built by cargo-deb and cargo-generate-rpm. python3 is the
+# first one on PATH, the one build-portable.sh runs.
+if ! python3 -m ziglang version >/dev/null 2>&1; then
+    echo "== installing zig (pip install ziglang)"
+    # (Debian's own python3 refuses pip installs without this; pyenv's ignores it.)
+    PIP_BREAK_SYSTEM_PACKAGES=1 python3 -m pip install --quiet ziglang
+fi
+for tool in cargo-zigbuild cargo-generate-rpm cargo-deb; do
+    if ! command -v "$tool" >/dev/null 2>&1; then
+        echo "== installing $tool"
+        cargo install --quiet --locked "$tool"
+    fi
+done

@@ -16,12 +16,31 @@ use std::path::{Path, PathBuf};
 /// How many random names are tried before giving up (a clash is already unlikely).
 const NAME_TRIES: usize = 16;
 
-/// A random 64-bit value from the kernel (`getrandom`), or from the clock if that fails.
+/// A random 64-bit value from the kernel: `getrandom` (Linux 3.17, through `syscall` as glibc
+/// 2.17 has no wrapper), else `/dev/urandom`, else the clock and pid. The names only need to
+/// be hard to guess ahead; `O_EXCL` keeps a guessed one harmless (src/sys/kernel_floor.rs).
 fn random_u64() -> u64 {
     let mut b = [0u8; 8];
-    // SAFETY: getrandom writes at most `b.len()` bytes into `b`.
-    let n = unsafe { libc::getrandom(b.as_mut_ptr().cast(), b.len(), 0) };
-    if n == b.len() as isize {
+    if crate::sys::kernel_floor::facilities().getrandom {
+        // SAFETY: getrandom writes at most `b.len()` bytes into `b`.
+        let n = unsafe {
+            libc::syscall(
+                libc::SYS_getrandom,
+                b.as_mut_ptr(),
+                b.len(),
+                libc::GRND_NONBLOCK,
+            )
+        };
+        if n == b.len() as libc::c_long {
+            return u64::from_ne_bytes(b);
+        }
+    }
+    let urandom = std::fs::OpenOptions::new()
+        .read(true)
+        .custom_flags(libc::O_NOFOLLOW | libc::O_CLOEXEC)
+        .open("/dev/urandom")
+        .and_then(|mut f| f.read_exact(&mut b));
+    if urandom.is_ok() {
         return u64::from_ne_bytes(b);
     }
     let t = std::time::SystemTime::now()

@@ -32,6 +32,8 @@
 //! * [`memory`]: giving the heap of a start-up or reload back to the kernel.
 //! * [`fsafe`]: opening files as root where other users can write (no symlink, FIFO or
 //!   device tricks).
+//! * [`kernel_floor`]: system calls newer than the support floor (Linux 3.10, glibc 2.17),
+//!   probed once, and which fallback this kernel gets.
 //!
 //! Errors from all of them are [`SysError`], whose `Display` is one sentence naming the
 //! operation and the interface.
@@ -43,6 +45,7 @@ pub mod fsafe;
 pub mod hooks;
 pub mod inotify;
 pub mod local_igmp;
+pub mod kernel_floor;
 pub mod localtime;
 pub mod memory;
 pub mod netlink;

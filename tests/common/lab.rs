@@ -558,6 +558,20 @@ impl Lab {
         extra: &[&str],
         env: &[(&str, &str)],
     ) {
+        self.start_program(i, daemon, daemon.program(), text, extra, env);
+    }
+
+    /// [`Lab::start_env`] through `program`, a wrapper that ends by exec'ing the daemon with
+    /// the arguments it got (e.g. one that opens extra descriptors first).
+    pub fn start_program(
+        &mut self,
+        i: usize,
+        daemon: Daemon,
+        program: &str,
+        text: &str,
+        extra: &[&str],
+        env: &[(&str, &str)],
+    ) {
         daemon.require();
         assert!(self.procs[i].is_none(), "router {i} already runs a daemon");
         let conf = self.write_conf(i, text);
@@ -572,7 +586,7 @@ impl Lab {
             pid,
             vrrp_pid,
         };
-        let mut cmd = keepalived::command(Some(&self.nodes[i].ns), daemon.program(), &files, extra);
+        let mut cmd = keepalived::command(Some(&self.nodes[i].ns), program, &files, extra);
         if daemon == Daemon::Vrrpd {
             // Each router its own control socket (never the host's /run/vrrpd), the same
             // across restarts so the drained state is kept.

@@ -11,6 +11,8 @@
 //! command), signals go to those children, the shell tests feed signals to the loop as events,
 //! and nothing here runs `vrrpd::sys::script` (whose reaper would own `waitpid(-1)`). Lab and
 //! namespace names carry the process id and a tag unique to each test (`lab::tag`).
+//! `old_kernel`'s seccomp filter belongs to its own test thread (no TSYNC), so only the daemons
+//! that test starts see it.
 
 #[macro_use]
 #[path = "../common/mod.rs"]
@@ -28,6 +30,7 @@ mod interop;
 mod metrics;
 mod notify;
 mod process_settings;
+mod old_kernel;
 mod record;
 mod reload;
 mod rx_errors;

@@ -50,6 +50,7 @@
 
 use std::time::Duration;
 
+mod close_fds;
 mod directory;
 mod env;
 mod identity;

@@ -8,6 +8,7 @@ use std::os::unix::ffi::OsStrExt;
 
 use tokio::sync::oneshot;
 
+use super::close_fds::{close_bound, close_from};
 use super::env::script_env;
 use super::prepare::Prepared;
 use super::reaper::reaper;
@@ -36,6 +37,10 @@ struct ChildPlan {
     parent: libc::pid_t,
     devnull: libc::c_int,
     err_fd: libc::c_int,
+    /// Whether `close_range` exists (probed once), and the last descriptor number worth
+    /// closing without it (close_fds.rs).
+    close_range: bool,
+    close_bound: libc::c_uint,
 }
 
 fn cstring(s: &OsStr) -> io::Result<CString> {
@@ -83,6 +88,8 @@ pub fn spawn(p: &Prepared) -> io::Result<Running> {
         parent: unsafe { libc::getpid() },
         devnull: devnull.as_raw_fd(),
         err_fd: err_write.as_raw_fd(),
+        close_range: crate::sys::kernel_floor::facilities().close_range,
+        close_bound: close_bound(),
     };
     // SAFETY: the child only runs `child_exec`, which makes async-signal-safe calls on
     // memory prepared above, and never returns.
@@ -153,7 +160,7 @@ fn child_exec(plan: &ChildPlan) -> ! {
         }
         // Descriptors the daemon inherited without CLOEXEC (jobserver pipes, systemd fds)
         // are not the script's business; only the error pipe stays until exec closes it.
-        close_from(3, plan.err_fd);
+        close_from(3, plan.err_fd, plan.close_bound, plan.close_range);
         // Scripts run at normal priority whatever `vrrp_rt_priority` & co. did to the loop.
         crate::sys::realtime::reset_in_child();
         if plan.switch_user
@@ -169,34 +176,5 @@ fn child_exec(plan: &ChildPlan) -> ! {
             plan.env_ptrs.as_ptr(),
         );
         fail(plan.err_fd)
-    }
-}
-
-/// Closes every descriptor >= `first` except `keep` (close_range, async-signal-safe).
-unsafe fn close_from(first: libc::c_int, keep: libc::c_int) {
-    let close_range = |lo: libc::c_int, hi: libc::c_uint| {
-        if lo as libc::c_uint > hi {
-            return;
-        }
-        if libc::syscall(
-            libc::SYS_close_range,
-            lo as libc::c_uint,
-            hi,
-            0 as libc::c_uint,
-        ) != 0
-        {
-            // Kernels before 5.9: close one by one up to a sane bound.
-            let mut fd = lo;
-            while fd as libc::c_uint <= hi.min(65535) {
-                libc::close(fd);
-                fd += 1;
-            }
-        }
-    };
-    if keep >= first {
-        close_range(first, (keep - 1) as libc::c_uint);
-        close_range(keep + 1, libc::c_uint::MAX);
-    } else {
-        close_range(first, libc::c_uint::MAX);
     }
 }

@@ -1,0 +1,4 @@
+# Erased or upgraded: systemd forgets the old unit file.
+if [ -d /run/systemd/system ]; then
+    systemctl daemon-reload >/dev/null 2>&1 || :
+fi
