@@ -20,6 +20,7 @@ mod control;
 mod dump_shapes;
 mod dumps;
 mod failover;
+mod handover;
 mod hardening;
 mod iface_recreate;
 mod interop;
