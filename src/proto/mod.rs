@@ -54,7 +54,7 @@ mod transition;
 
 pub use action::{Action, LogLevel, NotifyEvent, NotifyTarget};
 pub use input::{hex_bytes, Input, TrackTarget, TrackerState};
-pub use instance::STOP_LIMIT as HANDOVER_STOP_LIMIT;
+pub use instance::{LINGER as HANDOVER_LINGER, STOP_LIMIT as HANDOVER_STOP_LIMIT};
 pub use router::Router;
 pub use routes::{Prefix, RouteSpec, RuleSpec};
 pub use settings::{

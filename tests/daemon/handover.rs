@@ -64,7 +64,11 @@ fn leave_without_a_gap(peer: Daemon, how: Leave, tag: &str) {
     let moved = lab.wait_holders(VIP, &[1], inst[1].master_down() + Duration::from_secs(2));
     if let Leave::Sigterm = how {
         let st = lab.wait_exit(0, Duration::from_secs(5));
-        assert!(st.is_some_and(|s| s.success()), "exit {st:?}\n{}", lab.log(0));
+        assert!(
+            st.is_some_and(|s| s.success()),
+            "exit {st:?}\n{}",
+            lab.log(0)
+        );
     }
     std::thread::sleep(Duration::from_millis(400));
     drop(guard);
@@ -78,7 +82,10 @@ fn leave_without_a_gap(peer: Daemon, how: Leave, tag: &str) {
     assert_eq!(lab.holders(VIP), vec![1], "{}", lab.all_logs());
     let log = lab.log(0);
     assert!(log.contains("handing over: keeping the VIPs"), "{log}");
-    assert!(log.contains("new master 10.0.0.2 (priority 100) heard after"), "{log}");
+    assert!(
+        log.contains("new master 10.0.0.2 (priority 100) heard after"),
+        "{log}"
+    );
     assert!(gap <= GAP, "client gap {gap:?}\n{}", lab.all_logs());
 }
 
@@ -153,5 +160,7 @@ fn with_a_dead_peer_the_vip_goes_after_master_down_or_at_a_second_sigterm() {
     assert!(st.is_some_and(|s| s.success()), "{st:?}\n{}", lab.log(0));
     assert!(t0.elapsed() < bound / 2);
     assert_eq!(lab.holders(VIP), Vec::<usize>::new());
-    assert!(lab.log(0).contains("Stop signal during the hand-over: removing the VIPs now"));
+    assert!(lab
+        .log(0)
+        .contains("Stop signal during the hand-over: removing the VIPs now"));
 }

@@ -884,10 +884,13 @@ fn successor_advert() -> Event {
 #[tokio::test(start_paused = true)]
 async fn sigterm_keeps_the_vip_until_the_successor_is_heard() {
     let vip: IpAddr = "10.0.0.100".parse().unwrap();
-    // The successor's advert 600 ms after the stop ends it.
+    // The successor's advert 600 ms after the stop ends it (the VIP goes 50 ms later).
     let (took, recs) = stop_with(vec![(5_600, successor_advert())]).await;
-    assert!((5_600..5_610).contains(&took), "stopped after {took} ms");
-    let stopping = recs.iter().position(|r| *r == Rec::Sd(SdState::Stopping)).unwrap();
+    assert!((5_650..5_660).contains(&took), "stopped after {took} ms");
+    let stopping = recs
+        .iter()
+        .position(|r| *r == Rec::Sd(SdState::Stopping))
+        .unwrap();
     assert!(recs[stopping..].contains(&Rec::Del(vip)));
     assert_eq!(adverts(&recs).last().map(|a| a.2), Some(0));
     // A second SIGTERM: at once.

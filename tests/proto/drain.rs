@@ -41,6 +41,7 @@ fn a_drained_master_hands_over_with_priority_zero_and_stays_backup() {
     assert_eq!(rig.state("VI_1"), State::Master);
     assert_eq!(rig.count(is_del), 0);
     rig.rx_at(ms(4300), "10.0.0.2", &advert_like(&vi_1(), 90));
+    rig.advance_to(ms(4350));
     assert_eq!(rig.state("VI_1"), State::Backup);
     // Priority 0 first (RFC 5798 §6.4.3's graceful release), then the VIP goes.
     assert_eq!(rig.sent_adverts().first().map(|a| a.2), Some(0));
@@ -57,7 +58,7 @@ fn a_drained_master_hands_over_with_priority_zero_and_stays_backup() {
         (t.from, t.to, t.reason),
         (State::Master, State::Backup, TransitionReason::Drain)
     );
-    assert_eq!(t.at, ms(4300));
+    assert_eq!(t.at, ms(4350));
     // Nobody else is there, yet it never takes over while drained.
     rig.advance_to(ms(20_000));
     assert_eq!(rig.state("VI_1"), State::Backup);

@@ -6,7 +6,7 @@
 //! master sends the same priority 0 (so a keepalived or RFC backup takes over after its skew
 //! time, as usual) but keeps serving its VIPs, silent (no adverts, no GARPs, so nothing it
 //! sends holds the backups back or pulls clients back), until the first advert of a new master
-//! is heard; only then are the VIPs removed. The new master's GARP/NA burst moves the clients:
+//! is heard; the VIPs are removed [`LINGER`] later. The new master's GARP/NA burst moves the clients:
 //! Linux takes a gratuitous ARP over any entry, and ignores for `locktime` (1 s) the ordinary
 //! ARP replies that follow it, so a late answer from the old node cannot pull a client back.
 //!
@@ -29,6 +29,15 @@ use crate::wire::{Advert, Version};
 /// its skew time, at most one advert interval (at most 1 s with VRRPv2), so this bound only
 /// matters with long v3 intervals or no peer.
 pub const STOP_LIMIT: Duration = Duration::from_secs(10);
+
+/// How long the VIPs stay after the successor's advert. The successor sends its advert
+/// *before* it adds the VIPs and sends its GARPs (RFC 5798 §6.4.2; keepalived and vrrpd alike),
+/// so removing them on the advert itself leaves the clients pointed at the old node for as long
+/// as the successor takes to add its addresses and send its GARP: measured at 10–20 ms on a
+/// loaded two-core machine. Staying that much longer closes the gap. The overlap stays far
+/// inside Linux's ARP `locktime` (1 s), during which a client ignores ordinary ARP replies that
+/// would undo the successor's GARP.
+pub const LINGER: Duration = Duration::from_millis(50);
 
 /// Why a master is handing over, and so where it ends up.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -92,10 +101,11 @@ impl VirtualRouter {
     /// priority), so the VIPs can go. Priority 0 (someone else leaving too) and our own
     /// address change nothing; above all, a lower priority is never answered, or the old
     /// master would take the VIPs back from its successor.
-    /// Returns true when the hand-over is complete.
-    pub(super) fn handover_rx(&mut self, ctx: &mut Ctx, src: IpAddr, adv: &Advert) -> bool {
-        if adv.priority == 0 || src == self.cfg.src {
-            return false;
+    /// The VIPs go [`LINGER`] later (the hand-over timer, then `Transition::HandedOver`).
+    pub(super) fn handover_rx(&mut self, ctx: &mut Ctx, src: IpAddr, adv: &Advert) {
+        // Priority 0, our own address, or the successor's later adverts during the linger.
+        if adv.priority == 0 || src == self.cfg.src || self.successor_heard {
+            return;
         }
         self.master_addr = Some(src);
         self.master_priority = adv.priority;
@@ -107,16 +117,22 @@ impl VirtualRouter {
             .map(|t| ctx.now.saturating_duration_since(t))
             .unwrap_or_default();
         let text = format!(
-            "new master {src} (priority {}) heard after {}: removing the VIPs",
+            "new master {src} (priority {}) heard after {}: removing the VIPs in {}",
             adv.priority,
-            millis(after)
+            millis(after),
+            millis(LINGER)
         );
         self.log(ctx, LogLevel::Info, &text);
-        true
+        self.successor_heard = true;
+        ctx.arm(self.idx, Timer::HandOver, LINGER);
     }
 
-    /// The bound ran out: nobody took over. The VIPs go anyway (as keepalived's stop).
+    /// The hand-over timer ran out: after the linger (the successor was heard), or at the
+    /// bound with nobody taking over; the VIPs go anyway then (as keepalived's stop).
     pub(super) fn handover_expired(&mut self, ctx: &mut Ctx) {
+        if self.successor_heard {
+            return;
+        }
         let limit = self
             .handover
             .map(|why| self.handover_limit(why))
@@ -135,10 +151,8 @@ impl VirtualRouter {
         if self.handover != Some(Leaving::Drain) {
             return;
         }
-        self.handover = None;
-        self.handover_since = None;
+        self.clear_handover(ctx);
         self.pending_reason = None;
-        ctx.timers.stop(self.idx, Timer::HandOver);
         self.log(
             ctx,
             LogLevel::Info,
@@ -146,12 +160,17 @@ impl VirtualRouter {
         );
         self.send_advert(ctx, self.effective);
         ctx.arm(self.idx, Timer::Advert, self.cfg.advert_int.to_duration());
+        // A backup may have taken over already (its advert not heard yet): our priority makes
+        // it yield (RFC 5798 §6.4.3), and the GARPs bring back the clients it moved, as when
+        // becoming MASTER.
+        self.start_master_garps(ctx);
     }
 
     /// Forgets the hand-over (the state entry that ends it removes the VIPs).
     pub(crate) fn clear_handover(&mut self, ctx: &mut Ctx) {
         self.handover = None;
         self.handover_since = None;
+        self.successor_heard = false;
         ctx.timers.stop(self.idx, Timer::HandOver);
     }
 }

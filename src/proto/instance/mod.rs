@@ -34,7 +34,7 @@ use super::timer::{deadline, Timer, TimerTable};
 use super::transition::{TransitionReason, TransitionRecord};
 use crate::wire::{Addrs, Auth, Version};
 pub(crate) use handover::Leaving;
-pub use handover::STOP_LIMIT;
+pub use handover::{LINGER, STOP_LIMIT};
 
 /// What the core hands an instance for one step: the time, the timers and the output queue.
 pub(crate) struct Ctx<'a> {
@@ -138,6 +138,8 @@ pub(crate) struct VirtualRouter {
     /// new master is heard; why it leaves, and since when.
     pub handover: Option<Leaving>,
     pub handover_since: Option<Instant>,
+    /// Handing over, the successor's advert was heard: the VIPs go when the linger ends.
+    pub successor_heard: bool,
 }
 
 impl VirtualRouter {
@@ -173,6 +175,7 @@ impl VirtualRouter {
             drained: false,
             handover: None,
             handover_since: None,
+            successor_heard: false,
         };
         inst.derive();
         inst

@@ -141,9 +141,9 @@ impl VirtualRouter {
     /// as unsigned integers (IpAddr's order within one family is exactly that).
     fn master_rx(&mut self, ctx: &mut Ctx, src: IpAddr, adv: &Advert) -> Option<Transition> {
         if self.handing_over() {
-            return self
-                .handover_rx(ctx, src, adv)
-                .then_some(Transition::HandedOver);
+            // The successor's advert starts the linger; its timer ends the hand-over.
+            self.handover_rx(ctx, src, adv);
+            return None;
         }
         let p = adv.priority;
         if p == 0 {
