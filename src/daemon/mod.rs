@@ -525,6 +525,11 @@ async fn stop<S: Sys>(
     if drained.is_ok() {
         drained = hand_over(node, current, sys, exec, tracking, events).await;
     }
+    if !node.router().is_stopped() {
+        // The hand-over failed half way: never leave with the VIPs (two holders on the LAN).
+        give(node, exec, now(), NodeInput::Core(Input::Stop { release }));
+        let _ = drain(node, sys, exec, tracking).await;
+    }
     // docs/keepalived-compat.md#shutdown: the STOP notifications run, for at most a second, then their groups are killed.
     if let Some(hooks) = exec.hooks.take() {
         hooks.shutdown(tracker_io::STOP_HOOK_DEADLINE).await;

@@ -52,6 +52,7 @@ fn leave_without_a_gap(peer: Daemon, how: Leave, tag: &str) {
     let prober = probe(&lab, VIP, stop.clone());
     let guard = StopOnDrop(stop);
     std::thread::sleep(Duration::from_millis(300));
+    let t0 = Instant::now();
     match how {
         Leave::Drain => {
             let o = lab.vrrpd_cli(0, &["drain", "--all"]);
@@ -74,8 +75,13 @@ fn leave_without_a_gap(peer: Daemon, how: Leave, tag: &str) {
     drop(guard);
     let answers = prober.join().expect("prober");
     let gap = longest_gap(&answers);
+    // Where the longest gap was, from the moment the master was told to leave.
+    let at = answers
+        .windows(2)
+        .max_by_key(|w| w[1].duration_since(w[0]))
+        .map(|w| w[0].saturating_duration_since(t0));
     println!(
-        "{how:?} towards a {} peer: VIP moved after {moved:?}, client's longest gap {gap:?} (the peer's skew {:?})",
+        "{how:?} towards a {} peer: VIP moved after {moved:?}, client's longest gap {gap:?} starting {at:?} after the request (the peer's skew {:?})",
         peer.name(),
         inst[1].skew()
     );
