@@ -32,11 +32,11 @@ pub const STOP_LIMIT: Duration = Duration::from_secs(10);
 
 /// How long the VIPs stay after the successor's advert. The successor sends its advert
 /// *before* it adds the VIPs and sends its GARPs (RFC 5798 §6.4.2; keepalived and vrrpd alike),
-/// so removing them on the advert itself leaves the clients pointed at the old node for as long
-/// as the successor takes to add its addresses and send its GARP: measured at 10–20 ms on a
-/// loaded two-core machine. Staying that much longer closes the gap. The overlap stays far
-/// inside Linux's ARP `locktime` (1 s), during which a client ignores ordinary ARP replies that
-/// would undo the successor's GARP.
+/// so removing them on the advert itself would leave the clients pointed at the old node for
+/// as long as the successor takes to add its addresses and send its GARP (a netlink round
+/// trip and a scheduling delay: milliseconds on a loaded machine). 50 ms covers that with a
+/// wide margin. The overlap stays far inside Linux's ARP `locktime` (1 s), during which a client
+/// ignores ordinary ARP replies that would undo the successor's GARP.
 pub const LINGER: Duration = Duration::from_millis(50);
 
 /// Why a master is handing over, and so where it ends up.
