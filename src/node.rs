@@ -166,6 +166,15 @@ impl Node {
         }
     }
 
+    /// Runs only the core's due timers: while stopping, the masters' hand-over deadlines
+    /// (the trackers are stopped and must not start scripts any more).
+    pub fn handle_core_timeout(&mut self, now: Instant) {
+        if self.router.poll_timeout().is_some_and(|d| d <= now) {
+            self.router.handle_timeout(now);
+            self.take_core_actions();
+        }
+    }
+
     /// The next thing to do.
     pub fn poll_action(&mut self) -> Option<NodeAction> {
         let next = self.out.pop_front();

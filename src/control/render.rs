@@ -142,7 +142,10 @@ pub fn status_table(v: &Value) -> String {
     .to_vec()];
     for i in instances {
         let mut state = state_word(&i["state"]);
-        if i["drained"] == true || i["drain_requested"] == true {
+        if i["handing_over"] == true {
+            // Priority 0 sent, the VIPs kept until the successor is heard.
+            state.push_str(" (handing over)");
+        } else if i["drained"] == true || i["drain_requested"] == true {
             state.push_str(" (drained)");
         }
         let master = match &i["master_addr"] {
@@ -332,6 +335,16 @@ mod tests {
         assert!(t.contains("priority -20"), "{t}");
         assert!(t.contains("3/9"), "{t}");
         assert!(t.contains("LAST FAILED"), "{t}");
+    }
+
+    #[test]
+    fn a_master_handing_over_says_so() {
+        let v = json!({"answer": "status", "instances": [{
+            "name": "VI_1", "state": "Master", "drained": true, "handing_over": true,
+            "vips": ["192.168.1.10"], "counters": {}
+        }], "groups": []});
+        let t = status_table(&v);
+        assert!(t.contains("MASTER (handing over)"), "{t}");
     }
 
     #[test]

@@ -251,7 +251,19 @@ pub async fn run_tracked<S: Sys, L: Loader>(
     .await;
     // Also after a fatal error (reported by the caller): release what can be released.
     tracking.stop();
-    let stopped = stop(&mut node, sys, exec, &mut tracking).await;
+    // A fatal error releases at once; a stop signal (or the end of the event stream) lets the
+    // masters hand over first (src/proto/leaving.rs).
+    let patient = result.is_ok();
+    let stopped = stop(
+        &mut node,
+        &current,
+        sys,
+        exec,
+        &mut tracking,
+        events,
+        patient,
+    )
+    .await;
     if let Some(r) = exec.recorder.as_mut() {
         r.flush();
     }
@@ -508,13 +520,18 @@ async fn drain<S: Sys>(
 /// what a pair of instances does per event, so the walk is paid only after bursts.
 const TRIM_AFTER_ACTIONS: usize = 4096;
 
-/// The stop sequence (docs/keepalived-compat.md#shutdown): priority 0 from masters and VIPs removed (unless `-V`), STOP
-/// notifications, `STOPPING=1`.
+/// The stop sequence (docs/keepalived-compat.md#shutdown): priority 0 from masters, which keep
+/// their VIPs until their successor is heard (docs/keepalived-compat.md#planned-hand-over; not
+/// `patient`: removed at once), STOP notifications, `STOPPING=1`. With `-V` masters keep their
+/// VIPs and send nothing.
 async fn stop<S: Sys>(
     node: &mut Node,
+    current: &RouterSettings,
     sys: &mut S,
     exec: &mut Exec,
     tracking: &mut TrackerIo,
+    events: &mut mpsc::Receiver<Event>,
+    patient: bool,
 ) -> Result<(), DaemonError> {
     info!(target: "vrrpd", "Stopping");
     sys.systemd(SdState::Stopping);
@@ -522,7 +539,19 @@ async fn stop<S: Sys>(
     exec.vip_retries.clear();
     let release = !exec.keep_vips_on_stop;
     give(node, exec, now(), NodeInput::Core(Input::Stop { release }));
-    let drained = drain(node, sys, exec, tracking).await;
+    if !patient {
+        // A second stop ends every hand-over at once.
+        give(node, exec, now(), NodeInput::Core(Input::Stop { release }));
+    }
+    let mut drained = drain(node, sys, exec, tracking).await;
+    if drained.is_ok() {
+        drained = hand_over(node, current, sys, exec, tracking, events).await;
+    }
+    if !node.router().is_stopped() {
+        // The hand-over failed half way: never leave with the VIPs (two holders on the LAN).
+        give(node, exec, now(), NodeInput::Core(Input::Stop { release }));
+        let _ = drain(node, sys, exec, tracking).await;
+    }
     // docs/keepalived-compat.md#shutdown: the STOP notifications run, for at most a second, then their groups are killed.
     if let Some(hooks) = exec.hooks.take() {
         hooks.shutdown(tracker_io::STOP_HOOK_DEADLINE).await;
@@ -540,6 +569,58 @@ async fn stop<S: Sys>(
         return Err(failure.into());
     }
     info!(target: "vrrpd", "Stopped");
+    Ok(())
+}
+
+/// While masters hand over after the stop: received adverts go to the core (the successor's
+/// ends the wait), its deadlines run, status questions are answered. A second SIGTERM/SIGINT,
+/// or an event stream that ends, releases at once. The core bounds the wait itself
+/// (`proto::HANDOVER_STOP_LIMIT`); the shell never waits a second longer than that, whatever
+/// the core says, so the stop stays inside systemd's `TimeoutStopSec`.
+async fn hand_over<S: Sys>(
+    node: &mut Node,
+    current: &RouterSettings,
+    sys: &mut S,
+    exec: &mut Exec,
+    tracking: &mut TrackerIo,
+    events: &mut mpsc::Receiver<Event>,
+) -> Result<(), Fatal> {
+    let release = Input::Stop {
+        release: !exec.keep_vips_on_stop,
+    };
+    let cap = now() + crate::proto::HANDOVER_STOP_LIMIT + std::time::Duration::from_secs(1);
+    while !node.router().is_stopped() {
+        let t = now();
+        if t >= cap {
+            warn!(target: "vrrpd", "hand-over still running at the stop's limit: removing the VIPs now");
+            give(node, exec, t, NodeInput::Core(release.clone()));
+            drain(node, sys, exec, tracking).await?;
+            break;
+        }
+        if node.router().poll_timeout().is_some_and(|d| d <= t) {
+            node.handle_core_timeout(t);
+            drain(node, sys, exec, tracking).await?;
+            continue;
+        }
+        let deadline = earliest(node.router().poll_timeout(), Some(cap));
+        let event = tokio::select! {
+            ev = events.recv() => ev,
+            () = sleep_until(deadline) => continue,
+        };
+        match event {
+            Some(Event::Input(input @ (Input::Ipv4 { .. } | Input::Packet { .. }))) => {
+                give(node, exec, now(), NodeInput::Core(input))
+            }
+            Some(Event::Signal(crate::sys::signals::Signal::Stop)) => {
+                info!(target: "vrrpd", "Stop signal during the hand-over: removing the VIPs now");
+                give(node, exec, now(), NodeInput::Core(release.clone()));
+            }
+            Some(Event::Query(q)) => answer(q, node, current, exec),
+            Some(_) => {}
+            None => give(node, exec, now(), NodeInput::Core(release.clone())),
+        }
+        drain(node, sys, exec, tracking).await?;
+    }
     Ok(())
 }
 

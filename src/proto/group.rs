@@ -106,6 +106,7 @@ impl Router {
                 }
                 self.sync_members(now, g, idx, State::Master);
             }
+            Transition::HandedOver => self.finish_handover(now, idx),
             Transition::ToBackup => {
                 let mut ctx = ctx!(self, now);
                 if let Some(inst) = self.instances.get_mut(idx) {

@@ -70,14 +70,16 @@ pub enum Input {
     /// `open: true`, as a down interface does (docs/keepalived-compat.md#sockets).
     Sockets { instance: String, open: bool },
     /// Graceful shutdown (SIGTERM): STOP notifies for every instance and group. With
-    /// `release` masters also send priority 0 and remove their VIPs, routes and rules; without
+    /// `release` masters also send priority 0 and remove their VIPs, routes and rules once a
+    /// successor is heard or the wait is over (make-before-break, docs/keepalived-compat.md#planned-hand-over;
+    /// `Router::is_stopped` says when; a second `Stop` ends the wait at once); without
     /// it (`-V/--dont-release-vrrp`) they keep them and send nothing
     /// (docs/keepalived-compat.md#shutdown, docs/keepalived-compat.md#removing-addresses).
     Stop { release: bool },
     /// An operator drains (`drain: true`) or undrains the named instances (all of them when
     /// `instances` is empty; names the router does not know are ignored): a drained MASTER
-    /// sends priority 0, removes its addresses and goes BACKUP; a drained instance never
-    /// becomes MASTER until undrained.
+    /// sends priority 0, removes its addresses once a successor is heard (or master-down has
+    /// passed) and goes BACKUP; a drained instance never becomes MASTER until undrained.
     Drain { instances: Vec<String>, drain: bool },
 }
 

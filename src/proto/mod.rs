@@ -40,6 +40,7 @@ mod group;
 mod input;
 mod instance;
 pub mod interval;
+mod leaving;
 mod reload;
 mod router;
 mod routes;
@@ -53,6 +54,7 @@ mod transition;
 
 pub use action::{shrink_idle, Action, AhSeal, LogLevel, NotifyEvent, NotifyTarget};
 pub use input::{hex_bytes, Input, TrackTarget, TrackerState};
+pub use instance::{LINGER as HANDOVER_LINGER, STOP_LIMIT as HANDOVER_STOP_LIMIT};
 pub use router::Router;
 pub use routes::{Prefix, RouteSpec, RuleSpec};
 pub use settings::{

@@ -226,7 +226,8 @@ impl VirtualRouter {
         if self.cfg.priority != old.priority {
             self.owner_conflict = false;
         }
-        if self.state == State::Master {
+        // A master handing over sends no GARP (instance/handover.rs).
+        if self.state == State::Master && !self.handing_over() {
             let refresh = self.cfg.garp.master_refresh;
             if refresh != old.garp.master_refresh {
                 if refresh.0 > 0 {

@@ -7,7 +7,7 @@ use std::time::Instant;
 
 use super::action::{Action, LogLevel};
 use super::input::{Input, TrackTarget, TrackerState};
-use super::instance::VirtualRouter;
+use super::instance::{Leaving, VirtualRouter};
 use super::rx::Packet;
 use super::settings::{Centisecs, RouterSettings, SyncGroupSettings};
 use super::snapshot::{GroupSnapshot, InstanceSnapshot, Snapshot};
@@ -74,6 +74,9 @@ pub struct Router {
     pub(crate) log_unknown_vrids: bool,
     unknown_logged: std::collections::HashSet<(u32, u8, Family)>,
     pub(crate) stopped: bool,
+    /// A stop is under way and masters are still handing over (`leaving.rs`): only adverts,
+    /// timers and a second stop are heard.
+    pub(crate) stopping: bool,
     global: GlobalCounters,
     /// Why the router is acting in the current step, when it is the cause of the state
     /// changes it makes (a sync group, a reload, a drain, the stop).
@@ -134,6 +137,7 @@ impl Router {
             log_unknown_vrids: settings.log_unknown_vrids,
             unknown_logged: std::collections::HashSet::new(),
             stopped: false,
+            stopping: false,
             global: GlobalCounters::default(),
             cause: None,
             started: now,
@@ -204,6 +208,31 @@ impl Router {
     pub fn handle(&mut self, now: Instant, input: Input) {
         if self.stopped {
             return;
+        }
+        // Stopping: the masters still handing over need their successors' adverts, keep what
+        // they serve (a deleted VIP, route or rule is put back), and a second stop releases
+        // at once; nothing else may start anything new (no state change but the stop's).
+        if self.stopping {
+            match input {
+                Input::Ipv4 { .. }
+                | Input::Packet { .. }
+                | Input::Stop { .. }
+                | Input::Route { .. }
+                | Input::Rule { .. } => {}
+                Input::Addr {
+                    ifname,
+                    addr,
+                    added: false,
+                    ..
+                } => {
+                    let mut ctx = ctx!(self, now);
+                    for inst in &mut self.instances {
+                        inst.restore_vip(&mut ctx, &ifname, addr);
+                    }
+                    return;
+                }
+                _ => return,
+            }
         }
         match input {
             Input::Ipv4 { ifindex, datagram } => self.on_ipv4(now, ifindex, &datagram),
@@ -317,6 +346,7 @@ impl Router {
                     last_transition: i.last_transition,
                     transitions: i.transitions.clone(),
                     drained: i.drained,
+                    handing_over: i.handing_over(),
                 })
                 .collect(),
             groups: self
@@ -606,9 +636,6 @@ impl Router {
         }
     }
 
-    /// Graceful shutdown (docs/keepalived-compat.md#shutdown): masters send priority 0 and remove their VIPs (unless
-    /// `release` is false: `-V`, docs/keepalived-compat.md#removing-addresses); STOP
-    /// notifications for every instance and group. Later inputs are ignored.
     /// Runs `f` with `cause` recorded as the reason of every state change it makes (an
     /// outer cause, e.g. a reload that drains, wins).
     pub(crate) fn with_cause(&mut self, cause: TransitionReason, f: impl FnOnce(&mut Router)) {
@@ -620,7 +647,9 @@ impl Router {
 
     /// An operator's drain or undrain (`Input::Drain`; README "Control"). A drained MASTER
     /// hands over the graceful way, as a stopping one does (RFC 5798 §6.4.3: priority 0, so
-    /// the backups take over after their skew time), removes its addresses and stays BACKUP;
+    /// the backups take over after their skew time), removes its addresses once the new
+    /// master is heard (instance/handover.rs) and stays BACKUP; undrained before that, it
+    /// stays MASTER;
     /// a drained BACKUP never takes over. Undraining lets the election run again.
     fn on_drain(&mut self, now: Instant, names: &[String], drain: bool) {
         // A sync group moves as one (docs/keepalived-compat.md#sync-groups): draining one
@@ -655,25 +684,15 @@ impl Router {
             let mut ctx = ctx!(self, now);
             inst.log(&mut ctx, LogLevel::Info, text);
             if drain && inst.state == State::Master {
-                inst.send_advert(&mut ctx, 0);
-                self.apply(now, idx, super::instance::Transition::ToBackup);
+                // Make-before-break (instance/handover.rs): priority 0 now, the VIPs go when
+                // the successor is heard.
+                inst.begin_handover(&mut ctx, Leaving::Drain);
+            } else if !drain && inst.handing_over() {
+                inst.cancel_handover(&mut ctx);
             }
             // Undrained, a BACKUP's master-down timer (kept running while drained) decides
             // as usual.
         }
-    }
-
-    fn stop(&mut self, now: Instant, release: bool) {
-        self.cause = Some(TransitionReason::Stop);
-        let mut ctx = ctx!(self, now);
-        for inst in &mut self.instances {
-            inst.stop(&mut ctx, release);
-        }
-        for g in 0..self.groups.len() {
-            self.set_group_state(g, State::Stopped);
-        }
-        self.timers.clear();
-        self.stopped = true;
     }
 }
 

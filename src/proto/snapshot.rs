@@ -45,6 +45,10 @@ pub struct InstanceSnapshot {
     /// Drained by an operator (`Input::Drain`).
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub drained: bool,
+    /// MASTER leaving make-before-break: priority 0 sent, VIPs kept until a new master is
+    /// heard (drain or stop; `instance/handover.rs`).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub handing_over: bool,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]

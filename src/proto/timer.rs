@@ -21,9 +21,12 @@ pub enum Timer {
     GarpLowerPrio,
     /// MASTER: periodic refresh (`garp_master_refresh`).
     GarpRefresh,
+    /// MASTER handing over (drain, stop): the latest moment the VIPs are released when no
+    /// new master has been heard (`instance/handover.rs`).
+    HandOver,
 }
 
-pub const TIMER_COUNT: usize = 6;
+pub const TIMER_COUNT: usize = 7;
 
 impl Timer {
     pub const ALL: [Timer; TIMER_COUNT] = [
@@ -33,6 +36,7 @@ impl Timer {
         Timer::GarpMasterDelay,
         Timer::GarpLowerPrio,
         Timer::GarpRefresh,
+        Timer::HandOver,
     ];
 
     fn slot(self) -> usize {

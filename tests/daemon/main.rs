@@ -24,6 +24,7 @@ mod dump_shapes;
 mod dumps;
 mod failover;
 mod firewall;
+mod handover;
 mod hardening;
 mod iface_recreate;
 mod interop;

@@ -933,3 +933,61 @@ async fn release_vips_keeps_a_masters_addresses() {
         &sys.recs[reload..ready]
     );
 }
+
+/// SIGTERM as MASTER (tests/proto/handover.rs for the core): priority 0, then the loop keeps
+/// running until the successor's advert (the VIP goes then), a second SIGTERM (at once), or
+/// master-down with nobody (3.61 s). Returns when `run` returned (ms of the paused clock) and
+/// the records.
+async fn stop_with(after_stop: Vec<(u64, Event)>) -> (u128, Vec<Rec>) {
+    let mut sys = RecSys::new();
+    let mut loader = Scripted(None);
+    let mut exec = Exec::new(ifaces(), false);
+    let (tx, mut rx) = mpsc::channel(16);
+    let mut events = vec![(5_000, Event::Signal(Signal::Stop))];
+    events.extend(after_stop);
+    // Keeps the channel open (a closed one releases at once).
+    events.push((60_000, Event::Warning("end".into())));
+    script(tx, events);
+    let t0 = tokio::time::Instant::now();
+    daemon::run(&mut sys, &mut loader, &mut exec, settings(100), &mut rx)
+        .await
+        .unwrap();
+    (t0.elapsed().as_millis(), sys.recs)
+}
+
+fn successor_advert() -> Event {
+    let inst = InstanceSettings::backup("VI_1", 51)
+        .priority(90)
+        .vip("10.0.0.100/24");
+    let src: IpAddr = "10.0.0.2".parse().unwrap();
+    let dst: IpAddr = "224.0.0.18".parse().unwrap();
+    Event::Input(vrrpd::proto::Input::Packet {
+        ifindex: 2,
+        src,
+        dst,
+        ttl: 255,
+        bytes: crate::common::encode(&crate::common::advert_like(&inst, 90), src, dst),
+    })
+}
+
+#[tokio::test(start_paused = true)]
+async fn sigterm_keeps_the_vip_until_the_successor_is_heard() {
+    let vip: IpAddr = "10.0.0.100".parse().unwrap();
+    // The successor's advert 600 ms after the stop ends it (the VIP goes 50 ms later).
+    let (took, recs) = stop_with(vec![(5_600, successor_advert())]).await;
+    assert!((5_650..5_660).contains(&took), "stopped after {took} ms");
+    let stopping = recs
+        .iter()
+        .position(|r| *r == Rec::Sd(SdState::Stopping))
+        .unwrap();
+    assert!(recs[stopping..].contains(&Rec::Del(vip)));
+    assert_eq!(adverts(&recs).last().map(|a| a.2), Some(0));
+    // A second SIGTERM: at once.
+    let (took, recs) = stop_with(vec![(5_100, Event::Signal(Signal::Stop))]).await;
+    assert!((5_100..5_110).contains(&took), "stopped after {took} ms");
+    assert!(recs.contains(&Rec::Del(vip)));
+    // Nobody takes over: released after master-down (3 × 1 s + 0.61 s).
+    let (took, recs) = stop_with(Vec::new()).await;
+    assert!((8_609..8_620).contains(&took), "stopped after {took} ms");
+    assert!(recs.contains(&Rec::Del(vip)));
+}

@@ -37,6 +37,11 @@ fn a_drained_master_hands_over_with_priority_zero_and_stays_backup() {
     assert_eq!(reason(&rig, "VI_1"), Some(TransitionReason::MasterDown));
     rig.clear();
     rig.input_at(ms(4200), drain(&[], true));
+    // Make-before-break (tests/proto/handover.rs): the VIP goes when a new master is heard.
+    assert_eq!(rig.state("VI_1"), State::Master);
+    assert_eq!(rig.count(is_del), 0);
+    rig.rx_at(ms(4300), "10.0.0.2", &advert_like(&vi_1(), 90));
+    rig.advance_to(ms(4350));
     assert_eq!(rig.state("VI_1"), State::Backup);
     // Priority 0 first (RFC 5798 §6.4.3's graceful release), then the VIP goes.
     assert_eq!(rig.sent_adverts().first().map(|a| a.2), Some(0));
@@ -53,7 +58,7 @@ fn a_drained_master_hands_over_with_priority_zero_and_stays_backup() {
         (t.from, t.to, t.reason),
         (State::Master, State::Backup, TransitionReason::Drain)
     );
-    assert_eq!(t.at, ms(4200));
+    assert_eq!(t.at, ms(4350));
     // Nobody else is there, yet it never takes over while drained.
     rig.advance_to(ms(20_000));
     assert_eq!(rig.state("VI_1"), State::Backup);
@@ -73,13 +78,15 @@ fn draining_names_only_those_and_unknown_names_are_ignored() {
     ]));
     rig.advance_to(ms(4000));
     rig.input_at(ms(4100), drain(&["VI_2", "NOPE"], true));
+    // Nobody takes over: released after master-down.
+    rig.advance_to(ms(8000));
     assert_eq!(
         (rig.state("VI_1"), rig.state("VI_2")),
         (State::Master, State::Backup)
     );
     // Draining again changes nothing.
     rig.clear();
-    rig.input_at(ms(4200), drain(&["VI_2"], true));
+    rig.input_at(ms(8200), drain(&["VI_2"], true));
     assert!(rig.out.is_empty(), "{:?}", rig.out);
 }
 
@@ -97,6 +104,7 @@ fn draining_one_sync_group_member_drains_the_group() {
     rig.advance_to(ms(4000));
     assert_eq!(rig.state("VI_2"), State::Master);
     rig.input_at(ms(4100), drain(&["VI_1"], true));
+    rig.advance_to(ms(8000));
     assert_eq!(
         (rig.state("VI_1"), rig.state("VI_2")),
         (State::Backup, State::Backup)
@@ -134,6 +142,8 @@ fn reasons_follow_what_happened() {
     );
     // Stopping is a transition too.
     rig.input_at(ms(7000), Input::Stop { release: true });
+    // A second stop ends the hand-over at once.
+    rig.input_at(ms(7001), Input::Stop { release: true });
     assert_eq!(reason(&rig, "VI_1"), Some(TransitionReason::Stop));
 }
 

@@ -8,6 +8,7 @@ mod common;
 
 mod drain;
 mod fuzz_property;
+mod handover;
 mod hostile;
 mod interop;
 mod reload;

@@ -111,6 +111,8 @@ fn leaving_master_removes_rules_then_routes_then_addresses() {
     let mut rig = master_rig();
     rig.clear();
     rig.input_at(ms(4100), Input::Stop { release: true });
+    // The removal waits for a successor (tests/proto/handover.rs); a second stop: at once.
+    rig.input_at(ms(4200), Input::Stop { release: true });
     let mut want = vec!["advert0".to_string()];
     want.extend(removal.iter().map(|s| s.to_string()));
     want.push("notify STOP".into());

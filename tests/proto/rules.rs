@@ -918,6 +918,10 @@ fn stop_sends_priority_zero_removes_vips_and_notifies() {
         rig.sent_adverts(),
         vec![(ms(4100), "224.0.0.18".parse().unwrap(), 0)]
     );
+    // Make-before-break (tests/proto/handover.rs): the VIPs go when a successor is heard.
+    assert_eq!(rig.count(is_del), 0);
+    rig.rx_at(ms(4150), "10.0.0.2", &advert_like(&vi_1(), 90));
+    rig.advance_to(ms(4200));
     assert_eq!(rig.count(is_del), 1);
     assert!(rig.out.iter().any(|t| matches!(
         t.action,

@@ -100,7 +100,7 @@ impl VirtualRouter {
                     );
                 }
             }
-            Timer::Advert | Timer::MasterDown | Timer::PreemptDelay => {}
+            Timer::Advert | Timer::MasterDown | Timer::PreemptDelay | Timer::HandOver => {}
         }
     }
 }

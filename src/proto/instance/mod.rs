@@ -14,6 +14,7 @@
 mod addresses;
 mod advert;
 mod garp;
+mod handover;
 mod priority;
 mod restore;
 mod rx;
@@ -32,6 +33,8 @@ use super::stats::Counters;
 use super::timer::{deadline, Timer, TimerTable};
 use super::transition::{TransitionReason, TransitionRecord};
 use crate::wire::{Addrs, AhKey, Auth, SeqCounter, Version};
+pub(crate) use handover::Leaving;
+pub use handover::{LINGER, STOP_LIMIT};
 
 /// What the core hands an instance for one step: the time, the timers and the output queue.
 pub(crate) struct Ctx<'a> {
@@ -64,6 +67,9 @@ pub(crate) enum Transition {
     ToMaster,
     /// A MASTER heard a higher priority (or won tie-break) advert.
     ToBackup,
+    /// A MASTER handing over heard its successor, or waited as long as it may
+    /// (`handover.rs`): the router removes the VIPs and ends the drain or the stop.
+    HandedOver,
 }
 
 /// One kind of receive error that was logged (see `VirtualRouter::quiet_errors`).
@@ -135,6 +141,12 @@ pub(crate) struct VirtualRouter {
     pub transitions: BTreeMap<TransitionReason, u64>,
     /// Drained by an operator: released if MASTER, and never MASTER again until undrained.
     pub drained: bool,
+    /// MASTER leaving make-before-break (`handover.rs`): priority 0 sent, VIPs kept until a
+    /// new master is heard; why it leaves, and since when.
+    pub handover: Option<Leaving>,
+    pub handover_since: Option<Instant>,
+    /// Handing over, the successor's advert was heard: the VIPs go when the linger ends.
+    pub successor_heard: bool,
 }
 
 impl VirtualRouter {
@@ -171,6 +183,9 @@ impl VirtualRouter {
             last_transition: None,
             transitions: BTreeMap::new(),
             drained: false,
+            handover: None,
+            handover_since: None,
+            successor_heard: false,
         };
         inst.derive();
         inst

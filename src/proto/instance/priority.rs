@@ -50,7 +50,11 @@ impl VirtualRouter {
                 // priority first would advertise, for an instant, a master that is leaving
                 // (a track_file value past -254 turns its weight into FAULT; found by the
                 // replay case 28_conf_track_file).
-                if !self.trackers.values().any(|t| *t == TrackerState::Down) {
+                // A master handing over stays silent: an advert with a priority would hold the
+                // backups back (instance/handover.rs).
+                if self.handover.is_none()
+                    && !self.trackers.values().any(|t| *t == TrackerState::Down)
+                {
                     self.send_advert(ctx, new);
                     ctx.arm(self.idx, Timer::Advert, self.cfg.advert_int.to_duration());
                 }

@@ -38,7 +38,14 @@ impl VirtualRouter {
             instance: self.cfg.name.clone(),
             vip: vip.clone(),
         });
-        for _ in 0..self.cfg.garp.master_repeat {
+        // Handing over, the address is put back to keep serving, but without a GARP: the
+        // successor's GARP must be the last word (instance/handover.rs).
+        let burst = if self.handing_over() {
+            0
+        } else {
+            self.cfg.garp.master_repeat
+        };
+        for _ in 0..burst {
             ctx.out.push_back(self.garp_action(&vip.ifname, vip.addr));
         }
         true

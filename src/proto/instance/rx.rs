@@ -140,6 +140,11 @@ impl VirtualRouter {
     /// MASTER on a valid advert (docs/keepalived-compat.md#state-machine). `cmp` compares the sender with our source address
     /// as unsigned integers (IpAddr's order within one family is exactly that).
     fn master_rx(&mut self, ctx: &mut Ctx, src: IpAddr, adv: &Advert) -> Option<Transition> {
+        if self.handing_over() {
+            // The successor's advert starts the linger; its timer ends the hand-over.
+            self.handover_rx(ctx, src, adv);
+            return None;
+        }
         let p = adv.priority;
         if p == 0 {
             // RFC 5798 §6.4.3: priority 0 ⇒ "Send an ADVERTISEMENT" (so the backups see a

@@ -13,7 +13,7 @@ impl VirtualRouter {
         ctx.arm(self.idx, Timer::MasterDown, self.master_down_interval());
     }
 
-    fn stop_master_timers(&self, ctx: &mut Ctx) {
+    pub(super) fn stop_master_timers(&self, ctx: &mut Ctx) {
         for t in [
             Timer::Advert,
             Timer::GarpMasterDelay,
@@ -39,6 +39,7 @@ impl VirtualRouter {
         // AH: a counter that reached its ceiling starts again (keepalived's
         // vrrp_state_goto_master).
         self.ah_seq.on_become_master();
+        self.clear_handover(ctx);
         self.state = State::Master;
         self.wants_master_now = false;
         self.master_adver_int = self.cfg.advert_int;
@@ -64,6 +65,7 @@ impl VirtualRouter {
             "Entering BACKUP STATE"
         };
         self.log(ctx, LogLevel::Info, text);
+        self.clear_handover(ctx);
         if self.state == State::Master {
             self.stop_master_timers(ctx);
             self.del_vips(ctx);
@@ -87,6 +89,7 @@ impl VirtualRouter {
             "Entering FAULT STATE"
         };
         self.log(ctx, LogLevel::Info, text);
+        self.clear_handover(ctx);
         if self.state == State::Master {
             self.send_advert(ctx, 0);
             self.del_vips(ctx);
@@ -117,6 +120,7 @@ impl VirtualRouter {
     /// Without `release` (`-V/--dont-release-vrrp`, docs/keepalived-compat.md#removing-addresses) a master
     /// sends nothing and keeps its VIPs, routes and rules; the STOP notification still runs.
     pub fn stop(&mut self, ctx: &mut Ctx, release: bool) {
+        self.clear_handover(ctx);
         if self.state == State::Master && release {
             self.send_advert(ctx, 0);
             self.del_vips(ctx);
@@ -144,6 +148,10 @@ impl VirtualRouter {
                     None => ctx.arm(self.idx, Timer::Advert, interval),
                 }
                 None
+            }
+            (State::Master, Timer::HandOver) if self.handing_over() => {
+                self.handover_expired(ctx);
+                Some(Transition::HandedOver)
             }
             (State::Backup, Timer::MasterDown) if self.drained => {
                 // Drained by an operator: stay BACKUP whatever the master does; watch again.
