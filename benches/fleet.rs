@@ -55,10 +55,20 @@ fn cpu(lab: &Lab) -> f64 {
 
 /// How many of the 1,000 VIPs are on the node's interfaces.
 fn vips_up(lab: &Lab) -> usize {
-    lab::sh(&["ip", "netns", "exec", lab.ns(0), "ip", "-4", "-o", "addr", "show"])
-        .lines()
-        .filter(|l| l.contains(" 10.10") && l.contains("/32"))
-        .count()
+    lab::sh(&[
+        "ip",
+        "netns",
+        "exec",
+        lab.ns(0),
+        "ip",
+        "-4",
+        "-o",
+        "addr",
+        "show",
+    ])
+    .lines()
+    .filter(|l| l.contains(" 10.10") && l.contains("/32"))
+    .count()
 }
 
 fn run(d: Daemon, window: Duration, reloads: usize) -> Row {
@@ -68,9 +78,15 @@ fn run(d: Daemon, window: Duration, reloads: usize) -> Row {
     for k in 1..4u8 {
         let name = format!("d{k}");
         let peer = format!("e{k}");
-        lab.ip(&ns, &["link", "add", &name, "type", "veth", "peer", "name", &peer]);
+        lab.ip(
+            &ns,
+            &["link", "add", &name, "type", "veth", "peer", "name", &peer],
+        );
         lab.ip(&ns, &["link", "set", &peer, "up"]);
-        lab.ip(&ns, &["addr", "add", &format!("10.{k}.0.1/16"), "dev", &name]);
+        lab.ip(
+            &ns,
+            &["addr", "add", &format!("10.{k}.0.1/16"), "dev", &name],
+        );
         lab.ip(&ns, &["link", "set", &name, "up"]);
         ifaces.push(name);
     }
@@ -100,8 +116,7 @@ fn run(d: Daemon, window: Duration, reloads: usize) -> Row {
         let before = lab.log(0).matches("Reload complete").count();
         lab.signal(0, Signal::SIGHUP);
         let deadline = Instant::now() + Duration::from_secs(60);
-        while lab.log(0).matches("Reload complete").count() <= before && Instant::now() < deadline
-        {
+        while lab.log(0).matches("Reload complete").count() <= before && Instant::now() < deadline {
             std::thread::sleep(Duration::from_millis(10));
         }
     }

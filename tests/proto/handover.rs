@@ -455,3 +455,21 @@ fn a_second_stop_during_the_linger_releases_at_once() {
     assert!(rig.router.is_stopped());
     assert_eq!(rig.count(is_del), 1);
 }
+
+/// `use_vmac` (docs/vmac.md): two nodes serving one virtual MAC would make the switch move it
+/// between their ports, so a vmac instance breaks before it makes: priority 0 and the VIPs go
+/// at once, as keepalived does.
+#[test]
+fn a_vmac_instance_releases_at_once() {
+    let mut inst = vi_1();
+    inst.vmac = Some("vrrp.51".into());
+    let mut rig = Rig::one(inst);
+    rig.advance_to(ms(4000));
+    assert_eq!(rig.state("VI_1"), State::Master);
+    rig.clear();
+    rig.input_at(ms(4200), drain(&[], true));
+    rig.advance_to(ms(4200));
+    assert_eq!(rig.state("VI_1"), State::Backup);
+    assert_eq!(rig.count(is_del), 1);
+    assert_eq!(rig.sent_adverts().len(), 1);
+}

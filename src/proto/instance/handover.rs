@@ -56,6 +56,13 @@ impl VirtualRouter {
 
     /// The longest wait for a new master (a dead peer cannot hold us longer).
     pub(crate) fn handover_limit(&self, why: Leaving) -> Duration {
+        // With `use_vmac` both nodes would answer from the same virtual MAC on two switch
+        // ports during the overlap, and the switch would move the MAC back and forth between
+        // them (docs/vmac.md): such an instance breaks before it makes, as keepalived does
+        // (priority 0, VIPs removed at once).
+        if self.cfg.vmac.is_some() {
+            return Duration::ZERO;
+        }
         let down = self.master_down_interval();
         match why {
             Leaving::Drain => down,
@@ -89,10 +96,14 @@ impl VirtualRouter {
         ctx.arm(self.idx, Timer::HandOver, limit);
         self.handover = Some(why);
         self.handover_since = Some(ctx.now);
-        let text = format!(
-            "handing over: keeping the VIPs until a new master is heard (at most {})",
-            millis(limit)
-        );
+        let text = if limit.is_zero() {
+            "handing over: a vmac's VIPs go at once".to_string()
+        } else {
+            format!(
+                "handing over: keeping the VIPs until a new master is heard (at most {})",
+                millis(limit)
+            )
+        };
         self.log(ctx, LogLevel::Info, &text);
     }
 
