@@ -67,11 +67,17 @@ pub(crate) fn duplicate(l: &mut Lower, what: &str, name: &Sp<String>, _first: Sp
 pub(crate) fn lower_script(l: &mut Lower, s: &Stmt, config: &mut Config) {
     let Some(name) = l.block_name(s) else { return };
     let Some(b) = l.block(s) else { return };
-    if let Some(first) = config.scripts.iter().find(|x| x.name.value == name.value) {
+    if let Some(first) = l
+        .script_names
+        .get(&name.value)
+        .and_then(|&i| config.scripts.get(i))
+    {
         let span = first.name.span;
         duplicate(l, "vrrp script", &name, span);
         return;
     }
+    l.script_names
+        .insert(name.value.clone(), config.scripts.len());
     let mut vs = VrrpScript {
         name,
         span: s.keyword.span,
@@ -134,15 +140,17 @@ pub(super) static SCRIPT: Section<VrrpScript> = Section {
 pub(crate) fn lower_track_process(l: &mut Lower, s: &Stmt, config: &mut Config) {
     let Some(name) = l.block_name(s) else { return };
     let Some(b) = l.block(s) else { return };
-    if let Some(first) = config
-        .track_processes
-        .iter()
-        .find(|x| x.name.value == name.value)
+    if let Some(first) = l
+        .process_names
+        .get(&name.value)
+        .and_then(|&i| config.track_processes.get(i))
     {
         let span = first.name.span;
         duplicate(l, "vrrp track process", &name, span);
         return;
     }
+    l.process_names
+        .insert(name.value.clone(), config.track_processes.len());
     let mut p = TrackProcess {
         name,
         span: s.keyword.span,
@@ -232,15 +240,17 @@ pub(super) static PROCESS: Section<TrackProcess> = Section {
 pub(crate) fn lower_track_file(l: &mut Lower, s: &Stmt, config: &mut Config) {
     let Some(name) = l.block_name(s) else { return };
     let Some(b) = l.block(s) else { return };
-    if let Some(first) = config
-        .track_files
-        .iter()
-        .find(|x| x.name.value == name.value)
+    if let Some(first) = l
+        .file_names
+        .get(&name.value)
+        .and_then(|&i| config.track_files.get(i))
     {
         let span = first.name.span;
         duplicate(l, "track file", &name, span);
         return;
     }
+    l.file_names
+        .insert(name.value.clone(), config.track_files.len());
     let mut f = TrackFile {
         name,
         span: s.keyword.span,
