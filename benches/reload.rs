@@ -18,7 +18,8 @@
 //!   reload is the daemon's processes' CPU time over each reload, averaged.
 //!
 //! Prints figures, asserts nothing. Needs root, keepalived, tcpdump and tshark:
-//! `sudo cargo bench --bench reload` (all loads) or `-- quick` (1,000 scripts only).
+//! `sudo cargo bench --bench reload` (all loads), `-- quick` (1,000 scripts only), `-- scripts`
+//! (40,000 scripts only) or `-- instances` (1,000 instances only).
 
 #[path = "../tests/common/lab.rs"]
 mod lab;
@@ -252,7 +253,11 @@ fn main() {
     lab::require_tool("tcpdump");
     lab::require_tool("tshark");
     let quick = std::env::args().any(|a| a == "quick") || !std::env::args().any(|a| a == "--bench");
-    let loads: Vec<Load> = if quick {
+    let loads: Vec<Load> = if std::env::args().any(|a| a == "instances") {
+        vec![Load::Instances(1_000)]
+    } else if std::env::args().any(|a| a == "scripts") {
+        vec![Load::Scripts(40_000)]
+    } else if quick {
         vec![Load::Scripts(1_000)]
     } else {
         vec![

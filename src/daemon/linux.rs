@@ -321,6 +321,11 @@ impl Loader for FileLoader {
                     .map_err(|e| vec![e.to_string()])?;
                 // User and group lookups may block (NSS): made here, answered on the loop.
                 crate::sys::script::prefetch(p.run_as_names());
+                let mut p = p;
+                for w in &p.warnings {
+                    warn!(target: "vrrpd", "{w}");
+                }
+                p.warnings_logged = true;
                 Ok(p)
             })
             .await;

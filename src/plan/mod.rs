@@ -81,6 +81,10 @@ pub struct Runtime {
     pub shutdown_script: Option<GlobalScript>,
     /// Lines to log: the configuration's warnings and the features not performed yet.
     pub warnings: Vec<String>,
+    /// The loader already logged [`Runtime::warnings`] on its own thread: tens of thousands
+    /// of them (`script ... is not used` in generated files) cost the loop 0.3 s to log
+    /// (README "Reload at any size").
+    pub warnings_logged: bool,
     /// The nftables rules of `no_accept` instances (`firewall`), if any.
     pub firewall: Option<FirewallSpec>,
 }
@@ -171,6 +175,7 @@ impl Runtime {
                 cfg.global.shutdown_script_timeout.as_ref(),
             ),
             warnings: Vec::new(),
+            warnings_logged: false,
             firewall: None,
         }
     }
