@@ -30,29 +30,6 @@ struct Row {
     rss_reloaded: u64,
 }
 
-/// CPU seconds (user + system) of every process of router 0's daemon.
-fn cpu(lab: &Lab) -> f64 {
-    let ticks = nix::unistd::sysconf(nix::unistd::SysconfVar::CLK_TCK)
-        .ok()
-        .flatten()
-        .unwrap_or(100) as f64;
-    let want: String = lab.proc(0).daemon.name().chars().take(15).collect();
-    let mut sum = 0.0;
-    for pid in lab::sh(&["ip", "netns", "pids", lab.ns(0)]).split_whitespace() {
-        let comm = std::fs::read_to_string(format!("/proc/{pid}/comm")).unwrap_or_default();
-        if comm.trim() != want {
-            continue;
-        }
-        let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
-        let after = stat.rfind(')').map_or("", |p| &stat[p + 1..]);
-        let f: Vec<&str> = after.split_whitespace().collect();
-        let t = |k: usize| f.get(k).and_then(|v| v.parse::<f64>().ok()).unwrap_or(0.0);
-        // Fields after the comm: state is 0, utime 11, stime 12.
-        sum += (t(11) + t(12)) / ticks;
-    }
-    sum
-}
-
 /// How many of the 1,000 VIPs are on the node's interfaces.
 fn vips_up(lab: &Lab) -> usize {
     lab::sh(&[
@@ -73,23 +50,7 @@ fn vips_up(lab: &Lab) -> usize {
 
 fn run(d: Daemon, window: Duration, reloads: usize) -> Row {
     let mut lab = Lab::new(&format!("fl{}", &d.name()[..1]), 1);
-    let ns = lab.ns(0).to_string();
-    let mut ifaces = vec!["eth0".to_string()];
-    for k in 1..4u8 {
-        let name = format!("d{k}");
-        let peer = format!("e{k}");
-        lab.ip(
-            &ns,
-            &["link", "add", &name, "type", "veth", "peer", "name", &peer],
-        );
-        lab.ip(&ns, &["link", "set", &peer, "up"]);
-        lab.ip(
-            &ns,
-            &["addr", "add", &format!("10.{k}.0.1/16"), "dev", &name],
-        );
-        lab.ip(&ns, &["link", "set", &name, "up"]);
-        ifaces.push(name);
-    }
+    let ifaces = lab.fleet_interfaces(0);
     let mut instances = Vec::new();
     for (k, ifname) in ifaces.iter().enumerate() {
         for vrid in 1..=PER_IF {
@@ -108,9 +69,9 @@ fn run(d: Daemon, window: Duration, reloads: usize) -> Row {
     let all_up = t0.elapsed();
     // Past the start-up GARP bursts.
     std::thread::sleep(Duration::from_secs(6));
-    let c0 = cpu(&lab);
+    let c0 = lab.cpu_seconds(0);
     std::thread::sleep(window);
-    let cpu_pct = (cpu(&lab) - c0) / window.as_secs_f64() * 100.0;
+    let cpu_pct = (lab.cpu_seconds(0) - c0) / window.as_secs_f64() * 100.0;
     let rss_idle = lab.rss_kib(0);
     for _ in 0..reloads {
         let before = lab.log(0).matches("Reload complete").count();

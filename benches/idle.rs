@@ -14,20 +14,6 @@ use lab::{config, Daemon, Instance, Lab};
 const PER_IF: u8 = 250;
 const SCRAPE_EVERY: Duration = Duration::from_secs(5);
 
-/// CPU seconds (user + system) of process `pid`.
-fn cpu(pid: i32) -> f64 {
-    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
-    let ticks = nix::unistd::sysconf(nix::unistd::SysconfVar::CLK_TCK)
-        .ok()
-        .flatten()
-        .unwrap_or(100) as f64;
-    let after = stat.rfind(')').map_or("", |i| &stat[i + 1..]);
-    let f: Vec<&str> = after.split_whitespace().collect();
-    let t = |i: usize| f.get(i).and_then(|v| v.parse::<f64>().ok()).unwrap_or(0.0);
-    // Fields after the comm: state is 0, utime 11, stime 12.
-    (t(11) + t(12)) / ticks
-}
-
 /// `vrrpd_advert_timer_lateness_seconds`: (deadlines handled more than 5 ms late, all).
 fn lateness(lab: &Lab) -> (f64, f64) {
     let url = format!("http://{}:9165/metrics", lab.addr(0));
@@ -61,7 +47,7 @@ struct Window {
 fn window(lab: &Lab, window: Duration, scrape: bool) -> Window {
     let url = format!("http://{}:9165/metrics", lab.addr(0));
     let (late0, all0) = lateness(lab);
-    let before = cpu(lab.pid(0));
+    let before = lab.cpu_seconds(0);
     let t0 = Instant::now();
     let mut slowest = Duration::ZERO;
     while t0.elapsed() < window {
@@ -76,7 +62,7 @@ fn window(lab: &Lab, window: Duration, scrape: bool) -> Window {
         }
         std::thread::sleep(SCRAPE_EVERY.min(window.saturating_sub(t0.elapsed())));
     }
-    let cpu = cpu(lab.pid(0)) - before;
+    let cpu = lab.cpu_seconds(0) - before;
     let (late1, all1) = lateness(lab);
     Window {
         cpu,
@@ -96,24 +82,7 @@ fn main() {
         Duration::from_secs(5)
     };
     let mut lab = Lab::new("idle", 1);
-    let ns = lab.ns(0).to_string();
-    let mut ifaces = vec!["eth0".to_string()];
-    for k in 1..4u8 {
-        let name = format!("d{k}");
-        // veth pairs inside the namespace (no `dummy` module in every container).
-        let peer = format!("e{k}");
-        lab.ip(
-            &ns,
-            &["link", "add", &name, "type", "veth", "peer", "name", &peer],
-        );
-        lab.ip(&ns, &["link", "set", &peer, "up"]);
-        lab.ip(
-            &ns,
-            &["addr", "add", &format!("10.{k}.0.1/16"), "dev", &name],
-        );
-        lab.ip(&ns, &["link", "set", &name, "up"]);
-        ifaces.push(name);
-    }
+    let ifaces = lab.fleet_interfaces(0);
     let mut instances = Vec::new();
     for (k, ifname) in ifaces.iter().enumerate() {
         for vrid in 1..=PER_IF {

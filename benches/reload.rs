@@ -80,23 +80,7 @@ fn instances(lab: &Lab, router: usize, priority: u8, more: usize) -> Vec<Instanc
     if more == 0 {
         return all;
     }
-    let ns = lab.ns(router).to_string();
-    let mut ifaces = vec!["eth0".to_string()];
-    for k in 1..4u8 {
-        let name = format!("d{k}");
-        let peer = format!("e{k}");
-        lab.ip(
-            &ns,
-            &["link", "add", &name, "type", "veth", "peer", "name", &peer],
-        );
-        lab.ip(&ns, &["link", "set", &peer, "up"]);
-        lab.ip(
-            &ns,
-            &["addr", "add", &format!("10.{k}.0.1/16"), "dev", &name],
-        );
-        lab.ip(&ns, &["link", "set", &name, "up"]);
-        ifaces.push(name);
-    }
+    let ifaces = lab.fleet_interfaces(router);
     'outer: for (k, ifname) in ifaces.iter().enumerate() {
         for vrid in 1..=255u8 {
             if all.len() > more {
@@ -112,30 +96,6 @@ fn instances(lab: &Lab, router: usize, priority: u8, more: usize) -> Vec<Instanc
         }
     }
     all
-}
-
-/// CPU seconds (user + system) of every process of router i's daemon.
-fn cpu(lab: &Lab, i: usize) -> f64 {
-    let ticks = nix::unistd::sysconf(nix::unistd::SysconfVar::CLK_TCK)
-        .ok()
-        .flatten()
-        .unwrap_or(100) as f64;
-    let want: String = lab.proc(i).daemon.name().chars().take(15).collect();
-    let pids = lab::sh(&["ip", "netns", "pids", lab.ns(i)]);
-    let mut sum = 0.0;
-    for pid in pids.split_whitespace() {
-        let comm = std::fs::read_to_string(format!("/proc/{pid}/comm")).unwrap_or_default();
-        if comm.trim() != want {
-            continue;
-        }
-        let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
-        let after = stat.rfind(')').map_or("", |p| &stat[p + 1..]);
-        let f: Vec<&str> = after.split_whitespace().collect();
-        let t = |k: usize| f.get(k).and_then(|v| v.parse::<f64>().ok()).unwrap_or(0.0);
-        // Fields after the comm: state is 0, utime 11, stime 12.
-        sum += (t(11) + t(12)) / ticks;
-    }
-    sum
 }
 
 /// Counts changes of the set of routers holding the VIP until `stop`.
@@ -197,7 +157,7 @@ fn run(d: Daemon, load: Load, tag: &str) -> Row {
         let watcher = s.spawn(holder_watch(&lab, stop.clone(), changes.clone()));
         for _ in 0..RELOADS {
             let done_before = lab.log(0).matches("Reload complete").count();
-            let c0 = cpu(&lab, 0);
+            let c0 = lab.cpu_seconds(0);
             let r0 = Instant::now();
             lab.signal(0, Signal::SIGHUP);
             let deadline = Instant::now() + Duration::from_secs(180);
@@ -208,7 +168,7 @@ fn run(d: Daemon, load: Load, tag: &str) -> Row {
             }
             slowest = slowest.max(r0.elapsed());
             std::thread::sleep(Duration::from_millis(500));
-            cpu_total += cpu(&lab, 0) - c0;
+            cpu_total += lab.cpu_seconds(0) - c0;
             std::thread::sleep(Duration::from_millis(500));
         }
         stop.store(true, Ordering::Relaxed);

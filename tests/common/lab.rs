@@ -1011,6 +1011,53 @@ impl Lab {
         })
     }
 
+    /// CPU seconds (user + system) of router i's daemon: the sum over all its processes.
+    pub fn cpu_seconds(&self, i: usize) -> f64 {
+        let ticks = nix::unistd::sysconf(nix::unistd::SysconfVar::CLK_TCK)
+            .ok()
+            .flatten()
+            .unwrap_or(100) as f64;
+        let want: String = self.proc(i).daemon.name().chars().take(15).collect();
+        let mut sum = 0.0;
+        for pid in sh(&["ip", "netns", "pids", self.ns(i)]).split_whitespace() {
+            let comm = fs::read_to_string(format!("/proc/{pid}/comm")).unwrap_or_default();
+            if comm.trim() != want {
+                continue;
+            }
+            let stat = fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+            let after = stat.rfind(')').map_or("", |p| &stat[p + 1..]);
+            let f: Vec<&str> = after.split_whitespace().collect();
+            let t = |k: usize| f.get(k).and_then(|v| v.parse::<f64>().ok()).unwrap_or(0.0);
+            // Fields after the comm: state is 0, utime 11, stime 12.
+            sum += (t(11) + t(12)) / ticks;
+        }
+        sum
+    }
+
+    /// Three more interfaces in router i for fleets of instances (VRIDs are unique per
+    /// interface): veth pairs `d1`..`d3` (no `dummy` module in every container) with
+    /// 10.k.0.1/16, up. Returns `eth0` and them.
+    pub fn fleet_interfaces(&self, i: usize) -> Vec<String> {
+        let ns = self.ns(i).to_string();
+        let mut ifaces = vec![IF.to_string()];
+        for k in 1..4u8 {
+            let name = format!("d{k}");
+            let peer = format!("e{k}");
+            self.ip(
+                &ns,
+                &["link", "add", &name, "type", "veth", "peer", "name", &peer],
+            );
+            self.ip(&ns, &["link", "set", &peer, "up"]);
+            self.ip(
+                &ns,
+                &["addr", "add", &format!("10.{k}.0.1/16"), "dev", &name],
+            );
+            self.ip(&ns, &["link", "set", &name, "up"]);
+            ifaces.push(name);
+        }
+        ifaces
+    }
+
     /// Resident memory (VmRSS, KiB) of router i's daemon: the sum over all its processes
     /// (keepalived's parent and VRRP child).
     pub fn rss_kib(&self, i: usize) -> u64 {
