@@ -85,7 +85,10 @@ impl Router {
     /// that keepalived would match (see the module documentation for the exact rules).
     /// Side effects are queued like [`Router::handle`]'s. Ignored after `Input::Stop`.
     pub fn reconfigure(&mut self, now: Instant, settings: RouterSettings) {
-        if self.stopped {
+        // A router that is stopping (masters handing over, docs/keepalived-compat.md#planned-hand-over)
+        // takes no new configuration: it would add or remove addresses, routes and rules of a
+        // node that is leaving (found by the `proto` fuzz target).
+        if self.stopped || self.stopping {
             return;
         }
         self.with_cause(TransitionReason::Reload, |r| {

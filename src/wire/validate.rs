@@ -235,6 +235,16 @@ fn check_steps(
         (3, Version::V3) => Version::V3,
         (version, _) => return Err(Error::Version { vrid, version }),
     };
+    // AH authenticates VRRPv2 only (RFC 5798 has no authentication; keepalived ignores
+    // auth_type for v3): an AH expectation with another version must accept nothing the AH
+    // check below did not verify (found by the wire_vrrp fuzz target).
+    if expect.auth == Auth::Ah && version != Version::V2 {
+        return Err(Error::AuthTypeMismatch {
+            vrid,
+            received: 0,
+            expected: expect.auth.type_number(),
+        });
+    }
 
     // 6. v2 authentication: type 0..=2 (invalid_authtype), equal to ours
     //    (authtype_mismatch), PASS compared in constant time (auth_failure), AH header

@@ -210,6 +210,7 @@ fn variant(which: u8) -> RouterSettings {
 }
 
 /// One step of the generated sequence.
+#[derive(Debug)]
 enum Step {
     Input(Input),
     Reload(RouterSettings),
@@ -390,6 +391,9 @@ impl Model {
 
 fn drain(router: &mut Router, model: &mut Model) {
     while let Some(a) = router.poll_action() {
+        if std::env::var_os("PROPERTY_TRACE").is_some() {
+            eprintln!("  ACT {a:?}");
+        }
         model.apply(&a);
     }
 }
@@ -442,6 +446,9 @@ pub fn run(data: &[u8], t0: Instant) {
             break;
         }
         let target = now + dt;
+        if std::env::var_os("PROPERTY_TRACE").is_some() {
+            eprintln!("STEP +{dt:?} {step:?}");
+        }
         // The shell: run every deadline up to the next input.
         let mut guard = 0;
         while let Some(d) = router.poll_timeout() {

@@ -31,3 +31,14 @@ fn router_property_holds_on_empty_and_tiny_inputs() {
         property::run(data, common::t0());
     }
 }
+
+/// Inputs the `proto` fuzz target found (fuzz/artifacts/proto), kept as regressions.
+#[test]
+fn router_property_holds_on_fuzzer_findings() {
+    let found: &[&[u8]] = &[&[
+        0xff, 0x33, 0x7f, 0x98, 0x63, 0x5f, 0xff, 0xf0, 0x49, 0xdf, 0xdf,
+    ]];
+    for data in found {
+        property::run(data, common::t0());
+    }
+}

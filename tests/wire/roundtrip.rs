@@ -102,3 +102,17 @@ fn pseudo_random_inputs_round_trip() {
         "only {parsed} of {n} inputs parsed: the generator is off"
     );
 }
+
+/// Inputs the fuzzer found (`fuzz/artifacts/wire_vrrp`), kept so `cargo test` runs them.
+#[test]
+fn fuzzer_findings_hold() {
+    let found: &[&[u8]] = &[&[
+        128, 69, 0, 0, 68, 192, 2, 0, 0, 255, 51, 208, 78, 10, 99, 0, 1, 224, 255, 255, 255, 255,
+        255, 255, 255, 255, 255, 1, 0, 1, 212, 52, 10, 99, 0, 51, 0, 0, 219, 241, 44, 57, 124, 6,
+        6, 49, 71, 100, 4, 0, 100, 49, 71, 100, 1, 0, 100, 74, 100, 10, 99, 0, 71, 2, 0, 240, 0, 0,
+        71,
+    ]];
+    for input in found {
+        let _ = roundtrip::check(input);
+    }
+}
