@@ -655,11 +655,15 @@ impl Lab {
         let rc = unsafe { libc::kill(self.pid(i), sig) };
         assert_eq!(rc, 0, "kill({}, {sig})", self.pid(i));
         let deadline = Instant::now() + Duration::from_secs(3);
+        // keepalived writes its dumps through stdio, a buffer at a time: a file is complete
+        // once two readings 50 ms apart agree.
+        let mut last: Option<String> = None;
         loop {
             if let Ok(t) = fs::read_to_string(&path) {
-                if !t.is_empty() {
+                if !t.is_empty() && last.as_deref() == Some(t.as_str()) {
                     return t;
                 }
+                last = (!t.is_empty()).then_some(t);
             }
             assert!(
                 Instant::now() < deadline,
@@ -667,7 +671,7 @@ impl Lab {
                 self.tmpdir(i).display(),
                 self.log(i)
             );
-            std::thread::sleep(Duration::from_millis(10));
+            std::thread::sleep(Duration::from_millis(if last.is_some() { 50 } else { 10 }));
         }
     }
 
