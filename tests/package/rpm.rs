@@ -64,8 +64,8 @@ const DOCS: [&str; 4] = [
     "/usr/share/licenses/vrrpd/LICENSE",
 ];
 
-/// ExecStart= of `unit` with each `$NAME` word replaced by the value split on whitespace,
-/// after reading `files` (each `KEY="value"` line) in order, as systemd does.
+/// ExecStart= of `unit` (`super::exec_start`) after reading `files` (each `KEY="value"` line)
+/// in order, as systemd does.
 fn exec_start(unit: &str, files: &[&str]) -> Vec<String> {
     let mut env = HashMap::new();
     for f in files {
@@ -78,24 +78,7 @@ fn exec_start(unit: &str, files: &[&str]) -> Vec<String> {
             }
         }
     }
-    let line = unit
-        .lines()
-        .find_map(|l| l.strip_prefix("ExecStart="))
-        .expect("ExecStart=");
-    let mut argv = Vec::new();
-    for word in line.split_whitespace() {
-        match word.strip_prefix('$') {
-            Some(name) => argv.extend(
-                env.get(name)
-                    .map(String::as_str)
-                    .unwrap_or_default()
-                    .split_whitespace()
-                    .map(String::from),
-            ),
-            None => argv.push(word.to_string()),
-        }
-    }
-    argv
+    super::exec_start(unit, &env)
 }
 
 #[cfg_attr(
