@@ -73,6 +73,9 @@ pub struct Exec {
     /// The nftables drop rules of `no_accept` instances (daemon/firewall.rs): told of every
     /// VIP added and removed.
     pub firewall: super::firewall::Firewall,
+    /// The loop's wake-up at the deadline itself (sys/precise_timer.rs); `None` in tests on
+    /// tokio's paused clock, which sleep on tokio's timer.
+    pub timer: Option<crate::sys::precise_timer::PreciseTimer>,
 }
 
 /// An error that ends the daemon: the privileges to change addresses are missing, or the

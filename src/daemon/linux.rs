@@ -184,6 +184,11 @@ pub async fn start(opts: Options, checked: Checked) -> Result<(), DaemonError> {
     exec.mailer.configure(plan.mail.clone());
     exec.firewall = super::firewall::Firewall::start(plan.firewall.clone());
     exec.log_addresses = opts.address_monitoring;
+    // Without a timerfd the loop still runs, on tokio's millisecond timer.
+    match crate::sys::precise_timer::PreciseTimer::new() {
+        Ok(t) => exec.timer = Some(t),
+        Err(e) => warn!(target: "vrrpd", "timerfd: {e}; deadlines are kept to the millisecond"),
+    }
     if let Some(path) = &opts.record_events {
         // Times count from the node's start (`Recorder::begin` in run_tracked).
         match super::record::Recorder::create(path, super::now(), &plan.host, &opts.config_path) {

@@ -341,7 +341,7 @@ async fn serve<S: Sys, L: Loader>(
                 continue;
             }
             // The check at the top of the loop handles the deadline.
-            () = sleep_until(deadline) => continue,
+            () = sleep_until(exec.timer.as_ref(), deadline) => continue,
         };
         let Some(event) = event else {
             // Every sender is gone: nothing can wake us any more; stop cleanly.
@@ -479,11 +479,16 @@ fn give(node: &mut Node, exec: &mut Exec, now: Instant, input: NodeInput) {
     node.handle(now, input);
 }
 
-/// Sleeps until `deadline`, or forever without one.
-async fn sleep_until(deadline: Option<Instant>) {
-    match deadline {
-        Some(d) => tokio::time::sleep_until(tokio::time::Instant::from_std(d)).await,
-        None => std::future::pending().await,
+/// Sleeps until `deadline`, or forever without one: on the precise timer when the shell has
+/// one (sys/precise_timer.rs), else on tokio's millisecond timer.
+async fn sleep_until(
+    timer: Option<&crate::sys::precise_timer::PreciseTimer>,
+    deadline: Option<Instant>,
+) {
+    match (deadline, timer) {
+        (Some(d), Some(t)) => t.sleep_until(d).await,
+        (Some(d), None) => tokio::time::sleep_until(tokio::time::Instant::from_std(d)).await,
+        (None, _) => std::future::pending().await,
     }
 }
 
@@ -605,7 +610,7 @@ async fn hand_over<S: Sys>(
         let deadline = earliest(node.router().poll_timeout(), Some(cap));
         let event = tokio::select! {
             ev = events.recv() => ev,
-            () = sleep_until(deadline) => continue,
+            () = sleep_until(exec.timer.as_ref(), deadline) => continue,
         };
         match event {
             Some(Event::Input(input @ (Input::Ipv4 { .. } | Input::Packet { .. }))) => {

@@ -53,6 +53,7 @@ pub mod netlink_release;
 pub mod netlink_vmac;
 pub mod pidfd;
 pub mod pidfile;
+pub mod precise_timer;
 pub mod promote_secondaries;
 pub mod realtime;
 pub mod routes;

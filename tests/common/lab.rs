@@ -267,9 +267,9 @@ impl Instance {
         if self.version == 2 {
             Duration::from_micros(u64::from(256 - p) * 1_000_000 / 256)
         } else {
-            // Centisecond units, as keepalived computes them.
-            let adv_cs = adv.as_millis() as u64 / 10;
-            Duration::from_millis((u64::from(256 - p) * adv_cs / 256) * 10)
+            // Not truncated to centiseconds: keepalived and vrrpd compute it in microseconds
+            // (src/proto/interval.rs); at 0.01 s and priority 100 that is 6.09 ms, not 0.
+            Duration::from_micros(u64::from(256 - p) * adv.as_micros() as u64 / 256)
         }
     }
 
