@@ -238,7 +238,7 @@ fn daemon_steps(cli: &Cli, names: &Names) -> Result<u8, u8> {
     if let Some(d) = detached {
         d.ready();
     }
-    log_start(&args, &warnings);
+    log_start(&args, warnings);
     vrrpd::sys::kernel_floor::log_paths();
     let opts = Options {
         // The daemon changes directory to / when it forks; a reload must still find the file.
@@ -388,15 +388,41 @@ fn write_pid_files(pid_paths: &[PathBuf]) -> Result<Vec<PidFile>, u8> {
 }
 
 /// keepalived's start-up lines and the configuration's warnings.
-fn log_start(args: &DaemonArgs, warnings: &[String]) {
+fn log_start(args: &DaemonArgs, warnings: Vec<String>) {
     info!(target: "vrrpd", "Starting vrrpd v{}", env!("CARGO_PKG_VERSION"));
     let argv: Vec<String> = std::env::args().map(|a| format!("'{a}'")).collect();
     info!(target: "vrrpd", "Command line: {}", argv.join(" "));
     info!(target: "vrrpd", "Configuration file {}", args.use_file.display());
-    for w in warnings {
-        warn!(target: "vrrpd", "{w}");
+    if warnings.len() <= INLINE_WARNINGS {
+        for w in &warnings {
+            warn!(target: "vrrpd", "{w}");
+        }
+        return;
+    }
+    // README "Reload at any size": a generated file's 40,000 `script ... is not used` lines
+    // took 0.3 s to log, and the instances waited for them. They are logged beside the
+    // start-up instead, as a reload's are logged by its loader.
+    let warnings = std::sync::Arc::new(warnings);
+    let mine = warnings.clone();
+    let spawned = std::thread::Builder::new()
+        .name("vrrpd-warnings".into())
+        .spawn(move || {
+            // The instances start meanwhile and come first (sys/background.rs).
+            let _bg = vrrpd::sys::background::enter();
+            for w in mine.iter() {
+                warn!(target: "vrrpd", "{w}");
+            }
+        });
+    if spawned.is_err() {
+        for w in warnings.iter() {
+            warn!(target: "vrrpd", "{w}");
+        }
     }
 }
+
+/// Up to this many warnings are logged in order before the instances start; more (a
+/// generated file) are logged by a thread of their own while they start.
+const INLINE_WARNINGS: usize = 64;
 
 /// The async runtime and the daemon in it, until it stops; returns the exit status.
 fn run_runtime(opts: Options, cfg: vrrpd::config::Config, console: bool) -> Result<u8, u8> {

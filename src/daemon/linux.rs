@@ -135,8 +135,12 @@ pub async fn start(opts: Options, checked: Checked) -> Result<(), DaemonError> {
             return Err(e);
         }
     };
-    // The model served the plan; a reload reads the file again (README "Memory").
-    drop(checked);
+    // The model served the plan; a reload reads the file again (README "Memory"). Freed
+    // beside the loop, which starts meanwhile (a 200,000-line model: milliseconds).
+    tokio::task::spawn_blocking(move || {
+        let _bg = crate::sys::background::enter();
+        drop(checked);
+    });
     for line in &plan.warnings {
         warn!(target: "vrrpd", "{line}");
     }
@@ -214,8 +218,11 @@ pub async fn start(opts: Options, checked: Checked) -> Result<(), DaemonError> {
     };
     // Everything the loop needs was taken from the plan above.
     let shutdown_script = plan.shutdown_script.clone();
-    drop(plan);
-    crate::sys::memory::trim();
+    tokio::task::spawn_blocking(move || {
+        let _bg = crate::sys::background::enter();
+        drop(plan);
+        crate::sys::memory::trim();
+    });
     let mut loader = FileLoader {
         netlink: sys.netlink.clone(),
         opts: opts.clone(),
@@ -296,7 +303,12 @@ impl Loader for FileLoader {
         let parse = self.opts.parse.clone();
         let vmacs = self.vmacs.clone();
         async move {
-            let checked = match tokio::task::spawn_blocking(move || plan::read(&path, &parse)).await
+            let checked = match tokio::task::spawn_blocking(move || {
+                // The loop preempts the reading (sys/background.rs).
+                let _bg = crate::sys::background::enter();
+                plan::read(&path, &parse)
+            })
+            .await
             {
                 Ok(Ok(c)) => c,
                 Ok(Err(lines)) => return Reloaded::Failed(lines),
@@ -321,6 +333,7 @@ impl Loader for FileLoader {
                 };
             }
             let planned = tokio::task::spawn_blocking(move || {
+                let _bg = crate::sys::background::enter();
                 let p = checked
                     .plan_with(host, &names)
                     .map_err(|e| vec![e.to_string()])?;

@@ -15,6 +15,7 @@
 //! `crate::plan`); [`linux::FileLoader`] reads the file and the host, tests script it. Nothing
 //! here reads the configuration model.
 
+mod backlog;
 pub mod dump;
 pub mod exec;
 pub mod firewall;
@@ -493,7 +494,9 @@ async fn sleep_until(
 }
 
 /// Performs every queued action, in order: the core's through [`Exec`], script runs through
-/// [`TrackerIo`], the trackers' log lines.
+/// [`TrackerIo`], the trackers' log lines. A core timer that falls due meanwhile is handled
+/// between two actions, its adverts ahead of the rest (daemon/backlog.rs); not while
+/// stopping, when the stop sequence runs the core's timers itself.
 async fn drain<S: Sys>(
     node: &mut Node,
     sys: &mut S,
@@ -501,7 +504,24 @@ async fn drain<S: Sys>(
     tracking: &mut TrackerIo,
 ) -> Result<(), Fatal> {
     let mut performed = 0usize;
-    while let Some(action) = node.poll_action() {
+    let mut backlog: std::collections::VecDeque<NodeAction> = std::collections::VecDeque::new();
+    loop {
+        while let Some(a) = node.poll_action() {
+            backlog.push_back(a);
+        }
+        if !exec.stopping && !backlog.is_empty() {
+            let t = now();
+            if let Some(d) = node.router().poll_timeout().filter(|d| *d <= t) {
+                exec.observers
+                    .shell
+                    .timer_late(t.saturating_duration_since(d));
+                node.handle_core_timeout(t);
+                backlog::hurry(&mut backlog, std::iter::from_fn(|| node.poll_action()));
+            }
+        }
+        let Some(action) = backlog.pop_front() else {
+            break;
+        };
         performed += 1;
         match action {
             NodeAction::Core(a) => exec.perform(sys, a).await?,
@@ -778,6 +798,7 @@ async fn apply_reload<S: Sys>(
             // Freeing a large plan (40,000 scripts: 20 ms) and handing the memory back are
             // done beside the loop (README "Memory").
             tokio::task::spawn_blocking(move || {
+                let _bg = crate::sys::background::enter();
                 drop(plan);
                 crate::sys::memory::trim();
             });

@@ -154,11 +154,13 @@ impl Runtime {
     /// Everything that does not depend on the host: no router settings, an empty interface
     /// table (tests of the trackers, scripts and hooks).
     pub fn without_host(cfg: &Config) -> Runtime {
+        let trackers = trackers::tracker_settings(cfg);
+        let scripts = scripts::script_specs(cfg, &trackers);
         Runtime {
             settings: RouterSettings::default(),
-            trackers: trackers::tracker_settings(cfg),
+            trackers,
             script_defaults: scripts::defaults(cfg),
-            scripts: scripts::script_specs(cfg),
+            scripts,
             hooks: hooks::hook_spec(cfg),
             mail: alerts::mail_spec(cfg),
             smtp_alert: alerts::alerting_instances(cfg),
@@ -322,11 +324,7 @@ pub fn read(path: &Path, parse: &ParseOptions) -> Result<Checked, Vec<String>> {
 
 /// A diagnostic as one log line (`file:line:col: severity: message`).
 pub fn diagnostic_line(d: &Diagnostic, sources: &SourceMap) -> String {
-    d.render(sources)
-        .lines()
-        .next()
-        .unwrap_or_default()
-        .to_string()
+    d.headline(sources)
 }
 
 #[cfg(test)]
@@ -362,7 +360,7 @@ mod tests {
         assert_eq!(plan.warnings.first().map(String::as_str), Some("w"));
         assert_eq!(plan.startup_delay, Some(Duration::from_secs(2)));
         assert!(plan.script_defaults.security);
-        // Only the tracked script runs; every script with a command can be prepared.
+        // Only the tracked script runs, and only it is kept (keepalived drops the other).
         let names: Vec<&str> = plan
             .trackers
             .scripts
@@ -370,7 +368,7 @@ mod tests {
             .map(|s| s.name.as_str())
             .collect();
         assert_eq!(names, ["chk"]);
-        assert_eq!(plan.scripts.len(), 2);
+        assert_eq!(plan.scripts.len(), 1);
         let uses: Vec<(TrackerKind, &str, i32)> = plan
             .trackers
             .uses

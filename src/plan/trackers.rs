@@ -39,7 +39,11 @@ pub fn tracker_settings(cfg: &Config) -> TrackerSettings {
     for g in &cfg.sync_groups {
         add(&g.trackers, TrackTarget::Group(g.name.value.clone()));
     }
-    let used = |k: TrackerKind, name: &str| uses.iter().any(|u| u.kind == k && u.name == name);
+    // A set, not a scan of `uses` per object: generated files carry tens of thousands of
+    // scripts (README "Reload at any size").
+    let referenced: std::collections::HashSet<(TrackerKind, &str)> =
+        uses.iter().map(|u| (u.kind, u.name.as_str())).collect();
+    let used = |k: TrackerKind, name: &str| referenced.contains(&(k, name));
     let scripts = cfg
         .scripts
         .iter()

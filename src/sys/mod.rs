@@ -38,6 +38,7 @@
 //! Errors from all of them are [`SysError`], whose `Display` is one sentence naming the
 //! operation and the interface.
 
+pub mod background;
 pub mod daemonize;
 mod error;
 pub mod frames;

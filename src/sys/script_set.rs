@@ -54,8 +54,13 @@ impl ScriptSet {
             grace: script::KILL_GRACE,
         };
         let mut problems = Vec::new();
+        // The first spec of a name, as a scan would find it.
+        let mut by_name: HashMap<&str, &ScriptSpec> = HashMap::with_capacity(specs.len());
+        for s in specs {
+            by_name.entry(s.name.as_str()).or_insert(s);
+        }
         for name in names {
-            let Some(s) = specs.iter().find(|s| s.name == name) else {
+            let Some(s) = by_name.get(name) else {
                 continue;
             };
             match defaults.prepare_command(&s.command) {

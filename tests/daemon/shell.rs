@@ -50,6 +50,10 @@ struct RecSys {
     /// `WATCHDOG_USEC`, and add_vip never returns (a hung loop).
     watchdog: Option<Duration>,
     hang_add: bool,
+    /// Each add_vip takes this long (a kernel round trip, on the paused clock).
+    slow_add: Duration,
+    /// Adverts are recorded for this instance only (`None`: all).
+    only_vrid: Option<u8>,
 }
 
 impl RecSys {
@@ -60,6 +64,8 @@ impl RecSys {
             fail_add: false,
             watchdog: None,
             hang_add: false,
+            slow_add: Duration::ZERO,
+            only_vrid: None,
         }
     }
 }
@@ -71,6 +77,12 @@ impl Sys for RecSys {
         h: &Ipv4Repr,
         payload: &[u8],
     ) -> Result<(), SysError> {
+        if self
+            .only_vrid
+            .is_some_and(|v| payload.get(1).copied() != Some(v))
+        {
+            return Ok(());
+        }
         self.recs.push(Rec::Advert {
             at_ms: self.t0.elapsed().as_millis(),
             id: h.ident,
@@ -114,6 +126,9 @@ impl Sys for RecSys {
             .push(Rec::Add(vip.addr, vip.prefix, vip.label.clone()));
         if self.hang_add {
             std::future::pending::<()>().await;
+        }
+        if !self.slow_add.is_zero() {
+            tokio::time::sleep(self.slow_add).await;
         }
         if self.fail_add {
             return Err(SysError::io(
@@ -990,4 +1005,65 @@ async fn sigterm_keeps_the_vip_until_the_successor_is_heard() {
     let (took, recs) = stop_with(Vec::new()).await;
     assert!((8_609..8_620).contains(&took), "stopped after {took} ms");
     assert!(recs.contains(&Rec::Del(vip)));
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_mass_transition_does_not_hold_up_a_fast_instances_adverts() {
+    // daemon/backlog.rs: 300 instances with one-second adverts become MASTER in the same
+    // instant, 300 VIPs at 0.3 ms each (90 ms of kernel round trips); VI_1 on the same node
+    // advertises every 30 ms and must not wait for them.
+    let mut sys = RecSys::new();
+    sys.slow_add = Duration::from_micros(300);
+    sys.only_vrid = Some(51);
+    let mut loader = Scripted(None);
+    let mut exec = Exec::new(ifaces(), false);
+    let mut instances = vec![InstanceSettings::backup("VI_1", 51)
+        .v3()
+        .advert_cs(3)
+        .priority(150)
+        .vip("10.0.0.100/24")];
+    for k in 0..300u32 {
+        let vrid = u8::try_from(k % 250 + 1).unwrap_or(1);
+        let vrid = if vrid == 51 { 252 } else { vrid };
+        let mut i = InstanceSettings::backup(&format!("VI_F{k}"), vrid)
+            .v3()
+            .vip(&format!("10.1.{}.{}/32", k / 250, k % 250 + 1));
+        if k >= 250 {
+            i = i.interface("eth1", 3);
+        }
+        instances.push(i);
+    }
+    let (tx, mut rx) = mpsc::channel(16);
+    script(tx, vec![(5_000, Event::Signal(Signal::Stop))]);
+    let mut ifs = ifaces();
+    ifs.insert(
+        "eth1".into(),
+        iface("eth1", 3, Some([2, 0, 0, 0, 0, 2]), true),
+    );
+    exec.ifaces = ifs;
+    daemon::run(
+        &mut sys,
+        &mut loader,
+        &mut exec,
+        RouterSettings::new(instances).exact_keepalived(),
+        &mut rx,
+    )
+    .await
+    .unwrap();
+    let adds = sys
+        .recs
+        .iter()
+        .filter(|r| matches!(r, Rec::Add(..)))
+        .count();
+    assert!(adds >= 301, "the fleet became MASTER: {adds} VIPs added");
+    // VI_1's adverts from its first until the stop: every 30 ms, through the fleet's
+    // transition at 3.609 s.
+    let ads: Vec<u128> = adverts(&sys.recs)
+        .iter()
+        .filter(|a| a.2 == 150)
+        .map(|a| a.0)
+        .collect();
+    assert!(ads.iter().any(|&t| t > 3_700), "{ads:?}");
+    let worst = ads.windows(2).map(|w| w[1] - w[0]).max().unwrap_or(0);
+    assert!(worst <= 31, "an advert waited {worst} ms: {ads:?}");
 }

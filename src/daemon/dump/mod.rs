@@ -61,10 +61,15 @@ pub struct Facts {
 impl Facts {
     /// The facts of `plan` for the scripts `names` the trackers run, as `prepared`.
     pub fn new(plan: &Runtime, names: &[String], prepared: &ScriptSet) -> Facts {
+        // The first spec of a name, as a scan would find it.
+        let mut specs: HashMap<&str, &crate::sys::script_set::ScriptSpec> = HashMap::new();
+        for s in &plan.scripts {
+            specs.entry(s.name.as_str()).or_insert(s);
+        }
         let scripts = names
             .iter()
             .map(|name| {
-                let spec = plan.scripts.iter().find(|s| &s.name == name);
+                let spec = specs.get(name.as_str()).copied();
                 let p = prepared.get(name);
                 ScriptFacts {
                     name: name.clone(),
