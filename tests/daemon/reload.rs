@@ -7,7 +7,10 @@
 //! * a file adding a VIP: only that VIP is added, nothing is removed, no transition;
 //! * a file removing a VIP: only that VIP is removed, no transition;
 //! * the backup's priority raised above the master's: it takes over (the change takes effect
-//!   without a restart).
+//!   without a restart);
+//! * 100 `vrrp_script` blocks nothing tracks: each is warned about at start and at every
+//!   reload (`Warning - script X is not used`, vrrpd from a background thread past 64
+//!   warnings) and none ever runs.
 //!
 //! The unchanged and added-VIP cases also run against keepalived, which behaves so (docs/keepalived-compat.md#reload:
 //! instances matched by VRID/interface keep their state and addresses). Needs root and
@@ -30,7 +33,8 @@ both!(
     raising_the_backup_priority,
     sighup_burst,
     removing_the_master_instance,
-    master_changes_advert_int
+    master_changes_advert_int,
+    unused_scripts_are_warned_about_and_never_run
 );
 
 fn pair(vips: &[&str]) -> [Instance; 2] {
@@ -326,4 +330,56 @@ fn master_changes_advert_int(d: Daemon, tag: &str) {
         "{}",
         lab.all_logs()
     );
+}
+
+/// docs/keepalived-compat.md#vrrp_script-keywords: a script nothing tracks is dropped after
+/// its warning. 100 of them take vrrpd past its 64 in-order warnings, so they are logged by
+/// the background thread at start (README "Differences") and by the loader at a reload.
+fn unused_scripts_are_warned_about_and_never_run(d: Daemon, tag: &str) {
+    const UNUSED: usize = 100;
+    let inst = pair(&[VIP]);
+    let mut lab = Lab::new(tag, 2);
+    let ran = lab.dir.join("unused-script-ran");
+    let mut text = config("r0", &[inst[0].clone()]);
+    for k in 0..UNUSED {
+        text.push_str(&format!(
+            "vrrp_script chk_unused_{k} {{\n    script \"/usr/bin/touch {}\"\n    interval 1\n}}\n",
+            ran.display()
+        ));
+    }
+    lab.start(0, d, &text);
+    lab.start(1, d, &config("r1", &[inst[1].clone()]));
+    lab.wait_ready(0, Duration::from_secs(10));
+    lab.wait_ready(1, Duration::from_secs(10));
+    lab.wait_holders(VIP, &[0], Duration::from_secs(10));
+    let warned = |lab: &Lab| {
+        (0..UNUSED)
+            .filter(|k| {
+                lab.log(0)
+                    .contains(&format!("Warning - script chk_unused_{k} is not used"))
+            })
+            .count()
+    };
+    let deadline = std::time::Instant::now() + Duration::from_secs(5);
+    while warned(&lab) < UNUSED && std::time::Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    assert_eq!(warned(&lab), UNUSED, "{}", lab.log(0));
+    let at_start = lab.log(0).matches("is not used").count();
+    reload_one(&mut lab, 0);
+    let deadline = std::time::Instant::now() + Duration::from_secs(5);
+    while lab.log(0).matches("is not used").count() < 2 * at_start
+        && std::time::Instant::now() < deadline
+    {
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    assert_eq!(
+        lab.log(0).matches("is not used").count(),
+        2 * at_start,
+        "every warning again at the reload"
+    );
+    // Scripts run every second when they run at all.
+    std::thread::sleep(Duration::from_millis(1500));
+    assert!(!ran.exists(), "an unused script ran");
+    assert_eq!(lab.holders(VIP), vec![0]);
 }
