@@ -103,53 +103,40 @@ impl Diagnostic {
 
     /// Renders this diagnostic as plain text (no colour), ending with a newline.
     pub fn render(&self, sources: &SourceMap) -> String {
-        let mut out = String::new();
+        let mut out = self.headline(sources);
+        out.push('\n');
         let located = self.span.and_then(|s| {
             let file = sources.get(s.file)?;
             let (line, col) = file.line_col(s.start as usize);
             Some((s, file, line, col))
         });
-        match located {
-            Some((span, file, line, col)) => {
-                let _ = writeln!(
-                    out,
-                    "{}:{}:{}: {}: {}",
-                    file.path.display(),
-                    line,
-                    col,
-                    self.severity.as_str(),
-                    self.message
-                );
-                let text = file.line_text(line);
-                let gutter = line.to_string();
-                let pad = " ".repeat(gutter.len());
-                let _ = writeln!(out, "{pad} |");
-                let _ = writeln!(out, "{gutter} | {}", text.replace('\t', " "));
-                // Caret under the token: clamp to the line (a span may run past it).
-                let line_start = file.line_start(line);
-                let start_chars = col - 1;
-                let end = (span.end as usize).max(span.start as usize + 1);
-                let end_in_line = end.min(line_start + text.len());
-                let width = file
-                    .text
-                    .get(span.start as usize..end_in_line)
-                    .map(|s| s.chars().count())
-                    .unwrap_or(0)
-                    .max(1);
-                let _ = write!(
-                    out,
-                    "{pad} | {}{}",
-                    " ".repeat(start_chars),
-                    "^".repeat(width)
-                );
-                if let Some(label) = &self.label {
-                    let _ = write!(out, " {label}");
-                }
-                out.push('\n');
+        if let Some((span, file, line, col)) = located {
+            let text = file.line_text(line);
+            let gutter = line.to_string();
+            let pad = " ".repeat(gutter.len());
+            let _ = writeln!(out, "{pad} |");
+            let _ = writeln!(out, "{gutter} | {}", text.replace('\t', " "));
+            // Caret under the token: clamp to the line (a span may run past it).
+            let line_start = file.line_start(line);
+            let start_chars = col - 1;
+            let end = (span.end as usize).max(span.start as usize + 1);
+            let end_in_line = end.min(line_start + text.len());
+            let width = file
+                .text
+                .get(span.start as usize..end_in_line)
+                .map(|s| s.chars().count())
+                .unwrap_or(0)
+                .max(1);
+            let _ = write!(
+                out,
+                "{pad} | {}{}",
+                " ".repeat(start_chars),
+                "^".repeat(width)
+            );
+            if let Some(label) = &self.label {
+                let _ = write!(out, " {label}");
             }
-            None => {
-                let _ = writeln!(out, "{}: {}", self.severity.as_str(), self.message);
-            }
+            out.push('\n');
         }
         if let Some(help) = &self.help {
             let _ = writeln!(out, "  = help: {help}");
