@@ -27,7 +27,7 @@ pub(crate) fn lower(l: &mut Lower, s: &Stmt, g: &mut Global) {
                     l.no_block(e);
                     for w in std::iter::once(&e.keyword).chain(e.args.iter()) {
                         g.notification_email
-                            .push(Spanned::new(w.text.clone(), w.span));
+                            .push(Spanned::new(w.text.as_str().to_owned(), w.span));
                     }
                 }
             }
@@ -43,9 +43,13 @@ impl Lower {
         self.no_block(s);
         let cmd = self.arg(s, 0)?;
         self.extra(s, 3);
-        let word = |i: usize| s.args.get(i).map(|w| Spanned::new(w.text.clone(), w.span));
+        let word = |i: usize| {
+            s.args
+                .get(i)
+                .map(|w| Spanned::new(w.text.as_str().to_owned(), w.span))
+        };
         Some(Command {
-            cmd: Spanned::new(cmd.text.clone(), cmd.span),
+            cmd: Spanned::new(cmd.text.as_str().to_owned(), cmd.span),
             user: word(1),
             group: word(2),
         })
@@ -67,8 +71,11 @@ impl Lower {
         let user = self.arg(s, 0)?;
         self.extra(s, 2);
         Some(RunAs {
-            user: Spanned::new(user.text.clone(), user.span),
-            group: s.args.get(1).map(|w| Spanned::new(w.text.clone(), w.span)),
+            user: Spanned::new(user.text.as_str().to_owned(), user.span),
+            group: s
+                .args
+                .get(1)
+                .map(|w| Spanned::new(w.text.as_str().to_owned(), w.span)),
         })
     }
 
@@ -340,7 +347,7 @@ pub(super) static GLOBAL: Section<Global> = Section {
                 .and_then(|w| l.int_word(w, "smtp_server port", 1, 65535))
                 .and_then(narrow);
             g.smtp_server = Some(SmtpServer {
-                host: Spanned::new(host.text.clone(), host.span),
+                host: Spanned::new(host.text.as_str().to_owned(), host.span),
                 port,
             });
         }),

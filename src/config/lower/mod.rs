@@ -25,6 +25,7 @@ use super::model::{Config, RawSetting};
 use super::read::syntax::Stmt;
 use super::span::Spanned;
 use keywords::root;
+use rustc_hash::FxHashMap;
 
 /// Lowering state: the diagnostics found so far and the skipped foreign keywords.
 #[derive(Default)]
@@ -32,14 +33,15 @@ pub(crate) struct Lower {
     pub diags: Vec<Diagnostic>,
     pub ignored: Vec<Spanned<String>>,
     /// Index of every `vrrp_instance` name already lowered, so duplicate names are found in
-    /// O(1) (configs with thousands of instances exist in the field).
-    pub instance_names: std::collections::HashMap<String, usize>,
+    /// O(1) (configs with thousands of instances exist in the field). FxHash: SipHash's
+    /// flooding resistance buys nothing against the administrator's own file.
+    pub instance_names: FxHashMap<String, usize>,
     /// The same for `vrrp_script`, `vrrp_track_process` and `vrrp_track_file` names:
     /// generated configurations carry tens of thousands of scripts, and a scan of the ones
     /// before made 40,000 of them cost 4.5 s (README "Reload at any size").
-    pub script_names: std::collections::HashMap<String, usize>,
-    pub process_names: std::collections::HashMap<String, usize>,
-    pub file_names: std::collections::HashMap<String, usize>,
+    pub script_names: FxHashMap<String, usize>,
+    pub process_names: FxHashMap<String, usize>,
+    pub file_names: FxHashMap<String, usize>,
 }
 
 /// A keyword handler of a section whose target is `T`.
@@ -100,8 +102,10 @@ impl Lower {
             d = d.with_label("this block is skipped");
         }
         self.push(d);
-        self.ignored
-            .push(Spanned::new(s.keyword.text.clone(), s.keyword.span));
+        self.ignored.push(Spanned::new(
+            s.keyword.text.as_str().to_owned(),
+            s.keyword.span,
+        ));
     }
 
     /// keepalived's `Unknown keyword 'X'`, with a suggestion.
@@ -147,11 +151,11 @@ impl Lower {
     /// Keeps a keyword verbatim (accepted without effect).
     pub(crate) fn raw(&mut self, s: &Stmt) -> RawSetting {
         RawSetting {
-            keyword: Spanned::new(s.keyword.text.clone(), s.keyword.span),
+            keyword: Spanned::new(s.keyword.text.as_str().to_owned(), s.keyword.span),
             args: s
                 .args
                 .iter()
-                .map(|w| Spanned::new(w.text.clone(), w.span))
+                .map(|w| Spanned::new(w.text.as_str().to_owned(), w.span))
                 .collect(),
         }
     }
@@ -176,7 +180,7 @@ impl Lower {
                 s.args.get(1..).unwrap_or(&[]),
             );
         }
-        Some(Spanned::new(w.text.clone(), w.span))
+        Some(Spanned::new(w.text.as_str().to_owned(), w.span))
     }
 }
 

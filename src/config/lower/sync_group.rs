@@ -76,7 +76,8 @@ pub(super) static GROUP: Section<SyncGroup> = Section {
                 for e in &b.stmts {
                     l.no_block(e);
                     for w in std::iter::once(&e.keyword).chain(e.args.iter()) {
-                        g.members.push(Spanned::new(w.text.clone(), w.span));
+                        g.members
+                            .push(Spanned::new(w.text.as_str().to_owned(), w.span));
                     }
                 }
             }

@@ -107,14 +107,14 @@ impl Lower {
         self.no_block(s);
         let w = self.arg(s, 0)?;
         self.extra(s, 1);
-        Some(Spanned::new(w.text.clone(), w.span))
+        Some(Spanned::new(w.text.as_str().to_owned(), w.span))
     }
 
     /// A keyword with an optional string value (`reload_check_config [LOGFILE]`).
     pub(crate) fn opt_string(&mut self, s: &Stmt) -> Sp<Option<String>> {
         self.no_block(s);
         self.extra(s, 1);
-        Spanned::new(s.args.first().map(|w| w.text.clone()), s.span())
+        Spanned::new(s.args.first().map(|w| w.text.as_str().to_owned()), s.span())
     }
 
     /// A keyword without a value (`nopreempt`). Words after it are warned about.

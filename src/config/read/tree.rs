@@ -52,15 +52,16 @@ impl TreeBuilder {
         self.stack.last().map(|f| f.owner.keyword.text.as_str())
     }
 
-    /// One statement line (at least one word).
-    pub fn stmt(&mut self, mut words: Vec<Word>) {
-        if words.is_empty() {
+    /// One statement line: its first word is the keyword (nothing happens without words).
+    pub fn stmt(&mut self, words: impl IntoIterator<Item = Word>) {
+        let mut words = words.into_iter();
+        let Some(keyword) = words.next() else {
             return;
-        }
-        let keyword = words.remove(0);
+        };
+        let args = words.collect();
         self.body().push(Stmt {
             keyword,
-            args: words,
+            args,
             block: None,
         });
     }
