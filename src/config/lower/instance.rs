@@ -101,22 +101,27 @@ fn state(l: &mut Lower, s: &Stmt, i: &mut Instance) {
 
 fn vrid(l: &mut Lower, s: &Stmt, i: &mut Instance) {
     l.no_block(s);
-    i.rejected.push("virtual_router_id");
-    let Some(w) = l.arg(s, 0) else { return };
+    let Some(w) = l.arg(s, 0) else {
+        i.rejected.push("virtual_router_id");
+        return;
+    };
     l.extra(s, 1);
     match super::values::parse_int(&w.text) {
         Some(v) if (1..=255).contains(&v) => {
             i.vrid = narrow(Spanned::new(v, w.span));
             i.rejected.retain(|k| *k != "virtual_router_id");
         }
-        _ => l.push(
+        _ => {
+            i.rejected.push("virtual_router_id");
+            l.push(
             Diagnostic::error(
                 w.span,
                 format!("({}): VRID '{}' not valid - must be between 1 & 255", i.name.value, w.text),
             )
             .with_label("invalid VRID")
             .with_help("virtual_router_id must be between 1 and 255, the same on every node of the instance"),
-        ),
+            )
+        }
     }
 }
 
@@ -325,27 +330,31 @@ pub(super) static INSTANCE: Section<Instance> = Section {
             i.dont_track_primary = l.opt_bool(s)
         }),
         (notify::NOTIFY_MASTER, |l, s, i| {
-            i.notify.master = l.command(s)
+            i.notify.master = l.command(s).map(Box::new)
         }),
         (notify::NOTIFY_BACKUP, |l, s, i| {
-            i.notify.backup = l.command(s)
+            i.notify.backup = l.command(s).map(Box::new)
         }),
         (notify::NOTIFY_FAULT, |l, s, i| {
-            i.notify.fault = l.command(s)
+            i.notify.fault = l.command(s).map(Box::new)
         }),
-        (notify::NOTIFY_STOP, |l, s, i| i.notify.stop = l.command(s)),
-        (notify::NOTIFY, |l, s, i| i.notify.any = l.command(s)),
+        (notify::NOTIFY_STOP, |l, s, i| {
+            i.notify.stop = l.command(s).map(Box::new)
+        }),
+        (notify::NOTIFY, |l, s, i| {
+            i.notify.any = l.command(s).map(Box::new)
+        }),
         (notify::NOTIFY_DELETED, |l, s, i| {
             let cmd = if s.args.is_empty() {
                 l.no_block(s);
                 None
             } else {
-                l.command(s)
+                l.command(s).map(Box::new)
             };
             i.notify.deleted = Some(Spanned::new(cmd, s.keyword.span));
         }),
         (notify::NOTIFY_MASTER_RX_LOWER_PRI, |l, s, i| {
-            i.notify.master_rx_lower_pri = l.command(s)
+            i.notify.master_rx_lower_pri = l.command(s).map(Box::new)
         }),
         (notify::NOTIFY_PRIORITY_CHANGES, |l, s, i| {
             i.notify_priority_changes = l.opt_bool(s)

@@ -83,22 +83,26 @@ pub(super) static GROUP: Section<SyncGroup> = Section {
             }
         }),
         (notify::NOTIFY_MASTER, |l, s, g| {
-            g.notify.master = l.command(s)
+            g.notify.master = l.command(s).map(Box::new)
         }),
         (notify::NOTIFY_BACKUP, |l, s, g| {
-            g.notify.backup = l.command(s)
+            g.notify.backup = l.command(s).map(Box::new)
         }),
         (notify::NOTIFY_FAULT, |l, s, g| {
-            g.notify.fault = l.command(s)
+            g.notify.fault = l.command(s).map(Box::new)
         }),
-        (notify::NOTIFY_STOP, |l, s, g| g.notify.stop = l.command(s)),
-        (notify::NOTIFY, |l, s, g| g.notify.any = l.command(s)),
+        (notify::NOTIFY_STOP, |l, s, g| {
+            g.notify.stop = l.command(s).map(Box::new)
+        }),
+        (notify::NOTIFY, |l, s, g| {
+            g.notify.any = l.command(s).map(Box::new)
+        }),
         (notify::NOTIFY_DELETED, |l, s, g| {
             let cmd = if s.args.is_empty() {
                 l.no_block(s);
                 None
             } else {
-                l.command(s)
+                l.command(s).map(Box::new)
             };
             g.notify.deleted = Some(Spanned::new(cmd, s.keyword.span));
         }),

@@ -38,15 +38,17 @@ pub(super) struct Expander<'a> {
     pub(super) limits: Limits,
     pub(super) sources: SourceMap,
     /// File texts by [`FileId`], shared so a file included twice is stored once.
-    pub(super) texts: Vec<Rc<str>>,
+    pub(super) texts: Vec<Rc<String>>,
     pub(super) by_path: HashMap<PathBuf, FileId>,
     pub(super) diags: Vec<Diagnostic>,
     pub(super) tree: TreeBuilder,
     /// When set, finished top-level statements go here as soon as they are complete instead of
     /// being kept for [`Parsed::stmts`] (streaming lowering of large files).
-    pub(super) sink: Option<&'a mut dyn FnMut(Stmt)>,
+    pub(super) sink: Option<&'a mut dyn FnMut(&Stmt)>,
     /// The words of the statement being read; one buffer reused for every statement.
     pub(super) words: Vec<Word>,
+    /// Plain lines take the fast path of `plain.rs` (tests turn it off to compare).
+    pub(super) fast: bool,
     pub(super) defs: Defs,
     pub(super) rng: Rng,
     pub(super) stack: Vec<OpenFile>,
@@ -106,6 +108,7 @@ impl<'a> Expander<'a> {
             tree: TreeBuilder::new(opts.limits.max_block_depth),
             sink: None,
             words: Vec::new(),
+            fast: true,
             defs: Defs::new(),
             rng: Rng::new(opts.random_seed.unwrap_or(0)),
             stack: Vec::new(),
@@ -126,7 +129,7 @@ impl<'a> Expander<'a> {
     }
 
     pub(super) fn add_file(&mut self, path: &Path, text: String) -> FileId {
-        let rc: Rc<str> = Rc::from(text);
+        let rc = Rc::new(text);
         let id = self.sources.add(path.to_path_buf(), Rc::clone(&rc));
         self.texts.push(rc);
         self.by_path.insert(include::normalise(path), id);
@@ -156,7 +159,7 @@ impl<'a> Expander<'a> {
         let mut stmts = self.tree.finish(&mut self.diags);
         if let Some(sink) = self.sink.take() {
             for st in stmts.drain(..) {
-                sink(st);
+                sink(&st);
             }
         }
         Parsed {
@@ -191,29 +194,53 @@ impl<'a> Expander<'a> {
             }
             None => &text[..],
         };
-        // `split('\n')` with the SIMD memchr: the line search was 10 % of reading a big file.
-        let ends = memchr::memchr_iter(b'\n', body.as_bytes()).chain(std::iter::once(body.len()));
         let mut from = 0usize;
-        for end in ends {
-            let raw = body.get(from..end).unwrap_or("");
-            from = end + 1;
+        let mut last = false;
+        let mut braces = Vec::new();
+        while !last {
             let base = next;
-            next += raw.len() + 1;
-            let raw = raw.trim_end_matches('\r');
-            let line = Line::from_source(file, base, raw);
-            if let Some(name) = self.multiline.take() {
-                self.continue_definition(name, &line);
-                continue;
-            }
-            let fed = if depth <= self.limits.max_expansion_depth && plain::is_plain(raw) {
-                self.feed_plain(file, base, raw, depth)
+            // The fast path for plain lines, which also finds where they end (plain.rs).
+            let scanned = if self.fast
+                && self.multiline.is_none()
+                && depth <= self.limits.max_expansion_depth
+            {
+                plain::scan(body, from, file, base, &mut self.words, &mut braces)
             } else {
-                let d = decomment(&line);
-                let fed = !d.line.is_empty();
-                if fed {
-                    self.feed(d.line, depth);
+                None
+            };
+            let end = match &scanned {
+                Some(s) => s.end,
+                None => body
+                    .as_bytes()
+                    .get(from..)
+                    .and_then(|r| memchr::memchr(b'\n', r))
+                    .map_or(body.len(), |k| from + k),
+            };
+            let raw = body.get(from..end).unwrap_or("");
+            last = end >= body.len();
+            from = end + 1;
+            next += raw.len() + 1;
+            let fed = match scanned {
+                Some(s) => {
+                    if s.fed {
+                        self.feed_scanned(&mut braces);
+                    }
+                    s.fed
                 }
-                fed
+                None => {
+                    let raw = raw.trim_end_matches('\r');
+                    let line = Line::from_source(file, base, raw);
+                    if let Some(name) = self.multiline.take() {
+                        self.continue_definition(name, &line);
+                        continue;
+                    }
+                    let d = decomment(&line);
+                    let fed = !d.line.is_empty();
+                    if fed {
+                        self.feed(d.line, depth);
+                    }
+                    fed
+                }
             };
             if fed {
                 if let Some(sink) = self.sink.as_deref_mut() {
@@ -524,13 +551,16 @@ impl<'a> Expander<'a> {
                 .with_help("replace it with an ordinary space (text copied from web pages often contains no-break spaces)"),
             );
         }
-        self.statement_words();
+        let n = self.words.len();
+        self.statement_words(n);
     }
 
-    /// The statement in [`Expander::words`] into the tree (shared with the fast path of
-    /// `plain.rs`); leaves `words` empty.
-    pub(super) fn statement_words(&mut self) {
-        let ws = &self.words;
+    /// The first `n` of [`Expander::words`], one statement, into the tree (shared with the
+    /// fast path of `plain.rs`); they leave `words`.
+    pub(super) fn statement_words(&mut self, n: usize) {
+        let Some(ws) = self.words.get(..n) else {
+            return;
+        };
         let Some(first) = ws.first() else {
             return;
         };
@@ -561,7 +591,7 @@ impl<'a> Expander<'a> {
                 _ => {}
             }
         }
-        self.tree.stmt(self.words.drain(..));
+        self.tree.stmt(self.words.drain(..n));
     }
 
     /// Handles the line when its first word is an include keyword.

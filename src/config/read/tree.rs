@@ -16,10 +16,19 @@ struct Frame {
     body: Vec<Stmt>,
 }
 
+/// Most statement lists kept for reuse, and the largest capacity kept (a huge block's list is
+/// freed rather than held until the end of the parse).
+const POOL_LISTS: usize = 64;
+const POOL_CAPACITY: usize = 256;
+
 /// Incremental tree builder.
 pub struct TreeBuilder {
     top: Vec<Stmt>,
     stack: Vec<Frame>,
+    /// Emptied statement lists of blocks already handed over by [`TreeBuilder::take_finished`],
+    /// reused for the next blocks: a large file has one block per few lines, and allocating
+    /// and growing a list for each was a tenth of reading it.
+    pool: Vec<Vec<Stmt>>,
     /// `{` seen beyond the depth limit and not yet closed.
     overflow: usize,
     max_depth: usize,
@@ -30,6 +39,7 @@ impl TreeBuilder {
         TreeBuilder {
             top: Vec::new(),
             stack: Vec::new(),
+            pool: Vec::new(),
             overflow: 0,
             max_depth,
         }
@@ -83,17 +93,19 @@ impl TreeBuilder {
             self.overflow += 1;
             return;
         }
+        let fresh = self.pool.pop().unwrap_or_default();
         let body = self.body();
         match body.pop() {
             Some(owner) if owner.block.is_none() => self.stack.push(Frame {
                 owner,
                 open: span,
-                body: Vec::new(),
+                body: fresh,
             }),
             other => {
                 if let Some(o) = other {
                     body.push(o);
                 }
+                self.pool.push(fresh);
                 diags.push(
                     Diagnostic::error(span, "Unexpected '{' - ignoring")
                         .with_label("no keyword before this '{'")
@@ -134,13 +146,29 @@ impl TreeBuilder {
     /// and only while no block is open (a `{` on the next line may still attach a block to
     /// the last statement). Lets a caller lower statements while the file is being read, so
     /// a huge configuration never exists as a whole tree in memory.
-    pub fn take_finished(&mut self, sink: &mut dyn FnMut(Stmt)) {
+    pub fn take_finished(&mut self, sink: &mut dyn FnMut(&Stmt)) {
         if !self.stack.is_empty() || self.overflow > 0 || self.top.len() < 2 {
             return;
         }
         let keep = self.top.len() - 1;
-        for st in self.top.drain(..keep) {
-            sink(st);
+        let mut done = std::mem::take(&mut self.top);
+        for st in done.drain(..keep) {
+            sink(&st);
+            self.recycle(st);
+        }
+        self.top = done;
+    }
+
+    /// Keeps the (emptied) statement lists of a handed-over statement for later blocks.
+    fn recycle(&mut self, st: Stmt) {
+        let Some(Block { mut stmts, .. }) = st.block else {
+            return;
+        };
+        for inner in stmts.drain(..) {
+            self.recycle(inner);
+        }
+        if self.pool.len() < POOL_LISTS && stmts.capacity() <= POOL_CAPACITY {
+            self.pool.push(stmts);
         }
     }
 
