@@ -3,7 +3,7 @@
 use super::keywords::{global, root};
 use super::keywords::{ACCEPTED_GLOBAL, IGNORED_GLOBAL};
 use super::values::narrow;
-use super::{Lower, Section};
+use super::{Index, Lower, Section};
 use crate::config::diag::Diagnostic;
 use crate::config::model::{Command, Fifo, GarpExtraIf, Global, RunAs, SmtpServer, Sp, Version};
 use crate::config::read::syntax::Stmt;
@@ -190,6 +190,7 @@ pub(super) static GLOBAL: Section<Global> = Section {
     name: root::GLOBAL_DEFS,
     ignored: IGNORED_GLOBAL,
     also_known: ACCEPTED_GLOBAL,
+    index: Index::new(),
     keywords: &[
         (global::ROUTER_ID, |l, s, g| g.router_id = l.string(s)),
         (global::VRRP_VERSION, |l, s, g| {

@@ -9,7 +9,7 @@ use super::script::duplicate;
 use super::track::lower_track_block;
 use super::values::narrow;
 use super::vip::IFNAME_MAX;
-use super::{auth, routes, vip, Lower, Section};
+use super::{auth, routes, vip, Index, Lower, Section};
 use crate::config::diag::Diagnostic;
 use crate::config::model::{Config, InitialState, Instance, Sp, UnicastPeer, UseVmac};
 use crate::config::read::syntax::Stmt;
@@ -248,6 +248,7 @@ pub(super) static INSTANCE: Section<Instance> = Section {
     name: root::VRRP_INSTANCE,
     ignored: &["lvs_sync_daemon_interface"],
     also_known: &[],
+    index: Index::new(),
     keywords: &[
         (instance::STATE, state),
         (instance::INTERFACE, |l, s, i| {

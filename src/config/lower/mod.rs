@@ -24,6 +24,8 @@ use super::diag::Diagnostic;
 use super::model::{Config, RawSetting};
 use super::read::syntax::Stmt;
 use super::span::Spanned;
+use std::sync::OnceLock;
+
 use keywords::root;
 use rustc_hash::FxHashMap;
 
@@ -56,6 +58,35 @@ pub(crate) struct Section<T: 'static> {
     pub ignored: &'static [&'static str],
     /// Keywords handled elsewhere (accepted verbatim), offered as suggestions too.
     pub also_known: &'static [&'static str],
+    /// `keywords` by spelling, built at first use.
+    pub index: Index,
+}
+
+/// A section's keywords by spelling: the position of each in the table (the first, as a scan
+/// would find) and its `keywords::NOT_PERFORMED` reason. Every statement is looked up: a scan
+/// of the table and of `NOT_PERFORMED` was a tenth of lowering a 10,000-instance file.
+pub(crate) struct Index(OnceLock<FxHashMap<&'static str, (usize, Option<&'static str>)>>);
+
+impl Index {
+    pub(crate) const fn new() -> Index {
+        Index(OnceLock::new())
+    }
+}
+
+impl<T> Section<T> {
+    /// The handler of `keyword` and the reason it is not performed, if any.
+    fn lookup(&self, keyword: &str) -> Option<(Handler<T>, Option<&'static str>)> {
+        let index = self.index.0.get_or_init(|| {
+            let mut m = FxHashMap::default();
+            for (i, (k, _)) in self.keywords.iter().enumerate() {
+                m.entry(*k)
+                    .or_insert_with(|| (i, keywords::not_performed(self.name, k)));
+            }
+            m
+        });
+        let &(i, why) = index.get(keyword)?;
+        self.keywords.get(i).map(|(_, h)| (*h, why))
+    }
 }
 
 impl Lower {
@@ -67,9 +98,11 @@ impl Lower {
     pub(crate) fn section<T>(&mut self, stmts: &[Stmt], section: &Section<T>, target: &mut T) {
         for s in stmts {
             let kw = s.keyword.text.as_str();
-            if let Some((_, handler)) = section.keywords.iter().find(|(k, _)| *k == kw) {
+            if let Some((handler, why)) = section.lookup(kw) {
                 handler(self, s, target);
-                self.check_performed(section.name, &s.keyword);
+                if let Some(why) = why {
+                    self.not_performed(&s.keyword, why);
+                }
             } else if section.ignored.contains(&kw) {
                 self.ignore(s);
             } else {
@@ -84,15 +117,19 @@ impl Lower {
     /// docs/keywords.md): a node swapped from keepalived must not find out from an outage.
     pub(crate) fn check_performed(&mut self, section: &str, word: &super::read::syntax::Word) {
         if let Some(why) = keywords::not_performed(section, &word.text) {
-            self.push(
-                Diagnostic::warning(
-                    word.span,
-                    format!("`{}` is not performed by vrrpd", word.text),
-                )
-                .with_label("accepted without effect")
-                .with_help(format!("without it, {why} (docs/keywords.md)")),
-            );
+            self.not_performed(word, why);
         }
+    }
+
+    fn not_performed(&mut self, word: &super::read::syntax::Word, why: &str) {
+        self.push(
+            Diagnostic::warning(
+                word.span,
+                format!("`{}` is not performed by vrrpd", word.text),
+            )
+            .with_label("accepted without effect")
+            .with_help(format!("without it, {why} (docs/keywords.md)")),
+        );
     }
 
     /// A keyword/block of another keepalived subsystem: one warning, contents skipped.

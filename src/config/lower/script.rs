@@ -3,7 +3,7 @@
 
 use super::keywords::{root, script, track_file, track_process};
 use super::values::narrow;
-use super::{Lower, Section};
+use super::{Index, Lower, Section};
 use crate::config::diag::Diagnostic;
 use crate::config::model::{Config, InitFile, Sp, TrackFile, TrackProcess, VrrpScript};
 use crate::config::read::syntax::{Stmt, Word};
@@ -111,6 +111,7 @@ pub(super) static SCRIPT: Section<VrrpScript> = Section {
     name: root::VRRP_SCRIPT,
     ignored: &[],
     also_known: &[],
+    index: Index::new(),
     keywords: &[
         (script::SCRIPT, |l, s, v| {
             l.no_block(s);
@@ -183,6 +184,7 @@ pub(super) static PROCESS: Section<TrackProcess> = Section {
     name: root::VRRP_TRACK_PROCESS,
     ignored: &[],
     also_known: &[],
+    index: Index::new(),
     keywords: &[
         (track_process::PROCESS, |l, s, p| {
             l.no_block(s);
@@ -276,6 +278,7 @@ pub(super) static FILE: Section<TrackFile> = Section {
     name: root::TRACK_FILE,
     ignored: &[],
     also_known: &[],
+    index: Index::new(),
     keywords: &[
         (track_file::FILE, |l, s, f| f.file = l.string(s)),
         (track_file::WEIGHT, |l, s, f| {

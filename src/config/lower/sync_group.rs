@@ -8,7 +8,7 @@ use super::keywords::suggest;
 use super::keywords::{notify, root, sync_group, track};
 use super::script::duplicate;
 use super::track::lower_track_block;
-use super::{Lower, Section};
+use super::{Index, Lower, Section};
 use crate::config::diag::Diagnostic;
 use crate::config::model::{Config, Notify, SyncGroup, TrackLists};
 use crate::config::read::syntax::Stmt;
@@ -69,6 +69,7 @@ pub(super) static GROUP: Section<SyncGroup> = Section {
     name: root::VRRP_SYNC_GROUP,
     ignored: &[],
     also_known: &[],
+    index: Index::new(),
     keywords: &[
         (sync_group::GROUP, |l, s, g| {
             g.group_span = Some(s.keyword.span);

@@ -100,7 +100,13 @@ pub(super) fn scan(
             break i;
         };
         match class(b) {
-            Class::Blank => i += 1,
+            Class::Blank => {
+                let rest = bytes.get(i + 1..).unwrap_or(&[]);
+                i += 1 + rest
+                    .iter()
+                    .position(|&c| class(c) != Class::Blank)
+                    .unwrap_or(rest.len());
+            }
             Class::Newline => break i,
             Class::Return => {
                 // keepalived drops every `\r` at the end of a line (CRLF files).
@@ -135,10 +141,13 @@ pub(super) fn scan(
             Class::Word => {
                 fed = true;
                 let starts_statement = braces.last().map_or(0, |b| b.words) == words.len();
-                let mut j = i + 1;
-                while bytes.get(j).is_some_and(|&c| class(c) == Class::Word) {
-                    j += 1;
-                }
+                let rest = bytes.get(i + 1..).unwrap_or(&[]);
+                let j = i
+                    + 1
+                    + rest
+                        .iter()
+                        .position(|&c| class(c) != Class::Word)
+                        .unwrap_or(rest.len());
                 // Step 6 comes before the split at braces, with a syntax of its own: leave
                 // a line with an include to the general path.
                 let word = text.get(i..j).unwrap_or("");

@@ -6,7 +6,7 @@
 //! a block for the statement just before it, whether on the same line
 //! (`vrrp_instance V {`) or the next (`vrrp_instance V` / `{`).
 
-use super::syntax::{Block, Stmt, Word};
+use super::syntax::{Args, Block, Stmt, Word};
 use crate::config::diag::Diagnostic;
 use crate::config::span::Span;
 
@@ -68,7 +68,12 @@ impl TreeBuilder {
         let Some(keyword) = words.next() else {
             return;
         };
-        let args = words.collect();
+        // One push at a time: most statements fit the inline room, where `collect` spent more
+        // on its size bookkeeping than on the words.
+        let mut args = Args::new();
+        for w in words {
+            args.push(w);
+        }
         self.body().push(Stmt {
             keyword,
             args,
@@ -161,12 +166,18 @@ impl TreeBuilder {
 
     /// Keeps the (emptied) statement lists of a handed-over statement for later blocks.
     fn recycle(&mut self, st: Stmt) {
-        let Some(Block { mut stmts, .. }) = st.block else {
-            return;
-        };
-        for inner in stmts.drain(..) {
-            self.recycle(inner);
+        if let Some(b) = st.block {
+            self.recycle_list(b.stmts);
         }
+    }
+
+    fn recycle_list(&mut self, mut stmts: Vec<Stmt>) {
+        for inner in &mut stmts {
+            if let Some(b) = inner.block.take() {
+                self.recycle_list(b.stmts);
+            }
+        }
+        stmts.clear();
         if self.pool.len() < POOL_LISTS && stmts.capacity() <= POOL_CAPACITY {
             self.pool.push(stmts);
         }
