@@ -29,15 +29,18 @@ pub(crate) fn lower(l: &mut Lower, s: &Stmt, config: &mut Config) {
     }
     l.instance_names
         .insert(name.value.clone(), config.instances.len());
-    let mut inst = Instance::new(name, s.keyword.span);
+    // Lowered in place: an instance is a few kilobytes, moved once less per instance.
+    config.instances.push(Instance::new(name, s.keyword.span));
+    let Some(inst) = config.instances.last_mut() else {
+        return;
+    };
     for st in &b.stmts {
         if lower_track_block(l, st, &mut inst.tracking) {
             l.check_performed(root::VRRP_INSTANCE, &st.keyword);
         } else {
-            l.section(std::slice::from_ref(st), &INSTANCE, &mut inst);
+            l.section(std::slice::from_ref(st), &INSTANCE, inst);
         }
     }
-    config.instances.push(inst);
 }
 
 /// Appends a lowered list; the first list is moved in whole, so it keeps its exact capacity

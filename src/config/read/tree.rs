@@ -10,8 +10,9 @@ use super::syntax::{Args, Block, Stmt, Word};
 use crate::config::diag::Diagnostic;
 use crate::config::span::Span;
 
+/// An open block. Its owner (the statement before the `{`) stays the last statement of the
+/// enclosing body, so opening and closing a block moves no statement.
 struct Frame {
-    owner: Stmt,
     open: Span,
     body: Vec<Stmt>,
 }
@@ -59,7 +60,18 @@ impl TreeBuilder {
 
     /// Keyword of the innermost open block (`global_defs`, `vrrp_instance`, ...).
     pub fn innermost(&self) -> Option<&str> {
-        self.stack.last().map(|f| f.owner.keyword.text.as_str())
+        let n = self.stack.len().checked_sub(1)?;
+        self.enclosing(n)
+            .last()
+            .map(|owner| owner.keyword.text.as_str())
+    }
+
+    /// The body that holds the owner of open block `n` (0 = outermost).
+    fn enclosing(&self, n: usize) -> &Vec<Stmt> {
+        match n.checked_sub(1).and_then(|i| self.stack.get(i)) {
+            Some(f) => &f.body,
+            None => &self.top,
+        }
     }
 
     /// One statement line: its first word is the keyword (nothing happens without words).
@@ -98,19 +110,12 @@ impl TreeBuilder {
             self.overflow += 1;
             return;
         }
-        let fresh = self.pool.pop().unwrap_or_default();
-        let body = self.body();
-        match body.pop() {
-            Some(owner) if owner.block.is_none() => self.stack.push(Frame {
-                owner,
-                open: span,
-                body: fresh,
-            }),
-            other => {
-                if let Some(o) = other {
-                    body.push(o);
-                }
-                self.pool.push(fresh);
+        match self.body().last() {
+            Some(owner) if owner.block.is_none() => {
+                let body = self.pool.pop().unwrap_or_default();
+                self.stack.push(Frame { open: span, body });
+            }
+            _ => {
                 diags.push(
                     Diagnostic::error(span, "Unexpected '{' - ignoring")
                         .with_label("no keyword before this '{'")
@@ -128,17 +133,14 @@ impl TreeBuilder {
             return;
         }
         match self.stack.pop() {
-            Some(Frame {
-                mut owner,
-                open,
-                body,
-            }) => {
-                owner.block = Some(Block {
-                    open,
-                    close: Some(span),
-                    stmts: body,
-                });
-                self.body().push(owner);
+            Some(Frame { open, body }) => {
+                if let Some(owner) = self.body().last_mut() {
+                    owner.block = Some(Block {
+                        open,
+                        close: Some(span),
+                        stmts: body,
+                    });
+                }
             }
             None => diags.push(
                 Diagnostic::error(span, "Extra '}' found")
@@ -188,12 +190,10 @@ impl TreeBuilder {
     pub fn finish(mut self, diags: &mut Vec<Diagnostic>) -> Vec<Stmt> {
         let missing = self.stack.len() + self.overflow;
         let mut unclosed = Vec::new();
-        while let Some(Frame {
-            mut owner,
-            open,
-            body,
-        }) = self.stack.pop()
-        {
+        while let Some(Frame { open, body }) = self.stack.pop() {
+            let Some(owner) = self.body().last_mut() else {
+                continue;
+            };
             unclosed.push(
                 Diagnostic::error(
                     open,
@@ -209,7 +209,6 @@ impl TreeBuilder {
                 close: None,
                 stmts: body,
             });
-            self.body().push(owner);
         }
         // Report outermost first, in file order.
         diags.extend(unclosed.into_iter().rev());
