@@ -128,8 +128,8 @@ fn derived<T>(d: &Derived<T>, show: impl Fn(&T) -> String) -> Option<Shown> {
 }
 
 /// A command line as written.
-fn command(c: &Option<Command>) -> Option<Shown> {
-    c.as_ref().map(|c| Shown::words(format!(" {}", cmd(c))))
+fn command(c: Option<&Command>) -> Option<Shown> {
+    c.map(|c| Shown::words(format!(" {}", cmd(c))))
 }
 
 /// Optional trailing words: nothing after the keyword when they are absent or blank.
@@ -160,11 +160,15 @@ fn cmd(c: &Command) -> String {
 }
 
 fn fifo(f: &Option<Fifo>) -> Option<Shown> {
-    command(&f.as_ref().map(|f| Command {
-        cmd: f.path.clone(),
-        user: f.user.clone(),
-        group: f.group.clone(),
-    }))
+    command(
+        f.as_ref()
+            .map(|f| Command {
+                cmd: f.path.clone(),
+                user: f.user.clone(),
+                group: f.group.clone(),
+            })
+            .as_ref(),
+    )
 }
 
 fn run_as(u: &Option<RunAs>) -> Option<Shown> {
@@ -383,13 +387,17 @@ static GLOBAL: &[Item<Global>] = &[
     Item::Value(global::VRRP_NOTIFY_FIFO, |g| fifo(&g.vrrp_notify_fifo)),
     Item::Value(global::NOTIFY_FIFO, |g| fifo(&g.notify_fifo)),
     Item::Value(global::VRRP_NOTIFY_FIFO_SCRIPT, |g| {
-        command(&g.vrrp_notify_fifo_script)
+        command(g.vrrp_notify_fifo_script.as_ref())
     }),
     Item::Value(global::NOTIFY_FIFO_SCRIPT, |g| {
-        command(&g.notify_fifo_script)
+        command(g.notify_fifo_script.as_ref())
     }),
-    Item::Value(global::STARTUP_SCRIPT, |g| command(&g.startup_script)),
-    Item::Value(global::SHUTDOWN_SCRIPT, |g| command(&g.shutdown_script)),
+    Item::Value(global::STARTUP_SCRIPT, |g| {
+        command(g.startup_script.as_ref())
+    }),
+    Item::Value(global::SHUTDOWN_SCRIPT, |g| {
+        command(g.shutdown_script.as_ref())
+    }),
     Item::Value(global::STARTUP_SCRIPT_TIMEOUT, |g| {
         value(&g.startup_script_timeout, s)
     }),
@@ -606,13 +614,13 @@ fn track_ref(r: &TrackRef) -> String {
 }
 
 static NOTIFY: &[Item<Notify>] = &[
-    Item::Value(notify::NOTIFY_MASTER, |n| command(&n.master)),
-    Item::Value(notify::NOTIFY_BACKUP, |n| command(&n.backup)),
-    Item::Value(notify::NOTIFY_FAULT, |n| command(&n.fault)),
-    Item::Value(notify::NOTIFY_STOP, |n| command(&n.stop)),
-    Item::Value(notify::NOTIFY, |n| command(&n.any)),
+    Item::Value(notify::NOTIFY_MASTER, |n| command(n.master.as_deref())),
+    Item::Value(notify::NOTIFY_BACKUP, |n| command(n.backup.as_deref())),
+    Item::Value(notify::NOTIFY_FAULT, |n| command(n.fault.as_deref())),
+    Item::Value(notify::NOTIFY_STOP, |n| command(n.stop.as_deref())),
+    Item::Value(notify::NOTIFY, |n| command(n.any.as_deref())),
     Item::Value(notify::NOTIFY_MASTER_RX_LOWER_PRI, |n| {
-        command(&n.master_rx_lower_pri)
+        command(n.master_rx_lower_pri.as_deref())
     }),
     Item::Value(notify::NOTIFY_DELETED, |n| {
         n.deleted.as_ref().map(|dl| match &dl.value {

@@ -101,7 +101,7 @@ pub fn load(
 ) -> Result<Loaded, read::ReadError> {
     // Statements are lowered as the parser completes them (the whole tree is never built).
     let mut root = lower::RootLowerer::default();
-    let parsed = read::parse_file_streaming(loader, path, opts, &mut |s| root.feed(&s))?;
+    let parsed = read::parse_file_streaming(loader, path, opts, &mut |s| root.feed(s))?;
     let (config, lower_diags) = root.finish();
     let (sources, config, diagnostics) =
         finish_lenient(parsed.sources, parsed.diagnostics, config, lower_diags);

@@ -11,17 +11,17 @@ use crate::sys::script::{CommandSpec, RunAs};
 /// The notify commands and FIFOs of `cfg`.
 pub fn hook_spec(cfg: &Config) -> HookSpec {
     let notify = |n: &Notify| NotifySpec {
-        master: n.master.as_ref().map(command),
-        backup: n.backup.as_ref().map(command),
-        fault: n.fault.as_ref().map(command),
-        stop: n.stop.as_ref().map(command),
+        master: n.master.as_deref().map(command),
+        backup: n.backup.as_deref().map(command),
+        fault: n.fault.as_deref().map(command),
+        stop: n.stop.as_deref().map(command),
         deleted: n
             .deleted
             .as_ref()
-            .and_then(|d| d.value.as_ref())
+            .and_then(|d| d.value.as_deref())
             .map(command),
-        any: n.any.as_ref().map(command),
-        master_rx_lower_pri: n.master_rx_lower_pri.as_ref().map(command),
+        any: n.any.as_deref().map(command),
+        master_rx_lower_pri: n.master_rx_lower_pri.as_deref().map(command),
     };
     let g = &cfg.global;
     let mut fifos: Vec<FifoSpec> = g.vrrp_notify_fifo.as_ref().map(fifo).into_iter().collect();

@@ -840,10 +840,10 @@ const VOCAB: &[&str] = &[
 ];
 
 fn random_word(rng: &mut Rng, pos: usize) -> Word {
-    let text = rng.pick(VOCAB).to_string();
+    let text = rng.pick(VOCAB);
     Word {
         span: Span::new(FileId(0), pos, pos + text.len()),
-        text,
+        text: text.into(),
         quoted: rng.index(10) == 0,
     }
 }

@@ -1397,7 +1397,7 @@ fn tree_dump(p: &Parsed, stmts: &[Stmt], indent: usize, out: &mut String) {
                 if w.quoted {
                     format!("{:?}", w.text)
                 } else {
-                    w.text.clone()
+                    w.text.to_string()
                 }
             })
             .collect();

@@ -62,7 +62,7 @@ fn keepalived_keywords(conf: &std::path::Path) -> Vec<(usize, String)> {
 fn preorder(p: &Parsed, stmts: &[Stmt], out: &mut Vec<(usize, String)>) {
     for s in stmts {
         let (_, line, _) = p.sources.locate(s.keyword.span).expect("located");
-        out.push((line, s.keyword.text.clone()));
+        out.push((line, s.keyword.text.to_string()));
         if let Some(b) = &s.block {
             preorder(p, &b.stmts, out);
         }

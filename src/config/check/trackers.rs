@@ -46,13 +46,14 @@ pub(super) fn resolve_trackers(
     group: Option<(&str, bool)>,
     d: &mut Vec<Diagnostic>,
 ) -> Vec<ResolvedTracker> {
-    let mut out = Vec::new();
     let lists: [(TrackerKind, &Vec<TrackRef>); 4] = [
         (TrackerKind::Interface, &inst.tracking.interfaces),
         (TrackerKind::Script, &inst.tracking.scripts),
         (TrackerKind::File, &inst.tracking.files),
         (TrackerKind::Process, &inst.tracking.processes),
     ];
+    // Exact room (a first `push` reserves four): one list per instance of a large file.
+    let mut out = Vec::with_capacity(lists.iter().map(|(_, refs)| refs.len()).sum());
     for (kind, refs) in lists {
         for r in refs {
             let Some(own) = tracked_object(config, inst, kind, r, d) else {

@@ -1,7 +1,7 @@
 //! `authentication { auth_type PASS|AH; auth_pass STR }` (docs/keepalived-compat.md#vrrp_instance-keywords).
 
 use super::keywords::auth;
-use super::{Lower, Section};
+use super::{Index, Lower, Section};
 use crate::config::diag::Diagnostic;
 use crate::config::model::{AuthType, Authentication};
 use crate::config::read::syntax::Stmt;
@@ -26,6 +26,7 @@ pub(super) static AUTH: Section<Authentication> = Section {
     name: "authentication",
     ignored: &[],
     also_known: &[],
+    index: Index::new(),
     keywords: &[
         (auth::AUTH_TYPE, |l, s, a| {
             l.no_block(s);

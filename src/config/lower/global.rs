@@ -3,7 +3,7 @@
 use super::keywords::{global, root};
 use super::keywords::{ACCEPTED_GLOBAL, IGNORED_GLOBAL};
 use super::values::narrow;
-use super::{Lower, Section};
+use super::{Index, Lower, Section};
 use crate::config::diag::Diagnostic;
 use crate::config::model::{Command, Fifo, GarpExtraIf, Global, RunAs, SmtpServer, Sp, Version};
 use crate::config::read::syntax::Stmt;
@@ -27,7 +27,7 @@ pub(crate) fn lower(l: &mut Lower, s: &Stmt, g: &mut Global) {
                     l.no_block(e);
                     for w in std::iter::once(&e.keyword).chain(e.args.iter()) {
                         g.notification_email
-                            .push(Spanned::new(w.text.clone(), w.span));
+                            .push(Spanned::new(w.text.as_str().to_owned(), w.span));
                     }
                 }
             }
@@ -43,9 +43,13 @@ impl Lower {
         self.no_block(s);
         let cmd = self.arg(s, 0)?;
         self.extra(s, 3);
-        let word = |i: usize| s.args.get(i).map(|w| Spanned::new(w.text.clone(), w.span));
+        let word = |i: usize| {
+            s.args
+                .get(i)
+                .map(|w| Spanned::new(w.text.as_str().to_owned(), w.span))
+        };
         Some(Command {
-            cmd: Spanned::new(cmd.text.clone(), cmd.span),
+            cmd: Spanned::new(cmd.text.as_str().to_owned(), cmd.span),
             user: word(1),
             group: word(2),
         })
@@ -67,8 +71,11 @@ impl Lower {
         let user = self.arg(s, 0)?;
         self.extra(s, 2);
         Some(RunAs {
-            user: Spanned::new(user.text.clone(), user.span),
-            group: s.args.get(1).map(|w| Spanned::new(w.text.clone(), w.span)),
+            user: Spanned::new(user.text.as_str().to_owned(), user.span),
+            group: s
+                .args
+                .get(1)
+                .map(|w| Spanned::new(w.text.as_str().to_owned(), w.span)),
         })
     }
 
@@ -183,6 +190,7 @@ pub(super) static GLOBAL: Section<Global> = Section {
     name: root::GLOBAL_DEFS,
     ignored: IGNORED_GLOBAL,
     also_known: ACCEPTED_GLOBAL,
+    index: Index::new(),
     keywords: &[
         (global::ROUTER_ID, |l, s, g| g.router_id = l.string(s)),
         (global::VRRP_VERSION, |l, s, g| {
@@ -340,7 +348,7 @@ pub(super) static GLOBAL: Section<Global> = Section {
                 .and_then(|w| l.int_word(w, "smtp_server port", 1, 65535))
                 .and_then(narrow);
             g.smtp_server = Some(SmtpServer {
-                host: Spanned::new(host.text.clone(), host.span),
+                host: Spanned::new(host.text.as_str().to_owned(), host.span),
                 port,
             });
         }),

@@ -9,7 +9,7 @@ use super::script::duplicate;
 use super::track::lower_track_block;
 use super::values::narrow;
 use super::vip::IFNAME_MAX;
-use super::{auth, routes, vip, Lower, Section};
+use super::{auth, routes, vip, Index, Lower, Section};
 use crate::config::diag::Diagnostic;
 use crate::config::model::{Config, InitialState, Instance, Sp, UnicastPeer, UseVmac};
 use crate::config::read::syntax::Stmt;
@@ -29,15 +29,28 @@ pub(crate) fn lower(l: &mut Lower, s: &Stmt, config: &mut Config) {
     }
     l.instance_names
         .insert(name.value.clone(), config.instances.len());
-    let mut inst = Instance::new(name, s.keyword.span);
+    // Lowered in place: an instance is a few kilobytes, moved once less per instance.
+    config.instances.push(Instance::new(name, s.keyword.span));
+    let Some(inst) = config.instances.last_mut() else {
+        return;
+    };
     for st in &b.stmts {
         if lower_track_block(l, st, &mut inst.tracking) {
             l.check_performed(root::VRRP_INSTANCE, &st.keyword);
         } else {
-            l.section(std::slice::from_ref(st), &INSTANCE, &mut inst);
+            l.section(std::slice::from_ref(st), &INSTANCE, inst);
         }
     }
-    config.instances.push(inst);
+}
+
+/// Appends a lowered list; the first list is moved in whole, so it keeps its exact capacity
+/// (`extend` into an empty `Vec` rounds up to four entries, megabytes over 10,000 instances).
+fn append<T>(to: &mut Vec<T>, list: Vec<T>) {
+    if to.is_empty() {
+        *to = list;
+    } else {
+        to.extend(list);
+    }
 }
 
 fn interface_name(l: &mut Lower, s: &Stmt) -> Option<Sp<String>> {
@@ -91,22 +104,27 @@ fn state(l: &mut Lower, s: &Stmt, i: &mut Instance) {
 
 fn vrid(l: &mut Lower, s: &Stmt, i: &mut Instance) {
     l.no_block(s);
-    i.rejected.push("virtual_router_id");
-    let Some(w) = l.arg(s, 0) else { return };
+    let Some(w) = l.arg(s, 0) else {
+        i.rejected.push("virtual_router_id");
+        return;
+    };
     l.extra(s, 1);
     match super::values::parse_int(&w.text) {
         Some(v) if (1..=255).contains(&v) => {
             i.vrid = narrow(Spanned::new(v, w.span));
             i.rejected.retain(|k| *k != "virtual_router_id");
         }
-        _ => l.push(
+        _ => {
+            i.rejected.push("virtual_router_id");
+            l.push(
             Diagnostic::error(
                 w.span,
                 format!("({}): VRID '{}' not valid - must be between 1 & 255", i.name.value, w.text),
             )
             .with_label("invalid VRID")
             .with_help("virtual_router_id must be between 1 and 255, the same on every node of the instance"),
-        ),
+            )
+        }
     }
 }
 
@@ -167,7 +185,7 @@ fn use_vmac(l: &mut Lower, s: &Stmt, i: &mut Instance) {
         if let Some(mac) = parse_mac(&w.text) {
             v.mac = Some(Spanned::new(mac, w.span));
         } else {
-            v.ifname = Some(Spanned::new(w.text.clone(), w.span));
+            v.ifname = Some(Spanned::new(w.text.as_str().to_owned(), w.span));
             if let Some(m) = rest.next() {
                 match parse_mac(&m.text) {
                     Some(mac) => v.mac = Some(Spanned::new(mac, m.span)),
@@ -233,6 +251,7 @@ pub(super) static INSTANCE: Section<Instance> = Section {
     name: root::VRRP_INSTANCE,
     ignored: &["lvs_sync_daemon_interface"],
     also_known: &[],
+    index: Index::new(),
     keywords: &[
         (instance::STATE, state),
         (instance::INTERFACE, |l, s, i| {
@@ -262,7 +281,7 @@ pub(super) static INSTANCE: Section<Instance> = Section {
                 Some(b) => {
                     i.vip_entries += b.stmts.len();
                     let v = vip::lower_list(l, &b.stmts, false);
-                    i.vips.extend(v);
+                    append(&mut i.vips, v);
                 }
                 None => i.rejected.push("virtual_ipaddress"),
             }
@@ -270,19 +289,19 @@ pub(super) static INSTANCE: Section<Instance> = Section {
         (instance::VIRTUAL_IPADDRESS_EXCLUDED, |l, s, i| {
             if let Some(b) = l.block_no_args(s) {
                 let v = vip::lower_list(l, &b.stmts, false);
-                i.excluded_vips.extend(v);
+                append(&mut i.excluded_vips, v);
             }
         }),
         (instance::VIRTUAL_ROUTES, |l, s, i| {
             if let Some(b) = l.block_no_args(s) {
                 let v = routes::lower_routes(l, &b.stmts);
-                i.routes.extend(v);
+                append(&mut i.routes, v);
             }
         }),
         (instance::VIRTUAL_RULES, |l, s, i| {
             if let Some(b) = l.block_no_args(s) {
                 let v = routes::lower_rules(l, &b.stmts);
-                i.rules.extend(v);
+                append(&mut i.rules, v);
             }
         }),
         (instance::UNICAST_SRC_IP, |l, s, i| {
@@ -315,27 +334,31 @@ pub(super) static INSTANCE: Section<Instance> = Section {
             i.dont_track_primary = l.opt_bool(s)
         }),
         (notify::NOTIFY_MASTER, |l, s, i| {
-            i.notify.master = l.command(s)
+            i.notify.master = l.command(s).map(Box::new)
         }),
         (notify::NOTIFY_BACKUP, |l, s, i| {
-            i.notify.backup = l.command(s)
+            i.notify.backup = l.command(s).map(Box::new)
         }),
         (notify::NOTIFY_FAULT, |l, s, i| {
-            i.notify.fault = l.command(s)
+            i.notify.fault = l.command(s).map(Box::new)
         }),
-        (notify::NOTIFY_STOP, |l, s, i| i.notify.stop = l.command(s)),
-        (notify::NOTIFY, |l, s, i| i.notify.any = l.command(s)),
+        (notify::NOTIFY_STOP, |l, s, i| {
+            i.notify.stop = l.command(s).map(Box::new)
+        }),
+        (notify::NOTIFY, |l, s, i| {
+            i.notify.any = l.command(s).map(Box::new)
+        }),
         (notify::NOTIFY_DELETED, |l, s, i| {
             let cmd = if s.args.is_empty() {
                 l.no_block(s);
                 None
             } else {
-                l.command(s)
+                l.command(s).map(Box::new)
             };
             i.notify.deleted = Some(Spanned::new(cmd, s.keyword.span));
         }),
         (notify::NOTIFY_MASTER_RX_LOWER_PRI, |l, s, i| {
-            i.notify.master_rx_lower_pri = l.command(s)
+            i.notify.master_rx_lower_pri = l.command(s).map(Box::new)
         }),
         (notify::NOTIFY_PRIORITY_CHANGES, |l, s, i| {
             i.notify_priority_changes = l.opt_bool(s)
@@ -419,7 +442,7 @@ pub(super) static INSTANCE: Section<Instance> = Section {
                 ),
                 _ => {
                     i.old_unicast_checksum = Some(Spanned::new(
-                        s.args.first().map(|w| w.text.clone()),
+                        s.args.first().map(|w| w.text.as_str().to_owned()),
                         s.keyword.span,
                     ))
                 }

@@ -24,7 +24,10 @@ use super::diag::Diagnostic;
 use super::model::{Config, RawSetting};
 use super::read::syntax::Stmt;
 use super::span::Spanned;
+use std::sync::OnceLock;
+
 use keywords::root;
+use rustc_hash::FxHashMap;
 
 /// Lowering state: the diagnostics found so far and the skipped foreign keywords.
 #[derive(Default)]
@@ -32,14 +35,15 @@ pub(crate) struct Lower {
     pub diags: Vec<Diagnostic>,
     pub ignored: Vec<Spanned<String>>,
     /// Index of every `vrrp_instance` name already lowered, so duplicate names are found in
-    /// O(1) (configs with thousands of instances exist in the field).
-    pub instance_names: std::collections::HashMap<String, usize>,
+    /// O(1) (configs with thousands of instances exist in the field). FxHash: SipHash's
+    /// flooding resistance buys nothing against the administrator's own file.
+    pub instance_names: FxHashMap<String, usize>,
     /// The same for `vrrp_script`, `vrrp_track_process` and `vrrp_track_file` names:
     /// generated configurations carry tens of thousands of scripts, and a scan of the ones
     /// before made 40,000 of them cost 4.5 s (README "Reload at any size").
-    pub script_names: std::collections::HashMap<String, usize>,
-    pub process_names: std::collections::HashMap<String, usize>,
-    pub file_names: std::collections::HashMap<String, usize>,
+    pub script_names: FxHashMap<String, usize>,
+    pub process_names: FxHashMap<String, usize>,
+    pub file_names: FxHashMap<String, usize>,
 }
 
 /// A keyword handler of a section whose target is `T`.
@@ -54,6 +58,35 @@ pub(crate) struct Section<T: 'static> {
     pub ignored: &'static [&'static str],
     /// Keywords handled elsewhere (accepted verbatim), offered as suggestions too.
     pub also_known: &'static [&'static str],
+    /// `keywords` by spelling, built at first use.
+    pub index: Index,
+}
+
+/// A section's keywords by spelling: the position of each in the table (the first, as a scan
+/// would find) and its `keywords::NOT_PERFORMED` reason. Every statement is looked up: a scan
+/// of the table and of `NOT_PERFORMED` was a tenth of lowering a 10,000-instance file.
+pub(crate) struct Index(OnceLock<FxHashMap<&'static str, (usize, Option<&'static str>)>>);
+
+impl Index {
+    pub(crate) const fn new() -> Index {
+        Index(OnceLock::new())
+    }
+}
+
+impl<T> Section<T> {
+    /// The handler of `keyword` and the reason it is not performed, if any.
+    fn lookup(&self, keyword: &str) -> Option<(Handler<T>, Option<&'static str>)> {
+        let index = self.index.0.get_or_init(|| {
+            let mut m = FxHashMap::default();
+            for (i, (k, _)) in self.keywords.iter().enumerate() {
+                m.entry(*k)
+                    .or_insert_with(|| (i, keywords::not_performed(self.name, k)));
+            }
+            m
+        });
+        let &(i, why) = index.get(keyword)?;
+        self.keywords.get(i).map(|(_, h)| (*h, why))
+    }
 }
 
 impl Lower {
@@ -65,9 +98,11 @@ impl Lower {
     pub(crate) fn section<T>(&mut self, stmts: &[Stmt], section: &Section<T>, target: &mut T) {
         for s in stmts {
             let kw = s.keyword.text.as_str();
-            if let Some((_, handler)) = section.keywords.iter().find(|(k, _)| *k == kw) {
+            if let Some((handler, why)) = section.lookup(kw) {
                 handler(self, s, target);
-                self.check_performed(section.name, &s.keyword);
+                if let Some(why) = why {
+                    self.not_performed(&s.keyword, why);
+                }
             } else if section.ignored.contains(&kw) {
                 self.ignore(s);
             } else {
@@ -82,15 +117,19 @@ impl Lower {
     /// docs/keywords.md): a node swapped from keepalived must not find out from an outage.
     pub(crate) fn check_performed(&mut self, section: &str, word: &super::read::syntax::Word) {
         if let Some(why) = keywords::not_performed(section, &word.text) {
-            self.push(
-                Diagnostic::warning(
-                    word.span,
-                    format!("`{}` is not performed by vrrpd", word.text),
-                )
-                .with_label("accepted without effect")
-                .with_help(format!("without it, {why} (docs/keywords.md)")),
-            );
+            self.not_performed(word, why);
         }
+    }
+
+    fn not_performed(&mut self, word: &super::read::syntax::Word, why: &str) {
+        self.push(
+            Diagnostic::warning(
+                word.span,
+                format!("`{}` is not performed by vrrpd", word.text),
+            )
+            .with_label("accepted without effect")
+            .with_help(format!("without it, {why} (docs/keywords.md)")),
+        );
     }
 
     /// A keyword/block of another keepalived subsystem: one warning, contents skipped.
@@ -100,8 +139,10 @@ impl Lower {
             d = d.with_label("this block is skipped");
         }
         self.push(d);
-        self.ignored
-            .push(Spanned::new(s.keyword.text.clone(), s.keyword.span));
+        self.ignored.push(Spanned::new(
+            s.keyword.text.as_str().to_owned(),
+            s.keyword.span,
+        ));
     }
 
     /// keepalived's `Unknown keyword 'X'`, with a suggestion.
@@ -147,11 +188,11 @@ impl Lower {
     /// Keeps a keyword verbatim (accepted without effect).
     pub(crate) fn raw(&mut self, s: &Stmt) -> RawSetting {
         RawSetting {
-            keyword: Spanned::new(s.keyword.text.clone(), s.keyword.span),
+            keyword: Spanned::new(s.keyword.text.as_str().to_owned(), s.keyword.span),
             args: s
                 .args
                 .iter()
-                .map(|w| Spanned::new(w.text.clone(), w.span))
+                .map(|w| Spanned::new(w.text.as_str().to_owned(), w.span))
                 .collect(),
         }
     }
@@ -176,7 +217,7 @@ impl Lower {
                 s.args.get(1..).unwrap_or(&[]),
             );
         }
-        Some(Spanned::new(w.text.clone(), w.span))
+        Some(Spanned::new(w.text.as_str().to_owned(), w.span))
     }
 }
 

@@ -84,7 +84,7 @@ fn lower_route(l: &mut Lower, e: &Stmt) -> Option<Route> {
     let mut it = ws.into_iter().peekable();
     if let Some(w) = it.peek() {
         if ROUTE_TYPES.contains(&w.text.as_str()) {
-            r.kind = Some(Spanned::new(w.text.clone(), w.span));
+            r.kind = Some(Spanned::new(w.text.as_str().to_owned(), w.span));
             it.next();
         }
     }
@@ -123,12 +123,12 @@ fn lower_route(l: &mut Lower, e: &Stmt) -> Option<Route> {
             }
             route::DEV | route::OIF => {
                 if let Some(v) = need(l, w, &mut it) {
-                    r.dev = Some(Spanned::new(v.text.clone(), v.span));
+                    r.dev = Some(Spanned::new(v.text.as_str().to_owned(), v.span));
                 }
             }
             route::TABLE => {
                 if let Some(v) = need(l, w, &mut it) {
-                    r.table = Some(Spanned::new(v.text.clone(), v.span));
+                    r.table = Some(Spanned::new(v.text.as_str().to_owned(), v.span));
                 }
             }
             route::METRIC | route::PRIORITY | route::PREFERENCE => {
@@ -149,7 +149,9 @@ fn lower_route(l: &mut Lower, e: &Stmt) -> Option<Route> {
             {
                 r.dest = prefix(l, w, "route destination");
             }
-            _ => r.options.push(Spanned::new(w.text.clone(), w.span)),
+            _ => r
+                .options
+                .push(Spanned::new(w.text.as_str().to_owned(), w.span)),
         }
     }
     if r.dest.is_none() {
@@ -201,7 +203,7 @@ fn lower_rule(l: &mut Lower, e: &Stmt) -> Option<Rule> {
             }
             rule::TABLE | rule::LOOKUP => {
                 if let Some(v) = need(l, w, &mut it) {
-                    r.table = Some(Spanned::new(v.text.clone(), v.span));
+                    r.table = Some(Spanned::new(v.text.as_str().to_owned(), v.span));
                 }
             }
             rule::PREFERENCE | rule::PREF | rule::PRIORITY | rule::PRIO => {
@@ -212,7 +214,9 @@ fn lower_rule(l: &mut Lower, e: &Stmt) -> Option<Rule> {
                 }
             }
             rule::NO_TRACK => r.no_track = true,
-            _ => r.options.push(Spanned::new(w.text.clone(), w.span)),
+            _ => r
+                .options
+                .push(Spanned::new(w.text.as_str().to_owned(), w.span)),
         }
     }
     Some(r)

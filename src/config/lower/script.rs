@@ -3,7 +3,7 @@
 
 use super::keywords::{root, script, track_file, track_process};
 use super::values::narrow;
-use super::{Lower, Section};
+use super::{Index, Lower, Section};
 use crate::config::diag::Diagnostic;
 use crate::config::model::{Config, InitFile, Sp, TrackFile, TrackProcess, VrrpScript};
 use crate::config::read::syntax::{Stmt, Word};
@@ -16,7 +16,7 @@ pub(crate) fn command_line(words: &[Word]) -> Option<Sp<String>> {
     let first = words.first()?;
     let last = words.last().unwrap_or(first);
     if words.len() == 1 {
-        return Some(Spanned::new(first.text.clone(), first.span));
+        return Some(Spanned::new(first.text.as_str().to_owned(), first.span));
     }
     let text = words
         .iter()
@@ -24,7 +24,7 @@ pub(crate) fn command_line(words: &[Word]) -> Option<Sp<String>> {
             if w.quoted && w.text.contains([' ', '\t']) {
                 format!("\"{}\"", w.text)
             } else {
-                w.text.clone()
+                w.text.as_str().to_owned()
             }
         })
         .collect::<Vec<_>>()
@@ -111,6 +111,7 @@ pub(super) static SCRIPT: Section<VrrpScript> = Section {
     name: root::VRRP_SCRIPT,
     ignored: &[],
     also_known: &[],
+    index: Index::new(),
     keywords: &[
         (script::SCRIPT, |l, s, v| {
             l.no_block(s);
@@ -183,16 +184,17 @@ pub(super) static PROCESS: Section<TrackProcess> = Section {
     name: root::VRRP_TRACK_PROCESS,
     ignored: &[],
     also_known: &[],
+    index: Index::new(),
     keywords: &[
         (track_process::PROCESS, |l, s, p| {
             l.no_block(s);
             if let Some(w) = l.arg(s, 0) {
-                p.process = Some(Spanned::new(w.text.clone(), w.span));
+                p.process = Some(Spanned::new(w.text.as_str().to_owned(), w.span));
                 p.args = s
                     .args
                     .iter()
                     .skip(1)
-                    .map(|w| Spanned::new(w.text.clone(), w.span))
+                    .map(|w| Spanned::new(w.text.as_str().to_owned(), w.span))
                     .collect();
             }
         }),
@@ -202,7 +204,7 @@ pub(super) static PROCESS: Section<TrackProcess> = Section {
             match s.args.first() {
                 None => p.param_match = Some(Spanned::new("exact".to_string(), s.keyword.span)),
                 Some(w) if w.text == "initial" || w.text == "partial" => {
-                    p.param_match = Some(Spanned::new(w.text.clone(), w.span))
+                    p.param_match = Some(Spanned::new(w.text.as_str().to_owned(), w.span))
                 }
                 Some(w) => l.push(
                     Diagnostic::error(w.span, format!("invalid param_match '{}'", w.text))
@@ -276,6 +278,7 @@ pub(super) static FILE: Section<TrackFile> = Section {
     name: root::TRACK_FILE,
     ignored: &[],
     also_known: &[],
+    index: Index::new(),
     keywords: &[
         (track_file::FILE, |l, s, f| f.file = l.string(s)),
         (track_file::WEIGHT, |l, s, f| {

@@ -8,7 +8,7 @@ use super::keywords::suggest;
 use super::keywords::{notify, root, sync_group, track};
 use super::script::duplicate;
 use super::track::lower_track_block;
-use super::{Lower, Section};
+use super::{Index, Lower, Section};
 use crate::config::diag::Diagnostic;
 use crate::config::model::{Config, Notify, SyncGroup, TrackLists};
 use crate::config::read::syntax::Stmt;
@@ -69,6 +69,7 @@ pub(super) static GROUP: Section<SyncGroup> = Section {
     name: root::VRRP_SYNC_GROUP,
     ignored: &[],
     also_known: &[],
+    index: Index::new(),
     keywords: &[
         (sync_group::GROUP, |l, s, g| {
             g.group_span = Some(s.keyword.span);
@@ -76,28 +77,33 @@ pub(super) static GROUP: Section<SyncGroup> = Section {
                 for e in &b.stmts {
                     l.no_block(e);
                     for w in std::iter::once(&e.keyword).chain(e.args.iter()) {
-                        g.members.push(Spanned::new(w.text.clone(), w.span));
+                        g.members
+                            .push(Spanned::new(w.text.as_str().to_owned(), w.span));
                     }
                 }
             }
         }),
         (notify::NOTIFY_MASTER, |l, s, g| {
-            g.notify.master = l.command(s)
+            g.notify.master = l.command(s).map(Box::new)
         }),
         (notify::NOTIFY_BACKUP, |l, s, g| {
-            g.notify.backup = l.command(s)
+            g.notify.backup = l.command(s).map(Box::new)
         }),
         (notify::NOTIFY_FAULT, |l, s, g| {
-            g.notify.fault = l.command(s)
+            g.notify.fault = l.command(s).map(Box::new)
         }),
-        (notify::NOTIFY_STOP, |l, s, g| g.notify.stop = l.command(s)),
-        (notify::NOTIFY, |l, s, g| g.notify.any = l.command(s)),
+        (notify::NOTIFY_STOP, |l, s, g| {
+            g.notify.stop = l.command(s).map(Box::new)
+        }),
+        (notify::NOTIFY, |l, s, g| {
+            g.notify.any = l.command(s).map(Box::new)
+        }),
         (notify::NOTIFY_DELETED, |l, s, g| {
             let cmd = if s.args.is_empty() {
                 l.no_block(s);
                 None
             } else {
-                l.command(s)
+                l.command(s).map(Box::new)
             };
             g.notify.deleted = Some(Spanned::new(cmd, s.keyword.span));
         }),

@@ -31,6 +31,8 @@ pub(crate) fn lower_track_block(l: &mut Lower, s: &Stmt, tracking: &mut TrackLis
         _ => return false,
     };
     if let Some(b) = l.block_no_args(s) {
+        // Exact room: a first `push` would reserve four entries.
+        list.reserve_exact(b.stmts.len());
         for e in &b.stmts {
             if let Some(r) = lower_ref(l, e, &s.keyword.text) {
                 list.push(r);
@@ -43,7 +45,7 @@ pub(crate) fn lower_track_block(l: &mut Lower, s: &Stmt, tracking: &mut TrackLis
 /// `NAME [weight N [reverse|noreverse]]`.
 pub(crate) fn lower_ref(l: &mut Lower, e: &Stmt, keyword: &str) -> Option<TrackRef> {
     l.no_block(e);
-    let name = Spanned::new(e.keyword.text.clone(), e.keyword.span);
+    let name = Spanned::new(e.keyword.text.as_str().to_owned(), e.keyword.span);
     let mut r = TrackRef {
         name,
         weight: None,

@@ -24,7 +24,10 @@ use crate::config::span::Spanned;
 pub(crate) const IFNAME_MAX: usize = 15;
 
 pub(crate) fn lower_list(l: &mut Lower, stmts: &[Stmt], _static: bool) -> Vec<IpAddress> {
-    stmts.iter().filter_map(|e| lower_entry(l, e)).collect()
+    // Sized for every entry: `collect` over a filter would start at four.
+    let mut out = Vec::with_capacity(stmts.len());
+    out.extend(stmts.iter().filter_map(|e| lower_entry(l, e)));
+    out
 }
 
 pub(crate) fn scope_word(l: &mut Lower, w: &Word) -> Option<Scope> {
@@ -174,7 +177,7 @@ fn dev(l: &mut Lower, v: &Word) -> Spanned<String> {
                 .with_help("interface names have at most 15 characters"),
         );
     }
-    Spanned::new(v.text.clone(), v.span)
+    Spanned::new(v.text.as_str().to_owned(), v.span)
 }
 
 /// `brd ADDR|+|-`.
@@ -206,7 +209,7 @@ fn label(l: &mut Lower, v: &Word) -> Option<Spanned<String>> {
         );
         return None;
     }
-    Some(Spanned::new(v.text.clone(), v.span))
+    Some(Spanned::new(v.text.as_str().to_owned(), v.span))
 }
 
 /// `preferred_lft N|forever`.

@@ -13,6 +13,7 @@ use super::lexer::{self, decomment, find_brace};
 use super::limits::Limits;
 use super::line::Line;
 use super::options::{ParseOptions, Parsed};
+use super::plain;
 use super::seq::{self, Kind};
 use super::source::{FileKind, Loader, SourceMap};
 use super::syntax::{Stmt, Word};
@@ -37,13 +38,17 @@ pub(super) struct Expander<'a> {
     pub(super) limits: Limits,
     pub(super) sources: SourceMap,
     /// File texts by [`FileId`], shared so a file included twice is stored once.
-    pub(super) texts: Vec<Rc<str>>,
+    pub(super) texts: Vec<Rc<String>>,
     pub(super) by_path: HashMap<PathBuf, FileId>,
     pub(super) diags: Vec<Diagnostic>,
     pub(super) tree: TreeBuilder,
     /// When set, finished top-level statements go here as soon as they are complete instead of
     /// being kept for [`Parsed::stmts`] (streaming lowering of large files).
-    pub(super) sink: Option<&'a mut dyn FnMut(Stmt)>,
+    pub(super) sink: Option<&'a mut dyn FnMut(&Stmt)>,
+    /// The words of the statement being read; one buffer reused for every statement.
+    pub(super) words: Vec<Word>,
+    /// Plain lines take the fast path of `plain.rs` (tests turn it off to compare).
+    pub(super) fast: bool,
     pub(super) defs: Defs,
     pub(super) rng: Rng,
     pub(super) stack: Vec<OpenFile>,
@@ -102,6 +107,8 @@ impl<'a> Expander<'a> {
             diags: Vec::new(),
             tree: TreeBuilder::new(opts.limits.max_block_depth),
             sink: None,
+            words: Vec::new(),
+            fast: true,
             defs: Defs::new(),
             rng: Rng::new(opts.random_seed.unwrap_or(0)),
             stack: Vec::new(),
@@ -122,7 +129,7 @@ impl<'a> Expander<'a> {
     }
 
     pub(super) fn add_file(&mut self, path: &Path, text: String) -> FileId {
-        let rc: Rc<str> = Rc::from(text);
+        let rc = Rc::new(text);
         let id = self.sources.add(path.to_path_buf(), Rc::clone(&rc));
         self.texts.push(rc);
         self.by_path.insert(include::normalise(path), id);
@@ -152,7 +159,7 @@ impl<'a> Expander<'a> {
         let mut stmts = self.tree.finish(&mut self.diags);
         if let Some(sink) = self.sink.take() {
             for st in stmts.drain(..) {
-                sink(st);
+                sink(&st);
             }
         }
         Parsed {
@@ -187,18 +194,55 @@ impl<'a> Expander<'a> {
             }
             None => &text[..],
         };
-        for raw in body.split('\n') {
+        let mut from = 0usize;
+        let mut last = false;
+        let mut braces = Vec::new();
+        while !last {
             let base = next;
+            // The fast path for plain lines, which also finds where they end (plain.rs).
+            let scanned = if self.fast
+                && self.multiline.is_none()
+                && depth <= self.limits.max_expansion_depth
+            {
+                plain::scan(body, from, file, base, &mut self.words, &mut braces)
+            } else {
+                None
+            };
+            let end = match &scanned {
+                Some(s) => s.end,
+                None => body
+                    .as_bytes()
+                    .get(from..)
+                    .and_then(|r| memchr::memchr(b'\n', r))
+                    .map_or(body.len(), |k| from + k),
+            };
+            let raw = body.get(from..end).unwrap_or("");
+            last = end >= body.len();
+            from = end + 1;
             next += raw.len() + 1;
-            let raw = raw.trim_end_matches('\r');
-            let line = Line::from_source(file, base, raw);
-            if let Some(name) = self.multiline.take() {
-                self.continue_definition(name, &line);
-                continue;
-            }
-            let d = decomment(&line);
-            if !d.line.is_empty() {
-                self.feed(d.line, depth);
+            let fed = match scanned {
+                Some(s) => {
+                    if s.fed {
+                        self.feed_scanned(&mut braces);
+                    }
+                    s.fed
+                }
+                None => {
+                    let raw = raw.trim_end_matches('\r');
+                    let line = Line::from_source(file, base, raw);
+                    if let Some(name) = self.multiline.take() {
+                        self.continue_definition(name, &line);
+                        continue;
+                    }
+                    let d = decomment(&line);
+                    let fed = !d.line.is_empty();
+                    if fed {
+                        self.feed(d.line, depth);
+                    }
+                    fed
+                }
+            };
+            if fed {
                 if let Some(sink) = self.sink.as_deref_mut() {
                     self.tree.take_finished(sink);
                 }
@@ -486,8 +530,8 @@ impl<'a> Expander<'a> {
     /// One brace-free segment: words into the tree. `include_check` and `random_seed` in
     /// global_defs take effect here, for the lines that follow.
     fn statement(&mut self, line: &Line<'_>) {
-        let mut ws: Vec<Word> = Vec::new();
-        let issues = lexer::words(line, &mut ws);
+        self.words.clear();
+        let issues = lexer::words(line, &mut self.words);
         if let Some(q) = issues.unterminated {
             self.diags.push(
                 Diagnostic::error(q, format!("Unterminated quote '{}'", excerpt(&line.text)))
@@ -507,6 +551,16 @@ impl<'a> Expander<'a> {
                 .with_help("replace it with an ordinary space (text copied from web pages often contains no-break spaces)"),
             );
         }
+        let n = self.words.len();
+        self.statement_words(n);
+    }
+
+    /// The first `n` of [`Expander::words`], one statement, into the tree (shared with the
+    /// fast path of `plain.rs`); they leave `words`.
+    pub(super) fn statement_words(&mut self, n: usize) {
+        let Some(ws) = self.words.get(..n) else {
+            return;
+        };
         let Some(first) = ws.first() else {
             return;
         };
@@ -537,11 +591,11 @@ impl<'a> Expander<'a> {
                 _ => {}
             }
         }
-        self.tree.stmt(ws);
+        self.tree.stmt(self.words.drain(..n));
     }
 
     /// Handles the line when its first word is an include keyword.
-    fn try_include(&mut self, line: &Line<'_>, depth: usize) -> bool {
+    pub(super) fn try_include(&mut self, line: &Line<'_>, depth: usize) -> bool {
         let mut ws: Vec<Word> = Vec::new();
         let _ = lexer::words(line, &mut ws);
         let Some(added) = ws.first().and_then(|w| include::include_keyword(&w.text)) else {

@@ -12,6 +12,8 @@
 //! line (and again after `$NAME` substitution), [`find_brace`] to split a line at its
 //! first unquoted brace, and [`words`] to split a brace-free segment into [`Word`]s.
 
+use compact_str::CompactString;
+
 use super::line::Line;
 use super::syntax::Word;
 use crate::config::span::Span;
@@ -210,9 +212,9 @@ pub fn words(line: &Line<'_>, out: &mut Vec<Word>) -> Issues {
             let inner = text.get(i + 1..inner_end).unwrap_or("");
             // `\"` stands for a quote; other backslash pairs stay for the script splitter.
             let inner = if inner.contains("\\\"") {
-                inner.replace("\\\"", "\"")
+                CompactString::from(inner.replace("\\\"", "\""))
             } else {
-                inner.to_string()
+                CompactString::from(inner)
             };
             out.push(Word {
                 text: inner,
@@ -239,7 +241,7 @@ pub fn words(line: &Line<'_>, out: &mut Vec<Word>) -> Issues {
             }
         }
         out.push(Word {
-            text: text.get(i..i + len).unwrap_or("").to_string(),
+            text: CompactString::from(text.get(i..i + len).unwrap_or("")),
             span: line.span_of(i..i + len),
             quoted: false,
         });
@@ -274,7 +276,14 @@ mod tests {
         let mut out = Vec::new();
         words(&Line::from_source(FileId(0), 0, s), &mut out);
         out.into_iter()
-            .map(|w| (w.text, w.span.start as usize, w.span.end as usize, w.quoted))
+            .map(|w| {
+                (
+                    w.text.into_string(),
+                    w.span.start as usize,
+                    w.span.end as usize,
+                    w.quoted,
+                )
+            })
             .collect()
     }
 

@@ -36,6 +36,7 @@
 //! * `define.rs`: `$NAME` definitions and substitution; `seq.rs`: `~SEQ` / `~LST`;
 //! * `include.rs`: include keywords, checks and patterns;
 //! * `expand.rs`: the line pipeline itself, steps 1-7 above, including reading included files;
+//!   `plain.rs`: its fast path for the lines none of steps 2-5 would rewrite;
 //! * `tree.rs`: statements -> nested blocks; `syntax.rs`: the tree's types;
 //! * `parse.rs`: the entry points ([`parse_file`], [`parse_file_streaming`], [`parse_str`],
 //!   [`parse_str_with`]);
@@ -49,6 +50,7 @@ pub mod limits;
 pub mod line;
 mod options;
 mod parse;
+mod plain;
 pub mod seq;
 pub mod source;
 pub mod syntax;

@@ -29,7 +29,7 @@ pub fn parse_file_streaming(
     loader: &dyn Loader,
     main: &Path,
     opts: &ParseOptions,
-    sink: &mut dyn FnMut(Stmt),
+    sink: &mut dyn FnMut(&Stmt),
 ) -> Result<Parsed, ReadError> {
     parse_file_inner(loader, main, opts, Some(sink))
 }
@@ -38,7 +38,7 @@ fn parse_file_inner<'a>(
     loader: &'a dyn Loader,
     main: &Path,
     opts: &'a ParseOptions,
-    sink: Option<&'a mut dyn FnMut(Stmt)>,
+    sink: Option<&'a mut dyn FnMut(&Stmt)>,
 ) -> Result<Parsed, ReadError> {
     let fail = |message: String| ReadError {
         path: main.to_path_buf(),
@@ -75,6 +75,15 @@ pub fn parse_str(text: &str) -> Parsed {
 /// are looked up as written), reading includes through `loader`.
 pub fn parse_str_with(text: &str, loader: &dyn Loader, opts: &ParseOptions) -> Parsed {
     let mut ex = Expander::new(loader, opts);
+    ex.run(Path::new("keepalived.conf"), text.to_string());
+    ex.finish()
+}
+
+/// [`parse_str_with`] with every line through the general path (tests of the fast path).
+#[cfg(test)]
+pub(super) fn parse_str_general(text: &str, loader: &dyn Loader, opts: &ParseOptions) -> Parsed {
+    let mut ex = Expander::new(loader, opts);
+    ex.fast = false;
     ex.run(Path::new("keepalived.conf"), text.to_string());
     ex.finish()
 }

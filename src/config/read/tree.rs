@@ -6,20 +6,30 @@
 //! a block for the statement just before it, whether on the same line
 //! (`vrrp_instance V {`) or the next (`vrrp_instance V` / `{`).
 
-use super::syntax::{Block, Stmt, Word};
+use super::syntax::{Args, Block, Stmt, Word};
 use crate::config::diag::Diagnostic;
 use crate::config::span::Span;
 
+/// An open block. Its owner (the statement before the `{`) stays the last statement of the
+/// enclosing body, so opening and closing a block moves no statement.
 struct Frame {
-    owner: Stmt,
     open: Span,
     body: Vec<Stmt>,
 }
+
+/// Most statement lists kept for reuse, and the largest capacity kept (a huge block's list is
+/// freed rather than held until the end of the parse).
+const POOL_LISTS: usize = 64;
+const POOL_CAPACITY: usize = 256;
 
 /// Incremental tree builder.
 pub struct TreeBuilder {
     top: Vec<Stmt>,
     stack: Vec<Frame>,
+    /// Emptied statement lists of blocks already handed over by [`TreeBuilder::take_finished`],
+    /// reused for the next blocks: a large file has one block per few lines, and allocating
+    /// and growing a list for each was a tenth of reading it.
+    pool: Vec<Vec<Stmt>>,
     /// `{` seen beyond the depth limit and not yet closed.
     overflow: usize,
     max_depth: usize,
@@ -30,6 +40,7 @@ impl TreeBuilder {
         TreeBuilder {
             top: Vec::new(),
             stack: Vec::new(),
+            pool: Vec::new(),
             overflow: 0,
             max_depth,
         }
@@ -49,18 +60,35 @@ impl TreeBuilder {
 
     /// Keyword of the innermost open block (`global_defs`, `vrrp_instance`, ...).
     pub fn innermost(&self) -> Option<&str> {
-        self.stack.last().map(|f| f.owner.keyword.text.as_str())
+        let n = self.stack.len().checked_sub(1)?;
+        self.enclosing(n)
+            .last()
+            .map(|owner| owner.keyword.text.as_str())
     }
 
-    /// One statement line (at least one word).
-    pub fn stmt(&mut self, mut words: Vec<Word>) {
-        if words.is_empty() {
-            return;
+    /// The body that holds the owner of open block `n` (0 = outermost).
+    fn enclosing(&self, n: usize) -> &Vec<Stmt> {
+        match n.checked_sub(1).and_then(|i| self.stack.get(i)) {
+            Some(f) => &f.body,
+            None => &self.top,
         }
-        let keyword = words.remove(0);
+    }
+
+    /// One statement line: its first word is the keyword (nothing happens without words).
+    pub fn stmt(&mut self, words: impl IntoIterator<Item = Word>) {
+        let mut words = words.into_iter();
+        let Some(keyword) = words.next() else {
+            return;
+        };
+        // One push at a time: most statements fit the inline room, where `collect` spent more
+        // on its size bookkeeping than on the words.
+        let mut args = Args::new();
+        for w in words {
+            args.push(w);
+        }
         self.body().push(Stmt {
             keyword,
-            args: words,
+            args,
             block: None,
         });
     }
@@ -82,17 +110,12 @@ impl TreeBuilder {
             self.overflow += 1;
             return;
         }
-        let body = self.body();
-        match body.pop() {
-            Some(owner) if owner.block.is_none() => self.stack.push(Frame {
-                owner,
-                open: span,
-                body: Vec::new(),
-            }),
-            other => {
-                if let Some(o) = other {
-                    body.push(o);
-                }
+        match self.body().last() {
+            Some(owner) if owner.block.is_none() => {
+                let body = self.pool.pop().unwrap_or_default();
+                self.stack.push(Frame { open: span, body });
+            }
+            _ => {
                 diags.push(
                     Diagnostic::error(span, "Unexpected '{' - ignoring")
                         .with_label("no keyword before this '{'")
@@ -110,17 +133,14 @@ impl TreeBuilder {
             return;
         }
         match self.stack.pop() {
-            Some(Frame {
-                mut owner,
-                open,
-                body,
-            }) => {
-                owner.block = Some(Block {
-                    open,
-                    close: Some(span),
-                    stmts: body,
-                });
-                self.body().push(owner);
+            Some(Frame { open, body }) => {
+                if let Some(owner) = self.body().last_mut() {
+                    owner.block = Some(Block {
+                        open,
+                        close: Some(span),
+                        stmts: body,
+                    });
+                }
             }
             None => diags.push(
                 Diagnostic::error(span, "Extra '}' found")
@@ -133,13 +153,35 @@ impl TreeBuilder {
     /// and only while no block is open (a `{` on the next line may still attach a block to
     /// the last statement). Lets a caller lower statements while the file is being read, so
     /// a huge configuration never exists as a whole tree in memory.
-    pub fn take_finished(&mut self, sink: &mut dyn FnMut(Stmt)) {
+    pub fn take_finished(&mut self, sink: &mut dyn FnMut(&Stmt)) {
         if !self.stack.is_empty() || self.overflow > 0 || self.top.len() < 2 {
             return;
         }
         let keep = self.top.len() - 1;
-        for st in self.top.drain(..keep) {
-            sink(st);
+        let mut done = std::mem::take(&mut self.top);
+        for st in done.drain(..keep) {
+            sink(&st);
+            self.recycle(st);
+        }
+        self.top = done;
+    }
+
+    /// Keeps the (emptied) statement lists of a handed-over statement for later blocks.
+    fn recycle(&mut self, st: Stmt) {
+        if let Some(b) = st.block {
+            self.recycle_list(b.stmts);
+        }
+    }
+
+    fn recycle_list(&mut self, mut stmts: Vec<Stmt>) {
+        for inner in &mut stmts {
+            if let Some(b) = inner.block.take() {
+                self.recycle_list(b.stmts);
+            }
+        }
+        stmts.clear();
+        if self.pool.len() < POOL_LISTS && stmts.capacity() <= POOL_CAPACITY {
+            self.pool.push(stmts);
         }
     }
 
@@ -148,12 +190,10 @@ impl TreeBuilder {
     pub fn finish(mut self, diags: &mut Vec<Diagnostic>) -> Vec<Stmt> {
         let missing = self.stack.len() + self.overflow;
         let mut unclosed = Vec::new();
-        while let Some(Frame {
-            mut owner,
-            open,
-            body,
-        }) = self.stack.pop()
-        {
+        while let Some(Frame { open, body }) = self.stack.pop() {
+            let Some(owner) = self.body().last_mut() else {
+                continue;
+            };
             unclosed.push(
                 Diagnostic::error(
                     open,
@@ -169,7 +209,6 @@ impl TreeBuilder {
                 close: None,
                 stmts: body,
             });
-            self.body().push(owner);
         }
         // Report outermost first, in file order.
         diags.extend(unclosed.into_iter().rev());

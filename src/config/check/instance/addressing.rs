@@ -17,34 +17,47 @@ pub(super) struct FamilyOf {
     pub by: &'static str,
 }
 
+/// A keyword that decides the family, with the reason `--dump-conf` shows for it (a fixed text:
+/// no string is built per instance).
+macro_rules! decided_by {
+    ($family:expr, $by:literal) => {
+        (
+            $family,
+            $by,
+            concat!(
+                "from ",
+                $by,
+                " (docs/keepalived-compat.md#derived-instance-settings)"
+            ),
+        )
+    };
+}
+
 /// Family: first VIP / unicast peer / source address; none -> IPv4 (docs/keepalived-compat.md#derived-instance-settings).
 pub(super) fn derive_family(w: &Written, e: &mut Effective) -> FamilyOf {
     let inst = w.inst;
-    let family_src: Option<(Family, &'static str)> = inst
+    let family_src: Option<(Family, &'static str, &'static str)> = inst
         .vips
         .first()
-        .map(|v| (v.family(), "the first virtual_ipaddress"))
+        .map(|v| decided_by!(v.family(), "the first virtual_ipaddress"))
         .or_else(|| {
             inst.unicast_peers
                 .first()
-                .map(|p| (Family::of(&p.addr.value), "the first unicast_peer"))
+                .map(|p| decided_by!(Family::of(&p.addr.value), "the first unicast_peer"))
         })
         .or_else(|| {
             inst.unicast_src_ip
                 .as_ref()
-                .map(|a| (Family::of(&a.value), "unicast_src_ip"))
+                .map(|a| decided_by!(Family::of(&a.value), "unicast_src_ip"))
         })
         .or_else(|| {
             inst.mcast_src_ip
                 .as_ref()
-                .map(|a| (Family::of(&a.value), "mcast_src_ip"))
+                .map(|a| decided_by!(Family::of(&a.value), "mcast_src_ip"))
         });
     let family = match (family_src, inst.native_ipv6) {
-        (Some((f, why)), _) => {
-            e.family = Derived::because(
-                Some(f),
-                format!("from {why} (docs/keepalived-compat.md#derived-instance-settings)"),
-            );
+        (Some((f, _, why)), _) => {
+            e.family = Derived::because(Some(f), why);
             f
         }
         (None, Some(span)) => {
@@ -58,7 +71,7 @@ pub(super) fn derive_family(w: &Written, e: &mut Effective) -> FamilyOf {
     };
     FamilyOf {
         family,
-        by: family_src.map(|(_, w)| w).unwrap_or("default"),
+        by: family_src.map(|(_, by, _)| by).unwrap_or("default"),
     }
 }
 

@@ -1,0 +1,287 @@
+//! The fast path of the line pipeline, for lines that the general steps would not rewrite.
+//!
+//! Most lines of a real configuration are plain `keyword value...`, `name {` or `}`, perhaps
+//! with a comment: no quote, escape, definition, conditional, generator or include. For such
+//! a line steps 1-7 of the [`super`] module documentation reduce to: cut the comment, split at
+//! the braces, split the rest at blanks. [`scan`] does that in one pass over the file text,
+//! giving every word its span by arithmetic instead of through a [`super::line::Line`] origin
+//! map, and gives up, with no effect, at the first byte that needs the general path. The
+//! statements, braces and diagnostics are the same either way (the tests below compare the
+//! two paths on generated text).
+
+use compact_str::CompactString;
+
+use super::expand::Expander;
+use super::syntax::Word;
+use crate::config::span::{FileId, Span};
+
+/// What a byte means to [`scan`].
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Class {
+    /// Part of a word: printable ASCII but the ones below.
+    Word,
+    /// Space and tab separate words.
+    Blank,
+    Open,
+    Close,
+    /// `#` and `!` start a comment (no quote can be open on a plain line).
+    Comment,
+    /// `\n` ends the line; `\r` is dropped before it.
+    Newline,
+    Return,
+    /// Anything else takes the general path: `"` and `\` (quotes, escapes, continuation,
+    /// docs/keepalived-compat.md#lexical-rules), `$` (definitions and substitution), `@`
+    /// (conditional lines), `~` (generators), other control characters (word separators
+    /// of their own) and non-ASCII bytes (which may be Unicode spaces, diagnosed there).
+    Other,
+}
+
+const CLASSES: [Class; 256] = {
+    let mut t = [Class::Other; 256];
+    let mut b = 0x21;
+    while b < 0x7f {
+        t[b] = match b as u8 {
+            b'"' | b'\\' | b'$' | b'@' | b'~' => Class::Other,
+            b'{' => Class::Open,
+            b'}' => Class::Close,
+            b'#' | b'!' => Class::Comment,
+            _ => Class::Word,
+        };
+        b += 1;
+    }
+    t[b' ' as usize] = Class::Blank;
+    t[b'\t' as usize] = Class::Blank;
+    t[b'\n' as usize] = Class::Newline;
+    t[b'\r' as usize] = Class::Return;
+    t
+};
+
+fn class(b: u8) -> Class {
+    CLASSES[usize::from(b)]
+}
+
+/// A brace of a scanned line, after the first `words` words of the line.
+#[derive(Clone, Copy, Debug)]
+pub(super) struct Brace {
+    words: usize,
+    span: Span,
+    open: bool,
+}
+
+/// A plain line that [`scan`] split.
+pub(super) struct Scanned {
+    /// Index of the line's `\n` in the text (or the text's length).
+    pub end: usize,
+    /// The line has something besides blanks and a comment.
+    pub fed: bool,
+}
+
+/// Splits the line of `text` starting at `from` (byte `base` of `file`) into `words` and
+/// `braces`, or returns `None` (with both left empty) when the line needs the general path.
+pub(super) fn scan(
+    text: &str,
+    from: usize,
+    file: FileId,
+    base: usize,
+    words: &mut Vec<Word>,
+    braces: &mut Vec<Brace>,
+) -> Option<Scanned> {
+    let bytes = text.as_bytes();
+    let at = |i: usize| Span::new(file, base + (i - from), base + (i - from) + 1);
+    let mut i = from;
+    let mut fed = false;
+    let give_up = |words: &mut Vec<Word>, braces: &mut Vec<Brace>| {
+        words.clear();
+        braces.clear();
+        None
+    };
+    let end = loop {
+        let Some(&b) = bytes.get(i) else {
+            break i;
+        };
+        match class(b) {
+            Class::Blank => {
+                let rest = bytes.get(i + 1..).unwrap_or(&[]);
+                i += 1 + rest
+                    .iter()
+                    .position(|&c| class(c) != Class::Blank)
+                    .unwrap_or(rest.len());
+            }
+            Class::Newline => break i,
+            Class::Return => {
+                // keepalived drops every `\r` at the end of a line (CRLF files).
+                let mut j = i + 1;
+                while bytes.get(j) == Some(&b'\r') {
+                    j += 1;
+                }
+                match bytes.get(j) {
+                    None | Some(b'\n') => break j,
+                    Some(_) => return give_up(words, braces),
+                }
+            }
+            Class::Comment => {
+                // The comment's text does not matter, except a backslash: one at the very
+                // end continues a multi-line definition even after a comment.
+                let rest = bytes.get(i..).unwrap_or(&[]);
+                match memchr::memchr2(b'\n', b'\\', rest) {
+                    None => break bytes.len(),
+                    Some(k) if rest.get(k) == Some(&b'\n') => break i + k,
+                    Some(_) => return give_up(words, braces),
+                }
+            }
+            Class::Open | Class::Close => {
+                fed = true;
+                braces.push(Brace {
+                    words: words.len(),
+                    span: at(i),
+                    open: b == b'{',
+                });
+                i += 1;
+            }
+            Class::Word => {
+                fed = true;
+                let starts_statement = braces.last().map_or(0, |b| b.words) == words.len();
+                let rest = bytes.get(i + 1..).unwrap_or(&[]);
+                let j = i
+                    + 1
+                    + rest
+                        .iter()
+                        .position(|&c| class(c) != Class::Word)
+                        .unwrap_or(rest.len());
+                // Step 6 comes before the split at braces, with a syntax of its own: leave
+                // a line with an include to the general path.
+                let word = text.get(i..j).unwrap_or("");
+                if starts_statement && word.starts_with("include") {
+                    return give_up(words, braces);
+                }
+                words.push(Word {
+                    text: CompactString::from(word),
+                    span: Span::new(file, base + (i - from), base + (j - from)),
+                    quoted: false,
+                });
+                i = j;
+            }
+            Class::Other => return give_up(words, braces),
+        }
+    };
+    Some(Scanned { end, fed })
+}
+
+impl Expander<'_> {
+    /// Applies a line [`scan`] split: its statements and braces, in order.
+    pub(super) fn feed_scanned(&mut self, braces: &mut Vec<Brace>) {
+        let mut done = 0;
+        for b in braces.drain(..) {
+            self.statement_words(b.words - done);
+            done = b.words;
+            if b.open {
+                self.tree.open(b.span, &mut self.diags);
+            } else {
+                self.tree.close(b.span, &mut self.diags);
+            }
+        }
+        let rest = self.words.len();
+        self.statement_words(rest);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::options::ParseOptions;
+    use super::super::parse::parse_str_general;
+    use super::super::source::MemLoader;
+    use super::super::{parse_str_with, Parsed};
+
+    fn same(text: &str) {
+        let loader = MemLoader::new().with("x.conf", "vrrp_script x { weight 2 }\n");
+        let opts = ParseOptions::default();
+        let fast: Parsed = parse_str_with(text, &loader, &opts);
+        let general = parse_str_general(text, &loader, &opts);
+        assert_eq!(fast.stmts, general.stmts, "{text:?}");
+        assert_eq!(
+            format!("{:?}", fast.diagnostics),
+            format!("{:?}", general.diagnostics),
+            "{text:?}"
+        );
+    }
+
+    #[test]
+    fn plain_lines_read_as_the_general_path_reads_them() {
+        for text in [
+            "global_defs {\n  router_id a\n}\n",
+            "vrrp_instance V { state MASTER } x y\n",
+            "a#b c\nd!e\n  ! only\n# only\n\t\n",
+            "a{b}c{\n}}\n{\n",
+            "a\r\nb\r\r\n{\r\n}\r",
+            "include x.conf\n{ include x.conf\ninclude_check readable\nincludes x\n",
+            "a # comment \\\nb ! é\nc é\n",
+            "x \"y\" z\n$A=1\n@id a\n~SEQ(i,1,2) a\n",
+            "virtual_ipaddress_excluded_but_longer_than_inline { a }\n",
+            "",
+            "\n\n",
+            "}",
+        ] {
+            same(text);
+        }
+    }
+
+    #[test]
+    fn generated_lines_read_as_the_general_path_reads_them() {
+        const PARTS: &[&str] = &[
+            "vrrp_instance",
+            "VI_1",
+            "state",
+            "MASTER",
+            "{",
+            "}",
+            " ",
+            "\t",
+            "  ",
+            "#",
+            "!",
+            "# c",
+            "! c",
+            "include",
+            "includem",
+            "x.conf",
+            "\r",
+            "\"q\"",
+            "\\",
+            "$X",
+            "@id",
+            "~SEQ(i,1,2)",
+            "é",
+            "\u{a0}",
+            "a{",
+            "}b",
+            "global_defs",
+            "include_check",
+            "\x0b",
+            "random_seed",
+            "7",
+            "virtual_ipaddress",
+            "10.0.0.1/24",
+            "dev",
+            "eth0",
+        ];
+        // A fixed linear congruential sequence: the same texts on every run.
+        let mut seed: u64 = 0x2545_f491_4f6c_dd1d;
+        let mut next = |n: usize| {
+            seed = seed.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1);
+            usize::try_from(seed >> 33).unwrap_or(0) % n
+        };
+        for _ in 0..2000 {
+            let mut text = String::new();
+            for _ in 0..next(12) {
+                for _ in 0..next(7) {
+                    text.push_str(PARTS[next(PARTS.len())]);
+                    if next(2) == 0 {
+                        text.push(' ');
+                    }
+                }
+                text.push('\n');
+            }
+            same(&text);
+        }
+    }
+}
