@@ -3,6 +3,8 @@
 
 use std::net::IpAddr;
 
+use compact_str::CompactString;
+
 use super::global::MAX_DELAY_SECS;
 use super::keywords::{instance, notify, peer, root, track};
 use super::script::duplicate;
@@ -20,15 +22,17 @@ pub(crate) fn lower(l: &mut Lower, s: &Stmt, config: &mut Config) {
     let Some(b) = l.block(s) else { return };
     if let Some(first) = l
         .instance_names
-        .get(&name.value)
+        .get(name.value.as_str())
         .and_then(|&i| config.instances.get(i))
     {
         let span = first.name.span;
         duplicate(l, "vrrp instance", &name, span);
         return;
     }
-    l.instance_names
-        .insert(name.value.clone(), config.instances.len());
+    l.instance_names.insert(
+        CompactString::from(name.value.as_str()),
+        config.instances.len(),
+    );
     // Lowered in place: an instance is a few kilobytes, moved once less per instance.
     config.instances.push(Instance::new(name, s.keyword.span));
     let Some(inst) = config.instances.last_mut() else {

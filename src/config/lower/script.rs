@@ -1,6 +1,8 @@
 //! Root-level tracked objects: `vrrp_script` (docs/keepalived-compat.md#vrrp_script-keywords),
 //! `vrrp_track_process` and `track_file` (docs/keepalived-compat.md#weights-and-effective-priority).
 
+use compact_str::CompactString;
+
 use super::keywords::{root, script, track_file, track_process};
 use super::values::narrow;
 use super::{Index, Lower, Section};
@@ -69,15 +71,17 @@ pub(crate) fn lower_script(l: &mut Lower, s: &Stmt, config: &mut Config) {
     let Some(b) = l.block(s) else { return };
     if let Some(first) = l
         .script_names
-        .get(&name.value)
+        .get(name.value.as_str())
         .and_then(|&i| config.scripts.get(i))
     {
         let span = first.name.span;
         duplicate(l, "vrrp script", &name, span);
         return;
     }
-    l.script_names
-        .insert(name.value.clone(), config.scripts.len());
+    l.script_names.insert(
+        CompactString::from(name.value.as_str()),
+        config.scripts.len(),
+    );
     let mut vs = VrrpScript {
         name,
         span: s.keyword.span,
@@ -143,15 +147,17 @@ pub(crate) fn lower_track_process(l: &mut Lower, s: &Stmt, config: &mut Config) 
     let Some(b) = l.block(s) else { return };
     if let Some(first) = l
         .process_names
-        .get(&name.value)
+        .get(name.value.as_str())
         .and_then(|&i| config.track_processes.get(i))
     {
         let span = first.name.span;
         duplicate(l, "vrrp track process", &name, span);
         return;
     }
-    l.process_names
-        .insert(name.value.clone(), config.track_processes.len());
+    l.process_names.insert(
+        CompactString::from(name.value.as_str()),
+        config.track_processes.len(),
+    );
     let mut p = TrackProcess {
         name,
         span: s.keyword.span,
@@ -244,15 +250,17 @@ pub(crate) fn lower_track_file(l: &mut Lower, s: &Stmt, config: &mut Config) {
     let Some(b) = l.block(s) else { return };
     if let Some(first) = l
         .file_names
-        .get(&name.value)
+        .get(name.value.as_str())
         .and_then(|&i| config.track_files.get(i))
     {
         let span = first.name.span;
         duplicate(l, "track file", &name, span);
         return;
     }
-    l.file_names
-        .insert(name.value.clone(), config.track_files.len());
+    l.file_names.insert(
+        CompactString::from(name.value.as_str()),
+        config.track_files.len(),
+    );
     let mut f = TrackFile {
         name,
         span: s.keyword.span,

@@ -196,15 +196,15 @@ impl<'a> Expander<'a> {
         };
         let mut from = 0usize;
         let mut last = false;
-        let mut braces = Vec::new();
+        let mut tokens = plain::Tokens::default();
         while !last {
-            let base = next;
+            let (start, base) = (from, next);
             // The fast path for plain lines, which also finds where they end (plain.rs).
             let scanned = if self.fast
                 && self.multiline.is_none()
                 && depth <= self.limits.max_expansion_depth
             {
-                plain::scan(body, from, file, base, &mut self.words, &mut braces)
+                plain::scan(body, from, file, base, &mut tokens)
             } else {
                 None
             };
@@ -223,7 +223,7 @@ impl<'a> Expander<'a> {
             let fed = match scanned {
                 Some(s) => {
                     if s.fed {
-                        self.feed_scanned(&mut braces);
+                        self.feed_scanned(body, start, file, base, &mut tokens);
                     }
                     s.fed
                 }

@@ -12,7 +12,7 @@
 use compact_str::CompactString;
 
 use super::expand::Expander;
-use super::syntax::Word;
+use super::syntax::{Args, Word};
 use crate::config::span::{FileId, Span};
 
 /// What a byte means to [`scan`].
@@ -68,6 +68,15 @@ pub(super) struct Brace {
     open: bool,
 }
 
+/// The words and braces of the line being read by the fast path; the buffers are reused for
+/// every line. A word is kept as its byte range in the text until its statement is built, so
+/// it is copied once, into the statement.
+#[derive(Default)]
+pub(super) struct Tokens {
+    words: Vec<(usize, usize)>,
+    braces: Vec<Brace>,
+}
+
 /// A plain line that [`scan`] split.
 pub(super) struct Scanned {
     /// Index of the line's `\n` in the text (or the text's length).
@@ -76,21 +85,21 @@ pub(super) struct Scanned {
     pub fed: bool,
 }
 
-/// Splits the line of `text` starting at `from` (byte `base` of `file`) into `words` and
-/// `braces`, or returns `None` (with both left empty) when the line needs the general path.
+/// Splits the line of `text` starting at `from` (byte `base` of `file`) into `tokens`, or
+/// returns `None` (with `tokens` left empty) when the line needs the general path.
 pub(super) fn scan(
     text: &str,
     from: usize,
     file: FileId,
     base: usize,
-    words: &mut Vec<Word>,
-    braces: &mut Vec<Brace>,
+    tokens: &mut Tokens,
 ) -> Option<Scanned> {
     let bytes = text.as_bytes();
     let at = |i: usize| Span::new(file, base + (i - from), base + (i - from) + 1);
     let mut i = from;
     let mut fed = false;
-    let give_up = |words: &mut Vec<Word>, braces: &mut Vec<Brace>| {
+    let Tokens { words, braces } = tokens;
+    let give_up = |words: &mut Vec<(usize, usize)>, braces: &mut Vec<Brace>| {
         words.clear();
         braces.clear();
         None
@@ -154,11 +163,7 @@ pub(super) fn scan(
                 if starts_statement && word.starts_with("include") {
                     return give_up(words, braces);
                 }
-                words.push(Word {
-                    text: CompactString::from(word),
-                    span: Span::new(file, base + (i - from), base + (j - from)),
-                    quoted: false,
-                });
+                words.push((i, j));
                 i = j;
             }
             Class::Other => return give_up(words, braces),
@@ -168,20 +173,59 @@ pub(super) fn scan(
 }
 
 impl Expander<'_> {
-    /// Applies a line [`scan`] split: its statements and braces, in order.
-    pub(super) fn feed_scanned(&mut self, braces: &mut Vec<Brace>) {
+    /// Applies a line [`scan`] split (the line starts at `from` of `text`, byte `base` of
+    /// `file`): its statements and braces, in order.
+    pub(super) fn feed_scanned(
+        &mut self,
+        text: &str,
+        from: usize,
+        file: FileId,
+        base: usize,
+        tokens: &mut Tokens,
+    ) {
+        let word = |(i, j): (usize, usize)| Word {
+            text: CompactString::from(text.get(i..j).unwrap_or("")),
+            span: Span::new(file, base + (i - from), base + (j - from)),
+            quoted: false,
+        };
         let mut done = 0;
-        for b in braces.drain(..) {
-            self.statement_words(b.words - done);
-            done = b.words;
-            if b.open {
-                self.tree.open(b.span, &mut self.diags);
-            } else {
-                self.tree.close(b.span, &mut self.diags);
+        let ends = tokens
+            .braces
+            .iter()
+            .map(|b| (b.words, Some(*b)))
+            .chain(std::iter::once((tokens.words.len(), None)));
+        for (upto, brace) in ends {
+            let mut ws = tokens.words.get(done..upto).unwrap_or(&[]).iter().copied();
+            done = upto;
+            if let Some(keyword) = ws.next().map(word) {
+                // `include_check` and `random_seed` in global_defs act on the reading itself:
+                // the general statement step handles them.
+                let special = matches!(keyword.text.as_str(), "include_check" | "random_seed")
+                    && self.tree.innermost() == Some("global_defs");
+                if special {
+                    self.words.clear();
+                    self.words.push(keyword);
+                    self.words.extend(ws.map(word));
+                    let n = self.words.len();
+                    self.statement_words(n);
+                } else {
+                    let mut args = Args::new();
+                    for w in ws {
+                        args.push(word(w));
+                    }
+                    self.tree.stmt_parts(keyword, args);
+                }
+            }
+            if let Some(b) = brace {
+                if b.open {
+                    self.tree.open(b.span, &mut self.diags);
+                } else {
+                    self.tree.close(b.span, &mut self.diags);
+                }
             }
         }
-        let rest = self.words.len();
-        self.statement_words(rest);
+        tokens.words.clear();
+        tokens.braces.clear();
     }
 }
 

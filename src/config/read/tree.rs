@@ -93,6 +93,15 @@ impl TreeBuilder {
         });
     }
 
+    /// One statement line, already split into its keyword and arguments.
+    pub fn stmt_parts(&mut self, keyword: Word, args: Args) {
+        self.body().push(Stmt {
+            keyword,
+            args,
+            block: None,
+        });
+    }
+
     pub fn open(&mut self, span: Span, diags: &mut Vec<Diagnostic>) {
         if self.overflow > 0 || self.stack.len() >= self.max_depth {
             if self.overflow == 0 {
