@@ -194,7 +194,7 @@ mod tests {
         let mut sources = SourceMap::new();
         let f = sources.add(
             PathBuf::from("/etc/keepalived/keepalived.conf"),
-            "global_defs {\n}\n\tvrrp_script chk_é {\n}\n",
+            String::from("global_defs {\n}\n\tvrrp_script chk_é {\n}\n"),
         );
         let diags = [
             Diagnostic::warning(Span::new(f, 29, 34), "Warning - script chk_é is not used")
