@@ -394,10 +394,7 @@ fn log_start(args: &DaemonArgs, warnings: Vec<String>) {
     info!(target: "vrrpd", "Command line: {}", argv.join(" "));
     info!(target: "vrrpd", "Configuration file {}", args.use_file.display());
     if warnings.len() <= INLINE_WARNINGS {
-        for w in &warnings {
-            warn!(target: "vrrpd", "{w}");
-        }
-        return;
+        return log_warnings(&warnings);
     }
     // README "Reload at any size": a generated file's 40,000 `script ... is not used` lines
     // took 0.3 s to log, and the instances waited for them. They are logged beside the
@@ -409,14 +406,16 @@ fn log_start(args: &DaemonArgs, warnings: Vec<String>) {
         .spawn(move || {
             // The instances start meanwhile and come first (sys/background.rs).
             let _bg = vrrpd::sys::background::enter();
-            for w in mine.iter() {
-                warn!(target: "vrrpd", "{w}");
-            }
+            log_warnings(&mine);
         });
     if spawned.is_err() {
-        for w in warnings.iter() {
-            warn!(target: "vrrpd", "{w}");
-        }
+        log_warnings(&warnings);
+    }
+}
+
+fn log_warnings(warnings: &[String]) {
+    for w in warnings {
+        warn!(target: "vrrpd", "{w}");
     }
 }
 

@@ -137,10 +137,7 @@ pub async fn start(opts: Options, checked: Checked) -> Result<(), DaemonError> {
     };
     // The model served the plan; a reload reads the file again (README "Memory"). Freed
     // beside the loop, which starts meanwhile (a 200,000-line model: milliseconds).
-    tokio::task::spawn_blocking(move || {
-        let _bg = crate::sys::background::enter();
-        drop(checked);
-    });
+    super::free_beside_the_loop(checked);
     for line in &plan.warnings {
         warn!(target: "vrrpd", "{line}");
     }
@@ -218,11 +215,7 @@ pub async fn start(opts: Options, checked: Checked) -> Result<(), DaemonError> {
     };
     // Everything the loop needs was taken from the plan above.
     let shutdown_script = plan.shutdown_script.clone();
-    tokio::task::spawn_blocking(move || {
-        let _bg = crate::sys::background::enter();
-        drop(plan);
-        crate::sys::memory::trim();
-    });
+    super::free_beside_the_loop(plan);
     let mut loader = FileLoader {
         netlink: sys.netlink.clone(),
         opts: opts.clone(),

@@ -388,6 +388,17 @@ async fn serve<S: Sys, L: Loader>(
     }
 }
 
+/// Frees `value` and hands the freed heap back to the kernel on a blocking thread at
+/// background priority (sys/background.rs), so a large model or plan costs the loop nothing
+/// (README "Memory").
+pub(crate) fn free_beside_the_loop<T: Send + 'static>(value: T) {
+    tokio::task::spawn_blocking(move || {
+        let _bg = crate::sys::background::enter();
+        drop(value);
+        crate::sys::memory::trim();
+    });
+}
+
 /// When the loop must wake up: the node's deadline or a VIP retry (daemon/vip_retry.rs),
 /// whichever is earlier.
 fn next_deadline(node: &Node, exec: &Exec) -> Option<Instant> {
@@ -488,7 +499,7 @@ async fn sleep_until(
 ) {
     match (deadline, timer) {
         (Some(d), Some(t)) => t.sleep_until(d).await,
-        (Some(d), None) => tokio::time::sleep_until(tokio::time::Instant::from_std(d)).await,
+        (Some(d), None) => crate::sys::precise_timer::coarse_sleep_until(d).await,
         (None, _) => std::future::pending().await,
     }
 }
@@ -795,13 +806,8 @@ async fn apply_reload<S: Sys>(
             // Moved, not cloned: a generated file may carry 40,000 warnings.
             exec.observers
                 .reloaded(true, std::mem::take(&mut plan.warnings));
-            // Freeing a large plan (40,000 scripts: 20 ms) and handing the memory back are
-            // done beside the loop (README "Memory").
-            tokio::task::spawn_blocking(move || {
-                let _bg = crate::sys::background::enter();
-                drop(plan);
-                crate::sys::memory::trim();
-            });
+            // Freeing a large plan (40,000 scripts: 20 ms) is done beside the loop.
+            free_beside_the_loop(plan);
         }
     }
     sys.systemd(SdState::Ready);

@@ -32,9 +32,9 @@ pub fn enter() -> Background {
             return Background { saved: None };
         }
         // getpriority may return -1 as a value; errno tells an error apart.
-        *libc::__errno_location() = 0;
+        nix::errno::Errno::clear();
         let nice = libc::getpriority(libc::PRIO_PROCESS, 0);
-        if nice == -1 && *libc::__errno_location() != 0 {
+        if nice == -1 && nix::errno::Errno::last_raw() != 0 {
             return Background { saved: None };
         }
         let batch = libc::sched_param { sched_priority: 0 };

@@ -65,11 +65,11 @@ impl PreciseTimer {
             .is_err()
         {
             // Cannot happen with a valid timerfd; the coarse timer still wakes the loop.
-            return tokio::time::sleep_until(tokio::time::Instant::from_std(deadline)).await;
+            return coarse_sleep_until(deadline).await;
         }
         loop {
             let Ok(mut ready) = self.fd.readable().await else {
-                return tokio::time::sleep_until(tokio::time::Instant::from_std(deadline)).await;
+                return coarse_sleep_until(deadline).await;
             };
             let mut count = [0u8; 8];
             match ready.try_io(|fd| {
@@ -82,6 +82,11 @@ impl PreciseTimer {
             }
         }
     }
+}
+
+/// tokio's millisecond timer (on its paused clock in tests).
+pub async fn coarse_sleep_until(deadline: Instant) {
+    tokio::time::sleep_until(tokio::time::Instant::from_std(deadline)).await
 }
 
 #[cfg(test)]

@@ -33,6 +33,18 @@ pub struct ScriptSpec {
     pub weight_reverse: bool,
 }
 
+impl ScriptSpec {
+    /// The specs by name, the first of a name as a scan would find it: a map, because a
+    /// generated file names tens of thousands (README "Reload at any size").
+    pub fn by_name(specs: &[ScriptSpec]) -> HashMap<&str, &ScriptSpec> {
+        let mut map = HashMap::with_capacity(specs.len());
+        for s in specs {
+            map.entry(s.name.as_str()).or_insert(s);
+        }
+        map
+    }
+}
+
 /// Prepared track scripts with their timeouts.
 #[derive(Clone, Debug, Default)]
 pub struct ScriptSet {
@@ -54,11 +66,7 @@ impl ScriptSet {
             grace: script::KILL_GRACE,
         };
         let mut problems = Vec::new();
-        // The first spec of a name, as a scan would find it.
-        let mut by_name: HashMap<&str, &ScriptSpec> = HashMap::with_capacity(specs.len());
-        for s in specs {
-            by_name.entry(s.name.as_str()).or_insert(s);
-        }
+        let by_name = ScriptSpec::by_name(specs);
         for name in names {
             let Some(s) = by_name.get(name) else {
                 continue;

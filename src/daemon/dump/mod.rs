@@ -61,11 +61,7 @@ pub struct Facts {
 impl Facts {
     /// The facts of `plan` for the scripts `names` the trackers run, as `prepared`.
     pub fn new(plan: &Runtime, names: &[String], prepared: &ScriptSet) -> Facts {
-        // The first spec of a name, as a scan would find it.
-        let mut specs: HashMap<&str, &crate::sys::script_set::ScriptSpec> = HashMap::new();
-        for s in &plan.scripts {
-            specs.entry(s.name.as_str()).or_insert(s);
-        }
+        let specs = crate::sys::script_set::ScriptSpec::by_name(&plan.scripts);
         let scripts = names
             .iter()
             .map(|name| {
