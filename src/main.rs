@@ -9,7 +9,8 @@ use tracing::{error, info, warn};
 use vrrpd::check_config;
 use vrrpd::cli::{self, Cli};
 use vrrpd::compat::Names;
-use vrrpd::config::diag::Severity;
+use vrrpd::config::diag::{Diagnostic, Severity};
+use vrrpd::config::Loaded;
 use vrrpd::daemon::linux::{self as shell, Options};
 use vrrpd::daemon::DaemonError;
 use vrrpd::logging::{self, LogOptions};
@@ -273,9 +274,10 @@ fn early_options(args: &DaemonArgs) -> Result<u8, u8> {
 }
 
 /// Reads and checks the configuration, applies its umask and resolves its interfaces once,
-/// so that errors show on the terminal. Returns the model and the warnings to log; the
-/// sources and diagnostics are not kept for the daemon's life (README "Memory").
-fn load_config(cli: &Cli, args: &DaemonArgs) -> Result<(vrrpd::config::Config, Vec<String>), u8> {
+/// so that errors show on the terminal. Returns the model, and the rest of the load (sources
+/// and diagnostics) for [`log_start`] to log the warnings from and free: it is not kept for
+/// the daemon's life (README "Memory").
+fn load_config(cli: &Cli, args: &DaemonArgs) -> Result<(vrrpd::config::Config, Loaded), u8> {
     test_start_delay();
     let mut loaded = check_config::load(cli).map_err(|e| {
         fail(
@@ -303,13 +305,7 @@ fn load_config(cli: &Cli, args: &DaemonArgs) -> Result<(vrrpd::config::Config, V
     if let Err(e) = vrrpd::plan::router_settings(&cfg, &vrrpd::host::gather()) {
         return Err(fail(EXIT_CONFIG, &e.to_string()));
     }
-    let warnings = loaded
-        .diagnostics
-        .iter()
-        .filter(|d| d.severity == Severity::Warning)
-        .map(|d| vrrpd::plan::diagnostic_line(d, &loaded.sources))
-        .collect();
-    Ok((cfg, warnings))
+    Ok((cfg, loaded))
 }
 
 /// Test-only (debug builds): `VRRPD_TEST_START_DELAY_MS=N` makes loading the configuration
@@ -387,35 +383,48 @@ fn write_pid_files(pid_paths: &[PathBuf]) -> Result<Vec<PidFile>, u8> {
     Ok(pid_files)
 }
 
-/// keepalived's start-up lines and the configuration's warnings.
-fn log_start(args: &DaemonArgs, warnings: Vec<String>) {
+/// keepalived's start-up lines and the configuration's warnings (`rest`: the load without its
+/// model).
+fn log_start(args: &DaemonArgs, rest: Loaded) {
     info!(target: "vrrpd", "Starting vrrpd v{}", env!("CARGO_PKG_VERSION"));
     let argv: Vec<String> = std::env::args().map(|a| format!("'{a}'")).collect();
     info!(target: "vrrpd", "Command line: {}", argv.join(" "));
     info!(target: "vrrpd", "Configuration file {}", args.use_file.display());
-    if warnings.len() <= INLINE_WARNINGS {
-        return log_warnings(&warnings);
+    if warnings(&rest).nth(INLINE_WARNINGS).is_none() {
+        return log_warnings(&rest);
     }
     // README "Reload at any size": a generated file's 40,000 `script ... is not used` lines
-    // took 0.3 s to log, and the instances waited for them. They are logged beside the
-    // start-up instead, as a reload's are logged by its loader.
-    let warnings = std::sync::Arc::new(warnings);
-    let mine = warnings.clone();
+    // took 0.3 s to log and 15-20 ms to format, and the instances waited for them. They are
+    // formatted, logged and freed beside the start-up instead, as a reload's are by its loader.
+    let (tx, rx) = std::sync::mpsc::sync_channel::<Loaded>(1);
     let spawned = std::thread::Builder::new()
         .name("vrrpd-warnings".into())
         .spawn(move || {
             // The instances start meanwhile and come first (sys/background.rs).
             let _bg = vrrpd::sys::background::enter();
-            log_warnings(&mine);
+            if let Ok(rest) = rx.recv() {
+                log_warnings(&rest);
+            }
         });
-    if spawned.is_err() {
-        log_warnings(&warnings);
+    let unsent = match spawned {
+        Ok(_) => tx.send(rest).err().map(|e| e.0),
+        Err(_) => Some(rest),
+    };
+    if let Some(rest) = unsent {
+        log_warnings(&rest);
     }
 }
 
-fn log_warnings(warnings: &[String]) {
-    for w in warnings {
-        warn!(target: "vrrpd", "{w}");
+fn warnings(loaded: &Loaded) -> impl Iterator<Item = &Diagnostic> {
+    loaded
+        .diagnostics
+        .iter()
+        .filter(|d| d.severity == Severity::Warning)
+}
+
+fn log_warnings(loaded: &Loaded) {
+    for d in warnings(loaded) {
+        warn!(target: "vrrpd", "{}", vrrpd::plan::diagnostic_line(d, &loaded.sources));
     }
 }
 

@@ -118,7 +118,7 @@ pub async fn start(opts: Options, checked: Checked) -> Result<(), DaemonError> {
     // A start-up that fails from here removes the vmacs it made.
     let started = async {
         let monitor = Monitor::open_with(monitor_buf)?;
-        tokio::spawn(watch::links(monitor, netlink.clone(), tx.clone()));
+        tokio::spawn(watch::links(monitor, tx.clone()));
         let host = read_host(&netlink).await?;
         let plan = checked
             .plan_with(host, &vmac_names)
@@ -217,7 +217,6 @@ pub async fn start(opts: Options, checked: Checked) -> Result<(), DaemonError> {
     let shutdown_script = plan.shutdown_script.clone();
     super::free_beside_the_loop(plan);
     let mut loader = FileLoader {
-        netlink: sys.netlink.clone(),
         opts: opts.clone(),
         vmacs: vmacs.clone(),
     };
@@ -250,48 +249,70 @@ pub async fn start(opts: Options, checked: Checked) -> Result<(), DaemonError> {
 /// monitor that keeps the table fresh speaks netlink too, so names, indexes and flags come
 /// from one source, and the MAC and IFF_NOARP the GARP sender needs are in the same reply.
 pub async fn read_host(netlink: &Netlink) -> Result<HostInfo, SysError> {
-    let mut interfaces = Vec::new();
-    for l in netlink.links().await? {
-        let addrs = netlink
-            .addresses(l.index)
-            .await?
-            .into_iter()
-            .map(|a| HostAddr {
-                addr: a.addr,
-                prefix: a.prefix,
-            })
-            .collect();
-        interfaces.push(HostInterface {
+    let links = netlink.links().await?;
+    let mut by_index: HashMap<u32, Vec<HostAddr>> = HashMap::with_capacity(links.len());
+    for a in netlink.all_addresses().await? {
+        by_index.entry(a.ifindex).or_default().push(HostAddr {
+            addr: a.addr,
+            prefix: a.prefix,
+        });
+    }
+    let mut interfaces: Vec<HostInterface> = links
+        .into_iter()
+        .map(|l| HostInterface {
             up: l.is_up(),
+            addrs: by_index.remove(&l.index).unwrap_or_default(),
             name: l.name,
             index: l.index,
             is_loopback: l.loopback,
             multicast: l.multicast,
-            addrs,
             mac: l.mac,
             noarp: l.noarp,
-        });
-    }
+        })
+        .collect();
     interfaces.sort_by(|a, b| a.name.cmp(&b.name));
     Ok(HostInfo { interfaces })
+}
+
+/// [`read_host`] on a blocking-pool thread with a netlink connection of its own, at background
+/// priority (sys/background.rs). Why: a connection's replies are parsed by its driver task on
+/// the runtime that spawned it; on the loop's connection a host with 1,000 VIPs cost the loop
+/// milliseconds of parsing per snapshot, late adverts during a reload (issue #16's bench).
+pub async fn read_host_beside_the_loop() -> Result<HostInfo, SysError> {
+    let joined = tokio::task::spawn_blocking(|| {
+        let _bg = crate::sys::background::enter();
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_io()
+            .build()
+            .map_err(|e| SysError::io("start a runtime for the host snapshot", e))?;
+        rt.block_on(async {
+            let netlink = Netlink::open()?;
+            read_host(&netlink).await
+        })
+    })
+    .await;
+    joined.unwrap_or_else(|e| {
+        Err(SysError::io(
+            "read the host's interfaces",
+            std::io::Error::other(e.to_string()),
+        ))
+    })
 }
 
 /// The daemon's [`Loader`]: reads and checks the configuration file again, snapshots the
 /// host, plans (docs/keepalived-compat.md#reload).
 #[derive(Debug)]
 pub struct FileLoader {
-    pub netlink: Netlink,
     pub opts: Options,
     /// The daemon's vmacs: a reload sets up the ones it wants before planning.
     pub vmacs: Arc<tokio::sync::Mutex<VmacHost>>,
 }
 
 impl Loader for FileLoader {
-    /// The host snapshot comes from netlink on the loop; reading, checking and planning the
-    /// file run on a blocking thread, so a large configuration (or a slow file system) never
-    /// holds up adverts.
+    /// Reading, checking and planning the file, and the host snapshot, run on blocking-pool
+    /// threads, so a large configuration, a slow file system or a host with many addresses
+    /// never holds up adverts.
     fn load(&mut self) -> impl std::future::Future<Output = Reloaded> + 'static {
-        let netlink = self.netlink.clone();
         let path = self.opts.config_path.clone();
         let parse = self.opts.parse.clone();
         let vmacs = self.vmacs.clone();
@@ -309,7 +330,7 @@ impl Loader for FileLoader {
                     return Reloaded::Failed(vec![format!("reading the configuration failed: {e}")])
                 }
             };
-            let mut host = match read_host(&netlink).await {
+            let mut host = match read_host_beside_the_loop().await {
                 Ok(h) => h,
                 Err(e) => return Reloaded::Failed(vec![e.to_string()]),
             };
@@ -320,7 +341,7 @@ impl Loader for FileLoader {
                 Err(e) => return Reloaded::Failed(vec![e.to_string()]),
             };
             if !names.is_empty() {
-                host = match read_host(&netlink).await {
+                host = match read_host_beside_the_loop().await {
                     Ok(h) => h,
                     Err(e) => return Reloaded::Failed(vec![e.to_string()]),
                 };
@@ -572,5 +593,30 @@ impl Sys for LinuxSys {
         if let Err(e) = r {
             warn!(target: "vrrpd", "{e}");
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The snapshot taken beside the loop (its own thread, runtime and connection) is the one
+    /// the loop's connection gives: same interfaces, and each address under its own interface
+    /// from the single address dump. Reads this host's links (a netlink dump, no packets).
+    #[tokio::test]
+    async fn the_host_snapshot_beside_the_loop_matches_the_loops_own() {
+        let Ok(netlink) = Netlink::open() else {
+            return; // no netlink socket in this sandbox: nothing to compare
+        };
+        let (Ok(here), Ok(beside)) = (read_host(&netlink).await, read_host_beside_the_loop().await)
+        else {
+            panic!("a netlink dump failed");
+        };
+        assert_eq!(here, beside);
+        let lo = here.interfaces.iter().find(|i| i.is_loopback);
+        assert!(
+            lo.is_some_and(|i| i.addrs.iter().any(|a| a.addr.is_loopback())),
+            "{here:?}"
+        );
     }
 }

@@ -13,9 +13,9 @@ use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
 use tracing::{debug, info, warn};
 
-use super::linux::read_host;
+use super::linux::read_host_beside_the_loop;
 use super::Event;
-use crate::sys::netlink::{Monitor, Monitored, Netlink};
+use crate::sys::netlink::{Monitor, Monitored};
 use crate::sys::routes::{monitor_groups, RouteMonitor};
 use crate::sys::SysError;
 
@@ -23,7 +23,7 @@ use crate::sys::SysError;
 const OVERRUN_QUIET: Duration = Duration::from_secs(60);
 
 /// Feeds the loop the link and address changes of `monitor` until the loop is gone.
-pub async fn links(mut monitor: Monitor, netlink: Netlink, tx: mpsc::Sender<Event>) {
+pub async fn links(mut monitor: Monitor, tx: mpsc::Sender<Event>) {
     let mut last_overrun: Option<Instant> = None;
     loop {
         match monitor.next_notice().await {
@@ -48,7 +48,7 @@ pub async fn links(mut monitor: Monitor, netlink: Netlink, tx: mpsc::Sender<Even
                 info!(target: "vrrpd", "Netlink: monitor socket reopened; resynchronising interfaces and addresses");
             }
         }
-        if !resync(&netlink, &tx).await {
+        if !resync(&tx).await {
             return;
         }
     }
@@ -67,9 +67,10 @@ async fn reopen(rcvbuf: Option<crate::sys::netlink::RcvBuf>) -> Monitor {
     }
 }
 
-/// Dumps the host again for the loop; false when the loop is gone.
-async fn resync(netlink: &Netlink, tx: &mpsc::Sender<Event>) -> bool {
-    match read_host(netlink).await {
+/// Dumps the host again for the loop (beside it: an overrun means a burst of changes the loop
+/// is already busy with); false when the loop is gone.
+async fn resync(tx: &mpsc::Sender<Event>) -> bool {
+    match read_host_beside_the_loop().await {
         Ok(host) => tx.send(Event::Resync(host)).await.is_ok(),
         Err(e) => {
             warn!(target: "vrrpd", "Netlink: cannot read the interfaces again: {e}");
@@ -148,8 +149,7 @@ mod tests {
             feed.unbounded_send((m, SocketAddr::new(0, 0))).ok()?;
         }
         let (tx, mut events) = mpsc::channel(4);
-        let netlink = Netlink::open().ok()?;
-        let task = tokio::spawn(links(Monitor::from_messages(rx), netlink, tx));
+        let task = tokio::spawn(links(Monitor::from_messages(rx), tx));
         let got = tokio::time::timeout(Duration::from_secs(5), events.recv()).await;
         task.abort();
         drop(feed);
@@ -174,11 +174,7 @@ mod tests {
         let (feed, rx) = futures::channel::mpsc::unbounded();
         drop(feed);
         let (tx, mut events) = mpsc::channel(4);
-        let task = tokio::spawn(links(
-            Monitor::from_messages(rx),
-            Netlink::open().unwrap(),
-            tx,
-        ));
+        let task = tokio::spawn(links(Monitor::from_messages(rx), tx));
         let ev = tokio::time::timeout(Duration::from_secs(5), events.recv())
             .await
             .ok()

@@ -89,7 +89,8 @@ fn vip_with_label_equals_ip_addr_add_and_delete_is_idempotent() {
     // Delete, then delete again: the second is "not present", not an error (docs/keepalived-compat.md#removing-addresses).
     let (d1, d2, listed) = ns.run(move || async move {
         let nl = Netlink::open().unwrap();
-        let listed = nl.addresses(idx).await.unwrap();
+        let mut listed = nl.all_addresses().await.unwrap();
+        listed.retain(|a| a.ifindex == idx);
         (
             nl.del_vip(&vip).await.unwrap(),
             nl.del_vip(&vip).await.unwrap(),

@@ -5,7 +5,7 @@
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
-use std::rc::Rc;
+use std::sync::Arc;
 
 use super::define::{self, Context, Defs, Rng, SubstError};
 use super::include::{self, brace_expand, has_wildcard, normalise, resolve, Checks};
@@ -38,7 +38,7 @@ pub(super) struct Expander<'a> {
     pub(super) limits: Limits,
     pub(super) sources: SourceMap,
     /// File texts by [`FileId`], shared so a file included twice is stored once.
-    pub(super) texts: Vec<Rc<String>>,
+    pub(super) texts: Vec<Arc<String>>,
     pub(super) by_path: HashMap<PathBuf, FileId>,
     pub(super) diags: Vec<Diagnostic>,
     pub(super) tree: TreeBuilder,
@@ -129,8 +129,8 @@ impl<'a> Expander<'a> {
     }
 
     pub(super) fn add_file(&mut self, path: &Path, text: String) -> FileId {
-        let rc = Rc::new(text);
-        let id = self.sources.add(path.to_path_buf(), Rc::clone(&rc));
+        let rc = Arc::new(text);
+        let id = self.sources.add(path.to_path_buf(), Arc::clone(&rc));
         self.texts.push(rc);
         self.by_path.insert(include::normalise(path), id);
         id

@@ -8,7 +8,7 @@ use std::cell::OnceCell;
 use std::collections::BTreeMap;
 use std::io;
 use std::path::{Path, PathBuf};
-use std::rc::Rc;
+use std::sync::Arc;
 
 use crate::config::span::{FileId, Span};
 
@@ -16,16 +16,16 @@ use crate::config::span::{FileId, Span};
 #[derive(Debug, Clone)]
 pub struct SourceFile {
     pub path: PathBuf,
-    /// Shared with the parser, so a large file is held once. An `Rc<String>` rather than an
-    /// `Rc<str>`: the text read is moved in, not copied (5 MB for a 10,000-instance file).
-    pub text: Rc<String>,
+    /// Shared with the parser, so a large file is held once. An `Arc<String>` rather than an
+    /// `Arc<str>`: the text read is moved in, not copied (5 MB for a 10,000-instance file).
+    pub text: Arc<String>,
     /// Byte offset of the start of every line, built at the first position asked for: only
     /// diagnostics need it, and a clean check of a 260,000-line file spent 6 % building it.
     line_starts: OnceCell<Vec<usize>>,
 }
 
 impl SourceFile {
-    pub fn new(path: PathBuf, text: impl Into<Rc<String>>) -> SourceFile {
+    pub fn new(path: PathBuf, text: impl Into<Arc<String>>) -> SourceFile {
         SourceFile {
             path,
             text: text.into(),
@@ -95,7 +95,7 @@ impl SourceMap {
         SourceMap::default()
     }
 
-    pub fn add(&mut self, path: PathBuf, text: impl Into<Rc<String>>) -> FileId {
+    pub fn add(&mut self, path: PathBuf, text: impl Into<Arc<String>>) -> FileId {
         let id = FileId(u32::try_from(self.files.len()).unwrap_or(u32::MAX));
         self.files.push(SourceFile::new(path, text));
         id
