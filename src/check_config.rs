@@ -46,7 +46,6 @@ pub fn load(cli: &Cli) -> Result<Loaded, config::read::ReadError> {
 
 /// Runs the check and prints the report; returns the exit status.
 pub fn run(cli: &Cli) -> u8 {
-    crate::sys::memory::huge_page_heap_for_a_short_run();
     let mut loaded = match load(cli) {
         Ok(l) => l,
         Err(e) => {

@@ -156,10 +156,13 @@ impl Node {
     }
 
     pub fn handle_timeout(&mut self, now: Instant) {
-        if self.router.poll_timeout().is_some_and(|d| d <= now) {
-            self.router.handle_timeout(now);
-            self.take_core_actions();
-        }
+        self.handle_timeouts(now, usize::MAX);
+    }
+
+    /// [`Node::handle_timeout`] for at most `limit` of the core's due timers
+    /// (`Router::handle_timeouts`); the trackers' due timers all run.
+    pub fn handle_timeouts(&mut self, now: Instant, limit: usize) {
+        self.handle_core_timeouts(now, limit);
         if self.trackers.poll_timeout().is_some_and(|d| d <= now) {
             self.trackers.handle_timeout(now);
             self.pump(now);
@@ -169,8 +172,13 @@ impl Node {
     /// Runs only the core's due timers: while stopping, the masters' hand-over deadlines
     /// (the trackers are stopped and must not start scripts any more).
     pub fn handle_core_timeout(&mut self, now: Instant) {
+        self.handle_core_timeouts(now, usize::MAX);
+    }
+
+    /// [`Node::handle_core_timeout`] for at most `limit` due timers, due adverts first.
+    pub fn handle_core_timeouts(&mut self, now: Instant, limit: usize) {
         if self.router.poll_timeout().is_some_and(|d| d <= now) {
-            self.router.handle_timeout(now);
+            self.router.handle_timeouts(now, limit);
             self.take_core_actions();
         }
     }

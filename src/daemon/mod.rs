@@ -308,7 +308,10 @@ async fn serve<S: Sys, L: Loader>(
             exec.observers
                 .shell
                 .timer_late(t.saturating_duration_since(d));
-            node.handle_timeout(t);
+            // A crowd of due timers (1,000 backups reaching master-down together) is taken a
+            // few at a time, each step with a fresh `now`: an advert that falls due meanwhile
+            // goes first (proto/timer.rs).
+            node.handle_timeouts(t, TIMERS_PER_STEP);
             drain(node, sys, exec, tracking).await?;
             continue;
         }
@@ -526,7 +529,7 @@ async fn drain<S: Sys>(
                 exec.observers
                     .shell
                     .timer_late(t.saturating_duration_since(d));
-                node.handle_core_timeout(t);
+                node.handle_core_timeouts(t, TIMERS_PER_STEP);
                 backlog::hurry(&mut backlog, std::iter::from_fn(|| node.poll_action()));
             }
         }
@@ -551,6 +554,11 @@ async fn drain<S: Sys>(
     }
     Ok(())
 }
+
+/// Due core timers handled in one step: a master-down timer that makes its instance MASTER
+/// costs the core about 10 µs (measured with 1,000 instances), so an advert that falls due
+/// behind a crowd of them waits at most some 0.2 ms.
+const TIMERS_PER_STEP: usize = 16;
 
 /// Actions in one drain past which the freed memory is returned to the kernel: far above
 /// what a pair of instances does per event, so the walk is paid only after bursts.

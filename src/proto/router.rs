@@ -288,10 +288,21 @@ impl Router {
 
     /// Runs every timer due at or before `now`.
     pub fn handle_timeout(&mut self, now: Instant) {
+        self.handle_timeouts(now, usize::MAX);
+    }
+
+    /// [`Router::handle_timeout`] for at most `limit` of the due timers (due adverts first,
+    /// `TimerTable::pop_expired`); true when due timers remain. The shell handles a crowd of
+    /// due timers a few at a time with a fresh `now` each time, so an advert that falls due
+    /// meanwhile is not held up by them (docs/keepalived-compat.md#timers-and-start-up).
+    pub fn handle_timeouts(&mut self, now: Instant, limit: usize) -> bool {
         if self.stopped {
-            return;
+            return false;
         }
-        while let Some((idx, timer, due)) = self.timers.pop_expired(now) {
+        for _ in 0..limit {
+            let Some((idx, timer, due)) = self.timers.pop_expired(now) else {
+                return false;
+            };
             let mut ctx = ctx!(self, now);
             let Some(inst) = self.instances.get_mut(idx) else {
                 continue;
@@ -300,6 +311,7 @@ impl Router {
                 self.apply(now, idx, t);
             }
         }
+        self.timers.next().is_some_and(|d| d <= now)
     }
 
     /// The next queued action.

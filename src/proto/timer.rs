@@ -58,6 +58,9 @@ pub fn deadline(now: Instant, d: std::time::Duration) -> Instant {
 pub struct TimerTable {
     slots: Vec<[Option<Instant>; TIMER_COUNT]>,
     order: BTreeSet<(Instant, usize, Timer)>,
+    /// The [`Timer::Advert`] entries of `order` again, so the earliest due advert is found in
+    /// O(log n) when many timers are due at once ([`TimerTable::pop_expired`]).
+    adverts: BTreeSet<(Instant, usize)>,
 }
 
 impl TimerTable {
@@ -65,6 +68,7 @@ impl TimerTable {
         TimerTable {
             slots: vec![[None; TIMER_COUNT]; instances],
             order: BTreeSet::new(),
+            adverts: BTreeSet::new(),
         }
     }
 
@@ -84,6 +88,9 @@ impl TimerTable {
         {
             *slot = Some(at);
             self.order.insert((at, instance, timer));
+            if timer == Timer::Advert {
+                self.adverts.insert((at, instance));
+            }
         }
     }
 
@@ -95,6 +102,9 @@ impl TimerTable {
         {
             if let Some(old) = slot.take() {
                 self.order.remove(&(old, instance, timer));
+                if timer == Timer::Advert {
+                    self.adverts.remove(&(old, instance));
+                }
             }
         }
     }
@@ -110,6 +120,7 @@ impl TimerTable {
             *s = [None; TIMER_COUNT];
         }
         self.order.clear();
+        self.adverts.clear();
     }
 
     /// The earliest armed deadline.
@@ -117,14 +128,64 @@ impl TimerTable {
         self.order.first().map(|(at, _, _)| *at)
     }
 
-    /// Removes and returns the earliest timer due at or before `now`.
-    /// The earliest timer due at `now`, removed, with the deadline it was set for.
+    /// A timer due at `now`, removed, with the deadline it was set for: the earliest due
+    /// advert if any is due, else the earliest due timer. Why adverts first: when many timers
+    /// are due at once (1,000 backups reaching master-down together, docs/keepalived-compat.md#timers-and-start-up),
+    /// handling them takes milliseconds while a master's next advert falls due; the peer
+    /// only sees adverts, and sending one costs little and changes no other instance.
     pub fn pop_expired(&mut self, now: Instant) -> Option<(usize, Timer, Instant)> {
+        if let Some(&(at, instance)) = self.adverts.first().filter(|(at, _)| *at <= now) {
+            self.stop(instance, Timer::Advert);
+            return Some((instance, Timer::Advert, at));
+        }
         let &(at, instance, timer) = self.order.first()?;
         if at > now {
             return None;
         }
         self.stop(instance, timer);
         Some((instance, timer, at))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::time::Duration;
+
+    #[test]
+    fn due_adverts_come_out_before_earlier_due_timers_of_other_kinds() {
+        let t0 = crate::test_epoch();
+        let ms = |n| t0 + Duration::from_millis(n);
+        let mut t = TimerTable::new(4);
+        t.set(0, Timer::MasterDown, ms(1));
+        t.set(1, Timer::MasterDown, ms(2));
+        t.set(2, Timer::Advert, ms(5));
+        t.set(3, Timer::Advert, ms(9));
+        assert_eq!(t.next(), Some(ms(1)));
+        // At 6 ms: the due advert first, then the rest in deadline order; the advert due at
+        // 9 ms is not due yet.
+        assert_eq!(t.pop_expired(ms(6)), Some((2, Timer::Advert, ms(5))));
+        assert_eq!(t.pop_expired(ms(6)), Some((0, Timer::MasterDown, ms(1))));
+        assert_eq!(t.pop_expired(ms(6)), Some((1, Timer::MasterDown, ms(2))));
+        assert_eq!(t.pop_expired(ms(6)), None);
+        assert_eq!(t.next(), Some(ms(9)));
+    }
+
+    #[test]
+    fn a_stopped_or_re_armed_advert_leaves_no_stale_entry() {
+        let t0 = crate::test_epoch();
+        let ms = |n| t0 + Duration::from_millis(n);
+        let mut t = TimerTable::new(2);
+        t.set(0, Timer::Advert, ms(1));
+        t.set(0, Timer::Advert, ms(20));
+        t.set(1, Timer::Advert, ms(2));
+        t.stop(1, Timer::Advert);
+        t.set(1, Timer::MasterDown, ms(3));
+        assert_eq!(t.pop_expired(ms(10)), Some((1, Timer::MasterDown, ms(3))));
+        assert_eq!(t.pop_expired(ms(10)), None);
+        assert_eq!(t.pop_expired(ms(20)), Some((0, Timer::Advert, ms(20))));
+        t.set(1, Timer::Advert, ms(30));
+        t.clear();
+        assert_eq!((t.next(), t.pop_expired(ms(40))), (None, None));
     }
 }
