@@ -132,6 +132,11 @@ impl ReloadWaiters {
     /// A reading ended with `record` (the last reload's outcome): answers its waiters; the
     /// next ones become current.
     pub fn done(&mut self, record: &ReloadRecord) {
+        if self.current.is_empty() {
+            // Nobody asked (a SIGHUP): no answer to build from maybe 40,000 lines.
+            self.current = std::mem::take(&mut self.next);
+            return;
+        }
         let answer = json!({
             "answer": "reload",
             "ok": record.last_ok == Some(true),
@@ -158,7 +163,7 @@ mod tests {
         let rec = ReloadRecord {
             failed: 1,
             last_ok: Some(false),
-            last_lines: vec!["bad".into()],
+            last_lines: std::sync::Arc::new(vec!["bad".into()]),
             ..ReloadRecord::default()
         };
         w.done(&rec);

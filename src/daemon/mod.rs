@@ -393,9 +393,12 @@ async fn serve<S: Sys, L: Loader>(
 
 /// Frees `value` and hands the freed heap back to the kernel on a blocking thread at
 /// background priority (sys/background.rs), so a large model or plan costs the loop nothing
-/// (README "Memory").
+/// (README "Memory"). Outside a runtime (unit tests) it is simply dropped.
 pub(crate) fn free_beside_the_loop<T: Send + 'static>(value: T) {
-    tokio::task::spawn_blocking(move || {
+    let Ok(rt) = tokio::runtime::Handle::try_current() else {
+        return drop(value);
+    };
+    rt.spawn_blocking(move || {
         let _bg = crate::sys::background::enter();
         drop(value);
         crate::sys::memory::trim();

@@ -41,7 +41,9 @@ pub struct ReloadRecord {
     /// `Some(true)` when the last reload was applied, `Some(false)` when it was refused.
     pub last_ok: Option<bool>,
     /// The diagnostics of the last reload (errors when refused, warnings when applied).
-    pub last_lines: Vec<String>,
+    /// Shared with the happening that told the listeners: a generated file may carry 40,000
+    /// warnings, which the loop must neither copy nor free (README "Reload at any size").
+    pub last_lines: Arc<Vec<String>>,
 }
 
 /// Something that happened, as listeners of `vrrpd events` see it.
@@ -59,7 +61,10 @@ pub enum Happening {
     /// A tracker log line (script, file, process or interface changed its result).
     Tracker { line: String },
     /// A reload was applied (`ok`) or refused, with its diagnostics.
-    Reload { ok: bool, lines: Vec<String> },
+    Reload {
+        ok: bool,
+        lines: Arc<Vec<String>>,
+    },
 }
 
 /// A question for the loop, answered between two steps of the node.
@@ -120,7 +125,9 @@ impl Observers {
             self.reloads.failed += 1;
         }
         self.reloads.last_ok = Some(ok);
-        self.reloads.last_lines = lines.clone();
+        let lines = Arc::new(lines);
+        let old = std::mem::replace(&mut self.reloads.last_lines, lines.clone());
+        super::free_beside_the_loop(old);
         self.happen(Happening::Reload { ok, lines });
     }
 

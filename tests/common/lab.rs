@@ -782,6 +782,28 @@ impl Lab {
             .unwrap_or_default()
     }
 
+    /// Router i's log from byte `from` on, and the offset to read from next: a poll that
+    /// reads only what is new (a log of 40,000 warnings per reload is megabytes, and a
+    /// benchmark polling it whole every few milliseconds loaded the machine it measured).
+    #[allow(dead_code)]
+    pub fn log_since(&self, i: usize, from: u64) -> (String, u64) {
+        use std::io::{Read, Seek, SeekFrom};
+        let Some(p) = self.procs[i].as_ref() else {
+            return (String::new(), from);
+        };
+        let Ok(mut f) = fs::File::open(&p.log) else {
+            return (String::new(), from);
+        };
+        let mut buf = Vec::new();
+        if f.seek(SeekFrom::Start(from)).is_err() || f.read_to_end(&mut buf).is_err() {
+            return (String::new(), from);
+        }
+        // Up to the last complete line, so a needle is never split between two reads.
+        let end = buf.iter().rposition(|b| *b == b'\n').map_or(0, |n| n + 1);
+        buf.truncate(end);
+        (String::from_utf8_lossy(&buf).into_owned(), from + end as u64)
+    }
+
     /// Waits until router i's log contains `needle`.
     pub fn wait_log(&mut self, i: usize, needle: &str, timeout: Duration) {
         let deadline = Instant::now() + timeout;
