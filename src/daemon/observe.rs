@@ -61,10 +61,7 @@ pub enum Happening {
     /// A tracker log line (script, file, process or interface changed its result).
     Tracker { line: String },
     /// A reload was applied (`ok`) or refused, with its diagnostics.
-    Reload {
-        ok: bool,
-        lines: Arc<Vec<String>>,
-    },
+    Reload { ok: bool, lines: Arc<Vec<String>> },
 }
 
 /// A question for the loop, answered between two steps of the node.

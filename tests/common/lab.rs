@@ -801,7 +801,10 @@ impl Lab {
         // Up to the last complete line, so a needle is never split between two reads.
         let end = buf.iter().rposition(|b| *b == b'\n').map_or(0, |n| n + 1);
         buf.truncate(end);
-        (String::from_utf8_lossy(&buf).into_owned(), from + end as u64)
+        (
+            String::from_utf8_lossy(&buf).into_owned(),
+            from + end as u64,
+        )
     }
 
     /// Waits until router i's log contains `needle`.
