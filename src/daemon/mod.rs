@@ -773,7 +773,7 @@ async fn apply_reload<S: Sys>(
                 error!(target: "vrrpd", "{l}");
             }
             error!(target: "vrrpd", "Reload failed; keeping the running configuration");
-            exec.observers.reloaded(false, lines);
+            free_beside_the_loop(exec.observers.reloaded(false, lines));
         }
         Reloaded::Ok(mut plan) => {
             if !plan.warnings_logged {
@@ -816,10 +816,12 @@ async fn apply_reload<S: Sys>(
             }
             info!(target: "vrrpd", "Reload complete");
             // Moved, not cloned: a generated file may carry 40,000 warnings.
-            exec.observers
+            let old_lines = exec
+                .observers
                 .reloaded(true, std::mem::take(&mut plan.warnings));
-            // Freeing a large plan (40,000 scripts: 20 ms) is done beside the loop.
-            free_beside_the_loop(plan);
+            // Freeing a large plan (40,000 scripts: 20 ms) and the previous reload's lines is
+            // done beside the loop, with one trim.
+            free_beside_the_loop((plan, old_lines));
         }
     }
     sys.systemd(SdState::Ready);

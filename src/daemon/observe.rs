@@ -114,8 +114,10 @@ impl Observers {
         let _ = self.happenings.send(h);
     }
 
-    /// Records a reload's outcome and tells the listeners.
-    pub fn reloaded(&mut self, ok: bool, lines: Vec<String>) {
+    /// Records a reload's outcome and tells the listeners. Returns the previous reload's
+    /// lines, for the caller to free beside the loop with the rest of the old reading.
+    #[must_use = "the previous lines may be 40,000 strings: free them beside the loop"]
+    pub fn reloaded(&mut self, ok: bool, lines: Vec<String>) -> Arc<Vec<String>> {
         if ok {
             self.reloads.succeeded += 1;
         } else {
@@ -124,8 +126,8 @@ impl Observers {
         self.reloads.last_ok = Some(ok);
         let lines = Arc::new(lines);
         let old = std::mem::replace(&mut self.reloads.last_lines, lines.clone());
-        super::free_beside_the_loop(old);
         self.happen(Happening::Reload { ok, lines });
+        old
     }
 
     /// The picture of `snapshot` taken at `now`.
@@ -170,7 +172,7 @@ mod tests {
                 line: i.to_string(),
             });
         }
-        o.reloaded(false, vec!["bad".into()]);
+        let _ = o.reloaded(false, vec!["bad".into()]);
         // The slow listener lost the oldest and is told so.
         assert!(matches!(
             rx.try_recv(),

@@ -292,16 +292,17 @@ impl Router {
     }
 
     /// [`Router::handle_timeout`] for at most `limit` of the due timers (due adverts first,
-    /// `TimerTable::pop_expired`); true when due timers remain. The shell handles a crowd of
+    /// `TimerTable::pop_expired`); [`Router::poll_timeout`] tells whether more are due. The
+    /// shell handles a crowd of
     /// due timers a few at a time with a fresh `now` each time, so an advert that falls due
     /// meanwhile is not held up by them (docs/keepalived-compat.md#timers-and-start-up).
-    pub fn handle_timeouts(&mut self, now: Instant, limit: usize) -> bool {
+    pub fn handle_timeouts(&mut self, now: Instant, limit: usize) {
         if self.stopped {
-            return false;
+            return;
         }
         for _ in 0..limit {
             let Some((idx, timer, due)) = self.timers.pop_expired(now) else {
-                return false;
+                return;
             };
             let mut ctx = ctx!(self, now);
             let Some(inst) = self.instances.get_mut(idx) else {
@@ -311,7 +312,6 @@ impl Router {
                 self.apply(now, idx, t);
             }
         }
-        self.timers.next().is_some_and(|d| d <= now)
     }
 
     /// The next queued action.

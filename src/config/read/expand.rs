@@ -129,9 +129,9 @@ impl<'a> Expander<'a> {
     }
 
     pub(super) fn add_file(&mut self, path: &Path, text: String) -> FileId {
-        let rc = Arc::new(text);
-        let id = self.sources.add(path.to_path_buf(), Arc::clone(&rc));
-        self.texts.push(rc);
+        let shared = Arc::new(text);
+        let id = self.sources.add(path.to_path_buf(), Arc::clone(&shared));
+        self.texts.push(shared);
         self.by_path.insert(include::normalise(path), id);
         id
     }
