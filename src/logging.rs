@@ -13,7 +13,9 @@
 
 use std::io::Write;
 use std::os::unix::net::UnixDatagram;
+use std::path::{Path, PathBuf};
 use std::sync::Mutex;
+use std::time::{Duration, Instant};
 
 use tracing::field::{Field, Visit};
 use tracing::{Event, Level, Subscriber};
@@ -61,7 +63,7 @@ pub fn init(opts: &LogOptions) {
     let _ = IDENT.set(opts.ident);
     let layer = LineLayer {
         opts: opts.clone(),
-        syslog: Mutex::new(None),
+        syslog: Mutex::new(SyslogLink::new(Path::new(DEV_LOG))),
         pid: std::process::id(),
     };
     let subscriber = tracing_subscriber::registry().with(layer);
@@ -70,7 +72,7 @@ pub fn init(opts: &LogOptions) {
 
 struct LineLayer {
     opts: LogOptions,
-    syslog: Mutex<Option<UnixDatagram>>,
+    syslog: Mutex<SyslogLink>,
     pid: u32,
 }
 
@@ -101,8 +103,8 @@ impl<S: Subscriber> Layer<S> for LineLayer {
                 self.opts.ident,
                 self.pid
             );
-            if let Ok(mut guard) = self.syslog.lock() {
-                send_syslog(&mut guard, line.as_bytes());
+            if let Ok(mut link) = self.syslog.lock() {
+                link.send(line.as_bytes(), Instant::now());
             }
         }
     }
@@ -112,33 +114,74 @@ impl<S: Subscriber> Layer<S> for LineLayer {
 /// protocol loop); reported with the next line that gets through.
 static DROPPED: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
 
-/// Sends one datagram to /dev/log, (re)connecting when needed; a missing syslog daemon is not
-/// an error worth dying for. The socket is non-blocking: when the log daemon cannot keep up,
-/// the line is dropped and counted instead of stalling the only runtime thread.
-fn send_syslog(sock: &mut Option<UnixDatagram>, line: &[u8]) {
-    use std::sync::atomic::Ordering;
-    for _ in 0..2 {
-        if sock.is_none() {
-            *sock = UnixDatagram::unbound()
-                .and_then(|s| s.connect("/dev/log").map(|()| s))
-                .and_then(|s| s.set_nonblocking(true).map(|()| s))
-                .ok();
+/// Where syslog(3) sends its datagrams.
+const DEV_LOG: &str = "/dev/log";
+
+/// How long a host without a syslog daemon (a container, a lab namespace) is left alone
+/// before the next attempt to connect. Without it every log line cost two socket, connect
+/// and close calls: 40,000 start-up warnings took the logging thread over a second.
+const RECONNECT_AFTER: Duration = Duration::from_secs(1);
+
+/// The datagram socket to the syslog daemon, connected on first use.
+struct SyslogLink {
+    path: PathBuf,
+    sock: Option<UnixDatagram>,
+    /// Set when a connection failed: no new attempt before then (lines meanwhile are lost, as
+    /// they were when every attempt failed).
+    retry_at: Option<Instant>,
+    /// Connection attempts made (tests).
+    attempts: u64,
+}
+
+impl SyslogLink {
+    fn new(path: &Path) -> SyslogLink {
+        SyslogLink {
+            path: path.to_path_buf(),
+            sock: None,
+            retry_at: None,
+            attempts: 0,
         }
-        let Some(s) = sock.as_ref() else { continue };
-        let dropped = DROPPED.load(Ordering::Relaxed);
-        if dropped > 0 {
-            let note = format!("<28>vrrpd: {dropped} log lines dropped (syslog socket full)");
-            if s.send(note.as_bytes()).is_ok() {
-                DROPPED.fetch_sub(dropped, Ordering::Relaxed);
-            }
+    }
+
+    fn connect(&mut self, now: Instant) -> bool {
+        if self.retry_at.is_some_and(|t| now < t) {
+            return false;
         }
-        match s.send(line) {
-            Ok(_) => return,
-            Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {
-                DROPPED.fetch_add(1, Ordering::Relaxed);
+        self.attempts += 1;
+        self.sock = UnixDatagram::unbound()
+            .and_then(|s| s.connect(&self.path).map(|()| s))
+            .and_then(|s| s.set_nonblocking(true).map(|()| s))
+            .ok();
+        self.retry_at = self.sock.is_none().then(|| now + RECONNECT_AFTER);
+        self.sock.is_some()
+    }
+
+    /// Sends one line, (re)connecting when needed; a missing syslog daemon is not an error
+    /// worth dying for. The socket is non-blocking: when the log daemon cannot keep up, the
+    /// line is dropped and counted instead of stalling the only runtime thread.
+    fn send(&mut self, line: &[u8], now: Instant) {
+        use std::sync::atomic::Ordering;
+        // Twice: a syslog daemon that restarted refuses the first send on the old socket.
+        for _ in 0..2 {
+            if self.sock.is_none() && !self.connect(now) {
                 return;
             }
-            Err(_) => *sock = None,
+            let Some(s) = self.sock.as_ref() else { return };
+            let dropped = DROPPED.load(Ordering::Relaxed);
+            if dropped > 0 {
+                let note = format!("<28>vrrpd: {dropped} log lines dropped (syslog socket full)");
+                if s.send(note.as_bytes()).is_ok() {
+                    DROPPED.fetch_sub(dropped, Ordering::Relaxed);
+                }
+            }
+            match s.send(line) {
+                Ok(_) => return,
+                Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {
+                    DROPPED.fetch_add(1, Ordering::Relaxed);
+                    return;
+                }
+                Err(_) => self.sock = None,
+            }
         }
     }
 }
@@ -153,8 +196,7 @@ pub fn emergency(line: &str) {
         IDENT.get().copied().unwrap_or("vrrpd"),
         std::process::id()
     );
-    let mut sock = None;
-    send_syslog(&mut sock, msg.as_bytes());
+    SyslogLink::new(Path::new(DEV_LOG)).send(msg.as_bytes(), Instant::now());
 }
 
 struct MessageVisitor(String);
@@ -199,6 +241,41 @@ mod tests {
         assert_eq!(parse_facility("5"), Some(21));
         assert_eq!(parse_facility("8"), None);
         assert_eq!(parse_facility("kern"), None);
+    }
+
+    #[test]
+    fn a_missing_syslog_daemon_is_tried_once_a_second_not_per_line() {
+        let dir = std::env::temp_dir().join(format!("vrrpd-syslog-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir(&dir).unwrap();
+        let path = dir.join("log");
+        let mut link = SyslogLink::new(&path);
+        let t0 = Instant::now();
+        for k in 0..1000 {
+            link.send(b"<30>vrrpd: line", t0 + Duration::from_micros(k));
+        }
+        assert_eq!(
+            link.attempts, 1,
+            "one attempt for a burst with nobody listening"
+        );
+        // The daemon appears: lines reach it once the back-off has run out.
+        let server = UnixDatagram::bind(&path).unwrap();
+        server.set_nonblocking(true).unwrap();
+        link.send(b"<30>vrrpd: early", t0 + Duration::from_millis(500));
+        assert!(server.recv(&mut [0; 64]).is_err(), "still backing off");
+        link.send(b"<30>vrrpd: late", t0 + RECONNECT_AFTER);
+        let mut buf = [0; 64];
+        let n = server.recv(&mut buf).unwrap();
+        assert_eq!(&buf[..n], b"<30>vrrpd: late");
+        assert_eq!(link.attempts, 2);
+        // A restarted daemon: the old socket fails once, the line goes out on a new one.
+        drop(server);
+        std::fs::remove_file(&path).unwrap();
+        let server = UnixDatagram::bind(&path).unwrap();
+        link.send(b"<30>vrrpd: again", t0 + RECONNECT_AFTER);
+        let n = server.recv(&mut buf).unwrap();
+        assert_eq!(&buf[..n], b"<30>vrrpd: again");
+        let _ = std::fs::remove_dir_all(&dir);
     }
 
     #[test]

@@ -5,9 +5,13 @@
 //! on a wire. One pnet datalink channel is opened per interface on first use and cached, as
 //! keepalived registers one "gratuitous ARP shared channel".
 //!
-//! The packet socket handed to pnet only transmits: it gets a drop-all BPF filter and a
-//! minimal receive buffer before pnet binds it (pnet binds with ETH_P_ALL, which would
-//! otherwise queue a copy of every frame on the interface for a reader that never comes).
+//! The packet socket handed to pnet only transmits. It is bound with protocol 0, so the kernel
+//! hands it no frame at all: a socket bound with ETH_P_ALL (pnet's default) is a tap that the
+//! kernel copies every frame sent or received on the interface to, each advert and, on a load
+//! balancer, every client packet, only for a filter to drop it. `packet(7)`: "if protocol is
+//! set to zero, no packets are received". The frames it sends carry their own EtherType, which
+//! the kernel reads from the header. The drop-all BPF filter and minimal receive buffer stay as
+//! a second guard.
 //! Sends never wait: the runtime has one thread, and a transmit queue that is full (a
 //! saturated or shaped link) must not hold up adverts and received packets behind a GARP.
 //! A frame that finds the socket's send buffer full is dropped and reported as
@@ -19,7 +23,7 @@ use std::io;
 use std::os::fd::IntoRawFd;
 use std::time::Duration;
 
-use pnet_datalink::{Channel, Config, DataLinkSender, NetworkInterface};
+use pnet_datalink::{Channel, ChannelType, Config, DataLinkSender, NetworkInterface};
 use socket2::{Domain, Protocol, SockFilter, Socket, Type};
 
 use super::{Privilege, SysError};
@@ -107,6 +111,8 @@ fn open_channel(ifindex: u32) -> Result<(String, Box<dyn DataLinkSender>), SysEr
     sock.set_recv_buffer_size(0)
         .map_err(fail("shrink the packet socket's receive buffer"))?;
     let config = Config {
+        // Bound and addressed with EtherType 0: transmit only (see the module comment).
+        channel_type: ChannelType::Layer3(0),
         write_timeout: Some(WRITE_TIMEOUT),
         promiscuous: false,
         socket_fd: Some(sock.into_raw_fd()),
