@@ -26,7 +26,7 @@ const EXIT_CONFIG: u8 = 2;
 const EXIT_NO_CONFIG: u8 = 6;
 
 fn main() -> ExitCode {
-    vrrpd::sys::memory::single_arena();
+    vrrpd::sys::memory::arenas_for_the_loop_and_the_rest();
     // Last resort: one line, never a backtrace. A panic in any task
     // ends the process (exit 70) rather than leaving a daemon that half works. First the VIPs
     // it added are deleted (blocking netlink, nothing of the runtime: daemon/held.rs), so the

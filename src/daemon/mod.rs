@@ -34,6 +34,7 @@ pub mod vmac;
 pub mod vmac_conf;
 pub mod watch;
 
+use std::collections::HashSet;
 use std::future::Future;
 use std::time::Instant;
 
@@ -680,8 +681,20 @@ async fn release_leftovers<S: Sys>(
     exec: &Exec,
     settings: &RouterSettings,
 ) -> Result<(), Fatal> {
+    // Only the addresses the host has, by the snapshot the plan was made from (taken
+    // milliseconds ago): an address on no interface needs no RTM_DELADDR. Asking for every VIP
+    // in turn cost 17 ms of start-up with 1,000 instances, each request waiting for its answer
+    // before the first instance could start.
+    let present: HashSet<std::net::IpAddr> = exec
+        .ifaces
+        .values()
+        .flat_map(|i| i.addrs.iter().map(|a| a.addr))
+        .collect();
     for inst in &settings.instances {
-        delete_addresses(sys, exec, inst, &[]).await?;
+        let leftover = |v: &crate::proto::VipSpec| present.contains(&v.addr);
+        if inst.vips.iter().chain(&inst.excluded_vips).any(leftover) {
+            delete_addresses(sys, exec, inst, &[]).await?;
+        }
     }
     Ok(())
 }

@@ -17,19 +17,38 @@ pub fn trim() {
     }
 }
 
-/// One malloc arena for the whole process, set before any thread starts. vrrpd's threads
-/// other than the loop (the reload loader, the reaper, blocking lookups) allocate little and
-/// rarely, so they gain nothing from arenas of their own, while each such arena kept a reload's
-/// working set resident after it was freed (measured with 1,000 instances: 16.3 MB after 20
-/// reloads with per-thread arenas, 12.6 MB with one).
-pub fn single_arena() {
+/// Two malloc arenas, set before any thread starts: glibc gives the main thread (the protocol
+/// loop) the main arena and every other thread (the reload loader, the reaper, blocking
+/// lookups and frees) the second. Why two:
+///
+/// * one arena for every thread made the loader's allocations and the trim after a reload
+///   contend with the loop: a 40,000-script reload mallocs hundreds of thousands of times
+///   beside the loop, and `malloc_trim` held the arena's lock for 6-14 ms, each time the
+///   loop's next allocation waited (due adverts 5-7 ms late, README "Reload at any size");
+/// * glibc's default (eight arenas per core, one per thread as threads appear) kept a reload's
+///   working set resident in several arenas after it was freed (measured with 1,000
+///   instances: 16.3 MB after 20 reloads, against 12.6 MB with one arena). Two arenas keep it
+///   in one place, which [`trim`] gives back after each reload.
+///
+/// The thresholds are fixed at glibc's starting values. By default glibc raises them each
+/// time a large block is freed (a reload frees the file's text, megabytes): the trim
+/// threshold then reached several megabytes, and the second arena's top, which `malloc_trim`
+/// does not shrink (it shrinks only the main arena's), kept a reload's high-water mark
+/// resident (1,000 instances after 100 reloads: 18.9 MB against 13.7 MB with one arena).
+pub fn arenas_for_the_loop_and_the_rest() {
     #[cfg(all(target_os = "linux", target_env = "gnu"))]
     // SAFETY: mallopt takes two integers and only changes the allocator's tunables; called
     // from main before any other thread exists.
     unsafe {
-        libc::mallopt(libc::M_ARENA_MAX, 1);
+        libc::mallopt(libc::M_ARENA_MAX, 2);
+        libc::mallopt(libc::M_MMAP_THRESHOLD, GLIBC_START_THRESHOLD);
+        libc::mallopt(libc::M_TRIM_THRESHOLD, GLIBC_START_THRESHOLD);
     }
 }
+
+/// glibc's initial `M_MMAP_THRESHOLD` and `M_TRIM_THRESHOLD` (128 KiB).
+#[cfg(all(target_os = "linux", target_env = "gnu"))]
+const GLIBC_START_THRESHOLD: libc::c_int = 128 * 1024;
 
 /// Bytes the one-shot check reserves at the top of its heap; the 260,000-line benchmark file
 /// peaks at about 45 MB, so most checks never grow the heap past this.

@@ -6,6 +6,7 @@ use std::net::{IpAddr, Ipv4Addr};
 use std::time::Duration;
 
 use tokio::sync::mpsc;
+use vrrpd::config::model::IpNet;
 use vrrpd::daemon::exec::Exec;
 use vrrpd::daemon::{self, Event, Loader, Reloaded, SdState, Sys};
 use vrrpd::plan::{HostInterface, Runtime};
@@ -196,6 +197,33 @@ fn ifaces() -> HashMap<String, HostInterface> {
     )])
 }
 
+/// [`ifaces`] with the VIP already on eth0, as a crashed run leaves it.
+fn with_leftover_vip() -> HashMap<String, HostInterface> {
+    let mut ifs = ifaces();
+    if let Some(eth0) = ifs.get_mut("eth0") {
+        eth0.addrs.push(IpNet {
+            addr: "10.0.0.100".parse().unwrap(),
+            prefix: 24,
+        });
+    }
+    ifs
+}
+
+/// docs/keepalived-compat.md#start-up-cleanup: a VIP the host does not have is not asked
+/// for: no RTM_DELADDR before the sockets open (1,000 of them delayed start-up by 17 ms).
+#[tokio::test(start_paused = true)]
+async fn start_up_cleanup_asks_only_for_addresses_the_host_has() {
+    let mut sys = RecSys::new();
+    let mut loader = Scripted(None);
+    let mut exec = Exec::new(ifaces(), false);
+    let (tx, mut rx) = mpsc::channel(16);
+    script(tx, vec![(1_000, Event::Signal(Signal::Stop))]);
+    daemon::run(&mut sys, &mut loader, &mut exec, settings(100), &mut rx)
+        .await
+        .unwrap();
+    assert_eq!(sys.recs[0], Rec::Sockets(1), "{:?}", sys.recs);
+}
+
 fn settings(priority: u8) -> RouterSettings {
     RouterSettings::new(vec![InstanceSettings::backup("VI_1", 51)
         .priority(priority)
@@ -232,7 +260,7 @@ fn adverts(recs: &[Rec]) -> Vec<(u128, u16, u8)> {
 async fn alone_it_becomes_master_adds_the_vip_and_releases_it_on_stop() {
     let mut sys = RecSys::new();
     let mut loader = Scripted(None);
-    let mut exec = Exec::new(ifaces(), false);
+    let mut exec = Exec::new(with_leftover_vip(), false);
     let (tx, mut rx) = mpsc::channel(16);
     script(tx, vec![(5_000, Event::Signal(Signal::Stop))]);
     daemon::run(&mut sys, &mut loader, &mut exec, settings(100), &mut rx)
