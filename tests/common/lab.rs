@@ -572,9 +572,28 @@ impl Lab {
         extra: &[&str],
         env: &[(&str, &str)],
     ) {
+        let conf = self.write_conf(i, text);
+        self.spawn(i, daemon, program, conf, extra, env);
+    }
+
+    /// Starts `daemon` in router i on the configuration [`Lab::write_conf`] wrote before (a
+    /// benchmark that times the start from the spawn).
+    pub fn start_written(&mut self, i: usize, daemon: Daemon) {
+        let conf = self.dir.join(format!("r{i}.conf"));
+        self.spawn(i, daemon, daemon.program(), conf, &[], &[]);
+    }
+
+    fn spawn(
+        &mut self,
+        i: usize,
+        daemon: Daemon,
+        program: &str,
+        conf: PathBuf,
+        extra: &[&str],
+        env: &[(&str, &str)],
+    ) {
         daemon.require();
         assert!(self.procs[i].is_none(), "router {i} already runs a daemon");
-        let conf = self.write_conf(i, text);
         self.starts += 1;
         let n = self.starts;
         let log = self.dir.join(format!("r{i}.{}.{n}.log", daemon.name()));
