@@ -213,15 +213,26 @@ fn with_leftover_vip() -> HashMap<String, HostInterface> {
 /// for: no RTM_DELADDR before the sockets open (1,000 of them delayed start-up by 17 ms).
 #[tokio::test(start_paused = true)]
 async fn start_up_cleanup_asks_only_for_addresses_the_host_has() {
-    let mut sys = RecSys::new();
-    let mut loader = Scripted(None);
-    let mut exec = Exec::new(ifaces(), false);
-    let (tx, mut rx) = mpsc::channel(16);
-    script(tx, vec![(1_000, Event::Signal(Signal::Stop))]);
-    daemon::run(&mut sys, &mut loader, &mut exec, settings(100), &mut rx)
-        .await
-        .unwrap();
+    let sys = alone_until_stopped(ifaces(), 1_000).await;
     assert_eq!(sys.recs[0], Rec::Sockets(1), "{:?}", sys.recs);
+}
+
+/// One priority-100 instance on `ifaces`, no reload, stopped (SIGTERM) after `stop_ms`.
+async fn alone_until_stopped(ifaces: HashMap<String, HostInterface>, stop_ms: u64) -> RecSys {
+    let mut sys = RecSys::new();
+    let mut exec = Exec::new(ifaces, false);
+    let (tx, mut rx) = mpsc::channel(16);
+    script(tx, vec![(stop_ms, Event::Signal(Signal::Stop))]);
+    daemon::run(
+        &mut sys,
+        &mut Scripted(None),
+        &mut exec,
+        settings(100),
+        &mut rx,
+    )
+    .await
+    .unwrap();
+    sys
 }
 
 fn settings(priority: u8) -> RouterSettings {
@@ -258,14 +269,7 @@ fn adverts(recs: &[Rec]) -> Vec<(u128, u16, u8)> {
 
 #[tokio::test(start_paused = true)]
 async fn alone_it_becomes_master_adds_the_vip_and_releases_it_on_stop() {
-    let mut sys = RecSys::new();
-    let mut loader = Scripted(None);
-    let mut exec = Exec::new(with_leftover_vip(), false);
-    let (tx, mut rx) = mpsc::channel(16);
-    script(tx, vec![(5_000, Event::Signal(Signal::Stop))]);
-    daemon::run(&mut sys, &mut loader, &mut exec, settings(100), &mut rx)
-        .await
-        .unwrap();
+    let sys = alone_until_stopped(with_leftover_vip(), 5_000).await;
     let recs = &sys.recs;
     let vip: IpAddr = "10.0.0.100".parse().unwrap();
     // docs/keepalived-compat.md#start-up-cleanup: the leftover VIP is deleted before the sockets open.
