@@ -293,9 +293,9 @@ impl Router {
 
     /// [`Router::handle_timeout`] for at most `limit` of the due timers (due adverts first,
     /// `TimerTable::pop_expired`); [`Router::poll_timeout`] tells whether more are due. The
-    /// shell handles a crowd of
-    /// due timers a few at a time with a fresh `now` each time, so an advert that falls due
-    /// meanwhile is not held up by them (docs/keepalived-compat.md#timers-and-start-up).
+    /// shell handles a crowd of due timers a few at a time with a fresh `now` each time, so an
+    /// advert that falls due meanwhile is not held up by them
+    /// (docs/keepalived-compat.md#timers-and-start-up).
     pub fn handle_timeouts(&mut self, now: Instant, limit: usize) {
         if self.stopped {
             return;

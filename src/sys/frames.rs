@@ -103,7 +103,7 @@ fn open_channel(ifindex: u32) -> Result<(String, Box<dyn DataLinkSender>), SysEr
         let what = what(op);
         move |e| SysError::os(what, Privilege::NetRaw, e)
     };
-    // Protocol 0: the socket receives nothing until pnet binds it.
+    // Protocol 0 from the start: the socket never receives a frame (see the module comment).
     let sock = Socket::new(Domain::PACKET, Type::RAW, Some(Protocol::from(0)))
         .map_err(fail("open a packet socket"))?;
     sock.attach_filter(&[SockFilter::new(BPF_RET_K, 0, 0, 0)])

@@ -17,9 +17,12 @@ pub fn trim() {
     }
 }
 
-/// Two malloc arenas, set before any thread starts: glibc gives the main thread (the protocol
-/// loop) the main arena and every other thread (the reload loader, the reaper, blocking
-/// lookups and frees) the second. Why two:
+/// Two malloc arenas, set before any thread starts. glibc keeps the main thread (the protocol
+/// loop) on the main arena and gives the first other thread (the reload loader, the reaper,
+/// blocking lookups and frees) the second; a helper that exits hands the second arena on to
+/// the next one. Only a helper that starts while another still holds the second arena can be
+/// given the main one (glibc then takes whichever arena is unlocked), which is no worse than
+/// the single arena this replaced. Why two:
 ///
 /// * one arena for every thread made the loader's allocations and the trim after a reload
 ///   contend with the loop: a 40,000-script reload mallocs hundreds of thousands of times
