@@ -144,7 +144,7 @@ fn a_refused_keyword_is_warned_about_where_it_is_written() {
         .diagnostics
         .iter()
         .filter(|d| d.severity == Severity::Warning && d.message.contains("is not performed"))
-        .map(|d| (d.message.clone(), d.help.clone()))
+        .map(|d| (d.message.clone(), d.help.as_deref().map(str::to_owned)))
         .collect();
     let messages: Vec<&str> = warned.iter().map(|(m, _)| m.as_str()).collect();
     assert_eq!(

@@ -2,6 +2,7 @@
 //! `file:line:col: error|warning: message`, the source line, a caret under the offending
 //! token and an optional help line.
 
+use std::borrow::Cow;
 use std::fmt::Write as _;
 
 use serde::Serialize;
@@ -36,10 +37,11 @@ pub struct Diagnostic {
     /// Where; `None` for problems not tied to a place (for example a missing main file).
     pub span: Option<Span>,
     pub message: String,
-    /// Short text printed after the caret.
-    pub label: Option<String>,
+    /// Short text printed after the caret. Most labels and helps are fixed texts, kept as
+    /// they are: a large file can have tens of thousands of the same warning.
+    pub label: Option<Cow<'static, str>>,
     /// A line telling how to fix it.
-    pub help: Option<String>,
+    pub help: Option<Cow<'static, str>>,
 }
 
 impl Diagnostic {
@@ -65,12 +67,12 @@ impl Diagnostic {
         Diagnostic::new(Severity::Note, Some(span), message)
     }
 
-    pub fn with_label(mut self, label: impl Into<String>) -> Self {
+    pub fn with_label(mut self, label: impl Into<Cow<'static, str>>) -> Self {
         self.label = Some(label.into());
         self
     }
 
-    pub fn with_help(mut self, help: impl Into<String>) -> Self {
+    pub fn with_help(mut self, help: impl Into<Cow<'static, str>>) -> Self {
         self.help = Some(help.into());
         self
     }

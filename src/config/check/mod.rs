@@ -29,23 +29,28 @@ use std::net::IpAddr;
 use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
 
 use crate::config::diag::Diagnostic;
-use crate::config::model::{Config, Family};
+use crate::config::model::{Config, Family, VrrpScript};
 use crate::config::span::Span;
 
 /// Runs every derivation and cross-check; returns the diagnostics.
 pub fn check(config: &mut Config) -> Vec<Diagnostic> {
     let mut d = Vec::new();
-    let membership = sync_groups(config, &mut d);
+    check_into(config, &mut d);
+    d
+}
+
+/// [`check`], adding to `d`.
+pub fn check_into(config: &mut Config, d: &mut Vec<Diagnostic>) {
+    let membership = sync_groups(config, d);
     for idx in 0..config.instances.len() {
         let group = membership.get(&idx).cloned();
-        instance::derive_instance(config, idx, group, &mut d);
+        instance::derive_instance(config, idx, group, d);
     }
-    trackers::group_trackers(config, &mut d);
-    vrid_conflicts(config, &mut d);
-    script_security(config, &mut d);
-    unused_scripts(config, &mut d);
-    firewall::check_firewall(config, &mut d);
-    d
+    trackers::group_trackers(config, d);
+    vrid_conflicts(config, d);
+    script_security(config, d);
+    unused_scripts(config, d);
+    firewall::check_firewall(config, d);
 }
 
 /// Sync groups: resolve members (any order), one group per instance, empty and one-member
@@ -274,8 +279,11 @@ fn referenced_scripts(config: &Config) -> HashSet<&str> {
 /// docs/keepalived-compat.md#derived-instance-settings item 11: a vrrp_script nobody tracks is dropped.
 fn unused_scripts(config: &Config, d: &mut Vec<Diagnostic>) {
     let referenced = referenced_scripts(config);
-    for s in &config.scripts {
-        if !referenced.contains(s.name.value.as_str()) {
+    let unused = |s: &&VrrpScript| !referenced.contains(s.name.value.as_str());
+    // One growth for what can be tens of thousands of warnings (generated files).
+    d.reserve(config.scripts.iter().filter(unused).count());
+    for s in config.scripts.iter().filter(unused) {
+        {
             d.push(
                 Diagnostic::warning(
                     s.name.span,

@@ -1,9 +1,10 @@
 //! The fast path of the line pipeline, for lines that the general steps would not rewrite.
 //!
 //! Most lines of a real configuration are plain `keyword value...`, `name {` or `}`, perhaps
-//! with a comment: no quote, escape, definition, conditional, generator or include. For such
-//! a line steps 1-7 of the [`super`] module documentation reduce to: cut the comment, split at
-//! the braces, split the rest at blanks. [`scan`] does that in one pass over the file text,
+//! with a comment or a simply quoted value (`script "/bin/check"`): no escape, definition,
+//! conditional, generator or include. For such a line steps 1-7 of the [`super`] module
+//! documentation reduce to: cut the comment, split at the braces outside quotes, split the
+//! rest at blanks and quotes. [`scan`] does that in one pass over the file text,
 //! giving every word its span by arithmetic instead of through a [`super::line::Line`] origin
 //! map, and gives up, with no effect, at the first byte that needs the general path. The
 //! statements, braces and diagnostics are the same either way (the tests below compare the
@@ -24,12 +25,14 @@ enum Class {
     Blank,
     Open,
     Close,
-    /// `#` and `!` start a comment (no quote can be open on a plain line).
+    /// `#` and `!` start a comment (outside a quote).
     Comment,
+    /// `"` opens a quoted word, read here when what it holds is plain (see [`quoted`]).
+    Quote,
     /// `\n` ends the line; `\r` is dropped before it.
     Newline,
     Return,
-    /// Anything else takes the general path: `"` and `\` (quotes, escapes, continuation,
+    /// Anything else takes the general path: `\` (escapes, continuation,
     /// docs/keepalived-compat.md#lexical-rules), `$` (definitions and substitution), `@`
     /// (conditional lines), `~` (generators), other control characters (word separators
     /// of their own) and non-ASCII bytes (which may be Unicode spaces, diagnosed there).
@@ -41,7 +44,8 @@ const CLASSES: [Class; 256] = {
     let mut b = 0x21;
     while b < 0x7f {
         t[b] = match b as u8 {
-            b'"' | b'\\' | b'$' | b'@' | b'~' => Class::Other,
+            b'\\' | b'$' | b'@' | b'~' => Class::Other,
+            b'"' => Class::Quote,
             b'{' => Class::Open,
             b'}' => Class::Close,
             b'#' | b'!' => Class::Comment,
@@ -68,13 +72,37 @@ pub(super) struct Brace {
     open: bool,
 }
 
+/// A word of a scanned line: its byte range in the text, quotes included.
+#[derive(Clone, Copy, Debug)]
+struct Token {
+    start: usize,
+    end: usize,
+    quoted: bool,
+}
+
 /// The words and braces of the line being read by the fast path; the buffers are reused for
 /// every line. A word is kept as its byte range in the text until its statement is built, so
 /// it is copied once, into the statement.
 #[derive(Default)]
 pub(super) struct Tokens {
-    words: Vec<(usize, usize)>,
+    words: Vec<Token>,
     braces: Vec<Brace>,
+}
+
+/// The index of the `"` closing the quote opened at `open`, when everything between is plain:
+/// printable ASCII and blanks but for a backslash (an escaped quote, kept for the script
+/// splitter, docs/keepalived-compat.md#lexical-rules), `$` (substituted inside quotes too),
+/// `@` and `~`. Braces, `#` and `!` are plain characters inside a quote. `None` sends the line
+/// to the general path, an unterminated quote included.
+fn quoted(bytes: &[u8], open: usize) -> Option<usize> {
+    let rest = bytes.get(open + 1..)?;
+    let len = rest.iter().position(|&c| {
+        !matches!(
+            class(c),
+            Class::Word | Class::Blank | Class::Open | Class::Close | Class::Comment
+        )
+    })?;
+    (rest.get(len) == Some(&b'"')).then_some(open + 1 + len)
 }
 
 /// A plain line that [`scan`] split.
@@ -99,7 +127,7 @@ pub(super) fn scan(
     let mut i = from;
     let mut fed = false;
     let Tokens { words, braces } = tokens;
-    let give_up = |words: &mut Vec<(usize, usize)>, braces: &mut Vec<Brace>| {
+    let give_up = |words: &mut Vec<Token>, braces: &mut Vec<Brace>| {
         words.clear();
         braces.clear();
         None
@@ -163,8 +191,27 @@ pub(super) fn scan(
                 if starts_statement && word.starts_with("include") {
                     return give_up(words, braces);
                 }
-                words.push((i, j));
+                words.push(Token {
+                    start: i,
+                    end: j,
+                    quoted: false,
+                });
                 i = j;
+            }
+            Class::Quote => {
+                fed = true;
+                // A quoted keyword (a quoted `include`, say) is left to the general path.
+                let starts_statement = braces.last().map_or(0, |b| b.words) == words.len();
+                let close = match quoted(bytes, i) {
+                    Some(close) if !starts_statement => close,
+                    _ => return give_up(words, braces),
+                };
+                words.push(Token {
+                    start: i,
+                    end: close + 1,
+                    quoted: true,
+                });
+                i = close + 1;
             }
             Class::Other => return give_up(words, braces),
         }
@@ -183,10 +230,18 @@ impl Expander<'_> {
         base: usize,
         tokens: &mut Tokens,
     ) {
-        let word = |(i, j): (usize, usize)| Word {
-            text: CompactString::from(text.get(i..j).unwrap_or("")),
-            span: Span::new(file, base + (i - from), base + (j - from)),
-            quoted: false,
+        let word = |t: Token| {
+            // A quoted word's text is what lies between its quotes.
+            let inner = if t.quoted {
+                t.start + 1..t.end.saturating_sub(1)
+            } else {
+                t.start..t.end
+            };
+            Word {
+                text: CompactString::from(text.get(inner).unwrap_or("")),
+                span: Span::new(file, base + (t.start - from), base + (t.end - from)),
+                quoted: t.quoted,
+            }
         };
         let mut done = 0;
         let ends = tokens
@@ -260,6 +315,10 @@ mod tests {
             "include x.conf\n{ include x.conf\ninclude_check readable\nincludes x\n",
             "a # comment \\\nb ! é\nc é\n",
             "x \"y\" z\n$A=1\n@id a\n~SEQ(i,1,2) a\n",
+            "script \"/bin/true\"\nscript \"/bin/x -a 'b c'\" # c\n",
+            "a \"b{c}#d!e\" } f\"g h\"i \"\" \"\n",
+            "\"kw\" x\n{ \"kw\" }\na \"x\\\"y\" \"$A\" \"é\" \"\t\"\n",
+            "a \"unterminated\nb\n",
             "virtual_ipaddress_excluded_but_longer_than_inline { a }\n",
             "",
             "\n\n",
@@ -290,6 +349,10 @@ mod tests {
             "x.conf",
             "\r",
             "\"q\"",
+            "\"a b#c{}!\"",
+            "\"",
+            "\"\"",
+            "\"x\t",
             "\\",
             "$X",
             "@id",
