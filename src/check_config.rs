@@ -44,6 +44,12 @@ pub fn load(cli: &Cli) -> Result<Loaded, config::read::ReadError> {
     config::load(&FsLoader, &cli.use_file, &parse_options(cli))
 }
 
+/// [`load`] for the daemon's start-up: the warnings that can wait are left for after the
+/// instances start ([`config::load_for_start`]).
+pub fn load_for_start(cli: &Cli) -> Result<(Loaded, config::Deferred), config::read::ReadError> {
+    config::load_for_start(&FsLoader, &cli.use_file, &parse_options(cli))
+}
+
 /// Runs the check and prints the report; returns the exit status.
 pub fn run(cli: &Cli) -> u8 {
     let mut loaded = match load(cli) {

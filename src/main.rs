@@ -276,12 +276,12 @@ fn early_options(args: &DaemonArgs) -> Result<u8, u8> {
 }
 
 /// Reads and checks the configuration, applies its umask and resolves its interfaces once,
-/// so that errors show on the terminal. Returns the model, and the rest of the load (sources
-/// and diagnostics) for [`log_start`] to log the warnings from and free: it is not kept for
-/// the daemon's life (README "Memory").
-fn load_config(cli: &Cli, args: &DaemonArgs) -> Result<(vrrpd::config::Config, Loaded), u8> {
+/// so that errors show on the terminal. Returns the model, and the rest of the load (sources,
+/// diagnostics and the warnings left for later) for [`log_start`] to log the warnings from and
+/// free: it is not kept for the daemon's life (README "Memory").
+fn load_config(cli: &Cli, args: &DaemonArgs) -> Result<(vrrpd::config::Config, Rest), u8> {
     test_start_delay();
-    let mut loaded = check_config::load(cli).map_err(|e| {
+    let (mut loaded, deferred) = check_config::load_for_start(cli).map_err(|e| {
         fail(
             EXIT_NO_CONFIG,
             &format!("cannot read configuration file {e}"),
@@ -307,8 +307,12 @@ fn load_config(cli: &Cli, args: &DaemonArgs) -> Result<(vrrpd::config::Config, L
     if let Err(e) = vrrpd::plan::router_settings(&cfg, &vrrpd::host::gather()) {
         return Err(fail(EXIT_CONFIG, &e.to_string()));
     }
-    Ok((cfg, loaded))
+    Ok((cfg, (loaded, deferred)))
 }
+
+/// What the daemon logs from a load besides the model: its diagnostics, and the warnings it
+/// left to be made once the instances run.
+type Rest = (Loaded, vrrpd::config::Deferred);
 
 /// Test-only (debug builds): `VRRPD_TEST_START_DELAY_MS=N` makes loading the configuration
 /// take N ms longer, so tests can send signals inside the start-up window
@@ -387,32 +391,40 @@ fn write_pid_files(pid_paths: &[PathBuf]) -> Result<Vec<PidFile>, u8> {
 
 /// keepalived's start-up lines and the configuration's warnings (`rest`: the load without its
 /// model).
-fn log_start(args: &DaemonArgs, rest: Loaded) {
+fn log_start(args: &DaemonArgs, (mut rest, deferred): Rest) {
     info!(target: "vrrpd", "Starting vrrpd v{}", env!("CARGO_PKG_VERSION"));
     let argv: Vec<String> = std::env::args().map(|a| format!("'{a}'")).collect();
     info!(target: "vrrpd", "Command line: {}", argv.join(" "));
     info!(target: "vrrpd", "Configuration file {}", args.use_file.display());
-    if warnings(&rest).nth(INLINE_WARNINGS).is_none() {
+    if warnings(&rest)
+        .nth(INLINE_WARNINGS.saturating_sub(deferred.len()))
+        .is_none()
+        && deferred.len() <= INLINE_WARNINGS
+    {
+        rest.add_deferred(deferred);
         return log_warnings(&rest);
     }
     // README "Reload at any size": a generated file's 40,000 `script ... is not used` lines
-    // took 0.3 s to log and 15-20 ms to format, and the instances waited for them. They are
-    // formatted, logged and freed beside the start-up instead, as a reload's are by its loader.
-    let (tx, rx) = std::sync::mpsc::sync_channel::<Loaded>(1);
+    // took 0.3 s to log, 15-20 ms to format and 10-15 ms to make, and the instances waited for
+    // them. They are made, formatted, logged and freed beside the start-up instead, as a
+    // reload's are by its loader.
+    let (tx, rx) = std::sync::mpsc::sync_channel::<Rest>(1);
     let spawned = std::thread::Builder::new()
         .name("vrrpd-warnings".into())
         .spawn(move || {
             // The instances start meanwhile and come first (sys/background.rs).
             let _bg = vrrpd::sys::background::enter();
-            if let Ok(rest) = rx.recv() {
+            if let Ok((mut rest, deferred)) = rx.recv() {
+                rest.add_deferred(deferred);
                 log_warnings(&rest);
             }
         });
     let unsent = match spawned {
-        Ok(_) => tx.send(rest).err().map(|e| e.0),
-        Err(_) => Some(rest),
+        Ok(_) => tx.send((rest, deferred)).err().map(|e| e.0),
+        Err(_) => Some((rest, deferred)),
     };
-    if let Some(rest) = unsent {
+    if let Some((mut rest, deferred)) = unsent {
+        rest.add_deferred(deferred);
         log_warnings(&rest);
     }
 }

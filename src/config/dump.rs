@@ -171,8 +171,8 @@ fn fifo(f: &Option<Fifo>) -> Option<Shown> {
     )
 }
 
-fn run_as(u: &Option<RunAs>) -> Option<Shown> {
-    u.as_ref().map(|u| {
+fn run_as(u: Option<&RunAs>) -> Option<Shown> {
+    u.map(|u| {
         let g = u
             .group
             .as_ref()
@@ -335,7 +335,7 @@ static GLOBAL: &[Item<Global>] = &[
     Item::Value(global::ENABLE_SCRIPT_SECURITY, |g| {
         flag(&g.enable_script_security)
     }),
-    Item::Value(global::SCRIPT_USER, |g| run_as(&g.script_user)),
+    Item::Value(global::SCRIPT_USER, |g| run_as(g.script_user.as_ref())),
     Item::Value(global::MAX_AUTO_PRIORITY, |g| {
         value(&g.max_auto_priority, s)
     }),
@@ -515,7 +515,7 @@ static SCRIPT: &[Item<VrrpScript>] = &[
     }),
     Item::Value(script::RISE, |sc| derived(&or_default(&sc.rise, 1), s)),
     Item::Value(script::FALL, |sc| derived(&or_default(&sc.fall, 1), s)),
-    Item::Value(script::USER, |sc| run_as(&sc.user)),
+    Item::Value(script::USER, |sc| run_as(sc.user.as_deref())),
     Item::Value(script::INIT_FAIL, |sc| bare(sc.init_fail.is_some())),
 ];
 

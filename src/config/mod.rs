@@ -92,6 +92,36 @@ impl Loaded {
     }
 }
 
+/// Warnings a load leaves to be made later ([`load_for_start`]): one per `vrrp_script` that
+/// nothing tracks. A generated file can have tens of thousands, and making them was a tenth of
+/// its start-up (README "Reload at any size"); they only ever warn, so the file is accepted or
+/// refused without them.
+#[derive(Debug, Default)]
+pub struct Deferred {
+    unused_scripts: Vec<model::Sp<compact_str::CompactString>>,
+}
+
+impl Deferred {
+    pub fn len(&self) -> usize {
+        self.unused_scripts.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.unused_scripts.is_empty()
+    }
+}
+
+impl Loaded {
+    /// Adds the warnings [`load_for_start`] left out, in the order [`load`] gives them.
+    pub fn add_deferred(&mut self, deferred: Deferred) {
+        let names = deferred.unused_scripts;
+        self.diagnostics.reserve(names.len());
+        self.diagnostics
+            .extend(names.iter().map(check::unused_script_warning));
+        sort_by_place(&mut self.diagnostics);
+    }
+}
+
 /// Reads, parses, lowers and checks the main file `path` and its includes.
 /// `Err` only when the main file cannot be read at all.
 pub fn load(
@@ -106,6 +136,26 @@ pub fn load(
     let (sources, config, diagnostics) =
         finish_lenient(parsed.sources, parsed.diagnostics, config, lower_diags);
     Ok(keep_if_clean(sources, config, diagnostics))
+}
+
+/// [`load`] for the daemon's start-up: the warnings for unused scripts are left in
+/// [`Deferred`], to be added with [`Loaded::add_deferred`] once the instances run.
+pub fn load_for_start(
+    loader: &dyn Loader,
+    path: &Path,
+    opts: &read::ParseOptions,
+) -> Result<(Loaded, Deferred), read::ReadError> {
+    let mut root = lower::RootLowerer::default();
+    let parsed = read::parse_file_streaming(loader, path, opts, &mut |s| root.feed(s))?;
+    let (mut config, lower_diags) = root.finish();
+    let mut diagnostics = parsed.diagnostics;
+    diagnostics.extend(lower_diags);
+    check::check_into_but_unused_scripts(&mut config, &mut diagnostics);
+    sort_by_place(&mut diagnostics);
+    let deferred = Deferred {
+        unused_scripts: check::unused_script_names(&config),
+    };
+    Ok((keep_if_clean(parsed.sources, config, diagnostics), deferred))
 }
 
 /// Loads an in-memory text (file name `keepalived.conf`, no includes), for tests.
@@ -143,12 +193,17 @@ fn finish_lenient(
     // its warnings, and copying them into a new list was a tenth of a large load.
     diagnostics.extend(lower_diags);
     check::check_into(&mut config, &mut diagnostics);
-    // Present problems in file order; diagnostics without a place go last.
+    sort_by_place(&mut diagnostics);
+    (sources, config, diagnostics)
+}
+
+/// Present problems in file order; diagnostics without a place go last. Stable: at one place,
+/// the reader's come first, then the lowering's, then the checks'.
+fn sort_by_place(diagnostics: &mut [Diagnostic]) {
     diagnostics.sort_by_key(|d| match d.span {
         Some(s) => (0, s.file, s.start),
         None => (1, span::FileId(0), 0),
     });
-    (sources, config, diagnostics)
 }
 
 /// The model is only handed out when no diagnostic is an error.

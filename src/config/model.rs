@@ -738,7 +738,8 @@ pub struct VrrpScript {
     pub weight_reverse: bool,
     pub rise: Option<Sp<u32>>,
     pub fall: Option<Sp<u32>>,
-    pub user: Option<RunAs>,
+    /// Boxed: rarely set, and a generated file can hold tens of thousands of scripts.
+    pub user: Option<Box<RunAs>>,
     pub init_fail: Option<Span>,
 }
 

@@ -36,7 +36,7 @@ pub fn script_specs(cfg: &Config, trackers: &TrackerSettings) -> Vec<ScriptSpec>
                 name: s.name.value.clone(),
                 command: CommandSpec {
                     cmd: s.script.as_ref()?.value.clone(),
-                    user: s.user.as_ref().map(run_as),
+                    user: s.user.as_deref().map(run_as),
                 },
                 timeout: Duration::from_secs(u64::from(s.timeout_secs().max(1))),
                 weight: s.weight.as_ref().map_or(0, |w| w.value),

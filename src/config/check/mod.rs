@@ -26,10 +26,11 @@ use std::net::IpAddr;
 
 // FxHash: keys are the configuration's own names and numbers, hashed once per instance; the
 // default SipHash was a visible part of checking a 10,000-instance file.
+use compact_str::CompactString;
 use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
 
 use crate::config::diag::Diagnostic;
-use crate::config::model::{Config, Family, VrrpScript};
+use crate::config::model::{Config, Family, Sp};
 use crate::config::span::Span;
 
 /// Runs every derivation and cross-check; returns the diagnostics.
@@ -41,6 +42,13 @@ pub fn check(config: &mut Config) -> Vec<Diagnostic> {
 
 /// [`check`], adding to `d`.
 pub fn check_into(config: &mut Config, d: &mut Vec<Diagnostic>) {
+    check_into_but_unused_scripts(config, d);
+    unused_scripts(config, d);
+}
+
+/// [`check_into`] without the warnings for unused scripts ([`unused_script_names`]), which
+/// only ever warn: the daemon's start-up makes them after its instances have started.
+pub fn check_into_but_unused_scripts(config: &mut Config, d: &mut Vec<Diagnostic>) {
     let membership = sync_groups(config, d);
     for idx in 0..config.instances.len() {
         let group = membership.get(&idx).cloned();
@@ -49,7 +57,6 @@ pub fn check_into(config: &mut Config, d: &mut Vec<Diagnostic>) {
     trackers::group_trackers(config, d);
     vrid_conflicts(config, d);
     script_security(config, d);
-    unused_scripts(config, d);
     firewall::check_firewall(config, d);
 }
 
@@ -278,19 +285,30 @@ fn referenced_scripts(config: &Config) -> HashSet<&str> {
 
 /// docs/keepalived-compat.md#derived-instance-settings item 11: a vrrp_script nobody tracks is dropped.
 fn unused_scripts(config: &Config, d: &mut Vec<Diagnostic>) {
-    let referenced = referenced_scripts(config);
-    let unused = |s: &&VrrpScript| !referenced.contains(s.name.value.as_str());
+    let unused = unused_script_names(config);
     // One growth for what can be tens of thousands of warnings (generated files).
-    d.reserve(config.scripts.iter().filter(unused).count());
-    for s in config.scripts.iter().filter(unused) {
-        {
-            d.push(
-                Diagnostic::warning(
-                    s.name.span,
-                    format!("Warning - script {} is not used", s.name.value),
-                )
-                .with_help("reference it in a `track_script { }` block, or remove it"),
-            );
-        }
-    }
+    d.reserve(unused.len());
+    d.extend(unused.iter().map(unused_script_warning));
+}
+
+/// The names of the `vrrp_script`s no instance or sync group tracks, in file order. Kept
+/// inline (names up to 24 bytes need no heap copy): a generated file can have tens of
+/// thousands.
+pub fn unused_script_names(config: &Config) -> Vec<Sp<CompactString>> {
+    let referenced = referenced_scripts(config);
+    config
+        .scripts
+        .iter()
+        .filter(|s| !referenced.contains(s.name.value.as_str()))
+        .map(|s| Sp::new(CompactString::from(s.name.value.as_str()), s.name.span))
+        .collect()
+}
+
+/// keepalived's warning for a script nothing tracks.
+pub fn unused_script_warning(name: &Sp<CompactString>) -> Diagnostic {
+    Diagnostic::warning(
+        name.span,
+        format!("Warning - script {} is not used", name.value),
+    )
+    .with_help("reference it in a `track_script { }` block, or remove it")
 }

@@ -137,7 +137,7 @@ pub(super) static SCRIPT: Section<VrrpScript> = Section {
         }),
         (script::RISE, |l, s, v| v.rise = l.uint(s, 1, 2_147_483_647)),
         (script::FALL, |l, s, v| v.fall = l.uint(s, 1, 2_147_483_647)),
-        (script::USER, |l, s, v| v.user = l.run_as(s)),
+        (script::USER, |l, s, v| v.user = l.run_as(s).map(Box::new)),
         (script::INIT_FAIL, |l, s, v| v.init_fail = Some(l.flag(s))),
     ],
 };
