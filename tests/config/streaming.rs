@@ -32,27 +32,26 @@ fn streaming_load_equals_whole_tree_lowering() {
         for p in paths {
             let streamed = vrrpd::config::load(&FsLoader, &p, &opts).expect("readable");
             let whole = vrrpd::config::lower(parse_file(&FsLoader, &p, &opts).expect("readable"));
-            assert_eq!(streamed.diagnostics, whole.diagnostics, "{}", p.display());
-            assert_eq!(
-                streamed.config.as_ref().map(vrrpd::config::dump),
-                whole.config.as_ref().map(vrrpd::config::dump),
-                "{}",
-                p.display()
-            );
+            same_load(&streamed, &whole, &p);
             let (mut started, deferred) =
                 vrrpd::config::load_for_start(&FsLoader, &p, &opts).expect("readable");
             started.add_deferred(deferred);
-            assert_eq!(started.diagnostics, streamed.diagnostics, "{}", p.display());
-            assert_eq!(
-                started.config.as_ref().map(vrrpd::config::dump),
-                streamed.config.as_ref().map(vrrpd::config::dump),
-                "{}",
-                p.display()
-            );
+            same_load(&started, &streamed, &p);
             n += 1;
         }
     }
     assert!(n >= 90, "corpus too small: {n}");
+}
+
+/// The same diagnostics, in the same order, and the same model.
+fn same_load(a: &vrrpd::config::Loaded, b: &vrrpd::config::Loaded, p: &Path) {
+    assert_eq!(a.diagnostics, b.diagnostics, "{}", p.display());
+    assert_eq!(
+        a.config.as_ref().map(vrrpd::config::dump),
+        b.config.as_ref().map(vrrpd::config::dump),
+        "{}",
+        p.display()
+    );
 }
 
 /// A file with unused scripts among other warnings and errors, some at the same block: the
