@@ -396,11 +396,7 @@ fn log_start(args: &DaemonArgs, (mut rest, deferred): Rest) {
     let argv: Vec<String> = std::env::args().map(|a| format!("'{a}'")).collect();
     info!(target: "vrrpd", "Command line: {}", argv.join(" "));
     info!(target: "vrrpd", "Configuration file {}", args.use_file.display());
-    if warnings(&rest)
-        .nth(INLINE_WARNINGS.saturating_sub(deferred.len()))
-        .is_none()
-        && deferred.len() <= INLINE_WARNINGS
-    {
+    if warnings(&rest).count() + deferred.len() <= INLINE_WARNINGS {
         rest.add_deferred(deferred);
         return log_warnings(&rest);
     }

@@ -112,7 +112,8 @@ impl Deferred {
 }
 
 impl Loaded {
-    /// Adds the warnings [`load_for_start`] left out, in the order [`load`] gives them.
+    /// Adds the warnings [`load_for_start`] left out, where the order by place puts them
+    /// ([`load`] is exactly this).
     pub fn add_deferred(&mut self, deferred: Deferred) {
         let names = deferred.unused_scripts;
         self.diagnostics.reserve(names.len());
@@ -129,13 +130,9 @@ pub fn load(
     path: &Path,
     opts: &read::ParseOptions,
 ) -> Result<Loaded, read::ReadError> {
-    // Statements are lowered as the parser completes them (the whole tree is never built).
-    let mut root = lower::RootLowerer::default();
-    let parsed = read::parse_file_streaming(loader, path, opts, &mut |s| root.feed(s))?;
-    let (config, lower_diags) = root.finish();
-    let (sources, config, diagnostics) =
-        finish_lenient(parsed.sources, parsed.diagnostics, config, lower_diags);
-    Ok(keep_if_clean(sources, config, diagnostics))
+    let (mut loaded, deferred) = load_for_start(loader, path, opts)?;
+    loaded.add_deferred(deferred);
+    Ok(loaded)
 }
 
 /// [`load`] for the daemon's start-up: the warnings for unused scripts are left in
@@ -145,6 +142,7 @@ pub fn load_for_start(
     path: &Path,
     opts: &read::ParseOptions,
 ) -> Result<(Loaded, Deferred), read::ReadError> {
+    // Statements are lowered as the parser completes them (the whole tree is never built).
     let mut root = lower::RootLowerer::default();
     let parsed = read::parse_file_streaming(loader, path, opts, &mut |s| root.feed(s))?;
     let (mut config, lower_diags) = root.finish();

@@ -33,14 +33,7 @@ use crate::config::diag::Diagnostic;
 use crate::config::model::{Config, Family, Sp};
 use crate::config::span::Span;
 
-/// Runs every derivation and cross-check; returns the diagnostics.
-pub fn check(config: &mut Config) -> Vec<Diagnostic> {
-    let mut d = Vec::new();
-    check_into(config, &mut d);
-    d
-}
-
-/// [`check`], adding to `d`.
+/// Runs every derivation and cross-check, adding the diagnostics to `d`.
 pub fn check_into(config: &mut Config, d: &mut Vec<Diagnostic>) {
     check_into_but_unused_scripts(config, d);
     unused_scripts(config, d);
