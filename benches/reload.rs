@@ -15,7 +15,11 @@
 //!   on lb2's side; the longest delay of a due advert is the longest interval between two of
 //!   lb1's adverts less `advert_int` (target: 5 ms). The same measure over as long a window
 //!   before the reloads, with none, is printed beside it ("no reload"): the machine's own
-//!   scheduling noise. Holder changes are counted from `ip monitor address` in both
+//!   scheduling noise. "not a stall" is the longest delay during the reloads that no stall of
+//!   the machine explains: a probe thread per CPU (SCHED_FIFO, tests/common/stalls.rs) records
+//!   the windows in which the virtual machine did not run that CPU at all, and a delay that
+//!   overlaps one is the machine's, not the daemon's; "longest stall" is the longest such
+//!   window. Holder changes are counted from `ip monitor address` in both
 //!   namespaces, and lb2's adverts are counted (a backup sends none): target 0. CPU per
 //!   reload is the daemon's processes' CPU time over each reload, averaged.
 //!
@@ -30,6 +34,9 @@ use std::fmt::Write as _;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
+
+#[path = "../tests/common/stalls.rs"]
+mod stalls;
 
 use lab::{config, Daemon, Instance, Lab};
 use nix::sys::signal::Signal;
@@ -64,6 +71,10 @@ struct Row {
     startup: Duration,
     master_down: Duration,
     longest_delay: Duration,
+    /// The longest delay that no stall of the machine explains (tests/common/stalls.rs).
+    unexplained_delay: Duration,
+    /// The longest stall of the machine during the reloads.
+    longest_stall: Duration,
     /// The same measure over as long a window without any reload: what the machine's
     /// scheduling costs anyway, so the reload's own share can be told apart.
     idle_delay: Duration,
@@ -224,6 +235,7 @@ fn run(d: Daemon, load: Load, tag: &str) -> Row {
     std::thread::sleep(Duration::from_millis(300 + 1_100 * RELOADS as u64));
     let idle_delay = longest_delay(&lab, &cap.stop(), advert);
 
+    let probe = stalls::Probe::start();
     let cap = lab.capture_filter(lab.ns(1), &format!("{tag}-reloads"), MEASURED);
     std::thread::sleep(Duration::from_millis(300));
     let stop = Arc::new(AtomicBool::new(false));
@@ -257,6 +269,7 @@ fn run(d: Daemon, load: Load, tag: &str) -> Row {
         let _ = watcher.join();
     });
     let pcap = cap.stop();
+    let stalls = probe.stop();
     let adverts = lab::adverts(&pcap);
     let lb2_addr = lab.addr(1).to_string();
     let backup_adverts = adverts
@@ -267,6 +280,8 @@ fn run(d: Daemon, load: Load, tag: &str) -> Row {
         startup,
         master_down,
         longest_delay: longest_delay(&lab, &pcap, advert),
+        unexplained_delay: stalls::longest_unexplained(&lb1_sends(&lab, &pcap), advert, &stalls),
+        longest_stall: stalls::longest(&stalls),
         idle_delay,
         holder_changes: changes.load(Ordering::Relaxed),
         backup_adverts,
@@ -275,14 +290,19 @@ fn run(d: Daemon, load: Load, tag: &str) -> Row {
     }
 }
 
-/// The longest interval between two of lb1's adverts in `pcap`, less `advert` seconds.
-fn longest_delay(lab: &Lab, pcap: &std::path::Path, advert: f64) -> Duration {
+/// When lb1's adverts of the measured instance were captured, in seconds since the epoch.
+fn lb1_sends(lab: &Lab, pcap: &std::path::Path) -> Vec<f64> {
     let lb1_addr = lab.addr(0).to_string();
-    let times: Vec<f64> = lab::adverts(pcap)
+    lab::adverts(pcap)
         .iter()
         .filter(|a| a.src == lb1_addr && a.vrid == 51)
         .map(|a| a.time)
-        .collect();
+        .collect()
+}
+
+/// The longest interval between two of lb1's adverts in `pcap`, less `advert` seconds.
+fn longest_delay(lab: &Lab, pcap: &std::path::Path, advert: f64) -> Duration {
+    let times = lb1_sends(lab, pcap);
     let longest_gap = times.windows(2).map(|w| w[1] - w[0]).fold(0.0f64, f64::max);
     Duration::from_secs_f64((longest_gap - advert).max(0.0))
 }
@@ -316,13 +336,15 @@ fn main() {
          targets: delay <= 5 ms, 0 holder changes, start-up <= master-down + 50 ms"
     );
     println!(
-        "{:<17} {:<11} {:>10} {:>12} {:>14} {:>11} {:>8} {:>13} {:>13} {:>14}",
+        "{:<17} {:<11} {:>10} {:>12} {:>14} {:>11} {:>12} {:>13} {:>8} {:>13} {:>13} {:>14}",
         "load",
         "daemon",
         "start-up",
         "master-down",
         "longest delay",
         "(no reload)",
+        "not a stall",
+        "longest stall",
         "holders",
         "lb2 adverts",
         "CPU/reload",
@@ -333,13 +355,15 @@ fn main() {
             let tag = format!("rl{k}{}", &d.name()[..1]);
             let r = run(d, *load, &tag);
             println!(
-                "{:<17} {:<11} {:>10} {:>12} {:>14} {:>11} {:>8} {:>13} {:>11.3} s {:>14}",
+                "{:<17} {:<11} {:>10} {:>12} {:>14} {:>11} {:>12} {:>13} {:>8} {:>13} {:>11.3} s {:>14}",
                 load.name(),
                 d.name(),
                 ms(r.startup),
                 ms(r.master_down),
                 ms(r.longest_delay),
                 ms(r.idle_delay),
+                ms(r.unexplained_delay),
+                ms(r.longest_stall),
                 r.holder_changes,
                 r.backup_adverts,
                 r.cpu_per_reload,

@@ -16,6 +16,8 @@
 //! * [`track`]: tracking scripts and notify hooks written to a temp dir for daemon tests.
 //! * [`hostinfo`]: host facts (one `eth0`) for planning a configuration without a host.
 //! * [`probe`]: the client side of an outage measurement (UDP echo, UDP/HTTP probes, gaps).
+//! * [`stalls`]: windows in which the machine itself did not run a CPU, to tell a daemon's
+//!   late advert from the virtual machine's (benches/reload.rs).
 //!
 //! Which harness for what (each needs root and fails loudly without it; none skips):
 //! * [`sysns`]: a namespace entered with `setns` on a thread running a tokio runtime, for
@@ -82,6 +84,7 @@ pub mod rig;
 pub mod rng;
 pub mod roundtrip;
 pub mod sandbox;
+pub mod stalls;
 pub mod sysns;
 pub mod track;
 
