@@ -99,8 +99,8 @@ fn run(cli: &Cli, names: Names) -> u8 {
         eprintln!("vrrpd: option {opt} ignored: vrrpd manages VRRP only");
     }
     if cli.is_config_check() {
-        // A one-shot run: its heap in huge pages (sys/memory.rs).
-        vrrpd::sys::memory::huge_page_heap_for_a_short_run();
+        // A one-shot run: one heap, grown in large steps (sys/memory.rs).
+        vrrpd::sys::memory::one_heap_for_a_short_run();
         return check_config::run(cli);
     }
     if cli.dump_conf {

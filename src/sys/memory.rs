@@ -58,37 +58,27 @@ const GLIBC_START_THRESHOLD: libc::c_int = 128 * 1024;
 const SHORT_RUN_HEAP: usize = 96 << 20;
 
 /// For a one-shot run that builds a large model and exits (`--check-config`): the heap grows
-/// once by [`SHORT_RUN_HEAP`] and that range is advised to the kernel as transparent-huge-page
-/// memory, so it is supplied 2 MB at a time instead of 4 KB at a time. Why: on the 10,000-
-/// instance benchmark file, a third of the check's wall time was spent in some 10,000 page
-/// faults (README "Benchmarks"). Big buffers (the file text) are kept on that heap too.
+/// by [`SHORT_RUN_HEAP`] at a time and is never trimmed, so the check makes a few `brk` calls
+/// instead of one per 128 KB, and big buffers (the file text) stay on the heap instead of in
+/// mappings of their own.
 ///
-/// Not for the daemon: it keeps its heap small (README "Memory"), and huge pages would round
-/// its resident size up. Harmless where THP is off ("never"): the advice is then ignored.
-pub fn huge_page_heap_for_a_short_run() {
+/// The heap used to be advised as transparent huge pages as well (fewer page faults: 0.035-
+/// 0.04 s instead of 0.05 s for the 10,000-instance benchmark file when huge pages were at
+/// hand). On the test VM, a check started just after another large program (the benchmark
+/// runs `keepalived -t` before each) spent 0.03-0.10 s of system time faulting them in, in
+/// about half the runs (0.07-0.14 s in all), with no compaction counted in /proc/vmstat: the
+/// large free blocks they come from are, on a VM, likely the ones handed back to the host,
+/// which must supply them again. Without the advice every run takes about 0.055 s (README
+/// "Benchmarks").
+///
+/// Not for the daemon: it keeps its heap small (README "Memory").
+pub fn one_heap_for_a_short_run() {
     #[cfg(all(target_os = "linux", target_env = "gnu"))]
-    // SAFETY: mallopt takes integers and only changes the allocator's tunables; sbrk(0) only
-    // reads the current break; the block is malloc'd and freed by us alone; madvise only
-    // changes the kernel's paging advice for a range of our own heap (or fails harmlessly),
-    // never the contents. Called from main's thread before the check allocates its model.
+    // SAFETY: mallopt takes integers and only changes the allocator's tunables. Called from
+    // main's thread before the check allocates its model.
     unsafe {
         libc::mallopt(libc::M_MMAP_THRESHOLD, 32 << 20);
         libc::mallopt(libc::M_TRIM_THRESHOLD, i32::MAX);
         libc::mallopt(libc::M_TOP_PAD, SHORT_RUN_HEAP as i32);
-        let before = libc::sbrk(0) as usize;
-        // black_box: the compiler would otherwise drop an allocation nobody reads.
-        let block = std::hint::black_box(libc::malloc(1 << 20));
-        libc::free(block);
-        let after = libc::sbrk(0) as usize;
-        let page = 4096;
-        let start = before.saturating_add(page - 1) & !(page - 1);
-        if block.is_null() || before == usize::MAX || after <= start {
-            return;
-        }
-        libc::madvise(
-            start as *mut libc::c_void,
-            after - start,
-            libc::MADV_HUGEPAGE,
-        );
     }
 }
