@@ -233,7 +233,8 @@ fn run(d: Daemon, load: Load, tag: &str) -> Row {
     // Control: the same capture with no reload, as long as the reloads take (about 1.1 s each).
     let cap = lab.capture_filter(lab.ns(1), &format!("{tag}-idle"), MEASURED);
     std::thread::sleep(Duration::from_millis(300 + 1_100 * RELOADS as u64));
-    let idle_delay = longest_delay(&lab, &cap.stop(), advert);
+    let idle_sends = lb1_sends(&lab, &lab::adverts(&cap.stop()));
+    let idle_delay = stalls::longest_unexplained(&idle_sends, advert, &[]);
 
     let probe = stalls::Probe::start();
     let cap = lab.capture_filter(lab.ns(1), &format!("{tag}-reloads"), MEASURED);
@@ -270,7 +271,9 @@ fn run(d: Daemon, load: Load, tag: &str) -> Row {
     });
     let pcap = cap.stop();
     let stalls = probe.stop();
+    // Decoded once (tshark) for every figure below.
     let adverts = lab::adverts(&pcap);
+    let sends = lb1_sends(&lab, &adverts);
     let lb2_addr = lab.addr(1).to_string();
     let backup_adverts = adverts
         .iter()
@@ -279,8 +282,9 @@ fn run(d: Daemon, load: Load, tag: &str) -> Row {
     Row {
         startup,
         master_down,
-        longest_delay: longest_delay(&lab, &pcap, advert),
-        unexplained_delay: stalls::longest_unexplained(&lb1_sends(&lab, &pcap), advert, &stalls),
+        // With no stall excluded: the longest interval between two adverts less `advert`.
+        longest_delay: stalls::longest_unexplained(&sends, advert, &[]),
+        unexplained_delay: stalls::longest_unexplained(&sends, advert, &stalls),
         longest_stall: stalls::longest(&stalls),
         idle_delay,
         holder_changes: changes.load(Ordering::Relaxed),
@@ -291,20 +295,13 @@ fn run(d: Daemon, load: Load, tag: &str) -> Row {
 }
 
 /// When lb1's adverts of the measured instance were captured, in seconds since the epoch.
-fn lb1_sends(lab: &Lab, pcap: &std::path::Path) -> Vec<f64> {
+fn lb1_sends(lab: &Lab, adverts: &[lab::Seen]) -> Vec<f64> {
     let lb1_addr = lab.addr(0).to_string();
-    lab::adverts(pcap)
+    adverts
         .iter()
         .filter(|a| a.src == lb1_addr && a.vrid == 51)
         .map(|a| a.time)
         .collect()
-}
-
-/// The longest interval between two of lb1's adverts in `pcap`, less `advert` seconds.
-fn longest_delay(lab: &Lab, pcap: &std::path::Path, advert: f64) -> Duration {
-    let times = lb1_sends(lab, pcap);
-    let longest_gap = times.windows(2).map(|w| w[1] - w[0]).fold(0.0f64, f64::max);
-    Duration::from_secs_f64((longest_gap - advert).max(0.0))
 }
 
 fn ms(d: Duration) -> String {

@@ -7,8 +7,10 @@
 //! daemon whether it reloads or not. A [`Probe`] has one thread pinned to each CPU doing short
 //! sleeps and recording every wake-up later than [`STALL`]: the windows in which that CPU did
 //! not run. The probe threads are SCHED_FIFO at the highest priority, so no thread of the
-//! guest (a daemon's loop or loader included) can make them late: only the machine can. An advert whose delay overlaps such a window is delayed by the machine, whatever
-//! the daemon did; [`longest_unexplained`] gives the longest delay that no stall explains.
+//! guest (a daemon's loop or loader included) can make them late: only the machine can. An
+//! advert whose delay overlaps such a window is delayed by the machine, whatever the daemon
+//! did; [`longest_unexplained`] gives the longest delay that no stall explains (with no
+//! stalls, the longest interval between two sends less the period).
 
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
